@@ -1,0 +1,49 @@
+"""BulkAssist: validate, fix and submit bulk-import spreadsheets against one rule set.
+
+    import bulkassist
+    report = bulkassist.validate("clients.xlsx", domain="client", operation="add")
+    report.summary            # {'total': .., 'valid': .., 'errors': .., 'skipped': ..}
+    report.styled()           # colour-coded pandas Styler in a notebook
+    client = bulkassist.Client(url, token)
+    imp = client.start_import("clients.xlsx", domain="client", operation="add_update")
+"""
+
+from bulkassist.domains import all_domains, get_domain
+from bulkassist.errors import (
+    AuthenticationFailed,
+    BulkAssistError,
+    Conflict,
+    DomainNotEnabled,
+    FileFormatError,
+    NotFound,
+    NotLicensed,
+    PayloadTooLarge,
+    PermissionDenied,
+    SchemaError,
+    ServerError,
+    ServerUnreachable,
+    UnknownDomain,
+    UsageLimitExceeded,
+)
+from bulkassist.reading import Table, read_table
+from bulkassist.report import Report
+from bulkassist.selectlists import StaticLists, demo_lists
+from bulkassist.spec import Domain, Field, Kind, Option
+from bulkassist.validation import validate
+
+
+def __getattr__(name: str):
+    # The HTTP client pulls in `requests`; load it only when asked for.
+    if name in ("Client", "Import"):
+        from bulkassist import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'bulkassist' has no attribute {name!r}")
+
+
+__all__ = [
+    "AuthenticationFailed", "BulkAssistError", "Client", "Conflict", "Domain", "DomainNotEnabled", "Field",
+    "FileFormatError", "Import", "Kind", "NotFound", "NotLicensed", "Option", "PayloadTooLarge", "PermissionDenied",
+    "Report", "SchemaError", "ServerError", "ServerUnreachable", "StaticLists", "Table", "UnknownDomain",
+    "UsageLimitExceeded", "all_domains", "demo_lists", "get_domain", "read_table", "validate",
+]

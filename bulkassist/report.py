@@ -1,0 +1,280 @@
+"""The validation report: the one object every front end reads.
+
+Excel paints it, the dashboard renders it, the notebook styles it, the CLI
+prints and writes it, the server stores it. None of them re-derives a rule.
+
+Everything is columnar (polars frames), so a million-row report with a few
+hundred thousand issues costs no Python object per cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from bulkassist.spec import Domain
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+INSERT, UPDATE, ERROR, SKIP = "Insert", "Update", "Error", "Skip"
+ERROR_SEVERITY, WARNING_SEVERITY = "error", "warning"
+
+# One row per problem. `row` is the spreadsheet row number (the header is row 1);
+# it is null for a file-level issue (a missing column, a duplicated header...).
+# `col_index` is the 0-based position of the column in the file (null when the
+# column is absent from the file), so painters never look a header up again.
+ISSUE_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64,
+    "col_index": pl.Int64,
+    "column": pl.String,
+    "field": pl.String,
+    "value": pl.String,
+    "code": pl.String,
+    "severity": pl.String,
+    "message": pl.String,
+    "suggestion": pl.String,
+    "confidence": pl.Float64,
+    "safe": pl.Boolean,
+}
+ISSUE_COLUMNS = list(ISSUE_SCHEMA)
+
+RESULT_COLUMNS = ["Row Number", "Status", "Action", "Created/Updated ID", "Error Messages"]
+
+
+def empty_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+@dataclass
+class Report:
+    """What validation found, per cell, per row and in total.
+
+    `data` holds the cells exactly as read (text), one column per file column,
+    in file order, named by `frame_columns`; `columns` are the headers as written
+    in the file. `normalized` holds, per domain field, the value the system
+    will store (dates, phones and SSNs in the system's format) for every row;
+    it is what gets submitted.
+    """
+
+    domain: Domain
+    operation: str
+    source: str
+    columns: list[str]  # headers as written in the file, in file order
+    frame_columns: list[str]  # the (unique) names of those columns in `data`
+    column_fields: dict[str, str | None]  # frame column -> domain field it maps to (None: ignored)
+    data: pl.DataFrame
+    normalized: pl.DataFrame
+    issues: pl.DataFrame
+    actions: pl.Series  # one of INSERT / UPDATE / ERROR / SKIP per data row
+    header_row: int = 1
+    custom_columns: list[str] = field(default_factory=list)  # frame columns holding custom fields
+    options: dict[str, Any] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- rows
+    @property
+    def first_row(self) -> int:
+        """Spreadsheet row number of the first data row."""
+        return self.header_row + 1
+
+    @property
+    def row_numbers(self) -> pl.Series:
+        return pl.int_range(self.first_row, self.first_row + self.data.height, eager=True).alias("row")
+
+    @property
+    def rows(self) -> pl.DataFrame:
+        """`row`, `action` for every data row."""
+        return pl.DataFrame({"row": self.row_numbers, "action": self.actions})
+
+    def rows_with(self, action: str) -> list[int]:
+        return self.rows.filter(pl.col("action") == action)["row"].to_list()
+
+    @property
+    def error_rows(self) -> list[int]:
+        return self.rows_with(ERROR)
+
+    @property
+    def valid_mask(self) -> pl.Series:
+        return self.actions.is_in([INSERT, UPDATE])
+
+    @property
+    def valid_rows(self) -> list[int]:
+        return self.rows.filter(self.valid_mask)["row"].to_list()
+
+    # -------------------------------------------------------------- issues
+    @property
+    def file_issues(self) -> pl.DataFrame:
+        return self.issues.filter(pl.col("row").is_null())
+
+    @property
+    def cell_issues(self) -> pl.DataFrame:
+        return self.issues.filter(pl.col("row").is_not_null())
+
+    @property
+    def errors(self) -> pl.DataFrame:
+        return self.issues.filter(pl.col("severity") == ERROR_SEVERITY)
+
+    @property
+    def warnings(self) -> pl.DataFrame:
+        return self.issues.filter(pl.col("severity") == WARNING_SEVERITY)
+
+    @property
+    def has_file_errors(self) -> bool:
+        return self.file_issues.filter(pl.col("severity") == ERROR_SEVERITY).height > 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing in the file is an error."""
+        return self.errors.height == 0
+
+    def add_issues(self, extra: pl.DataFrame, actions: pl.Series | None = None) -> Report:
+        """A new report with `extra` issues (ISSUE_SCHEMA columns; missing ones null) and, optionally,
+        authoritative actions (the server knows whether a record exists). Rows with a new error become Error."""
+        extra = extra.with_columns(
+            [pl.lit(None, dtype).alias(name) for name, dtype in ISSUE_SCHEMA.items() if name not in extra.columns]
+        ).select(ISSUE_COLUMNS).cast(ISSUE_SCHEMA)
+        issues = pl.concat([self.issues, extra], how="vertical").sort(["row", "col_index"], nulls_last=False)
+        base = self.actions if actions is None else actions
+        bad_rows = extra.filter((pl.col("severity") == ERROR_SEVERITY) & pl.col("row").is_not_null())["row"]
+        failing = self.row_numbers.is_in(bad_rows.implode()) if bad_rows.len() else pl.repeat(
+            False, self.data.height, eager=True)
+        new_actions = pl.select(
+            pl.when(failing & (base != SKIP)).then(pl.lit(ERROR)).otherwise(base).alias("action")).to_series()
+        return replace(self, issues=issues, actions=new_actions)
+
+    # ------------------------------------------------------------- summary
+    @property
+    def summary(self) -> dict[str, int]:
+        """The counts the seeds name: Total, Valid, Error and Skipped rows (+ Insert / Update)."""
+        counts = dict(self.actions.value_counts().iter_rows())
+        skipped = counts.get(SKIP, 0)
+        inserts, updates = counts.get(INSERT, 0), counts.get(UPDATE, 0)
+        return {
+            "total": self.data.height - skipped,
+            "valid": inserts + updates,
+            "errors": counts.get(ERROR, 0),
+            "skipped": skipped,
+            "insert": inserts,
+            "update": updates,
+        }
+
+    def summary_text(self) -> str:
+        s = self.summary
+        return (
+            f"{self.source}: {s['total']} rows — {s['valid']} valid "
+            f"({s['insert']} insert, {s['update']} update), {s['errors']} with errors, "
+            f"{s['skipped']} skipped (blank)"
+        )
+
+    # ------------------------------------------------------------- exports
+    def to_dict(self, max_issues: int | None = None) -> dict[str, Any]:
+        """The JSON layout of `bulkassist validate --format json`."""
+        s = self.summary
+        issues = self.issues if max_issues is None else self.issues.head(max_issues)
+        return {
+            "source": self.source,
+            "domain": self.domain.name,
+            "operation": self.operation,
+            "summary": {k: s[k] for k in ("total", "valid", "errors", "skipped", "insert", "update")},
+            "issues": issues.select(
+                "row", "column", "field", "value", "code", "severity", "message", "suggestion",
+                "confidence", "safe", "col_index",
+            ).to_dicts(),
+            "rows": self.rows.to_dicts(),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(**kwargs), ensure_ascii=False)
+
+    def errors_frame(self) -> pl.DataFrame:
+        """Every issue, in the layout of the errors CSV (Row, Column, Value, Severity, Message, Suggestion)."""
+        return self.issues.sort(["row", "col_index"], nulls_last=False).select(
+            pl.col("row").alias("Row"),
+            pl.col("column").alias("Column"),
+            pl.col("field").alias("Field"),
+            pl.col("value").alias("Value"),
+            pl.col("severity").alias("Severity"),
+            pl.col("code").alias("Code"),
+            pl.col("message").alias("Message"),
+            pl.col("suggestion").alias("Suggestion"),
+        )
+
+    def errors_csv(self, path: str | None = None) -> str:
+        """The errors file as CSV text (written to `path` too when given). Cells cannot start a formula."""
+        from bulkassist.cells import escape_frame
+
+        text = _frame_to_csv(escape_frame(self.errors_frame()))
+        if path is not None:
+            with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+                fh.write(text)
+        return text
+
+    def row_messages(self) -> pl.DataFrame:
+        """`row`, `messages`: every error of a row joined into one text (for results and write-back)."""
+        return (
+            self.cell_issues.filter(pl.col("severity") == ERROR_SEVERITY)
+            .group_by("row", maintain_order=True)
+            .agg(pl.col("message").str.join("; ").alias("messages"))
+        )
+
+    def results_frame(self) -> pl.DataFrame:
+        """Pre-commit results in the seeds' layout: Row Number, Status, Action, Created/Updated ID, Error Messages.
+
+        Before a commit nothing has an ID; rows that would fail say Failed with their errors.
+        """
+        rows = self.rows.join(self.row_messages(), on="row", how="left")
+        return rows.select(
+            pl.col("row").alias("Row Number"),
+            pl.when(pl.col("action") == ERROR).then(pl.lit("Failed"))
+            .when(pl.col("action") == SKIP).then(pl.lit("Skipped"))
+            .otherwise(pl.lit("Valid")).alias("Status"),
+            pl.when(pl.col("action").is_in([INSERT, UPDATE])).then(pl.col("action")).alias("Action"),
+            pl.lit(None, pl.String).alias("Created/Updated ID"),
+            pl.col("messages").fill_null("").alias("Error Messages"),
+        )
+
+    def fixed_data(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The data with every safe fix applied, and the list of changes (row, column, value, suggestion).
+
+        Only issues whose `safe` flag is set are applied: case/space-folded select
+        values, unambiguous dates, phones and SSNs rebuilt from their digits.
+        """
+        changes = self.cell_issues.filter(pl.col("safe") & pl.col("suggestion").is_not_null())
+        data = self.data
+        for idx, group in changes.group_by("col_index"):
+            name = self.frame_columns[idx[0]]
+            positions = (group["row"] - self.first_row).cast(pl.Int64)
+            col = data[name].clone()
+            col.scatter(positions, group["suggestion"])
+            data = data.with_columns(col.alias(name))
+        return data, changes.select("row", "column", "value", "suggestion", "message")
+
+    def styled(self, max_rows: int = 500) -> pd.io.formats.style.Styler:
+        """A pandas Styler of the first `max_rows` rows: errors red, warnings amber, messages as tooltips."""
+        from bulkassist.notebook import style_report
+
+        return style_report(self, max_rows=max_rows)
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        return (
+            f"<b>{self.domain.title} · {self.operation}</b> — {self.source}: "
+            f"Total {s['total']}, Valid {s['valid']} (Insert {s['insert']}, Update {s['update']}), "
+            f"Error {s['errors']}, Skipped {s['skipped']}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Report {self.domain.name}/{self.operation} {self.summary_text()}>"
+
+
+def _frame_to_csv(frame: pl.DataFrame) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(frame.columns)
+    writer.writerows(frame.iter_rows())
+    return buf.getvalue()

@@ -1,0 +1,165 @@
+"""Cross-field rules named by `Rule.check` in the domain specs, vectorised.
+
+Each rule reads the normalized values of the fields it names and returns
+issues for the rows that break it, placed on the cell of the field the
+person has to change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from bulkassist.checks import FINDING_SCHEMA, parse_dates
+from bulkassist.spec import Domain, Rule
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass
+class RuleContext:
+    domain: Domain
+    values: dict[str, pl.Series]  # field -> normalized text (null where blank), for fields in the file
+    height: int
+    first_row: int  # spreadsheet row of data row 0
+    parsed_dates: dict[str, pl.Series] = field(default_factory=dict)  # DATE fields already parsed by the checks
+
+    def col(self, name: str) -> pl.Series:
+        if name in self.values:
+            return self.values[name]
+        return pl.Series(name, [None] * self.height, dtype=pl.String)
+
+    def present(self, name: str) -> bool:
+        return name in self.values
+
+    def dates(self, name: str) -> pl.Series:
+        if name in self.parsed_dates:
+            return self.parsed_dates[name]
+        return parse_dates(self.col(name), self.domain.field(name).formats)
+
+
+def render(template: str, **values: pl.Expr) -> pl.Expr:
+    """A message template such as "Date From {a} is after Date To {b}" filled per row."""
+    pieces: list[pl.Expr] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        pieces.append(pl.lit(template[pos:m.start()]))
+        pieces.append(values[m.group(1)] if m.group(1) in values else pl.lit(m.group(0)))
+        pos = m.end()
+    pieces.append(pl.lit(template[pos:]))
+    return pl.concat_str(pieces, ignore_nulls=True)
+
+
+def _issues(frame: pl.DataFrame, mask: pl.Expr, rule: Rule, at: str, code: str, message: pl.Expr) -> pl.DataFrame:
+    hits = (frame if "idx" in frame.columns else frame.with_row_index("idx")).filter(mask)
+    return hits.select(
+        pl.col("idx").cast(pl.Int64),
+        pl.lit(at).alias("field"),
+        pl.lit(code).alias("code"),
+        pl.lit(rule.severity).alias("severity"),
+        message.alias("message"),
+        pl.lit(None, pl.String).alias("suggestion"),
+        pl.lit(None, pl.Float64).alias("confidence"),
+        pl.lit(False).alias("safe"),
+    )
+
+
+def requires_when(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
+    """When field A holds one of `values` (or anything, with `any_value`), field B must be filled."""
+    a, b = rule.fields
+    frame = pl.DataFrame({"a": ctx.col(a), "b": ctx.col(b)})
+    trigger = pl.col("a").is_not_null() if rule.params.get("any_value") else pl.col("a").is_in(rule.params["values"])
+    return _issues(frame, trigger & pl.col("b").is_null(), rule, a, "requires_" + _slug(b),
+                   render(rule.message, value=pl.col("a")))
+
+
+def exactly_one(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
+    """Exactly one of the fields is filled (an address belongs to a client or to a contact)."""
+    frame = pl.DataFrame({f: ctx.col(f) for f in rule.fields})
+    filled = pl.sum_horizontal([pl.col(f).is_not_null().cast(pl.Int32) for f in rule.fields])
+    at = next((f for f in rule.fields if ctx.present(f)), rule.fields[0])
+    return _issues(frame, filled != 1, rule, at, "exactly_one", render(rule.message))
+
+
+def date_order(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
+    """The first date is not after the second."""
+    a, b = rule.fields
+    frame = pl.DataFrame({"a": ctx.dates(a), "b": ctx.dates(b), "ta": ctx.col(a), "tb": ctx.col(b)})
+    return _issues(frame, pl.col("a") > pl.col("b"), rule, b, "date_order",
+                   render(rule.message, a=pl.col("ta"), b=pl.col("tb")))
+
+
+def not_future(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
+    (a,) = rule.fields
+    frame = pl.DataFrame({"d": ctx.dates(a), "t": ctx.col(a)})
+    return _issues(frame, pl.col("d") > pl.lit(date.today()), rule, a, "future_date",
+                   render(rule.message, value=pl.col("t")))
+
+
+def single_value(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
+    """One value per cell (one credit type per row)."""
+    (a,) = rule.fields
+    frame = pl.DataFrame({"a": ctx.col(a)})
+    several = pl.col("a").str.contains(r"[,;|/&]|\s+and\s+")
+    return _issues(frame, several, rule, a, "several_values", render(rule.message, value=pl.col("a")))
+
+
+def forbidden_unless(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
+    """Field A may only be non-zero when the boolean field `when_true` is 1 (no credits unless complete)."""
+    a, _ = rule.fields
+    flag = rule.params["when_true"]
+    frame = pl.DataFrame({"a": ctx.col(a), "flag": ctx.col(flag)})
+    amount = pl.col("a").cast(pl.Float64, strict=False)
+    return _issues(frame, (amount > 0) & (pl.col("flag") == "0"), rule, a, "not_complete",
+                   render(rule.message, value=pl.col("a")))
+
+
+def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
+    """The same combination of the fields appears only once in the file."""
+    if not all(ctx.present(f) for f in rule.fields[:1]):
+        return pl.DataFrame(schema={"field": pl.String, **FINDING_SCHEMA})
+    keys = [f"k{i}" for i in range(len(rule.fields))]
+    frame = pl.DataFrame({k: ctx.col(f).str.to_lowercase() for k, f in zip(keys, rule.fields)}).with_row_index("i")
+    complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
+    # Find the few duplicated rows with one hash pass, then describe only those.
+    dup = frame.filter(complete).filter(pl.struct(keys).is_duplicated())
+    if not dup.height:
+        return pl.DataFrame(schema={"field": pl.String, **FINDING_SCHEMA})
+    rows = (pl.col("i") + ctx.first_row).cast(pl.String)
+    dup = dup.with_columns(rows=rows.head(10).implode().over(keys).list.join(", ")).rename({"i": "idx"})
+    return _issues(dup.sort("idx"), pl.lit(True), rule, rule.fields[0], "duplicate_in_file",
+                   render(rule.message, rows=pl.col("rows"), value=pl.col("k0")))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"\W+", "_", text.lower()).strip("_")
+
+
+RULES: dict[str, Callable[[Rule, RuleContext], pl.DataFrame]] = {
+    "requires_when": requires_when,
+    "exactly_one": exactly_one,
+    "date_order": date_order,
+    "not_future": not_future,
+    "single_value": single_value,
+    "forbidden_unless": forbidden_unless,
+    "unique_together": unique_together,
+}
+
+
+def run_rules(ctx: RuleContext) -> pl.DataFrame:
+    """Issues of every cross-field rule of the domain (`field` says where each goes)."""
+    parts = []
+    for rule in ctx.domain.rules:
+        if not any(ctx.present(f) for f in rule.fields):
+            continue
+        found = RULES[rule.check](rule, ctx)
+        if found.height:
+            parts.append(found)
+    if not parts:
+        return pl.DataFrame(schema={"idx": pl.Int64, "field": pl.String, **{
+            k: v for k, v in FINDING_SCHEMA.items() if k != "idx"}})
+    return pl.concat(parts, how="diagonal_relaxed")

@@ -1,0 +1,305 @@
+"""The declaration of a domain: what a row of an import file means.
+
+A domain spec is data. The validation engine (`validation.py`), the server's
+commit rules (`server/`), the workbook painter (`workbook.py`, `excel/`) and
+the dashboard all read these objects; none of them hard-codes a field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+ADD = "add"
+UPDATE = "update"
+ADD_UPDATE = "add_update"
+OPERATIONS = (ADD, UPDATE, ADD_UPDATE)
+OPERATION_LABELS = {ADD: "Add", UPDATE: "Update", ADD_UPDATE: "Add & Update"}
+
+
+class Kind(str, Enum):
+    """How a cell is parsed, checked and normalised (see `kinds.py`)."""
+
+    TEXT = "text"
+    INTEGER = "integer"  # a whole number; `minimum` bounds it
+    NUMBER = "number"  # a decimal number; `minimum` bounds it
+    DATE = "date"  # `format` is the strftime format the system wants
+    PHONE = "phone"  # `format` is one of PHONE_FORMATS
+    SSN = "ssn"  # nine digits, no separators
+    EMAIL = "email"
+    SELECT = "select"  # one value of `select_list`
+    MULTI_SELECT = "multi_select"  # values of `select_list` joined by `separator`
+    BOOLEAN = "boolean"  # 0/1, yes/no, true/false
+    ID = "id"  # an identifier matched by `pattern`
+
+
+# Phone layouts a field may ask for; the first listed is what suggestions produce.
+PHONE_FORMATS = {
+    "(999) 999-9999": r"^\(\d{3}\) \d{3}-\d{4}$",
+    "999-999-9999": r"^\d{3}-\d{3}-\d{4}$",
+    "999.999.9999": r"^\d{3}\.\d{3}\.\d{4}$",
+}
+
+# How a date format is shown to a person in messages and notes.
+DATE_FORMAT_LABELS = {
+    "%m/%d/%Y": "MM/DD/YYYY",
+    "%d/%m/%Y": "dd/mm/yyyy",
+    "%Y-%m-%d": "YYYY-MM-DD",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a domain's import file."""
+
+    name: str  # the header exactly as the system's template writes it
+    kind: Kind = Kind.TEXT
+    aliases: tuple[str, ...] = ()
+    required_for: frozenset[str] = frozenset()  # operations in which a blank cell is an error
+    max_length: int | None = None
+    select_list: str | None = None  # name of the select list (SELECT / MULTI_SELECT)
+    match_labels: bool = False  # a select cell may hold the option's label as well as its value
+    formats: tuple[str, ...] = ()  # DATE: strftime formats accepted, first is canonical; PHONE: layouts accepted
+    pattern: str | None = None  # ID / TEXT: regular expression the whole value must match
+    pattern_hint: str | None = None  # how `pattern` is described to a person
+    minimum: float | None = None
+    separator: str = ","  # MULTI_SELECT
+    zero_pad: int | None = None  # digits an all-digit ID must have (Excel strips leading zeros)
+    description: str = ""
+    example: str = ""
+
+    @property
+    def format(self) -> str | None:
+        """The canonical format (what suggestions produce)."""
+        return self.formats[0] if self.formats else None
+
+    @property
+    def format_label(self) -> str | None:
+        """The canonical format as a person reads it ("MM/DD/YYYY", "(999) 999-9999")."""
+        if not self.formats:
+            return None
+        if self.kind is Kind.DATE:
+            return DATE_FORMAT_LABELS.get(self.formats[0], self.formats[0])
+        return self.formats[0]
+
+    def is_required(self, operation: str) -> bool:
+        return operation in self.required_for
+
+
+@dataclass(frozen=True)
+class Option:
+    """An import option a user chooses when starting the import."""
+
+    name: str  # key in API payloads, e.g. "auto_create_invoices"
+    label: str  # as the seed writes it, e.g. "Auto Create Invoices"
+    kind: str = "boolean"  # "boolean" or "choice"
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) for "choice"
+    default: Any = False
+    operations: tuple[str, ...] = OPERATIONS  # operations under which it is offered
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ParentLink:
+    """A row that belongs to a record of another domain (BrightClient linking)."""
+
+    field: str  # the column in this domain holding the parent's key
+    parent_domain: str
+    parent_field: str  # the parent's key column
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule; `rules.py` holds the vectorised implementation named by `check`."""
+
+    check: str  # key into rules.RULES
+    fields: tuple[str, ...]
+    message: str  # shown to the person; may use {field} placeholders
+    severity: str = "error"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Everything the system says about one kind of import."""
+
+    name: str  # "client"
+    title: str  # "Client"
+    seed: str  # the help-centre article this domain comes from
+    fields: tuple[Field, ...]
+    operations: tuple[str, ...] = OPERATIONS
+    match_key: tuple[str, ...] = ()  # fields that identify an existing record
+    id_field: str | None = None  # the field that receives the created record's ID
+    options: tuple[Option, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    parents: tuple[ParentLink, ...] = ()
+    custom_prefix: str | None = None  # "Custom." lets users add custom-field columns
+    strict_column_order: bool = False  # the file must hold exactly `fields` in this order
+    max_file_bytes: int | None = None
+    batch_bytes: int = 10 * 1024 * 1024
+    default_separator: str = ","
+    available_by_default: bool = True  # Payment: the server decides whether it is enabled
+    update_only_fields_present: bool = True  # only fields present in the file are changed
+    description: str = ""
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"domain {self.name!r} has no field {name!r}")
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def required_fields(self, operation: str) -> list[Field]:
+        return [f for f in self.fields if f.is_required(operation)]
+
+    @property
+    def select_lists(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for f in self.fields:
+            if f.select_list:
+                seen.setdefault(f.select_list)
+        return list(seen)
+
+    def option(self, name: str) -> Option:
+        for o in self.options:
+            if o.name == name:
+                return o
+        raise KeyError(f"domain {self.name!r} has no option {name!r}")
+
+    def options_for(self, operation: str) -> list[Option]:
+        return [o for o in self.options if operation in o.operations]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form the server publishes and clients rebuild with `Domain.from_dict`."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "seed": self.seed,
+            "description": self.description,
+            "operations": list(self.operations),
+            "match_key": list(self.match_key),
+            "id_field": self.id_field,
+            "custom_prefix": self.custom_prefix,
+            "strict_column_order": self.strict_column_order,
+            "max_file_bytes": self.max_file_bytes,
+            "batch_bytes": self.batch_bytes,
+            "default_separator": self.default_separator,
+            "available_by_default": self.available_by_default,
+            "update_only_fields_present": self.update_only_fields_present,
+            "fields": [
+                {
+                    "name": f.name,
+                    "kind": f.kind.value,
+                    "aliases": list(f.aliases),
+                    "required_for": sorted(f.required_for),
+                    "max_length": f.max_length,
+                    "select_list": f.select_list,
+                    "match_labels": f.match_labels,
+                    "formats": list(f.formats),
+                    "pattern": f.pattern,
+                    "pattern_hint": f.pattern_hint,
+                    "minimum": f.minimum,
+                    "separator": f.separator,
+                    "zero_pad": f.zero_pad,
+                    "description": f.description,
+                    "example": f.example,
+                }
+                for f in self.fields
+            ],
+            "options": [
+                {
+                    "name": o.name,
+                    "label": o.label,
+                    "kind": o.kind,
+                    "choices": [list(c) for c in o.choices],
+                    "default": o.default,
+                    "operations": list(o.operations),
+                    "description": o.description,
+                }
+                for o in self.options
+            ],
+            "rules": [
+                {
+                    "check": r.check,
+                    "fields": list(r.fields),
+                    "message": r.message,
+                    "severity": r.severity,
+                    "params": r.params,
+                }
+                for r in self.rules
+            ],
+            "parents": [
+                {"field": p.field, "parent_domain": p.parent_domain, "parent_field": p.parent_field}
+                for p in self.parents
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Domain:
+        fields = tuple(
+            Field(
+                name=f["name"],
+                kind=Kind(f["kind"]),
+                aliases=tuple(f.get("aliases", ())),
+                required_for=frozenset(f.get("required_for", ())),
+                max_length=f.get("max_length"),
+                select_list=f.get("select_list"),
+                match_labels=f.get("match_labels", False),
+                formats=tuple(f.get("formats", ())),
+                pattern=f.get("pattern"),
+                pattern_hint=f.get("pattern_hint"),
+                minimum=f.get("minimum"),
+                separator=f.get("separator", ","),
+                zero_pad=f.get("zero_pad"),
+                description=f.get("description", ""),
+                example=f.get("example", ""),
+            )
+            for f in d["fields"]
+        )
+        options = tuple(
+            Option(
+                name=o["name"],
+                label=o["label"],
+                kind=o.get("kind", "boolean"),
+                choices=tuple(tuple(c) for c in o.get("choices", ())),
+                default=o.get("default", False),
+                operations=tuple(o.get("operations", OPERATIONS)),
+                description=o.get("description", ""),
+            )
+            for o in d.get("options", ())
+        )
+        rules = tuple(
+            Rule(
+                check=r["check"],
+                fields=tuple(r["fields"]),
+                message=r["message"],
+                severity=r.get("severity", "error"),
+                params=r.get("params", {}),
+            )
+            for r in d.get("rules", ())
+        )
+        parents = tuple(ParentLink(**p) for p in d.get("parents", ()))
+        return cls(
+            name=d["name"],
+            title=d["title"],
+            seed=d.get("seed", ""),
+            description=d.get("description", ""),
+            fields=fields,
+            operations=tuple(d.get("operations", OPERATIONS)),
+            match_key=tuple(d.get("match_key", ())),
+            id_field=d.get("id_field"),
+            options=options,
+            rules=rules,
+            parents=parents,
+            custom_prefix=d.get("custom_prefix"),
+            strict_column_order=d.get("strict_column_order", False),
+            max_file_bytes=d.get("max_file_bytes"),
+            batch_bytes=d.get("batch_bytes", 10 * 1024 * 1024),
+            default_separator=d.get("default_separator", ","),
+            available_by_default=d.get("available_by_default", True),
+            update_only_fields_present=d.get("update_only_fields_present", True),
+        )
