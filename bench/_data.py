@@ -17,7 +17,7 @@ def client_frame(rows: int, bad_share: float = 0.03, seed: int = 7) -> pl.DataFr
     lists = demo_lists()
 
     def pick(name: str) -> np.ndarray:
-        return np.array(lists.values(name), dtype=object)[rng.integers(0, len(lists.values(name)), rows)]
+        return np.array(lists.values(name), dtype=object)[rng.integers(0, len(lists.values(name)), rows)].tolist()
 
     staff = [n.split(" ", 1) for n in lists.values("staff_name")]
     first = np.array(sorted({f for f, _ in staff}), dtype=object)
@@ -26,9 +26,9 @@ def client_frame(rows: int, bad_share: float = 0.03, seed: int = 7) -> pl.DataFr
     ids[rng.random(rows) < 0.5] = None  # half new clients
     month, day, year = rng.integers(1, 13, rows), rng.integers(1, 29, rows), rng.integers(1950, 2006, rows)
     frame = pl.DataFrame({
-        "Client ID": ids,
-        "First Name": first[rng.integers(0, len(first), rows)],
-        "Last Name": last[rng.integers(0, len(last), rows)],
+        "Client ID": ids.tolist(),
+        "First Name": first[rng.integers(0, len(first), rows)].tolist(),
+        "Last Name": last[rng.integers(0, len(last), rows)].tolist(),
         "Email Address": [f"user{i}@example.org" for i in range(rows)],
         "Phone Number": [f"({a}) {b}-{c:04d}" for a, b, c in zip(rng.integers(200, 999, rows),
                                                                  rng.integers(200, 999, rows),

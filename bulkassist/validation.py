@@ -21,6 +21,7 @@ from bulkassist.report import (
     ERROR,
     ERROR_SEVERITY,
     INSERT,
+    ISSUE_COLUMNS,
     ISSUE_SCHEMA,
     SKIP,
     UPDATE,
@@ -174,7 +175,7 @@ def validate_table(
             f"add the column (see the template) and fill it in.", "missing_column", field=field_name))
     parts.append(run_rules(RuleContext(domain, {k: normalized[k] for k in values}, frame.height, first_row, dates)))
 
-    cell_issues = _place(parts, match, table, names, first_row, frame)
+    cell_issues = _drop_explained(_place(parts, match, table, names, first_row, frame))
     issues = pl.concat([_file_issue_frame(file_issues), cell_issues], how="vertical")
 
     blocking = any(fi.blocking for fi in file_issues)
@@ -370,6 +371,15 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
         "col_index", "column", "field", "value", "code", "severity", "message", "suggestion", "confidence",
         pl.col("safe").fill_null(False),
     ).sort(["row", "col_index"]).cast(ISSUE_SCHEMA)
+
+
+def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
+    """A cell holding several values ("CPE, CME") is explained by that rule; 'not in the list' adds nothing."""
+    several = issues.filter(pl.col("code") == "several_values").select("row", "col_index")
+    if not several.height:
+        return issues
+    redundant = issues.filter(pl.col("code") == "not_in_list").join(several, on=["row", "col_index"], how="semi")
+    return issues.join(redundant, on=ISSUE_COLUMNS, how="anti", nulls_equal=True)
 
 
 def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], cell_issues: pl.DataFrame,

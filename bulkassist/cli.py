@@ -1,0 +1,238 @@
+"""The `bulkassist` command line.
+
+Exit codes: 0 nothing is wrong, 1 the file has errors, 2 the command could
+not run (bad usage, unreadable file, unknown domain, server refused).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bulkassist.errors import BulkAssistError
+from bulkassist.spec import OPERATIONS
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class _Group(click.Group):
+    """Turns every BulkAssistError into one readable line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BulkAssistError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="bulkassist")
+def main() -> None:
+    """Validate, fix and submit bulk-import spreadsheets (CSV / XLSX)."""
+
+
+def _lists(domain: str, server: str | None, token: str | None):
+    """The server's select lists when a server is given (flag or BULKASSIST_URL), else the demo lists."""
+    if server:
+        from bulkassist.client import Client
+
+        return Client(server, token or os.environ.get("BULKASSIST_TOKEN", "")).lists(domain)
+    from bulkassist.selectlists import demo_lists
+
+    return demo_lists()
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r}: use NAME=VALUE, e.g. auto_create_invoices=true", param_hint="--option")
+        low = value.strip().lower()
+        out[key.strip()] = True if low in ("true", "yes", "1", "on") else False if low in ("false", "no", "0", "off") \
+            else value.strip()
+    return out
+
+
+def _validate_options(f):
+    f = click.option("--server", envvar="BULKASSIST_URL", help="Import server URL: validate against its select lists.")(f)
+    f = click.option("--token", envvar="BULKASSIST_TOKEN", help="API token for --server.")(f)
+    f = click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
+                     help="An import option, e.g. auto_create_invoices=true or duplicate_action=skip.")(f)
+    f = click.option("--separator", help="CSV separator (default: detected among , ; tab |).")(f)
+    f = click.option("--sheet", help="Worksheet name (default: the first sheet).")(f)
+    f = click.option("--operation", "-p", type=click.Choice([*OPERATIONS, "add&update"]), default=None,
+                     help="add, update or add_update (default: the domain's only operation, else add_update).")(f)
+    f = click.option("--domain", "-d", required=True, help="client, client_assignment, case, qualification, ...")(f)
+    return click.argument("file", type=click.Path(dir_okay=False))(f)
+
+
+def _run_validation(file, domain, operation, sheet, separator, options, server, token):
+    from bulkassist.validation import validate
+
+    return validate(file, domain, operation, lists=_lists(domain, server, token), options=_parse_options(options),
+                    sheet=sheet, separator=separator)
+
+
+def _cell_name(row: int | None, col_index: int | None, column: str | None) -> str:
+    from bulkassist.validation import _col_letter
+
+    where = f"{_col_letter(col_index)}{row}" if row is not None and col_index is not None else (
+        f"row {row}" if row is not None else "file")
+    return f"{where} ({column.strip()})" if column else where
+
+
+@main.command()
+@_validate_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write an annotated copy of the workbook (.xlsx).")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False), help="Write every issue to a CSV file.")
+@click.option("--limit", default=200, show_default=True, help="Issues printed in table format (0: all).")
+def validate(file, domain, operation, sheet, separator, options, server, token, fmt, output, errors_path, limit):
+    """Check FILE against a domain's rules; exit 1 when it has errors."""
+    report = _run_validation(file, domain, operation, sheet, separator, options, server, token)
+    if output:
+        from bulkassist.workbook import write_annotated
+
+        write_annotated(report, output, lists=_lists(domain, server, token))
+    if errors_path:
+        report.errors_csv(errors_path)
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        _print_table(report, limit)
+        if output:
+            click.echo(f"annotated workbook: {output}")
+        if errors_path:
+            click.echo(f"errors file: {errors_path}")
+    sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
+
+
+def _print_table(report, limit: int) -> None:
+    s = report.summary
+    click.echo(f"{report.source} · {report.domain.title} · {report.operation}")
+    click.echo(f"Total rows {s['total']}  Valid {s['valid']} (Insert {s['insert']}, Update {s['update']})  "
+               f"Error rows {s['errors']}  Skipped {s['skipped']}")
+    issues = report.issues
+    shown = issues if limit == 0 else issues.head(limit)
+    for row, col_index, column, severity, message, suggestion in shown.select(
+            "row", "col_index", "column", "severity", "message", "suggestion").iter_rows():
+        mark = "ERROR" if severity == "error" else "warn "
+        hint = f"  → {suggestion}" if suggestion else ""
+        click.echo(f"{mark} {_cell_name(row, col_index, column)}: {message}{hint}")
+    if issues.height > shown.height:
+        click.echo(f"... and {issues.height - shown.height} more issues (see --errors FILE or --format json)")
+
+
+@main.command()
+@_validate_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the fixed file: .csv, or .xlsx annotated with what is left to fix.")
+def fix(file, domain, operation, sheet, separator, options, server, token, output):
+    """Apply every safe fix to FILE and list each change; what is not safe is left for a person."""
+    from bulkassist.reading import Table
+    from bulkassist.validation import validate as run_validate
+
+    report = _run_validation(file, domain, operation, sheet, separator, options, server, token)
+    data, changes = report.fixed_data()
+    lists = _lists(domain, server, token)
+    fixed = run_validate(Table(frame=data, headers=report.columns, source=Path(output).name,
+                               header_row=report.header_row), report.domain, report.operation, lists=lists,
+                         options=report.options)
+    if output.lower().endswith(".csv"):
+        _write_csv(data, report.columns, output)
+    else:
+        from bulkassist.workbook import write_annotated
+
+        write_annotated(fixed, output, lists=lists)
+    for row, column, value, suggestion, _ in changes.iter_rows():
+        click.echo(f"fixed row {row} {column.strip()}: {value!r} -> {suggestion!r}")
+    click.echo(f"{changes.height} safe fixes written to {output}; {fixed.errors.height} issues still need a person")
+    sys.exit(EXIT_OK)
+
+
+def _write_csv(data, headers: list[str], path: str) -> None:
+    """The fixed rows as UTF-8 CSV (with BOM, so Excel reads it right); no cell can start a formula."""
+    import csv
+
+    from bulkassist.cells import escape_frame
+
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows(escape_frame(data).iter_rows())
+
+
+@main.command()
+@click.argument("domain")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Default: templates-style name in this folder.")
+@click.option("--server", envvar="BULKASSIST_URL", help="Take dropdown values from this import server.")
+@click.option("--token", envvar="BULKASSIST_TOKEN")
+def template(domain, fmt, output, server, token):
+    """Write a blank template for DOMAIN (headers, dropdowns, format notes)."""
+    from bulkassist.domains import get_domain
+    from bulkassist.workbook import write_template
+
+    dom = get_domain(domain)
+    path = output or f"{dom.name}.{fmt}"
+    write_template(dom, path, lists=_lists(dom.name, server, token), fmt=fmt)
+    click.echo(path)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="The full specs as JSON.")
+def domains(as_json):
+    """List the import domains, their operations and required fields."""
+    from bulkassist.domains import all_domains
+    from bulkassist.spec import OPERATION_LABELS
+
+    if as_json:
+        click.echo(json.dumps([d.to_dict() for d in all_domains()], indent=2))
+        return
+    for d in all_domains():
+        ops = ", ".join(OPERATION_LABELS[o] for o in d.operations)
+        note = "" if d.available_by_default else "  (not enabled in every environment)"
+        click.echo(f"{d.name:18} {d.title} — {ops}{note}")
+        for op in d.operations:
+            req = ", ".join(f.name for f in d.required_fields(op)) or "—"
+            click.echo(f"{'':18}   required for {OPERATION_LABELS[op]}: {req}")
+
+
+@main.command("lists")
+@click.argument("domain")
+@click.option("--server", envvar="BULKASSIST_URL")
+@click.option("--token", envvar="BULKASSIST_TOKEN")
+def lists_command(domain, server, token):
+    """Print DOMAIN's select lists and their values as JSON."""
+    from bulkassist.domains import get_domain
+
+    dom = get_domain(domain)
+    provider = _lists(dom.name, server, token)
+    out = {
+        f.name: {"list": f.select_list, "values": [{"value": v, "label": lbl} for v, lbl in provider.options(f.select_list)]}
+        for f in dom.fields if f.select_list
+    }
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+def _add_optional_commands() -> None:
+    """Server, client and dashboard commands need the [server] / [dashboard] extras."""
+    try:
+        from bulkassist.server.commands import COMMANDS
+    except ImportError:
+        return
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_optional_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
