@@ -500,7 +500,7 @@ def _select_messages(f: Field, bad_values: list[str], lists: SelectLists) -> pl.
     """One row per distinct bad value: its suggestion, confidence, safety and message."""
     matches = _matcher(f, lists).match(bad_values)
     rows = []
-    for text, m in zip(bad_values, matches):
+    for text, m in zip(bad_values, matches, strict=True):
         if m.safe:
             msg = f"'{text}' does not exactly match the {f.name} list, which writes it '{m.suggestion}'"
         elif m.candidates:

@@ -81,9 +81,9 @@ def _run_validation(file, domain, operation, sheet, separator, options, server, 
 
 
 def _cell_name(row: int | None, col_index: int | None, column: str | None) -> str:
-    from bulkassist.validation import _col_letter
+    from bulkassist.reading import column_letter
 
-    where = f"{_col_letter(col_index)}{row}" if row is not None and col_index is not None else (
+    where = f"{column_letter(col_index)}{row}" if row is not None and col_index is not None else (
         f"row {row}" if row is not None else "file")
     return f"{where} ({column.strip()})" if column else where
 
@@ -145,28 +145,16 @@ def fix(file, domain, operation, sheet, separator, options, server, token, outpu
     fixed = run_validate(Table(frame=data, headers=report.columns, source=Path(output).name,
                                header_row=report.header_row), report.domain, report.operation, lists=lists,
                          options=report.options)
-    if output.lower().endswith(".csv"):
-        _write_csv(data, report.columns, output)
-    else:
-        from bulkassist.workbook import write_annotated
+    from bulkassist.workbook import write_annotated, write_data
 
+    if output.lower().endswith(".csv"):
+        write_data(data, output, headers=report.columns)
+    else:
         write_annotated(fixed, output, lists=lists)
     for row, column, value, suggestion, _ in changes.iter_rows():
         click.echo(f"fixed row {row} {column.strip()}: {value!r} -> {suggestion!r}")
     click.echo(f"{changes.height} safe fixes written to {output}; {fixed.errors.height} issues still need a person")
     sys.exit(EXIT_OK)
-
-
-def _write_csv(data, headers: list[str], path: str) -> None:
-    """The fixed rows as UTF-8 CSV (with BOM, so Excel reads it right); no cell can start a formula."""
-    import csv
-
-    from bulkassist.cells import escape_frame
-
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows(escape_frame(data).iter_rows())
 
 
 @main.command()

@@ -123,7 +123,7 @@ def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
     if not all(ctx.present(f) for f in rule.fields[:1]):
         return pl.DataFrame(schema={"field": pl.String, **FINDING_SCHEMA})
     keys = [f"k{i}" for i in range(len(rule.fields))]
-    frame = pl.DataFrame({k: ctx.col(f).str.to_lowercase() for k, f in zip(keys, rule.fields)}).with_row_index("i")
+    frame = pl.DataFrame({k: ctx.col(f).str.to_lowercase() for k, f in zip(keys, rule.fields, strict=True)}).with_row_index("i")
     complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
     # Find the few duplicated rows with one hash pass, then describe only those.
     dup = frame.filter(complete).filter(pl.struct(keys).is_duplicated())

@@ -59,7 +59,7 @@ class ListMatcher:
         self._keys = keys
         self._targets = np.asarray(targets, dtype=np.int64)
         folded: dict[str, set[int]] = {}
-        for key, target in zip(keys, targets):
+        for key, target in zip(keys, targets, strict=True):
             folded.setdefault(key, set()).add(target)
         # A folded key that names two different options is not a safe fix.
         self._safe = {k: next(iter(v)) for k, v in folded.items() if len(v) == 1}

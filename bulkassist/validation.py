@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
@@ -17,6 +17,7 @@ from bulkassist.checks import CellColumn, check_column, q
 from bulkassist.domains import get_domain
 from bulkassist.errors import SchemaError
 from bulkassist.headers import HeaderMatch, clean_header, match_headers
+from bulkassist.reading import Table, column_letter, read_table
 from bulkassist.report import (
     ERROR,
     ERROR_SEVERITY,
@@ -32,9 +33,6 @@ from bulkassist.rules import RuleContext, run_rules
 from bulkassist.selectlists import SelectLists, demo_lists
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, OPERATIONS, Domain, Kind
 from bulkassist.spec import UPDATE as UPDATE_OP
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bulkassist.reading import Table
 
 
 def validate(
@@ -54,7 +52,6 @@ def validate(
     operation, or "add_update"). `lists` answers select lists (default: the
     packaged demo lists; a `Client` supplies the server's).
     """
-    from bulkassist.reading import Table, read_table
 
     dom = get_domain(domain)
     op = resolve_operation(dom, operation)
@@ -107,15 +104,6 @@ class _FileIssue:
     column: str | None = None
     field: str | None = None
     blocking: bool = False  # every data row fails with it
-
-
-def _col_letter(idx: int) -> str:
-    out = ""
-    idx += 1
-    while idx:
-        idx, rem = divmod(idx - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def validate_table(
@@ -216,7 +204,7 @@ def _file_issues(table: Table, domain: Domain, match: HeaderMatch, frame: pl.Dat
         filled = frame[frame.columns[idx]].str.strip_chars().replace("", None).drop_nulls().len()
         if filled:
             out.append(_FileIssue(
-                f"Column {_col_letter(idx)} has no header (a merged or deleted header?) but holds {filled} values; "
+                f"Column {column_letter(idx)} has no header (a merged or deleted header?) but holds {filled} values; "
                 "they are ignored. Give the column one of the template's headers or delete it.",
                 "blank_header", WARNING_SEVERITY, idx, headers[idx]))
     for idx, closest in match.unknown.items():
@@ -224,12 +212,12 @@ def _file_issues(table: Table, domain: Domain, match: HeaderMatch, frame: pl.Dat
         severity = ERROR_SEVERITY if domain.strict_column_order else WARNING_SEVERITY
         extra = "" if domain.strict_column_order else ("" if closest else ";") + " its values are ignored."
         out.append(_FileIssue(
-            f"Column {_col_letter(idx)} '{clean_header(headers[idx])}' is not a {domain.title} field{hint}{extra}",
+            f"Column {column_letter(idx)} '{clean_header(headers[idx])}' is not a {domain.title} field{hint}{extra}",
             "unknown_column", severity, idx, headers[idx], closest))
     for idx, first in match.duplicates.items():
         out.append(_FileIssue(
-            f"Column {_col_letter(idx)} '{clean_header(headers[idx])}' repeats column {_col_letter(first)} "
-            f"'{clean_header(headers[first])}'; only column {_col_letter(first)} is used. Delete one of them.",
+            f"Column {column_letter(idx)} '{clean_header(headers[idx])}' repeats column {column_letter(first)} "
+            f"'{clean_header(headers[first])}'; only column {column_letter(first)} is used. Delete one of them.",
             "duplicate_column", ERROR_SEVERITY, idx, headers[idx], match.fields[first]))
     if domain.strict_column_order:
         expected = domain.field_names

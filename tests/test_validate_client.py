@@ -13,7 +13,7 @@ GOOD = ["", "Maria", "Lopez", "123456789", "02/03/1990", "(727) 123-1234", "Asia
 
 
 def row(**changes):
-    values = dict(zip(HEADER, GOOD))
+    values = dict(zip(HEADER, GOOD, strict=False))
     values.update(changes)
     return [values[h] for h in HEADER]
 

@@ -1,0 +1,864 @@
+"""Workbooks BulkAssist writes: the annotated copy of a validated file, and templates.
+
+* `write_annotated(report, path)` — the person's data with every invalid cell
+  filled (errors red, warnings amber) and carrying a note that says what is
+  wrong and what to type instead, dropdowns on select-list columns, an Errors
+  sheet listing every issue (its Column cell links to the invalid cell) and a
+  Summary sheet.
+* `write_template(domain, path)` — headers (and optionally pre-filled rows)
+  with a note per header, dropdowns, text-formatted ID / SSN / phone / date
+  columns and a frozen header row; or a CSV header line.
+* `generate_templates(folder)` — the checked-in `templates/` folder.
+* `write_data(frame, path)` — a plain table as .xlsx or .csv (fixed data, results).
+
+Why the XML is written by hand: an annotated 100k-row file has ~40k notes,
+and xlsxwriter / openpyxl build a Python object per cell and per note
+(≈ 23 s / 45 s in issue 2; see bench/workbook.py). Here every sheet, the
+notes (comments part + the legacy VML drawing Excel needs to show them) and
+the styles are produced column-wise with polars string expressions and
+streamed into the zip package, so the cost is a few vectorised passes. The
+output is deterministic (fixed zip timestamps), which keeps the checked-in
+templates stable.
+
+Every value written goes through `bulkassist.cells.escape_expr` (no cell can
+start a formula) and is XML-escaped with characters that XML 1.0 forbids
+removed. Data cells are inline text with the "@" number format, so what the
+person types into them next stays text too (Excel would strip the leading
+zeros of an SSN typed into a General cell).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import re
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty, Queue
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from bulkassist.cells import escape_expr, safe_cell
+from bulkassist.domains import all_domains, get_domain
+from bulkassist.reading import column_letter
+from bulkassist.spec import DATE_FORMAT_LABELS, OPERATION_LABELS, Domain, Field, Kind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bulkassist.reading import Table
+    from bulkassist.report import Report
+    from bulkassist.selectlists import SelectLists
+
+ERROR_FILL = "FFC7CE"
+WARNING_FILL = "FFEB9C"
+LISTS_SHEET = "Lists"
+ERRORS_SHEET = "Errors"
+SUMMARY_SHEET = "Summary"
+ERRORS_COLUMNS = ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
+TEXT_KINDS = (Kind.ID, Kind.SSN, Kind.PHONE, Kind.DATE)  # template columns formatted as text ("@")
+MAX_ROW = 1_048_576
+MAX_CELL_CHARS = 32_767  # Excel refuses (repairs) a longer cell
+_CHUNK_ROWS = 20_000  # rows turned into XML at a time (bounds memory on a million-row report)
+_NOTE_VALUES = 12  # select-list values quoted in a header note
+
+# Cell styles (indexes into cellXfs of `_STYLES`). The default style (0) is text ("@"): most cells
+# written are text, and a cell without an `s` attribute costs fewer bytes to write and to compress.
+_TEXT, _GENERAL, _TEXT_ERROR, _TEXT_WARNING, _HEADER = 0, 1, 2, 3, 4
+_SEVERITY_STYLE = {"error": _TEXT_ERROR, "warning": _TEXT_WARNING}
+
+_ILLEGAL_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
+_ILLEGAL_XML_PY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_NUMBER = r"^-?\d+(\.\d+)?$"  # text written as a number cell in numeric columns
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_HIDDEN = ' state="hidden"'
+_XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+_STYLES = (
+    _XML_DECL
+    + f'<styleSheet xmlns="{_NS_MAIN}">'
+    '<fonts count="4">'
+    '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><sz val="11"/><color rgb="FF9C0006"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><sz val="11"/><color rgb="FF9C5700"/><name val="Calibri"/><family val="2"/></font>'
+    "</fonts>"
+    '<fills count="4">'
+    '<fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>'
+    f'<fill><patternFill patternType="solid"><fgColor rgb="FF{ERROR_FILL}"/><bgColor indexed="64"/></patternFill></fill>'
+    f'<fill><patternFill patternType="solid"><fgColor rgb="FF{WARNING_FILL}"/><bgColor indexed="64"/></patternFill></fill>'
+    "</fills>"
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="5">'
+    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="49" fontId="2" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"/>'
+    '<xf numFmtId="49" fontId="3" fillId="3" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+
+
+# ------------------------------------------------------------------ the public writers
+def write_annotated(
+    report: Report,
+    path: str | os.PathLike,
+    *,
+    source: Table | None = None,
+    lists: SelectLists | None = None,
+) -> Path:
+    """Write the report's data as a workbook a person can fix: filled cells with notes, dropdowns, Errors, Summary.
+
+    Row numbers match the file that was validated (the header stays on its
+    row), so "row 7" in the Errors sheet, the CLI and the notes is row 7 here.
+    `source` is the Table the report was made from (its sheet name names the
+    data sheet); `lists` gives the dropdown values (default: the lists the
+    report was validated against when it carries them, else the demo lists).
+    """
+    if report.first_row + report.data.height - 1 > MAX_ROW:
+        raise ValueError(
+            f"{report.source} has {report.data.height} rows, more than an Excel sheet holds ({MAX_ROW}); "
+            f"write the errors CSV (Report.errors_csv) instead of an annotated workbook"
+        )
+    lists = _lists_or_default(lists if lists is not None else getattr(report, "lists", None))
+    first = report.first_row
+    data = report.data
+    marks = _cell_marks(report)
+    fields = {f.name: f for f in report.domain.fields}  # custom-field columns map to no Field
+    select_lists = {
+        index: spec.select_list
+        for index, column in enumerate(report.frame_columns)
+        if (spec := fields.get(report.column_fields.get(column) or "")) is not None and spec.kind is Kind.SELECT
+    }
+    list_sheet = _ListsSheet.build(lists, select_lists.values())
+    last_row = first + data.height - 1
+    validations = [
+        (f"{column_letter(i)}{first}:{column_letter(i)}{max(last_row, first)}", list_sheet.ref(name))
+        for i, name in select_lists.items()
+        if list_sheet.has(name)
+    ]
+    data_sheet = _Sheet(
+        name=_data_sheet_name(source.sheet if source is not None and source.sheet else "Data"),
+        rows=_data_rows(data, report.columns, report.header_row, marks.select("row", "col", "style")),
+        cols=_column_widths(data, report.columns),
+        freeze_row=report.header_row,
+        validations=validations,
+        text_data=True,
+        notes=marks.filter(pl.col("note").is_not_null()).select("row", "col", "note"),
+    )
+    sheets = [data_sheet, _errors_sheet(report, data_sheet.name), _summary_sheet(report)]
+    if validations:
+        sheets.append(list_sheet.sheet())
+    return _write_package(path, sheets)
+
+
+def write_template(
+    domain: str | Domain,
+    path: str | os.PathLike,
+    *,
+    lists: SelectLists | None = None,
+    fmt: str = "xlsx",
+    rows: pl.DataFrame | None = None,
+    operations: Iterable[str] | None = None,
+) -> Path:
+    """Write the domain's import template: headers only, or pre-filled with `rows` (columns named by field).
+
+    xlsx: bold frozen header row with a note per header (format, required
+    for, allowed values), dropdowns on select-list columns (values on a hidden
+    Lists sheet), text format on ID / SSN / phone / date columns so Excel
+    keeps leading zeros and does not turn dates into numbers.
+    csv: the header line (and rows) in UTF-8 with a BOM so Excel reads accents
+    right, separated by the domain's separator.
+    """
+    dom = get_domain(domain)
+    headers = dom.field_names
+    body = _template_rows(dom, rows)
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "csv":
+        return _write_csv(body, Path(path), dom.default_separator)
+    if fmt != "xlsx":
+        raise ValueError(f"template format {fmt!r} is not supported; use 'xlsx' or 'csv'")
+    lists = _lists_or_default(lists)
+    list_sheet = _ListsSheet.build(lists, [f.select_list for f in dom.fields if f.kind is Kind.SELECT])
+    validations = [
+        (f"{column_letter(i)}2:{column_letter(i)}{MAX_ROW}", list_sheet.ref(f.select_list))
+        for i, f in enumerate(dom.fields)
+        if f.kind is Kind.SELECT and list_sheet.has(f.select_list)
+    ]
+    ops = list(operations) if operations is not None else list(dom.operations)
+    notes = pl.DataFrame(
+        {
+            "row": [1] * len(dom.fields),
+            "col": list(range(len(dom.fields))),
+            "note": [describe_field(f, ops, lists) for f in dom.fields],
+        },
+        schema={"row": pl.Int64, "col": pl.Int64, "note": pl.String},
+    )
+    # New cells of ID / SSN / phone / date columns are text, the others General.
+    styles = {i: _TEXT if f.kind in TEXT_KINDS else _GENERAL for i, f in enumerate(dom.fields)}
+    sheet = _Sheet(
+        name=_data_sheet_name(dom.title),
+        rows=_data_rows(body, headers, 1, None),
+        cols=_column_widths(body, headers, styles=styles),
+        freeze_row=1,
+        validations=validations,
+        notes=notes,
+        text_data=True,
+    )
+    return _write_package(path, [sheet, list_sheet.sheet()] if validations else [sheet])
+
+
+def write_prefilled(
+    domain: str | Domain,
+    rows: pl.DataFrame,
+    path: str | os.PathLike,
+    *,
+    lists: SelectLists | None = None,
+    fmt: str = "xlsx",
+) -> Path:
+    """A template pre-filled with existing records (the seed's "Pre-filled Template" from a course)."""
+    return write_template(domain, path, lists=lists, fmt=fmt, rows=rows)
+
+
+def write_data(
+    frame: pl.DataFrame,
+    path: str | os.PathLike,
+    *,
+    headers: list[str] | None = None,
+    sheet_name: str = "Data",
+    separator: str = ",",
+) -> Path:
+    """Write a plain table (e.g. `bulkassist fix` output, a results file) as .xlsx or .csv, chosen by suffix.
+
+    `headers` are written instead of the frame's column names (files keep
+    their duplicated or blank headers as written). Cells are text and cannot
+    start a formula; CSV is UTF-8 with a BOM.
+    """
+    out = Path(path)
+    headers = list(frame.columns) if headers is None else headers
+    body = frame.select(pl.col(c).cast(pl.String) for c in frame.columns)
+    if out.suffix.lower() in (".csv", ".txt", ".tsv"):
+        return _write_csv(body, out, separator, headers)
+    sheet = _Sheet(
+        name=_data_sheet_name(sheet_name),
+        rows=_data_rows(body, headers, 1, None),
+        cols=_column_widths(body, headers),
+        freeze_row=1,
+        text_data=True,
+    )
+    return _write_package(out, [sheet])
+
+
+def generate_templates(folder: str | os.PathLike, *, lists: SelectLists | None = None) -> list[Path]:
+    """Write `<domain>.xlsx` and `<domain>.csv` for every built-in domain into `folder`; the paths written."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for dom in all_domains():
+        for fmt in ("xlsx", "csv"):
+            written.append(write_template(dom, out / f"{dom.name}.{fmt}", lists=lists, fmt=fmt))
+    return written
+
+
+def describe_field(f: Field, operations: Iterable[str], lists: SelectLists | None = None) -> str:
+    """What a person needs to know to fill a column: format, when it is required, allowed values, example."""
+    lines = [f.name]
+    if f.description:
+        lines.append(f.description)
+    required = [OPERATION_LABELS[op] for op in operations if f.is_required(op)]
+    lines.append(f"Required for: {', '.join(required)}" if required else "Optional")
+    lines.append(_format_line(f, lists))
+    if f.max_length and f.kind in (Kind.TEXT, Kind.EMAIL, Kind.SELECT):
+        lines.append(f"Up to {f.max_length} characters")
+    if f.example:
+        lines.append(f"Example: {f.example}")
+    return "\n".join(line for line in lines if line)
+
+
+def _format_line(f: Field, lists: SelectLists | None) -> str:
+    label = f.format_label
+    if f.kind is Kind.DATE:
+        others = [DATE_FORMAT_LABELS.get(o, o) for o in f.formats[1:]]
+        return f"Date as {label}" + (f" (also accepted: {', '.join(others)})" if others else "")
+    if f.kind is Kind.PHONE:
+        return "Phone number as " + " or ".join(f.formats)
+    if f.kind is Kind.SSN:
+        return "Nine digits, no dashes (123456789)"
+    if f.kind is Kind.EMAIL:
+        return "An email address"
+    if f.kind is Kind.INTEGER:
+        return "A whole number" + (f" of at least {f.minimum:g}" if f.minimum is not None else "")
+    if f.kind is Kind.NUMBER:
+        return "A number" + (f" of at least {f.minimum:g}" if f.minimum is not None else "")
+    if f.kind is Kind.BOOLEAN:
+        return "Yes or No (1/0, true/false)"
+    if f.kind is Kind.ID:
+        hint = f.pattern_hint or "an identifier"
+        return hint[:1].upper() + hint[1:]
+    if f.kind in (Kind.SELECT, Kind.MULTI_SELECT):
+        values = _list_values(lists, f.select_list) if f.select_list else []
+        how = (
+            "One value from the dropdown" if f.kind is Kind.SELECT
+            else f"Values from the list separated by '{f.separator}'"
+        )
+        if f.match_labels:
+            how += " (the value or its label)"
+        if not values:
+            return how
+        shown = ", ".join(values[:_NOTE_VALUES])
+        more = f", … ({len(values)} values)" if len(values) > _NOTE_VALUES else ""
+        return f"{how}: {shown}{more}"
+    return ""
+
+
+# ------------------------------------------------------------------ report -> cells
+def _cell_marks(report: Report) -> pl.DataFrame:
+    """One row per cell to paint: spreadsheet `row`, 0-based `col`, `style` and the `note` text.
+
+    Several issues on one cell become one note; the cell takes the fill of the
+    worst of them. File-level issues about a column mark its header cell.
+    """
+    issues = report.issues.filter(pl.col("col_index").is_not_null())
+    if issues.height == 0:
+        return pl.DataFrame(schema={"row": pl.Int64, "col": pl.Int64, "style": pl.Int64, "note": pl.String})
+    text = pl.concat_str(
+        [
+            pl.col("message"),
+            pl.when(pl.col("suggestion").is_not_null())
+            .then(pl.lit("\nSuggested: ") + pl.col("suggestion"))
+            .otherwise(pl.lit("")),
+        ]
+    )
+    return (
+        issues.with_columns(
+            pl.col("row").fill_null(report.header_row),
+            pl.col("col_index").alias("col"),
+            (pl.col("severity") == "error").alias("is_error"),
+            text.fill_null("").alias("text"),
+        )
+        .group_by("row", "col", maintain_order=True)
+        .agg(
+            pl.when(pl.col("is_error").any()).then(pl.lit(_TEXT_ERROR)).otherwise(pl.lit(_TEXT_WARNING))
+            .first().cast(pl.Int64).alias("style"),
+            pl.col("text").str.join("\n\n").alias("note"),
+        )
+    )
+
+
+def _errors_sheet(report: Report, data_sheet: str) -> _Sheet:
+    """Every issue, file-level ones first; a cell issue's Column links to its cell on the data sheet."""
+    issues = report.issues.sort(["row", "col_index"], nulls_last=False, maintain_order=True)
+    frame = issues.select(
+        pl.col("row").alias("Row"),
+        pl.col("column").alias("Column"),
+        pl.col("value").alias("Value"),
+        pl.col("severity").str.to_titlecase().alias("Severity"),
+        pl.col("message").alias("Message"),
+        pl.col("suggestion").alias("Suggestion"),
+    )
+    target = "'" + data_sheet.replace("'", "''") + "'!"
+    links = (
+        issues.with_row_index("i")
+        .filter(pl.col("row").is_not_null() & pl.col("col_index").is_not_null())
+        .select(
+            (pl.lit("B") + (pl.col("i") + 2).cast(pl.String)).alias("ref"),
+            (pl.lit(target) + _refs(issues, "col_index") + pl.col("row").cast(pl.String)).alias("location"),
+        )
+    )
+    return _Sheet(
+        name=ERRORS_SHEET,
+        rows=_data_rows(frame, ERRORS_COLUMNS, 1, None, numeric=("Row",), style=_GENERAL),
+        cols=_column_widths(frame, ERRORS_COLUMNS, widest=80),
+        freeze_row=1,
+        links=links,
+    )
+
+
+def _summary_sheet(report: Report) -> _Sheet:
+    s = report.summary
+    labels = ["Source", "Domain", "Operation", "Total Rows", "Valid Rows", "Error Rows", "Skipped Rows",
+              "Insert", "Update"]
+    values = [report.source, report.domain.title, OPERATION_LABELS.get(report.operation, report.operation),
+              *(str(s[k]) for k in ("total", "valid", "errors", "skipped", "insert", "update"))]
+    frame = pl.DataFrame({"Summary": labels, "Value": values})
+    return _Sheet(
+        name=SUMMARY_SHEET,
+        rows=_data_rows(frame, ["Summary", ""], 1, None, numeric=("Value",), style=_GENERAL),
+        cols=_column_widths(frame, ["Summary", "Value"]),
+    )
+
+
+def _template_rows(dom: Domain, rows: pl.DataFrame | None) -> pl.DataFrame:
+    names = dom.field_names
+    if rows is None:
+        return pl.DataFrame(schema={n: pl.String for n in names})
+    unknown = [c for c in rows.columns if c not in names]
+    if unknown:
+        raise ValueError(f"pre-filled rows have columns that are not {dom.title} fields: {', '.join(unknown)}")
+    return rows.select(
+        pl.col(n).cast(pl.String) if n in rows.columns else pl.lit(None, pl.String).alias(n) for n in names
+    )
+
+
+def _write_csv(body: pl.DataFrame, path: Path, separator: str, headers: list[str] | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = body.select(escape_expr(pl.col(c)).alias(c) for c in body.columns)
+    header_line = _csv_line(headers if headers is not None else body.columns, separator)
+    with open(path, "wb") as fh:
+        fh.write(_UTF8_BOM + header_line.encode("utf-8"))
+        body.write_csv(fh, separator=separator, include_header=False, line_terminator="\r\n",
+                       quote_style="necessary")
+    return path
+
+
+def _csv_line(values: list[str], separator: str) -> str:
+    """One CSV record (quoted where needed, formula starts escaped), ending in CRLF."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=separator, lineterminator="\r\n").writerow([safe_cell(v) for v in values])
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------ select lists
+def _lists_or_default(lists: SelectLists | None) -> SelectLists:
+    if lists is not None:
+        return lists
+    from bulkassist.selectlists import demo_lists
+
+    return demo_lists()
+
+
+def _list_values(lists: SelectLists | None, name: str) -> list[str]:
+    if lists is None:
+        return []
+    try:
+        return [value for value, _label in lists.options(name)]
+    except KeyError:
+        return []
+
+
+@dataclass
+class _ListsSheet:
+    """The hidden sheet holding dropdown values, one list per column (an inline list is capped at 255 chars)."""
+
+    columns: dict[str, list[str]]
+
+    @classmethod
+    def build(cls, lists: SelectLists, names: Iterable[str | None]) -> _ListsSheet:
+        columns: dict[str, list[str]] = {}
+        for name in names:
+            if name and name not in columns:
+                values = _list_values(lists, name)
+                if values:
+                    columns[name] = values
+        return cls(columns)
+
+    def has(self, name: str | None) -> bool:
+        return name in self.columns
+
+    def ref(self, name: str) -> str:
+        letter = column_letter(list(self.columns).index(name))
+        return f"{LISTS_SHEET}!${letter}$2:${letter}${len(self.columns[name]) + 1}"
+
+    def sheet(self) -> _Sheet:
+        height = max((len(v) for v in self.columns.values()), default=0)
+        frame = pl.DataFrame(
+            {name: values + [None] * (height - len(values)) for name, values in self.columns.items()},
+            schema={name: pl.String for name in self.columns},
+        )
+        return _Sheet(
+            name=LISTS_SHEET,
+            rows=_data_rows(frame, list(self.columns), 1, None, style=_GENERAL),
+            cols=_column_widths(frame, list(self.columns)),
+            hidden=True,
+        )
+
+
+# ------------------------------------------------------------------ sheet XML
+@dataclass
+class _Sheet:
+    name: str
+    rows: Iterator[str]  # the <row> elements, streamed
+    cols: str = ""
+    freeze_row: int = 0  # rows 1..freeze_row stay visible
+    validations: list[tuple[str, str]] = field(default_factory=list)  # (sqref, list range)
+    notes: pl.DataFrame | None = None  # row (1-based), col (0-based), note
+    hidden: bool = False
+    text_data: bool = False  # the sheet holds the person's data as text
+    links: pl.DataFrame | None = None  # ref, location: in-workbook hyperlinks (no formulas)
+
+    @property
+    def has_notes(self) -> bool:
+        return self.notes is not None and self.notes.height > 0
+
+    def xml(self, selected: bool) -> Iterator[str]:
+        yield self.head(selected)
+        yield from self.rows
+        yield self.tail()
+
+    def head(self, selected: bool) -> str:
+        selected_attr = ' tabSelected="1"' if selected else ""
+        view = f'<sheetView workbookViewId="0"{selected_attr}>'
+        if self.freeze_row:
+            view += (
+                f'<pane ySplit="{self.freeze_row}" topLeftCell="A{self.freeze_row + 1}" '
+                f'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/>'
+            )
+        view += "</sheetView>"
+        return (
+            f'{_XML_DECL}<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
+            f"<sheetViews>{view}</sheetViews>"
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            f"{self.cols}<sheetData>"
+        )
+
+    def tail(self) -> str:
+        out = "</sheetData>"
+        if self.validations:
+            out += f'<dataValidations count="{len(self.validations)}">'
+            for sqref, formula in self.validations:
+                out += (
+                    '<dataValidation type="list" errorStyle="warning" allowBlank="1" showInputMessage="1" '
+                    f'showErrorMessage="1" errorTitle="Not in the list" error="Choose a value from the '
+                    f'dropdown; other values will be reported by validation." sqref="{sqref}">'
+                    f"<formula1>{formula}</formula1></dataValidation>"
+                )
+            out += "</dataValidations>"
+        if self.links is not None and self.links.height:
+            out += "<hyperlinks>" + self.links.select(
+                pl.concat_str([pl.lit('<hyperlink ref="'), pl.col("ref"), pl.lit('" location="'),
+                               _xml_text(pl.col("location")), pl.lit('"/>')]).str.join("")
+            ).item() + "</hyperlinks>"
+        out += '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        if self.text_data:
+            # IDs, SSNs and phones are text on purpose: no "number stored as text" triangles.
+            out += '<ignoredErrors><ignoredError sqref="A1:XFD1048576" numberStoredAsText="1"/></ignoredErrors>'
+        if self.has_notes:
+            out += '<legacyDrawing r:id="rId1"/>'
+        return out + "</worksheet>"
+
+
+def _xml_text(expr: pl.Expr) -> pl.Expr:
+    """XML-escaped text (for element content and attribute values) without characters XML 1.0 forbids."""
+    return _markup(expr.str.replace_all(_ILLEGAL_XML, ""))
+
+
+def _markup(expr: pl.Expr) -> pl.Expr:
+    return (
+        expr.str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+        .str.replace_all('"', "&quot;", literal=True)
+        .str.replace_all("\r", "&#13;", literal=True)  # a bare CR would be read back as LF
+    )
+
+
+def _xml_scalar(text: str) -> str:
+    text = _ILLEGAL_XML_PY.sub("", text)
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        .replace("\r", "&#13;")
+    )
+
+
+def _cell_xml(ref: pl.Expr, style: pl.Expr | int, value: pl.Expr, *, numeric: bool = False) -> pl.Expr:
+    """One <c> element per value: inline text (escaped), or a number; an empty styled cell for a null value.
+
+    The `s` attribute is left out for the default (text) style and
+    `xml:space="preserve"` is only written where a value starts or ends with
+    a space: both are most of the bytes of a plain cell.
+    """
+    if isinstance(style, int):
+        style_attr: pl.Expr = pl.lit(f'" s="{style}' if style else "")
+    else:
+        style_attr = pl.when(style == _TEXT).then(pl.lit("")).otherwise(pl.lit('" s="') + style.cast(pl.String))
+    start = pl.concat_str([pl.lit('<c r="'), ref, style_attr])
+    if numeric:
+        present = value.is_not_null()
+        filled = pl.concat_str([start, pl.lit('"><v>'), value, pl.lit("</v></c>")])
+    else:
+        text = value.str.replace_all(_ILLEGAL_XML, "").str.slice(0, MAX_CELL_CHARS)
+        present = text.str.len_bytes() > 0  # an empty string is an empty cell
+        open_t = (
+            pl.when(text.str.contains(r"^\s|\s$"))
+            .then(pl.lit('" t="inlineStr"><is><t xml:space="preserve">'))
+            .otherwise(pl.lit('" t="inlineStr"><is><t>'))
+        )
+        filled = pl.concat_str([start, open_t, _markup(escape_expr(text)), pl.lit("</t></is></c>")])
+    if isinstance(style, int):
+        return pl.when(present).then(filled).otherwise(pl.lit(""))
+    empty = pl.concat_str([start, pl.lit('"/>')])
+    return pl.when(present).then(filled).when(style != _TEXT).then(empty).otherwise(pl.lit(""))
+
+
+def _header_row(headers: list[str], row: int, marks: dict[int, int]) -> str:
+    """The header row: bold, or filled when a file-level issue is about that column."""
+    cells = []
+    for i, header in enumerate(headers):
+        style = marks.get(i, _HEADER)
+        ref = f"{column_letter(i)}{row}"
+        if header:
+            cells.append(
+                f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
+                f"{_xml_scalar(str(safe_cell(header)))}</t></is></c>"
+            )
+        elif i in marks:
+            cells.append(f'<c r="{ref}" s="{style}"/>')
+    return f'<row r="{row}">{"".join(cells)}</row>'
+
+
+def _data_rows(
+    frame: pl.DataFrame,
+    headers: list[str],
+    header_row: int,
+    marks: pl.DataFrame | None,
+    *,
+    numeric: tuple[str, ...] = (),
+    style: int = _TEXT,
+) -> Iterator[str]:
+    """The <row> elements: the header on `header_row`, then `frame` (text) one spreadsheet row per frame row.
+
+    `marks` (row, col, style) paint cells; a marked cell gets its fill even
+    when empty (a missing required value must show). In columns named in
+    `numeric`, values that are numbers are written as numbers.
+    """
+    marks = marks if marks is not None else pl.DataFrame(schema={"row": pl.Int64, "col": pl.Int64, "style": pl.Int64})
+    header_marks = dict(marks.filter(pl.col("row") == header_row).select("col", "style").iter_rows())
+    yield _header_row(headers, header_row, header_marks)
+    marks_by_col = {k[0]: g for k, g in marks.filter(pl.col("row") > header_row).group_by("col")}
+    for start in range(0, frame.height, _CHUNK_ROWS):
+        chunk = frame.slice(start, _CHUNK_ROWS)
+        first = header_row + 1 + start
+        work = chunk.with_columns(pl.int_range(first, first + chunk.height, eager=True).alias("__row"))
+        row_text = pl.col("__row").cast(pl.String)
+        cells = []
+        for index, name in enumerate(chunk.columns):
+            cell_style: pl.Expr | int = style
+            if index in marks_by_col:
+                marked = marks_by_col[index].select(pl.col("row").alias("__row"), pl.col("style").alias(f"__s{index}"))
+                work = work.join(marked, on="__row", how="left")
+                cell_style = pl.col(f"__s{index}").fill_null(style)
+            value = pl.col(name).cast(pl.String)
+            ref = pl.lit(column_letter(index)) + row_text
+            if name in numeric:
+                is_number = value.str.contains(_NUMBER)
+                cells.append(_cell_xml(ref, cell_style, pl.when(is_number).then(value), numeric=True))
+                value = pl.when(~is_number).then(value)
+            cells.append(_cell_xml(ref, cell_style, value))
+        # Cells as separate columns first, so polars builds them in parallel, then one row string each.
+        built = work.select(row_text.alias("__row"), *(cell.alias(f"__c{i}") for i, cell in enumerate(cells)))
+        row_xml = pl.concat_str([pl.lit('<row r="'), pl.col("__row"), pl.lit('">'), pl.exclude("__row"),
+                                 pl.lit("</row>")])
+        yield built.select(row_xml.str.join("")).item()
+
+
+def _column_widths(
+    frame: pl.DataFrame,
+    headers: list[str],
+    *,
+    styles: dict[int, int] | None = None,
+    widest: int = 50,
+) -> str:
+    """<cols> sized to the header and the longest value; `styles` gives some columns a style for new cells."""
+    if not headers:
+        return ""
+    lengths = frame.head(1000).select(pl.all().cast(pl.String).str.len_chars().max()).row(0) if frame.width else ()
+    out = []
+    for index, header in enumerate(headers):
+        longest = max(len(header), (lengths[index] or 0) if index < len(lengths) else 0)
+        width = min(max(longest + 2, 9), widest)
+        styled = f' style="{styles[index]}"' if styles and index in styles else ""
+        out.append(f'<col min="{index + 1}" max="{index + 1}" width="{width}" customWidth="1"{styled}/>')
+    return "<cols>" + "".join(out) + "</cols>"
+
+
+def _data_sheet_name(name: str) -> str:
+    """A legal sheet name for the person's data that does not collide with the sheets BulkAssist adds."""
+    name = _SHEET_NAME_FORBIDDEN.sub(" ", name).strip()[:31] or "Data"
+    if name.casefold() in {s.casefold() for s in (ERRORS_SHEET, SUMMARY_SHEET, LISTS_SHEET)}:
+        name = f"{name} (data)"
+    return name
+
+
+# ------------------------------------------------------------------ notes (comments + VML)
+def _comments_xml(notes: pl.DataFrame) -> str:
+    body = notes.select(
+        pl.concat_str(
+            [
+                pl.lit('<comment ref="'),
+                _refs(notes) + pl.col("row").cast(pl.String),
+                pl.lit('" authorId="0"><text><r><rPr><sz val="9"/><color indexed="81"/><rFont val="Tahoma"/>'
+                       '<family val="2"/></rPr><t xml:space="preserve">'),
+                _xml_text(pl.col("note")),
+                pl.lit("</t></r></text></comment>"),
+            ]
+        ).str.join("")
+    ).item()
+    return (
+        f'{_XML_DECL}<comments xmlns="{_NS_MAIN}"><authors><author>BulkAssist</author></authors>'
+        f"<commentList>{body}</commentList></comments>"
+    )
+
+
+def _refs(frame: pl.DataFrame, column: str = "col") -> pl.Expr:
+    """The column letters of `frame`'s 0-based `column` (append the row for an A1 reference)."""
+    width = int(frame[column].max() or 0) + 1
+    letters = [column_letter(i) for i in range(width)]
+    return pl.col(column).replace_strict(list(range(width)), letters, return_dtype=pl.String)
+
+
+def _vml_xml(notes: pl.DataFrame) -> str:
+    """The legacy drawing Excel needs to show notes: one hidden text box per note, anchored beside its cell."""
+    n = notes.height
+    blocks = ",".join(str(b) for b in range(1, n // 1024 + 2))
+    row0 = pl.col("row") - 1
+    col0 = pl.col("col")
+    shapes = notes.with_row_index("i").select(
+        pl.concat_str(
+            [
+                pl.lit('<v:shape id="_x0000_s'), (pl.col("i") + 1025).cast(pl.String),
+                pl.lit('" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
+                       'width:180pt;height:80pt;z-index:'), (pl.col("i") + 1).cast(pl.String),
+                pl.lit(';visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
+                       '<v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+                       '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+                       '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/><x:Anchor>'),
+                (col0 + 1).cast(pl.String), pl.lit(", 15, "),
+                pl.max_horizontal(row0 - 1, pl.lit(0)).cast(pl.String), pl.lit(", 10, "),
+                (col0 + 4).cast(pl.String), pl.lit(", 15, "),
+                (row0 + 4).cast(pl.String), pl.lit(", 4</x:Anchor><x:AutoFill>False</x:AutoFill><x:Row>"),
+                row0.cast(pl.String), pl.lit("</x:Row><x:Column>"), col0.cast(pl.String),
+                pl.lit("</x:Column></x:ClientData></v:shape>"),
+            ]
+        ).str.join("")
+    ).item()
+    return (
+        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+        f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{blocks}"/></o:shapelayout>'
+        '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+        '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+        f"{shapes}</xml>"
+    )
+
+
+# ------------------------------------------------------------------ the package
+def _write_package(path: str | os.PathLike, sheets: list[_Sheet]) -> Path:
+    """Write `sheets` as an .xlsx package (deterministic: fixed timestamps, fixed part order).
+
+    The parts are generated in a background thread while this one compresses
+    what is ready: polars and zlib both release the GIL, so building the XML
+    and deflating it overlap on two cores.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=8)
+    stop = threading.Event()
+    producer = threading.Thread(target=_produce, args=(_package_parts(sheets), queue, stop), daemon=True)
+    producer.start()
+    try:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            handle = None
+            while True:
+                kind, payload = queue.get()
+                if kind == "start":
+                    handle = zf.open(_entry(payload), "w", force_zip64=True)
+                elif kind == "data":
+                    handle.write(payload)
+                elif kind == "end":
+                    handle.close()
+                elif kind == "error":
+                    raise payload
+                else:
+                    break
+    except BaseException:
+        out.unlink(missing_ok=True)  # never leave a half-written workbook behind
+        raise
+    finally:
+        stop.set()
+        while producer.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.05)
+    return out
+
+
+def _produce(parts: Iterator[tuple[str, Iterable[str]]], queue: Queue, stop: threading.Event) -> None:
+    try:
+        for name, chunks in parts:
+            queue.put(("start", name))
+            for chunk in chunks:
+                if stop.is_set():
+                    return
+                queue.put(("data", chunk.encode("utf-8")))
+            queue.put(("end", None))
+        queue.put(("done", None))
+    except BaseException as exc:  # handed to the writing thread, which raises it
+        queue.put(("error", exc))
+
+
+def _package_parts(sheets: list[_Sheet]) -> Iterator[tuple[str, Iterable[str]]]:
+    """Every part of the package, in order, each as text chunks produced when iterated."""
+    noted = [number for number, sheet in enumerate(sheets, start=1) if sheet.has_notes]
+    overrides = [("/xl/workbook.xml", f"{_CT}.sheet.main+xml"), ("/xl/styles.xml", f"{_CT}.styles+xml")]
+    overrides += [(f"/xl/worksheets/sheet{n}.xml", f"{_CT}.worksheet+xml") for n in range(1, len(sheets) + 1)]
+    overrides += [(f"/xl/comments{n}.xml", f"{_CT}.comments+xml") for n in noted]
+    yield "[Content_Types].xml", [
+        f'{_XML_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
+        + "".join(f'<Override PartName="{name}" ContentType="{ctype}"/>' for name, ctype in overrides)
+        + "</Types>"
+    ]
+    yield "_rels/.rels", [_rels([("rId1", f"{_NS_REL}/officeDocument", "xl/workbook.xml")])]
+    entries = "".join(
+        f'<sheet name="{_xml_scalar(sheet.name)}" sheetId="{n}"{_HIDDEN if sheet.hidden else ""} r:id="rId{n}"/>'
+        for n, sheet in enumerate(sheets, start=1)
+    )
+    yield "xl/workbook.xml", [
+        f'{_XML_DECL}<workbook xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}"><bookViews><workbookView activeTab="0"/>'
+        f"</bookViews><sheets>{entries}</sheets></workbook>"
+    ]
+    links = [(f"rId{n}", f"{_NS_REL}/worksheet", f"worksheets/sheet{n}.xml") for n in range(1, len(sheets) + 1)]
+    links.append((f"rId{len(sheets) + 1}", f"{_NS_REL}/styles", "styles.xml"))
+    yield "xl/_rels/workbook.xml.rels", [_rels(links)]
+    yield "xl/styles.xml", [_STYLES]
+    for number, sheet in enumerate(sheets, start=1):
+        yield f"xl/worksheets/sheet{number}.xml", sheet.xml(selected=number == 1)
+        if sheet.has_notes:
+            notes = sheet.notes.sort("row", "col")
+            yield f"xl/worksheets/_rels/sheet{number}.xml.rels", [_rels([
+                ("rId1", f"{_NS_REL}/vmlDrawing", f"../drawings/vmlDrawing{number}.vml"),
+                ("rId2", f"{_NS_REL}/comments", f"../comments{number}.xml"),
+            ])]
+            yield f"xl/comments{number}.xml", _later(_comments_xml, notes)
+            yield f"xl/drawings/vmlDrawing{number}.vml", _later(_vml_xml, notes)
+
+
+def _later(build: Callable[[pl.DataFrame], str], notes: pl.DataFrame) -> Iterator[str]:
+    yield build(notes)
+
+
+def _rels(items: list[tuple[str, str, str]]) -> str:
+    body = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{target}"/>' for i, t, target in items)
+    return f'{_XML_DECL}<Relationships xmlns="{_NS_PKG_REL}">{body}</Relationships>'
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o600 << 16
+    return info
