@@ -1,0 +1,59 @@
+"""BulkAssist for xlwings Lite (Excel on the web, Windows and macOS without a local Python).
+
+Paste this file into xlwings Lite's main.py tab and requirements.txt into its
+requirements.txt tab. Each script below is one ribbon button of the desktop
+add-in and calls the very same function (`bulkassist.excel`), which xlwings
+Lite hands the workbook as `book`.
+
+The import server is configured with the environment variables BULKASSIST_URL
+and BULKASSIST_TOKEN in xlwings Lite's settings (never in the workbook); the
+server must allow the add-in's origin (CORS). Without them, Validate and
+Apply suggestions use the packaged demo select lists.
+"""
+
+import sys
+
+import xlwings as xw
+
+import bulkassist.excel as bx
+
+if sys.platform == "emscripten":  # Pyodide: let `requests` (bulkassist.Client) use the browser's fetch
+    import pyodide_http
+
+    pyodide_http.patch_all()
+
+
+@xw.script
+def validate(book: xw.Book):
+    """Fill invalid cells, add notes with suggestions and dropdowns, show a summary."""
+    bx.validate(book)
+
+
+@xw.script
+def apply_suggestions(book: xw.Book):
+    """Write every safe fix, mark it, and validate again."""
+    bx.apply_suggestions(book)
+
+
+@xw.script
+def refresh_lists(book: xw.Book):
+    """Fetch the select lists from the import server again."""
+    bx.refresh_lists(book)
+
+
+@xw.script
+def submit(book: xw.Book):
+    """Review and commit through the import server; results next to each row."""
+    bx.submit(book)
+
+
+@xw.script
+def clear_marks(book: xw.Book):
+    """Remove every BulkAssist fill, note and dropdown."""
+    bx.clear_marks(book)
+
+
+@xw.script
+def new_from_template(book: xw.Book):
+    """A new sheet from the import's template (pre-filled when a Course Code is set)."""
+    bx.new_from_template(book)

@@ -1,0 +1,210 @@
+"""The "BulkAssist" sheet: the import settings a user picks, and what the add-in keeps.
+
+Layout (one sheet, four blocks side by side, so every block is one 2-D write)::
+
+    A:B  settings     Domain | client, Operation | Add & Update, Data sheet | Clients,
+                      Header row | 1, Course Code | (for New from template), then one
+                      row per import option of the domain (Auto Create Invoices | FALSE)
+    D:E  summary      of the last Validate / Submit (Total, Valid, Error, Skipped, Insert,
+                      Update, Lists, Import ...)
+    G:L  issues       Row | Column | Value | Severity | Message | Suggestion: every issue of
+                      the last Validate (what notes cannot show, and all a VBA client gets)
+    N:P  marks log    Sheet | Range | Kind: every rectangle BulkAssist painted, so the next
+                      run removes exactly those and nothing of the user's
+
+Dropdown sources live on a second, hidden sheet, "BulkAssist Lists" (one column
+per select list). Server URL and token are never stored here (see `config.py`).
+The sheet's values are read once from the payload; nothing is read back after
+a write (the remote engine would return the old value).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from bulkassist.errors import SchemaError
+from bulkassist.excel.grid import read_block, write_block, write_frame
+from bulkassist.excel.painter import Mark
+from bulkassist.spec import ADD_UPDATE, OPERATION_LABELS, OPERATIONS, Domain, Option
+
+SETTINGS_SHEET = "BulkAssist"
+LISTS_SHEET = "BulkAssist Lists"
+OWN_SHEETS = (SETTINGS_SHEET, LISTS_SHEET)
+
+SETTINGS_COL, SUMMARY_COL, ISSUES_COL, MARKS_COL = 1, 4, 7, 14  # A, D, G, N
+ISSUE_HEADERS = ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
+MARK_HEADERS = ["Sheet", "Range", "Kind"]
+SUMMARY_TITLE = "Last run"
+SETTINGS_TITLE = "BulkAssist settings"
+
+_KEY = re.compile(r"[^0-9a-z]+")
+
+
+def _key(text: Any) -> str:
+    return _KEY.sub("", str(text or "").lower())
+
+
+_OPERATION_KEYS = {**{_key(op): op for op in OPERATIONS}, **{_key(label): op for op, label in OPERATION_LABELS.items()},
+                   "addandupdate": ADD_UPDATE}
+_TRUE = {"true", "yes", "y", "1", "on", "x"}
+
+
+@dataclass
+class Settings:
+    """What the BulkAssist sheet says (or the defaults when there is no such sheet)."""
+
+    domain: str | None = None
+    operation: str = ADD_UPDATE
+    data_sheet: str | None = None
+    header_row: int = 1
+    course_code: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # option label -> raw cell value
+    exists: bool = False
+
+    def operation_for(self, domain: Domain) -> str:
+        if self.operation not in domain.operations:
+            raise SchemaError(
+                f"Operation {OPERATION_LABELS.get(self.operation, self.operation)!r} is not offered for "
+                f"{domain.title}; choose one of {', '.join(OPERATION_LABELS[o] for o in domain.operations)} "
+                f"in cell B3 of the {SETTINGS_SHEET!r} sheet."
+            )
+        return self.operation
+
+    def options_for(self, domain: Domain, operation: str) -> dict[str, Any]:
+        """The domain's options offered under `operation`, parsed from the sheet (default otherwise)."""
+        given = {_key(k): v for k, v in self.options.items()}
+        chosen: dict[str, Any] = {}
+        for option in domain.options_for(operation):
+            raw = given.get(_key(option.label), given.get(_key(option.name)))
+            chosen[option.name] = option.default if raw in (None, "") else _parse_option(option, raw)
+        return chosen
+
+
+def _parse_option(option: Option, raw: Any) -> Any:
+    if option.kind == "boolean":
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in _TRUE
+    for value, label in option.choices:
+        if _key(raw) in (_key(value), _key(label)):
+            return value
+    raise SchemaError(
+        f"{raw!r} is not a choice of {option.label!r}; use one of "
+        f"{', '.join(label for _, label in option.choices)} in the {SETTINGS_SHEET!r} sheet."
+    )
+
+
+class SettingsSheet:
+    """The BulkAssist sheet of one book, read once from its values."""
+
+    def __init__(self, book: Any):
+        self.book = book
+        names = [s.name for s in book.sheets]
+        self.sheet = book.sheets[SETTINGS_SHEET] if SETTINGS_SHEET in names else None
+        self.values: list[list[Any]] = _values(self.sheet) if self.sheet is not None else []
+
+    # ---------------------------------------------------------------- read
+    def _column(self, col: int, first_row: int, width: int) -> list[list[Any]]:
+        """Rows of the block starting at (first_row, col) until the first blank first cell."""
+        rows = []
+        for row in self.values[first_row - 1:]:
+            cells = (list(row[col - 1:col - 1 + width]) + [None] * width)[:width]
+            if cells[0] in (None, ""):
+                break
+            rows.append(cells)
+        return rows
+
+    def settings(self) -> Settings:
+        result = Settings(exists=self.sheet is not None)
+        for key, value in self._column(SETTINGS_COL, 2, 2):
+            k = _key(key)
+            if k == "domain":
+                result.domain = str(value).strip() if value not in (None, "") else None
+            elif k == "operation":
+                if value not in (None, ""):
+                    try:
+                        result.operation = _OPERATION_KEYS[_key(value)]
+                    except KeyError:
+                        raise SchemaError(
+                            f"{value!r} in the {SETTINGS_SHEET!r} sheet is not an operation; write "
+                            f"{', '.join(OPERATION_LABELS.values())}."
+                        ) from None
+            elif k == "datasheet":
+                result.data_sheet = str(value).strip() if value not in (None, "") else None
+            elif k == "headerrow":
+                result.header_row = _positive_int(value, "Header row")
+            elif k == "coursecode":
+                result.course_code = str(value).strip() if value not in (None, "") else None
+            else:
+                result.options[str(key)] = value
+        return result
+
+    def marks(self) -> list[Mark]:
+        return [Mark(str(s), str(a), str(k)) for s, a, k in self._column(MARKS_COL, 2, 3)]
+
+    def _length(self, col: int) -> int:
+        """How many rows (header included) a block currently fills."""
+        return 1 + len(self._column(col, 2, 1)) if len(self.values) else 0
+
+    # --------------------------------------------------------------- write
+    def ensure(self, domain: Domain, settings: Settings, data_sheet: str) -> None:
+        """Create the sheet with the settings block when the book has none yet."""
+        if self.sheet is not None:
+            return
+        current = self.book.sheets.active
+        self.sheet = self.book.sheets.add(SETTINGS_SHEET, after=self.book.sheets[-1])
+        operation = settings.operation if settings.operation in domain.operations else domain.operations[-1]
+        rows: list[list[Any]] = [
+            [SETTINGS_TITLE, None],
+            ["Domain", domain.name],
+            ["Operation", OPERATION_LABELS[operation]],
+            ["Data sheet", data_sheet],
+            ["Header row", settings.header_row],
+            ["Course Code", None],
+        ]
+        rows += [[o.label, o.default] for o in domain.options]
+        write_block(self.sheet, 1, SETTINGS_COL, rows)
+        # What we just wrote is what the sheet holds: remember it rather than read it back.
+        self.values = [list(row) for row in rows]
+        current.activate()
+
+    def set(self, key: str, value: Any) -> None:
+        """Write one setting next to its label (appending the label when it is missing)."""
+        rows = self._column(SETTINGS_COL, 2, 2)
+        keys = [_key(k) for k, _ in rows]
+        row = 2 + (keys.index(_key(key)) if _key(key) in keys else len(rows))
+        write_block(self.sheet, row, SETTINGS_COL, [[key, value]])
+        while len(self.values) < row:
+            self.values.append([None, None])
+        self.values[row - 1] = [key, value] + list(self.values[row - 1][2:])
+
+    def write_summary(self, pairs: list[tuple[str, Any]]) -> None:
+        rows = [[SUMMARY_TITLE, None]] + [[k, v] for k, v in pairs]
+        rows += [[None, None]] * max(0, self._length(SUMMARY_COL) - len(rows))
+        write_block(self.sheet, 1, SUMMARY_COL, rows)
+
+    def write_issues(self, issues: pl.DataFrame) -> None:
+        """`issues` in the errors layout (Row, Column, Value, Severity, Message, Suggestion)."""
+        write_frame(self.sheet, 1, ISSUES_COL, issues.select(ISSUE_HEADERS), ISSUE_HEADERS,
+                    pad_to=self._length(ISSUES_COL))
+
+    def write_marks(self, marks: list[Mark]) -> None:
+        frame = pl.DataFrame([(m.sheet, m.address, m.kind) for m in marks], schema=MARK_HEADERS, orient="row")
+        write_frame(self.sheet, 1, MARKS_COL, frame, MARK_HEADERS, pad_to=self._length(MARKS_COL))
+
+
+def _values(sheet: Any) -> list[list[Any]]:
+    last = sheet.used_range.last_cell
+    return [[None if v == "" else v for v in row] for row in read_block(sheet, (1, 1), (last.row, last.column))]
+
+
+def _positive_int(value: Any, label: str) -> int:
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise SchemaError(f"{label} in the {SETTINGS_SHEET!r} sheet must be a row number such as 1, not {value!r}.")
+    return number

@@ -1,0 +1,190 @@
+"""The Excel add-in against a real import server (uvicorn subprocess, SQLite): lists, Submit, errors.
+
+The server is this module's own, so changing a select list cannot disturb
+other tests. Each test runs on the real remote engine (when licensed) and on
+the recording fake.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import bulkassist.excel as bx
+from bulkassist.client import Client
+from bulkassist.excel.datasheet import RESULT_HEADERS
+from bulkassist.excel.settings import LISTS_SHEET, SETTINGS_SHEET
+from tests.test_excel_support import (
+    DATA_SHEET,
+    _offline,  # noqa: F401 - autouse fixture
+    apply_actions,
+    client_rows,
+    engine_fixture,  # noqa: F401 - the `engine` fixture
+    make_payload,
+    of,
+    open_book,
+    sheet_values,
+    stored,
+    template_book,
+)
+
+NEW_JOB_STATUS = "Seasonal Work"
+
+
+@pytest.fixture(scope="module")
+def excel_server(tmp_path_factory):
+    from bulkassist.server.launch import start_server_process
+
+    server = start_server_process(data_dir=tmp_path_factory.mktemp("excel-server"))
+    admin = Client(server.url, server.tokens["admin"])
+    options = [{"value": v, "label": lbl} for v, lbl in admin.lists("client").options("job_status")]
+    admin.request("PUT", "/admin/lists/job_status", json=[*options, {"value": NEW_JOB_STATUS}])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def as_user(excel_server, monkeypatch):
+    """`as_user("importer")`: the add-in's config (environment) points at the server as that user."""
+
+    def configure(role: str = "importer", token: str | None = None) -> Client:
+        monkeypatch.setenv("BULKASSIST_URL", excel_server.url)
+        monkeypatch.setenv("BULKASSIST_TOKEN", token or excel_server.tokens[role])
+        return Client(excel_server.url, token or excel_server.tokens[role])
+
+    return configure
+
+
+def _new_clients(job_status: str = NEW_JOB_STATUS) -> list[list]:
+    """Header + 4 new valid clients (no Client ID) + 1 invalid row."""
+    rows = client_rows()
+    header, good = rows[0], rows[6]  # row 7 of client_rows is valid but for its Last Name formula
+    out = [header]
+    for i, name in enumerate(["Nora", "Ivan", "Zoe", "Paul"]):
+        record = dict(zip(header, good, strict=True))
+        record.update({"Client ID": None, "First Name": name, "Last Name": f"Submit{i}",
+                       "Email Address": f"{name.lower()}@example.org", "Job Status": job_status})
+        out.append([record[h] for h in header])
+    bad = dict(zip(header, good, strict=True))
+    bad.update({"Client ID": None, "First Name": "Bad", "Last Name": "Row", "Date of Birth": "31/31/2000"})
+    out.append([bad[h] for h in header])
+    return out
+
+
+def test_refresh_lists_puts_the_servers_values_in_the_dropdowns(engine, as_user):
+    client = as_user("importer")
+    book = open_book(make_payload(template_book("client", client_rows())), engine)
+    assert bx.refresh_lists(book) == 9
+    actions = book.json()["actions"]
+    lists_pos = [s.name for s in book.sheets].index(LISTS_SHEET)
+    block = of(actions, "setValues", lists_pos)[0]["values"]
+    server = client.lists("client")
+    for c, name in enumerate(block[0]):
+        assert [stored(row[c]) for row in block[1:] if row[c] != ""] == [v for v, _ in server.options(name)]
+    assert NEW_JOB_STATUS in [stored(row[block[0].index("job_status")]) for row in block[1:]]
+    assert len(of(actions, "setDataValidationList", 0)) == 9
+    assert not of(actions, "setRangeColor")  # refreshing lists paints nothing else
+
+
+def test_validate_checks_against_the_servers_lists(engine, as_user, excel_server):
+    as_user("importer")
+    book = open_book(make_payload(template_book("client", _new_clients())), engine)
+    report = bx.validate(book)
+    assert report.summary == {"total": 5, "valid": 4, "errors": 1, "skipped": 0, "insert": 4, "update": 0}
+    summary = [a for a in of(book.json()["actions"], "setValues") if a["values"][0][0] == "Last run"][0]
+    assert ["Lists", f"server {excel_server.url}"] in summary["values"]
+
+
+def test_submit_writes_results_and_new_ids_so_the_next_submit_updates(engine, as_user):
+    client = as_user("importer")
+    before = client.imports()["total"]
+    payload = make_payload(template_book("client", _new_clients()))
+    book = open_book(payload, engine)
+    results = bx.submit(book)
+    actions = book.json()["actions"]
+    width = len(_new_clients()[0])
+
+    block = [a for a in of(actions, "setValues", 0) if a["start_column"] == width][0]
+    assert block["values"][0] == RESULT_HEADERS and block["start_row"] == 0
+    rows = block["values"][1:]
+    assert [r[0] for r in rows] == ["Success"] * 4 + ["Failed"]
+    assert [r[1] for r in rows[:4]] == ["Insert"] * 4
+    assert "31/31/2000" in rows[4][3]
+    ids = [r[2] for r in rows[:4]]
+    assert all(ids) and len(set(ids)) == 4
+
+    id_writes = [a for a in of(actions, "setValues", 0) if a["start_column"] == 0]
+    assert [(a["start_row"] + 1, a["row_count"]) for a in id_writes] == [(2, 4)]  # one write for rows 2-5
+    assert [str(v[0]) for v in id_writes[0]["values"]] == [str(i) for i in ids]
+    assert results.height == 5 and client.imports()["total"] == before + 1
+
+    # the next Submit of the same sheet updates those clients instead of creating them again
+    book2 = open_book(apply_actions(payload, actions), engine)
+    again = bx.submit(book2)
+    assert again.filter(again["Status"] == "Success")["Action"].to_list() == ["Update"] * 4
+    assert sorted(again["Created/Updated ID"].drop_nulls().to_list()) == sorted(ids)
+    latest = client.imports()["items"][0]
+    assert latest["total"] == 5 and latest["valid"] == 4
+    second = [a for a in of(book2.json()["actions"], "setValues", 0) if a["start_column"] == width][0]
+    assert [r[1] for r in second["values"][1:5]] == ["Update"] * 4
+    assert not [a for a in of(book2.json()["actions"], "setValues", 0) if a["start_column"] == 0]
+
+
+def test_a_wrong_token_is_a_message_box_and_nothing_is_written(engine, as_user):
+    as_user(token="not-a-real-token")
+    book = open_book(make_payload(template_book("client", _new_clients())), engine)
+    assert bx.submit(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "token" in actions[0]["args"][0].lower() and actions[0]["args"][3] == "critical"
+    assert "not-a-real-token" not in json.dumps(actions)
+
+
+def test_missing_permission_is_a_message_box_and_nothing_is_written(engine, as_user):
+    as_user("viewer")
+    book = open_book(make_payload(template_book("client", _new_clients())), engine)
+    assert bx.submit(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "permission" in actions[0]["args"][0].lower()
+
+
+def test_a_usage_limit_is_a_message_box_and_nothing_is_written(engine, as_user):
+    as_user("limited")  # 5 rows a day; this organisation has the standard Job Status list
+    rows = _new_clients(job_status="Unemployed")
+    payload = make_payload(template_book("client", [rows[0], *rows[1:5] * 2]))  # 8 valid rows
+    book = open_book(payload, engine)
+    assert bx.submit(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "limit" in actions[0]["args"][0].lower()
+
+
+def test_new_from_template_prefills_from_a_course(engine, as_user):
+    client = as_user("importer")
+    settings = [["BulkAssist settings", None], ["Domain", "client"], ["Operation", "Update"],
+                ["Data sheet", None], ["Header row", 1], ["Course Code", "MATH101"]]
+    book = open_book(make_payload({SETTINGS_SHEET: settings}), engine)
+    name = bx.new_from_template(book)
+    actions = book.json()["actions"]
+    position = [s.name for s in book.sheets].index(name)
+    block = of(actions, "setValues", position)[0]["values"]
+    from bulkassist.reading import read_table
+
+    expected = read_table(client.template("client", course_code="MATH101"), name="t.xlsx")
+    assert block[0] == expected.headers
+    assert len(block) - 1 == expected.height > 0
+    ids = [r[0] for r in block[1:]]
+    assert all(ids)  # pre-filled rows carry their Client ID, so Submit updates them
+
+
+def test_the_vba_client_submits_and_gets_results_without_notes(engine, as_user):
+    as_user("importer")
+    payload = make_payload(template_book("client", _new_clients()), client="VBA")
+    book = open_book(payload, engine)
+    results = bx.submit(book)
+    assert results is not None and results.height == 5
+    funcs = {a["func"] for a in book.json()["actions"]}
+    assert funcs <= {"setValues", "addSheet", "activateSheet", "alert"}
+    assert sheet_values(apply_actions(payload, book.json()["actions"]), DATA_SHEET)[0][-4:] == RESULT_HEADERS
