@@ -19,18 +19,14 @@ from datetime import date
 
 import polars as pl
 
+from bulkassist.report import ISSUE_SCHEMA
 from bulkassist.selectlists import SelectLists
 from bulkassist.spec import Field, Kind
 from bulkassist.suggestions import ListMatcher
 
-FINDING_SCHEMA = {
-    "idx": pl.Int64,
-    "code": pl.String,
-    "severity": pl.String,
-    "message": pl.String,
-    "suggestion": pl.String,
-    "confidence": pl.Float64,
-    "safe": pl.Boolean,
+# What a check says about one cell: the issue's columns, keyed by 0-based data row instead of placement.
+FINDING_SCHEMA = {"idx": pl.Int64} | {
+    name: ISSUE_SCHEMA[name] for name in ("code", "severity", "message", "suggestion", "confidence", "safe")
 }
 
 
@@ -272,11 +268,7 @@ def check_integer(col: CellColumn, lists: SelectLists) -> Findings:
             suggestion=pl.col("sugg"), confidence=pl.when(pl.col("sugg").is_not_null()).then(1.0),
             safe=pl.col("sugg").is_not_null(),
         ))
-    if f.minimum is not None:
-        low = df.filter(pl.col("n").is_not_null() & (pl.col("n") < f.minimum))
-        if low.height:
-            parts.append(findings_frame(low, code="below_minimum", message=pl.format(
-                "'{}' is below the minimum {} for {}", pl.col("v"), pl.lit(_num(f.minimum)), pl.lit(f.name))))
+    parts.append(_below_minimum(df, f))
     normalized = df.select(pl.when(pl.col("n").is_not_null()).then(pl.col("n").cast(pl.String)).otherwise(pl.col("v")))
     return Findings(normalized.to_series().alias(col.values.name), _concat(parts))
 
@@ -301,12 +293,17 @@ def check_number(col: CellColumn, lists: SelectLists) -> Findings:
             suggestion=pl.col("sugg"), confidence=pl.when(pl.col("sugg").is_not_null()).then(1.0),
             safe=pl.col("sugg").is_not_null(),
         ))
-    if f.minimum is not None:
-        low = df.filter(pl.col("n").is_not_null() & (pl.col("n") < f.minimum))
-        if low.height:
-            parts.append(findings_frame(low, code="below_minimum", message=pl.format(
-                "'{}' is below the minimum {} for {}", pl.col("v"), pl.lit(_num(f.minimum)), pl.lit(f.name))))
+    parts.append(_below_minimum(df, f))
     return Findings(col.values, _concat(parts))
+
+
+def _below_minimum(df: pl.DataFrame, f: Field) -> pl.DataFrame:
+    """Cells whose number (column `n`) is below the field's minimum."""
+    if f.minimum is None:
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    low = df.filter(pl.col("n").is_not_null() & (pl.col("n") < f.minimum))
+    return findings_frame(low, code="below_minimum", message=pl.format(
+        "'{}' is below the minimum {} for {}", pl.col("v"), pl.lit(_num(f.minimum)), pl.lit(f.name)))
 
 
 def _num(x: float) -> str:
