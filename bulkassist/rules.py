@@ -15,7 +15,7 @@ from datetime import date
 import polars as pl
 
 from bulkassist.checks import FINDING_SCHEMA, parse_dates
-from bulkassist.spec import Domain, Rule
+from bulkassist.spec import Domain, Kind, Rule
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -118,15 +118,22 @@ def forbidden_unless(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
                    render(rule.message, value=pl.col("a")))
 
 
+_CASELESS = (Kind.TEXT, Kind.EMAIL, Kind.SELECT, Kind.ID)
+
+
 def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
     """The same combination of the fields appears only once in the file."""
     if not all(ctx.present(f) for f in rule.fields[:1]):
         return pl.DataFrame(schema={"field": pl.String, **FINDING_SCHEMA})
     keys = [f"k{i}" for i in range(len(rule.fields))]
-    frame = pl.DataFrame({k: ctx.col(f).str.to_lowercase() for k, f in zip(keys, rule.fields, strict=True)}).with_row_index("i")
+    frame = pl.DataFrame({k: ctx.col(f) for k, f in zip(keys, rule.fields, strict=True)}).with_row_index("i")
     complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-    # Find the few duplicated rows with one hash pass, then describe only those.
-    dup = frame.filter(complete).filter(pl.struct(keys).is_duplicated())
+    # Text compares case-insensitively. Rows can only be duplicates if their text lengths and their
+    # other values match: one cheap pass over those leaves few candidates, and only they are lower-cased.
+    cheap = [pl.col(k).str.len_chars() if ctx.domain.field(f).kind in _CASELESS else pl.col(k)
+             for k, f in zip(keys, rule.fields, strict=True)]
+    candidates = frame.filter(complete).filter(pl.struct(cheap).is_duplicated())
+    dup = candidates.with_columns(pl.col(k).str.to_lowercase() for k in keys).filter(pl.struct(keys).is_duplicated())
     if not dup.height:
         return pl.DataFrame(schema={"field": pl.String, **FINDING_SCHEMA})
     rows = (pl.col("i") + ctx.first_row).cast(pl.String)
