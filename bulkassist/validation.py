@@ -149,8 +149,8 @@ def validate_table(
             dates[field_name] = found.dates
         if found.issues.height:
             parts.append(found.issues.with_columns(field=pl.lit(field_name)))
-        if f.kind is Kind.TEXT:
-            parts.append(_formula_issues(col))
+        if f.kind in (Kind.TEXT, Kind.EMAIL):
+            parts.append(_text_hazards(col))
     for idx, custom in match.custom.items():
         normalized[custom] = trimmed[names[idx]].alias(custom)
 
@@ -315,17 +315,23 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
     return (pl.concat(parts) if parts else pl.DataFrame()), missing_columns
 
 
-def _formula_issues(col: CellColumn) -> pl.DataFrame:
-    """A text cell holding a formula (a CSV exported with formulas shown, or an injection attempt)."""
+def _text_hazards(col: CellColumn) -> pl.DataFrame:
+    """Text cells holding a formula (a CSV exported with formulas shown, or an injection attempt) or a
+    control character such as NUL (databases refuse it; it usually comes from a binary copy-paste)."""
     frame = pl.DataFrame({"v": col.values}).with_row_index("idx")
-    hits = frame.filter(pl.col("v").str.starts_with("="))
+    control = pl.col("v").str.contains(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+    hits = frame.filter(pl.col("v").str.starts_with("=") | control)
     return hits.select(
         pl.col("idx").cast(pl.Int64),
         pl.lit(col.field.name).alias("field"),
-        pl.lit("formula").alias("code"),
+        pl.when(control).then(pl.lit("control_character")).otherwise(pl.lit("formula")).alias("code"),
         pl.lit(ERROR_SEVERITY).alias("severity"),
-        pl.concat_str([q(pl.col("v")), pl.lit(" is a spreadsheet formula; formulas are not imported. "
-                                              "Type the value itself.")]).alias("message"),
+        pl.when(control).then(pl.concat_str([
+            q(pl.col("v").str.replace_all(r"[\x00-\x1f]", "�")),
+            pl.lit(" contains an invisible control character (shown as �); retype the value without it."),
+        ])).otherwise(pl.concat_str([
+            q(pl.col("v")), pl.lit(" is a spreadsheet formula; formulas are not imported. Type the value itself."),
+        ])).alias("message"),
         pl.lit(None, pl.String).alias("suggestion"),
         pl.lit(None, pl.Float64).alias("confidence"),
         pl.lit(False).alias("safe"),

@@ -157,6 +157,13 @@ def test_formula_text_is_rejected():
     assert issue["code"] == "formula"
 
 
+def test_control_characters_are_rejected_with_a_visible_marker():
+    frame = pl.DataFrame([row(**{"Last Name": "Lo\x00pez"})], schema=HEADER, orient="row")
+    issue = issue_at(bulkassist.validate(frame, "client", "add"), 2, "Last Name")
+    assert issue["code"] == "control_character"
+    assert issue["message"].startswith("'Lo�pez' contains an invisible control character")
+
+
 def test_same_person_twice_in_the_file_is_a_warning_not_an_error():
     report = check(HEADER, [GOOD, GOOD], "client", "add")
     warnings = report.warnings

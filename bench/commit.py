@@ -1,0 +1,152 @@
+"""Bench: 100k client rows end to end through the import server (upload, validate, commit) on SQLite
+and PostgreSQL, against a plain bulk insert of the same rows into the same database in the same run.
+
+    python bench/commit.py                 # 100k rows, SQLite and PostgreSQL
+    python bench/commit.py --rows 20000 --databases sqlite
+
+Prints seconds per stage, the end-to-end total and its ratio to the plain insert (targets: <= 15 s end
+to end per database, ratio <= 3x), and the suggest endpoint's latency on a 2,000-value list (p95 <= 200 ms). The server is a real uvicorn subprocess (`start_server_process`);
+the plain insert is SQLAlchemy Core `executemany` of the same rows, as JSON documents, into a
+table shaped like the server's records table, in one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _data import client_frame  # noqa: E402
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def rows_file(rows: int, folder: Path) -> Path:
+    """A CSV of `rows` valid new clients (blank Client ID: every row an Insert)."""
+    frame = client_frame(rows, bad_share=0.0).with_columns(pl.lit(None, pl.String).alias("Client ID"))
+    path = folder / f"clients_{rows}.csv"
+    frame.write_csv(path)
+    return path
+
+
+def suggest_latency(client, admin, values: int = 2000, queries: int = 200) -> tuple[float, float]:
+    """(p50, p95) milliseconds of the suggest endpoint over HTTP on a `values`-long select list."""
+    import random
+
+    rng = random.Random(3)
+    names = [f"{rng.choice(FIRST)} {rng.choice(LAST)}-{i}" for i in range(values)]
+    admin.request("PUT", "/admin/lists/bench_names", json=[{"value": n} for n in names])
+    timings = []
+    for _ in range(queries):
+        word = list(rng.choice(names))
+        word[rng.randrange(len(word))] = "x"  # one typo
+        t0 = time.perf_counter()
+        client.suggest("bench_names", "".join(word))
+        timings.append((time.perf_counter() - t0) * 1000)
+    timings.sort()
+    return timings[len(timings) // 2], timings[int(len(timings) * 0.95)]
+
+
+FIRST = ["Maria", "James", "Ana", "Robert", "Linh", "David", "Fatima", "Carlos", "Grace", "Samuel"]
+LAST = ["Lopez", "Smith", "Nguyen", "Johnson", "Garcia", "Brown", "Pierre", "Williams", "Martinez", "Davis"]
+
+
+def end_to_end(database_url: str, path: Path, folder: Path) -> dict[str, float]:
+    from bulkassist.client import Client, _read_rows
+    from bulkassist.server.launch import start_server_process
+
+    server = start_server_process(database_url, data_dir=folder)
+    try:
+        client = Client(server.url, server.tokens["importer"], timeout=600)
+        t0 = time.perf_counter()
+        headers, rows, name, typed = _read_rows(str(path), name=None, sheet=None, separator=None)
+        t1 = time.perf_counter()
+        imp = client.create_import("client", "add", file_name=name)
+        imp.upload(headers, rows, typed=typed)
+        t2 = time.perf_counter()
+        summary = imp.validate()
+        t3 = time.perf_counter()
+        final = imp.commit(poll=0.05, timeout=600)
+        t4 = time.perf_counter()
+        assert summary["valid"] == len(rows), summary
+        assert final["status"] == "Committed" and final["committed"]["inserted"] == len(rows), final
+        p50, p95 = suggest_latency(client, Client(server.url, server.tokens["admin"]))
+    finally:
+        server.stop()
+    return {"read": t1 - t0, "upload": t2 - t1, "validate": t3 - t2, "commit": t4 - t3, "total": t4 - t0,
+            "suggest_p50_ms": p50, "suggest_p95_ms": p95}
+
+
+def plain_insert(database_url: str, path: Path) -> float:
+    """The same rows inserted as plainly as SQLAlchemy allows: one executemany in one transaction."""
+    frame = pl.read_csv(path, infer_schema=False)
+    engine = sa.create_engine(database_url)
+    table = sa.Table(f"bench_plain_{uuid.uuid4().hex[:6]}", sa.MetaData(),
+                     sa.Column("id", sa.Integer, primary_key=True), sa.Column("domain", sa.String(64)),
+                     sa.Column("data", sa.JSON))
+    table.create(engine)
+    try:
+        t0 = time.perf_counter()
+        docs = [{"domain": "client", "data": {k: v for k, v in d.items() if v is not None}}
+                for d in frame.to_dicts()]
+        with engine.begin() as conn:
+            conn.execute(table.insert(), docs)
+        elapsed = time.perf_counter() - t0
+    finally:
+        table.drop(engine)
+        engine.dispose()
+    return elapsed
+
+
+def pg_schema_url() -> tuple[str, str]:
+    import psycopg
+
+    schema = f"ba_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{PG_URL}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-commit-") as tmp:
+        folder = Path(tmp)
+        path = rows_file(args.rows, folder)
+        print(f"{args.rows} client rows, {path.stat().st_size / 1e6:.1f} MB CSV")
+        for db in args.databases.split(","):
+            schema = None
+            if db == "sqlite":
+                url = f"sqlite:///{folder / 'bench.sqlite'}"
+            else:
+                url, schema = pg_schema_url()
+            try:
+                stages = end_to_end(url, path, folder / db)
+                plain = plain_insert(url, path)
+            finally:
+                if schema:
+                    drop_schema(schema)
+            detail = ", ".join(f"{k} {stages[k]:.2f} s" for k in ("read", "upload", "validate", "commit"))
+            print(f"{db:<9} end to end {stages['total']:6.2f} s ({detail}); plain bulk insert {plain:5.2f} s; "
+                  f"ratio {stages['total'] / plain:4.1f}x; suggest on 2,000 values over HTTP: "
+                  f"p50 {stages['suggest_p50_ms']:.1f} ms, p95 {stages['suggest_p95_ms']:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

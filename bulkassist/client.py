@@ -1,0 +1,454 @@
+"""The HTTP client of the BulkAssist import server (`bulkassist.Client`).
+
+Every front end (notebook, Excel, dashboard, CLI) talks to the server through
+this one class, so token auth, timeouts, batching at 10 MB, retries and the
+mapping of HTTP errors onto `bulkassist.errors` live in one place.
+
+Retries: only calls that are safe to repeat are retried (GETs, batch uploads
+carrying a batch id, and POSTs carrying an Idempotency-Key), with exponential
+backoff, on connection errors and 502/503/504. Anything else fails at once
+with a typed exception whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import polars as pl
+import requests
+
+from bulkassist.errors import (
+    AuthenticationFailed,
+    BulkAssistError,
+    Conflict,
+    DomainNotEnabled,
+    NotFound,
+    NotLicensed,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServerError,
+    ServerUnreachable,
+    UnknownDomain,
+    UsageLimitExceeded,
+)
+from bulkassist.report import ISSUE_SCHEMA, RESULT_COLUMNS
+from bulkassist.selectlists import StaticLists
+from bulkassist.spec import Domain
+
+API = "/api/v1"
+MAX_BATCH_BYTES = 10 * 1024 * 1024
+# Leave room under the server's limit for the JSON envelope around the rows.
+_BATCH_TARGET = int(MAX_BATCH_BYTES * 0.9)
+_RETRY_STATUS = {502, 503, 504}
+_FINAL_STATUSES = {"Committed", "CommitFailed", "Cancelled", "ValidationFailed"}
+
+Progress = Callable[[int, int], None]  # (rows done, rows in total)
+
+HISTORY_COLUMNS = {
+    "id": "Import ID",
+    "domain": "Domain",
+    "status": "Status",
+    "operation": "Operation",
+    "file_name": "File Name",
+    "total": "Total Records",
+    "valid": "Valid Records",
+    "errors": "Errors",
+    "user": "User",
+    "created_at": "Date",
+}
+
+# Error codes the server puts in {"error": {"code": ...}} -> exception class.
+_CODE_ERRORS: dict[str, type[ServerError]] = {
+    "not_licensed": NotLicensed,
+    "domain_not_enabled": DomainNotEnabled,
+    "usage_limit_exceeded": UsageLimitExceeded,
+    "payload_too_large": PayloadTooLarge,
+}
+_STATUS_ERRORS: dict[int, type[ServerError]] = {
+    401: AuthenticationFailed,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    423: Conflict,
+    429: UsageLimitExceeded,
+}
+_HINTS: dict[type[ServerError], str] = {
+    AuthenticationFailed: "Check the API token (ask your administrator for a new one: `bulkassist admin create-token`).",
+    NotLicensed: "Bulk Data Import is a licensed feature: submit a support ticket to have it enabled.",
+    DomainNotEnabled: "Ask your administrator to enable this domain for your organisation.",
+    PermissionDenied: "Ask your administrator to add you to a permission group that grants this.",
+    UsageLimitExceeded: "Import fewer rows, or wait until the usage period resets, or ask for a higher limit.",
+    PayloadTooLarge: "Send smaller batches (at most 10 MB each); Client.start_import does this for you.",
+}
+
+
+class Client:
+    """A session with one import server, as one user (API token)."""
+
+    def __init__(self, url: str, token: str, *, timeout: float = 30, retries: int = 3,
+                 session: requests.Session | None = None):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self._http = session or requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {token}"
+        self._http.headers["User-Agent"] = "bulkassist-client/0.1"
+        self._lists: dict[str, tuple[str, dict[str, Any]]] = {}  # domain -> (etag, payload)
+        self._domains: dict[str, Domain] = {}
+
+    # ------------------------------------------------------------ transport
+    def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any
+                ) -> requests.Response:
+        """One API call; raises the `bulkassist.errors` class that matches the answer."""
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
+        kwargs.setdefault("timeout", self.timeout)
+        attempts = 1 + (self.retries if idempotent else 0)
+        url = self.url + API + path
+        for attempt in range(attempts):
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt + 1 < attempts:
+                    time.sleep(_backoff(attempt))
+                    continue
+                raise ServerUnreachable(
+                    f"the import server at {self.url} did not answer ({type(exc).__name__}); check that it is "
+                    f"running (`bulkassist serve`) and the URL is right"
+                ) from exc
+            if response.status_code in _RETRY_STATUS and attempt + 1 < attempts:
+                time.sleep(_backoff(attempt))
+                continue
+            if response.status_code >= 400:
+                raise _error_from(response)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, path, **kwargs).json()
+
+    # ---------------------------------------------------- specs and lists
+    def me(self) -> dict[str, Any]:
+        """Who the token belongs to: user, organisation, permissions."""
+        return self._json("GET", "/me")
+
+    def domains(self) -> list[dict[str, Any]]:
+        """Every domain with whether it is enabled for the organisation and importable by this user."""
+        return self._json("GET", "/domains")
+
+    def domain(self, name: str) -> Domain:
+        """The server's spec of a domain (what it will enforce)."""
+        if name not in self._domains:
+            self._domains[name] = Domain.from_dict(self._json("GET", f"/domains/{name}"))
+        return self._domains[name]
+
+    def lists(self, domain: str) -> StaticLists:
+        """The organisation's select lists used by `domain`, as a `SelectLists` provider (cached by ETag)."""
+        headers = {}
+        cached = self._lists.get(domain)
+        if cached:
+            headers["If-None-Match"] = cached[0]
+        response = self.request("GET", f"/domains/{domain}/lists", headers=headers)
+        if response.status_code == 304 and cached:
+            payload = cached[1]
+        else:
+            payload = response.json()
+            self._lists[domain] = (response.headers.get("ETag", ""), payload)
+        return StaticLists.from_dict(payload)
+
+    def suggest(self, list_name: str, text: str, limit: int = 5) -> list[dict[str, Any]]:
+        """Ranked candidates `{value, label, score}` of a select list for a typed value."""
+        body = self._json("GET", f"/lists/{list_name}/suggest", params={"q": text, "limit": limit})
+        return body["candidates"]
+
+    def template(self, domain: str, *, course_code: str | None = None, fmt: str = "xlsx") -> bytes:
+        """A blank template, or one pre-filled with the clients of a course's assignments."""
+        params: dict[str, Any] = {"format": fmt}
+        if course_code:
+            params["course_code"] = course_code
+        return self.request("GET", f"/domains/{domain}/template", params=params).content
+
+    def courses(self, search: str) -> list[dict[str, Any]]:
+        """Courses whose Course Code starts with `search` (the server answers from two characters on)."""
+        return self._json("GET", "/courses", params={"search": search})["courses"]
+
+    def usage(self) -> dict[str, Any]:
+        """Rows imported today / this week / this month and the organisation's limits."""
+        return self._json("GET", "/usage")
+
+    # ------------------------------------------------------------- imports
+    def start_import(self, source: Any, domain: str, operation: str, *, options: dict[str, Any] | None = None,
+                     name: str | None = None, sheet: str | None = None, separator: str | None = None,
+                     progress: Progress | None = None) -> Import:
+        """Read `source`, create an import, upload its rows in batches of at most 10 MB, validate it.
+
+        `source` is a path, bytes, a pandas/polars DataFrame or a `Table`. Returns the
+        validated `Import`; call `.review()`, `.edit_row()`, `.confirm()`, `.commit()`.
+        """
+        headers, rows, file_name, typed = _read_rows(source, name=name, sheet=sheet, separator=separator)
+        imp = self.create_import(domain, operation, options=options, file_name=file_name, sheet=sheet)
+        imp.upload(headers, rows, progress=progress, typed=typed)
+        imp.validate()
+        return imp
+
+    def create_import(self, domain: str, operation: str, *, options: dict[str, Any] | None = None,
+                      file_name: str = "upload.csv", sheet: str | None = None) -> Import:
+        """An empty import to upload rows into (see `Import.upload`); resending the create is safe."""
+        body = {"domain": domain, "operation": operation, "options": options or {}, "file_name": file_name,
+                "sheet": sheet}
+        info = self._json("POST", "/imports", json=body, idempotent=True,
+                          headers={"Idempotency-Key": uuid.uuid4().hex})
+        return Import(self, info)
+
+    def imports(self, *, domain: str | None = None, status: str | None = None, user: str | None = None,
+                page: int = 1, page_size: int = 50) -> dict[str, Any]:
+        """One page of the organisation's import history: `{items, total, page, page_size}`."""
+        params = {k: v for k, v in {"domain": domain, "status": status, "user": user, "page": page,
+                                    "page_size": page_size}.items() if v is not None}
+        return self._json("GET", "/imports", params=params)
+
+    def history(self, **filters: Any) -> pl.DataFrame:
+        """The import history as the seed's table: Import ID, Domain, Status, Operation, File Name, ..."""
+        items = self.imports(**filters)["items"]
+        frame = pl.DataFrame([{k: item.get(k) for k in HISTORY_COLUMNS} for item in items],
+                             schema={k: pl.String if k not in ("id", "total", "valid", "errors") else pl.Int64
+                                     for k in HISTORY_COLUMNS}, orient="row")
+        return frame.rename(HISTORY_COLUMNS)
+
+    def get_import(self, import_id: int) -> Import:
+        return Import(self, self._json("GET", f"/imports/{import_id}"))
+
+    def __repr__(self) -> str:
+        return f"<bulkassist.Client {self.url}>"
+
+
+class Import:
+    """One import job on the server, following the seed's life cycle."""
+
+    def __init__(self, client: Client, info: dict[str, Any]):
+        self.client = client
+        self.info = info
+
+    @property
+    def id(self) -> int:
+        return self.info["id"]
+
+    @property
+    def _path(self) -> str:
+        return f"/imports/{self.id}"
+
+    def refresh(self) -> Import:
+        self.info = self.client._json("GET", self._path)
+        return self
+
+    def status(self) -> dict[str, Any]:
+        """The import as the server sees it now: status, message, counts, progress."""
+        return self.refresh().info
+
+    # ------------------------------------------------------------- upload
+    def upload(self, headers: list[str], rows: list[list[Any]], *, progress: Progress | None = None,
+               first_row: int = 0, typed: dict[str, dict[int, list[int]]] | None = None) -> None:
+        """Send `rows` in batches of at most 10 MB; each batch has an id, so a resend is stored once.
+
+        `typed` ({"date_cells"|"number_cells": {column index: [row positions]}}) tells the server which
+        cells were date or number cells in the workbook, so it judges them as the local validation does.
+        """
+        total = len(rows)
+        done = 0
+        head = json.dumps(headers)
+        # One batch in flight while the next is encoded: the server parses batch n while we build n + 1.
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            in_flight = None
+            for start, chunk, rows_json in _batches(rows):
+                batch_id = f"{self.id}-{first_row + start}-{len(chunk)}"
+                marks = {kind: {str(col): [p - start for p in where if start <= p < start + len(chunk)]
+                                for col, where in by_col.items()} for kind, by_col in (typed or {}).items()}
+                body = (f'{{"batch_id": {json.dumps(batch_id)}, "first_row": {first_row + start}, '
+                        f'"headers": {head}, "rows": {rows_json}, '
+                        f'"date_cells": {json.dumps(marks.get("date_cells", {}))}, '
+                        f'"number_cells": {json.dumps(marks.get("number_cells", {}))}}}').encode()
+                if in_flight is not None:
+                    done += in_flight.result()
+                    if progress:
+                        progress(done, total)
+                in_flight = sender.submit(self._send_batch, body, len(chunk))
+            if in_flight is not None:
+                done += in_flight.result()
+                if progress:
+                    progress(done, total)
+        if not rows:
+            # A 0-row file still reaches the server so it can say so.
+            body = {"batch_id": f"{self.id}-empty", "first_row": first_row, "headers": headers, "rows": []}
+            self.client.request("POST", f"{self._path}/batches", json=body, idempotent=True)
+
+    def _send_batch(self, body: bytes, rows: int) -> int:
+        self.client.request("POST", f"{self._path}/batches", data=body,
+                            headers={"Content-Type": "application/json"}, idempotent=True)
+        return rows
+
+    def validate(self) -> dict[str, Any]:
+        """Validate every uploaded row on the server (authoritatively); returns the summary."""
+        self.info = self.client._json("POST", f"{self._path}/validate", idempotent=True)
+        return self.info["summary"]
+
+    # ------------------------------------------------------------- review
+    def review(self, issues_limit: int | None = None) -> dict[str, Any]:
+        """Summary (total, valid, errors, skipped, insert, update), per-row actions and issues."""
+        params = {} if issues_limit is None else {"issues_limit": issues_limit}
+        return self.client._json("GET", f"{self._path}/review", params=params)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return self.info.get("summary") or {}
+
+    @property
+    def issues(self) -> pl.DataFrame:
+        """Every issue as a polars frame in `ISSUE_SCHEMA`."""
+        return _issue_frame(self.review()["issues"])
+
+    def edit_row(self, row: int, values: dict[str, Any]) -> dict[str, Any]:
+        """Change cells of spreadsheet row `row` ({header: value}); revalidated at once.
+
+        Returns `{row, action, issues, summary}` for that row after the edit.
+        """
+        answer = self.client._json("PATCH", f"{self._path}/rows/{row}", json={"values": values}, idempotent=True)
+        self.info["summary"] = answer["summary"]
+        return answer
+
+    def confirm(self) -> dict[str, Any]:
+        """What Confirm Import shows: File Name, Rows to Import, Total Rows, Errors Skipped, Import Usage."""
+        return self.client._json("GET", f"{self._path}/confirmation")
+
+    # ------------------------------------------------------------- commit
+    def commit(self, progress: Progress | None = None, wait: bool = True, *, poll: float = 0.3,
+               timeout: float | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Commit the valid rows (in the background on the server); resends are safe (Idempotency-Key)."""
+        return self._run("commit", idempotency_key, progress, wait, poll, timeout)
+
+    def retry(self, progress: Progress | None = None, wait: bool = True, *, poll: float = 0.3,
+              timeout: float | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Commit again only the rows that failed; rows already imported are skipped, never duplicated."""
+        return self._run("retry", idempotency_key, progress, wait, poll, timeout)
+
+    def _run(self, action: str, key: str | None, progress: Progress | None, wait: bool, poll: float,
+             timeout: float | None) -> dict[str, Any]:
+        self.info = self.client._json("POST", f"{self._path}/{action}",
+                                      headers={"Idempotency-Key": key or uuid.uuid4().hex}, idempotent=True)
+        return self.wait(progress, poll=poll, timeout=timeout) if wait else self.info
+
+    def wait(self, progress: Progress | None = None, *, poll: float = 0.3, timeout: float | None = None
+             ) -> dict[str, Any]:
+        """Poll until the commit has finished; `progress(done, total)` after each poll."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            info = self.refresh().info
+            if progress:
+                progress(info["progress"]["done"], info["progress"]["total"])
+            if info["status"] in _FINAL_STATUSES:
+                return info
+            if deadline is not None and time.monotonic() > deadline:
+                raise ServerError(f"import {self.id} is still {info['status']} after {timeout} s; "
+                                  f"call .wait() again or look at .status()")
+            time.sleep(poll)
+
+    def cancel(self) -> dict[str, Any]:
+        """Cancel; rows committed before the cancel stay committed and are listed in the results."""
+        self.info = self.client._json("POST", f"{self._path}/cancel", idempotent=True)
+        return self.info
+
+    # ------------------------------------------------------------ results
+    def results(self) -> pl.DataFrame:
+        """Row Number, Status, Action, Created/Updated ID, Error Messages (+ Invoice ID when invoiced)."""
+        body = self.client._json("GET", f"{self._path}/results", params={"format": "json"})
+        columns = body["columns"]
+        return pl.DataFrame(body["rows"], schema=columns, orient="row") if body["rows"] else pl.DataFrame(
+            schema=dict.fromkeys(columns or RESULT_COLUMNS, pl.String))
+
+    def results_file(self, fmt: str = "csv") -> bytes:
+        """The results file (csv or xlsx) as the server builds it."""
+        return self.client.request("GET", f"{self._path}/results", params={"format": fmt}).content
+
+    def errors_file(self) -> bytes:
+        """Every validation and commit error as CSV."""
+        return self.client.request("GET", f"{self._path}/errors").content
+
+    def __repr__(self) -> str:
+        return f"<Import {self.id} {self.info.get('domain')}/{self.info.get('operation')} {self.info.get('status')}>"
+
+
+# ---------------------------------------------------------------- helpers
+def _backoff(attempt: int) -> float:
+    return min(0.25 * (2 ** attempt), 4.0)
+
+
+def _error_from(response: requests.Response) -> BulkAssistError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    error = body.get("error") if isinstance(body, dict) else None
+    code = (error or {}).get("code", "")
+    message = (error or {}).get("message") or (body.get("detail") if isinstance(body, dict) else None) \
+        or response.text[:300] or response.reason
+    if code == "unknown_domain":
+        return UnknownDomain(message)
+    cls = _CODE_ERRORS.get(code) or _STATUS_ERRORS.get(response.status_code, ServerError)
+    hint = _HINTS.get(cls, "")
+    if response.status_code >= 500:
+        hint = "The server failed; try again later or send the server log to your administrator."
+    text = f"{message} ({response.status_code})"
+    if hint and hint not in text:
+        text = f"{text}. {hint}"
+    return cls(text, status=response.status_code, detail=body)
+
+
+def _read_rows(source: Any, *, name: str | None, sheet: str | None, separator: str | None
+               ) -> tuple[list[str], list[list[Any]], str, dict[str, dict[int, list[int]]]]:
+    """Headers as written, rows of text cells, the file name, and where the workbook had typed cells."""
+    from bulkassist.reading import read_table
+
+    table = read_table(source, sheet=sheet, separator=separator, name=name)
+    frame = table.frame.cast(pl.String)
+    columns = list(frame.columns)
+    typed = {
+        kind: {columns.index(col): mask.arg_true().to_list() for col, mask in getattr(table, kind).items()
+               if col in columns}
+        for kind in ("date_cells", "number_cells")
+    }
+    return list(table.headers), frame.rows(), str(table.source or name or "upload"), typed
+
+
+def _batches(rows: list[list[Any]]):
+    """(start, rows, rows as JSON) chunks whose JSON stays under the batch limit."""
+    if not rows:
+        return
+    sample = rows[: min(len(rows), 2000)]
+    per_row = max(1, len(json.dumps(sample, default=str)) // len(sample))
+    size = max(1, _BATCH_TARGET // per_row)
+    start = 0
+    while start < len(rows):
+        chunk = rows[start:start + size]
+        text = json.dumps(chunk, default=str)
+        while len(chunk) > 1 and len(text.encode("utf-8")) > _BATCH_TARGET:
+            chunk = chunk[: len(chunk) // 2]
+            text = json.dumps(chunk, default=str)
+        yield start, chunk, text
+        start += len(chunk)
+
+
+def _issue_frame(issues: list[dict[str, Any]]) -> pl.DataFrame:
+    if not issues:
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
+    return pl.DataFrame([{k: i.get(k) for k in ISSUE_SCHEMA} for i in issues], schema=ISSUE_SCHEMA)
+
+
+def read_results_csv(data: bytes) -> pl.DataFrame:
+    """A results or errors CSV as the server sends it, as text columns."""
+    return pl.read_csv(io.BytesIO(data), infer_schema=False)

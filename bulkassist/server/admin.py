@@ -1,0 +1,122 @@
+"""Administration: organisations, users, tokens, permission groups, limits, domains, select lists, unlock.
+
+Used by `bulkassist admin ...` (directly on the database), by the org-admin
+routes (`/api/v1/admin/...`) and by the demo data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bulkassist.server.auth import issue_token
+from bulkassist.server.errors import ApiError
+from bulkassist.server.models import (
+    ApiToken,
+    DomainLock,
+    GroupMember,
+    Organisation,
+    OrgDomain,
+    PermissionGroup,
+    User,
+    utcnow,
+)
+from bulkassist.server.orgdata import builtin_domain, replace_list
+
+
+def organisation(session: Session, name: str) -> Organisation:
+    org = session.scalars(sa.select(Organisation).where(Organisation.name == name)).first()
+    if org is None:
+        raise ApiError(404, "not_found", f"no organisation named {name!r}")
+    return org
+
+
+def create_org(session: Session, name: str, *, licensed: bool = True, limit_day: int | None = None,
+               limit_week: int | None = None, limit_month: int | None = None) -> Organisation:
+    if session.scalars(sa.select(Organisation).where(Organisation.name == name)).first() is not None:
+        raise ApiError(409, "conflict", f"an organisation named {name!r} already exists")
+    org = Organisation(name=name, licensed=licensed, limit_day=limit_day, limit_week=limit_week,
+                       limit_month=limit_month)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def set_limits(session: Session, org: Organisation, *, day: int | None, week: int | None,
+               month: int | None) -> None:
+    org.limit_day, org.limit_week, org.limit_month = day, week, month
+
+
+def enable_domain(session: Session, org: Organisation, domain: str, enabled: bool = True) -> None:
+    builtin_domain(domain)
+    session.merge(OrgDomain(org_id=org.id, domain=domain, enabled=enabled))
+
+
+def create_group(session: Session, org: Organisation, name: str, *, import_domains: Iterable[str] = (),
+                 is_admin: bool = False) -> PermissionGroup:
+    if session.scalars(sa.select(PermissionGroup).where(PermissionGroup.org_id == org.id,
+                                                        PermissionGroup.name == name)).first() is not None:
+        raise ApiError(409, "conflict", f"a permission group named {name!r} already exists")
+    domains = list(dict.fromkeys(import_domains))
+    for d in domains:
+        if d != "*":
+            builtin_domain(d)
+    group = PermissionGroup(org_id=org.id, name=name, is_admin=is_admin, import_domains=domains)
+    session.add(group)
+    session.flush()
+    return group
+
+
+def group(session: Session, org_id: int, name: str) -> PermissionGroup:
+    found = session.scalars(sa.select(PermissionGroup).where(PermissionGroup.org_id == org_id,
+                                                             PermissionGroup.name == name)).first()
+    if found is None:
+        raise ApiError(404, "not_found", f"no permission group named {name!r} in your organisation")
+    return found
+
+
+def create_user(session: Session, org: Organisation, name: str, *, email: str | None = None,
+                groups: Iterable[str] = ()) -> User:
+    if session.scalars(sa.select(User).where(User.name == name)).first() is not None:
+        raise ApiError(409, "conflict", f"a user named {name!r} already exists")
+    user = User(org_id=org.id, name=name, email=email)
+    session.add(user)
+    session.flush()
+    for g in dict.fromkeys(groups):
+        session.add(GroupMember(group_id=group(session, org.id, g).id, user_id=user.id))
+    return user
+
+
+def user(session: Session, name: str, org_id: int | None = None) -> User:
+    query = sa.select(User).where(User.name == name)
+    if org_id is not None:
+        query = query.where(User.org_id == org_id)
+    found = session.scalars(query).first()
+    if found is None:
+        raise ApiError(404, "not_found", f"no user named {name!r}")
+    return found
+
+
+def create_token(session: Session, user: User, name: str = "token") -> str:
+    return issue_token(session, user.id, name)
+
+
+def revoke_tokens(session: Session, user: User) -> int:
+    """Revoke every live token of `user`; how many were revoked."""
+    return session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow())).rowcount
+
+
+def set_list(session: Session, org: Organisation, name: str, options: list[tuple[str, str]]) -> None:
+    replace_list(session, org.id, name, options)
+
+
+def unlock(session: Session, org_id: int, domain: str) -> bool:
+    """Release an importer lock (seed 004: a site admin unlocks a hung course record import)."""
+    lock = session.get(DomainLock, (org_id, domain))
+    if lock is None:
+        return False
+    session.delete(lock)
+    return True

@@ -1,0 +1,116 @@
+"""The FastAPI application: `create_app(database_url)`.
+
+Everything is under /api/v1 and described by the generated OpenAPI document
+(/api/v1/openapi.json, docs at /api/v1/docs). Every error is JSON
+`{"error": {"code", "message"}, "detail"}`; bad input is a 4xx with a
+message, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bulkassist.server.committer import Committer
+from bulkassist.server.db import make_engine, migrate, sessions
+from bulkassist.server.errors import ApiError
+
+log = logging.getLogger("bulkassist.server")
+API_PREFIX = "/api/v1"
+
+
+def create_app(database_url: str | None = None, *, workers: bool = True) -> FastAPI:
+    """The import server on `database_url` (default: DATABASE_URL or SQLite in the user's data folder).
+
+    Migrations run here; `workers=False` leaves out the background committer (tests of pure HTTP).
+    """
+    from bulkassist.server.routes import admin, catalog, imports
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    maker = sessions(engine)
+    committer = Committer(maker)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if workers:
+            committer.start()
+            committer.adopt_stale()
+        yield
+        committer.stop()
+
+    app = FastAPI(
+        title="BulkAssist import server",
+        version="1",
+        description="Bulk Data Import: specs, select lists, templates and import jobs (create, upload, "
+                    "validate, review, edit, confirm, commit, results, history, cancel, retry).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.sessions = maker
+    app.state.committer = committer
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors()[:10]:
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        message = "the request is not valid: " + "; ".join(problems)
+        return JSONResponse(ApiError(422, "invalid_request", message).body(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(ApiError(exc.status_code, code, str(exc.detail)).body(), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique key hit by a race between two requests: the request conflicts with existing data.
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse(ApiError(409, "conflict", "the request conflicts with existing data (it was "
+                                                      "probably sent twice); reload and try again").body(),
+                            status_code=409)
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (a NUL character, a number out of range): the request's fault.
+        reason = str(exc.orig).splitlines()[0]
+        return JSONResponse(ApiError(422, "invalid_value", f"a value in the request cannot be stored: {reason}; "
+                                                           f"remove it and send the request again").body(),
+                            status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse(ApiError(500, "server_error", "the server failed; see its log").body(),
+                            status_code=500)
+
+    @app.get(f"{API_PREFIX}/health", tags=["server"])
+    def health() -> dict:
+        """Liveness: no authentication needed."""
+        return {"status": "ok", "worker": committer.worker, "database": engine.dialect.name}
+
+    for module in (catalog, imports, admin):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory bulkassist.server.app:app_from_env` (several workers)."""
+    return create_app(os.environ.get("DATABASE_URL"))

@@ -1,0 +1,109 @@
+"""Who is calling and what they may do: API tokens, the licence, permission groups.
+
+Tokens are random (`ba_` + 32 url-safe bytes); only their SHA-256 is stored,
+which is enough for high-entropy secrets and keeps a leaked database from
+leaking working tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from bulkassist.server.errors import ApiError
+from bulkassist.server.models import ApiToken, GroupMember, Organisation, PermissionGroup, User
+
+
+def new_token() -> str:
+    return "ba_" + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, user_id: int, name: str = "token") -> str:
+    """Create a token for a user; the plain token is returned once and never stored."""
+    token = new_token()
+    session.add(ApiToken(user_id=user_id, name=name, token_hash=hash_token(token), prefix=token[:10]))
+    return token
+
+
+@dataclass
+class Caller:
+    """The authenticated user with their organisation and permissions."""
+
+    user_id: int
+    user_name: str
+    org_id: int
+    org_name: str
+    licensed: bool
+    is_admin: bool
+    import_domains: set[str] = field(default_factory=set)
+
+    def can_import(self, domain: str) -> bool:
+        return self.is_admin or "*" in self.import_domains or domain in self.import_domains
+
+    def require_licence(self) -> None:
+        if not self.licensed:
+            raise ApiError(403, "not_licensed",
+                           f"Bulk Data Import is a licensed feature and organisation {self.org_name!r} does not "
+                           f"have it; submit a support ticket to request it")
+
+    def require_import(self, domain: str) -> None:
+        self.require_licence()
+        if not self.can_import(domain):
+            raise ApiError(403, "permission_denied",
+                           f"user {self.user_name!r} has no import permission for domain {domain!r}; ask your "
+                           f"administrator to add you to a permission group that grants it")
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise ApiError(403, "permission_denied",
+                           f"user {self.user_name!r} is not an administrator of {self.org_name!r}")
+
+    def to_dict(self) -> dict:
+        return {"user": self.user_name, "user_id": self.user_id, "organisation": self.org_name,
+                "org_id": self.org_id, "licensed": self.licensed, "admin": self.is_admin,
+                "import_domains": sorted(self.import_domains)}
+
+
+def caller_for_token(session: Session, token: str) -> Caller | None:
+    row = session.execute(
+        sa.select(User, Organisation)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .join(Organisation, Organisation.id == User.org_id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    user, org = row
+    groups = session.scalars(
+        sa.select(PermissionGroup).join(GroupMember, GroupMember.group_id == PermissionGroup.id)
+        .where(GroupMember.user_id == user.id)
+    ).all()
+    domains: set[str] = set()
+    for g in groups:
+        domains.update(g.import_domains or [])
+    return Caller(user_id=user.id, user_name=user.name, org_id=org.id, org_name=org.name,
+                  licensed=org.licensed, is_admin=any(g.is_admin for g in groups), import_domains=domains)
+
+
+def authenticate(request: Request) -> Caller:
+    """FastAPI dependency: the caller of this request, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "not_authenticated",
+                       "send your API token as 'Authorization: Bearer <token>' (create one with "
+                       "`bulkassist admin create-token`)")
+    with request.app.state.sessions() as session:
+        caller = caller_for_token(session, token.strip())
+    if caller is None:
+        raise ApiError(401, "invalid_token", "the API token is unknown or revoked; ask for a new one")
+    return caller

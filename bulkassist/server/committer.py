@@ -1,0 +1,272 @@
+"""Committing imports in the background: crash-safe, resumable, shared by stateless workers.
+
+Rows are written in chunks. Each chunk is one transaction holding the records,
+the per-row outcomes (`row_results`), the usage and the progress counters, so
+after a crash a row is either fully written with its outcome or not at all.
+Which rows remain is always "valid rows without an outcome", so resuming
+never writes a row twice.
+
+Workers claim an import with a conditional UPDATE (status and heartbeat
+unchanged since they looked), which works the same on SQLite and on
+PostgreSQL and lets several processes share one database. A worker that dies
+stops beating; any other worker (or the same server restarted) claims the
+import once its heartbeat is older than `stale_after` seconds and resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from datetime import timedelta
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bulkassist.report import INSERT, UPDATE
+from bulkassist.server.auth import Caller
+from bulkassist.server.behaviours import (
+    FAILED,
+    OUTCOME_SCHEMA,
+    SUCCESS,
+    Ctx,
+    behaviour_for,
+    outcomes,
+)
+from bulkassist.server.bulk import insert_rows
+from bulkassist.server.errors import conflict
+from bulkassist.server.lifecycle import stored_report
+from bulkassist.server.models import Import, RowResult, utcnow
+from bulkassist.server.orgdata import builtin_domain
+from bulkassist.server.usage import check_allowance, record_usage
+
+log = logging.getLogger("bulkassist.server")
+_RESULT_COLUMNS = ("import_id", "row", "status", "action", "record_id", "invoice_id", "message", "at")
+CHUNK_ROWS = int(os.environ.get("BULKASSIST_CHUNK_ROWS", "5000"))
+# Seconds to wait between chunks: throttles a big commit on a busy SQLite, and lets the crash test
+# kill a server reliably in the middle of one.
+CHUNK_PAUSE = float(os.environ.get("BULKASSIST_CHUNK_PAUSE", "0"))
+
+
+class Committer:
+    """Runs commits in threads of this process and adopts commits whose worker stopped beating."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, stale_after: float | None = None,
+                 poll: float | None = None):
+        self.sessions = sessions
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stale_after = stale_after if stale_after is not None else float(
+            os.environ.get("BULKASSIST_STALE_SECONDS", "30"))
+        self.poll = poll if poll is not None else min(5.0, max(0.5, self.stale_after / 3))
+        self._running: dict[int, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
+
+    # -------------------------------------------------------------- control
+    def start(self) -> None:
+        self._reaper = threading.Thread(target=self._reap_forever, name="bulkassist-reaper", daemon=True)
+        self._reaper.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def launch(self, import_id: int) -> None:
+        with self._lock:
+            running = self._running.get(import_id)
+            if running is not None and running.is_alive():
+                return
+            thread = threading.Thread(target=self.run, args=(import_id,), name=f"commit-{import_id}",
+                                      daemon=True)
+            self._running[import_id] = thread
+            thread.start()
+
+    def _reap_forever(self) -> None:
+        while not self._stop.wait(self.poll):
+            try:
+                self.adopt_stale()
+            except SQLAlchemyError:
+                log.exception("looking for stale commits failed")
+
+    def adopt_stale(self) -> list[int]:
+        """Claim and resume commits whose worker has not beaten for `stale_after` seconds."""
+        limit = utcnow() - timedelta(seconds=self.stale_after)
+        adopted = []
+        with self.sessions.begin() as session:
+            stale = session.execute(sa.select(Import.id, Import.heartbeat_at).where(
+                Import.status == "Committing", Import.heartbeat_at < limit)).all()
+            for import_id, beat in stale:
+                claimed = session.execute(
+                    sa.update(Import).where(Import.id == import_id, Import.status == "Committing",
+                                            Import.heartbeat_at == beat)
+                    .values(worker=self.worker, heartbeat_at=utcnow())).rowcount
+                if claimed:
+                    adopted.append(import_id)
+        for import_id in adopted:
+            log.warning("resuming the commit of import %s (its worker stopped)", import_id)
+            self.launch(import_id)
+        return adopted
+
+    # -------------------------------------------------------------- request side
+    def start_commit(self, session: Session, caller: Caller, imp: Import, key: str | None, *,
+                     retry: bool = False) -> None:
+        """Move the import to Committing (once per Idempotency-Key) and start writing in the background."""
+        if key and imp.commit_key == key:
+            return  # the same request again: already started (or done)
+        wanted = "CommitFailed" if retry else "Validated"
+        if imp.status != wanted:
+            if retry:
+                raise conflict(f"import {imp.id} is {imp.status}; only an import that ended CommitFailed can be "
+                               f"retried")
+            if imp.status == "ValidationFailed":
+                raise conflict(f"import {imp.id} has no valid row to import; fix the errors first")
+            raise conflict(f"import {imp.id} is {imp.status}; it can be committed once, after validation")
+        caller.require_import(imp.domain)
+        pending = self.pending_rows(session, imp, retry=retry).height
+        check_allowance(session, imp.org_id, pending)
+        dom = builtin_domain(imp.domain)
+        behaviour_for(dom).before_commit(Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}))
+        claimed = session.execute(
+            sa.update(Import).where(Import.id == imp.id, Import.status == wanted).values(
+                status="Committing", commit_key=key, worker=self.worker, heartbeat_at=utcnow(),
+                retry_only_failed=retry, cancel_requested=False, progress_done=0, progress_total=pending,
+                message="")).rowcount
+        if not claimed:
+            raise conflict(f"import {imp.id} changed while committing; look at its status")
+
+    def pending_rows(self, session: Session, imp: Import, *, retry: bool) -> pl.DataFrame:
+        """Valid rows still to write: without an outcome (resume), or without a success (retry)."""
+        _, normalized, _ = stored_report(session, imp)
+        valid = normalized.filter(pl.col("action").is_in([INSERT, UPDATE]))
+        return valid.filter(~pl.col("row").is_in(self._done_rows(session, imp, None, retry=retry)))
+
+    @staticmethod
+    def _done_rows(session: Session, imp: Import, rows: list[int] | None, *, retry: bool) -> list[int]:
+        """Rows (of `rows`, or all) that already have an outcome a resume / retry must not redo."""
+        done_status = [SUCCESS, "Skipped"] if retry else [SUCCESS, "Skipped", FAILED]
+        query = sa.select(RowResult.row).where(RowResult.import_id == imp.id, RowResult.status.in_(done_status))
+        if rows is not None:
+            query = query.where(RowResult.row.in_(rows))
+        return list(session.scalars(query).all())
+
+    # -------------------------------------------------------------- worker side
+    def run(self, import_id: int) -> None:
+        try:
+            self._run(import_id)
+        except Exception as exc:  # the worker must leave a status behind, whatever happened
+            log.error("commit of import %s failed:\n%s", import_id, traceback.format_exc())
+            self._finish(import_id, "CommitFailed", f"the import process failed: {exc}; retry to finish it")
+
+    def _run(self, import_id: int) -> None:
+        with self.sessions() as session:
+            imp = session.get(Import, import_id)
+            if imp is None or imp.status != "Committing" or imp.worker != self.worker:
+                return
+            pending = self.pending_rows(session, imp, retry=imp.retry_only_failed)
+            retry = imp.retry_only_failed
+            dom = builtin_domain(imp.domain)
+        behaviour = behaviour_for(dom)
+        # About twenty progress steps per import, never more than CHUNK_ROWS rows per transaction.
+        size = min(CHUNK_ROWS, max(50, -(-pending.height // 20)))
+        for number, chunk in enumerate(pending.iter_slices(size)):
+            if number and CHUNK_PAUSE:
+                time.sleep(CHUNK_PAUSE)
+            with self.sessions.begin() as session:
+                imp = session.scalars(_locked(session, import_id)).one()
+                if imp.status != "Committing" or imp.worker != self.worker:
+                    return  # another worker took over
+                if imp.cancel_requested:
+                    break
+                # Under the import's lock: drop rows another worker wrote since we listed them.
+                chunk = chunk.filter(~pl.col("row").is_in(self._done_rows(session, imp, chunk["row"].to_list(),
+                                                                         retry=retry)))
+                if chunk.height == 0:
+                    continue
+                ctx = Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {})
+                result = self._write(session, behaviour, ctx, chunk)
+                if retry:
+                    session.execute(sa.delete(RowResult).where(
+                        RowResult.import_id == import_id, RowResult.row.in_(result["row"].to_list())))
+                now = utcnow()
+                insert_rows(session, RowResult.__table__, _RESULT_COLUMNS, [
+                    (import_id, *r[:-1], r[-1] or "", now)
+                    for r in result.select("row", "status", "action", "record_id", "invoice_id", "message").rows()])
+                ok = result.filter(pl.col("status") == SUCCESS)
+                record_usage(session, imp.org_id, imp.id, ok.height)
+                imp.progress_done += chunk.height
+                imp.inserted += ok.filter(pl.col("action") == INSERT).height
+                imp.updated += ok.filter(pl.col("action") == UPDATE).height
+                imp.failed = imp.failed + result.filter(pl.col("status") == FAILED).height
+                imp.heartbeat_at = now
+        self._finish(import_id, None, "")
+
+    def _write(self, session: Session, behaviour, ctx: Ctx, chunk: pl.DataFrame) -> pl.DataFrame:
+        """Write a chunk in a savepoint; if the database refuses it, row by row so one bad row fails alone."""
+        # Bulk paths (COPY) talk to the driver directly, so its own errors count as the database's too.
+        refused = (SQLAlchemyError, session.bind.dialect.dbapi.Error)
+        try:
+            with session.begin_nested():
+                return behaviour.write(ctx, chunk)
+        except refused:
+            log.warning("chunk of import %s refused by the database; writing row by row", ctx.import_id)
+        parts = []
+        for i in range(chunk.height):
+            row = chunk.slice(i, 1)
+            try:
+                with session.begin_nested():
+                    parts.append(behaviour.write(ctx, row))
+            except refused as exc:
+                reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+                parts.append(outcomes(row["row"].to_list(), FAILED, row["action"].to_list(),
+                                      message=f"the database refused the row: {reason}"))
+        return pl.concat(parts) if parts else pl.DataFrame(schema=OUTCOME_SCHEMA)
+
+    def _finish(self, import_id: int, status: str | None, message: str) -> None:
+        """Set the final status (Committed / CommitFailed / Cancelled) and run the domain's after-commit."""
+        with self.sessions.begin() as session:
+            imp = session.scalars(_locked(session, import_id)).one()
+            if imp.status != "Committing":
+                return
+            if status is None:
+                failed = session.scalar(sa.select(sa.func.count()).select_from(RowResult).where(
+                    RowResult.import_id == import_id, RowResult.status == FAILED)) or 0
+                imp.failed = failed
+                if imp.cancel_requested and self.pending_rows(session, imp, retry=False).height:
+                    status, message = "Cancelled", "cancelled during the commit; rows committed before stay"
+                elif failed:
+                    status = "CommitFailed"
+                    message = f"{failed} row(s) could not be written; see the errors file, fix them and retry"
+                else:
+                    status = "Committed"
+            imp.status = status
+            imp.message = message
+            imp.committed_at = utcnow()
+            imp.worker = None
+            dom = builtin_domain(imp.domain)
+            behaviour_for(dom).after_commit(
+                Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}), status)
+
+
+def _locked(session: Session, import_id: int):
+    query = sa.select(Import).where(Import.id == import_id)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return query
+
+
+def cancel(session: Session, imp: Import) -> None:
+    """Cancel now, or (during a commit) ask the worker to stop after the chunk it is writing."""
+    if imp.status == "Committing":
+        session.execute(sa.update(Import).where(Import.id == imp.id, Import.status == "Committing")
+                        .values(cancel_requested=True))
+        return
+    if imp.status in ("Committed", "Cancelled"):
+        raise conflict(f"import {imp.id} is already {imp.status}")
+    imp.message = "cancelled before the commit" if imp.status != "CommitFailed" else "cancelled after a failed commit"
+    imp.status = "Cancelled"

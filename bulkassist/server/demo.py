@@ -1,0 +1,109 @@
+"""Demo data: what `bulkassist demo` and the test servers start with.
+
+Organisations (each with the packaged demo select lists):
+
+- "Demo Organisation": licensed, Payment not enabled; users `admin` (admin group), `importer` (imports
+  every domain but Payment), `viewer` (no permission); clients, courses MATH101 ... with sections,
+  assignments.
+- "Other Organisation": licensed; user `other_org` imports everything (proves isolation).
+- "Unlicensed Organisation": no Bulk Data Import licence; user `unlicensed`.
+- "Limited Organisation": licensed with 5 rows a day; user `limited`.
+
+Seeding is idempotent: run again, it only issues fresh tokens for the same users.
+"""
+
+from __future__ import annotations
+
+import random
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bulkassist.server import admin
+from bulkassist.server.models import Course, Organisation, Record, Section, utcnow
+
+DEMO_ORG = "Demo Organisation"
+ORGS = {  # demo user (role) -> organisation
+    "admin": DEMO_ORG,
+    "importer": DEMO_ORG,
+    "viewer": DEMO_ORG,
+    "other_org": "Other Organisation",
+    "unlicensed": "Unlicensed Organisation",
+    "limited": "Limited Organisation",
+}
+IMPORTERS = ["client", "client_assignment", "case", "qualification", "business_client", "contact",
+             "address_history", "course_record"]
+COURSES = [("MATH101", "College Algebra", 250.0), ("MATH102", "Trigonometry", 250.0),
+           ("MATH201", "Calculus I", 300.0), ("ENG101", "Composition I", 200.0),
+           ("ENG201", "American Literature", 220.0), ("ENG202", "British Literature", 220.0),
+           ("SCI110", "Biology Basics", 275.0), ("HIST150", "World History", 180.0),
+           ("CNA100", "Certified Nursing Assistant", 950.0), ("WELD120", "Welding Fundamentals", 1200.0)]
+FIRST = ["Maria", "James", "Ana", "Robert", "Linh", "David", "Fatima", "Carlos", "Grace", "Samuel", "Aisha",
+         "Noah", "Emily", "Luis", "Olivia", "Jean", "Mei", "Omar", "Sofia", "Ethan"]
+LAST = ["Lopez", "Smith", "Nguyen", "Johnson", "Garcia", "Brown", "Pierre", "Williams", "Martinez", "Davis",
+        "Khan", "Miller", "Rodriguez", "Wilson", "Anderson", "Thomas", "Chen", "Jackson", "White", "Harris"]
+
+
+def seed_demo(session: Session, *, clients: int = 120) -> dict[str, str]:
+    """Create (or reuse) the demo organisations and users; returns a fresh token per role."""
+    from bulkassist.selectlists import demo_lists
+
+    lists = demo_lists()
+    first_time = session.scalars(sa.select(Organisation).where(Organisation.name == DEMO_ORG)).first() is None
+    if first_time:
+        _organisations(session, lists)
+        _records(session, clients)
+    tokens = {}
+    for role in ORGS:
+        tokens[role] = admin.create_token(session, admin.user(session, role), name="demo")
+    return tokens
+
+
+def _organisations(session: Session, lists) -> None:
+    limits = {"Limited Organisation": 5}
+    for name in dict.fromkeys(ORGS.values()):
+        org = admin.create_org(session, name, licensed=name != "Unlicensed Organisation",
+                               limit_day=limits.get(name))
+        for list_name in lists.names():
+            admin.set_list(session, org, list_name, lists.options(list_name))
+        admin.create_group(session, org, "Administrators", is_admin=True, import_domains=["*"])
+        admin.create_group(session, org, "Importers", import_domains=IMPORTERS)
+    for role, org_name in ORGS.items():
+        org = admin.organisation(session, org_name)
+        groups = {"admin": ["Administrators"], "viewer": []}.get(role, ["Importers"])
+        admin.create_user(session, org, role, email=f"{role}@example.org", groups=groups)
+
+
+def _records(session: Session, clients: int) -> None:
+    """Clients, courses with two sections each, and assignments, for every organisation but one."""
+    rng = random.Random(7)
+    for org in session.scalars(sa.select(Organisation)).all():
+        course_sections = []
+        for code, title, fee in COURSES:
+            course = Course(org_id=org.id, code=code, title=title)
+            session.add(course)
+            session.flush()
+            for section in ("01", "02"):
+                session.add(Section(course_id=course.id, code=section, fee=fee))
+                course_sections.append((code, section))
+        now = utcnow()
+        ids = []
+        for i in range(clients if org.name == DEMO_ORG else 10):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            record = Record(org_id=org.id, domain="client", created_at=now, data={
+                "First Name": first, "Last Name": last,
+                "Email Address": f"{first}.{last}{i}@example.org".lower(),
+                "Phone Number": f"(727) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+                "Date of Birth": f"{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/{rng.randint(1950, 2005)}",
+                "Language": "English",
+            })
+            session.add(record)
+            session.flush()
+            ids.append(record.id)
+        for client_id in ids[: len(ids) // 2]:
+            code, section = rng.choice(course_sections)
+            session.add(Record(
+                org_id=org.id, domain="client_assignment", parent_id=client_id, created_at=now,
+                key=f"{client_id}\x1f{code}\x1f{section}",
+                data={"Client ID": str(client_id), "CourseID": code, "SectionID": section,
+                      "Enrollment Status": "Enrolled"}))

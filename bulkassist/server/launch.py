@@ -1,0 +1,125 @@
+"""Start a real import server (uvicorn) in a subprocess: for tests, notebooks, the dashboard and benches.
+
+    server = start_server_process()            # SQLite in a temporary folder, demo data
+    client = bulkassist.Client(server.url, server.tokens["importer"])
+    ...
+    server.stop()
+
+The database is migrated and seeded in this process first, so the tokens of
+the demo users (`admin`, `importer`, `viewer`, `other_org`, `unlicensed`,
+`limited`) are known; then `python -m bulkassist.server` serves it on
+127.0.0.1 and a free port. `stop()` ends the process by its PID; `kill()`
+sends SIGKILL (what the crash test does).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bulkassist.errors import ServerUnreachable
+
+
+@dataclass
+class RunningServer:
+    url: str
+    pid: int
+    database_url: str
+    tokens: dict[str, str]
+    data_dir: Path
+    log_path: Path
+    process: subprocess.Popen = field(repr=False)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 10) -> None:
+        """Terminate the server (SIGTERM, then SIGKILL after `timeout` seconds)."""
+        if self.process.poll() is not None:
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, in the middle of whatever it was doing."""
+        if self.process.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_database(database_url: str, *, demo: bool = True) -> dict[str, str]:
+    """Migrate the database and (demo) seed it; returns a token per demo user."""
+    from bulkassist.server.db import make_engine, migrate, sessions
+
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        if not demo:
+            return {}
+        from bulkassist.server.demo import seed_demo
+
+        with sessions(engine).begin() as session:
+            return seed_demo(session)
+    finally:
+        engine.dispose()
+
+
+def start_server_process(database_url: str | None = None, *, port: int | None = None, demo: bool = True,
+                         data_dir: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+                         workers: int = 1, wait: float = 60) -> RunningServer:
+    """A real uvicorn server on 127.0.0.1 in a subprocess, answering when this returns.
+
+    `workers` > 1 runs several uvicorn worker processes on the same database (PostgreSQL).
+    """
+    folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bulkassist-server-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    url = database_url or f"sqlite:///{folder / 'bulkassist.sqlite'}"
+    tokens = prepare_database(url, demo=demo)
+    port = port or free_port()
+    log_path = folder / f"server-{port}.log"
+    command = [sys.executable, "-m", "bulkassist.server", "--database-url", url, "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers)]
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **(env or {})}, start_new_session=True)
+    server = RunningServer(url=f"http://127.0.0.1:{port}", pid=process.pid, database_url=url, tokens=tokens,
+                           data_dir=folder, log_path=log_path, process=process)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerUnreachable(f"the server exited with code {process.returncode}:\n{server.log()[-3000:]}")
+        try:
+            if requests.get(f"{server.url}/api/v1/health", timeout=2).ok:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    server.kill()
+    raise ServerUnreachable(f"the server did not answer within {wait} s:\n{server.log()[-3000:]}")

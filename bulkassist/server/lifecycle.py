@@ -1,0 +1,367 @@
+"""The life cycle of an import (seed 000), up to the commit: create, upload, validate, review, edit, confirm.
+
+Statuses (the seed's four are final; the others are internal):
+
+    Created -> Uploading -> Validated | ValidationFailed -> Committing -> Committed | CommitFailed | Cancelled
+
+- Validated: at least one row can be imported (rows with errors are skipped: partial import).
+- ValidationFailed: nothing can be imported (no valid row, a 0-row file, a missing required column).
+  Editing a row revalidates and can bring it back to Validated.
+- Committing: a worker is writing rows (see `committer.py`).
+- Committed: every valid row was written. CommitFailed: rows failed while writing, or the process failed
+  half way; `retry` writes only what is not yet written. Cancelled: stopped by the user; rows committed
+  before the cancel stay committed and are listed in the results.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bulkassist.errors import BulkAssistError
+from bulkassist.reading import Table, unique_names
+from bulkassist.report import Report
+from bulkassist.server.auth import Caller
+from bulkassist.server.behaviours import Ctx, behaviour_for
+from bulkassist.server.errors import ApiError, bad_request, conflict, not_found
+from bulkassist.server.frames import from_blob, to_blob
+from bulkassist.server.models import Import, ImportBatch, ImportReport, User
+from bulkassist.server.orgdata import domain_for, lists_for
+from bulkassist.server.usage import usage_for
+from bulkassist.spec import OPERATION_LABELS, OPERATIONS
+
+MAX_BATCH_BYTES = 10 * 1024 * 1024
+EDITABLE = {"Validated", "ValidationFailed", "CommitFailed"}
+UPLOADABLE = {"Created", "Uploading"}
+FINAL = {"Committed", "CommitFailed", "Cancelled", "ValidationFailed"}
+
+
+# ------------------------------------------------------------------ access
+def get_import(session: Session, caller: Caller, import_id: int, *, for_update: bool = False) -> Import:
+    """The caller's organisation's import, or 404 (another organisation's import does not exist for them)."""
+    query = sa.select(Import).where(Import.id == import_id, Import.org_id == caller.org_id)
+    if for_update and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    imp = session.scalars(query).first()
+    if imp is None:
+        raise not_found(f"import {import_id}")
+    return imp
+
+
+def describe(session: Session, imp: Import) -> dict[str, Any]:
+    """The JSON form of an import (history row, status, counts, progress)."""
+    user = session.get(User, imp.user_id)
+    return {
+        "id": imp.id,
+        "domain": imp.domain,
+        "operation": imp.operation,
+        "operation_label": OPERATION_LABELS.get(imp.operation, imp.operation),
+        "options": imp.options or {},
+        "file_name": imp.file_name,
+        "status": imp.status,
+        "message": imp.message,
+        "user": user.name if user else None,
+        "created_at": imp.created_at.isoformat(timespec="seconds") + "Z",
+        "updated_at": imp.updated_at.isoformat(timespec="seconds") + "Z" if imp.updated_at else None,
+        "total": imp.total,
+        "valid": imp.valid,
+        "errors": imp.errors,
+        "skipped": imp.skipped,
+        "summary": {"total": imp.total, "valid": imp.valid, "errors": imp.errors, "skipped": imp.skipped,
+                    "insert": imp.to_insert, "update": imp.to_update},
+        "committed": {"inserted": imp.inserted, "updated": imp.updated, "failed": imp.failed},
+        "progress": {"done": imp.progress_done, "total": imp.progress_total},
+    }
+
+
+# ------------------------------------------------------------------ create
+def create_import(session: Session, caller: Caller, *, domain: str, operation: str, options: dict[str, Any],
+                  file_name: str, sheet: str | None, create_key: str | None) -> Import:
+    dom = domain_for(session, caller.org_id, domain)
+    caller.require_import(dom.name)
+    if create_key:
+        again = session.scalars(sa.select(Import).where(Import.org_id == caller.org_id,
+                                                        Import.create_key == create_key)).first()
+        if again is not None:
+            return again
+    op = (operation or "").strip().lower().replace(" & ", "_").replace("&", "_")
+    if op not in OPERATIONS or op not in dom.operations:
+        raise bad_request(f"{dom.title} imports support {', '.join(dom.operations)}; {operation!r} is not one "
+                          f"of them")
+    opts = _check_options(dom, op, options)
+    behaviour = behaviour_for(dom)
+    behaviour.check_can_start(session, caller.org_id)
+    imp = Import(org_id=caller.org_id, user_id=caller.user_id, domain=dom.name, operation=op, options=opts,
+                 file_name=(file_name or "upload")[:400], sheet=sheet, create_key=create_key)
+    session.add(imp)
+    session.flush()
+    return imp
+
+
+def _check_options(dom, op: str, options: dict[str, Any]) -> dict[str, Any]:
+    from bulkassist.validation import resolve_options
+
+    try:
+        return resolve_options(dom, op, options)
+    except BulkAssistError as exc:
+        raise bad_request(str(exc)) from None
+
+
+# ------------------------------------------------------------------ upload
+def add_batch(session: Session, imp: Import, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    """Store one batch (`raw`: the JSON as sent, `body`: parsed); the same batch id again is stored once."""
+    size = len(raw)
+    if size > MAX_BATCH_BYTES:
+        raise ApiError(413, "payload_too_large",
+                       f"batch of {size / 1e6:.1f} MB is over the 10 MB limit; split the rows into smaller "
+                       f"batches")
+    batch_id = body.get("batch_id")
+    headers = body.get("headers")
+    rows = body.get("rows")
+    first_row = body.get("first_row", 0)
+    if not isinstance(batch_id, str) or not batch_id or len(batch_id) > 200:
+        raise bad_request("batch_id must be a non-empty text of at most 200 characters")
+    if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+        raise bad_request("headers must be the list of column headers as written in the file")
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise bad_request("rows must be a list of rows, each a list of cells")
+    if not isinstance(first_row, int) or isinstance(first_row, bool) or first_row < 0:
+        raise bad_request("first_row must be the 0-based position of the batch's first row in the file")
+    width = len(headers)
+    for i, r in enumerate(rows):
+        if len(r) != width or not all(c is None or isinstance(c, (str, int, float)) for c in r):
+            raise bad_request(f"row {first_row + i} of the batch has {len(r)} cells for {width} headers, or a "
+                              f"cell that is not text, a number or null")
+    existing = session.scalars(sa.select(ImportBatch).where(
+        ImportBatch.import_id == imp.id, ImportBatch.batch_id == batch_id)).first()
+    if existing is not None:
+        return {"batch_id": batch_id, "rows": existing.row_count, "duplicate": True}
+    if imp.status not in UPLOADABLE:
+        raise conflict(f"import {imp.id} is {imp.status}; rows can only be uploaded before validation")
+    if imp.headers is not None and imp.headers != headers:
+        raise bad_request("every batch of an import must carry the same headers")
+    imp.headers = headers
+    imp.status = "Uploading"
+    for kind in ("date_cells", "number_cells"):
+        marks = body.get(kind) or {}
+        if not isinstance(marks, dict) or not all(
+                isinstance(v, list) and all(isinstance(p, int) for p in v) for v in marks.values()):
+            raise bad_request(f"{kind} must map column indexes to lists of row positions")
+    # The batch is stored as sent (it was parsed and checked above): no second serialisation.
+    session.add(ImportBatch(import_id=imp.id, batch_id=batch_id, first_row=first_row, row_count=len(rows),
+                            payload=raw))
+    return {"batch_id": batch_id, "rows": len(rows), "duplicate": False}
+
+
+def _uploaded_table(session: Session, imp: Import) -> Table:
+    """Every uploaded batch, in file order, as a `Table` of text."""
+    batches = session.scalars(sa.select(ImportBatch).where(ImportBatch.import_id == imp.id)
+                              .order_by(ImportBatch.first_row)).all()
+    if imp.headers is None:
+        raise conflict(f"import {imp.id} has no uploaded rows; upload the file's rows first")
+    names = unique_names(imp.headers)
+    rows: list[list[Any]] = []
+    dates: dict[str, list[int]] = {}
+    numbers: dict[str, list[int]] = {}
+    expected = 0
+    for batch in batches:
+        if batch.row_count == 0:
+            continue
+        if batch.first_row != expected:
+            raise conflict(f"rows {expected}..{batch.first_row - 1} of import {imp.id} were never uploaded; "
+                           f"upload the missing batch, then validate")
+        payload = json.loads(batch.payload)
+        rows.extend(payload["rows"])
+        for target, source in ((dates, payload.get("date_cells")), (numbers, payload.get("number_cells"))):
+            for idx, offsets in (source or {}).items():
+                if str(idx).isdigit() and int(idx) < len(names):
+                    target.setdefault(names[int(idx)], []).extend(batch.first_row + o for o in offsets)
+        expected += batch.row_count
+    schema = dict.fromkeys(names, pl.String)
+    try:
+        frame = pl.DataFrame(rows or None, schema=schema, orient="row")
+    except (TypeError, pl.exceptions.PolarsError):
+        # Numbers sent as JSON numbers: the validator reads text, as typed.
+        frame = pl.DataFrame([[None if c is None else str(c) for c in r] for r in rows], schema=schema,
+                             orient="row")
+    return Table(frame=frame, headers=list(imp.headers), source=imp.file_name, sheet=imp.sheet,
+                 date_cells=_masks(dates, frame.height), number_cells=_masks(numbers, frame.height))
+
+
+def _masks(positions: dict[str, list[int]], height: int) -> dict[str, pl.Series]:
+    out = {}
+    for name, where in positions.items():
+        mask = pl.Series(name, [False] * height)
+        valid = [p for p in where if 0 <= p < height]
+        if valid:
+            out[name] = mask.scatter(valid, True)
+    return out
+
+
+# ---------------------------------------------------------------- validate
+def validate_import(session: Session, caller: Caller, imp: Import) -> None:
+    """Validate every uploaded row with the organisation's lists, then the domain's database checks."""
+    if imp.status not in UPLOADABLE | EDITABLE:
+        raise conflict(f"import {imp.id} is {imp.status}; it can no longer be validated")
+    if imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None:
+        return  # already validated: validating again is a no-op (the client may resend)
+    _store(session, caller, imp, _uploaded_table(session, imp))
+
+
+def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
+    import bulkassist.validation as validation
+
+    dom = domain_for(session, caller.org_id, imp.domain)
+    lists = lists_for(session, caller.org_id, dom.select_lists)
+    try:
+        report = validation.validate(table, dom, imp.operation, lists=lists, options=imp.options)
+    except BulkAssistError as exc:
+        raise bad_request(str(exc)) from None
+    rows = report.normalized.with_columns(report.row_numbers, report.actions.alias("action"))
+    ctx = Ctx(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {})
+    extra, actions = behaviour_for(dom).review(ctx, rows)
+    # The server's checks name a field; place them on the file column that holds it.
+    placed = {field: i for i, name in enumerate(report.frame_columns)
+              if (field := report.column_fields.get(name))}
+    extra = extra.with_columns(
+        pl.col("field").replace_strict(placed, default=None, return_dtype=pl.Int64).alias("col_index"),
+        pl.col("field").replace_strict({f: report.columns[i] for f, i in placed.items()},
+                                       default=pl.col("field"), return_dtype=pl.String).alias("column"),
+    )
+    return report.add_issues(extra, actions)
+
+
+def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
+    """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
+    report = _validated(session, caller, imp, table)
+    normalized = report.normalized.with_columns(report.row_numbers, report.actions.alias("action"))
+    blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
+                        issues=to_blob(report.issues))
+    session.merge(blob)
+    s = report.summary
+    imp.total, imp.valid, imp.errors, imp.skipped = s["total"], s["valid"], s["errors"], s["skipped"]
+    imp.to_insert, imp.to_update = s["insert"], s["update"]
+    # Rows a domain rule skipped (a duplicate case under "Skip") carry a note; blank rows carry none.
+    noted = report.issues.filter(pl.col("row").is_not_null())["row"].unique()
+    rule_skipped = (report.actions == "Skip") & report.row_numbers.is_in(noted)
+    if imp.status in ("Created", "Uploading", "Validated", "ValidationFailed"):
+        if s["valid"] == 0 and (s["errors"] or not rule_skipped.any()):
+            imp.status = "ValidationFailed"
+            imp.message = ("nothing to import: the file has no data rows" if s["total"] == 0 else
+                           "no row can be imported; fix the errors (edit the rows or the file) and validate again")
+        else:
+            imp.status = "Validated"
+            imp.message = ""
+    return report
+
+
+_MASKS = {"date_cells": "\x1fdate:", "number_cells": "\x1fnumber:"}
+
+
+def _pack(table: Table) -> pl.DataFrame:
+    """The table's cells plus its typed-cell masks, as one frame to store."""
+    masks = [mask.alias(prefix + name) for kind, prefix in _MASKS.items()
+             for name, mask in getattr(table, kind).items()]
+    return table.frame.with_columns(masks) if masks else table.frame
+
+
+def _unpack(data: pl.DataFrame, imp: Import) -> Table:
+    """The `Table` `_pack` stored."""
+    cells = [c for c in data.columns if not c.startswith("\x1f")]
+    masks = {kind: {c[len(prefix):]: data[c].alias(c[len(prefix):]) for c in data.columns if c.startswith(prefix)}
+             for kind, prefix in _MASKS.items()}
+    return Table(frame=data.select(cells), headers=list(imp.headers or []), source=imp.file_name, sheet=imp.sheet,
+                 **masks)
+
+
+def stored_report(session: Session, imp: Import) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(data as uploaded, normalized + row + action, issues) of a validated import."""
+    blob = session.get(ImportReport, imp.id)
+    if blob is None:
+        raise conflict(f"import {imp.id} is {imp.status} and has not been validated yet; validate it first")
+    return from_blob(blob.data), from_blob(blob.normalized), from_blob(blob.issues)
+
+
+# ------------------------------------------------------------------ review
+def review(session: Session, imp: Import, issues_limit: int | None = None) -> dict[str, Any]:
+    _, normalized, issues = stored_report(session, imp)
+    shown = issues if issues_limit is None else issues.head(issues_limit)
+    return {
+        "id": imp.id,
+        "status": imp.status,
+        "summary": describe(session, imp)["summary"],
+        "rows": normalized.select("row", "action").to_dicts(),
+        "issues": shown.to_dicts(),
+        "issues_total": issues.height,
+    }
+
+
+def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Change cells of one spreadsheet row and revalidate at once (the whole file: cross-row rules hold)."""
+    from bulkassist.headers import header_key, match_headers
+
+    if imp.status not in EDITABLE:
+        raise conflict(f"import {imp.id} is {imp.status}; rows can be edited after validation and before "
+                       f"the commit")
+    if not isinstance(values, dict) or not values:
+        raise bad_request("values must map column headers to their new cell values")
+    data, _, _ = stored_report(session, imp)
+    table = _unpack(data, imp)
+    index = row - 2
+    if not 0 <= index < table.height:
+        raise not_found(f"row {row} of import {imp.id} (rows are 2..{table.height + 1})")
+    if _committed_rows(session, imp, [row]):
+        raise conflict(f"row {row} of import {imp.id} is already imported; it cannot be changed here")
+    dom = domain_for(session, caller.org_id, imp.domain)
+    columns = table.frame.columns
+    by_key = {header_key(h): name for h, name in zip(table.headers, columns, strict=True)}
+    for idx, field_name in match_headers(dom, table.headers).fields.items():
+        for alias in (field_name, *dom.field(field_name).aliases):
+            by_key.setdefault(header_key(alias), columns[idx])
+    for header, value in values.items():
+        name = by_key.get(header_key(str(header)))
+        if not name:
+            raise bad_request(f"import {imp.id} has no column {header!r}; columns are: "
+                              f"{', '.join(table.headers)}")
+        if value is not None and not isinstance(value, (str, int, float)):
+            raise bad_request(f"the new value of {header!r} must be text, a number or null")
+        cells = table.frame[name].clone().scatter([index], None if value is None else str(value))
+        table.frame = table.frame.with_columns(cells)
+        for masks in (table.date_cells, table.number_cells):
+            if name in masks:  # what the person types now is text, whatever the workbook cell was
+                masks[name] = masks[name].clone().scatter([index], False)
+    report = _store(session, caller, imp, table)
+    mine = report.issues.filter(pl.col("row") == row)
+    return {"row": row, "action": report.actions[index], "issues": mine.to_dicts(),
+            "summary": describe(session, imp)["summary"], "status": imp.status}
+
+
+def _committed_rows(session: Session, imp: Import, rows: list[int]) -> bool:
+    from bulkassist.server.models import RowResult
+
+    return session.scalars(sa.select(RowResult.row).where(
+        RowResult.import_id == imp.id, RowResult.row.in_(rows), RowResult.status == "Success")).first() is not None
+
+
+# ----------------------------------------------------------------- confirm
+def confirmation(session: Session, imp: Import) -> dict[str, Any]:
+    """Step 5 of the seed: File Name, Rows to Import, Total Rows, Errors Skipped, Import Usage."""
+    stored_report(session, imp)
+    usage = usage_for(session, imp.org_id)
+    return {
+        "File Name": imp.file_name,
+        "Rows to Import": imp.valid,
+        "Total Rows": imp.total,
+        "Errors Skipped": imp.errors,
+        "Import Usage": usage,
+        "domain": imp.domain,
+        "operation": imp.operation,
+        "options": imp.options or {},
+        "insert": imp.to_insert,
+        "update": imp.to_update,
+    }
+

@@ -1,0 +1,252 @@
+"""The server's tables (SQLAlchemy 2). Alembic migrations in `migrations/` create them.
+
+Three groups: who may do what (organisations, users, tokens, permission
+groups, usage), the import jobs (imports, batches, stored reports, per-row
+outcomes), and the records the imports write (records, courses, sections,
+invoices) — the stand-in for the system of record behind the seeds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# ------------------------------------------------------------------ access
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    licensed: Mapped[bool] = mapped_column(default=True)  # the Bulk Data Import licence
+    limit_day: Mapped[int | None] = mapped_column(default=None)
+    limit_week: Mapped[int | None] = mapped_column(default=None)
+    limit_month: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrgDomain(Base):
+    """A domain switched on or off for one organisation (overrides the spec's default)."""
+
+    __tablename__ = "org_domains"
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 is stored, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="token")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PermissionGroup(Base):
+    """Grants import on some domains ("*" = all) and/or administration of the organisation."""
+
+    __tablename__ = "permission_groups"
+    __table_args__ = (sa.UniqueConstraint("org_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    import_domains: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("permission_groups.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class SelectValue(Base):
+    """One option of an organisation's select list."""
+
+    __tablename__ = "select_values"
+    __table_args__ = (sa.Index("ix_select_values_org_list", "org_id", "list_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    list_name: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    value: Mapped[str] = mapped_column(sa.String(400))
+    label: Mapped[str] = mapped_column(sa.String(400))
+
+
+class UsageEvent(Base):
+    """Rows committed for an organisation; written in the same transaction as the rows."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (sa.Index("ix_usage_org_at", "org_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    import_id: Mapped[int | None] = mapped_column(default=None)
+    rows: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DomainLock(Base):
+    """An importer lock (course records, seed 004): held while importing, kept when an import fails."""
+
+    __tablename__ = "domain_locks"
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    import_id: Mapped[int | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    locked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ----------------------------------------------------------------- imports
+class Import(Base):
+    __tablename__ = "imports"
+    __table_args__ = (
+        sa.Index("ix_imports_org_created", "org_id", "created_at"),
+        sa.Index("ix_imports_status", "status"),
+        sa.UniqueConstraint("org_id", "create_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    domain: Mapped[str] = mapped_column(sa.String(64))
+    operation: Mapped[str] = mapped_column(sa.String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    file_name: Mapped[str] = mapped_column(sa.String(400), default="")
+    sheet: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    status: Mapped[str] = mapped_column(sa.String(32), default="Created")
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    headers: Mapped[list[str] | None] = mapped_column(sa.JSON, default=None)
+    create_key: Mapped[str | None] = mapped_column(sa.String(100), default=None)
+    commit_key: Mapped[str | None] = mapped_column(sa.String(100), default=None)
+    total: Mapped[int] = mapped_column(default=0)
+    valid: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    to_insert: Mapped[int] = mapped_column(default=0)
+    to_update: Mapped[int] = mapped_column(default=0)
+    inserted: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    progress_done: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int] = mapped_column(default=0)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    retry_only_failed: Mapped[bool] = mapped_column(default=False)
+    worker: Mapped[str | None] = mapped_column(sa.String(100), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    committed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ImportBatch(Base):
+    """Rows as uploaded; (import, batch_id) is unique so a resent batch is stored once."""
+
+    __tablename__ = "import_batches"
+    __table_args__ = (sa.UniqueConstraint("import_id", "batch_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[str] = mapped_column(sa.String(200))
+    first_row: Mapped[int] = mapped_column()
+    row_count: Mapped[int] = mapped_column()
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportReport(Base):
+    """The validation report of an import, columnar (Parquet blobs), rewritten on every edit."""
+
+    __tablename__ = "import_reports"
+    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)  # cells as uploaded (after edits)
+    normalized: Mapped[bytes] = mapped_column(sa.LargeBinary)  # per field, system format, + row, action
+    issues: Mapped[bytes] = mapped_column(sa.LargeBinary)  # ISSUE_SCHEMA
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RowResult(Base):
+    """The commit outcome of one row, written in the same transaction as the record it wrote."""
+
+    __tablename__ = "row_results"
+    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(sa.String(16))  # Success / Failed / Skipped
+    action: Mapped[str | None] = mapped_column(sa.String(16), default=None)
+    record_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    invoice_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ----------------------------------------------------------------- records
+class Record(Base):
+    """A record an import wrote (client, assignment, case, ...): fields as JSON, found by its match key."""
+
+    __tablename__ = "records"
+    __table_args__ = (sa.Index("ix_records_key", "org_id", "domain", "key"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    sa.Identity(start=100001), primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(sa.String(64))
+    key: Mapped[str | None] = mapped_column(sa.String(400), default=None)
+    parent_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    import_id: Mapped[int | None] = mapped_column(default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Course(Base):
+    __tablename__ = "courses"
+    __table_args__ = (sa.UniqueConstraint("org_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    title: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class Section(Base):
+    __tablename__ = "sections"
+    __table_args__ = (sa.UniqueConstraint("course_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    fee: Mapped[float] = mapped_column(default=0.0)
+
+
+class Invoice(Base):
+    """An invoice created by Auto Create Invoices for a newly inserted assignment."""
+
+    __tablename__ = "invoices"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    sa.Identity(start=500001), primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    import_id: Mapped[int | None] = mapped_column(default=None)
+    amount: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,108 @@
+"""The results file (Row Number, Status, Action, Created/Updated ID, Error Messages) and the errors file.
+
+Built from the stored report (validation outcome of every row) and the
+commit's per-row outcomes; every text cell goes through `bulkassist.cells`
+so no cell of a downloaded file can start a formula.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bulkassist.cells import escape_frame
+from bulkassist.report import ERROR, INSERT, RESULT_COLUMNS, SKIP, UPDATE, _frame_to_csv
+from bulkassist.server.lifecycle import stored_report
+from bulkassist.server.models import Import, RowResult
+from bulkassist.server.orgdata import builtin_domain
+
+INVOICE_COLUMN = "Invoice ID"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_OUTCOMES = {"row": pl.Int64, "status": pl.String, "action": pl.String, "record_id": pl.Int64,
+             "invoice_id": pl.Int64, "message": pl.String}
+
+
+def _outcomes(session: Session, imp: Import) -> pl.DataFrame:
+    rows = session.execute(sa.select(RowResult.row, RowResult.status, RowResult.action, RowResult.record_id,
+                                     RowResult.invoice_id, RowResult.message)
+                           .where(RowResult.import_id == imp.id)).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=_OUTCOMES, orient="row")
+
+
+def results_frame(session: Session, imp: Import) -> pl.DataFrame:
+    """One line per data row that is not blank, in the seed's results layout."""
+    _, normalized, issues = stored_report(session, imp)
+    messages = (issues.filter(pl.col("row").is_not_null())
+                .sort("row", "col_index", nulls_last=True)
+                .group_by("row", maintain_order=True)
+                .agg(pl.col("message").filter(pl.col("severity") == "error").str.join("; ").alias("errors"),
+                     pl.col("message").str.join("; ").alias("notes")))
+    pending = "Cancelled" if imp.status == "Cancelled" else "Not Imported"
+    frame = (normalized.select("row", "action")
+             .join(messages, on="row", how="left")
+             .join(_outcomes(session, imp), on="row", how="left")
+             .filter((pl.col("action") != SKIP) | pl.col("notes").is_not_null()))
+    out = frame.select(
+        pl.col("row").alias("Row Number"),
+        pl.when(pl.col("status").is_not_null()).then(pl.col("status"))
+        .when(pl.col("action") == ERROR).then(pl.lit("Failed"))
+        .when(pl.col("action") == SKIP).then(pl.lit("Skipped"))
+        .otherwise(pl.lit(pending)).alias("Status"),
+        pl.coalesce(pl.col("action_right"),
+                    pl.when(pl.col("action").is_in([INSERT, UPDATE])).then(pl.col("action"))).alias("Action"),
+        pl.col("record_id").cast(pl.String).alias("Created/Updated ID"),
+        pl.when(pl.col("message").is_not_null() & (pl.col("message") != "")).then(pl.col("message"))
+        .when(pl.col("action") == SKIP).then(pl.col("notes"))
+        .otherwise(pl.col("errors")).fill_null("").alias("Error Messages"),
+        pl.col("invoice_id").cast(pl.String).alias(INVOICE_COLUMN),
+    )
+    if not (imp.options or {}).get("auto_create_invoices"):
+        out = out.drop(INVOICE_COLUMN)
+    return out.select([c for c in [*RESULT_COLUMNS, INVOICE_COLUMN] if c in out.columns])
+
+
+def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
+    """Every validation issue and every row that failed in the commit: Row, Record, Column, ..., Message."""
+    _, normalized, issues = stored_report(session, imp)
+    dom = builtin_domain(imp.domain)
+    keys = [k for k in (dom.match_key or dom.field_names[:1]) if k in normalized.columns]
+    record = (normalized.select("row", pl.concat_str([pl.col(k).fill_null("") for k in keys], separator=" / ")
+                                .alias("Record")) if keys else normalized.select("row", pl.lit(None, pl.String)
+                                                                                 .alias("Record")))
+    validation = issues.select(
+        pl.col("row"), pl.col("column"), pl.col("field"), pl.col("value"), pl.col("severity"), pl.col("code"),
+        pl.col("message"), pl.col("suggestion"))
+    commit = _outcomes(session, imp).filter(pl.col("status") == "Failed").select(
+        pl.col("row"), pl.lit(None, pl.String).alias("column"), pl.lit(None, pl.String).alias("field"),
+        pl.lit(None, pl.String).alias("value"), pl.lit("error").alias("severity"),
+        pl.lit("commit_failed").alias("code"), pl.col("message"), pl.lit(None, pl.String).alias("suggestion"))
+    frame = pl.concat([validation, commit]).join(record, on="row", how="left").sort("row", nulls_last=False)
+    return frame.select(
+        pl.col("row").alias("Row"), "Record", pl.col("column").alias("Column"), pl.col("field").alias("Field"),
+        pl.col("value").alias("Value"), pl.col("severity").alias("Severity"), pl.col("code").alias("Code"),
+        pl.col("message").alias("Message"), pl.col("suggestion").alias("Suggestion"))
+
+
+def as_csv(frame: pl.DataFrame) -> bytes:
+    """CSV for Excel: UTF-8 with BOM, CRLF, no cell that starts a formula."""
+    return ("\ufeff" + _frame_to_csv(escape_frame(frame.cast({c: pl.String for c in frame.columns})))).encode()
+
+
+def as_xlsx(frame: pl.DataFrame, sheet: str = "Results") -> bytes:
+    import xlsxwriter
+
+    safe = escape_frame(frame.cast({c: pl.String for c in frame.columns}))
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                     "strings_to_numbers": False, "strings_to_urls": False})
+    ws = book.add_worksheet(sheet)
+    bold = book.add_format({"bold": True})
+    ws.write_row(0, 0, safe.columns, bold)
+    for i, row in enumerate(safe.iter_rows(), start=1):
+        ws.write_row(i, 0, ["" if v is None else v for v in row])
+    ws.freeze_panes(1, 0)
+    book.close()
+    return buf.getvalue()

@@ -1,0 +1,1 @@
+"""HTTP routes of the import server, one module per area."""

@@ -1,0 +1,159 @@
+"""What an importer reads before importing: who am I, domains and specs, select lists, suggestions,
+templates, courses, usage."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import sqlalchemy as sa
+from fastapi import APIRouter, Query, Request, Response
+from rapidfuzz import fuzz, process
+
+from bulkassist.domains import BUILTIN
+from bulkassist.selectlists import lists_payload
+from bulkassist.server.errors import ApiError
+from bulkassist.server.models import Course, Record, Section
+from bulkassist.server.orgdata import domain_for, enabled_domains, etag_of, lists_for
+from bulkassist.server.routes.deps import CallerDep, SessionDep
+from bulkassist.server.usage import usage_for
+from bulkassist.spec import Domain
+
+router = APIRouter(tags=["catalog"])
+MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
+
+
+@router.get("/me")
+def me(caller: CallerDep) -> dict:
+    """The token's user, organisation, licence and permissions."""
+    return caller.to_dict()
+
+
+@router.get("/domains")
+def domains(caller: CallerDep, session: SessionDep) -> list[dict]:
+    """Every domain: enabled for the organisation? importable by this user?"""
+    enabled = enabled_domains(session, caller.org_id)
+    return [{"name": d.name, "title": d.title, "operations": list(d.operations), "description": d.description,
+             "enabled": enabled[d.name], "importable": enabled[d.name] and caller.licensed and
+             caller.can_import(d.name)} for d in BUILTIN.values()]
+
+
+@router.get("/domains/{name}")
+def domain_spec(name: str, caller: CallerDep, session: SessionDep) -> dict:
+    """The domain's spec (`Domain.to_dict`): what the server will enforce."""
+    return domain_for(session, caller.org_id, name).to_dict()
+
+
+def _cached_json(request: Request, payload: object) -> Response:
+    etag = etag_of(payload)
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(json.dumps(payload), media_type="application/json", headers=headers)
+
+
+@router.get("/domains/{name}/lists", responses={304: {"description": "unchanged since the ETag sent"}})
+def domain_lists(name: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
+    """The organisation's select lists used by the domain `{list: [{value, label}]}`, with an ETag."""
+    dom = domain_for(session, caller.org_id, name)
+    return _cached_json(request, lists_payload(lists_for(session, caller.org_id, dom.select_lists)))
+
+
+@router.get("/lists/{list_name}", responses={304: {"description": "unchanged since the ETag sent"}})
+def one_list(list_name: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
+    """One select list `[{value, label}]`, with an ETag."""
+    options = _options(session, caller.org_id, list_name)
+    return _cached_json(request, [{"value": v, "label": lbl} for v, lbl in options])
+
+
+def _options(session, org_id: int, list_name: str) -> list[tuple[str, str]]:
+    options = lists_for(session, org_id, [list_name]).options(list_name)
+    if not options:
+        raise ApiError(404, "not_found", f"no select list named {list_name!r} in your organisation")
+    return options
+
+
+@router.get("/lists/{list_name}/suggest")
+def suggest(list_name: str, caller: CallerDep, session: SessionDep,
+            q: str = Query(..., max_length=400, description="the value as typed"),
+            limit: int = Query(5, ge=1, le=50)) -> dict:
+    """Ranked candidates for a typed value, matched on values and labels (score 0-100)."""
+    options = _options(session, caller.org_id, list_name)
+    texts = [v for v, _ in options] + [lbl for v, lbl in options if lbl != v]
+    owners = list(range(len(options))) + [i for i, (v, lbl) in enumerate(options) if lbl != v]
+    best: dict[int, float] = {}
+    for _, score, idx in process.extract(q.strip(), texts, scorer=fuzz.WRatio, processor=str.lower,
+                                         limit=limit * 2):
+        owner = owners[idx]
+        best[owner] = max(best.get(owner, 0.0), float(score))
+    ranked = sorted(best.items(), key=lambda kv: -kv[1])[:limit]
+    return {"query": q, "list": list_name, "candidates": [
+        {"value": options[i][0], "label": options[i][1], "score": round(s, 1)} for i, s in ranked]}
+
+
+@router.get("/courses")
+def courses(caller: CallerDep, session: SessionDep,
+            search: str = Query("", max_length=40, description="the start of a Course Code")) -> dict:
+    """Courses by Course Code: answers from the second character typed (fewer gives no results)."""
+    text = search.strip()
+    if len(text) < 2:
+        return {"courses": [], "message": "type at least the first two characters of the Course Code"}
+    found = session.execute(
+        sa.select(Course.code, Course.title).where(Course.org_id == caller.org_id,
+                                                   sa.func.upper(Course.code).startswith(text.upper(), autoescape=True))
+        .order_by(Course.code).limit(50)).all()
+    return {"courses": [{"code": c, "title": t} for c, t in found], "message": ""}
+
+
+@router.get("/domains/{name}/template", responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+def template(name: str, caller: CallerDep, session: SessionDep,
+             format: Literal["xlsx", "csv"] = "xlsx",
+             course_code: str | None = Query(None, max_length=40)) -> Response:
+    """A blank template, or (course_code) one pre-filled with the course's assignments / their clients."""
+    from bulkassist.workbook import write_template
+
+    dom = domain_for(session, caller.org_id, name)
+    rows = _course_rows(session, caller.org_id, dom, course_code) if course_code else None
+    lists = lists_for(session, caller.org_id, dom.select_lists)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{dom.name}.{format}"
+        write_template(dom, path, lists=lists, fmt=format, rows=rows)
+        content = path.read_bytes()
+    suffix = f"_{course_code}" if course_code else ""
+    return Response(content, media_type=MEDIA[format],
+                    headers={"Content-Disposition": f'attachment; filename="{dom.name}{suffix}.{format}"'})
+
+
+def _course_rows(session, org_id: int, dom: Domain, code: str) -> pl.DataFrame | None:
+    """The course's assignments (client_assignment) or their clients (client), as template rows."""
+    course = session.scalars(sa.select(Course).where(Course.org_id == org_id,
+                                                     sa.func.upper(Course.code) == code.strip().upper())).first()
+    if course is None:
+        raise ApiError(404, "not_found", f"no course with Course Code {code!r}; search with at least two "
+                                         f"characters of the code")
+    if dom.name not in ("client", "client_assignment"):
+        raise ApiError(400, "bad_request", "pre-filled templates exist for Client and Client Assignment")
+    sections = session.scalars(sa.select(Section.code).where(Section.course_id == course.id)).all()
+    assignments = session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
+        Record.org_id == org_id, Record.domain == "client_assignment",
+        Record.key.contains(f"\x1f{course.code}\x1f", autoescape=True))).all()
+    assignments = [a for a in assignments if (a.data or {}).get("SectionID") in sections]
+    if dom.name == "client_assignment":
+        found = [(a.parent_id, a.data) for a in assignments]
+    else:
+        ids = sorted({a.parent_id for a in assignments if a.parent_id is not None})
+        found = [tuple(c) for c in session.execute(sa.select(Record.id, Record.data).where(
+            Record.org_id == org_id, Record.domain == "client", Record.id.in_(ids)))] if ids else []
+    names = set(dom.field_names)
+    rows = [{**{k: str(v) for k, v in (data or {}).items() if k in names}, "Client ID": str(client_id)}
+            for client_id, data in found]
+    return pl.DataFrame(rows, schema=dict.fromkeys(dom.field_names, pl.String)) if rows else None
+
+
+@router.get("/usage")
+def usage(caller: CallerDep, session: SessionDep) -> dict:
+    """Rows imported today / this week / this month, and the organisation's limits (null: none)."""
+    return usage_for(session, caller.org_id)

@@ -1,0 +1,23 @@
+"""What every route needs: the caller (token) and a transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from bulkassist.server.auth import Caller, authenticate
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+def transaction(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent (scope="function"), so the
+    next request of the same client sees it; rolled back when the route raises."""
+    with request.app.state.sessions.begin() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(transaction, scope="function")]

@@ -1,0 +1,54 @@
+"""Import usage per organisation (rows committed today / this week / this month) against its limits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bulkassist.server.errors import ApiError
+from bulkassist.server.models import Organisation, UsageEvent, utcnow
+
+PERIODS = ("today", "week", "month")
+
+
+def period_starts(now: datetime | None = None) -> dict[str, datetime]:
+    """Start of today, of this week (Monday) and of this month, in UTC."""
+    now = now or utcnow()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {"today": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}
+
+
+def usage_for(session: Session, org_id: int) -> dict[str, Any]:
+    """`{today, week, month, limits: {today, week, month}}` (a limit of null means unlimited)."""
+    starts = period_starts()
+    used = {
+        name: int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(UsageEvent.rows), 0)).where(
+            UsageEvent.org_id == org_id, UsageEvent.at >= start)) or 0)
+        for name, start in starts.items()
+    }
+    org = session.get(Organisation, org_id)
+    limits = {"today": org.limit_day, "week": org.limit_week, "month": org.limit_month}
+    return {**used, "limits": limits}
+
+
+def check_allowance(session: Session, org_id: int, rows: int) -> None:
+    """Refuse (429, nothing written) a commit of `rows` that would exceed a usage limit."""
+    usage = usage_for(session, org_id)
+    for period in PERIODS:
+        limit = usage["limits"][period]
+        if limit is not None and usage[period] + rows > limit:
+            label = {"today": "today", "week": "this week", "month": "this month"}[period]
+            raise ApiError(
+                429, "usage_limit_exceeded",
+                f"committing {rows} rows would exceed your organisation's import limit {label}: "
+                f"{usage[period]} of {limit} rows used; import at most {max(limit - usage[period], 0)} rows now, "
+                f"wait for the limit to reset, or ask for a higher limit",
+                usage=usage)
+
+
+def record_usage(session: Session, org_id: int, import_id: int, rows: int) -> None:
+    if rows:
+        session.add(UsageEvent(org_id=org_id, import_id=import_id, rows=rows))

@@ -1,0 +1,105 @@
+"""Shared fixtures: real import servers (uvicorn subprocesses) on SQLite and on PostgreSQL.
+
+- `sqlite_server`: session-scoped `RunningServer` on a temporary SQLite file, with the demo data.
+- `pg_server`: the same on PostgreSQL (postgresql+psycopg://postgres@127.0.0.1:5432/test), in a fresh
+  schema dropped afterwards; marked `postgres`.
+- `server`: parametrized over both, for the life-cycle tests.
+- `client` / `client_for(role)`: `bulkassist.Client`s on `server` for the demo users
+  (admin, importer, viewer, other_org, unlicensed, limited).
+- `pg_database_url`: a fresh, empty PostgreSQL schema (for tests that start their own servers).
+
+Servers use a short stale-commit timeout (BULKASSIST_STALE_SECONDS=3) so a killed worker's commit is
+adopted quickly by the next server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+PG_URL = os.environ.get("BULKASSIST_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SERVER_ENV = {"BULKASSIST_STALE_SECONDS": "3"}
+
+
+def _pg_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+def fresh_pg_schema() -> tuple[str, str]:
+    """(database URL whose search_path is a new empty schema, schema name)."""
+    import psycopg
+
+    schema = f"ba_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def drop_pg_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_database_url() -> Iterator[str]:
+    if not _pg_available():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
+    url, schema = fresh_pg_schema()
+    yield url
+    drop_pg_schema(schema)
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory):
+    from bulkassist.server.launch import start_server_process
+
+    server = start_server_process(data_dir=tmp_path_factory.mktemp("sqlite-server"), env=SERVER_ENV)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    from bulkassist.server.launch import start_server_process
+
+    if not _pg_available():
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
+    url, schema = fresh_pg_schema()
+    server = start_server_process(url, data_dir=tmp_path_factory.mktemp("pg-server"), env=SERVER_ENV)
+    yield server
+    server.stop()
+    drop_pg_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request):
+    """A running server on each database in turn."""
+    return request.getfixturevalue("sqlite_server" if request.param == "sqlite" else "pg_server")
+
+
+@pytest.fixture
+def client_for(server):
+    """`client_for("importer")`: a `bulkassist.Client` of that demo user on `server`."""
+    from bulkassist.client import Client
+
+    def make(role: str = "importer", **kwargs) -> Client:
+        return Client(server.url, server.tokens[role], **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def client(client_for):
+    return client_for("importer")

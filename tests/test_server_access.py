@@ -1,0 +1,151 @@
+"""Who may do what: tokens, licence, permission groups, enabled domains, organisations' isolation, limits."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from bulkassist.client import Client
+from bulkassist.errors import (
+    AuthenticationFailed,
+    DomainNotEnabled,
+    NotFound,
+    NotLicensed,
+    PermissionDenied,
+    UnknownDomain,
+    UsageLimitExceeded,
+)
+from tests.test_server_lifecycle import CLIENT_HEADER, csv_bytes, new_clients
+
+
+def test_wrong_or_missing_token_is_401(server):
+    with pytest.raises(AuthenticationFailed, match="token"):
+        Client(server.url, "ba_not-a-token").domains()
+    answer = requests.get(f"{server.url}/api/v1/domains", timeout=10)
+    assert answer.status_code == 401 and "Authorization: Bearer" in answer.json()["error"]["message"]
+
+
+def test_unlicensed_organisation_cannot_import(client_for):
+    with pytest.raises(NotLicensed, match="licensed feature"):
+        client_for("unlicensed").start_import(csv_bytes(CLIENT_HEADER, [["", "A", "B", "", "", ""]]),
+                                              "client", "add", name="x.csv")
+
+
+def test_viewer_without_import_permission_is_refused(client_for):
+    viewer = client_for("viewer")
+    assert viewer.domain("client").name == "client"  # reading specs is allowed
+    with pytest.raises(PermissionDenied, match="permission group"):
+        viewer.start_import(csv_bytes(CLIENT_HEADER, [["", "A", "B", "", "", ""]]), "client", "add", name="x.csv")
+
+
+def test_payment_is_not_enabled_and_unknown_domains_are_named(client):
+    with pytest.raises(DomainNotEnabled, match="not enabled"):
+        client.domain("payment")
+    listed = {d["name"]: d for d in client.domains()}
+    assert listed["payment"]["enabled"] is False and listed["client"]["importable"] is True
+    with pytest.raises(UnknownDomain, match="unknown domain"):
+        client.domain("spaceships")
+
+
+def test_usage_limit_refuses_the_commit_and_writes_nothing(client_for):
+    limited = client_for("limited")
+    rows = [["", f"F{i}", "Limit", "", "", ""] for i in range(6)]
+    imp = limited.start_import(csv_bytes(CLIENT_HEADER, rows), "client", "add", name="six.csv")
+    confirm = imp.confirm()
+    assert confirm["Import Usage"]["limits"]["today"] == 5
+    with pytest.raises(UsageLimitExceeded, match="limit today"):
+        imp.commit()
+    info = imp.status()
+    assert info["status"] == "Validated" and info["committed"]["inserted"] == 0
+    assert limited.usage()["today"] == confirm["Import Usage"]["today"]
+
+
+def test_other_organisation_cannot_read_or_change_anything(client_for, server):
+    owner = client_for("importer")
+    cid = new_clients(owner, 1)[0]
+    imp = owner.start_import(csv_bytes(CLIENT_HEADER, [["", "Secret", "Person", "", "", ""]]), "client", "add",
+                             name="secret.csv")
+    other = client_for("other_org")
+    path = f"/imports/{imp.id}"
+    calls = [
+        ("GET", path, {}), ("GET", f"{path}/review", {}), ("GET", f"{path}/confirmation", {}),
+        ("GET", f"{path}/results", {}), ("GET", f"{path}/errors", {}),
+        ("POST", f"{path}/validate", {}), ("POST", f"{path}/commit", {}), ("POST", f"{path}/retry", {}),
+        ("POST", f"{path}/cancel", {}),
+        ("PATCH", f"{path}/rows/2", {"json": {"values": {"First Name": "Hacked"}}}),
+        ("POST", f"{path}/batches", {"json": {"batch_id": "x", "first_row": 0, "headers": CLIENT_HEADER,
+                                              "rows": []}}),
+    ]
+    for method, url, kwargs in calls:
+        with pytest.raises(NotFound):
+            other.request(method, url, idempotent=False, **kwargs)
+    assert imp.id not in [i["id"] for i in other.imports()["items"]]
+    # records: updating A's client from B is "Client ID does not exist"
+    attempt = other.start_import(csv_bytes(CLIENT_HEADER, [[str(cid), "Hacked", "Name", "", "", ""]]),
+                                 "client", "update", name="steal.csv")
+    assert attempt.review()["issues"][0]["code"] == "not_found"
+    # admin endpoints of A are not B's either
+    with pytest.raises(PermissionDenied):
+        other.request("GET", "/admin/users")
+    assert imp.status()["status"] == "Validated"
+    assert imp.review()["summary"]["valid"] == 1
+
+
+def test_other_organisation_has_its_own_select_lists(client_for):
+    admin_b = client_for("other_org")
+    with pytest.raises(PermissionDenied):
+        admin_b.request("PUT", "/admin/lists/language", json=[{"value": "Klingon"}])
+    admin_a = client_for("admin")
+    before = admin_a.lists("client").options("language")
+    admin_a.request("PUT", "/admin/lists/marketing_source",
+                    json=[{"value": v, "label": lbl} for v, lbl in
+                          admin_a.lists("client_assignment").options("marketing_source")] + [{"value": "Podcast"}])
+    assert "Podcast" in [v for v, _ in admin_a.lists("client_assignment").options("marketing_source")]
+    assert "Podcast" not in [v for v, _ in admin_b.lists("client_assignment").options("marketing_source")]
+    assert admin_a.lists("client").options("language") == before
+
+
+def test_admin_creates_a_user_whose_token_works(client_for, server):
+    admin = client_for("admin")
+    import uuid
+
+    name = f"user_{uuid.uuid4().hex[:6]}"
+    created = admin.request("POST", "/admin/users", json={"name": name, "groups": ["Importers"]},
+                            idempotent=False).json()
+    me = Client(server.url, created["token"]).me()
+    assert me["user"] == name and "client" in me["import_domains"] and me["admin"] is False
+    with pytest.raises(PermissionDenied):
+        client_for("importer").request("POST", "/admin/users", json={"name": name + "x"}, idempotent=False)
+
+
+def test_permission_groups_grant_import_per_domain(client_for, server):
+    import uuid
+
+    admin = client_for("admin")
+    group = f"Assignments {uuid.uuid4().hex[:6]}"
+    admin.request("POST", "/admin/groups", json={"name": group, "import_domains": ["client_assignment"]},
+                  idempotent=False)
+    created = admin.request("POST", "/admin/users", json={"name": f"u_{uuid.uuid4().hex[:6]}", "groups": [group]},
+                            idempotent=False).json()
+    user = Client(server.url, created["token"])
+    assert {d["name"]: d["importable"] for d in user.domains()}["client"] is False
+    with pytest.raises(PermissionDenied, match="'client'"):
+        user.create_import("client", "add")
+    assert user.create_import("client_assignment", "add").info["status"] == "Created"
+
+
+def test_prefilled_templates_only_hold_the_organisations_own_clients(client_for):
+    import io
+
+    import polars as pl
+
+    from tests.test_server_lifecycle import assignment_header
+
+    owner, other = client_for("importer"), client_for("other_org")
+    cid = new_clients(owner, 1)[0]
+    owner.start_import(csv_bytes(assignment_header(), [[str(cid), "SCI110", "01", "Enrolled"]]),
+                       "client_assignment", "add", name="s.csv").commit(timeout=60)
+    mine = pl.read_csv(io.BytesIO(owner.template("client", course_code="SCI110", fmt="csv")), infer_schema=False)
+    theirs = pl.read_csv(io.BytesIO(other.template("client", course_code="SCI110", fmt="csv")), infer_schema=False)
+    assert str(cid) in mine["Client ID"].to_list()
+    assert str(cid) not in theirs["Client ID"].to_list()

@@ -1,0 +1,173 @@
+"""Domain behaviours beyond Client / Client Assignment: BrightClient parents (seed 003), course record
+lock and unlock (seed 004), duplicate case actions (seed 001), qualification matching (seed 002)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from bulkassist.errors import Conflict
+from tests.test_server_lifecycle import csv_bytes
+
+
+def ref() -> str:
+    return uuid.uuid4().hex[:8].upper()
+
+
+def committed(client, domain: str, header: list[str], rows: list[list[str]], operation: str = "add", **kw):
+    imp = client.start_import(csv_bytes(header, rows), domain, operation, name=f"{domain}.csv", **kw)
+    final = imp.commit(timeout=60)
+    return imp, final
+
+
+BC = ["Client Reference", "Registered Name", "Client Type"]
+CONTACT = ["Contact Reference", "Client Reference", "First Name", "Last Name"]
+ADDRESS = ["Client Reference", "Contact Reference", "Address Line 1", "Town/City", "Postcode", "Date From"]
+
+
+def test_children_of_a_failed_parent_fail_and_retry_imports_only_them(client):
+    good, bad = f"G{ref()}", f"B{ref()}"
+    parents = client.start_import(csv_bytes(BC, [[good, "Good Ltd", "Limited Company"],
+                                                 [bad, "", "Limited Company"]]),  # no Registered Name
+                                  "business_client", "add", name="clients.csv")
+    assert parents.review()["summary"]["errors"] == 1
+    parents.commit(timeout=60)
+
+    contacts, final = committed(client, "contact", CONTACT, [[f"C1{good}", good, "Ann", "Lee"],
+                                                             [f"C2{bad}", bad, "Bob", "Ray"]])
+    assert final["status"] == "CommitFailed" and final["committed"] == {"inserted": 1, "updated": 0, "failed": 1}
+    res = {r["Row Number"]: r for r in contacts.results().to_dicts()}
+    assert res[2]["Status"] == "Success"
+    assert res[3]["Status"] == "Failed" and bad in res[3]["Error Messages"] and "fix the parent" in res[3]["Error Messages"]
+    errors = pl.read_csv(contacts.errors_file(), infer_schema=False)
+    assert errors.filter(pl.col("Row") == "3")["Record"].to_list() == [f"C2{bad}"]
+
+    addresses, final = committed(client, "address_history", ADDRESS, [
+        ["", f"C1{good}", "1 High St", "London", "SW1A 1AA", "01/02/2020"],
+        [bad, "", "2 Low St", "Leeds", "LS1 4AB", "01/02/2020"]])
+    assert final["status"] == "CommitFailed"
+    assert addresses.results()["Status"].to_list() == ["Success", "Failed"]
+
+    # fix the parent in a new import, then retry: only the failed rows are processed
+    committed(client, "business_client", BC, [[bad, "Bad Fixed Ltd", "Limited Company"]])
+    again = contacts.retry(timeout=60)
+    assert again["status"] == "Committed"
+    after = contacts.results()
+    assert after["Status"].to_list() == ["Success", "Success"]
+    assert after["Created/Updated ID"][0] == res[2]["Created/Updated ID"]  # not written again
+    assert addresses.retry(timeout=60)["status"] == "Committed"
+    with pytest.raises(Conflict, match="CommitFailed"):
+        contacts.retry()
+
+
+COURSE = ["username", "course_code", "complete", "credit_type", "credits"]
+
+
+def test_course_record_importer_locks_after_a_failed_import_until_an_admin_unlocks(client_for):
+    importer, admin = client_for("importer"), client_for("admin")
+    learner = f"{ref().lower()}@example.org"
+    row = [learner, "PHARM-101", "1", "CPE", "1.5"]
+    first = importer.start_import(csv_bytes(COURSE, [row]), "course_record", "add", name="a.csv")
+    second = importer.start_import(csv_bytes(COURSE, [row]), "course_record", "add", name="b.csv")
+    assert first.commit(timeout=60)["status"] == "Committed"
+    # the same learner + course + credit type was imported meanwhile: not written twice, import fails
+    final = second.commit(timeout=60)
+    assert final["status"] == "CommitFailed" and "not added twice" in second.results()["Error Messages"][0]
+    with pytest.raises(Conflict, match="locked"):
+        importer.start_import(csv_bytes(COURSE, [[learner, "PHARM-102", "1", "CPE", "1"]]), "course_record",
+                              "add", name="c.csv")
+    locks = admin.request("GET", "/admin/locks").json()
+    assert [lk["import_id"] for lk in locks if lk["domain"] == "course_record"] == [second.id]
+    assert admin.request("POST", "/admin/locks/course_record/unlock", idempotent=True).json()["unlocked"]
+    third = importer.start_import(csv_bytes(COURSE, [[learner, "PHARM-102", "1", "CPE", "1"]]), "course_record",
+                                  "add", name="c.csv")
+    assert third.commit(timeout=60)["status"] == "Committed"
+
+
+def test_course_record_credits_on_an_incomplete_record_is_an_error(client):
+    imp = client.start_import(csv_bytes(COURSE, [[f"{ref()}@example.org", "PHARM-101", "0", "CPE", "2"]]),
+                              "course_record", "add", name="d.csv")
+    assert imp.review()["rows"][0]["action"] == "Error"
+    imp.cancel()
+
+
+CASE = ["Identifier", "FirstName", "LastName", "Status", "TreatmentPeriod"]
+
+
+@pytest.mark.parametrize("action, statuses, periods", [
+    ("create", ["Success"], ["1", "1"]),
+    ("create_increment", ["Success"], ["1", "2"]),
+    ("skip", ["Skipped"], ["1"]),
+])
+def test_duplicate_case_action(server, client, action, statuses, periods):
+    ident = f"id{ref().lower()}"
+    committed(client, "case", CASE, [[ident, "John", "Doe", "ACTIVE", "1"]])
+    imp, final = committed(client, "case", CASE, [[ident, "John", "Doe", "ACTIVE", "1"]],
+                           options={"duplicate_action": action})
+    assert final["status"] == "Committed"
+    assert imp.results()["Status"].to_list() == statuses
+    assert stored_periods(server.database_url, ident) == periods
+
+
+def stored_periods(database_url: str, ident: str) -> list[str]:
+    """TreatmentPeriod of every stored case with this Identifier, oldest first."""
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        docs = conn.execute(sa.text("SELECT data FROM records WHERE domain = 'case' AND key = :k ORDER BY id"),
+                            {"k": ident}).scalars().all()
+    engine.dispose()
+    return [str((d if isinstance(d, dict) else json.loads(d)).get("TreatmentPeriod")) for d in docs]
+
+
+QUAL = ["Qualification Number", "ULN", "Status", "Registration number", "Registration date",
+        "Certificate claimed date", "Achieved date", "Certificate received Date", "Certificate Sent Date",
+        "Postal Tracking Reference"]
+
+
+def test_qualification_matches_on_uln_and_qualification_number(client):
+    uln = str(uuid.uuid4().int)[:10]
+    first, _ = committed(client, "qualification", QUAL,
+                         [["60312345", uln, "Registered", "REG-1", "15/09/2026", "", "", "", "", ""]], "add_update")
+    second, _ = committed(client, "qualification", QUAL,
+                          [["60312345", uln, "Achieved", "REG-1", "15/09/2026", "", "20/06/2027", "", "", ""]],
+                          "add_update")
+    assert first.results()["Action"].to_list() == ["Insert"]
+    assert second.results()["Action"].to_list() == ["Update"]
+    assert second.results()["Created/Updated ID"].to_list() == first.results()["Created/Updated ID"].to_list()
+
+
+@pytest.mark.postgres
+def test_a_row_the_database_refuses_fails_alone_and_retry_completes_after_an_edit(pg_server):
+    """A database error half way: a real constraint of the database refuses one row at commit (validation
+    cannot know it); that row fails, the others are written, the import ends CommitFailed; fixing the row
+    and retrying completes it."""
+    from bulkassist.client import Client
+
+    client = Client(pg_server.url, pg_server.tokens["importer"])
+    ident = f"id{ref().lower()}"
+    constraint = f"refuse_{ident}"
+    engine = sa.create_engine(pg_server.database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE records ADD CONSTRAINT {constraint} CHECK (key <> '{ident}b')"))
+    try:
+        frame = pl.DataFrame({"Identifier": [f"{ident}a", f"{ident}b", f"{ident}c"],
+                              "FirstName": ["A", "B", "C"], "Status": ["ACTIVE"] * 3})
+        imp = client.start_import(frame, "case", "add", name="refused.csv")
+        final = imp.commit(timeout=60)
+        assert final["status"] == "CommitFailed"
+        results = imp.results()
+        assert results["Status"].to_list() == ["Success", "Failed", "Success"]
+        assert "the database refused the row" in results["Error Messages"][1]
+        imp.edit_row(3, {"Identifier": f"{ident}bb"})
+        assert imp.retry(timeout=60)["status"] == "Committed"
+        after = imp.results()
+        assert after["Status"].to_list() == ["Success"] * 3
+        assert after["Created/Updated ID"][0] == results["Created/Updated ID"][0]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"ALTER TABLE records DROP CONSTRAINT IF EXISTS {constraint}"))
+        engine.dispose()
