@@ -311,7 +311,7 @@ class Import:
     @property
     def issues(self) -> pl.DataFrame:
         """Every issue as a polars frame in `ISSUE_SCHEMA`."""
-        return _issue_frame(self.review()["issues"])
+        return issue_frame(self.review()["issues"])
 
     def edit_row(self, row: int, values: dict[str, Any]) -> dict[str, Any]:
         """Change cells of spreadsheet row `row` ({header: value}); revalidated at once.
@@ -443,7 +443,7 @@ def _batches(rows: list[list[Any]]):
         start += len(chunk)
 
 
-def _issue_frame(issues: list[dict[str, Any]]) -> pl.DataFrame:
+def issue_frame(issues: list[dict[str, Any]]) -> pl.DataFrame:
     if not issues:
         return pl.DataFrame(schema=ISSUE_SCHEMA)
     return pl.DataFrame([{k: i.get(k) for k in ISSUE_SCHEMA} for i in issues], schema=ISSUE_SCHEMA)

@@ -1,0 +1,61 @@
+"""The Bulk Data Import window: the New Import and Import History tabs over one server."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+import ipywidgets as widgets
+
+from bulkassist.dashboard.history import History
+from bulkassist.dashboard.launch import TOKEN_ENV, URL_ENV
+from bulkassist.dashboard.notices import Notice
+from bulkassist.dashboard.theme import STYLESHEET
+from bulkassist.dashboard.wizard import Wizard
+from bulkassist.errors import AuthenticationFailed
+
+NEW_IMPORT, HISTORY = 0, 1
+
+
+class App(widgets.VBox):
+    """The whole dashboard for one user of one import server (`client`: a `bulkassist.Client`)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.notice = Notice()
+        self.history = History(client, self.notice)
+        self.wizard = Wizard(client, self.notice, on_history=self.show_history)
+        self.tabs = widgets.Tab(children=[self.wizard, self.history], titles=["New Import", "Import History"])
+        self.tabs.add_class("ba-tabs")
+        self.tabs.observe(self._on_tab, "selected_index")
+        self.title = widgets.HTML(self._title())
+        super().__init__([widgets.HTML(STYLESHEET), self.title, self.notice, self.tabs])
+        self.add_class("ba-app")
+        with self.notice.guard():
+            self.title.value = self._title(self.wizard.load_domains())
+
+    def _title(self, me: dict | None = None) -> str:
+        who = f" · signed in as {html.escape(str(me.get('user')))} ({html.escape(str(me.get('organisation')))})" \
+            if me else ""
+        return f"<h1>Bulk Data Import</h1><div class='ba-hint'>Server: {html.escape(self.client.url)}{who}</div>"
+
+    @classmethod
+    def from_environment(cls) -> App:
+        """The app for the server named by BULKASSIST_URL, as the user of BULKASSIST_TOKEN (set by `start_voila`)."""
+        from bulkassist.client import Client
+
+        url, token = os.environ.get(URL_ENV), os.environ.get(TOKEN_ENV)
+        if not url or not token:
+            raise AuthenticationFailed(
+                f"set {URL_ENV} and {TOKEN_ENV} to the import server's URL and your API token "
+                f"(`bulkassist demo` does this for you)"
+            )
+        return cls(Client(url, token))
+
+    def show_history(self) -> None:
+        self.tabs.selected_index = HISTORY
+
+    def _on_tab(self, change: dict) -> None:
+        if change["new"] == HISTORY:
+            self.history.refresh(1)

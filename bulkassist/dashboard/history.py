@@ -1,0 +1,177 @@
+"""The Import History tab: previous imports, their results, retry and cancel.
+
+Columns as seed 000 lists them (Import ID, Domain, Status, Operation, File
+Name, Total Records, Valid Records, Errors, User, Date). Click a row (or pick
+the Import ID) to act on that import.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+import polars as pl
+from ipydatagrid import DataGrid, TextRenderer, VegaExpr
+
+from bulkassist.dashboard import grids
+from bulkassist.dashboard.downloads import DownloadLink
+from bulkassist.dashboard.notices import Notice
+from bulkassist.domains import all_domains
+from bulkassist.spec import OPERATION_LABELS
+
+PAGE_SIZE = 50
+GRID_HEIGHT = 420
+STATUSES = ("Committed", "ValidationFailed", "CommitFailed", "Cancelled")
+FINISHED = {"Committed", "CommitFailed", "Cancelled"}
+STATUS_COLOURS = {"Committed": "#1b6e2e", "ValidationFailed": "#b00020", "CommitFailed": "#b00020",
+                  "Cancelled": "#7a5a00"}
+ID = "Import ID"
+
+
+def _status_renderer() -> TextRenderer:
+    expression = " : ".join(f"cell.value == '{s}' ? '{c}'" for s, c in STATUS_COLOURS.items()) + " : '#0b57d0'"
+    return TextRenderer(text_color=VegaExpr(expression), font="bold 13px sans-serif")
+
+
+class History(widgets.VBox):
+    """Import History, one page at a time, newest first."""
+
+    def __init__(self, client: Any, notice: Notice):
+        self.client = client
+        self.notice = notice
+        self.page = 1
+        self.frame = pl.DataFrame()
+        self.status_filter = widgets.Dropdown(options=[("All statuses", ""), *[(s, s) for s in STATUSES]],
+                                              value="", description="Status")
+        self.status_filter.observe(lambda _: self.refresh(1), "value")
+        refresh = widgets.Button(description="Refresh", icon="refresh")
+        refresh.add_class("ba-history-refresh")
+        refresh.on_click(lambda _: self.refresh(self.page))
+        self.previous = widgets.Button(description="‹ Newer")
+        self.next = widgets.Button(description="Older ›")
+        self.previous.on_click(lambda _: self.refresh(self.page - 1))
+        self.next.on_click(lambda _: self.refresh(self.page + 1))
+        self.grid = DataGrid(
+            _empty().to_pandas().set_index(ID), base_row_size=grids.ROW_HEIGHT,
+            base_column_header_size=grids.HEADER_HEIGHT, base_row_header_size=90, base_column_size=120,
+            column_widths={"File Name": 200, "Date": 160, "Status": 120, "Domain": 140},
+            selection_mode="row", renderers={"Status": _status_renderer()},
+            layout=widgets.Layout(height=f"{GRID_HEIGHT}px", width="100%"),
+        )
+        self.grid.add_class("ba-history-grid")
+        self.grid.on_cell_click(self._on_click)
+        self.selected = widgets.Dropdown(options=[], description=ID, style={"description_width": "initial"})
+        self.selected.add_class("ba-history-select")
+        self.results_link = DownloadLink("ba-history-results")
+        self.detail = widgets.HTML()
+        self.detail.add_class("ba-history-detail")
+        self.selected.observe(self._on_select, "value")
+        self.download_button = self._action("Download Results", "ba-history-download", self._download, "download")
+        self.retry_button = self._action("Retry Failed Records", "ba-history-retry", self._retry, "repeat")
+        self.cancel_button = self._action("Cancel Import", "ba-history-cancel", self._cancel, "stop")
+        actions = [self.download_button, self.retry_button, self.cancel_button]
+        self.status = widgets.HTML()
+        self.status.add_class("ba-history-status")
+        toolbar = widgets.HBox([self.status_filter, refresh, self.previous, self.next])
+        super().__init__([
+            widgets.HTML("<h2>Import History</h2>"), toolbar, self.grid,
+            widgets.HBox([self.selected, *actions]), self.detail, self.results_link, self.status,
+        ])
+        self.add_class("ba-history")
+
+    @staticmethod
+    def _action(label: str, css_class: str, handler: Any, icon: str) -> widgets.Button:
+        button = widgets.Button(description=label, icon=icon, layout=widgets.Layout(width="auto"))
+        button.add_class(css_class)
+        button.on_click(handler)
+        return button
+
+    def refresh(self, page: int = 1) -> None:
+        """Fetch one page of the history from the server."""
+        with self.notice.guard():
+            page = max(1, page)
+            frame = self.client.history(status=self.status_filter.value or None, page=page, page_size=PAGE_SIZE)
+            self.page, self.frame = page, _readable(frame)
+            shown = self.frame.with_columns(pl.all().exclude(ID).cast(pl.String).fill_null(""))
+            grids.show_page(self.grid, (shown if shown.height else _empty()).to_pandas().set_index(ID), GRID_HEIGHT)
+            current = self.selected.value
+            ids = frame[ID].to_list()
+            self.selected.options = ids
+            # Keep the chosen import; else choose the newest, so its details show at once.
+            self.selected.value = current if current in ids else (ids[0] if ids else None)
+            self._on_select()
+            self.previous.disabled = page == 1
+            self.next.disabled = frame.height < PAGE_SIZE
+
+    def _on_select(self, _: object = None) -> None:
+        """Show the chosen import's row in words (the grid is a canvas a screen reader cannot read)."""
+        self.results_link.withdraw()
+        chosen = self.frame.filter(pl.col(ID) == self.selected.value) if self.frame.height else self.frame
+        item = chosen.row(0, named=True) if chosen.height else None
+        # The seed's rules: only a failed commit is retried; a finished import cannot be cancelled.
+        self.retry_button.disabled = item is None or item["Status"] != "CommitFailed"
+        self.cancel_button.disabled = item is None or item["Status"] in FINISHED
+        self.download_button.disabled = item is None
+        if item is None:
+            self.detail.value = ""
+            return
+        facts = " · ".join(f"{html.escape(k)}: <b>{html.escape(str(v))}</b>" for k, v in item.items() if k != ID)
+        self.detail.value = f'<div class="ba-history-item">Import {item[ID]} — {facts}</div>'
+
+    def _on_click(self, event: dict[str, Any]) -> None:
+        if event.get("region") == "body" and self.frame.height:
+            self.selected.value = self.frame[ID][event["primary_key_row"]]
+
+    def _chosen(self) -> Any:
+        if self.selected.value is None:
+            self.notice.show("Pick an import first: click its row or choose its Import ID.", "warning")
+            return None
+        return self.client.get_import(self.selected.value)
+
+    def _download(self, _: object) -> None:
+        with self.notice.guard():
+            imp = self._chosen()
+            if imp is not None:
+                self.results_link.offer(imp.results_file("csv"), f"import-{imp.id}-results.csv",
+                                        f"Save results of import {imp.id}")
+                self.notice.clear()
+
+    def _retry(self, _: object) -> None:
+        with self.notice.guard():
+            imp = self._chosen()
+            if imp is not None:
+                imp.retry(wait=False)
+                self.status.value = f"Retrying the failed records of import {imp.id}…"
+                threading.Thread(target=self._finish, args=(imp,), daemon=True).start()
+
+    def _finish(self, imp: Any) -> None:
+        with self.notice.guard():
+            info = imp.wait()
+            self.status.value = f"Import {imp.id} is now <b>{info['status']}</b>."
+            self.refresh(self.page)
+
+    def _cancel(self, _: object) -> None:
+        with self.notice.guard():
+            imp = self._chosen()
+            if imp is not None:
+                info = imp.cancel()
+                self.status.value = f"Import {imp.id} is now <b>{info['status']}</b>."
+                self.notice.clear()
+                self.refresh(self.page)
+
+
+def _readable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Domains and operations as a person names them ("Client Assignment", "Add & Update")."""
+    titles = {d.name: d.title for d in all_domains()}
+    return frame.with_columns(
+        pl.col("Domain").replace(titles),
+        pl.col("Operation").replace(OPERATION_LABELS),
+    )
+
+
+def _empty() -> pl.DataFrame:
+    from bulkassist.client import HISTORY_COLUMNS
+
+    return pl.DataFrame(schema={name: pl.String for name in HISTORY_COLUMNS.values()})

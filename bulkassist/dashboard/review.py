@@ -1,0 +1,220 @@
+"""Step 4, Review Results: counts, valid rows, the Errors grid, edits and suggestions.
+
+An edit in the Errors grid (the seed's pencil) or a click on "✔ Accept" in the
+issues grid sends that one row to the server (`Import.edit_row`), which
+revalidates it at once; its answer recolours the row and updates the counts.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+import polars as pl
+
+from bulkassist.dashboard import grids
+from bulkassist.dashboard.downloads import DownloadLink
+from bulkassist.dashboard.notices import Notice
+from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
+
+PAGE_SIZE = 200
+COUNTS = (("total", "Total Rows"), ("valid", "Valid Rows"), ("errors", "Error Rows"), ("skipped", "Skipped Rows"))
+
+
+def count_tiles(counts: dict[str, int], labels: tuple[tuple[str, str], ...]) -> str:
+    """Counts as tiles, one per (key, label); the class `ba-count-<key>` names each for styles and tests."""
+    tiles = "".join(
+        f'<div class="ba-count ba-count-{key}"><div class="ba-count-value">{counts.get(key) or 0:,}</div>'
+        f'<div class="ba-count-label">{label}</div></div>'
+        for key, label in labels
+    )
+    return f'<div class="ba-counts-row">{tiles}</div>'
+
+
+def counts_html(summary: dict[str, int]) -> str:
+    """The validation summary as four tiles (Total / Valid / Error / Skipped)."""
+    detail = f"{summary.get('insert', 0):,} to insert · {summary.get('update', 0):,} to update"
+    return f'{count_tiles(summary, COUNTS)}<div class="ba-count-detail">{detail}</div>'
+
+
+class ReviewStep(widgets.VBox):
+    """The Review Results page of one import."""
+
+    def __init__(self, notice: Notice, page_size: int = PAGE_SIZE):
+        self.notice = notice
+        self.page_size = page_size
+        self.imp: Any = None
+        self.data: ReviewData | None = None
+        self._error_rows: list[int] = []
+        self._issues = pl.DataFrame()
+        self.pending: dict[tuple[int, str], str] = {}  # (row, frame column) -> value the server has not taken
+
+        self.counts = widgets.HTML()
+        self.counts.add_class("ba-counts")
+        self.file_issues = widgets.HTML()
+        self.file_issues.add_class("ba-file-issues")
+        self.edit_status = widgets.HTML()
+        self.edit_status.add_class("ba-edit-status")
+
+        self.valid_pager = grids.Pager("ba-valid-pager", page_size, self._show_valid_page)
+        self.error_pager = grids.Pager("ba-error-pager", page_size, self._show_error_page)
+        self.valid_title = widgets.HTML()
+        self.error_title = widgets.HTML()
+        self.valid_grid = grids.valid_grid(_placeholder("Action"))
+        self.error_grid = grids.error_grid(_placeholder(STATUS, INVALID))
+        self.issues_grid = grids.issues_grid(_placeholder("Row", "Accept"))
+        self.error_grid.on_cell_change(self._on_cell_change)
+        self.issues_grid.on_cell_click(self._on_issue_click)
+
+        self.export_button = widgets.Button(description="Export errors as CSV", icon="download",
+                                            layout=widgets.Layout(width="auto"))
+        self.export_button.add_class("ba-export-errors")
+        self.save_button = widgets.Button(button_style="warning", icon="upload", layout=widgets.Layout(width="auto"))
+        self.save_button.add_class("ba-save-edits")
+        self.save_button.on_click(self.save_pending)
+        self.save_button.layout.display = "none"
+        self.export_button.on_click(self._export_errors)
+        self.errors_link = DownloadLink("ba-errors-download")
+
+        hint = widgets.HTML(
+            '<div class="ba-hint">Double-click a cell to edit it (the seed\'s pencil); press Enter to save. '
+            "The row is validated again at once. Red cells are invalid; green rows are fixed. "
+            "Click <b>✔ Accept</b> below to use a suggested value.</div>"
+        )
+        self.valid_box = widgets.VBox([self.valid_title, self.valid_pager, self.valid_grid])
+        self.valid_box.add_class("ba-valid-section")
+        self.error_box = widgets.VBox([
+            self.error_title, hint, self.error_pager, self.error_grid,
+            widgets.HBox([self.edit_status, self.save_button]),
+            widgets.HTML("<h4>Problems and suggestions on this page</h4>"), self.issues_grid,
+            widgets.HBox([self.export_button, self.errors_link]),
+        ])
+        self.error_box.add_class("ba-error-section")
+        super().__init__([self.counts, self.file_issues, self.error_box, self.valid_box])
+        self.add_class("ba-review")
+
+    # ---------------------------------------------------------------- load
+    def show(self, imp: Any, data: ReviewData) -> None:
+        """Show the review of `imp`, whose uploaded cells and verdicts are `data`."""
+        self.imp, self.data = imp, data
+        self.pending = {}
+        self._show_pending()
+        self.edit_status.value = ""
+        self.errors_link.withdraw()
+        self._refresh_counts()
+        self.file_issues.value = _file_issues_html(data.file_issues)
+        self.error_pager.reset(data.listed_errors.len())
+        self.valid_pager.reset(data.rows_with("Insert", "Update").len())
+        self._show_error_page(0)
+        self._show_valid_page(0)
+
+    def _refresh_counts(self) -> None:
+        assert self.data is not None
+        summary = self.data.summary
+        self.counts.value = counts_html(summary)
+        self.error_title.value = f"<h3>Errors <span class='ba-badge'>{summary['errors']:,} rows</span></h3>"
+        self.valid_title.value = f"<h3>Valid Rows <span class='ba-badge'>{summary['valid']:,}</span></h3>"
+        self.error_box.layout.display = None if self.data.listed_errors.len() else "none"
+
+    def _show_error_page(self, page: int) -> None:
+        assert self.data is not None
+        self._error_rows = self.data.error_page_rows(page, self.page_size)
+        grids.show_page(self.error_grid, self.data.error_page(page, self.page_size), grids.ERROR_GRID_HEIGHT)
+        self._show_issues()
+
+    def _show_issues(self) -> None:
+        assert self.data is not None
+        self._issues = self.data.issues_on(self._error_rows)
+        table = ReviewData.issues_table(self._issues).set_index("Row")
+        grids.show_page(self.issues_grid, table, grids.ISSUES_GRID_HEIGHT)
+
+    def _show_valid_page(self, page: int) -> None:
+        assert self.data is not None
+        grids.show_page(self.valid_grid, self.data.valid_page(page, self.page_size), grids.VALID_GRID_HEIGHT)
+        self.valid_box.layout.display = None if self.valid_pager.n_rows else "none"
+
+    # ---------------------------------------------------------------- edits
+    def _on_cell_change(self, event: dict[str, Any]) -> None:
+        column = event["column"]
+        if column in (STATUS, INVALID):  # computed columns: put the server's value back
+            self._show_error_page(self.error_pager.page)
+            return
+        self.edit(self._error_rows[event["row"]], column, event["value"])
+
+    def _on_issue_click(self, event: dict[str, Any]) -> None:
+        if event.get("column") != "Accept" or event.get("cell_value") != ACCEPT_LABEL:
+            return
+        issue = self._issues.row(event["primary_key_row"], named=True)
+        self.edit(issue["row"], issue["frame_column"], issue["suggestion"])
+
+    def edit(self, row: int, column: str, value: Any) -> None:
+        """Change one cell: the server revalidates the row and the page shows its verdict.
+
+        The value is kept (shown in the grid, listed as unsaved) until the server has
+        taken it, so an edit made while the server is away is not lost: *Save unsaved
+        edits* sends it again.
+        """
+        assert self.data is not None
+        header = self.data.header_of(column)
+        text = "" if value is None else str(value)
+        self.pending[(row, column)] = text
+        self.data.set_cells(row, {column: text})
+        with self.notice.guard():
+            answer = self.imp.edit_row(row, {header: text})
+            del self.pending[(row, column)]
+            self.data.apply_edit(row, {column: text}, answer)
+            self.notice.clear()
+            self.edit_status.value = edit_status_html(row, header, text, answer)
+            self.errors_link.withdraw()
+            self._refresh_counts()
+            self.valid_pager.n_rows = self.data.rows_with("Insert", "Update").len()
+            self._show_valid_page(self.valid_pager.page)
+        if (row, column) in self.pending:
+            self.edit_status.value = (f'<span class="ba-edit-unsaved">Row {row}: {html.escape(header)} = '
+                                      f"“{html.escape(text)}” is not saved yet; it is kept here.</span>")
+        grids.show_page(self.error_grid, self.data.error_page(self.error_pager.page, self.page_size),
+                        grids.ERROR_GRID_HEIGHT)
+        self._show_issues()
+        self._show_pending()
+
+    def save_pending(self, _: object = None) -> None:
+        """Send the edits the server has not taken yet, in the order they were made."""
+        for (row, column), text in list(self.pending.items()):
+            self.edit(row, column, text)
+
+    def _show_pending(self) -> None:
+        count = len(self.pending)
+        self.save_button.description = f"Save {count} unsaved edit{'s' if count != 1 else ''}"
+        self.save_button.layout.display = None if count else "none"
+
+    def _export_errors(self, _: object) -> None:
+        with self.notice.guard():
+            self.errors_link.offer(self.imp.errors_file(), f"import-{self.imp.id}-errors.csv",
+                                   "Download errors CSV")
+
+
+def edit_status_html(row: int, header: str, text: str, answer: dict[str, Any]) -> str:
+    """What the server made of an edit: the row's new action, or the errors it still has."""
+    verdict = answer["action"]
+    left = sorted({i.get("column") or i.get("field") or "the row" for i in answer.get("issues", [])
+                   if i.get("severity") == "error"})
+    still = f" — still wrong: {html.escape(', '.join(left))}" if verdict == "Error" and left else ""
+    return (f'<span class="ba-edit-{verdict.lower()}">Row {row}: {html.escape(header)} set to '
+            f'“{html.escape(text)}” — revalidated: <b>{html.escape(verdict)}</b>{still}</span>')
+
+
+def _placeholder(*columns: str) -> pd.DataFrame:
+    """An empty frame with the given columns: grids are built once, then fed pages."""
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+def _file_issues_html(issues: pl.DataFrame) -> str:
+    if issues.height == 0:
+        return ""
+    items = "".join(
+        f'<li class="ba-file-issue-{html.escape(str(i["severity"]))}">{html.escape(str(i["message"]))}</li>'
+        for i in issues.iter_rows(named=True)
+    )
+    return f'<div class="ba-file-issue-list"><b>About the whole file</b><ul>{items}</ul></div>'

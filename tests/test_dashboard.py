@@ -1,0 +1,289 @@
+"""The dashboard's parts without a browser: pages of the review, the banner, the confirm and outcome views,
+the notebook Voila serves, and the app built against a real server."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import nbformat
+import polars as pl
+import pytest
+
+import bulkassist
+from bulkassist import errors
+from bulkassist.client import Client
+from bulkassist.dashboard import App, grids
+from bulkassist.dashboard.browser import column_centre
+from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, TOKEN_ENV, URL_ENV
+from bulkassist.dashboard.notices import Notice, describe
+from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
+from bulkassist.dashboard.wizard import confirmation_html, outcome_html
+
+REPO = Path(__file__).resolve().parent.parent
+HEADERS = ["First Name", "Last Name", "Phone Number", "Date of Birth", "Staff Name"]
+
+
+def _review(rows: list[list[str]]) -> tuple[bulkassist.Report, ReviewData]:
+    """A real validation report, passed through JSON as the server sends it."""
+    frame = pl.DataFrame(rows, schema=HEADERS, orient="row")
+    report = bulkassist.validate(frame, "client", "add")
+    answer = json.loads(report.to_json())
+    return report, ReviewData.from_review(HEADERS, report.data, answer, first_row=report.first_row)
+
+
+GOOD = ["Maria", "Lopez", "(727) 123-1234", "02/03/1990", "Aaron Harris"]
+BAD_DATE = ["John", "Smith", "(727) 555-0101", "13/25/1990", "Aaron Parker"]
+TWO_BAD = ["Ana", "Diaz", "7275550102", "04/05/1985", "Aron Harris"]
+
+
+def test_error_page_lists_only_error_rows_and_names_their_invalid_cells() -> None:
+    _, data = _review([GOOD, BAD_DATE, TWO_BAD])
+    page = data.error_page(0, 200)
+    assert page.index.tolist() == [3, 4]  # spreadsheet rows: the header is row 1
+    assert page[STATUS].tolist() == ["Error", "Error"]
+    assert page.loc[3, INVALID] == "Date of Birth"
+    assert set(page.loc[4, INVALID].split("|")) == {"Phone Number", "Staff Name"}
+    assert page.loc[3, "Date of Birth"] == "13/25/1990"
+
+
+def test_review_counts_match_the_report() -> None:
+    report, data = _review([GOOD, BAD_DATE, TWO_BAD, [""] * 5])
+    assert {k: data.summary[k] for k in ("total", "valid", "errors", "skipped")} == {
+        k: report.summary[k] for k in ("total", "valid", "errors", "skipped")}
+    assert data.summary["skipped"] == 1
+
+
+def test_pages_hold_at_most_the_page_size_in_row_order() -> None:
+    _, data = _review([BAD_DATE] * 450 + [GOOD] * 30)
+    sizes = [len(data.error_page(p, 200)) for p in range(3)]
+    assert sizes == [200, 200, 50]
+    assert data.error_page(2, 200).index[0] == 2 + 400
+    assert len(data.valid_page(0, 200)) == 30
+
+
+def test_issues_table_offers_accept_only_where_there_is_a_suggestion() -> None:
+    _, data = _review([BAD_DATE, TWO_BAD])
+    table = ReviewData.issues_table(data.issues_on([2, 3]))
+    staff = table[(table["Row"] == 3) & (table["Column"] == "Staff Name")].iloc[0]
+    assert staff["Suggested value"] == "Aaron Harris" and staff["Accept"] == ACCEPT_LABEL
+    date = table[table["Column"] == "Date of Birth"].iloc[0]
+    assert date["Accept"] == "" and "13/25/1990" in date["Problem"]
+
+
+def test_an_edit_replaces_the_row_verdict_and_keeps_it_listed() -> None:
+    _, data = _review([GOOD, BAD_DATE])
+    data.apply_edit(3, {"Date of Birth": "12/25/1990"}, {"row": 3, "action": "Insert", "issues": []})
+    assert data.summary["valid"] == 2 and data.summary["errors"] == 0
+    page = data.error_page(0, 200)
+    assert page.loc[3, STATUS] == "Insert"  # still on the page, now shown as fixed
+    assert page.loc[3, INVALID] == "" and page.loc[3, "Date of Birth"] == "12/25/1990"
+
+
+@pytest.mark.parametrize(("exc", "title"), [
+    (errors.PermissionDenied("you may not import clients (403)"), "Permission denied"),
+    (errors.NotLicensed("bulk import is not licensed (403)"), "Bulk Data Import is not licensed"),
+    (errors.UsageLimitExceeded("committing 6 rows would exceed the limit (429)"), "Import usage limit reached"),
+    (errors.ServerUnreachable("the import server at http://127.0.0.1:1 did not answer"),
+     "The import server cannot be reached"),
+])
+def test_server_errors_read_as_a_title_and_what_to_do(exc: Exception, title: str) -> None:
+    got_title, text = describe(exc)
+    assert got_title == title
+    assert str(exc) in text
+
+
+def test_a_failing_action_becomes_the_banner_not_a_traceback() -> None:
+    notice = Notice()
+    with notice.guard():
+        raise errors.UsageLimitExceeded("committing 6 rows would exceed your limit today")
+    assert "Import usage limit reached" in notice.value and notice.layout.display is None
+    notice.clear()
+    assert notice.layout.display == "none"
+
+
+def test_confirmation_shows_the_seed_facts_and_usage_against_limits() -> None:
+    text = confirmation_html({
+        "File Name": "clients.csv", "Rows to Import": 3, "Total Rows": 6, "Errors Skipped": 3,
+        "Import Usage": {"today": 10, "week": 40, "month": 90, "limits": {"today": 100, "week": None, "month": 500}},
+    })
+    for expected in ("clients.csv", "Rows to Import", "<td>3</td>", "<td>6</td>", "Today", "This Week",
+                     "This Month", "no limit", "<td>13</td>"):
+        assert expected in text
+
+
+def test_outcome_shows_records_inserted_updated_failed() -> None:
+    text = outcome_html({"id": 7, "status": "Committed", "committed": {"inserted": 3, "updated": 1, "failed": 0}})
+    assert "Records Inserted" in text and "Records Updated" in text and "Records Failed" in text
+    assert "ba-status-Committed" in text
+
+
+def test_dashboard_notebook_is_the_launchers_thin_notebook() -> None:
+    notebook = nbformat.read(REPO / "notebooks" / "dashboard.ipynb", as_version=4)
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert code == [NOTEBOOK_SOURCE]
+
+
+def test_grid_geometry_matches_the_browser_helpers() -> None:
+    columns = [STATUS, "A", "B"]
+    assert column_centre(columns, "B", {STATUS: grids.NARROW_WIDTH}) == (
+        grids.ROW_HEADER_WIDTH + grids.NARROW_WIDTH + grids.COLUMN_WIDTH + grids.COLUMN_WIDTH / 2)
+
+
+# ----------------------------------------------------------- against a real server (no browser)
+@pytest.fixture
+def app(sqlite_server: object) -> App:
+    return App(Client(sqlite_server.url, sqlite_server.tokens["importer"]))
+
+
+def _csv_bytes(rows: list[list[str]], headers: list[str]) -> bytes:
+    return "\r\n".join(",".join(r) for r in [headers, *rows]).encode()
+
+
+def test_domain_options_follow_the_operation(app: App) -> None:
+    wizard = app.wizard
+    wizard.choose_domain("client_assignment")
+    wizard.operation.value = "add"
+    assert list(wizard.options) == ["auto_create_invoices"]
+    wizard.operation.value = "update"  # invoices are only for new assignments
+    assert wizard.options == {}
+    wizard.choose_domain("case")
+    assert set(wizard.options) == {"run_workflow", "duplicate_action"}
+    assert wizard.options["duplicate_action"] == "create"
+
+
+def test_course_search_answers_from_the_second_character(app: App) -> None:
+    wizard = app.wizard
+    wizard.choose_domain("client")
+    wizard.search_courses("M")
+    assert wizard.course_results.options == () and "at least 2" in wizard.course_hint.value
+    wizard.search_courses("MA")
+    codes = [value for _, value in wizard.course_results.options]
+    assert codes and all(code.startswith("MA") for code in codes)
+
+
+def test_pre_filled_template_holds_the_clients_of_the_course(app: App) -> None:
+    wizard = app.wizard
+    wizard.choose_domain("client")
+    wizard.template_kind.value = "course"
+    wizard.search_courses("MATH1")
+    wizard.course_results.value = "MATH101"
+    wizard.template_format.value = "csv"
+    wizard.template_button.click()
+    link = wizard.template_link.value
+    assert 'download="client-template-MATH101.csv"' in link
+    text = base64.b64decode(link.split("base64,", 1)[1].split('"', 1)[0]).decode("utf-8-sig")
+    header, *rows = text.strip().splitlines()
+    assert header.startswith("Client ID,First Name,Last Name") and rows
+
+
+def test_wizard_starts_the_import_with_the_chosen_options(app: App) -> None:
+    wizard = app.wizard
+    wizard.choose_domain("client_assignment")
+    wizard.operation.value = "add"
+    wizard.option_widgets["auto_create_invoices"].value = True
+    headers = ["Client ID", "CourseID", "SectionID", "Enrollment Status"]
+    wizard.receive_file("assignments.csv", _csv_bytes([["100001", "MATH101", "01", "Enrolled"]], headers))
+    assert "assignments.csv" in wizard.file_label.value
+    wizard.review_button.click()
+    assert wizard.step == 3, app.notice.value
+    assert wizard.imp.info["options"] == {"auto_create_invoices": True}
+    assert wizard.imp.info["file_name"] == "assignments.csv"
+
+
+def test_history_shows_an_import_and_cancels_it(app: App, sqlite_server: object) -> None:
+    client = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    imp = client.start_import(_csv_bytes([["", "Maria", "Lopez"]], ["Client ID", "First Name", "Last Name"]),
+                              "client", "add", name="to-cancel.csv")
+    app.show_history()
+    app.history.selected.value = imp.id
+    assert "to-cancel.csv" in app.history.detail.value and "Validated" in app.history.detail.value
+    assert app.history.retry_button.disabled  # only a failed commit can be retried
+    app.history.cancel_button.click()
+    assert "Cancelled" in app.history.status.value
+    assert "Cancelled" in app.history.detail.value
+    assert app.history.cancel_button.disabled
+
+
+def test_history_offers_the_results_file_of_a_committed_import(app: App, sqlite_server: object) -> None:
+    client = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    imp = client.start_import(_csv_bytes([["", "Kim", "Park"]], ["Client ID", "First Name", "Last Name"]),
+                              "client", "add", name="committed.csv")
+    imp.commit()
+    app.show_history()
+    app.history.selected.value = imp.id
+    assert app.history.cancel_button.disabled and app.history.retry_button.disabled
+    app.history.download_button.click()
+    link = app.history.results_link.value
+    payload = link.split("base64,", 1)[1].split('"', 1)[0]
+    text = base64.b64decode(payload).decode("utf-8-sig")
+    assert text.startswith("Row Number,Status,Action,Created/Updated ID,Error Messages")
+    assert "Success" in text
+
+
+def test_app_without_server_settings_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(URL_ENV, raising=False)
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with pytest.raises(errors.AuthenticationFailed, match="BULKASSIST_URL"):
+        App.from_environment()
+
+
+def restart_server(server: object) -> object:
+    """The same server (database, port) started again after a stop."""
+    from bulkassist.server.launch import start_server_process
+
+    port = int(server.url.rsplit(":", 1)[1])
+    return start_server_process(server.database_url, port=port, data_dir=server.data_dir)
+
+
+def test_an_edit_made_while_the_server_is_away_is_kept_and_saved_later() -> None:
+    from bulkassist.server.launch import start_server_process
+
+    own = start_server_process()
+    again = None
+    try:
+        app = App(Client(own.url, own.tokens["importer"]))
+        wizard = app.wizard
+        wizard.choose_domain("client")
+        wizard.receive_file("clients.csv", _csv_bytes([GOOD, BAD_DATE], HEADERS))
+        wizard.review_button.click()
+        assert wizard.step == 3, app.notice.value
+        own.stop()
+
+        wizard.review.edit(3, "Date of Birth", "12/25/1990")
+        assert "cannot be reached" in app.notice.value
+        assert wizard.review.pending == {(3, "Date of Birth"): "12/25/1990"}
+        assert wizard.review.data.error_page(0, 200).loc[3, "Date of Birth"] == "12/25/1990"  # still shown
+        assert wizard.review.save_button.layout.display is None
+        wizard.continue_button.click()
+        assert wizard.step == 3 and "not saved" in app.notice.value
+
+        again = restart_server(own)
+        wizard.review.save_button.click()
+        assert wizard.review.pending == {}
+        assert wizard.review.data.summary["valid"] == 2
+        assert "revalidated: <b>Insert</b>" in wizard.review.edit_status.value
+    finally:
+        own.stop()
+        if again is not None:
+            again.stop()
+
+
+def test_an_xlsx_with_typed_cells_is_reviewed_like_a_csv(app: App, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from .sheets import write_xlsx
+
+    path = write_xlsx(tmp_path / "clients.xlsx", HEADERS, [
+        ["Maria", "Lopez", "(727) 123-1234", datetime(1990, 2, 3), "Aaron Harris"],  # a real date cell
+        ["John", "Smith", 7275550101, "13/25/1990", "Aaron Parker"],  # a phone typed as a number
+    ])
+    wizard = app.wizard
+    wizard.choose_domain("client")
+    wizard.receive_file(path.name, path.read_bytes())
+    wizard.review_button.click()
+    assert wizard.step == 3, app.notice.value
+    data = wizard.review.data
+    assert data.summary["total"] == 2 and data.summary["valid"] == 1
+    assert set(data.error_page(0, 200).loc[3, INVALID].split("|")) == {"Phone Number", "Date of Birth"}

@@ -1,0 +1,282 @@
+"""The dashboard in a real browser: Voila serving notebooks/dashboard.ipynb against a real server, driven
+by Debian's Chromium through Playwright. Screenshots of each step go to test-output/dashboard/."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import bulkassist
+from bulkassist.dashboard import start_voila
+from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage, launch_chromium
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("dashboard-browser"),  # one worker: one Voila, one Chromium for the module
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
+]
+
+SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "dashboard"
+HEADERS = ["Client ID", "First Name", "Last Name", "Email Address", "Phone Number", "SSN", "Date of Birth",
+           "Staff Name", "Ethnicity", "Language", "Client Type"]
+# Row 2 and 8 are valid; 3 has an impossible date, 4 a bad email + misspelt staff name + lower-case language,
+# 5 no first name + a phone typed as digits, 6 an SSN that lost its leading zero, 7 is blank (Skipped).
+MESSY_ROWS = [
+    ["", "Maria", "Lopez", "maria.lopez@example.org", "(727) 123-1234", "123456789", "02/03/1990",
+     "Aaron Harris", "Hispanic or Latino", "Spanish", "Adult Education"],
+    ["", "John", "Smith", "john.smith@example.org", "(727) 555-0101", "234567890", "13/25/1990",
+     "Aaron Parker", "Asian", "English", "Adult Education"],
+    ["", "Ana", "Diaz", "ana@example", "(727) 555-0102", "345678901", "04/05/1985",
+     "Aron Harris", "Asian", "english", "Dual Enrollment"],
+    ["", "", "Brown", "b.brown@example.org", "7275550103", "456789012", "05/06/1970",
+     "Aaron Young", "Asian", "English", "Adult Education"],
+    ["", "Lee", "Wong", "lee.wong@example.org", "(727) 555-0104", "56789012", "06/07/1991",
+     "Abigail Jones", "Asian", "Vietnamese", "Adult Education"],
+    [""] * len(HEADERS),
+    ["", "Kim", "Park", "kim.park@example.org", "(727) 555-0105", "678901234", "07/08/1992",
+     "Aaron Harris", "Asian", "English", "Adult Education"],
+]
+
+
+def _csv(rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerows([HEADERS, *rows])
+    return buf.getvalue()
+
+
+def _is_reddish(rgb: tuple[int, int, int]) -> bool:
+    r, g, b = rgb
+    return r > 200 and r - g > 40 and r - b > 40
+
+
+def _is_greenish(rgb: tuple[int, int, int]) -> bool:
+    r, g, b = rgb
+    return g > 200 and g - r > 10 and g - b > 10
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def _dashboard(server: object, token_name: str) -> object:
+    """Voila serving the dashboard as the user of `token_name` (a context manager)."""
+    return start_voila(server.url, server.tokens[token_name])
+
+
+@pytest.fixture(scope="module")
+def importer_url(sqlite_server: object) -> Iterator[str]:
+    with _dashboard(sqlite_server, "importer") as voila:
+        yield voila.url
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def messy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "clients-messy.csv"
+    path.write_text(_csv(MESSY_ROWS), encoding="utf-8")
+    return path
+
+
+def _expected_issue_index(path: Path, rows: list[int], skip_rows: set[int], row: int, column: str) -> int:
+    """Where an issue is listed in the issues grid: the page's issues in row, column order."""
+    report = bulkassist.validate(path, "client", "add")
+    listed = (report.issues.filter(pl.col("row").is_in(rows) & ~pl.col("row").is_in(list(skip_rows)))
+              .sort(["row", "col_index"]).select("row", "column").rows())
+    return listed.index((row, column))
+
+
+def test_import_flow_from_messy_file_to_history(page: object, importer_url: str, messy_file: Path) -> None:
+    ui = DashboardPage(page, importer_url, SHOTS / "flow")
+    ui.open()
+    assert page.locator(".ba-domain-payment").is_disabled()  # not enabled on the demo server: shown, unavailable
+    assert "Unavailable" in page.locator(".ba-domains").inner_text()
+    ui.choose("client_assignment", "Add")  # Auto Create Invoices is offered under Add and Add & Update only
+    page.locator(".ba-option-auto_create_invoices").wait_for()
+    ui.shot("00-assignment-options")
+    ui.choose("client_assignment", "Update")
+    page.locator(".ba-option-auto_create_invoices").wait_for(state="detached")
+    ui.choose("client", "Add")
+    ui.shot("01-select-domain")
+    ui.click(".ba-next-domain")
+
+    # Step 2: a blank template to download, and the Course Code search from the second character.
+    ui.step_visible("ba-step-template")
+    page.locator(".ba-template-kind label", has_text="Pre-filled").click()
+    page.locator(".ba-course-search input").fill("M")
+    page.locator(".ba-course-hint", has_text="at least 2").wait_for()
+    page.locator(".ba-course-search input").fill("MA")
+    page.locator(".ba-course-results option", has_text="MATH101").wait_for()
+    page.locator(".ba-template-kind label", has_text="Blank").click()
+    page.locator(".ba-template-format select").select_option(label="CSV (.csv)")
+    ui.click(".ba-template-button")
+    with page.expect_download() as download:
+        ui.click(".ba-template-download a")
+    header = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.split(",")[:3] == ["Client ID", "First Name", "Last Name"]
+    ui.shot("02-template")
+    ui.click(".ba-next-template")
+
+    # Step 3: upload through Browse Files; the name shows below the area.
+    ui.step_visible("ba-step-upload")
+    ui.upload(messy_file)
+    ui.shot("03-upload")
+    ui.review()
+
+    # Step 4: counts and coloured cells.
+    assert ui.counts() == {"total": 6, "valid": 2, "errors": 4, "skipped": 1}
+    assert _is_reddish(ui.error_cell_colour(HEADERS, 0, "Date of Birth"))
+    assert _is_reddish(ui.error_cell_colour(HEADERS, 3, "SSN"))
+    assert not _is_reddish(ui.error_cell_colour(HEADERS, 0, "First Name"))
+    ui.shot("04-review")
+
+    ui.edit_error_cell(HEADERS, 0, "Date of Birth", "12/25/1990")
+    assert "revalidated: Insert" in ui.wait_edit("Row 3: Date of Birth")
+    page.locator(".ba-count-valid .ba-count-value", has_text="3").wait_for()
+    assert ui.counts()["errors"] == 3
+    assert _is_greenish(ui.error_cell_colour(HEADERS, 0, "Date of Birth"))
+    ui.shot("05-cell-fixed")
+
+    index = _expected_issue_index(messy_file, [3, 4, 5, 6], {3}, 4, "Staff Name")
+    ui.accept_suggestion(index)
+    ui.wait_edit("Row 4: Staff Name set to “Aaron Harris”")
+    assert not _is_reddish(ui.error_cell_colour(HEADERS, 1, "Staff Name"))
+    ui.shot("06-suggestion-accepted")
+    ui.click(".ba-export-errors")
+    with page.expect_download() as download:
+        ui.click(".ba-errors-download a")
+    errors_csv = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "ana@example" in errors_csv and "56789012" in errors_csv
+
+    # Step 5: confirm.
+    ui.click(".ba-continue")
+    ui.step_visible("ba-step-confirm")
+    facts = page.locator(".ba-confirm-facts").inner_text()
+    assert "clients-messy.csv" in facts
+    assert "Rows to Import\t3" in facts and "Total Rows\t6" in facts and "Errors Skipped\t3" in facts
+    assert "Today" in page.locator(".ba-usage").inner_text()
+    ui.shot("07-confirm")
+
+    # Step 6: progress to 100 %, the outcome, the results file.
+    ui.click(".ba-confirm")
+    page.locator(".ba-progress-text", has_text="(100%)").wait_for(timeout=60_000)
+    page.locator(".ba-outcome", has_text="Committed").wait_for(timeout=30_000)
+    assert ui.counts(".ba-outcome") == {"inserted": 3, "updated": 0, "failed": 0}
+    ui.shot("08-imported")
+    with page.expect_download() as download:
+        ui.click(".ba-download-results a")
+    results = pl.read_csv(download.value.path(), infer_schema=False)
+    assert results.columns[:5] == ["Row Number", "Status", "Action", "Created/Updated ID", "Error Messages"]
+    done = results.filter(pl.col("Status") == "Success")
+    assert sorted(done["Row Number"].cast(pl.Int64).to_list()) == [2, 3, 8]
+    assert set(done["Action"]) == {"Insert"} and done["Created/Updated ID"].is_not_null().all()
+
+    # Import History lists it as Committed.
+    ui.click(".ba-return-history")
+    page.locator(".ba-history-detail", has_text="Committed").wait_for(timeout=30_000)
+    assert "clients-messy.csv" in page.locator(".ba-history-detail").inner_text()
+    ui.shot("09-history")
+
+
+def test_drag_and_drop_shows_the_file_name_and_a_too_large_file_is_refused(
+        page: object, importer_url: str) -> None:
+    ui = DashboardPage(page, importer_url, SHOTS / "upload")
+    ui.to_upload("client", "Add & Update")
+    ui.drop("dropped.csv", _csv(MESSY_ROWS[:2]))
+    page.locator(".ba-file-name", has_text="dropped.csv").wait_for()
+    ui.shot("01-dropped")
+    page.evaluate("""() => {  // 101 MB: over the 100 MB the Client domain accepts
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(101 * 1024 * 1024)], "huge.csv", {type: "text/csv"}));
+        document.querySelector(".ba-drop-area").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));
+    }""")
+    text = ui.wait_notice("too large")
+    assert "huge.csv" in text and "101.0 MB" in text
+    assert "dropped.csv" in page.locator(".ba-file-name").inner_text()  # the earlier file is kept
+    ui.shot("02-too-large")
+
+
+def test_unreadable_file_gets_a_clear_message(page: object, importer_url: str, tmp_path: Path) -> None:
+    ui = DashboardPage(page, importer_url)
+    ui.to_upload("client", "Add")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"this is not a workbook")
+    ui.upload(broken)
+    ui.click(".ba-review-button")
+    text = ui.wait_notice("cannot be read|not .*read")
+    assert "broken.xlsx" in text
+
+
+def test_viewer_without_import_permission_sees_why(page: object, sqlite_server: object) -> None:
+    with _dashboard(sqlite_server, "viewer") as voila:
+        ui = DashboardPage(page, voila.url, SHOTS / "errors")
+        ui.open()
+        assert page.locator(".ba-domain-client").is_disabled()
+        assert "permission" in page.locator(".ba-domains").inner_text().lower()
+        ui.shot("01-permission-denied")
+
+
+def test_usage_limit_is_a_message_and_the_review_is_kept(page: object, sqlite_server: object,
+                                                         tmp_path: Path) -> None:
+    over_limit = tmp_path / "six-clients.csv"  # the limited organisation may import 5 rows a day
+    over_limit.write_text(_csv([MESSY_ROWS[0]] * 6), encoding="utf-8")
+    with _dashboard(sqlite_server, "limited") as voila:
+        ui = DashboardPage(page, voila.url, SHOTS / "errors")
+        ui.to_upload("client", "Add")
+        ui.upload(over_limit)
+        ui.review()
+        ui.click(".ba-continue")
+        ui.step_visible("ba-step-confirm")
+        ui.click(".ba-confirm")
+        text = ui.wait_notice("limit")
+        assert "Import usage limit reached" in text
+        assert page.locator(".ba-step-confirm").is_visible()  # still on Confirm, nothing lost
+        ui.shot("02-usage-limit")
+
+
+def test_stopped_server_is_a_message_and_the_upload_is_kept(page: object, messy_file: Path) -> None:
+    from bulkassist.server.launch import start_server_process
+
+    from .test_dashboard import restart_server
+
+    own = start_server_process()
+    again = None
+    try:
+        with _dashboard(own, "importer") as voila:
+            ui = DashboardPage(page, voila.url, SHOTS / "errors")
+            ui.to_upload("client", "Add")
+            ui.upload(messy_file)
+            own.stop()
+            ui.click(".ba-review-button")
+            text = ui.wait_notice("cannot be reached", timeout=60)
+            assert own.url in text
+            assert "clients-messy.csv" in page.locator(".ba-file-name").inner_text()
+            assert page.locator(".ba-review-button").is_enabled()
+            ui.shot("03-server-stopped")
+
+            again = restart_server(own)  # the same button works once the server is back
+            ui.review()
+            assert ui.counts() == {"total": 6, "valid": 2, "errors": 4, "skipped": 1}
+            assert ui.notice() == ""
+    finally:
+        own.stop()
+        if again is not None:
+            again.stop()
