@@ -121,9 +121,7 @@ def validate_table(
     match = match_headers(domain, table.headers)
     file_issues = _file_issues(table, domain, match, frame, file_size)
 
-    trimmed = frame.select(
-        pl.col(c).str.strip_chars().replace("", None).alias(c) for c in names
-    ) if names else frame
+    trimmed = _trimmed(frame)
     blank = (
         trimmed.select(pl.all_horizontal(pl.all().is_null())).to_series()
         if names else pl.Series([], dtype=pl.Boolean)
@@ -184,6 +182,19 @@ def validate_table(
         options=dict(options or {}),
     )
     return report
+
+
+def _trimmed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cells without surrounding spaces, blank cells null. Only columns that need it are rewritten:
+    a clean column is shared, not copied (a million-row file would otherwise double in memory)."""
+    if not frame.width:
+        return frame
+    needs = frame.select(
+        ((pl.col(c).str.len_bytes() != pl.col(c).str.strip_chars().str.len_bytes()) | (pl.col(c) == "")).any()
+        for c in frame.columns
+    ).row(0)
+    dirty = [c for c, need in zip(frame.columns, needs, strict=True) if need]
+    return frame.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in dirty) if dirty else frame
 
 
 # ------------------------------------------------------------- file level
