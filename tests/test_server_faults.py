@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 import requests
 
@@ -57,7 +58,8 @@ def test_batch_over_10_mb_is_413(server):
 
 
 def test_client_splits_a_large_file_into_batches_under_10_mb(client):
-    rows = [["", "N" * 40, f"Large{i}", "", "", ""] for i in range(150_000)]
+    rows = pl.DataFrame({"Client ID": [""] * 150_000, "First Name": ["N" * 40] * 150_000,
+                         "Last Name": [f"Large{i}" for i in range(150_000)]} | {h: [""] * 150_000 for h in CLIENT_HEADER[3:]})
     imp = client.create_import("client", "add", file_name="large.csv")
     sizes = []
     imp.upload(CLIENT_HEADER, rows, progress=lambda done, total: sizes.append(done))

@@ -166,7 +166,7 @@ def test_assignment_add_of_an_existing_assignment_is_refused(client):
 def test_batch_resend_is_stored_once_and_commit_resend_writes_once(client):
     last = unique_name()
     imp = client.create_import("client", "add", file_name="resend.csv")
-    rows = [["", f"F{i}", last, "", "", ""] for i in range(4)]
+    rows = pl.DataFrame([["", f"F{i}", last, "", "", ""] for i in range(4)], schema=CLIENT_HEADER, orient="row")
     imp.upload(CLIENT_HEADER, rows)
     imp.upload(CLIENT_HEADER, rows)  # the same batches again (a client that lost the answer)
     imp.validate()
