@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +14,12 @@ from bulkassist.server.launch import start_server_process
 from tests.test_server_lifecycle import CLIENT_HEADER
 
 ROWS = 3000
+
+
+def client_rows(surname: str) -> pl.DataFrame:
+    """ROWS new clients (First Name F0, F1, ...) with one surname, as text cells under CLIENT_HEADER."""
+    return pl.DataFrame([["", f"F{i}", surname, "", "", ""] for i in range(ROWS)], schema=CLIENT_HEADER,
+                        orient="row")
 CRASH_ENV = {"BULKASSIST_STALE_SECONDS": "2", "BULKASSIST_CHUNK_ROWS": "100", "BULKASSIST_CHUNK_PAUSE": "0.05"}
 
 
@@ -30,7 +37,7 @@ def test_killed_commit_resumes_and_writes_every_row_exactly_once(database_url, t
     surname = "Crash" + uuid.uuid4().hex[:6]
     try:
         client = Client(first.url, tokens["importer"])
-        rows = [["", f"F{i}", surname, "", "", ""] for i in range(ROWS)]
+        rows = client_rows(surname)
         imp = client.create_import("client", "add", file_name="crash.csv")
         imp.upload(CLIENT_HEADER, rows)
         imp.validate()
@@ -79,7 +86,7 @@ def test_cancel_during_a_commit_keeps_what_was_committed(tmp_path):
     try:
         client = Client(server.url, server.tokens["importer"])
         imp = client.create_import("client", "add", file_name="cancel.csv")
-        imp.upload(CLIENT_HEADER, [["", f"F{i}", "Cancel", "", "", ""] for i in range(ROWS)])
+        imp.upload(CLIENT_HEADER, client_rows("Cancel"))
         imp.validate()
         imp.commit(wait=False)
         while imp.status()["progress"]["done"] == 0:
