@@ -149,3 +149,25 @@ def test_prefilled_templates_only_hold_the_organisations_own_clients(client_for)
     theirs = pl.read_csv(io.BytesIO(other.template("client", course_code="SCI110", fmt="csv")), infer_schema=False)
     assert str(cid) in mine["Client ID"].to_list()
     assert str(cid) not in theirs["Client ID"].to_list()
+
+
+def test_cors_allows_only_the_origins_the_administrator_names(tmp_path):
+    """Excel on the web (xlwings Lite) calls the API from the add-in's origin; nobody else's page may."""
+    from bulkassist.server.launch import start_server_process
+
+    allowed = "https://addin.xlwings.org"
+    server = start_server_process(data_dir=tmp_path, env={"BULKASSIST_CORS_ORIGINS": allowed})
+    try:
+        def preflight(origin: str) -> requests.Response:
+            return requests.options(f"{server.url}/api/v1/domains", timeout=10, headers={
+                "Origin": origin, "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "Authorization"})
+
+        assert preflight(allowed).headers.get("access-control-allow-origin") == allowed
+        assert "access-control-allow-origin" not in preflight("https://evil.example").headers
+        answer = requests.get(f"{server.url}/api/v1/domains", timeout=10, headers={
+            "Origin": allowed, "Authorization": f"Bearer {server.tokens['importer']}"})
+        assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == allowed
+        assert requests.get(f"{server.url}/api/v1/domains", timeout=10, headers={"Origin": allowed}).status_code == 401
+    finally:
+        server.stop()

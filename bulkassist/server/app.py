@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -59,6 +60,17 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
     app.state.engine = engine
     app.state.sessions = maker
     app.state.committer = committer
+    origins = [o.strip() for o in os.environ.get("BULKASSIST_CORS_ORIGINS", "").split(",") if o.strip()]
+    if origins:
+        # Excel on the web (xlwings Lite, Office.js) calls the API from the add-in's origin: allow only
+        # the origins the administrator names; tokens still authenticate every request.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+            expose_headers=["ETag"],
+        )
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
