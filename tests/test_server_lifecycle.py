@@ -251,3 +251,26 @@ def test_downloaded_files_never_start_a_formula(client):
     sheet = openpyxl.load_workbook(io.BytesIO(imp.results_file("xlsx"))).active
     cells = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+
+
+def test_two_commits_started_together_cannot_both_pass_the_usage_limit(tmp_path):
+    """The limited organisation may import 5 rows a day: a second commit started while the first is still
+    writing counts the first one's rows, so 3 + 3 rows are refused instead of both passing the check."""
+    from bulkassist.client import Client
+    from bulkassist.errors import UsageLimitExceeded
+    from bulkassist.server.launch import start_server_process
+
+    server = start_server_process(data_dir=tmp_path, env={"BULKASSIST_CHUNK_ROWS": "1",
+                                                          "BULKASSIST_CHUNK_PAUSE": "0.5"})
+    try:
+        client = Client(server.url, server.tokens["limited"])
+        rows = [["", f"F{i}", "Race", "", "", ""] for i in range(3)]
+        first = client.start_import(csv_bytes(CLIENT_HEADER, rows), "client", "add", name="first.csv")
+        second = client.start_import(csv_bytes(CLIENT_HEADER, rows), "client", "add", name="second.csv")
+        first.commit(wait=False)
+        with pytest.raises(UsageLimitExceeded, match=r"including \d rows of imports still committing"):
+            second.commit(wait=False)
+        assert first.wait(timeout=60)["status"] == "Committed"
+        assert client.usage()["today"] == 3
+    finally:
+        server.stop()

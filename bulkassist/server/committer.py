@@ -42,7 +42,7 @@ from bulkassist.server.behaviours import (
 from bulkassist.server.bulk import insert_rows
 from bulkassist.server.errors import conflict
 from bulkassist.server.lifecycle import stored_report
-from bulkassist.server.models import Import, RowResult, utcnow
+from bulkassist.server.models import Import, Organisation, RowResult, utcnow
 from bulkassist.server.orgdata import builtin_domain
 from bulkassist.server.usage import check_allowance, record_usage
 
@@ -129,7 +129,15 @@ class Committer:
             raise conflict(f"import {imp.id} is {imp.status}; it can be committed once, after validation")
         caller.require_import(imp.domain)
         pending = self.pending_rows(session, imp, retry=retry).height
-        check_allowance(session, imp.org_id, pending)
+        # One commit start at a time per organisation: this write takes the organisation's row lock
+        # (PostgreSQL) or the database write lock (SQLite) before usage is read. Rows that running
+        # commits have reserved but not yet recorded count as used, so two commits cannot both pass.
+        session.execute(sa.update(Organisation).where(Organisation.id == imp.org_id)
+                        .values(id=Organisation.id))
+        reserved = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
+            Import.progress_total - Import.progress_done), 0)).where(
+            Import.org_id == imp.org_id, Import.status == "Committing", Import.id != imp.id)) or 0
+        check_allowance(session, imp.org_id, pending, reserved=int(reserved))
         dom = builtin_domain(imp.domain)
         behaviour_for(dom).before_commit(Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}))
         claimed = session.execute(

@@ -34,17 +34,23 @@ def usage_for(session: Session, org_id: int) -> dict[str, Any]:
     return {**used, "limits": limits}
 
 
-def check_allowance(session: Session, org_id: int, rows: int) -> None:
-    """Refuse (429, nothing written) a commit of `rows` that would exceed a usage limit."""
+def check_allowance(session: Session, org_id: int, rows: int, *, reserved: int = 0) -> None:
+    """Refuse (429, nothing written) a commit of `rows` that would exceed a usage limit.
+
+    `reserved` rows belong to commits of the organisation still running: not yet in the usage
+    records, but about to be.
+    """
     usage = usage_for(session, org_id)
     for period in PERIODS:
         limit = usage["limits"][period]
-        if limit is not None and usage[period] + rows > limit:
+        used = usage[period] + reserved
+        if limit is not None and used + rows > limit:
             label = {"today": "today", "week": "this week", "month": "this month"}[period]
+            running = f" (including {reserved} rows of imports still committing)" if reserved else ""
             raise ApiError(
                 429, "usage_limit_exceeded",
                 f"committing {rows} rows would exceed your organisation's import limit {label}: "
-                f"{usage[period]} of {limit} rows used; import at most {max(limit - usage[period], 0)} rows now, "
+                f"{used} of {limit} rows used{running}; import at most {max(limit - used, 0)} rows now, "
                 f"wait for the limit to reset, or ask for a higher limit",
                 usage=usage)
 
