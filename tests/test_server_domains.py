@@ -171,3 +171,20 @@ def test_a_row_the_database_refuses_fails_alone_and_retry_completes_after_an_edi
         with engine.begin() as conn:
             conn.execute(sa.text(f"ALTER TABLE records DROP CONSTRAINT IF EXISTS {constraint}"))
         engine.dispose()
+
+
+@pytest.mark.parametrize("run_workflow, expected", [(True, ["case_created"]), (False, [None])])
+def test_run_workflow_on_import_triggers_the_case_created_event_only_when_checked(server, client, run_workflow,
+                                                                                   expected):
+    """Seed 001: with Run Workflow on Import the organisation's case-created automations fire for each
+    imported case; without it cases are added without triggering any."""
+    ident = f"wf{ref().lower()}"
+    _, final = committed(client, "case", CASE, [[ident, "John", "Doe", "ACTIVE", "1"]],
+                         options={"run_workflow": run_workflow})
+    assert final["status"] == "Committed"
+    engine = sa.create_engine(server.database_url)
+    with engine.connect() as conn:
+        docs = conn.execute(sa.text("SELECT data FROM records WHERE domain = 'case' AND key = :k"),
+                            {"k": ident}).scalars().all()
+    engine.dispose()
+    assert [(d if isinstance(d, dict) else json.loads(d)).get("_workflow") for d in docs] == expected
