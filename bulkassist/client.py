@@ -175,6 +175,13 @@ class Client:
             params["course_code"] = course_code
         return self.request("GET", f"/domains/{domain}/template", params=params).content
 
+    def export(self, domain: str, record_ids: list[int] | None = None, *, fmt: str = "csv") -> bytes:
+        """The domain's export file (Registration & Certification) of the chosen records, or of all."""
+        params: dict[str, Any] = {"format": fmt}
+        if record_ids:
+            params["record_id"] = list(record_ids)
+        return self.request("GET", f"/domains/{domain}/export", params=params).content
+
     def courses(self, search: str) -> list[dict[str, Any]]:
         """Courses whose Course Code starts with `search` (the server answers from two characters on)."""
         return self._json("GET", "/courses", params={"search": search})["courses"]

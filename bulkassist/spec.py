@@ -141,6 +141,9 @@ class Domain:
     default_separator: str = ","
     available_by_default: bool = True  # Payment: the server decides whether it is enabled
     update_only_fields_present: bool = True  # only fields present in the file are changed
+    # The system's export file, when it has one: (export header, field it comes from or None when the
+    # import does not carry it), in the export's column order.
+    export_columns: tuple[tuple[str, str | None], ...] = ()
     description: str = ""
 
     def field(self, name: str) -> Field:
@@ -190,6 +193,7 @@ class Domain:
             "default_separator": self.default_separator,
             "available_by_default": self.available_by_default,
             "update_only_fields_present": self.update_only_fields_present,
+            "export_columns": [list(c) for c in self.export_columns],
             "fields": [
                 {
                     "name": f.name,
@@ -302,4 +306,5 @@ class Domain:
             default_separator=d.get("default_separator", ","),
             available_by_default=d.get("available_by_default", True),
             update_only_fields_present=d.get("update_only_fields_present", True),
+            export_columns=tuple((c[0], c[1]) for c in d.get("export_columns", ())),
         )

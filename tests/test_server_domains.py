@@ -4,6 +4,9 @@ lock and unlock (seed 004), duplicate case actions (seed 001), qualification mat
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 import uuid
 
 import polars as pl
@@ -188,3 +191,40 @@ def test_run_workflow_on_import_triggers_the_case_created_event_only_when_checke
                             {"k": ident}).scalars().all()
     engine.dispose()
     assert [(d if isinstance(d, dict) else json.loads(d)).get("_workflow") for d in docs] == expected
+
+
+def test_registration_and_certification_export_has_the_seed_columns(server, client_for):
+    """Seed 002: an administrator exports chosen records (or all) with the export's columns, in order."""
+    from bulkassist.client import Client, read_results_csv
+    from bulkassist.domains import get_domain
+    from bulkassist.errors import NotFound, PermissionDenied
+
+    admin = client_for("admin")
+    uln = str(uuid.uuid4().int)[:10]
+    imp, final = committed(admin, "qualification", QUAL, [
+        ["60312345", uln, "Registered", "REG-9", "15/09/2026", "", "", "", "", "-RT 4471"],
+        ["60399999", uln, "Exempt", "", "", "", "", "", "", ""]], "add_update")
+    assert final["status"] == "Committed"
+    ids = [int(i) for i in imp.results()["Created/Updated ID"]]
+
+    chosen = read_results_csv(admin.export("qualification", [ids[0]]))
+    assert chosen.columns == [header for header, _ in get_domain("qualification").export_columns]
+    assert chosen.columns[:3] == ["Title", "First Name", "Last Name"] and chosen.columns[-1] == "QA Verified"
+    row = chosen.row(0, named=True)
+    assert (row["ULN"], row["Qualification number"], row["Status"], row["Registration number"],
+            row["Registered Date"]) == (uln, "60312345", "Registered", "REG-9", "15/09/2026")
+    assert row["Postal Tracking Reference"] == "'-RT 4471"  # an exported cell never starts a formula
+    everything = read_results_csv(admin.export("qualification"))
+    assert {uln} <= set(everything["ULN"]) and everything.height >= 2
+
+    with pytest.raises(PermissionDenied, match="is not an administrator"):
+        client_for("importer").export("qualification", ids)
+    # An administrator of another organisation, made the way an operator would, sees none of it.
+    made = subprocess.run([sys.executable, "-m", "bulkassist.cli", "admin", "create-user", "Other Organisation",
+                           f"exporter{ref()}", "--group", "Administrators", "--database-url", server.database_url],
+                          capture_output=True, text=True, timeout=60, check=True)
+    token = re.search(r"ba_[\w-]+", made.stdout).group(0)
+    other_admin = Client(server.url, token)
+    with pytest.raises(NotFound, match=f"no Registration & Certification record with ID {ids[0]}"):
+        other_admin.export("qualification", [ids[0]])
+    assert uln not in set(read_results_csv(other_admin.export("qualification"))["ULN"])

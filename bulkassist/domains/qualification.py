@@ -11,6 +11,31 @@ SEED = "002_fc10a34e7011b16f.txt"
 _MANDATORY = frozenset({ADD_UPDATE})
 _DATE = ("%d/%m/%Y",)
 
+# "The exported information has the following columns" (seed 002), for the Awarding Organisation.
+# The learner's profile (name, address, programme...) lives elsewhere in that system; the import
+# carries the qualification columns only, so the others export blank.
+_LEARNER_COLUMNS = ("Title", "First Name", "Last Name", "Full Name", "Address Line 1", "Address Line 2",
+                    "Address Town/City", "County", "Post Code", "Country", "Date of Birth", "Gender",
+                    "Email address", "Ethnicity", "Start Date", "Planned Achievement Date", "Primary Tutor",
+                    "Employer")
+EXPORT_COLUMNS = (
+    *((name, None) for name in _LEARNER_COLUMNS),
+    ("ULN", "ULN"),
+    ("Programme Name", None),
+    ("Qualification Name", None),
+    ("Qualification number", "Qualification Number"),
+    ("Awarding Organisation", None),
+    ("Status", "Status"),
+    ("Registration number", "Registration number"),
+    ("Registered Date", "Registration date"),
+    ("Certificate Received Date", "Certificate received Date"),
+    ("Certificate Claimed Date", "Certificate claimed date"),
+    ("Achieved Date", "Achieved date"),
+    ("Certificate Sent Date", "Certificate Sent Date"),
+    ("Postal Tracking Reference", "Postal Tracking Reference"),
+    ("QA Verified", None),
+)
+
 DOMAIN = Domain(
     name="qualification",
     title="Registration & Certification",
@@ -21,6 +46,7 @@ DOMAIN = Domain(
     id_field="Record ID",
     strict_column_order=True,
     max_file_bytes=2 * 1024 * 1024,
+    export_columns=EXPORT_COLUMNS,
     fields=(
         Field("Qualification Number", required_for=_MANDATORY, max_length=128, example="60312345"),
         Field("ULN", required_for=_MANDATORY, max_length=128, example="1234567890"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import polars as pl
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from bulkassist.server.usage import usage_for
 from bulkassist.spec import Domain
 
 router = APIRouter(tags=["catalog"])
+RecordIds = Annotated[list[int] | None, Query(max_length=10_000, description="records to export (default: all)")]
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 
 
@@ -125,6 +126,40 @@ def template(name: str, caller: CallerDep, session: SessionDep,
     suffix = f"_{course_code}" if course_code else ""
     return Response(content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="{dom.name}{suffix}.{format}"'})
+
+
+@router.get("/domains/{name}/export", responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+def export(name: str, caller: CallerDep, session: SessionDep,
+           format: Literal["csv", "xlsx"] = "csv",
+           record_id: RecordIds = None) -> Response:
+    """The domain's export file (Registration & Certification, seed 002) of the chosen records, or of all.
+
+    Exporting is for administrators (the seed's Data Export role); records of other organisations do
+    not exist for the caller.
+    """
+    from bulkassist.server.results import as_csv, as_xlsx
+
+    caller.require_admin()
+    dom = domain_for(session, caller.org_id, name)
+    if not dom.export_columns:
+        raise ApiError(400, "bad_request", f"{dom.title} records have no export; export exists for "
+                                           f"{', '.join(d.title for d in BUILTIN.values() if d.export_columns)}")
+    query = sa.select(Record.id, Record.data).where(Record.org_id == caller.org_id, Record.domain == dom.name)
+    record_id = record_id or []
+    if record_id:
+        query = query.where(Record.id.in_(record_id))
+    found = session.execute(query.order_by(Record.id)).all()
+    missing = sorted(set(record_id) - {r.id for r in found})
+    if missing:
+        raise ApiError(404, "not_found", f"no {dom.title} record with ID {', '.join(map(str, missing[:20]))}; "
+                                         f"choose records from your organisation's list")
+    frame = pl.DataFrame(
+        {header: [(data or {}).get(source) if source else None for _, data in found]
+         for header, source in dom.export_columns},
+        schema={header: pl.String for header, _ in dom.export_columns})
+    content = as_csv(frame) if format == "csv" else as_xlsx(frame, sheet="Export")
+    return Response(content, media_type=MEDIA[format],
+                    headers={"Content-Disposition": f'attachment; filename="{dom.name}_export.{format}"'})
 
 
 def _course_rows(session, org_id: int, dom: Domain, code: str) -> pl.DataFrame | None:
