@@ -228,3 +228,29 @@ def test_registration_and_certification_export_has_the_seed_columns(server, clie
     with pytest.raises(NotFound, match=f"no Registration & Certification record with ID {ids[0]}"):
         other_admin.export("qualification", [ids[0]])
     assert uln not in set(read_results_csv(other_admin.export("qualification"))["ULN"])
+
+
+def test_registration_number_matching_follows_the_seed(client):
+    """Seed 002 notes 1-3: without a Registration number a record is matched by ULN + Qualification Number;
+    the first upload with a number finds that record and gives it the number; from then on the number is
+    needed to update it, and a row without it creates a second record (with a warning)."""
+    uln = str(uuid.uuid4().int)[:10]
+
+    def row(status: str, reg: str = "") -> list[str]:
+        return ["60312345", uln, status, reg, "15/09/2026" if reg else "", "", "", "", "", ""]
+
+    first, _ = committed(client, "qualification", QUAL, [row("Not registered")], "add_update")
+    record = first.results()["Created/Updated ID"][0]
+    registered, _ = committed(client, "qualification", QUAL, [row("Registered", "REG-7")], "add_update")
+    assert registered.results().select("Action", "Created/Updated ID").row(0) == ("Update", record)
+    again, _ = committed(client, "qualification", QUAL, [row("Achieved", "REG-7")], "add_update")
+    assert again.results().select("Action", "Created/Updated ID").row(0) == ("Update", record)
+
+    without = client.start_import(csv_bytes(QUAL, [row("Not registered")]), "qualification", "add_update",
+                                  name="noreg.csv")
+    warning = without.issues.row(0, named=True)
+    assert warning["severity"] == "warning" and warning["code"] == "registered_elsewhere"
+    assert "already have a record with Registration number REG-7" in warning["message"]
+    without.commit(timeout=60)
+    second = without.results().select("Action", "Created/Updated ID").row(0)
+    assert second[0] == "Insert" and second[1] != record

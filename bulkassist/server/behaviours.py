@@ -438,9 +438,62 @@ class CaseBehaviour(RecordBehaviour):
 
 
 class QualificationBehaviour(RecordBehaviour):
-    """Seed 002: a learner's registration is found by ULN + Qualification Number."""
+    """Seed 002: records are keyed ULN + Qualification Number + Registration number.
 
-    key_fields = ("ULN", "Qualification Number")
+    A row with a Registration number updates the record with that number or, failing that, the record
+    of the same ULN + Qualification Number that has no number yet (which then takes it); a row without
+    one matches only that unregistered record. A number, once given, cannot be removed by import
+    (blank cells never clear a value).
+    """
+
+    def existing(self, ctx: Ctx, keys: list[str]) -> dict[str, int]:
+        found = super().existing(ctx, keys)
+        first_time = {k: _unregistered(k) for k in keys if k and k not in found and _registration(k)}
+        if first_time:
+            unregistered = super().existing(ctx, list(first_time.values()))
+            found.update({k: unregistered[u] for k, u in first_time.items() if u in unregistered})
+        return found
+
+    def update(self, ctx: Ctx, rows: pl.DataFrame) -> pl.DataFrame:
+        keys = self.key_series(rows).to_list()
+        targets = self.existing(ctx, keys)
+        result = super().update(ctx, rows)
+        # A record that received its first Registration number is found by it from now on.
+        rekey = [{"id": targets[k], "key": k} for k in keys if k in targets and _registration(k)]
+        if rekey:
+            ctx.session.execute(sa.update(Record), rekey)
+        return result
+
+    def extra_checks(self, ctx: Ctx, rows: pl.DataFrame) -> pl.DataFrame | None:
+        """A row without a Registration number whose learner + qualification is already registered creates
+        a second record: say so, since the person almost certainly meant to update the first."""
+        keys = self.key_series(rows)
+        new = rows.with_columns(keys.alias("_key")).filter((pl.col("action") == INSERT) & (pl.col("_key") != "")
+                                                            & pl.col("_key").str.ends_with(_KEY_SEP))
+        if not new.height:
+            return None
+        registered: dict[str, str] = {}
+        for part in _chunks(sorted(set(new["_key"].to_list()))):
+            for key in ctx.session.scalars(sa.select(Record.key).where(
+                    Record.org_id == ctx.org_id, Record.domain == self.domain.name,
+                    sa.or_(*[Record.key.startswith(k, autoescape=True) for k in part]))):
+                if _registration(key):
+                    registered.setdefault(_unregistered(key), _registration(key))
+        hits = new.filter(pl.col("_key").is_in(list(registered)))
+        return issues_frame(
+            hits["row"].to_list(), ["Registration number"] * hits.height, [None] * hits.height,
+            "registered_elsewhere",
+            [f"this ULN and Qualification Number already have a record with Registration number "
+             f"{registered[k]}; without it this row creates a second record. Add the Registration number to "
+             f"update that record" for k in hits["_key"].to_list()], severity="warning")
+
+
+def _registration(key: str) -> str:
+    return key.rsplit(_KEY_SEP, 1)[-1]
+
+
+def _unregistered(key: str) -> str:
+    return key.rsplit(_KEY_SEP, 1)[0] + _KEY_SEP
 
 
 class CourseRecordBehaviour(RecordBehaviour):
