@@ -144,6 +144,7 @@ class Domain:
     # The system's export file, when it has one: (export header, field it comes from or None when the
     # import does not carry it), in the export's column order.
     export_columns: tuple[tuple[str, str | None], ...] = ()
+    name_fields: tuple[str, ...] = ()  # how a record is named to a person (errors file), e.g. First + Last Name
     description: str = ""
 
     def field(self, name: str) -> Field:
@@ -194,6 +195,7 @@ class Domain:
             "available_by_default": self.available_by_default,
             "update_only_fields_present": self.update_only_fields_present,
             "export_columns": [list(c) for c in self.export_columns],
+            "name_fields": list(self.name_fields),
             "fields": [
                 {
                     "name": f.name,
@@ -307,4 +309,5 @@ class Domain:
             available_by_default=d.get("available_by_default", True),
             update_only_fields_present=d.get("update_only_fields_present", True),
             export_columns=tuple((c[0], c[1]) for c in d.get("export_columns", ())),
+            name_fields=tuple(d.get("name_fields", ())),
         )

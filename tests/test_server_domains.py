@@ -47,7 +47,13 @@ def test_children_of_a_failed_parent_fail_and_retry_imports_only_them(client):
     assert res[2]["Status"] == "Success"
     assert res[3]["Status"] == "Failed" and bad in res[3]["Error Messages"] and "fix the parent" in res[3]["Error Messages"]
     errors = pl.read_csv(contacts.errors_file(), infer_schema=False)
-    assert errors.filter(pl.col("Row") == "3")["Record"].to_list() == [f"C2{bad}"]
+    # Seed 003: the error file names the record, its client reference, the field and the reason.
+    failure = errors.filter(pl.col("Row") == "3").row(0, named=True)
+    assert (failure["Record"], failure["Client Reference"]) == ("Bob Ray", bad)
+    assert f"parent business client with Client Reference '{bad}' is not imported" in failure["Message"]
+    parent_errors = pl.read_csv(parents.errors_file(), infer_schema=False).row(0, named=True)
+    assert (parent_errors["Client Reference"], parent_errors["Field"]) == (bad, "Registered Name")
+    assert "Registered Name is required" in parent_errors["Message"]
 
     addresses, final = committed(client, "address_history", ADDRESS, [
         ["", f"C1{good}", "1 High St", "London", "SW1A 1AA", "01/02/2020"],

@@ -18,6 +18,7 @@ DOMAIN = Domain(
     description="Historical addresses of clients or contacts and the dates they were active.",
     operations=(ADD,),
     id_field="BrightClient ID",
+    name_fields=("Address Line 1", "Town/City", "Postcode"),
     parents=(
         ParentLink("Client Reference", "business_client", "Client Reference"),
         ParentLink("Contact Reference", "contact", "Contact Reference"),

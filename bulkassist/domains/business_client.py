@@ -17,6 +17,7 @@ DOMAIN = Domain(
     operations=(ADD,),
     match_key=("Client Reference",),
     id_field="BrightClient ID",
+    name_fields=("Registered Name",),
     fields=(
         Field("Client Reference", required_for=_ADD, max_length=32, aliases=("Reference", "Client Ref"),
               example="ACME001"),

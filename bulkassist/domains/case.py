@@ -18,6 +18,7 @@ DOMAIN = Domain(
     operations=(ADD,),
     match_key=("Identifier",),
     id_field="Case ID",
+    name_fields=("FirstName", "LastName", "Identifier"),
     custom_prefix="Custom.",
     default_separator=",",
     fields=(

@@ -16,6 +16,7 @@ DOMAIN = Domain(
     description="Import new client records or update existing client demographic and contact information.",
     match_key=("Client ID",),
     id_field="Client ID",
+    name_fields=("First Name", "Last Name"),
     fields=(
         Field("Client ID", Kind.ID, aliases=("ClientID", "Client Id", "ID"), required_for=frozenset({UPDATE}),
               pattern=r"^\d{1,12}$", pattern_hint="a whole-number Client ID such as 100234",

@@ -17,6 +17,7 @@ DOMAIN = Domain(
     description="Import or update client enrollments and assignment information.",
     match_key=("Client ID", "CourseID", "SectionID"),
     id_field="Assignment ID",
+    name_fields=("Client ID", "CourseID", "SectionID"),
     fields=(
         Field("Client ID", Kind.ID, aliases=("ClientID",), required_for=_KEY, pattern=r"^\d{1,12}$",
               pattern_hint="a whole-number Client ID such as 100234", example="100234"),

@@ -16,6 +16,7 @@ DOMAIN = Domain(
     operations=(ADD,),
     match_key=("Contact Reference",),
     id_field="BrightClient ID",
+    name_fields=("First Name", "Last Name"),
     parents=(ParentLink("Client Reference", "business_client", "Client Reference"),),
     fields=(
         Field("Contact Reference", required_for=_ADD, max_length=32, aliases=("Contact Ref",), example="C-0001"),

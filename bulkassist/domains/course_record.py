@@ -19,6 +19,7 @@ DOMAIN = Domain(
     operations=(ADD,),
     match_key=("username", "course_code", "credit_type"),
     id_field="Record ID",
+    name_fields=("username", "course_code", "credit_type"),
     fields=(
         Field("username", required_for=_ADD, max_length=100, aliases=("user", "learner", "email"),
               example="jsmith@example.org"),

@@ -17,6 +17,7 @@ DOMAIN = Domain(
     description="Payment imports are under development and may not be available in all environments.",
     operations=(ADD,),
     id_field="Payment ID",
+    name_fields=("Client ID", "Payment Date", "Amount"),
     available_by_default=False,
     fields=(
         Field("Client ID", Kind.ID, required_for=_ADD, pattern=r"^\d{1,12}$",

@@ -44,6 +44,7 @@ DOMAIN = Domain(
     operations=(ADD_UPDATE,),
     match_key=("ULN", "Qualification Number", "Registration number"),
     id_field="Record ID",
+    name_fields=("ULN", "Qualification Number"),
     strict_column_order=True,
     max_file_bytes=2 * 1024 * 1024,
     export_columns=EXPORT_COLUMNS,

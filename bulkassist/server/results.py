@@ -64,14 +64,22 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
     return out.select([c for c in [*RESULT_COLUMNS, INVOICE_COLUMN] if c in out.columns])
 
 
+CLIENT_REFERENCE = "Client Reference"
+
+
 def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
     """Every validation issue and every row that failed in the commit: Row, Record, Column, ..., Message."""
     _, normalized, issues = stored_report(session, imp)
     dom = builtin_domain(imp.domain)
-    keys = [k for k in (dom.match_key or dom.field_names[:1]) if k in normalized.columns]
-    record = (normalized.select("row", pl.concat_str([pl.col(k).fill_null("") for k in keys], separator=" / ")
-                                .alias("Record")) if keys else normalized.select("row", pl.lit(None, pl.String)
-                                                                                 .alias("Record")))
+    # Seed 003: each failure names the record (its name, e.g. Registered Name or First + Last Name) and the
+    # client reference it belongs to, then the field and the reason.
+    names = [k for k in (dom.name_fields or dom.match_key or dom.field_names[:1]) if k in normalized.columns]
+    record = normalized.select(
+        "row",
+        pl.concat_str([pl.col(k) for k in names], separator=" ", ignore_nulls=True).alias("Record")
+        if names else pl.lit(None, pl.String).alias("Record"),
+        (pl.col(CLIENT_REFERENCE) if CLIENT_REFERENCE in normalized.columns
+         else pl.lit(None, pl.String)).alias(CLIENT_REFERENCE))
     validation = issues.select(
         pl.col("row"), pl.col("column"), pl.col("field"), pl.col("value"), pl.col("severity"), pl.col("code"),
         pl.col("message"), pl.col("suggestion"))
@@ -81,7 +89,8 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
         pl.lit("commit_failed").alias("code"), pl.col("message"), pl.lit(None, pl.String).alias("suggestion"))
     frame = pl.concat([validation, commit]).join(record, on="row", how="left").sort("row", nulls_last=False)
     return frame.select(
-        pl.col("row").alias("Row"), "Record", pl.col("column").alias("Column"), pl.col("field").alias("Field"),
+        pl.col("row").alias("Row"), "Record", *([CLIENT_REFERENCE] if CLIENT_REFERENCE in dom.field_names else []),
+        pl.col("column").alias("Column"), pl.col("field").alias("Field"),
         pl.col("value").alias("Value"), pl.col("severity").alias("Severity"), pl.col("code").alias("Code"),
         pl.col("message").alias("Message"), pl.col("suggestion").alias("Suggestion"))
 
