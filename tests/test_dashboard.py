@@ -287,3 +287,19 @@ def test_an_xlsx_with_typed_cells_is_reviewed_like_a_csv(app: App, tmp_path: Pat
     data = wizard.review.data
     assert data.summary["total"] == 2 and data.summary["valid"] == 1
     assert set(data.error_page(0, 200).loc[3, INVALID].split("|")) == {"Phone Number", "Date of Birth"}
+
+
+def test_a_banner_keeps_recent_failed_imports_and_their_error_files_in_view(sqlite_server: object) -> None:
+    """Seed 003: a banner stays visible for recent imports that had failures, with the error file."""
+    client = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    imp = client.start_import(_csv_bytes([["C-NOPARENT", "NO-SUCH-CLIENT", "Ann", "Lee"]],
+                                         ["Contact Reference", "Client Reference", "First Name", "Last Name"]),
+                              "contact", "add", name="orphans.csv")
+    assert imp.commit(timeout=60)["status"] == "CommitFailed"
+    app = App(client)
+    banner = app.failures.value
+    assert app.failures.layout.display is None
+    assert f"Import {imp.id} · orphans.csv" in banner and "1 record failed" in banner
+    payload = banner.split(f'download="import-{imp.id}-errors.csv" href="data:text/csv;base64,', 1)[1]
+    errors = base64.b64decode(payload.split('"', 1)[0]).decode("utf-8-sig")
+    assert "Ann Lee" in errors and "NO-SUCH-CLIENT" in errors and "is not imported" in errors

@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bulkassist.dashboard.failures import FailureBanner
 from bulkassist.dashboard.history import History
 from bulkassist.dashboard.launch import TOKEN_ENV, URL_ENV
 from bulkassist.dashboard.notices import Notice
@@ -24,16 +25,18 @@ class App(widgets.VBox):
     def __init__(self, client: Any):
         self.client = client
         self.notice = Notice()
+        self.failures = FailureBanner(client, self.notice)
         self.history = History(client, self.notice)
         self.wizard = Wizard(client, self.notice, on_history=self.show_history)
         self.tabs = widgets.Tab(children=[self.wizard, self.history], titles=["New Import", "Import History"])
         self.tabs.add_class("ba-tabs")
         self.tabs.observe(self._on_tab, "selected_index")
         self.title = widgets.HTML(self._title())
-        super().__init__([widgets.HTML(STYLESHEET), self.title, self.notice, self.tabs])
+        super().__init__([widgets.HTML(STYLESHEET), self.title, self.notice, self.failures, self.tabs])
         self.add_class("ba-app")
         with self.notice.guard():
             self.title.value = self._title(self.wizard.load_domains())
+        self.failures.refresh()
 
     def _title(self, me: dict | None = None) -> str:
         who = f" · signed in as {html.escape(str(me.get('user')))} ({html.escape(str(me.get('organisation')))})" \
@@ -59,3 +62,4 @@ class App(widgets.VBox):
     def _on_tab(self, change: dict) -> None:
         if change["new"] == HISTORY:
             self.history.refresh(1)
+            self.failures.refresh()
