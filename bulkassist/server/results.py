@@ -7,7 +7,8 @@ so no cell of a downloaded file can start a formula.
 
 from __future__ import annotations
 
-import io
+import tempfile
+from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
@@ -101,17 +102,10 @@ def as_csv(frame: pl.DataFrame) -> bytes:
 
 
 def as_xlsx(frame: pl.DataFrame, sheet: str = "Results") -> bytes:
-    import xlsxwriter
+    """The same table as a workbook (BulkAssist's XLSX writer: text cells, no cell starts a formula)."""
+    from bulkassist.workbook import write_data
 
-    safe = escape_frame(frame.cast({c: pl.String for c in frame.columns}))
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
-                                     "strings_to_numbers": False, "strings_to_urls": False})
-    ws = book.add_worksheet(sheet)
-    bold = book.add_format({"bold": True})
-    ws.write_row(0, 0, safe.columns, bold)
-    for i, row in enumerate(safe.iter_rows(), start=1):
-        ws.write_row(i, 0, ["" if v is None else v for v in row])
-    ws.freeze_panes(1, 0)
-    book.close()
-    return buf.getvalue()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "results.xlsx"
+        write_data(frame, path, sheet_name=sheet)
+        return path.read_bytes()
