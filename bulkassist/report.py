@@ -9,8 +9,6 @@ hundred thousand issues costs no Python object per cell.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -206,13 +204,13 @@ class Report:
 
     def errors_csv(self, path: str | None = None) -> str:
         """The errors file as CSV text (written to `path` too when given). Cells cannot start a formula."""
-        from bulkassist.cells import escape_frame
+        from bulkassist.workbook import csv_bytes
 
-        text = _frame_to_csv(escape_frame(self.errors_frame()))
+        data = csv_bytes(self.errors_frame())
         if path is not None:
-            with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-                fh.write(text)
-        return text
+            with open(path, "wb") as fh:
+                fh.write(data)
+        return data.decode("utf-8-sig")
 
     def row_messages(self) -> pl.DataFrame:
         """`row`, `messages`: every error of a row joined into one text (for results and write-back)."""
@@ -271,10 +269,3 @@ class Report:
     def __repr__(self) -> str:
         return f"<Report {self.domain.name}/{self.operation} {self.summary_text()}>"
 
-
-def _frame_to_csv(frame: pl.DataFrame) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(frame.columns)
-    writer.writerows(frame.iter_rows())
-    return buf.getvalue()

@@ -14,8 +14,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.cells import escape_frame
-from bulkassist.report import ERROR, INSERT, RESULT_COLUMNS, SKIP, UPDATE, _frame_to_csv
+from bulkassist.report import ERROR, INSERT, RESULT_COLUMNS, SKIP, UPDATE
 from bulkassist.server.lifecycle import stored_report
 from bulkassist.server.models import Import, RowResult
 from bulkassist.server.orgdata import builtin_domain
@@ -98,7 +97,9 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
 
 def as_csv(frame: pl.DataFrame) -> bytes:
     """CSV for Excel: UTF-8 with BOM, CRLF, no cell that starts a formula."""
-    return ("\ufeff" + _frame_to_csv(escape_frame(frame.cast({c: pl.String for c in frame.columns})))).encode()
+    from bulkassist.workbook import csv_bytes
+
+    return csv_bytes(frame)
 
 
 def as_xlsx(frame: pl.DataFrame, sheet: str = "Results") -> bytes:
