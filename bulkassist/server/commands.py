@@ -168,14 +168,14 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
 @_server_option
 @_token_option
 def history(domain, status, user, page, page_size, server, token) -> None:
-    """Import History: Import ID, Domain, Status, Operation, File Name, Total, Valid, Errors, User, Date."""
+    """Import History: Import ID, Domain, Status, Operation, File Name, Total Records, Valid Records, Errors, User,
+    Date."""
     body = _client(server, token).imports(domain=domain, status=status, user=user, page=page,
                                           page_size=page_size)
-    columns = ["id", "domain", "status", "operation", "file_name", "total", "valid", "errors", "user",
-               "created_at"]
-    titles = ["Import ID", "Domain", "Status", "Operation", "File Name", "Total", "Valid", "Errors", "User",
-              "Date"]
-    rows = [[str(item.get(c) if item.get(c) is not None else "") for c in columns] for item in body["items"]]
+    from bulkassist.client import HISTORY_COLUMNS
+
+    titles = list(HISTORY_COLUMNS.values())
+    rows = [[str(item.get(c) if item.get(c) is not None else "") for c in HISTORY_COLUMNS] for item in body["items"]]
     widths = [max([len(t)] + [len(r[i]) for r in rows]) for i, t in enumerate(titles)]
     click.echo("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)))
     for r in rows:
