@@ -75,8 +75,7 @@ def findings_frame(bad: pl.DataFrame, *, code, message, suggestion=None, confide
 
 
 def _frame(col: CellColumn) -> pl.DataFrame:
-    n = col.values.len()
-    false = pl.Series([False]).extend_constant(False, n - 1) if n else pl.Series([], dtype=pl.Boolean)
+    false = pl.repeat(False, col.values.len(), dtype=pl.Boolean, eager=True)
     return pl.DataFrame({
         "v": col.values,
         "num": col.number_cells if col.number_cells is not None else false,
