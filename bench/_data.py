@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from bulkassist.selectlists import demo_lists
+from bulkassist.engine.selectlists import demo_lists
 
 CLIENT_COLUMNS = ["Client ID", "First Name", "Last Name", "Email Address", "Phone Number", "SSN", "Date of Birth",
                   "Sponsor Name", "Ethnicity", "Language", "Funding Source", "Staff Name", "Client Type"]

@@ -102,7 +102,7 @@ def review_figures(chromium: object, url: str, path: Path, settle: float) -> dic
 def stage_figures(server_url: str, token: str, path: Path) -> dict[str, float]:
     """The kernel's share of the review, stage by stage, without a browser."""
     from bulkassist.client import Client
-    from bulkassist.reading import read_table
+    from bulkassist.io.reading import read_table
 
     figures = {}
     start = time.perf_counter()

@@ -31,7 +31,7 @@ from typing import Any
 def client_sheet(rows: int, bad: float, clustered: bool, seed: int = 7) -> list[list[Any]]:
     """Header + `rows` client records; about `bad` of the cells wrong (scattered or in row blocks)."""
     from bulkassist.domains import get_domain
-    from bulkassist.selectlists import demo_lists
+    from bulkassist.engine.selectlists import demo_lists
 
     domain = get_domain("client")
     headers = domain.field_names
@@ -84,10 +84,10 @@ def run(values: list[list[Any]]) -> dict[str, Any]:
     import xlwings as xw
 
     import bulkassist.excel as bx
-    from bulkassist import validation
     from bulkassist.domains import get_domain
+    from bulkassist.engine import validation
+    from bulkassist.engine.selectlists import demo_lists
     from bulkassist.excel.datasheet import DataSheet
-    from bulkassist.selectlists import demo_lists
 
     data = payload(values)
     totals, validations = [], []

@@ -24,7 +24,7 @@ from _data import client_frame  # noqa: E402
 
 import bulkassist  # noqa: E402
 from bulkassist.domains import get_domain  # noqa: E402
-from bulkassist.reading import read_table  # noqa: E402
+from bulkassist.io.reading import read_table  # noqa: E402
 from bulkassist.schema import to_pandera  # noqa: E402
 
 OUT = Path(__file__).parent / "out"

@@ -5,7 +5,7 @@
 Builds a deterministic client sheet (13 columns, about 3% bad cells, see
 `_data.py`), validates it once, then writes the same annotated workbook
 (filled cells with notes, dropdowns on select-list columns, an Errors sheet)
-with `bulkassist.workbook.write_annotated` and with xlsxwriter in
+with `bulkassist.io.annotate.write_annotated` and with xlsxwriter in
 constant-memory mode, and prints the median seconds of each and the ratio;
 then how long `read_table` takes to read the annotated workbook back.
 """
@@ -25,11 +25,12 @@ import polars as pl  # noqa: E402
 from _data import client_frame  # noqa: E402
 
 import bulkassist  # noqa: E402
-from bulkassist.cells import safe_cell  # noqa: E402
-from bulkassist.reading import read_table  # noqa: E402
-from bulkassist.selectlists import demo_lists  # noqa: E402
+from bulkassist.engine.selectlists import demo_lists  # noqa: E402
+from bulkassist.io.annotate import write_annotated
+from bulkassist.io.cells import safe_cell  # noqa: E402
+from bulkassist.io.reading import read_table  # noqa: E402
+from bulkassist.io.xlsx import ERROR_FILL, WARNING_FILL  # noqa: E402
 from bulkassist.spec import Kind  # noqa: E402
-from bulkassist.workbook import ERROR_FILL, WARNING_FILL, write_annotated  # noqa: E402
 
 
 def write_with_xlsxwriter(report: bulkassist.Report, path: Path) -> None:

@@ -9,6 +9,9 @@
 """
 
 from bulkassist.domains import all_domains, get_domain
+from bulkassist.engine.report import Report
+from bulkassist.engine.selectlists import StaticLists, demo_lists
+from bulkassist.engine.validation import validate
 from bulkassist.errors import (
     AuthenticationFailed,
     BulkAssistError,
@@ -25,11 +28,8 @@ from bulkassist.errors import (
     UnknownDomain,
     UsageLimitExceeded,
 )
-from bulkassist.reading import Table, read_table
-from bulkassist.report import Report
-from bulkassist.selectlists import StaticLists, demo_lists
+from bulkassist.io.reading import Table, read_table
 from bulkassist.spec import Domain, Field, Kind, Option
-from bulkassist.validation import validate
 
 
 def __getattr__(name: str):

@@ -43,7 +43,7 @@ def _lists(domain: str, server: str | None, token: str | None):
         from bulkassist.client import Client
 
         return Client(server, token or os.environ.get("BULKASSIST_TOKEN", "")).lists(domain)
-    from bulkassist.selectlists import demo_lists
+    from bulkassist.engine.selectlists import demo_lists
 
     return demo_lists()
 
@@ -74,14 +74,14 @@ def _validate_options(f):
 
 
 def _run_validation(file, domain, operation, sheet, separator, options, server, token):
-    from bulkassist.validation import validate
+    from bulkassist.engine.validation import validate
 
     return validate(file, domain, operation, lists=_lists(domain, server, token), options=_parse_options(options),
                     sheet=sheet, separator=separator)
 
 
 def _cell_name(row: int | None, col_index: int | None, column: str | None) -> str:
-    from bulkassist.reading import column_letter
+    from bulkassist.io.reading import column_letter
 
     where = f"{column_letter(col_index)}{row}" if row is not None and col_index is not None else (
         f"row {row}" if row is not None else "file")
@@ -98,7 +98,7 @@ def validate(file, domain, operation, sheet, separator, options, server, token, 
     """Check FILE against a domain's rules; exit 1 when it has errors."""
     report = _run_validation(file, domain, operation, sheet, separator, options, server, token)
     if output:
-        from bulkassist.workbook import write_annotated
+        from bulkassist.io.annotate import write_annotated
 
         write_annotated(report, output, lists=_lists(domain, server, token))
     if errors_path:
@@ -136,8 +136,8 @@ def _print_table(report, limit: int) -> None:
               help="Where to write the fixed file: .csv, or .xlsx annotated with what is left to fix.")
 def fix(file, domain, operation, sheet, separator, options, server, token, output):
     """Apply every safe fix to FILE and list each change; what is not safe is left for a person."""
-    from bulkassist.reading import Table
-    from bulkassist.validation import validate as run_validate
+    from bulkassist.engine.validation import validate as run_validate
+    from bulkassist.io.reading import Table
 
     report = _run_validation(file, domain, operation, sheet, separator, options, server, token)
     data, changes = report.fixed_data()
@@ -145,7 +145,8 @@ def fix(file, domain, operation, sheet, separator, options, server, token, outpu
     fixed = run_validate(Table(frame=data, headers=report.columns, source=Path(output).name,
                                header_row=report.header_row), report.domain, report.operation, lists=lists,
                          options=report.options)
-    from bulkassist.workbook import write_annotated, write_data
+    from bulkassist.io.annotate import write_annotated
+    from bulkassist.io.xlsx import write_data
 
     if output.lower().endswith(".csv"):
         write_data(data, output, headers=report.columns)
@@ -166,7 +167,7 @@ def fix(file, domain, operation, sheet, separator, options, server, token, outpu
 def template(domain, fmt, output, server, token):
     """Write a blank template for DOMAIN (headers, dropdowns, format notes)."""
     from bulkassist.domains import get_domain
-    from bulkassist.workbook import write_template
+    from bulkassist.io.templates import write_template
 
     dom = get_domain(domain)
     path = output or f"{dom.name}.{fmt}"

@@ -23,6 +23,8 @@ from typing import Any
 import polars as pl
 import requests
 
+from bulkassist.engine.report import ISSUE_SCHEMA, RESULT_COLUMNS
+from bulkassist.engine.selectlists import StaticLists
 from bulkassist.errors import (
     AuthenticationFailed,
     BulkAssistError,
@@ -37,8 +39,6 @@ from bulkassist.errors import (
     UnknownDomain,
     UsageLimitExceeded,
 )
-from bulkassist.report import ISSUE_SCHEMA, RESULT_COLUMNS
-from bulkassist.selectlists import StaticLists
 from bulkassist.spec import Domain
 
 API = "/api/v1"
@@ -420,7 +420,7 @@ def _error_from(response: requests.Response) -> BulkAssistError:
 def _read_rows(source: Any, *, name: str | None, sheet: str | None, separator: str | None
                ) -> tuple[list[str], pl.DataFrame, str, dict[str, dict[int, list[int]]]]:
     """Headers as written, the text cells, the file name, and where the workbook had typed cells."""
-    from bulkassist.reading import read_table
+    from bulkassist.io.reading import read_table
 
     table = read_table(source, sheet=sheet, separator=separator, name=name)
     frame = table.frame.cast(pl.String)

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from bulkassist.report import ERROR_SEVERITY
+from bulkassist.engine.report import ERROR_SEVERITY
 
 if TYPE_CHECKING:  # pragma: no cover
     from pandas.io.formats.style import Styler
 
-    from bulkassist.report import Report
+    from bulkassist.engine.report import Report
 
 ERROR_CSS = "background-color: #FFC7CE; color: #9C0006"
 WARNING_CSS = "background-color: #FFEB9C; color: #9C5700"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from bulkassist.checks import _EMAIL, _layout_regex, _shape_regex
-from bulkassist.selectlists import SelectLists, demo_lists
+from bulkassist.engine.checks import _EMAIL, _layout_regex, _shape_regex
+from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.spec import Domain, Field, Kind
 
 

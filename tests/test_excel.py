@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import bulkassist.excel as bx
+from bulkassist.engine.selectlists import demo_lists
 from bulkassist.excel.painter import COLORS, MAX_NOTES
 from bulkassist.excel.settings import (
     ISSUES_COL,
@@ -18,7 +19,6 @@ from bulkassist.excel.settings import (
     SETTINGS_SHEET,
     SUMMARY_COL,
 )
-from bulkassist.selectlists import demo_lists
 from tests.test_excel_support import (
     DATA_SHEET,
     VBA_FUNCS,

@@ -170,7 +170,7 @@ def test_new_from_template_prefills_from_a_course(engine, as_user):
     actions = book.json()["actions"]
     position = [s.name for s in book.sheets].index(name)
     block = of(actions, "setValues", position)[0]["values"]
-    from bulkassist.reading import read_table
+    from bulkassist.io.reading import read_table
 
     expected = read_table(client.template("client", course_code="MATH101"), name="t.xlsx")
     assert block[0] == expected.headers

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulkassist.errors import FileFormatError
-from bulkassist.reading import Table, detect_separator, read_table
+from bulkassist.io.reading import Table, detect_separator, read_table
 
 
 def csv_bytes(rows: list[list[str | None]], sep: str = ",", encoding: str = "utf-8", bom: bool = False) -> bytes:

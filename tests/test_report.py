@@ -7,7 +7,7 @@ import hypothesis.strategies as st
 import polars as pl
 from hypothesis import given, settings
 
-from bulkassist.cells import escape_frame, safe_cell
+from bulkassist.io.cells import escape_frame, safe_cell
 from tests.sheets import check
 
 HEADER = ["Client ID", "First Name", "Last Name", "Date of Birth"]

@@ -10,9 +10,9 @@ import pytest
 
 import bulkassist
 from bulkassist.domains import all_domains, get_domain
-from bulkassist.reading import read_table
+from bulkassist.io.reading import read_table
+from bulkassist.io.templates import TEXT_KINDS, generate_templates, write_prefilled, write_template
 from bulkassist.spec import Kind
-from bulkassist.workbook import TEXT_KINDS, generate_templates, write_prefilled, write_template
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DOMAINS = [d.name for d in all_domains()]
@@ -48,7 +48,7 @@ def fresh(tmp_path_factory) -> Path:
 def test_every_domain_has_a_checked_in_xlsx_and_csv_template_and_nothing_else():
     expected = {f"{d}.{ext}" for d in DOMAINS for ext in ("xlsx", "csv")}
     assert {p.name for p in TEMPLATES.iterdir() if p.is_file()} == expected, (
-        "templates/ drifted: run python -c 'from bulkassist.workbook import generate_templates; "
+        "templates/ drifted: run python -c 'from bulkassist.io.templates import generate_templates; "
         "generate_templates(\"templates\")'"
     )
 
@@ -57,7 +57,7 @@ def test_every_domain_has_a_checked_in_xlsx_and_csv_template_and_nothing_else():
 def test_checked_in_xlsx_template_matches_the_spec(domain, fresh):
     checked_in = workbook_layout(TEMPLATES / f"{domain}.xlsx")
     assert checked_in == workbook_layout(fresh / f"{domain}.xlsx"), (
-        f"templates/{domain}.xlsx drifted from the spec: regenerate with bulkassist.workbook.generate_templates"
+        f"templates/{domain}.xlsx drifted from the spec: regenerate with bulkassist.io.templates.generate_templates"
     )
     dom = get_domain(domain)
     assert checked_in["headers"] == dom.field_names

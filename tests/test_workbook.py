@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bulkassist
-from bulkassist.cells import escape_expr
-from bulkassist.reading import read_table
-from bulkassist.selectlists import StaticLists, demo_lists
-from bulkassist.workbook import ERROR_FILL, WARNING_FILL, write_annotated
+from bulkassist.engine.selectlists import StaticLists, demo_lists
+from bulkassist.io.annotate import write_annotated
+from bulkassist.io.cells import escape_expr
+from bulkassist.io.reading import read_table
+from bulkassist.io.xlsx import ERROR_FILL, WARNING_FILL
 
 CLIENT_HEADER = ["Client ID", "First Name", "Last Name", "Email Address", "Phone Number", "SSN", "Date of Birth",
                  "Ethnicity", "Staff Name"]
@@ -305,7 +306,7 @@ def test_custom_field_columns_are_copied_and_select_columns_get_dropdowns(tmp_pa
 def test_fixed_data_written_as_a_plain_file_reads_back_with_its_headers(tmp_path, suffix):
     report = bulkassist.validate(b"First Name,Phone,Phone\r\nAna,7271231234,-1\r\n", "client", "add", name="c.csv")
     fixed, _changes = report.fixed_data()
-    from bulkassist.workbook import write_data
+    from bulkassist.io.xlsx import write_data
 
     path = write_data(fixed, tmp_path / f"fixed{suffix}", headers=report.columns)
     table = read_table(path)
@@ -319,7 +320,7 @@ _CELL_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_s
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.one_of(st.none(), _CELL_TEXT), min_size=3, max_size=3), min_size=1, max_size=6))
 def test_any_text_written_to_a_workbook_reads_back_escaped_and_xml_safe(tmp_path, rows):
-    from bulkassist.workbook import write_data
+    from bulkassist.io.xlsx import write_data
 
     frame = pl.DataFrame(rows, schema={c: pl.String for c in "ABC"}, orient="row")
     path = write_data(frame, tmp_path / "any.xlsx")

@@ -18,7 +18,7 @@ import polars as pl
 
 # The client's reading of the server's issue JSON, so both read it one way.
 from bulkassist.client import issue_frame
-from bulkassist.report import ERROR, ERROR_SEVERITY, INSERT, SKIP, UPDATE
+from bulkassist.engine.report import ERROR, ERROR_SEVERITY, INSERT, SKIP, UPDATE
 
 ROW = "Row"
 STATUS = "Status"

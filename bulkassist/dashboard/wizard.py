@@ -315,7 +315,7 @@ class Wizard(widgets.VBox):
         """
         if self.domain is None or self.content is None:
             return
-        from bulkassist.reading import read_table
+        from bulkassist.io.reading import read_table
 
         key = (self.domain.name, self.operation.value, tuple(sorted(self.options.items())),
                self.separator.value, self.file_name, len(self.content))

@@ -20,8 +20,11 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-import bulkassist.validation as validation
+import bulkassist.engine.validation as validation
 from bulkassist.domains import all_domains, get_domain
+from bulkassist.engine.headers import match_headers
+from bulkassist.engine.report import Report
+from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.errors import BulkAssistError, SchemaError
 from bulkassist.excel.config import load_config
 from bulkassist.excel.datasheet import RESULT_HEADERS, DataSheet
@@ -41,9 +44,6 @@ from bulkassist.excel.settings import (
     Settings,
     SettingsSheet,
 )
-from bulkassist.headers import match_headers
-from bulkassist.report import Report
-from bulkassist.selectlists import SelectLists, demo_lists
 from bulkassist.spec import OPERATION_LABELS, Domain, Kind
 
 TITLE = "BulkAssist"
@@ -426,7 +426,7 @@ def new_from_template(book: Any) -> str:
     config = load_config()
     headers, rows = list(domain.field_names), []
     if wb.settings.course_code:
-        from bulkassist.reading import read_table
+        from bulkassist.io.reading import read_table
 
         content = config.client().template(domain.name, course_code=wb.settings.course_code)
         table = read_table(content, name=f"{domain.name}-{wb.settings.course_code}.xlsx")

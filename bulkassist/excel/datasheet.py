@@ -12,7 +12,7 @@ Created/Updated ID | Error Messages. Reading stops at that block, so results
 are never validated or uploaded as data.
 
 The sheet is read once, typed (numbers, dates, booleans as Excel holds them),
-into a `bulkassist.reading.Table`, so the validator can tell an SSN Excel
+into a `bulkassist.io.reading.Table`, so the validator can tell an SSN Excel
 turned into a number from eight typed digits, exactly as for an XLSX file.
 """
 
@@ -23,10 +23,10 @@ from typing import Any
 
 import polars as pl
 
+from bulkassist.engine.report import RESULT_COLUMNS
 from bulkassist.errors import SchemaError
 from bulkassist.excel.grid import column, read_block, text
-from bulkassist.reading import Table, read_table, unique_names
-from bulkassist.report import RESULT_COLUMNS
+from bulkassist.io.reading import Table, read_table, unique_names
 
 RESULT_HEADERS = RESULT_COLUMNS[1:]  # Status, Action, Created/Updated ID, Error Messages
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from bulkassist.cells import escape_frame, safe_cell
+from bulkassist.io.cells import escape_frame, safe_cell
 
 _ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$"
 _ISO_RE = re.compile(_ISO)

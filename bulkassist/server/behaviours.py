@@ -26,7 +26,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.report import INSERT, ISSUE_SCHEMA, SKIP, UPDATE
+from bulkassist.engine.report import INSERT, ISSUE_SCHEMA, SKIP, UPDATE
 from bulkassist.server.bulk import allocate_ids, insert_rows
 from bulkassist.server.errors import ApiError
 from bulkassist.server.models import Course, DomainLock, Invoice, Record, Section, utcnow

@@ -249,7 +249,7 @@ def create_org(name, unlicensed, limit_day, limit_week, limit_month, demo_lists,
         org = ops.create_org(session, name, licensed=not unlicensed, limit_day=limit_day, limit_week=limit_week,
                              limit_month=limit_month)
         if demo_lists:
-            from bulkassist.selectlists import demo_lists as lists
+            from bulkassist.engine.selectlists import demo_lists as lists
 
             for list_name in lists().names():
                 ops.set_list(session, org, list_name, lists().options(list_name))

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulkassist.report import INSERT, UPDATE
+from bulkassist.engine.report import INSERT, UPDATE
 from bulkassist.server.auth import Caller
 from bulkassist.server.behaviours import (
     FAILED,

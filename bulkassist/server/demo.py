@@ -46,7 +46,7 @@ LAST = ["Lopez", "Smith", "Nguyen", "Johnson", "Garcia", "Brown", "Pierre", "Wil
 
 def seed_demo(session: Session, *, clients: int = 120) -> dict[str, str]:
     """Create (or reuse) the demo organisations and users; returns a fresh token per role."""
-    from bulkassist.selectlists import demo_lists
+    from bulkassist.engine.selectlists import demo_lists
 
     lists = demo_lists()
     first_time = session.scalars(sa.select(Organisation).where(Organisation.name == DEMO_ORG)).first() is None

@@ -22,9 +22,9 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bulkassist.engine.report import Report
 from bulkassist.errors import BulkAssistError
-from bulkassist.reading import Table, unique_names
-from bulkassist.report import Report
+from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
 from bulkassist.server.behaviours import Ctx, behaviour_for
 from bulkassist.server.errors import ApiError, bad_request, conflict, not_found
@@ -103,7 +103,7 @@ def create_import(session: Session, caller: Caller, *, domain: str, operation: s
 
 
 def _check_options(dom, op: str, options: dict[str, Any]) -> dict[str, Any]:
-    from bulkassist.validation import resolve_options
+    from bulkassist.engine.validation import resolve_options
 
     try:
         return resolve_options(dom, op, options)
@@ -213,7 +213,7 @@ def validate_import(session: Session, caller: Caller, imp: Import) -> None:
 
 
 def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
-    import bulkassist.validation as validation
+    import bulkassist.engine.validation as validation
 
     dom = domain_for(session, caller.org_id, imp.domain)
     lists = lists_for(session, caller.org_id, dom.select_lists)
@@ -302,7 +302,7 @@ def review(session: Session, imp: Import, issues_limit: int | None = None) -> di
 
 def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: dict[str, Any]) -> dict[str, Any]:
     """Change cells of one spreadsheet row and revalidate at once (the whole file: cross-row rules hold)."""
-    from bulkassist.headers import header_key, match_headers
+    from bulkassist.engine.headers import header_key, match_headers
 
     if imp.status not in EDITABLE:
         raise conflict(f"import {imp.id} is {imp.status}; rows can be edited after validation and before "

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.domains import BUILTIN
+from bulkassist.engine.selectlists import StaticLists
 from bulkassist.errors import UnknownDomain
-from bulkassist.selectlists import StaticLists
 from bulkassist.server.errors import ApiError
 from bulkassist.server.models import OrgDomain, SelectValue
 from bulkassist.spec import Domain

@@ -1,7 +1,7 @@
 """The results file (Row Number, Status, Action, Created/Updated ID, Error Messages) and the errors file.
 
 Built from the stored report (validation outcome of every row) and the
-commit's per-row outcomes; every text cell goes through `bulkassist.cells`
+commit's per-row outcomes; every text cell goes through `bulkassist.io.cells`
 so no cell of a downloaded file can start a formula.
 """
 
@@ -14,7 +14,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.report import ERROR, INSERT, RESULT_COLUMNS, SKIP, UPDATE
+from bulkassist.engine.report import ERROR, INSERT, RESULT_COLUMNS, SKIP, UPDATE
 from bulkassist.server.lifecycle import stored_report
 from bulkassist.server.models import Import, RowResult
 from bulkassist.server.orgdata import builtin_domain
@@ -97,14 +97,14 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
 
 def as_csv(frame: pl.DataFrame) -> bytes:
     """CSV for Excel: UTF-8 with BOM, CRLF, no cell that starts a formula."""
-    from bulkassist.workbook import csv_bytes
+    from bulkassist.io.csv import csv_bytes
 
     return csv_bytes(frame)
 
 
 def as_xlsx(frame: pl.DataFrame, sheet: str = "Results") -> bytes:
     """The same table as a workbook (BulkAssist's XLSX writer: text cells, no cell starts a formula)."""
-    from bulkassist.workbook import write_data
+    from bulkassist.io.xlsx import write_data
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "results.xlsx"

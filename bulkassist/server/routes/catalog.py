@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from rapidfuzz import fuzz, process
 
 from bulkassist.domains import BUILTIN
-from bulkassist.selectlists import lists_payload
+from bulkassist.engine.selectlists import lists_payload
 from bulkassist.server.errors import ApiError
 from bulkassist.server.models import Course, Record, Section
 from bulkassist.server.orgdata import domain_for, enabled_domains, etag_of, lists_for
@@ -114,7 +114,7 @@ def template(name: str, caller: CallerDep, session: SessionDep,
              format: Literal["xlsx", "csv"] = "xlsx",
              course_code: str | None = Query(None, max_length=40)) -> Response:
     """A blank template, or (course_code) one pre-filled with the course's assignments / their clients."""
-    from bulkassist.workbook import write_template
+    from bulkassist.io.templates import write_template
 
     dom = domain_for(session, caller.org_id, name)
     rows = _course_rows(session, caller.org_id, dom, course_code) if course_code else None

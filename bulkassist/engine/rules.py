@@ -14,7 +14,7 @@ from datetime import date
 
 import polars as pl
 
-from bulkassist.checks import FINDING_SCHEMA, parse_dates
+from bulkassist.engine.checks import FINDING_SCHEMA, parse_dates
 from bulkassist.spec import Domain, Kind, Rule
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -13,12 +13,10 @@ from typing import Any
 
 import polars as pl
 
-from bulkassist.checks import CellColumn, check_column, q
 from bulkassist.domains import get_domain
-from bulkassist.errors import SchemaError
-from bulkassist.headers import HeaderMatch, clean_header, match_headers
-from bulkassist.reading import Table, column_letter, read_table
-from bulkassist.report import (
+from bulkassist.engine.checks import CellColumn, check_column, q
+from bulkassist.engine.headers import HeaderMatch, clean_header, match_headers
+from bulkassist.engine.report import (
     ERROR,
     ERROR_SEVERITY,
     INSERT,
@@ -29,8 +27,10 @@ from bulkassist.report import (
     WARNING_SEVERITY,
     Report,
 )
-from bulkassist.rules import RuleContext, run_rules
-from bulkassist.selectlists import SelectLists, demo_lists
+from bulkassist.engine.rules import RuleContext, run_rules
+from bulkassist.engine.selectlists import SelectLists, demo_lists
+from bulkassist.errors import SchemaError
+from bulkassist.io.reading import Table, column_letter, read_table
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, OPERATIONS, Domain, Kind
 from bulkassist.spec import UPDATE as UPDATE_OP
 

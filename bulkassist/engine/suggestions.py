@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bulkassist.selectlists import Choice
+from bulkassist.engine.selectlists import Choice
 
 _SPACES = re.compile(r"\s+")
 MIN_SCORE = 60  # below this a candidate is noise, not a suggestion

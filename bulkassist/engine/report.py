@@ -204,7 +204,7 @@ class Report:
 
     def errors_csv(self, path: str | None = None) -> str:
         """The errors file as CSV text (written to `path` too when given). Cells cannot start a formula."""
-        from bulkassist.workbook import csv_bytes
+        from bulkassist.io.csv import csv_bytes
 
         data = csv_bytes(self.errors_frame())
         if path is not None:

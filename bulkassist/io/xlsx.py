@@ -1,15 +1,4 @@
-"""Workbooks BulkAssist writes: the annotated copy of a validated file, and templates.
-
-* `write_annotated(report, path)` — the person's data with every invalid cell
-  filled (errors red, warnings amber) and carrying a note that says what is
-  wrong and what to type instead, dropdowns on select-list columns, an Errors
-  sheet listing every issue (its Column cell links to the invalid cell) and a
-  Summary sheet.
-* `write_template(domain, path)` — headers (and optionally pre-filled rows)
-  with a note per header, dropdowns, text-formatted ID / SSN / phone / date
-  columns and a frozen header row; or a CSV header line.
-* `generate_templates(folder)` — the checked-in `templates/` folder.
-* `write_data(frame, path)` — a plain table as .xlsx or .csv (fixed data, results).
+"""The XLSX writer: sheets as XML built column-wise with polars, streamed into the zip package.
 
 Why the XML is written by hand: an annotated 100k-row file has ~40k notes,
 and xlsxwriter / openpyxl build a Python object per cell and per note
@@ -20,18 +9,19 @@ streamed into the zip package, so the cost is a few vectorised passes. The
 output is deterministic (fixed zip timestamps), which keeps the checked-in
 templates stable.
 
-Every value written goes through `bulkassist.cells.escape_expr` (no cell can
+Every value written goes through `bulkassist.io.cells.escape_expr` (no cell can
 start a formula) and is XML-escaped with characters that XML 1.0 forbids
 removed. Data cells are inline text with the "@" number format, so what the
 person types into them next stays text too (Excel would strip the leading
 zeros of an SSN typed into a General cell).
+
+`write_data(frame, path)` writes a plain table (fixed data, results, exports) as .xlsx or .csv.
+The annotated workbook (`annotate.py`) and the templates (`templates.py`) are built from `Sheet`s.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import os
 import re
 import threading
@@ -44,32 +34,27 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from bulkassist.cells import escape_expr, safe_cell
-from bulkassist.domains import all_domains, get_domain
-from bulkassist.reading import column_letter
-from bulkassist.spec import DATE_FORMAT_LABELS, OPERATION_LABELS, Domain, Field, Kind
+from bulkassist.engine.selectlists import demo_lists
+from bulkassist.io.cells import escape_expr, safe_cell
+from bulkassist.io.csv import write_csv
+from bulkassist.io.reading import column_letter
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bulkassist.reading import Table
-    from bulkassist.report import Report
-    from bulkassist.selectlists import SelectLists
+    from bulkassist.engine.selectlists import SelectLists
 
 ERROR_FILL = "FFC7CE"
 WARNING_FILL = "FFEB9C"
 LISTS_SHEET = "Lists"
 ERRORS_SHEET = "Errors"
 SUMMARY_SHEET = "Summary"
-ERRORS_COLUMNS = ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
-TEXT_KINDS = (Kind.ID, Kind.SSN, Kind.PHONE, Kind.DATE)  # template columns formatted as text ("@")
 MAX_ROW = 1_048_576
 MAX_CELL_CHARS = 32_767  # Excel refuses (repairs) a longer cell
 _CHUNK_ROWS = 20_000  # rows turned into XML at a time (bounds memory on a million-row report)
-_NOTE_VALUES = 12  # select-list values quoted in a header note
 
 # Cell styles (indexes into cellXfs of `_STYLES`). The default style (0) is text ("@"): most cells
 # written are text, and a cell without an `s` attribute costs fewer bytes to write and to compress.
-_TEXT, _GENERAL, _TEXT_ERROR, _TEXT_WARNING, _HEADER = 0, 1, 2, 3, 4
-_SEVERITY_STYLE = {"error": _TEXT_ERROR, "warning": _TEXT_WARNING}
+TEXT_STYLE, GENERAL_STYLE, ERROR_STYLE, WARNING_STYLE, HEADER_STYLE = 0, 1, 2, 3, 4
+_SEVERITY_STYLE = {"error": ERROR_STYLE, "warning": WARNING_STYLE}
 
 _ILLEGAL_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
 _ILLEGAL_XML_PY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -79,7 +64,6 @@ _NUMBER = r"^-?\d+(\.\d+)?$"  # text written as a number cell in numeric columns
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_UTF8_BOM = b"\xef\xbb\xbf"
 _HIDDEN = ' state="hidden"'
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -113,127 +97,6 @@ _STYLES = (
 )
 
 
-# ------------------------------------------------------------------ the public writers
-def write_annotated(
-    report: Report,
-    path: str | os.PathLike,
-    *,
-    source: Table | None = None,
-    lists: SelectLists | None = None,
-) -> Path:
-    """Write the report's data as a workbook a person can fix: filled cells with notes, dropdowns, Errors, Summary.
-
-    Row numbers match the file that was validated (the header stays on its
-    row), so "row 7" in the Errors sheet, the CLI and the notes is row 7 here.
-    `source` is the Table the report was made from (its sheet name names the
-    data sheet); `lists` gives the dropdown values (default: the lists the
-    report was validated against when it carries them, else the demo lists).
-    """
-    if report.first_row + report.data.height - 1 > MAX_ROW:
-        raise ValueError(
-            f"{report.source} has {report.data.height} rows, more than an Excel sheet holds ({MAX_ROW}); "
-            f"write the errors CSV (Report.errors_csv) instead of an annotated workbook"
-        )
-    lists = _lists_or_default(lists if lists is not None else getattr(report, "lists", None))
-    first = report.first_row
-    data = report.data
-    marks = _cell_marks(report)
-    fields = {f.name: f for f in report.domain.fields}  # custom-field columns map to no Field
-    select_lists = {
-        index: spec.select_list
-        for index, column in enumerate(report.frame_columns)
-        if (spec := fields.get(report.column_fields.get(column) or "")) is not None and spec.kind is Kind.SELECT
-    }
-    list_sheet = _ListsSheet.build(lists, select_lists.values())
-    last_row = first + data.height - 1
-    validations = [
-        (f"{column_letter(i)}{first}:{column_letter(i)}{max(last_row, first)}", list_sheet.ref(name))
-        for i, name in select_lists.items()
-        if list_sheet.has(name)
-    ]
-    data_sheet = _Sheet(
-        name=_data_sheet_name(source.sheet if source is not None and source.sheet else "Data"),
-        rows=_data_rows(data, report.columns, report.header_row, marks.select("row", "col", "style")),
-        cols=_column_widths(data, report.columns),
-        freeze_row=report.header_row,
-        validations=validations,
-        text_data=True,
-        notes=marks.filter(pl.col("note").is_not_null()).select("row", "col", "note"),
-    )
-    sheets = [data_sheet, _errors_sheet(report, data_sheet.name), _summary_sheet(report)]
-    if validations:
-        sheets.append(list_sheet.sheet())
-    return _write_package(path, sheets)
-
-
-def write_template(
-    domain: str | Domain,
-    path: str | os.PathLike,
-    *,
-    lists: SelectLists | None = None,
-    fmt: str = "xlsx",
-    rows: pl.DataFrame | None = None,
-    operations: Iterable[str] | None = None,
-) -> Path:
-    """Write the domain's import template: headers only, or pre-filled with `rows` (columns named by field).
-
-    xlsx: bold frozen header row with a note per header (format, required
-    for, allowed values), dropdowns on select-list columns (values on a hidden
-    Lists sheet), text format on ID / SSN / phone / date columns so Excel
-    keeps leading zeros and does not turn dates into numbers.
-    csv: the header line (and rows) in UTF-8 with a BOM so Excel reads accents
-    right, separated by the domain's separator.
-    """
-    dom = get_domain(domain)
-    headers = dom.field_names
-    body = _template_rows(dom, rows)
-    fmt = fmt.lower().lstrip(".")
-    if fmt == "csv":
-        return _write_csv(body, Path(path), dom.default_separator)
-    if fmt != "xlsx":
-        raise ValueError(f"template format {fmt!r} is not supported; use 'xlsx' or 'csv'")
-    lists = _lists_or_default(lists)
-    list_sheet = _ListsSheet.build(lists, [f.select_list for f in dom.fields if f.kind is Kind.SELECT])
-    validations = [
-        (f"{column_letter(i)}2:{column_letter(i)}{MAX_ROW}", list_sheet.ref(f.select_list))
-        for i, f in enumerate(dom.fields)
-        if f.kind is Kind.SELECT and list_sheet.has(f.select_list)
-    ]
-    ops = list(operations) if operations is not None else list(dom.operations)
-    notes = pl.DataFrame(
-        {
-            "row": [1] * len(dom.fields),
-            "col": list(range(len(dom.fields))),
-            "note": [describe_field(f, ops, lists) for f in dom.fields],
-        },
-        schema={"row": pl.Int64, "col": pl.Int64, "note": pl.String},
-    )
-    # New cells of ID / SSN / phone / date columns are text, the others General.
-    styles = {i: _TEXT if f.kind in TEXT_KINDS else _GENERAL for i, f in enumerate(dom.fields)}
-    sheet = _Sheet(
-        name=_data_sheet_name(dom.title),
-        rows=_data_rows(body, headers, 1, None),
-        cols=_column_widths(body, headers, styles=styles),
-        freeze_row=1,
-        validations=validations,
-        notes=notes,
-        text_data=True,
-    )
-    return _write_package(path, [sheet, list_sheet.sheet()] if validations else [sheet])
-
-
-def write_prefilled(
-    domain: str | Domain,
-    rows: pl.DataFrame,
-    path: str | os.PathLike,
-    *,
-    lists: SelectLists | None = None,
-    fmt: str = "xlsx",
-) -> Path:
-    """A template pre-filled with existing records (the seed's "Pre-filled Template" from a course)."""
-    return write_template(domain, path, lists=lists, fmt=fmt, rows=rows)
-
-
 def write_data(
     frame: pl.DataFrame,
     path: str | os.PathLike,
@@ -252,204 +115,24 @@ def write_data(
     headers = list(frame.columns) if headers is None else headers
     body = frame.select(pl.col(c).cast(pl.String) for c in frame.columns)
     if out.suffix.lower() in (".csv", ".txt", ".tsv"):
-        return _write_csv(body, out, separator, headers)
-    sheet = _Sheet(
-        name=_data_sheet_name(sheet_name),
-        rows=_data_rows(body, headers, 1, None),
-        cols=_column_widths(body, headers),
+        return write_csv(body, out, separator, headers)
+    sheet = Sheet(
+        name=data_sheet_name(sheet_name),
+        rows=data_rows(body, headers, 1, None),
+        cols=column_widths(body, headers),
         freeze_row=1,
         text_data=True,
     )
-    return _write_package(out, [sheet])
+    return write_package(out, [sheet])
 
-
-def generate_templates(folder: str | os.PathLike, *, lists: SelectLists | None = None) -> list[Path]:
-    """Write `<domain>.xlsx` and `<domain>.csv` for every built-in domain into `folder`; the paths written."""
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for dom in all_domains():
-        for fmt in ("xlsx", "csv"):
-            written.append(write_template(dom, out / f"{dom.name}.{fmt}", lists=lists, fmt=fmt))
-    return written
-
-
-def describe_field(f: Field, operations: Iterable[str], lists: SelectLists | None = None) -> str:
-    """What a person needs to know to fill a column: format, when it is required, allowed values, example."""
-    lines = [f.name]
-    if f.description:
-        lines.append(f.description)
-    required = [OPERATION_LABELS[op] for op in operations if f.is_required(op)]
-    lines.append(f"Required for: {', '.join(required)}" if required else "Optional")
-    lines.append(_format_line(f, lists))
-    if f.max_length and f.kind in (Kind.TEXT, Kind.EMAIL, Kind.SELECT):
-        lines.append(f"Up to {f.max_length} characters")
-    if f.example:
-        lines.append(f"Example: {f.example}")
-    return "\n".join(line for line in lines if line)
-
-
-def _format_line(f: Field, lists: SelectLists | None) -> str:
-    label = f.format_label
-    if f.kind is Kind.DATE:
-        others = [DATE_FORMAT_LABELS.get(o, o) for o in f.formats[1:]]
-        return f"Date as {label}" + (f" (also accepted: {', '.join(others)})" if others else "")
-    if f.kind is Kind.PHONE:
-        return "Phone number as " + " or ".join(f.formats)
-    if f.kind is Kind.SSN:
-        return "Nine digits, no dashes (123456789)"
-    if f.kind is Kind.EMAIL:
-        return "An email address"
-    if f.kind is Kind.INTEGER:
-        return "A whole number" + (f" of at least {f.minimum:g}" if f.minimum is not None else "")
-    if f.kind is Kind.NUMBER:
-        return "A number" + (f" of at least {f.minimum:g}" if f.minimum is not None else "")
-    if f.kind is Kind.BOOLEAN:
-        return "Yes or No (1/0, true/false)"
-    if f.kind is Kind.ID:
-        hint = f.pattern_hint or "an identifier"
-        return hint[:1].upper() + hint[1:]
-    if f.kind in (Kind.SELECT, Kind.MULTI_SELECT):
-        values = _list_values(lists, f.select_list) if f.select_list else []
-        how = (
-            "One value from the dropdown" if f.kind is Kind.SELECT
-            else f"Values from the list separated by '{f.separator}'"
-        )
-        if f.match_labels:
-            how += " (the value or its label)"
-        if not values:
-            return how
-        shown = ", ".join(values[:_NOTE_VALUES])
-        more = f", … ({len(values)} values)" if len(values) > _NOTE_VALUES else ""
-        return f"{how}: {shown}{more}"
-    return ""
-
-
-# ------------------------------------------------------------------ report -> cells
-def _cell_marks(report: Report) -> pl.DataFrame:
-    """One row per cell to paint: spreadsheet `row`, 0-based `col`, `style` and the `note` text.
-
-    Several issues on one cell become one note; the cell takes the fill of the
-    worst of them. File-level issues about a column mark its header cell.
-    """
-    issues = report.issues.filter(pl.col("col_index").is_not_null())
-    if issues.height == 0:
-        return pl.DataFrame(schema={"row": pl.Int64, "col": pl.Int64, "style": pl.Int64, "note": pl.String})
-    text = pl.concat_str(
-        [
-            pl.col("message"),
-            pl.when(pl.col("suggestion").is_not_null())
-            .then(pl.lit("\nSuggested: ") + pl.col("suggestion"))
-            .otherwise(pl.lit("")),
-        ]
-    )
-    return (
-        issues.with_columns(
-            pl.col("row").fill_null(report.header_row),
-            pl.col("col_index").alias("col"),
-            (pl.col("severity") == "error").alias("is_error"),
-            text.fill_null("").alias("text"),
-        )
-        .group_by("row", "col", maintain_order=True)
-        .agg(
-            pl.when(pl.col("is_error").any()).then(pl.lit(_TEXT_ERROR)).otherwise(pl.lit(_TEXT_WARNING))
-            .first().cast(pl.Int64).alias("style"),
-            pl.col("text").str.join("\n\n").alias("note"),
-        )
-    )
-
-
-def _errors_sheet(report: Report, data_sheet: str) -> _Sheet:
-    """Every issue, file-level ones first; a cell issue's Column links to its cell on the data sheet."""
-    issues = report.issues.sort(["row", "col_index"], nulls_last=False, maintain_order=True)
-    frame = issues.select(
-        pl.col("row").alias("Row"),
-        pl.col("column").alias("Column"),
-        pl.col("value").alias("Value"),
-        pl.col("severity").str.to_titlecase().alias("Severity"),
-        pl.col("message").alias("Message"),
-        pl.col("suggestion").alias("Suggestion"),
-    )
-    target = "'" + data_sheet.replace("'", "''") + "'!"
-    links = (
-        issues.with_row_index("i")
-        .filter(pl.col("row").is_not_null() & pl.col("col_index").is_not_null())
-        .select(
-            (pl.lit("B") + (pl.col("i") + 2).cast(pl.String)).alias("ref"),
-            (pl.lit(target) + _refs(issues, "col_index") + pl.col("row").cast(pl.String)).alias("location"),
-        )
-    )
-    return _Sheet(
-        name=ERRORS_SHEET,
-        rows=_data_rows(frame, ERRORS_COLUMNS, 1, None, numeric=("Row",), style=_GENERAL),
-        cols=_column_widths(frame, ERRORS_COLUMNS, widest=80),
-        freeze_row=1,
-        links=links,
-    )
-
-
-def _summary_sheet(report: Report) -> _Sheet:
-    s = report.summary
-    labels = ["Source", "Domain", "Operation", "Total Rows", "Valid Rows", "Error Rows", "Skipped Rows",
-              "Insert", "Update"]
-    values = [report.source, report.domain.title, OPERATION_LABELS.get(report.operation, report.operation),
-              *(str(s[k]) for k in ("total", "valid", "errors", "skipped", "insert", "update"))]
-    frame = pl.DataFrame({"Summary": labels, "Value": values})
-    return _Sheet(
-        name=SUMMARY_SHEET,
-        rows=_data_rows(frame, ["Summary", ""], 1, None, numeric=("Value",), style=_GENERAL),
-        cols=_column_widths(frame, ["Summary", "Value"]),
-    )
-
-
-def _template_rows(dom: Domain, rows: pl.DataFrame | None) -> pl.DataFrame:
-    names = dom.field_names
-    if rows is None:
-        return pl.DataFrame(schema={n: pl.String for n in names})
-    unknown = [c for c in rows.columns if c not in names]
-    if unknown:
-        raise ValueError(f"pre-filled rows have columns that are not {dom.title} fields: {', '.join(unknown)}")
-    return rows.select(
-        pl.col(n).cast(pl.String) if n in rows.columns else pl.lit(None, pl.String).alias(n) for n in names
-    )
-
-
-def _write_csv(body: pl.DataFrame, path: Path, separator: str, headers: list[str] | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(csv_bytes(body, headers=headers, separator=separator))
-    return path
-
-
-def csv_bytes(frame: pl.DataFrame, *, headers: list[str] | None = None, separator: str = ",") -> bytes:
-    """`frame` as a CSV file for Excel: UTF-8 with BOM, CRLF, every cell text, none starting a formula.
-
-    The one CSV writer of BulkAssist (errors files, results, exports, fixed data, templates); polars
-    writes the rows, so a file of a million rows costs no Python call per row.
-    """
-    body = frame.select(escape_expr(pl.col(c).cast(pl.String)).alias(c) for c in frame.columns)
-    buf = io.BytesIO()
-    buf.write(_UTF8_BOM + _csv_line(headers if headers is not None else body.columns, separator).encode("utf-8"))
-    body.write_csv(buf, separator=separator, include_header=False, line_terminator="\r\n", quote_style="necessary")
-    return buf.getvalue()
-
-
-def _csv_line(values: list[str], separator: str) -> str:
-    """One CSV record (quoted where needed, formula starts escaped), ending in CRLF."""
-    buf = io.StringIO()
-    csv.writer(buf, delimiter=separator, lineterminator="\r\n").writerow([safe_cell(v) for v in values])
-    return buf.getvalue()
 
 
 # ------------------------------------------------------------------ select lists
-def _lists_or_default(lists: SelectLists | None) -> SelectLists:
-    if lists is not None:
-        return lists
-    from bulkassist.selectlists import demo_lists
-
-    return demo_lists()
+def lists_or_default(lists: SelectLists | None) -> SelectLists:
+    return lists if lists is not None else demo_lists()
 
 
-def _list_values(lists: SelectLists | None, name: str) -> list[str]:
+def list_values(lists: SelectLists | None, name: str) -> list[str]:
     if lists is None:
         return []
     try:
@@ -459,17 +142,17 @@ def _list_values(lists: SelectLists | None, name: str) -> list[str]:
 
 
 @dataclass
-class _ListsSheet:
+class ListsSheet:
     """The hidden sheet holding dropdown values, one list per column (an inline list is capped at 255 chars)."""
 
     columns: dict[str, list[str]]
 
     @classmethod
-    def build(cls, lists: SelectLists, names: Iterable[str | None]) -> _ListsSheet:
+    def build(cls, lists: SelectLists, names: Iterable[str | None]) -> ListsSheet:
         columns: dict[str, list[str]] = {}
         for name in names:
             if name and name not in columns:
-                values = _list_values(lists, name)
+                values = list_values(lists, name)
                 if values:
                     columns[name] = values
         return cls(columns)
@@ -481,23 +164,23 @@ class _ListsSheet:
         letter = column_letter(list(self.columns).index(name))
         return f"{LISTS_SHEET}!${letter}$2:${letter}${len(self.columns[name]) + 1}"
 
-    def sheet(self) -> _Sheet:
+    def sheet(self) -> Sheet:
         height = max((len(v) for v in self.columns.values()), default=0)
         frame = pl.DataFrame(
             {name: values + [None] * (height - len(values)) for name, values in self.columns.items()},
             schema={name: pl.String for name in self.columns},
         )
-        return _Sheet(
+        return Sheet(
             name=LISTS_SHEET,
-            rows=_data_rows(frame, list(self.columns), 1, None, style=_GENERAL),
-            cols=_column_widths(frame, list(self.columns)),
+            rows=data_rows(frame, list(self.columns), 1, None, style=GENERAL_STYLE),
+            cols=column_widths(frame, list(self.columns)),
             hidden=True,
         )
 
 
 # ------------------------------------------------------------------ sheet XML
 @dataclass
-class _Sheet:
+class Sheet:
     name: str
     rows: Iterator[str]  # the <row> elements, streamed
     cols: str = ""
@@ -592,7 +275,7 @@ def _cell_xml(ref: pl.Expr, style: pl.Expr | int, value: pl.Expr, *, numeric: bo
     if isinstance(style, int):
         style_attr: pl.Expr = pl.lit(f'" s="{style}' if style else "")
     else:
-        style_attr = pl.when(style == _TEXT).then(pl.lit("")).otherwise(pl.lit('" s="') + style.cast(pl.String))
+        style_attr = pl.when(style == TEXT_STYLE).then(pl.lit("")).otherwise(pl.lit('" s="') + style.cast(pl.String))
     start = pl.concat_str([pl.lit('<c r="'), ref, style_attr])
     if numeric:
         present = value.is_not_null()
@@ -609,14 +292,14 @@ def _cell_xml(ref: pl.Expr, style: pl.Expr | int, value: pl.Expr, *, numeric: bo
     if isinstance(style, int):
         return pl.when(present).then(filled).otherwise(pl.lit(""))
     empty = pl.concat_str([start, pl.lit('"/>')])
-    return pl.when(present).then(filled).when(style != _TEXT).then(empty).otherwise(pl.lit(""))
+    return pl.when(present).then(filled).when(style != TEXT_STYLE).then(empty).otherwise(pl.lit(""))
 
 
 def _header_row(headers: list[str], row: int, marks: dict[int, int]) -> str:
     """The header row: bold, or filled when a file-level issue is about that column."""
     cells = []
     for i, header in enumerate(headers):
-        style = marks.get(i, _HEADER)
+        style = marks.get(i, HEADER_STYLE)
         ref = f"{column_letter(i)}{row}"
         if header:
             cells.append(
@@ -628,14 +311,14 @@ def _header_row(headers: list[str], row: int, marks: dict[int, int]) -> str:
     return f'<row r="{row}">{"".join(cells)}</row>'
 
 
-def _data_rows(
+def data_rows(
     frame: pl.DataFrame,
     headers: list[str],
     header_row: int,
     marks: pl.DataFrame | None,
     *,
     numeric: tuple[str, ...] = (),
-    style: int = _TEXT,
+    style: int = TEXT_STYLE,
 ) -> Iterator[str]:
     """The <row> elements: the header on `header_row`, then `frame` (text) one spreadsheet row per frame row.
 
@@ -673,7 +356,7 @@ def _data_rows(
         yield built.select(row_xml.str.join("")).item()
 
 
-def _column_widths(
+def column_widths(
     frame: pl.DataFrame,
     headers: list[str],
     *,
@@ -693,7 +376,7 @@ def _column_widths(
     return "<cols>" + "".join(out) + "</cols>"
 
 
-def _data_sheet_name(name: str) -> str:
+def data_sheet_name(name: str) -> str:
     """A legal sheet name for the person's data that does not collide with the sheets BulkAssist adds."""
     name = _SHEET_NAME_FORBIDDEN.sub(" ", name).strip()[:31] or "Data"
     if name.casefold() in {s.casefold() for s in (ERRORS_SHEET, SUMMARY_SHEET, LISTS_SHEET)}:
@@ -707,7 +390,7 @@ def _comments_xml(notes: pl.DataFrame) -> str:
         pl.concat_str(
             [
                 pl.lit('<comment ref="'),
-                _refs(notes) + pl.col("row").cast(pl.String),
+                column_refs(notes) + pl.col("row").cast(pl.String),
                 pl.lit('" authorId="0"><text><r><rPr><sz val="9"/><color indexed="81"/><rFont val="Tahoma"/>'
                        '<family val="2"/></rPr><t xml:space="preserve">'),
                 _xml_text(pl.col("note")),
@@ -721,7 +404,7 @@ def _comments_xml(notes: pl.DataFrame) -> str:
     )
 
 
-def _refs(frame: pl.DataFrame, column: str = "col") -> pl.Expr:
+def column_refs(frame: pl.DataFrame, column: str = "col") -> pl.Expr:
     """The column letters of `frame`'s 0-based `column` (append the row for an A1 reference)."""
     width = int(frame[column].max() or 0) + 1
     letters = [column_letter(i) for i in range(width)]
@@ -764,7 +447,7 @@ def _vml_xml(notes: pl.DataFrame) -> str:
 
 
 # ------------------------------------------------------------------ the package
-def _write_package(path: str | os.PathLike, sheets: list[_Sheet]) -> Path:
+def write_package(path: str | os.PathLike, sheets: list[Sheet]) -> Path:
     """Write `sheets` as an .xlsx package (deterministic: fixed timestamps, fixed part order).
 
     The parts are generated in a background thread while this one compresses
@@ -817,7 +500,7 @@ def _produce(parts: Iterator[tuple[str, Iterable[str]]], queue: Queue, stop: thr
         queue.put(("error", exc))
 
 
-def _package_parts(sheets: list[_Sheet]) -> Iterator[tuple[str, Iterable[str]]]:
+def _package_parts(sheets: list[Sheet]) -> Iterator[tuple[str, Iterable[str]]]:
     """Every part of the package, in order, each as text chunks produced when iterated."""
     noted = [number for number, sheet in enumerate(sheets, start=1) if sheet.has_notes]
     overrides = [("/xl/workbook.xml", f"{_CT}.sheet.main+xml"), ("/xl/styles.xml", f"{_CT}.styles+xml")]

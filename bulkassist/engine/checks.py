@@ -19,10 +19,10 @@ from datetime import date
 
 import polars as pl
 
-from bulkassist.report import ISSUE_SCHEMA
-from bulkassist.selectlists import SelectLists
+from bulkassist.engine.report import ISSUE_SCHEMA
+from bulkassist.engine.selectlists import SelectLists
+from bulkassist.engine.suggestions import ListMatcher
 from bulkassist.spec import Field, Kind
-from bulkassist.suggestions import ListMatcher
 
 # What a check says about one cell: the issue's columns, keyed by 0-based data row instead of placement.
 FINDING_SCHEMA = {"idx": pl.Int64} | {

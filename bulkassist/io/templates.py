@@ -1,0 +1,184 @@
+"""Import templates: `write_template(domain, path)`, pre-filled templates, the checked-in `templates/`.
+
+An XLSX template has headers (and optionally pre-filled rows) with a note per
+header, dropdowns, text-formatted ID / SSN / phone / date columns and a frozen
+header row; a CSV template is the header line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from bulkassist.domains import all_domains, get_domain
+from bulkassist.io.csv import write_csv
+from bulkassist.io.reading import column_letter
+from bulkassist.io.xlsx import (
+    GENERAL_STYLE,
+    MAX_ROW,
+    TEXT_STYLE,
+    ListsSheet,
+    Sheet,
+    column_widths,
+    data_rows,
+    data_sheet_name,
+    list_values,
+    lists_or_default,
+    write_package,
+)
+from bulkassist.spec import DATE_FORMAT_LABELS, OPERATION_LABELS, Domain, Field, Kind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bulkassist.engine.selectlists import SelectLists
+
+TEXT_KINDS = (Kind.ID, Kind.SSN, Kind.PHONE, Kind.DATE)  # template columns formatted as text ("@")
+_NOTE_VALUES = 12  # select-list values quoted in a header note
+
+
+def write_template(
+    domain: str | Domain,
+    path: str | os.PathLike,
+    *,
+    lists: SelectLists | None = None,
+    fmt: str = "xlsx",
+    rows: pl.DataFrame | None = None,
+    operations: Iterable[str] | None = None,
+) -> Path:
+    """Write the domain's import template: headers only, or pre-filled with `rows` (columns named by field).
+
+    xlsx: bold frozen header row with a note per header (format, required
+    for, allowed values), dropdowns on select-list columns (values on a hidden
+    Lists sheet), text format on ID / SSN / phone / date columns so Excel
+    keeps leading zeros and does not turn dates into numbers.
+    csv: the header line (and rows) in UTF-8 with a BOM so Excel reads accents
+    right, separated by the domain's separator.
+    """
+    dom = get_domain(domain)
+    headers = dom.field_names
+    body = _template_rows(dom, rows)
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "csv":
+        return write_csv(body, Path(path), dom.default_separator)
+    if fmt != "xlsx":
+        raise ValueError(f"template format {fmt!r} is not supported; use 'xlsx' or 'csv'")
+    lists = lists_or_default(lists)
+    list_sheet = ListsSheet.build(lists, [f.select_list for f in dom.fields if f.kind is Kind.SELECT])
+    validations = [
+        (f"{column_letter(i)}2:{column_letter(i)}{MAX_ROW}", list_sheet.ref(f.select_list))
+        for i, f in enumerate(dom.fields)
+        if f.kind is Kind.SELECT and list_sheet.has(f.select_list)
+    ]
+    ops = list(operations) if operations is not None else list(dom.operations)
+    notes = pl.DataFrame(
+        {
+            "row": [1] * len(dom.fields),
+            "col": list(range(len(dom.fields))),
+            "note": [describe_field(f, ops, lists) for f in dom.fields],
+        },
+        schema={"row": pl.Int64, "col": pl.Int64, "note": pl.String},
+    )
+    # New cells of ID / SSN / phone / date columns are text, the others General.
+    styles = {i: TEXT_STYLE if f.kind in TEXT_KINDS else GENERAL_STYLE for i, f in enumerate(dom.fields)}
+    sheet = Sheet(
+        name=data_sheet_name(dom.title),
+        rows=data_rows(body, headers, 1, None),
+        cols=column_widths(body, headers, styles=styles),
+        freeze_row=1,
+        validations=validations,
+        notes=notes,
+        text_data=True,
+    )
+    return write_package(path, [sheet, list_sheet.sheet()] if validations else [sheet])
+
+
+def write_prefilled(
+    domain: str | Domain,
+    rows: pl.DataFrame,
+    path: str | os.PathLike,
+    *,
+    lists: SelectLists | None = None,
+    fmt: str = "xlsx",
+) -> Path:
+    """A template pre-filled with existing records (the seed's "Pre-filled Template" from a course)."""
+    return write_template(domain, path, lists=lists, fmt=fmt, rows=rows)
+
+
+
+def generate_templates(folder: str | os.PathLike, *, lists: SelectLists | None = None) -> list[Path]:
+    """Write `<domain>.xlsx` and `<domain>.csv` for every built-in domain into `folder`; the paths written."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for dom in all_domains():
+        for fmt in ("xlsx", "csv"):
+            written.append(write_template(dom, out / f"{dom.name}.{fmt}", lists=lists, fmt=fmt))
+    return written
+
+
+def describe_field(f: Field, operations: Iterable[str], lists: SelectLists | None = None) -> str:
+    """What a person needs to know to fill a column: format, when it is required, allowed values, example."""
+    lines = [f.name]
+    if f.description:
+        lines.append(f.description)
+    required = [OPERATION_LABELS[op] for op in operations if f.is_required(op)]
+    lines.append(f"Required for: {', '.join(required)}" if required else "Optional")
+    lines.append(_format_line(f, lists))
+    if f.max_length and f.kind in (Kind.TEXT, Kind.EMAIL, Kind.SELECT):
+        lines.append(f"Up to {f.max_length} characters")
+    if f.example:
+        lines.append(f"Example: {f.example}")
+    return "\n".join(line for line in lines if line)
+
+
+def _format_line(f: Field, lists: SelectLists | None) -> str:
+    label = f.format_label
+    if f.kind is Kind.DATE:
+        others = [DATE_FORMAT_LABELS.get(o, o) for o in f.formats[1:]]
+        return f"Date as {label}" + (f" (also accepted: {', '.join(others)})" if others else "")
+    if f.kind is Kind.PHONE:
+        return "Phone number as " + " or ".join(f.formats)
+    if f.kind is Kind.SSN:
+        return "Nine digits, no dashes (123456789)"
+    if f.kind is Kind.EMAIL:
+        return "An email address"
+    if f.kind is Kind.INTEGER:
+        return "A whole number" + (f" of at least {f.minimum:g}" if f.minimum is not None else "")
+    if f.kind is Kind.NUMBER:
+        return "A number" + (f" of at least {f.minimum:g}" if f.minimum is not None else "")
+    if f.kind is Kind.BOOLEAN:
+        return "Yes or No (1/0, true/false)"
+    if f.kind is Kind.ID:
+        hint = f.pattern_hint or "an identifier"
+        return hint[:1].upper() + hint[1:]
+    if f.kind in (Kind.SELECT, Kind.MULTI_SELECT):
+        values = list_values(lists, f.select_list) if f.select_list else []
+        how = (
+            "One value from the dropdown" if f.kind is Kind.SELECT
+            else f"Values from the list separated by '{f.separator}'"
+        )
+        if f.match_labels:
+            how += " (the value or its label)"
+        if not values:
+            return how
+        shown = ", ".join(values[:_NOTE_VALUES])
+        more = f", … ({len(values)} values)" if len(values) > _NOTE_VALUES else ""
+        return f"{how}: {shown}{more}"
+    return ""
+
+
+
+def _template_rows(dom: Domain, rows: pl.DataFrame | None) -> pl.DataFrame:
+    names = dom.field_names
+    if rows is None:
+        return pl.DataFrame(schema={n: pl.String for n in names})
+    unknown = [c for c in rows.columns if c not in names]
+    if unknown:
+        raise ValueError(f"pre-filled rows have columns that are not {dom.title} fields: {', '.join(unknown)}")
+    return rows.select(
+        pl.col(n).cast(pl.String) if n in rows.columns else pl.lit(None, pl.String).alias(n) for n in names
+    )
+
