@@ -1,5 +1,5 @@
-"""With BULKASSIST_REQUIRE_ALL=1 (set by .ci/run), a PostgreSQL, xlwings-engine or browser test that
-skips is reported as a failure: CI must never go green by silently not running them."""
+"""With BULKASSIST_REQUIRE_ALL=1 (set by .ci/run), a PostgreSQL, xlwings-engine, browser or LibreOffice
+test that skips is reported as a failure: CI must never go green by silently not running them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-MUST_RUN = ("postgres", "browser", "xlwings_engine")
+MUST_RUN = ("postgres", "browser", "xlwings_engine", "libreoffice")
 
 
 @pytest.hookimpl(hookwrapper=True)

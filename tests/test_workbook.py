@@ -259,6 +259,7 @@ def test_writing_is_deterministic(tmp_path):
     assert a == b
 
 
+@pytest.mark.libreoffice
 @pytest.mark.skipif(shutil.which("libreoffice") is None and shutil.which("soffice") is None,
                     reason="LibreOffice is not installed")
 def test_libreoffice_opens_the_annotated_workbook(tmp_path):
