@@ -12,35 +12,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from bulkassist.engine.checks import _EMAIL, _layout_regex, _shape_regex
 from bulkassist.engine.selectlists import SelectLists, demo_lists
-from bulkassist.spec import Domain, Field, Kind
+from bulkassist.kinds import kind_of
+from bulkassist.spec import Domain, Field
 
 
 def field_checks(f: Field, lists: SelectLists, pa: Any) -> list[Any]:
-    """The pandera checks of one field, each with a short `error=` label (long labels are copied per failure)."""
-    checks: list[Any] = []
-    if f.kind is Kind.DATE:
-        checks.append(pa.Check.str_matches("|".join(f"(?:{_shape_regex(fmt)})" for fmt in f.formats),
-                                           error=f"{f.name}: date"))
-    elif f.kind is Kind.PHONE:
-        checks.append(pa.Check.str_matches("|".join(f"(?:{_layout_regex(lay)})" for lay in f.formats),
-                                           error=f"{f.name}: phone"))
-    elif f.kind is Kind.SSN:
-        checks.append(pa.Check.str_matches(r"^\d{9}$", error=f"{f.name}: ssn"))
-    elif f.kind is Kind.EMAIL:
-        checks.append(pa.Check.str_matches(_EMAIL, error=f"{f.name}: email"))
-    elif f.kind is Kind.INTEGER:
-        checks.append(pa.Check.str_matches(r"^\+?\d+$", error=f"{f.name}: integer"))
-    elif f.kind is Kind.BOOLEAN:
-        checks.append(pa.Check.isin(["0", "1"], error=f"{f.name}: 0/1"))
-    elif f.kind is Kind.SELECT:
-        accepted = [v for v, _ in lists.options(f.select_list)]
-        if f.match_labels:
-            accepted += [lbl for _, lbl in lists.options(f.select_list)]
-        checks.append(pa.Check.isin(accepted, error=f"{f.name}: list"))
-    if f.pattern and f.kind in (Kind.ID, Kind.TEXT):
-        checks.append(pa.Check.str_matches(f.pattern, error=f"{f.name}: pattern"))
+    """The pandera checks of one field: its kind's, then its maximum length (short `error=` labels:
+    long labels are copied per failure)."""
+    checks = kind_of(f).pandera_checks(f, lists, pa)
     if f.max_length:
         checks.append(pa.Check.str_length(max_value=f.max_length, error=f"{f.name}: length"))
     return checks

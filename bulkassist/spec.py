@@ -19,7 +19,7 @@ OPERATION_LABELS = {ADD: "Add", UPDATE: "Update", ADD_UPDATE: "Add & Update"}
 
 
 class Kind(str, Enum):
-    """How a cell is parsed, checked and normalised (see `kinds.py`)."""
+    """How a cell is parsed, checked and normalised (each has its module in `bulkassist.kinds`)."""
 
     TEXT = "text"
     INTEGER = "integer"  # a whole number; `minimum` bounds it

@@ -11,11 +11,12 @@ import pytest
 import bulkassist
 from bulkassist.domains import all_domains, get_domain
 from bulkassist.io.reading import read_table
-from bulkassist.io.templates import TEXT_KINDS, generate_templates, write_prefilled, write_template
+from bulkassist.io.templates import generate_templates, write_prefilled, write_template
 from bulkassist.spec import Kind
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DOMAINS = [d.name for d in all_domains()]
+TEXT_KINDS = (Kind.ID, Kind.SSN, Kind.PHONE, Kind.DATE)  # columns Excel would damage unless formatted as text
 
 
 def workbook_layout(path: Path) -> dict:

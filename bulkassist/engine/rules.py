@@ -14,8 +14,10 @@ from datetime import date
 
 import polars as pl
 
-from bulkassist.engine.checks import FINDING_SCHEMA, parse_dates
-from bulkassist.spec import Domain, Kind, Rule
+from bulkassist.kinds import kind_of
+from bulkassist.kinds.base import FINDING_SCHEMA
+from bulkassist.kinds.date import parse_dates
+from bulkassist.spec import Domain, Rule
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -118,9 +120,6 @@ def forbidden_unless(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
                    render(rule.message, value=pl.col("a")))
 
 
-_CASELESS = (Kind.TEXT, Kind.EMAIL, Kind.SELECT, Kind.ID)
-
-
 def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
     """The same combination of the fields appears only once in the file."""
     if not all(ctx.present(f) for f in rule.fields[:1]):
@@ -133,7 +132,7 @@ def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
     # 1M client rows), and only they are lower-cased and compared.
     cheap: list[pl.Expr] = []
     for k, f in zip(keys, rule.fields, strict=True):
-        if ctx.domain.field(f).kind in _CASELESS:
+        if kind_of(ctx.domain.field(f)).caseless:
             cheap += [pl.col(k).str.len_chars().alias(f"{k}_len"), pl.col(k).str.head(1).str.to_lowercase().alias(f"{k}_1")]
         else:
             cheap.append(pl.col(k))

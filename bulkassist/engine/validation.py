@@ -14,7 +14,6 @@ from typing import Any
 import polars as pl
 
 from bulkassist.domains import get_domain
-from bulkassist.engine.checks import CellColumn, check_column, q
 from bulkassist.engine.headers import HeaderMatch, clean_header, match_headers
 from bulkassist.engine.report import (
     ERROR,
@@ -31,7 +30,9 @@ from bulkassist.engine.rules import RuleContext, run_rules
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.errors import SchemaError
 from bulkassist.io.reading import Table, column_letter, read_table
-from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, OPERATIONS, Domain, Kind
+from bulkassist.kinds import CellColumn, kind_of
+from bulkassist.kinds.base import q
+from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, OPERATIONS, Domain
 from bulkassist.spec import UPDATE as UPDATE_OP
 
 
@@ -133,6 +134,7 @@ def validate_table(
     parts: list[pl.DataFrame] = []
     for idx, field_name in match.fields.items():
         f = domain.field(field_name)
+        kind = kind_of(f)
         frame_col = names[idx]
         col = CellColumn(
             field=f,
@@ -140,14 +142,14 @@ def validate_table(
             number_cells=table.number_cells.get(frame_col),
             date_cells=table.date_cells.get(frame_col),
         )
-        found = check_column(col, lists)
+        found = kind.check(col, lists)
         values[field_name] = col.values
         normalized[field_name] = found.normalized.alias(field_name)
         if found.dates is not None:
             dates[field_name] = found.dates
         if found.issues.height:
             parts.append(found.issues.with_columns(field=pl.lit(field_name)))
-        if f.kind in (Kind.TEXT, Kind.EMAIL):
+        if kind.free_text:
             parts.append(_text_hazards(col))
     for idx, custom in match.custom.items():
         normalized[custom] = trimmed[names[idx]].alias(custom)

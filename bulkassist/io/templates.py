@@ -26,17 +26,17 @@ from bulkassist.io.xlsx import (
     column_widths,
     data_rows,
     data_sheet_name,
-    list_values,
     lists_or_default,
     write_package,
 )
-from bulkassist.spec import DATE_FORMAT_LABELS, OPERATION_LABELS, Domain, Field, Kind
+from bulkassist.kinds import kind_of
+from bulkassist.kinds.base import GENERAL_FORMAT, TEXT_FORMAT
+from bulkassist.spec import OPERATION_LABELS, Domain, Field, Kind
 
 if TYPE_CHECKING:  # pragma: no cover
     from bulkassist.engine.selectlists import SelectLists
 
-TEXT_KINDS = (Kind.ID, Kind.SSN, Kind.PHONE, Kind.DATE)  # template columns formatted as text ("@")
-_NOTE_VALUES = 12  # select-list values quoted in a header note
+_CELL_STYLES = {TEXT_FORMAT: TEXT_STYLE, GENERAL_FORMAT: GENERAL_STYLE}  # a kind's cell format as a style
 
 
 def write_template(
@@ -81,8 +81,8 @@ def write_template(
         },
         schema={"row": pl.Int64, "col": pl.Int64, "note": pl.String},
     )
-    # New cells of ID / SSN / phone / date columns are text, the others General.
-    styles = {i: TEXT_STYLE if f.kind in TEXT_KINDS else GENERAL_STYLE for i, f in enumerate(dom.fields)}
+    # New cells take their kind's format: text where Excel would damage what is typed, else General.
+    styles = {i: _CELL_STYLES[kind_of(f).cell_format] for i, f in enumerate(dom.fields)}
     sheet = Sheet(
         name=data_sheet_name(dom.title),
         rows=data_rows(body, headers, 1, None),
@@ -126,49 +126,10 @@ def describe_field(f: Field, operations: Iterable[str], lists: SelectLists | Non
         lines.append(f.description)
     required = [OPERATION_LABELS[op] for op in operations if f.is_required(op)]
     lines.append(f"Required for: {', '.join(required)}" if required else "Optional")
-    lines.append(_format_line(f, lists))
-    if f.max_length and f.kind in (Kind.TEXT, Kind.EMAIL, Kind.SELECT):
-        lines.append(f"Up to {f.max_length} characters")
+    lines.extend(kind_of(f).describe(f, lists))
     if f.example:
         lines.append(f"Example: {f.example}")
     return "\n".join(line for line in lines if line)
-
-
-def _format_line(f: Field, lists: SelectLists | None) -> str:
-    label = f.format_label
-    if f.kind is Kind.DATE:
-        others = [DATE_FORMAT_LABELS.get(o, o) for o in f.formats[1:]]
-        return f"Date as {label}" + (f" (also accepted: {', '.join(others)})" if others else "")
-    if f.kind is Kind.PHONE:
-        return "Phone number as " + " or ".join(f.formats)
-    if f.kind is Kind.SSN:
-        return "Nine digits, no dashes (123456789)"
-    if f.kind is Kind.EMAIL:
-        return "An email address"
-    if f.kind is Kind.INTEGER:
-        return "A whole number" + (f" of at least {f.minimum:g}" if f.minimum is not None else "")
-    if f.kind is Kind.NUMBER:
-        return "A number" + (f" of at least {f.minimum:g}" if f.minimum is not None else "")
-    if f.kind is Kind.BOOLEAN:
-        return "Yes or No (1/0, true/false)"
-    if f.kind is Kind.ID:
-        hint = f.pattern_hint or "an identifier"
-        return hint[:1].upper() + hint[1:]
-    if f.kind in (Kind.SELECT, Kind.MULTI_SELECT):
-        values = list_values(lists, f.select_list) if f.select_list else []
-        how = (
-            "One value from the dropdown" if f.kind is Kind.SELECT
-            else f"Values from the list separated by '{f.separator}'"
-        )
-        if f.match_labels:
-            how += " (the value or its label)"
-        if not values:
-            return how
-        shown = ", ".join(values[:_NOTE_VALUES])
-        more = f", … ({len(values)} values)" if len(values) > _NOTE_VALUES else ""
-        return f"{how}: {shown}{more}"
-    return ""
-
 
 
 def _template_rows(dom: Domain, rows: pl.DataFrame | None) -> pl.DataFrame:

@@ -1,0 +1,120 @@
+"""What every cell kind is made of: the column it checks, the findings it returns, and `CellKind`.
+
+A check takes the column's trimmed values (null where blank) and returns the
+value the system will store for every cell (`normalized`) and a frame of
+issues for the cells that fail. The valid majority costs a handful of column
+operations; messages and suggestions are built only for the bad cells.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import polars as pl
+
+from bulkassist.engine.report import ISSUE_SCHEMA
+from bulkassist.engine.selectlists import SelectLists
+from bulkassist.spec import Field, Kind
+
+# What a check says about one cell: the issue's columns, keyed by 0-based data row instead of placement.
+FINDING_SCHEMA = {"idx": pl.Int64} | {
+    name: ISSUE_SCHEMA[name] for name in ("code", "severity", "message", "suggestion", "confidence", "safe")
+}
+
+# Excel number formats of a template column's new cells.
+TEXT_FORMAT = "@"  # kept as typed: leading zeros stay, dates do not become serial numbers
+GENERAL_FORMAT = "General"
+
+
+@dataclass
+class CellColumn:
+    """One file column mapped to a field, ready to check."""
+
+    field: Field
+    values: pl.Series  # trimmed text, null where blank
+    number_cells: pl.Series | None = None  # XLSX numeric cells
+    date_cells: pl.Series | None = None  # XLSX date cells (text is ISO YYYY-MM-DD)
+
+
+@dataclass
+class Findings:
+    normalized: pl.Series
+    issues: pl.DataFrame  # FINDING_SCHEMA; idx is the 0-based data row
+    dates: pl.Series | None = None  # DATE fields: the parsed dates, for the cross-field rules
+
+
+class CellKind(ABC):
+    """One `Kind` of cell: how it is checked, described to a person, stated for pandera and formatted.
+
+    Each module of `bulkassist.kinds` holds one (or two close relatives), the
+    way django-import-export's widgets own `clean()` and `render()`.
+    """
+
+    kind: ClassVar[Kind]
+    cell_format: ClassVar[str] = GENERAL_FORMAT  # Excel number format of the column in a template
+    free_text: ClassVar[bool] = False  # typed freely, so it may hold a formula or a control character
+    caseless: ClassVar[bool] = False  # two values that differ only in case are the same (duplicate checks)
+
+    @abstractmethod
+    def check(self, col: CellColumn, lists: SelectLists) -> Findings:
+        """The normalized column and the issues of its bad cells, vectorised over the column."""
+
+    def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
+        """The lines of a header note (or template) that say what a cell of `f` must hold."""
+        return []
+
+    def pandera_checks(self, f: Field, lists: SelectLists, pa: Any) -> list[Any]:
+        """The pandera checks of `f` this kind can state, each with a short `error=` label
+        (long labels are copied per failure)."""
+        return []
+
+
+def length_line(f: Field) -> list[str]:
+    """The note line for a field's maximum length, if it has one."""
+    return [f"Up to {f.max_length} characters"] if f.max_length else []
+
+
+def q(expr: pl.Expr) -> pl.Expr:
+    """A value quoted for a message: 'value'."""
+    return pl.concat_str([pl.lit("'"), expr, pl.lit("'")])
+
+
+def no_findings(normalized: pl.Series) -> Findings:
+    return Findings(normalized, pl.DataFrame(schema=FINDING_SCHEMA))
+
+
+def findings_frame(bad: pl.DataFrame, *, code, message, suggestion=None, confidence=None, safe=False,
+                   severity="error") -> pl.DataFrame:
+    """Issues for the rows of `bad` (which has `idx` and `v`), from expressions or literals."""
+
+    def as_expr(x, dtype):
+        return x if isinstance(x, pl.Expr) else pl.lit(x, dtype)
+
+    return bad.select(
+        pl.col("idx").cast(pl.Int64),
+        as_expr(code, pl.String).alias("code"),
+        as_expr(severity, pl.String).alias("severity"),
+        as_expr(message, pl.String).alias("message"),
+        as_expr(suggestion, pl.String).alias("suggestion"),
+        as_expr(confidence, pl.Float64).alias("confidence"),
+        as_expr(safe, pl.Boolean).alias("safe"),
+    )
+
+
+def cell_frame(col: CellColumn) -> pl.DataFrame:
+    """The column as `idx` (data row), `v` (text), `num` and `dcell` (was an XLSX number / date cell)."""
+    false = pl.repeat(False, col.values.len(), dtype=pl.Boolean, eager=True)
+    return pl.DataFrame({
+        "v": col.values,
+        "num": col.number_cells if col.number_cells is not None else false,
+        "dcell": col.date_cells if col.date_cells is not None else false,
+    }).with_row_index("idx")
+
+
+def concat_findings(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    parts = [p for p in parts if p.height]
+    if not parts:
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    return pl.concat(parts, how="vertical")

@@ -1,0 +1,83 @@
+"""Phone numbers in one of the field's layouts (`spec.PHONE_FORMATS`); ten digits typed any other way,
+or as a number, are poured into the first layout."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import polars as pl
+
+from bulkassist.engine.selectlists import SelectLists
+from bulkassist.kinds.base import (
+    TEXT_FORMAT,
+    CellColumn,
+    CellKind,
+    Findings,
+    cell_frame,
+    findings_frame,
+    no_findings,
+)
+from bulkassist.spec import Field, Kind
+
+_DEFAULT_LAYOUTS = ("(999) 999-9999",)
+
+
+def layout_regex(layout: str) -> str:
+    """The regular expression of a layout such as '(999) 999-9999' (each digit is any digit)."""
+    return "^" + "".join(r"\d" if ch.isdigit() else re.escape(ch) for ch in layout) + "$"
+
+
+def _layout_expr(layout: str, digits: pl.Expr) -> pl.Expr:
+    """Ten digits poured into a layout such as '(727) 123-1234'."""
+    pieces: list[pl.Expr] = []
+    pos = 0
+    for run in re.findall(r"\d+|\D+", layout):
+        if run[0].isdigit():
+            pieces.append(digits.str.slice(pos, len(run)))
+            pos += len(run)
+        else:
+            pieces.append(pl.lit(run))
+    return pl.concat_str(pieces)
+
+
+class PhoneKind(CellKind):
+    kind = Kind.PHONE
+    cell_format = TEXT_FORMAT
+
+    def check(self, col: CellColumn, lists: SelectLists) -> Findings:
+        f = col.field
+        layouts = f.formats or _DEFAULT_LAYOUTS
+        ok = pl.any_horizontal([pl.col("v").str.contains(layout_regex(lay)) for lay in layouts])
+        df = cell_frame(col)
+        bad = df.filter(pl.col("v").is_not_null() & ~ok)
+        if not bad.height:
+            return no_findings(col.values)
+        digits = pl.col("v").str.replace(r"\.0+$", "").str.replace_all(r"\D", "")
+        digits = pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1")).then(
+            digits.str.slice(1)).otherwise(digits)
+        bad = bad.with_columns(d=digits).with_columns(
+            sugg=pl.when(pl.col("d").str.len_chars() == 10).then(_layout_expr(layouts[0], pl.col("d"))))
+        shown = " or ".join(layouts)
+        issues = findings_frame(
+            bad, code="phone_format",
+            message=pl.when(pl.col("sugg").is_not_null())
+            .then(pl.format("'{}' is not a phone number in the format {}; use '{}'", pl.col("v"), pl.lit(shown),
+                            pl.col("sugg")))
+            .otherwise(pl.format("'{}' is not a phone number: {} needs 10 digits in the format {}", pl.col("v"),
+                                 pl.lit(f.name), pl.lit(shown))),
+            suggestion=pl.col("sugg"),
+            confidence=pl.when(pl.col("sugg").is_not_null()).then(1.0),
+            safe=pl.col("sugg").is_not_null(),
+        )
+        return Findings(col.values, issues)
+
+    def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
+        return ["Phone number as " + " or ".join(f.formats)]
+
+    def pandera_checks(self, f: Field, lists: SelectLists, pa: Any) -> list[Any]:
+        return [pa.Check.str_matches("|".join(f"(?:{layout_regex(lay)})" for lay in f.formats),
+                                     error=f"{f.name}: phone")]
+
+
+PHONE = PhoneKind()

@@ -1,0 +1,73 @@
+"""Social Security numbers: nine digits, no separators; dashes, lost leading zeros and scientific
+notation are put right, with the confidence each fix deserves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from bulkassist.engine.selectlists import SelectLists
+from bulkassist.kinds.base import (
+    TEXT_FORMAT,
+    CellColumn,
+    CellKind,
+    Findings,
+    cell_frame,
+    findings_frame,
+    no_findings,
+)
+from bulkassist.spec import Field, Kind
+
+SSN_REGEX = r"^\d{9}$"
+
+
+class SsnKind(CellKind):
+    kind = Kind.SSN
+    cell_format = TEXT_FORMAT
+
+    def check(self, col: CellColumn, lists: SelectLists) -> Findings:
+        df = cell_frame(col)
+        bad = df.filter(pl.col("v").is_not_null() & ~pl.col("v").str.contains(SSN_REGEX))
+        if not bad.height:
+            return no_findings(col.values)
+        sci = pl.col("v").str.contains(r"^\d(\.\d+)?[eE]\+?\d+$")
+        plain = pl.col("v").str.replace(r"\.0+$", "")
+        digits = pl.when(sci).then(
+            pl.col("v").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False).cast(pl.String)
+        ).otherwise(plain.str.replace_all(r"\D", ""))
+        all_digits = plain.str.contains(r"^\d+$")
+        bad = bad.with_columns(d=digits, alld=all_digits, sci=sci).with_columns(
+            sugg=pl.when(pl.col("d").str.len_chars() == 9).then(pl.col("d"))
+            .when(pl.col("alld") & pl.col("d").str.len_chars().is_between(5, 8)).then(pl.col("d").str.zfill(9)),
+            padded=pl.col("alld") & pl.col("d").str.len_chars().is_between(5, 8),
+        )
+        issues = findings_frame(
+            bad, code="ssn_format",
+            message=pl.when(pl.col("padded")).then(pl.format(
+                "'{}' has {} digits; an SSN has 9 — Excel drops leading zeros from numbers, did you mean '{}'?",
+                pl.col("v"), pl.col("d").str.len_chars(), pl.col("sugg")))
+            .when(pl.col("sci")).then(pl.format(
+                "'{}' is an SSN that Excel turned into scientific notation; type the 9 digits, perhaps '{}'",
+                pl.col("v"), pl.col("sugg")))
+            .when(pl.col("sugg").is_not_null()).then(pl.format(
+                "'{}' is not an SSN in the format 123456789 (9 digits, no dashes or spaces); use '{}'",
+                pl.col("v"), pl.col("sugg")))
+            .otherwise(pl.format("'{}' is not an SSN: it needs exactly 9 digits, as in 123456789", pl.col("v"))),
+            suggestion=pl.col("sugg"),
+            confidence=pl.when(pl.col("sugg").is_null()).then(None)
+            .when(pl.col("sci")).then(0.5)
+            .when(pl.col("padded") & ~pl.col("num")).then(0.7).otherwise(1.0),
+            # Dashes removed: certain. Zeros restored: certain only for a number cell. Scientific notation: never.
+            safe=pl.col("sugg").is_not_null() & ~pl.col("sci") & (~pl.col("padded") | pl.col("num")),
+        )
+        return Findings(col.values, issues)
+
+    def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
+        return ["Nine digits, no dashes (123456789)"]
+
+    def pandera_checks(self, f: Field, lists: SelectLists, pa: Any) -> list[Any]:
+        return [pa.Check.str_matches(SSN_REGEX, error=f"{f.name}: ssn")]
+
+
+SSN = SsnKind()
