@@ -9,3 +9,35 @@ from bulkassist.spec import Kind
 def test_every_kind_of_the_spec_is_registered_under_its_own_name():
     assert set(KINDS) == set(Kind)
     assert all(k.kind is kind for kind, k in KINDS.items())
+
+
+def _issues(csv: bytes):
+    import bulkassist
+
+    report = bulkassist.validate(csv, "client", "add", name="people.csv")
+    return report, {(r["row"], r["column"]): r for r in report.issues.iter_rows(named=True)}
+
+
+def test_an_ssn_that_is_never_issued_is_a_warning_and_the_row_stays_valid():
+    rows = ["000123456", "666123456", "901234567", "123001234", "123450000"]
+    csv = "First Name,Last Name,SSN\n" + "".join(f"Ann,Lee,{ssn}\n" for ssn in rows) + "Bob,Kim,123456789\n"
+    report, issues = _issues(csv.encode())
+    for row, ssn in enumerate(rows, start=2):
+        issue = issues[(row, "SSN")]
+        assert issue["severity"] == "warning" and issue["code"] == "ssn_never_issued"
+        assert ssn in issue["message"]
+    assert (8, "SSN") not in issues
+    assert report.summary["valid"] == 6 and report.summary["errors"] == 0
+
+
+def test_email_addresses_with_double_dots_leading_dots_or_hyphen_led_labels_are_errors():
+    bad = {"a..b@example.org": "a.b@example.org", ".ann@example.org": "ann@example.org",
+           "ann@-example.org": None, "ann@mail.-example.org": None, "ann@example-.org": None}
+    csv = "First Name,Last Name,Email Address\n" + "".join(f"Ann,Lee,{e}\n" for e in bad) + \
+        "Bob,Kim,bob.kim@my-mail.example.org\n"
+    report, issues = _issues(csv.encode())
+    for row, (email, suggestion) in enumerate(bad.items(), start=2):
+        issue = issues[(row, "Email Address")]
+        assert issue["severity"] == "error" and email in issue["message"]
+        assert issue["suggestion"] == suggestion
+    assert (7, "Email Address") not in issues

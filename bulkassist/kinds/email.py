@@ -21,6 +21,20 @@ from bulkassist.spec import Field, Kind
 EMAIL_REGEX = r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$"
 
 
+def is_email(value: pl.Expr) -> pl.Expr:
+    """One address: the shape of EMAIL_REGEX, and no '..', no dot at either end of the name, no domain
+    label that starts or ends with a hyphen (mail servers refuse all three)."""
+    local = value.str.extract(r"^([^@]*)@", 1)
+    domain = value.str.extract(r"@([^@]*)$", 1)
+    return (
+        value.str.contains(EMAIL_REGEX)
+        & ~value.str.contains(r"\.\.", literal=False)
+        & ~local.str.starts_with(".")
+        & ~local.str.ends_with(".")
+        & ~domain.str.contains(r"(^|\.)-|-(\.|$)")
+    )
+
+
 class EmailKind(TextKind):
     """Text (length, pattern) that must also be one email address."""
 
@@ -29,11 +43,14 @@ class EmailKind(TextKind):
     def check(self, col: CellColumn, lists: SelectLists) -> Findings:
         f = col.field
         df = cell_frame(col)
-        bad = df.filter(pl.col("v").is_not_null() & ~pl.col("v").str.contains(EMAIL_REGEX))
+        bad = df.filter(pl.col("v").is_not_null() & ~is_email(pl.col("v")))
         parts = [super().check(col, lists).issues]
         if bad.height:
-            fixed = pl.col("v").str.replace_all(r"\s+", "").str.replace_all(",", ".").str.replace(r"\.+$", "")
-            bad = bad.with_columns(sugg=pl.when(fixed.str.contains(EMAIL_REGEX)).then(fixed))
+            fixed = (
+                pl.col("v").str.replace_all(r"\s+", "").str.replace_all(",", ".").str.replace_all(r"\.{2,}", ".")
+                .str.replace(r"^\.+", "").str.replace(r"\.+$", "")
+            )
+            bad = bad.with_columns(sugg=pl.when(is_email(fixed)).then(fixed))
             parts.append(findings_frame(
                 bad, code="invalid_email",
                 message=pl.when(pl.col("sugg").is_not_null())

@@ -14,12 +14,15 @@ from bulkassist.kinds.base import (
     CellKind,
     Findings,
     cell_frame,
+    concat_findings,
     findings_frame,
     no_findings,
 )
 from bulkassist.spec import Field, Kind
 
 SSN_REGEX = r"^\d{9}$"
+# Numbers the Social Security Administration never issues: area 000, 666 or 900-999, group 00, serial 0000.
+NEVER_ISSUED_REGEX = r"^(000|666|9\d\d)|^\d{3}00|0000$"
 
 
 class SsnKind(CellKind):
@@ -28,9 +31,10 @@ class SsnKind(CellKind):
 
     def check(self, col: CellColumn, lists: SelectLists) -> Findings:
         df = cell_frame(col)
+        never_issued = never_issued_findings(df)
         bad = df.filter(pl.col("v").is_not_null() & ~pl.col("v").str.contains(SSN_REGEX))
         if not bad.height:
-            return no_findings(col.values)
+            return Findings(col.values, never_issued) if never_issued.height else no_findings(col.values)
         sci = pl.col("v").str.contains(r"^\d(\.\d+)?[eE]\+?\d+$")
         plain = pl.col("v").str.replace(r"\.0+$", "")
         digits = pl.when(sci).then(
@@ -61,13 +65,23 @@ class SsnKind(CellKind):
             # Dashes removed: certain. Zeros restored: certain only for a number cell. Scientific notation: never.
             safe=pl.col("sugg").is_not_null() & ~pl.col("sci") & (~pl.col("padded") | pl.col("num")),
         )
-        return Findings(col.values, issues)
+        return Findings(col.values, concat_findings([issues, never_issued]))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return ["Nine digits, no dashes (123456789)"]
 
     def pandera_checks(self, f: Field, lists: SelectLists, pa: Any) -> list[Any]:
         return [pa.Check.str_matches(SSN_REGEX, error=f"{f.name}: ssn")]
+
+
+def never_issued_findings(df: pl.DataFrame) -> pl.DataFrame:
+    """Warnings for well-formed SSNs that cannot be real: probably a placeholder or a typo."""
+    odd = df.filter(pl.col("v").str.contains(SSN_REGEX) & pl.col("v").str.contains(NEVER_ISSUED_REGEX))
+    return findings_frame(
+        odd, code="ssn_never_issued", severity="warning",
+        message=pl.format("'{}' is not an SSN the Social Security Administration issues (area 000, 666 or "
+                          "900-999, group 00 or serial 0000 are never used); check it", pl.col("v")),
+    )
 
 
 SSN = SsnKind()
