@@ -18,6 +18,9 @@ from bulkassist.errors import (
     Conflict,
     DomainNotEnabled,
     FileFormatError,
+    InvalidRequest,
+    InvalidToken,
+    Locked,
     NotFound,
     NotLicensed,
     PayloadTooLarge,
@@ -30,6 +33,7 @@ from bulkassist.errors import (
 )
 from bulkassist.io.reading import Table, read_table
 from bulkassist.spec import Domain, Field, Kind, Option
+from bulkassist.status import ImportStatus, RowAction, RowStatus
 
 
 def __getattr__(name: str):
@@ -43,7 +47,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "AuthenticationFailed", "BulkAssistError", "Client", "Conflict", "Domain", "DomainNotEnabled", "Field",
-    "FileFormatError", "Import", "Kind", "NotFound", "NotLicensed", "Option", "PayloadTooLarge", "PermissionDenied",
-    "Report", "SchemaError", "ServerError", "ServerUnreachable", "StaticLists", "Table", "UnknownDomain",
+    "FileFormatError", "Import", "ImportStatus", "InvalidRequest", "InvalidToken", "Kind", "Locked", "NotFound",
+    "NotLicensed", "Option", "PayloadTooLarge", "PermissionDenied", "Report", "RowAction", "RowStatus",
+    "SchemaError", "ServerError", "ServerUnreachable", "StaticLists", "Table", "UnknownDomain",
     "UsageLimitExceeded", "all_domains", "demo_lists", "get_domain", "read_table", "validate",
 ]

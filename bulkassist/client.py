@@ -28,25 +28,23 @@ from bulkassist.engine.selectlists import StaticLists
 from bulkassist.errors import (
     AuthenticationFailed,
     BulkAssistError,
-    Conflict,
     DomainNotEnabled,
-    NotFound,
     NotLicensed,
     PayloadTooLarge,
     PermissionDenied,
     ServerError,
     ServerUnreachable,
-    UnknownDomain,
     UsageLimitExceeded,
+    error_class,
 )
 from bulkassist.spec import Domain
+from bulkassist.status import FINAL
 
 API = "/api/v1"
 MAX_BATCH_BYTES = 10 * 1024 * 1024
 # Leave room under the server's limit for the JSON envelope around the rows.
 _BATCH_TARGET = int(MAX_BATCH_BYTES * 0.9)
 _RETRY_STATUS = {502, 503, 504}
-_FINAL_STATUSES = {"Committed", "CommitFailed", "Cancelled", "ValidationFailed"}
 
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
 
@@ -63,22 +61,7 @@ HISTORY_COLUMNS = {
     "created_at": "Date",
 }
 
-# Error codes the server puts in {"error": {"code": ...}} -> exception class.
-_CODE_ERRORS: dict[str, type[ServerError]] = {
-    "not_licensed": NotLicensed,
-    "domain_not_enabled": DomainNotEnabled,
-    "usage_limit_exceeded": UsageLimitExceeded,
-    "payload_too_large": PayloadTooLarge,
-}
-_STATUS_ERRORS: dict[int, type[ServerError]] = {
-    401: AuthenticationFailed,
-    403: PermissionDenied,
-    404: NotFound,
-    409: Conflict,
-    413: PayloadTooLarge,
-    423: Conflict,
-    429: UsageLimitExceeded,
-}
+# What to do next, for an error class and its subclasses.
 _HINTS: dict[type[ServerError], str] = {
     AuthenticationFailed: "Check the API token (ask your administrator for a new one: `bulkassist admin create-token`).",
     NotLicensed: "Bulk Data Import is a licensed feature: submit a support ticket to have it enabled.",
@@ -359,7 +342,7 @@ class Import:
             info = self.refresh().info
             if progress:
                 progress(info["progress"]["done"], info["progress"]["total"])
-            if info["status"] in _FINAL_STATUSES:
+            if info["status"] in FINAL:
                 return info
             if deadline is not None and time.monotonic() > deadline:
                 raise ServerError(f"import {self.id} is still {info['status']} after {timeout} s; "
@@ -405,10 +388,10 @@ def _error_from(response: requests.Response) -> BulkAssistError:
     code = (error or {}).get("code", "")
     message = (error or {}).get("message") or (body.get("detail") if isinstance(body, dict) else None) \
         or response.text[:300] or response.reason
-    if code == "unknown_domain":
-        return UnknownDomain(message)
-    cls = _CODE_ERRORS.get(code) or _STATUS_ERRORS.get(response.status_code, ServerError)
-    hint = _HINTS.get(cls, "")
+    cls = error_class(code, response.status_code)
+    if not issubclass(cls, ServerError):
+        return cls(message)  # about the request itself (an unknown domain): as it would be raised locally
+    hint = next((_HINTS[c] for c in cls.__mro__ if c in _HINTS), "")
     if response.status_code >= 500:
         hint = "The server failed; try again later or send the server log to your administrator."
     text = f"{message} ({response.status_code})"

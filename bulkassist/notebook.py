@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from bulkassist.engine.report import ERROR_SEVERITY
+from bulkassist.status import RowAction
 
 if TYPE_CHECKING:  # pragma: no cover
     from pandas.io.formats.style import Styler
@@ -44,7 +45,7 @@ def style_report(report: Report, max_rows: int = 500) -> Styler:
     for row, col_index, error, tip in worst.iter_rows():
         css.iat[row - report.first_row, col_index + 1] = ERROR_CSS if error else WARNING_CSS
         tips.iat[row - report.first_row, col_index + 1] = tip
-    action_css = {"Error": ERROR_CSS, "Skip": "color: #888"}
+    action_css = {RowAction.ERROR: ERROR_CSS, RowAction.SKIP: "color: #888"}
     css["Action"] = [action_css.get(a, "") for a in frame["Action"]]
     styler = frame.style.apply(lambda _: css, axis=None).set_tooltips(tips)
     s = report.summary

@@ -93,3 +93,19 @@ def test_typed_errors_carry_status_and_detail(server):
     with pytest.raises(NotFound) as info:
         Client(server.url, server.tokens["importer"]).get_import(2**31 - 1)
     assert info.value.status == 404 and info.value.detail["error"]["code"] == "not_found"
+
+
+def test_every_error_the_server_answers_reads_back_as_the_class_that_raised_it():
+    """One table both ways: the server answers a class's status and code; the client finds the class again."""
+    import bulkassist.errors as errors
+
+    raised = [cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.BulkAssistError)
+              and cls is not errors.BulkAssistError and "code" in vars(cls)]
+    assert {cls.code for cls in raised} >= {"bad_request", "not_found", "conflict", "locked", "not_licensed",
+                                            "permission_denied", "invalid_token", "usage_limit_exceeded"}
+    for cls in raised:
+        assert errors.error_class(cls.code, cls.http_status) is cls
+    # An answer without a code (a proxy's 413, a gateway's 502): the most general class of its status.
+    assert errors.error_class("", 413) is errors.PayloadTooLarge
+    assert errors.error_class("", 403) is errors.PermissionDenied
+    assert errors.error_class("", 502) is errors.ServerError

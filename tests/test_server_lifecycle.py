@@ -188,6 +188,39 @@ def test_cancel_before_commit(client):
     assert imp.results()["Status"].to_list() == ["Cancelled"]
 
 
+def test_a_status_change_the_life_cycle_does_not_allow_is_refused(server, client):
+    """`transition` is the one place a status changes: it refuses a move the life cycle does not have,
+    and a move from a status another request has already left."""
+    from bulkassist.server.db import make_engine, sessions
+    from bulkassist.server.lifecycle import transition
+    from bulkassist.server.models import Import
+    from bulkassist.status import ImportStatus
+
+    rows = [["", "Ann", unique_name(), "01/02/1990", "English", ""]]
+    committed = client.start_import(csv_bytes(CLIENT_HEADER, rows), "client", "add", name="done.csv")
+    committed.commit(timeout=60)
+    validated = client.start_import(csv_bytes(CLIENT_HEADER, rows), "client", "add", name="stale.csv")
+    engine = make_engine(server.database_url)
+    maker = sessions(engine)
+    try:
+        with maker.begin() as session:
+            imp = session.get(Import, committed.id)
+            with pytest.raises(Conflict, match=f"import {committed.id} is Committed; it cannot become Uploading"):
+                transition(session, imp, ImportStatus.UPLOADING)
+        with maker() as session:
+            stale = session.get(Import, validated.id)
+            session.expunge(stale)  # holds on to "Validated", as a request that read it would
+        validated.cancel()
+        with maker.begin() as session:
+            session.add(stale)
+            with pytest.raises(Conflict, match="changed by another request"):
+                transition(session, stale, ImportStatus.COMMITTING)
+    finally:
+        engine.dispose()
+    assert committed.status()["status"] == "Committed"
+    assert validated.status()["status"] == "Cancelled"
+
+
 def test_template_blank_and_prefilled_from_a_course(client):
     blank = client.template("client")
     sheet = openpyxl.load_workbook(io.BytesIO(blank)).active

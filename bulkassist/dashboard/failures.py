@@ -15,6 +15,7 @@ import ipywidgets as widgets
 
 from bulkassist.dashboard.downloads import data_link
 from bulkassist.dashboard.notices import Notice
+from bulkassist.status import ImportStatus
 
 RECENT = timedelta(days=7)
 SHOWN = 5
@@ -34,7 +35,7 @@ class FailureBanner(widgets.HTML):
         from bulkassist.client import Import
 
         with self.notice.guard():
-            items = self.client.imports(status="CommitFailed", page_size=SHOWN)["items"]
+            items = self.client.imports(status=ImportStatus.COMMIT_FAILED, page_size=SHOWN)["items"]
             since = datetime.now(timezone.utc) - RECENT
             recent = [i for i in items if _when(i["created_at"]) >= since]
             if not recent:

@@ -17,6 +17,7 @@ import pandas as pd
 from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS
+from bulkassist.status import RowAction
 
 ROW_HEIGHT = 24
 HEADER_HEIGHT = 28
@@ -35,7 +36,7 @@ ERROR_TEXT, VALID_TEXT = "#b00020", "#1b6e2e"
 _IN_INVALID = (
     f"indexof('|' + cell.metadata.data['{INVALID}'] + '|', '|' + cell.metadata.name + '|') >= 0"
 )
-_IS_FIXED = f"cell.metadata.data['{STATUS}'] != 'Error'"
+_IS_FIXED = f"cell.metadata.data['{STATUS}'] != '{RowAction.ERROR}'"
 
 
 def cell_renderer() -> TextRenderer:
@@ -50,7 +51,7 @@ def cell_renderer() -> TextRenderer:
 
 def status_renderer() -> TextRenderer:
     return TextRenderer(
-        text_color=VegaExpr(f"cell.value == 'Error' ? '{ERROR_TEXT}' : '{VALID_TEXT}'"),
+        text_color=VegaExpr(f"cell.value == '{RowAction.ERROR}' ? '{ERROR_TEXT}' : '{VALID_TEXT}'"),
         background_color=VegaExpr(f"{_IS_FIXED} ? '{FIXED_COLOUR}' : 'white'"),
         font="bold 13px sans-serif",
     )

@@ -20,13 +20,12 @@ from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.notices import Notice
 from bulkassist.domains import all_domains
 from bulkassist.spec import OPERATION_LABELS
+from bulkassist.status import FINAL, FINISHED, ImportStatus
 
 PAGE_SIZE = 50
 GRID_HEIGHT = 420
-STATUSES = ("Committed", "ValidationFailed", "CommitFailed", "Cancelled")
-FINISHED = {"Committed", "CommitFailed", "Cancelled"}
-STATUS_COLOURS = {"Committed": "#1b6e2e", "ValidationFailed": "#b00020", "CommitFailed": "#b00020",
-                  "Cancelled": "#7a5a00"}
+STATUS_COLOURS = {ImportStatus.COMMITTED: "#1b6e2e", ImportStatus.VALIDATION_FAILED: "#b00020",
+                  ImportStatus.COMMIT_FAILED: "#b00020", ImportStatus.CANCELLED: "#7a5a00"}
 ID = "Import ID"
 
 
@@ -43,7 +42,7 @@ class History(widgets.VBox):
         self.notice = notice
         self.page = 1
         self.frame = pl.DataFrame()
-        self.status_filter = widgets.Dropdown(options=[("All statuses", ""), *[(s, s) for s in STATUSES]],
+        self.status_filter = widgets.Dropdown(options=[("All statuses", ""), *[(s, s) for s in FINAL]],
                                               value="", description="Status")
         self.status_filter.observe(lambda _: self.refresh(1), "value")
         refresh = widgets.Button(description="Refresh", icon="refresh")
@@ -111,7 +110,7 @@ class History(widgets.VBox):
         chosen = self.frame.filter(pl.col(ID) == self.selected.value) if self.frame.height else self.frame
         item = chosen.row(0, named=True) if chosen.height else None
         # The seed's rules: only a failed commit is retried; a finished import cannot be cancelled.
-        self.retry_button.disabled = item is None or item["Status"] != "CommitFailed"
+        self.retry_button.disabled = item is None or item["Status"] != ImportStatus.COMMIT_FAILED
         self.cancel_button.disabled = item is None or item["Status"] in FINISHED
         self.download_button.disabled = item is None
         if item is None:

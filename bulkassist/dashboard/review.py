@@ -18,6 +18,7 @@ from bulkassist.dashboard import grids
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
+from bulkassist.status import VALID_ACTIONS, RowAction
 
 PAGE_SIZE = 200
 COUNTS = (("total", "Total Rows"), ("valid", "Valid Rows"), ("errors", "Error Rows"), ("skipped", "Skipped Rows"))
@@ -106,7 +107,7 @@ class ReviewStep(widgets.VBox):
         self._refresh_counts()
         self.file_issues.value = _file_issues_html(data.file_issues)
         self.error_pager.reset(data.listed_errors.len())
-        self.valid_pager.reset(data.rows_with("Insert", "Update").len())
+        self.valid_pager.reset(data.rows_with(*VALID_ACTIONS).len())
         self._show_error_page(0)
         self._show_valid_page(0)
 
@@ -169,7 +170,7 @@ class ReviewStep(widgets.VBox):
             self.edit_status.value = edit_status_html(row, header, text, answer)
             self.errors_link.withdraw()
             self._refresh_counts()
-            self.valid_pager.n_rows = self.data.rows_with("Insert", "Update").len()
+            self.valid_pager.n_rows = self.data.rows_with(*VALID_ACTIONS).len()
             self._show_valid_page(self.valid_pager.page)
         if (row, column) in self.pending:
             self.edit_status.value = (f'<span class="ba-edit-unsaved">Row {row}: {html.escape(header)} = '
@@ -200,7 +201,7 @@ def edit_status_html(row: int, header: str, text: str, answer: dict[str, Any]) -
     verdict = answer["action"]
     left = sorted({i.get("column") or i.get("field") or "the row" for i in answer.get("issues", [])
                    if i.get("severity") == "error"})
-    still = f" — still wrong: {html.escape(', '.join(left))}" if verdict == "Error" and left else ""
+    still = f" — still wrong: {html.escape(', '.join(left))}" if verdict == RowAction.ERROR and left else ""
     return (f'<span class="ba-edit-{verdict.lower()}">Row {row}: {html.escape(header)} set to '
             f'“{html.escape(text)}” — revalidated: <b>{html.escape(verdict)}</b>{still}</span>')
 

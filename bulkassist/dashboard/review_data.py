@@ -18,7 +18,8 @@ import polars as pl
 
 # The client's reading of the server's issue JSON, so both read it one way.
 from bulkassist.client import issue_frame
-from bulkassist.engine.report import ERROR, ERROR_SEVERITY, INSERT, SKIP, UPDATE
+from bulkassist.engine.report import ERROR_SEVERITY
+from bulkassist.status import VALID_ACTIONS, RowAction
 
 ROW = "Row"
 STATUS = "Status"
@@ -33,7 +34,7 @@ def action_series(rows: list[dict[str, Any]], first_row: int, height: int) -> pl
     frame = pl.DataFrame(rows, schema={"row": pl.Int64, "action": pl.String}) if rows else pl.DataFrame(
         schema={"row": pl.Int64, "action": pl.String})
     positions = pl.DataFrame({"row": pl.int_range(first_row, first_row + height, eager=True)})
-    return positions.join(frame, on="row", how="left")["action"].fill_null(SKIP)
+    return positions.join(frame, on="row", how="left")["action"].fill_null(RowAction.SKIP)
 
 
 @dataclass
@@ -49,7 +50,7 @@ class ReviewData:
 
     def __post_init__(self) -> None:
         self.data = self.data.cast(pl.String)
-        self.listed_errors = self.rows_with(ERROR)
+        self.listed_errors = self.rows_with(RowAction.ERROR)
 
     @classmethod
     def from_review(cls, headers: list[str], data: pl.DataFrame, review: dict[str, Any],
@@ -78,14 +79,14 @@ class ReviewData:
     def summary(self) -> dict[str, int]:
         """Total, Valid, Error and Skipped rows, as the seed counts them (blank rows are not in Total)."""
         counts = dict(self.actions.value_counts().iter_rows())
-        skipped = counts.get(SKIP, 0)
+        skipped = counts.get(RowAction.SKIP, 0)
         return {
             "total": self.data.height - skipped,
-            "valid": counts.get(INSERT, 0) + counts.get(UPDATE, 0),
-            "errors": counts.get(ERROR, 0),
+            "valid": counts.get(RowAction.INSERT, 0) + counts.get(RowAction.UPDATE, 0),
+            "errors": counts.get(RowAction.ERROR, 0),
             "skipped": skipped,
-            "insert": counts.get(INSERT, 0),
-            "update": counts.get(UPDATE, 0),
+            "insert": counts.get(RowAction.INSERT, 0),
+            "update": counts.get(RowAction.UPDATE, 0),
         }
 
     @property
@@ -100,7 +101,7 @@ class ReviewData:
         return self.listed_errors.slice(page * page_size, page_size).to_list()
 
     def valid_page_rows(self, page: int, page_size: int) -> list[int]:
-        return self.rows_with(INSERT, UPDATE).slice(page * page_size, page_size).to_list()
+        return self.rows_with(*VALID_ACTIONS).slice(page * page_size, page_size).to_list()
 
     def _cells(self, rows: list[int]) -> pl.DataFrame:
         positions = pl.Series([r - self.first_row for r in rows], dtype=pl.Int64)

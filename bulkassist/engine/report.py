@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from bulkassist.spec import Domain
+from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-INSERT, UPDATE, ERROR, SKIP = "Insert", "Update", "Error", "Skip"
 ERROR_SEVERITY, WARNING_SEVERITY = "error", "warning"
 
 # One row per problem. `row` is the spreadsheet row number (the header is row 1);
@@ -69,7 +69,7 @@ class Report:
     data: pl.DataFrame
     normalized: pl.DataFrame
     issues: pl.DataFrame
-    actions: pl.Series  # one of INSERT / UPDATE / ERROR / SKIP per data row
+    actions: pl.Series  # a RowAction per data row
     header_row: int = 1
     custom_columns: list[str] = field(default_factory=list)  # frame columns holding custom fields
     options: dict[str, Any] = field(default_factory=dict)
@@ -94,11 +94,11 @@ class Report:
 
     @property
     def error_rows(self) -> list[int]:
-        return self.rows_with(ERROR)
+        return self.rows_with(RowAction.ERROR)
 
     @property
     def valid_mask(self) -> pl.Series:
-        return self.actions.is_in([INSERT, UPDATE])
+        return self.actions.is_in(VALID_ACTIONS)
 
     @property
     def valid_rows(self) -> list[int]:
@@ -142,7 +142,8 @@ class Report:
         failing = self.row_numbers.is_in(bad_rows.implode()) if bad_rows.len() else pl.repeat(
             False, self.data.height, eager=True)
         new_actions = pl.select(
-            pl.when(failing & (base != SKIP)).then(pl.lit(ERROR)).otherwise(base).alias("action")).to_series()
+            pl.when(failing & (base != RowAction.SKIP)).then(pl.lit(RowAction.ERROR)).otherwise(base)
+            .alias("action")).to_series()
         return replace(self, issues=issues, actions=new_actions)
 
     # ------------------------------------------------------------- summary
@@ -150,12 +151,12 @@ class Report:
     def summary(self) -> dict[str, int]:
         """The counts the seeds name: Total, Valid, Error and Skipped rows (+ Insert / Update)."""
         counts = dict(self.actions.value_counts().iter_rows())
-        skipped = counts.get(SKIP, 0)
-        inserts, updates = counts.get(INSERT, 0), counts.get(UPDATE, 0)
+        skipped = counts.get(RowAction.SKIP, 0)
+        inserts, updates = counts.get(RowAction.INSERT, 0), counts.get(RowAction.UPDATE, 0)
         return {
             "total": self.data.height - skipped,
             "valid": inserts + updates,
-            "errors": counts.get(ERROR, 0),
+            "errors": counts.get(RowAction.ERROR, 0),
             "skipped": skipped,
             "insert": inserts,
             "update": updates,
@@ -228,10 +229,10 @@ class Report:
         rows = self.rows.join(self.row_messages(), on="row", how="left")
         return rows.select(
             pl.col("row").alias("Row Number"),
-            pl.when(pl.col("action") == ERROR).then(pl.lit("Failed"))
-            .when(pl.col("action") == SKIP).then(pl.lit("Skipped"))
-            .otherwise(pl.lit("Valid")).alias("Status"),
-            pl.when(pl.col("action").is_in([INSERT, UPDATE])).then(pl.col("action")).alias("Action"),
+            pl.when(pl.col("action") == RowAction.ERROR).then(pl.lit(RowStatus.FAILED))
+            .when(pl.col("action") == RowAction.SKIP).then(pl.lit(RowStatus.SKIPPED))
+            .otherwise(pl.lit(RowStatus.VALID)).alias("Status"),
+            pl.when(pl.col("action").is_in(VALID_ACTIONS)).then(pl.col("action")).alias("Action"),
             pl.lit(None, pl.String).alias("Created/Updated ID"),
             pl.col("messages").fill_null("").alias("Error Messages"),
         )

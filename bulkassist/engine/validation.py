@@ -16,13 +16,9 @@ import polars as pl
 from bulkassist.domains import get_domain
 from bulkassist.engine.headers import HeaderMatch, clean_header, match_headers
 from bulkassist.engine.report import (
-    ERROR,
     ERROR_SEVERITY,
-    INSERT,
     ISSUE_COLUMNS,
     ISSUE_SCHEMA,
-    SKIP,
-    UPDATE,
     WARNING_SEVERITY,
     Report,
 )
@@ -34,6 +30,7 @@ from bulkassist.kinds import CellColumn, kind_of
 from bulkassist.kinds.base import q
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, OPERATIONS, Domain
 from bulkassist.spec import UPDATE as UPDATE_OP
+from bulkassist.status import RowAction
 
 
 def validate(
@@ -398,18 +395,18 @@ def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], cell_
         has_error = has_error.scatter(error_idx.cast(pl.Int64), True)
     key = _id_key(domain)
     if operation == UPDATE_OP:
-        base = pl.lit(UPDATE)
+        base = pl.lit(RowAction.UPDATE)
     elif key and key in values:
-        base = pl.when(pl.col("id").is_not_null()).then(pl.lit(UPDATE)).otherwise(pl.lit(INSERT))
+        base = pl.when(pl.col("id").is_not_null()).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
     else:
-        base = pl.lit(INSERT)
+        base = pl.lit(RowAction.INSERT)
     frame = pl.DataFrame({
         "blank": blank,
         "err": has_error,
         "id": values[key] if key and key in values else pl.Series([None] * height, dtype=pl.String),
     })
     return frame.select(
-        pl.when(pl.col("blank")).then(pl.lit(SKIP))
-        .when(pl.col("err") | pl.lit(blocking)).then(pl.lit(ERROR))
+        pl.when(pl.col("blank")).then(pl.lit(RowAction.SKIP))
+        .when(pl.col("err") | pl.lit(blocking)).then(pl.lit(RowAction.ERROR))
         .otherwise(base).alias("action")
     ).to_series()

@@ -45,6 +45,7 @@ from bulkassist.excel.settings import (
     SettingsSheet,
 )
 from bulkassist.spec import OPERATION_LABELS, Domain, Kind
+from bulkassist.status import RowAction, RowStatus
 
 TITLE = "BulkAssist"
 SPARE_ROWS = 200  # dropdowns reach this far below the last record, for rows still to be typed
@@ -333,11 +334,13 @@ def submit(book: Any) -> pl.DataFrame:
     counts = _commit_counts(results)
     wb.store.ensure(domain, wb.settings, data.sheet.name)
     summary = [("Import ID", imp.id), ("Import status", info.get("status")), ("Total", review.get("total")),
-               ("Inserted", counts["Insert"]), ("Updated", counts["Update"]), ("Failed", counts["Failed"]),
+               ("Inserted", counts[RowAction.INSERT]), ("Updated", counts[RowAction.UPDATE]),
+               ("Failed", counts[RowStatus.FAILED]),
                ("New IDs written", ids)]
-    wb.finish(summary, f"Import {imp.id}: {info.get('status')}. Records Inserted {counts['Insert']}, "
-                       f"Updated {counts['Update']}, Failed {counts['Failed']}. Results are next to each row.",
-              mode="info" if counts["Failed"] == 0 else "critical")
+    wb.finish(summary, f"Import {imp.id}: {info.get('status')}. Records Inserted {counts[RowAction.INSERT]}, "
+                       f"Updated {counts[RowAction.UPDATE]}, Failed {counts[RowStatus.FAILED]}. Results are next "
+                       f"to each row.",
+              mode="info" if counts[RowStatus.FAILED] == 0 else "critical")
     return results
 
 
@@ -378,8 +381,8 @@ def _write_created_ids(data: DataSheet, domain: Domain, results: pl.DataFrame) -
     if index is None:
         return 0
     inserted = _results_by_row(data, results).filter(
-        (pl.col("Action") == "Insert") & pl.col("Created/Updated ID").is_not_null()
-        & (pl.col("Status") != "Failed")
+        (pl.col("Action") == RowAction.INSERT) & pl.col("Created/Updated ID").is_not_null()
+        & (pl.col("Status") != RowStatus.FAILED)
     )
     if inserted.is_empty():
         return 0
@@ -397,10 +400,10 @@ def _id_value(value: str) -> Any:
 
 
 def _commit_counts(results: pl.DataFrame) -> dict[str, int]:
-    failed = results.filter(pl.col("Status") == "Failed").height
-    ok = results.filter(pl.col("Status") != "Failed")
-    return {"Insert": ok.filter(pl.col("Action") == "Insert").height,
-            "Update": ok.filter(pl.col("Action") == "Update").height, "Failed": failed}
+    failed = results.filter(pl.col("Status") == RowStatus.FAILED).height
+    ok = results.filter(pl.col("Status") != RowStatus.FAILED)
+    return {RowAction.INSERT: ok.filter(pl.col("Action") == RowAction.INSERT).height,
+            RowAction.UPDATE: ok.filter(pl.col("Action") == RowAction.UPDATE).height, RowStatus.FAILED: failed}
 
 
 @command

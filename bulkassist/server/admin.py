@@ -11,8 +11,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bulkassist.errors import Conflict, NotFound
 from bulkassist.server.auth import issue_token
-from bulkassist.server.errors import ApiError
 from bulkassist.server.models import (
     ApiToken,
     DomainLock,
@@ -29,14 +29,14 @@ from bulkassist.server.orgdata import builtin_domain, replace_list
 def organisation(session: Session, name: str) -> Organisation:
     org = session.scalars(sa.select(Organisation).where(Organisation.name == name)).first()
     if org is None:
-        raise ApiError(404, "not_found", f"no organisation named {name!r}")
+        raise NotFound(f"no organisation named {name!r}")
     return org
 
 
 def create_org(session: Session, name: str, *, licensed: bool = True, limit_day: int | None = None,
                limit_week: int | None = None, limit_month: int | None = None) -> Organisation:
     if session.scalars(sa.select(Organisation).where(Organisation.name == name)).first() is not None:
-        raise ApiError(409, "conflict", f"an organisation named {name!r} already exists")
+        raise Conflict(f"an organisation named {name!r} already exists")
     org = Organisation(name=name, licensed=licensed, limit_day=limit_day, limit_week=limit_week,
                        limit_month=limit_month)
     session.add(org)
@@ -58,7 +58,7 @@ def create_group(session: Session, org: Organisation, name: str, *, import_domai
                  is_admin: bool = False) -> PermissionGroup:
     if session.scalars(sa.select(PermissionGroup).where(PermissionGroup.org_id == org.id,
                                                         PermissionGroup.name == name)).first() is not None:
-        raise ApiError(409, "conflict", f"a permission group named {name!r} already exists")
+        raise Conflict(f"a permission group named {name!r} already exists")
     domains = list(dict.fromkeys(import_domains))
     for d in domains:
         if d != "*":
@@ -73,14 +73,14 @@ def group(session: Session, org_id: int, name: str) -> PermissionGroup:
     found = session.scalars(sa.select(PermissionGroup).where(PermissionGroup.org_id == org_id,
                                                              PermissionGroup.name == name)).first()
     if found is None:
-        raise ApiError(404, "not_found", f"no permission group named {name!r} in your organisation")
+        raise NotFound(f"no permission group named {name!r} in your organisation")
     return found
 
 
 def create_user(session: Session, org: Organisation, name: str, *, email: str | None = None,
                 groups: Iterable[str] = ()) -> User:
     if session.scalars(sa.select(User).where(User.name == name)).first() is not None:
-        raise ApiError(409, "conflict", f"a user named {name!r} already exists")
+        raise Conflict(f"a user named {name!r} already exists")
     user = User(org_id=org.id, name=name, email=email)
     session.add(user)
     session.flush()
@@ -95,7 +95,7 @@ def user(session: Session, name: str, org_id: int | None = None) -> User:
         query = query.where(User.org_id == org_id)
     found = session.scalars(query).first()
     if found is None:
-        raise ApiError(404, "not_found", f"no user named {name!r}")
+        raise NotFound(f"no user named {name!r}")
     return found
 
 

@@ -3,7 +3,8 @@
 Everything is under /api/v1 and described by the generated OpenAPI document
 (/api/v1/openapi.json, docs at /api/v1/docs). Every error is JSON
 `{"error": {"code", "message"}, "detail"}`; bad input is a 4xx with a
-message, never a 500.
+message, never a 500. Services raise `bulkassist.errors` classes, which carry
+their status and code; one handler answers them all.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bulkassist.errors import BulkAssistError, Conflict, NotFound, ServerError
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
-from bulkassist.server.errors import ApiError
 
 log = logging.getLogger("bulkassist.server")
 API_PREFIX = "/api/v1"
@@ -72,9 +73,9 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
             expose_headers=["ETag"],
         )
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+    @app.exception_handler(BulkAssistError)
+    async def _refused(_: Request, exc: BulkAssistError) -> JSONResponse:
+        return _refusal(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -82,36 +83,30 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         for err in exc.errors()[:10]:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        message = "the request is not valid: " + "; ".join(problems)
-        return JSONResponse(ApiError(422, "invalid_request", message).body(), status_code=422)
+        return _answer(422, "invalid_request", "the request is not valid: " + "; ".join(problems))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(ApiError(exc.status_code, code, str(exc.detail)).body(), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        code = {404: NotFound.code, 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _answer(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         # A unique key hit by a race between two requests: the request conflicts with existing data.
         log.warning("integrity error: %s", exc.orig)
-        return JSONResponse(ApiError(409, "conflict", "the request conflicts with existing data (it was "
-                                                      "probably sent twice); reload and try again").body(),
-                            status_code=409)
+        return _refusal(Conflict("the request conflicts with existing data (it was probably sent twice); "
+                                 "reload and try again"))
 
     @app.exception_handler(DataError)
     async def _data(_: Request, exc: DataError) -> JSONResponse:
         # A value the database cannot hold (a NUL character, a number out of range): the request's fault.
         reason = str(exc.orig).splitlines()[0]
-        return JSONResponse(ApiError(422, "invalid_value", f"a value in the request cannot be stored: {reason}; "
-                                                           f"remove it and send the request again").body(),
-                            status_code=422)
+        return _answer(422, "invalid_value", f"a value in the request cannot be stored: {reason}; remove it and "
+                                             f"send the request again")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return JSONResponse(ApiError(500, "server_error", "the server failed; see its log").body(),
-                            status_code=500)
+        return _failed(exc)
 
     @app.get(f"{API_PREFIX}/health", tags=["server"])
     def health() -> dict:
@@ -121,6 +116,26 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
     for module in (catalog, imports, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
+
+
+def _answer(status: int, code: str, message: str, headers: dict[str, str] | None = None, **fields: object
+            ) -> JSONResponse:
+    """The one shape of every error answer: `{"error": {"code", "message", ...}, "detail"}`."""
+    return JSONResponse({"error": {"code": code, "message": message, **fields}, "detail": message},
+                        status_code=status, headers=headers)
+
+
+def _refusal(exc: BulkAssistError) -> JSONResponse:
+    """What a service raised, answered with its class's status and code."""
+    if exc.http_status >= 500:
+        return _failed(exc)
+    return _answer(exc.http_status, exc.code, str(exc), **exc.fields)
+
+
+def _failed(exc: Exception) -> JSONResponse:
+    """The server's own failure: logged with its traceback, answered without internals."""
+    log.error("unexpected error", exc_info=exc)
+    return _answer(500, ServerError.code, "the server failed; see its log")
 
 
 def app_from_env() -> FastAPI:

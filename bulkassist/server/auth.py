@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from bulkassist.server.errors import ApiError
+from bulkassist.errors import AuthenticationFailed, InvalidToken, NotLicensed, PermissionDenied
 from bulkassist.server.models import ApiToken, GroupMember, Organisation, PermissionGroup, User
 
 
@@ -51,21 +51,18 @@ class Caller:
 
     def require_licence(self) -> None:
         if not self.licensed:
-            raise ApiError(403, "not_licensed",
-                           f"Bulk Data Import is a licensed feature and organisation {self.org_name!r} does not "
-                           f"have it; submit a support ticket to request it")
+            raise NotLicensed(f"Bulk Data Import is a licensed feature and organisation {self.org_name!r} does "
+                              f"not have it; submit a support ticket to request it")
 
     def require_import(self, domain: str) -> None:
         self.require_licence()
         if not self.can_import(domain):
-            raise ApiError(403, "permission_denied",
-                           f"user {self.user_name!r} has no import permission for domain {domain!r}; ask your "
-                           f"administrator to add you to a permission group that grants it")
+            raise PermissionDenied(f"user {self.user_name!r} has no import permission for domain {domain!r}; ask "
+                                   f"your administrator to add you to a permission group that grants it")
 
     def require_admin(self) -> None:
         if not self.is_admin:
-            raise ApiError(403, "permission_denied",
-                           f"user {self.user_name!r} is not an administrator of {self.org_name!r}")
+            raise PermissionDenied(f"user {self.user_name!r} is not an administrator of {self.org_name!r}")
 
     def to_dict(self) -> dict:
         return {"user": self.user_name, "user_id": self.user_id, "organisation": self.org_name,
@@ -99,11 +96,10 @@ def authenticate(request: Request) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "not_authenticated",
-                       "send your API token as 'Authorization: Bearer <token>' (create one with "
-                       "`bulkassist admin create-token`)")
+        raise AuthenticationFailed("send your API token as 'Authorization: Bearer <token>' (create one with "
+                                   "`bulkassist admin create-token`)")
     with request.app.state.sessions() as session:
         caller = caller_for_token(session, token.strip())
     if caller is None:
-        raise ApiError(401, "invalid_token", "the API token is unknown or revoked; ask for a new one")
+        raise InvalidToken("the API token is unknown or revoked; ask for a new one")
     return caller

@@ -26,14 +26,14 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.engine.report import INSERT, ISSUE_SCHEMA, SKIP, UPDATE
+from bulkassist.engine.report import ISSUE_SCHEMA
+from bulkassist.errors import Locked
 from bulkassist.server.bulk import allocate_ids, insert_rows
-from bulkassist.server.errors import ApiError
 from bulkassist.server.models import Course, DomainLock, Invoice, Record, Section, utcnow
 from bulkassist.spec import ADD, ADD_UPDATE, Domain
 from bulkassist.spec import UPDATE as OP_UPDATE
+from bulkassist.status import VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
-SUCCESS, FAILED, SKIPPED = "Success", "Failed", "Skipped"
 OUTCOME_SCHEMA = {"row": pl.Int64, "status": pl.String, "action": pl.String, "record_id": pl.Int64,
                   "invoice_id": pl.Int64, "message": pl.String}
 _KEY_SEP = "\x1f"
@@ -143,7 +143,7 @@ class RecordBehaviour:
         `rows`: the normalized fields + `row` + `action` of the validation report.
         """
         actions = rows["action"]
-        valid = actions.is_in([INSERT, UPDATE])
+        valid = actions.is_in(VALID_ACTIONS)
         issues: list[pl.DataFrame] = []
         if self.id_keyed:
             actions, found = self._review_by_id(ctx, rows, valid)
@@ -164,7 +164,7 @@ class RecordBehaviour:
         ids = rows[id_field]
         has_id = ids.is_not_null() & (ids.cast(pl.String).str.strip_chars() != "")
         actions = pl.select(
-            pl.when(~valid).then(rows["action"]).when(has_id).then(pl.lit(UPDATE)).otherwise(pl.lit(INSERT))
+            pl.when(~valid).then(rows["action"]).when(has_id).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
         ).to_series().alias("action")
         wanted = rows.filter(valid & has_id)
         numeric = wanted[id_field].cast(pl.Int64, strict=False)
@@ -183,13 +183,13 @@ class RecordBehaviour:
         exists = keys.is_in(list(found))
         op = ctx.operation
         if op == ADD and self.existing_under_add == "update":
-            wanted = pl.when(exists).then(pl.lit(UPDATE)).otherwise(pl.lit(INSERT))
+            wanted = pl.when(exists).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
         elif op == ADD:
-            wanted = pl.lit(INSERT)
+            wanted = pl.lit(RowAction.INSERT)
         elif op == OP_UPDATE:
-            wanted = pl.lit(UPDATE)
+            wanted = pl.lit(RowAction.UPDATE)
         else:
-            wanted = pl.when(exists).then(pl.lit(UPDATE)).otherwise(pl.lit(INSERT))
+            wanted = pl.when(exists).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
         actions = pl.select(pl.when(~valid).then(rows["action"]).otherwise(wanted)).to_series().alias("action")
         label = " + ".join(self.keys)
         shown = [" / ".join(p for p in (k or "").split(_KEY_SEP)) for k in keys.to_list()]
@@ -202,9 +202,9 @@ class RecordBehaviour:
                                 [shown[i] for i in where], code, [message.format(key=shown[i]) for i in where])
 
         frames = [
-            flag(valid & ~exists & (actions == UPDATE), "not_found",
+            flag(valid & ~exists & (actions == RowAction.UPDATE), "not_found",
                  f"no existing {title} has {label} {{key}}; use Add or Add & Update to create it"),
-            flag(valid & exists & (actions == INSERT) & (op == ADD), "already_exists",
+            flag(valid & exists & (actions == RowAction.INSERT) & (op == ADD), "already_exists",
                  f"a {title} with {label} {{key}} already exists; use Update or Add & Update to change it"),
             # The same key twice in one file would write one record twice.
             flag(valid & keys.is_duplicated() & ~keys.is_first_distinct() & keys.is_not_null(), "duplicate_key",
@@ -264,13 +264,13 @@ class RecordBehaviour:
         results = []
         bad = rows.filter(pl.col("_problem").is_not_null())
         if bad.height:
-            results.append(outcomes(bad["row"].to_list(), FAILED, bad["action"].to_list(),
+            results.append(outcomes(bad["row"].to_list(), RowStatus.FAILED, bad["action"].to_list(),
                                     message=bad["_problem"].to_list()))
         good = rows.filter(pl.col("_problem").is_null())
-        inserts = good.filter(pl.col("action") == INSERT)
+        inserts = good.filter(pl.col("action") == RowAction.INSERT)
         if inserts.height:
             results.append(self.insert(ctx, inserts, inserts["_parent"].to_list()))
-        updates = good.filter(pl.col("action") == UPDATE)
+        updates = good.filter(pl.col("action") == RowAction.UPDATE)
         if updates.height:
             results.append(self.update(ctx, updates))
         return pl.concat(results) if results else pl.DataFrame(schema=OUTCOME_SCHEMA)
@@ -281,14 +281,14 @@ class RecordBehaviour:
         if not self.unique_keys or not self.keys or self.id_keyed:
             return rows
         keys = self.key_series(rows)
-        inserting = rows["action"] == INSERT
+        inserting = rows["action"] == RowAction.INSERT
         found = self.existing(ctx, [k for k, i in zip(keys.to_list(), inserting.to_list(), strict=True)
                                     if i and k])
         if not found:
             return rows
         clash = inserting & keys.is_in(list(found))
         if ctx.operation == ADD_UPDATE:
-            return rows.with_columns(pl.when(clash).then(pl.lit(UPDATE)).otherwise(pl.col("action")).alias("action"))
+            return rows.with_columns(pl.when(clash).then(pl.lit(RowAction.UPDATE)).otherwise(pl.col("action")).alias("action"))
         label = " + ".join(self.keys)
         return rows.with_columns(
             pl.when(clash).then(pl.lit(f"a {self.domain.title.lower()} with this {label} was imported after this "
@@ -304,7 +304,7 @@ class RecordBehaviour:
             for i, k, p, d in zip(ids, self.key_series(rows).to_list(), parent_ids, self.record_data(ctx, rows),
                                   strict=True)
         ])
-        return outcomes(rows["row"].to_list(), SUCCESS, INSERT, ids)
+        return outcomes(rows["row"].to_list(), RowStatus.SUCCESS, RowAction.INSERT, ids)
 
     def update(self, ctx: Ctx, rows: pl.DataFrame) -> pl.DataFrame:
         if self.id_keyed:
@@ -333,9 +333,9 @@ class RecordBehaviour:
             done_ids.append(target)
         if changes:
             ctx.session.execute(sa.update(Record), changes)
-        result = [outcomes(done_rows, SUCCESS, UPDATE, done_ids)]
+        result = [outcomes(done_rows, RowStatus.SUCCESS, RowAction.UPDATE, done_ids)]
         if failed_rows:
-            result.append(outcomes(failed_rows, FAILED, UPDATE,
+            result.append(outcomes(failed_rows, RowStatus.FAILED, RowAction.UPDATE,
                                    message=f"the {self.domain.title.lower()} to update no longer exists"))
         return pl.concat(result)
 
@@ -347,7 +347,7 @@ class ClientAssignmentBehaviour(RecordBehaviour):
     def extra_checks(self, ctx: Ctx, rows: pl.DataFrame) -> pl.DataFrame | None:
         if not set(self.domain.match_key) <= set(rows.columns):
             return None  # a key column is missing: the validator already failed every row
-        valid = rows.filter(pl.col("action").is_in([INSERT, UPDATE]))
+        valid = rows.filter(pl.col("action").is_in(VALID_ACTIONS))
         frames = []
         ids = valid["Client ID"].cast(pl.Int64, strict=False)
         known = self.existing_ids(ctx, [int(i) for i in ids.drop_nulls().to_list()], domain="client")
@@ -400,7 +400,7 @@ class CaseBehaviour(RecordBehaviour):
             return rows["action"], pl.DataFrame(schema=ISSUE_SCHEMA)
         found = self.existing(ctx, keys.filter(valid & has_key).to_list())
         dup = valid & has_key & (keys.is_in(list(found)) | (keys.is_duplicated() & ~keys.is_first_distinct()))
-        actions = pl.select(pl.when(dup).then(pl.lit(SKIP)).otherwise(rows["action"])).to_series()
+        actions = pl.select(pl.when(dup).then(pl.lit(RowAction.SKIP)).otherwise(rows["action"])).to_series()
         sel = rows.filter(dup)
         return actions.alias("action"), issues_frame(
             sel["row"].to_list(), ["Identifier"] * sel.height, sel["Identifier"].to_list(), "duplicate_skipped",
@@ -468,7 +468,7 @@ class QualificationBehaviour(RecordBehaviour):
         """A row without a Registration number whose learner + qualification is already registered creates
         a second record: say so, since the person almost certainly meant to update the first."""
         keys = self.key_series(rows)
-        new = rows.with_columns(keys.alias("_key")).filter((pl.col("action") == INSERT) & (pl.col("_key") != "")
+        new = rows.with_columns(keys.alias("_key")).filter((pl.col("action") == RowAction.INSERT) & (pl.col("_key") != "")
                                                             & pl.col("_key").str.ends_with(_KEY_SEP))
         if not new.height:
             return None
@@ -503,12 +503,12 @@ class CourseRecordBehaviour(RecordBehaviour):
     def check_can_start(self, session: Session, org_id: int) -> None:
         lock = session.get(DomainLock, (org_id, self.domain.name))
         if lock is not None:
-            raise ApiError(423, "locked", locked_message(lock))
+            raise Locked(locked_message(lock))
 
     def before_commit(self, ctx: Ctx) -> None:
         lock = ctx.session.get(DomainLock, (ctx.org_id, self.domain.name))
         if lock is not None and lock.import_id != ctx.import_id:
-            raise ApiError(423, "locked", locked_message(lock))
+            raise Locked(locked_message(lock))
         if lock is None:
             ctx.session.add(DomainLock(org_id=ctx.org_id, domain=self.domain.name, import_id=ctx.import_id,
                                        reason="import in progress"))
@@ -517,7 +517,7 @@ class CourseRecordBehaviour(RecordBehaviour):
         lock = ctx.session.get(DomainLock, (ctx.org_id, self.domain.name))
         if lock is None or lock.import_id != ctx.import_id:
             return
-        if status == "Committed":
+        if status == ImportStatus.COMMITTED:
             ctx.session.delete(lock)
         else:
             lock.reason = (f"import {ctx.import_id} ended {status}; review the file for special characters and "

@@ -14,7 +14,9 @@ from typing import Any
 
 import click
 
+from bulkassist.errors import BulkAssistError
 from bulkassist.spec import OPERATIONS
+from bulkassist.status import ImportStatus
 
 _server_option = click.option("--server", envvar="BULKASSIST_URL", required=True, show_envvar=True,
                               help="URL of the import server.")
@@ -156,7 +158,7 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
         fmt = "xlsx" if output.lower().endswith(".xlsx") else "csv"
         Path(output).write_bytes(imp.results_file(fmt))
         click.echo(f"Results written to {output}")
-    sys.exit(0 if final["status"] == "Committed" and not s["errors"] else EXIT_INVALID)
+    sys.exit(0 if final["status"] == ImportStatus.COMMITTED and not s["errors"] else EXIT_INVALID)
 
 
 @click.command()
@@ -217,19 +219,11 @@ def _session(database_url: str | None):
 
 
 def _run(database_url: str | None, action) -> Any:
-    from bulkassist.server.errors import ApiError
-
     try:
         with _session(database_url) as session:
             return action(session)
-    except ApiError as exc:
-        raise click.ClickException(exc.message) from None
-    except Exception as exc:  # unknown domain and the like from the admin helpers
-        from bulkassist.errors import BulkAssistError
-
-        if isinstance(exc, BulkAssistError):
-            raise click.ClickException(str(exc)) from None
-        raise
+    except BulkAssistError as exc:  # what the admin helpers refuse: no such user, a name taken, unknown domain
+        raise click.ClickException(str(exc)) from None
 
 
 @admin.command("create-org")

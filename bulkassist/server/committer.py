@@ -29,22 +29,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulkassist.engine.report import INSERT, UPDATE
+from bulkassist.errors import Conflict
 from bulkassist.server.auth import Caller
-from bulkassist.server.behaviours import (
-    FAILED,
-    OUTCOME_SCHEMA,
-    SUCCESS,
-    Ctx,
-    behaviour_for,
-    outcomes,
-)
+from bulkassist.server.behaviours import OUTCOME_SCHEMA, Ctx, behaviour_for, outcomes
 from bulkassist.server.bulk import insert_rows
-from bulkassist.server.errors import conflict
-from bulkassist.server.lifecycle import stored_report
+from bulkassist.server.lifecycle import stored_report, transition
 from bulkassist.server.models import Import, Organisation, RowResult, utcnow
 from bulkassist.server.orgdata import builtin_domain
 from bulkassist.server.usage import check_allowance, record_usage
+from bulkassist.status import TRANSITIONS, VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
 log = logging.getLogger("bulkassist.server")
 _RESULT_COLUMNS = ("import_id", "row", "status", "action", "record_id", "invoice_id", "message", "at")
@@ -100,10 +93,10 @@ class Committer:
         adopted = []
         with self.sessions.begin() as session:
             stale = session.execute(sa.select(Import.id, Import.heartbeat_at).where(
-                Import.status == "Committing", Import.heartbeat_at < limit)).all()
+                Import.status == ImportStatus.COMMITTING, Import.heartbeat_at < limit)).all()
             for import_id, beat in stale:
                 claimed = session.execute(
-                    sa.update(Import).where(Import.id == import_id, Import.status == "Committing",
+                    sa.update(Import).where(Import.id == import_id, Import.status == ImportStatus.COMMITTING,
                                             Import.heartbeat_at == beat)
                     .values(worker=self.worker, heartbeat_at=utcnow())).rowcount
                 if claimed:
@@ -119,14 +112,14 @@ class Committer:
         """Move the import to Committing (once per Idempotency-Key) and start writing in the background."""
         if key and imp.commit_key == key:
             return  # the same request again: already started (or done)
-        wanted = "CommitFailed" if retry else "Validated"
+        wanted = ImportStatus.COMMIT_FAILED if retry else ImportStatus.VALIDATED
         if imp.status != wanted:
             if retry:
-                raise conflict(f"import {imp.id} is {imp.status}; only an import that ended CommitFailed can be "
+                raise Conflict(f"import {imp.id} is {imp.status}; only an import that ended CommitFailed can be "
                                f"retried")
-            if imp.status == "ValidationFailed":
-                raise conflict(f"import {imp.id} has no valid row to import; fix the errors first")
-            raise conflict(f"import {imp.id} is {imp.status}; it can be committed once, after validation")
+            if imp.status == ImportStatus.VALIDATION_FAILED:
+                raise Conflict(f"import {imp.id} has no valid row to import; fix the errors first")
+            raise Conflict(f"import {imp.id} is {imp.status}; it can be committed once, after validation")
         caller.require_import(imp.domain)
         pending = self.pending_rows(session, imp, retry=retry).height
         # One commit start at a time per organisation: this write takes the organisation's row lock
@@ -136,28 +129,26 @@ class Committer:
                         .values(id=Organisation.id))
         reserved = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
             Import.progress_total - Import.progress_done), 0)).where(
-            Import.org_id == imp.org_id, Import.status == "Committing", Import.id != imp.id)) or 0
+            Import.org_id == imp.org_id, Import.status == ImportStatus.COMMITTING, Import.id != imp.id)) or 0
         check_allowance(session, imp.org_id, pending, reserved=int(reserved))
         dom = builtin_domain(imp.domain)
         behaviour_for(dom).before_commit(Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}))
-        claimed = session.execute(
-            sa.update(Import).where(Import.id == imp.id, Import.status == wanted).values(
-                status="Committing", commit_key=key, worker=self.worker, heartbeat_at=utcnow(),
-                retry_only_failed=retry, cancel_requested=False, progress_done=0, progress_total=pending,
-                message="")).rowcount
-        if not claimed:
-            raise conflict(f"import {imp.id} changed while committing; look at its status")
+        transition(session, imp, ImportStatus.COMMITTING, commit_key=key, worker=self.worker, heartbeat_at=utcnow(),
+                   retry_only_failed=retry, cancel_requested=False, progress_done=0, progress_total=pending,
+                   message="")
 
     def pending_rows(self, session: Session, imp: Import, *, retry: bool) -> pl.DataFrame:
         """Valid rows still to write: without an outcome (resume), or without a success (retry)."""
         _, normalized, _ = stored_report(session, imp)
-        valid = normalized.filter(pl.col("action").is_in([INSERT, UPDATE]))
+        valid = normalized.filter(pl.col("action").is_in(VALID_ACTIONS))
         return valid.filter(~pl.col("row").is_in(self._done_rows(session, imp, None, retry=retry)))
 
     @staticmethod
     def _done_rows(session: Session, imp: Import, rows: list[int] | None, *, retry: bool) -> list[int]:
         """Rows (of `rows`, or all) that already have an outcome a resume / retry must not redo."""
-        done_status = [SUCCESS, "Skipped"] if retry else [SUCCESS, "Skipped", FAILED]
+        done_status = [RowStatus.SUCCESS, RowStatus.SKIPPED]
+        if not retry:
+            done_status.append(RowStatus.FAILED)
         query = sa.select(RowResult.row).where(RowResult.import_id == imp.id, RowResult.status.in_(done_status))
         if rows is not None:
             query = query.where(RowResult.row.in_(rows))
@@ -169,12 +160,12 @@ class Committer:
             self._run(import_id)
         except Exception as exc:  # the worker must leave a status behind, whatever happened
             log.error("commit of import %s failed:\n%s", import_id, traceback.format_exc())
-            self._finish(import_id, "CommitFailed", f"the import process failed: {exc}; retry to finish it")
+            self._finish(import_id, ImportStatus.COMMIT_FAILED, f"the import process failed: {exc}; retry to finish it")
 
     def _run(self, import_id: int) -> None:
         with self.sessions() as session:
             imp = session.get(Import, import_id)
-            if imp is None or imp.status != "Committing" or imp.worker != self.worker:
+            if imp is None or imp.status != ImportStatus.COMMITTING or imp.worker != self.worker:
                 return
             pending = self.pending_rows(session, imp, retry=imp.retry_only_failed)
             retry = imp.retry_only_failed
@@ -187,7 +178,7 @@ class Committer:
                 time.sleep(CHUNK_PAUSE)
             with self.sessions.begin() as session:
                 imp = session.scalars(_locked(session, import_id)).one()
-                if imp.status != "Committing" or imp.worker != self.worker:
+                if imp.status != ImportStatus.COMMITTING or imp.worker != self.worker:
                     return  # another worker took over
                 if imp.cancel_requested:
                     break
@@ -205,12 +196,12 @@ class Committer:
                 insert_rows(session, RowResult.__table__, _RESULT_COLUMNS, [
                     (import_id, *r[:-1], r[-1] or "", now)
                     for r in result.select("row", "status", "action", "record_id", "invoice_id", "message").rows()])
-                ok = result.filter(pl.col("status") == SUCCESS)
+                ok = result.filter(pl.col("status") == RowStatus.SUCCESS)
                 record_usage(session, imp.org_id, imp.id, ok.height)
                 imp.progress_done += chunk.height
-                imp.inserted += ok.filter(pl.col("action") == INSERT).height
-                imp.updated += ok.filter(pl.col("action") == UPDATE).height
-                imp.failed = imp.failed + result.filter(pl.col("status") == FAILED).height
+                imp.inserted += ok.filter(pl.col("action") == RowAction.INSERT).height
+                imp.updated += ok.filter(pl.col("action") == RowAction.UPDATE).height
+                imp.failed = imp.failed + result.filter(pl.col("status") == RowStatus.FAILED).height
                 imp.heartbeat_at = now
         self._finish(import_id, None, "")
 
@@ -231,31 +222,29 @@ class Committer:
                     parts.append(behaviour.write(ctx, row))
             except refused as exc:
                 reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-                parts.append(outcomes(row["row"].to_list(), FAILED, row["action"].to_list(),
+                parts.append(outcomes(row["row"].to_list(), RowStatus.FAILED, row["action"].to_list(),
                                       message=f"the database refused the row: {reason}"))
         return pl.concat(parts) if parts else pl.DataFrame(schema=OUTCOME_SCHEMA)
 
-    def _finish(self, import_id: int, status: str | None, message: str) -> None:
+    def _finish(self, import_id: int, status: ImportStatus | None, message: str) -> None:
         """Set the final status (Committed / CommitFailed / Cancelled) and run the domain's after-commit."""
         with self.sessions.begin() as session:
             imp = session.scalars(_locked(session, import_id)).one()
-            if imp.status != "Committing":
+            if imp.status != ImportStatus.COMMITTING:
                 return
             if status is None:
                 failed = session.scalar(sa.select(sa.func.count()).select_from(RowResult).where(
-                    RowResult.import_id == import_id, RowResult.status == FAILED)) or 0
+                    RowResult.import_id == import_id, RowResult.status == RowStatus.FAILED)) or 0
                 imp.failed = failed
                 if imp.cancel_requested and self.pending_rows(session, imp, retry=False).height:
-                    status, message = "Cancelled", "cancelled during the commit; rows committed before stay"
+                    status = ImportStatus.CANCELLED
+                    message = "cancelled during the commit; rows committed before stay"
                 elif failed:
-                    status = "CommitFailed"
+                    status = ImportStatus.COMMIT_FAILED
                     message = f"{failed} row(s) could not be written; see the errors file, fix them and retry"
                 else:
-                    status = "Committed"
-            imp.status = status
-            imp.message = message
-            imp.committed_at = utcnow()
-            imp.worker = None
+                    status = ImportStatus.COMMITTED
+            transition(session, imp, status, message=message, committed_at=utcnow(), worker=None)
             dom = builtin_domain(imp.domain)
             behaviour_for(dom).after_commit(
                 Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}), status)
@@ -270,11 +259,11 @@ def _locked(session: Session, import_id: int):
 
 def cancel(session: Session, imp: Import) -> None:
     """Cancel now, or (during a commit) ask the worker to stop after the chunk it is writing."""
-    if imp.status == "Committing":
-        session.execute(sa.update(Import).where(Import.id == imp.id, Import.status == "Committing")
+    if imp.status == ImportStatus.COMMITTING:
+        session.execute(sa.update(Import).where(Import.id == imp.id, Import.status == ImportStatus.COMMITTING)
                         .values(cancel_requested=True))
         return
-    if imp.status in ("Committed", "Cancelled"):
-        raise conflict(f"import {imp.id} is already {imp.status}")
-    imp.message = "cancelled before the commit" if imp.status != "CommitFailed" else "cancelled after a failed commit"
-    imp.status = "Cancelled"
+    if ImportStatus.CANCELLED not in TRANSITIONS[imp.status]:
+        raise Conflict(f"import {imp.id} is already {imp.status}")
+    after = "after a failed commit" if imp.status == ImportStatus.COMMIT_FAILED else "before the commit"
+    transition(session, imp, ImportStatus.CANCELLED, message=f"cancelled {after}")

@@ -1,6 +1,6 @@
 """The life cycle of an import (seed 000), up to the commit: create, upload, validate, review, edit, confirm.
 
-Statuses (the seed's four are final; the others are internal):
+Statuses (`bulkassist.status.ImportStatus`; the seed's four are final, the others are internal):
 
     Created -> Uploading -> Validated | ValidationFailed -> Committing -> Committed | CommitFailed | Cancelled
 
@@ -11,6 +11,9 @@ Statuses (the seed's four are final; the others are internal):
 - Committed: every valid row was written. CommitFailed: rows failed while writing, or the process failed
   half way; `retry` writes only what is not yet written. Cancelled: stopped by the user; rows committed
   before the cancel stay committed and are listed in the results.
+
+`bulkassist.status.TRANSITIONS` lists every allowed move; `transition` here is the one place an
+import's status changes, and refuses any other move.
 """
 
 from __future__ import annotations
@@ -23,21 +26,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.engine.report import Report
-from bulkassist.errors import BulkAssistError
+from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
 from bulkassist.server.behaviours import Ctx, behaviour_for
-from bulkassist.server.errors import ApiError, bad_request, conflict, not_found
 from bulkassist.server.frames import from_blob, to_blob
 from bulkassist.server.models import Import, ImportBatch, ImportReport, User
 from bulkassist.server.orgdata import domain_for, lists_for
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import OPERATION_LABELS, OPERATIONS
+from bulkassist.status import EDITABLE, TRANSITIONS, UPLOADABLE, ImportStatus, RowAction, RowStatus
 
 MAX_BATCH_BYTES = 10 * 1024 * 1024
-EDITABLE = {"Validated", "ValidationFailed", "CommitFailed"}
-UPLOADABLE = {"Created", "Uploading"}
-FINAL = {"Committed", "CommitFailed", "Cancelled", "ValidationFailed"}
 
 
 # ------------------------------------------------------------------ access
@@ -48,8 +48,23 @@ def get_import(session: Session, caller: Caller, import_id: int, *, for_update: 
         query = query.with_for_update()
     imp = session.scalars(query).first()
     if imp is None:
-        raise not_found(f"import {import_id}")
+        raise NotFound(f"import {import_id} not found in your organisation")
     return imp
+
+
+def transition(session: Session, imp: Import, to: ImportStatus, **values: Any) -> None:
+    """Move `imp` to status `to`, setting `values` with it: every status change goes through here.
+
+    A move the life cycle (`TRANSITIONS`) does not allow is refused, and so is one that another
+    request or worker made first: the change is one conditional UPDATE (the status must still be
+    the one this session read), so two of them racing on an import cannot both move it.
+    """
+    if to not in TRANSITIONS[imp.status]:
+        raise Conflict(f"import {imp.id} is {imp.status}; it cannot become {to}")
+    moved = session.execute(sa.update(Import).where(Import.id == imp.id, Import.status == imp.status)
+                            .values(status=to, **values)).rowcount
+    if not moved:
+        raise Conflict(f"import {imp.id} was changed by another request meanwhile; look at its status")
 
 
 def describe(session: Session, imp: Import) -> dict[str, Any]:
@@ -90,8 +105,8 @@ def create_import(session: Session, caller: Caller, *, domain: str, operation: s
             return again
     op = (operation or "").strip().lower().replace(" & ", "_").replace("&", "_")
     if op not in OPERATIONS or op not in dom.operations:
-        raise bad_request(f"{dom.title} imports support {', '.join(dom.operations)}; {operation!r} is not one "
-                          f"of them")
+        raise InvalidRequest(f"{dom.title} imports support {', '.join(dom.operations)}; {operation!r} is not "
+                             f"one of them")
     opts = _check_options(dom, op, options)
     behaviour = behaviour_for(dom)
     behaviour.check_can_start(session, caller.org_id)
@@ -108,7 +123,7 @@ def _check_options(dom, op: str, options: dict[str, Any]) -> dict[str, Any]:
     try:
         return resolve_options(dom, op, options)
     except BulkAssistError as exc:
-        raise bad_request(str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
 
 
 # ------------------------------------------------------------------ upload
@@ -116,41 +131,40 @@ def add_batch(session: Session, imp: Import, body: dict[str, Any], raw: bytes) -
     """Store one batch (`raw`: the JSON as sent, `body`: parsed); the same batch id again is stored once."""
     size = len(raw)
     if size > MAX_BATCH_BYTES:
-        raise ApiError(413, "payload_too_large",
-                       f"batch of {size / 1e6:.1f} MB is over the 10 MB limit; split the rows into smaller "
-                       f"batches")
+        raise PayloadTooLarge(f"batch of {size / 1e6:.1f} MB is over the 10 MB limit; split the rows into "
+                              f"smaller batches")
     batch_id = body.get("batch_id")
     headers = body.get("headers")
     rows = body.get("rows")
     first_row = body.get("first_row", 0)
     if not isinstance(batch_id, str) or not batch_id or len(batch_id) > 200:
-        raise bad_request("batch_id must be a non-empty text of at most 200 characters")
+        raise InvalidRequest("batch_id must be a non-empty text of at most 200 characters")
     if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
-        raise bad_request("headers must be the list of column headers as written in the file")
+        raise InvalidRequest("headers must be the list of column headers as written in the file")
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-        raise bad_request("rows must be a list of rows, each a list of cells")
+        raise InvalidRequest("rows must be a list of rows, each a list of cells")
     if not isinstance(first_row, int) or isinstance(first_row, bool) or first_row < 0:
-        raise bad_request("first_row must be the 0-based position of the batch's first row in the file")
+        raise InvalidRequest("first_row must be the 0-based position of the batch's first row in the file")
     width = len(headers)
     for i, r in enumerate(rows):
         if len(r) != width or not all(c is None or isinstance(c, (str, int, float)) for c in r):
-            raise bad_request(f"row {first_row + i} of the batch has {len(r)} cells for {width} headers, or a "
-                              f"cell that is not text, a number or null")
+            raise InvalidRequest(f"row {first_row + i} of the batch has {len(r)} cells for {width} headers, or "
+                                 f"a cell that is not text, a number or null")
     existing = session.scalars(sa.select(ImportBatch).where(
         ImportBatch.import_id == imp.id, ImportBatch.batch_id == batch_id)).first()
     if existing is not None:
         return {"batch_id": batch_id, "rows": existing.row_count, "duplicate": True}
     if imp.status not in UPLOADABLE:
-        raise conflict(f"import {imp.id} is {imp.status}; rows can only be uploaded before validation")
+        raise Conflict(f"import {imp.id} is {imp.status}; rows can only be uploaded before validation")
     if imp.headers is not None and imp.headers != headers:
-        raise bad_request("every batch of an import must carry the same headers")
+        raise InvalidRequest("every batch of an import must carry the same headers")
     imp.headers = headers
-    imp.status = "Uploading"
+    transition(session, imp, ImportStatus.UPLOADING)
     for kind in ("date_cells", "number_cells"):
         marks = body.get(kind) or {}
         if not isinstance(marks, dict) or not all(
                 isinstance(v, list) and all(isinstance(p, int) for p in v) for v in marks.values()):
-            raise bad_request(f"{kind} must map column indexes to lists of row positions")
+            raise InvalidRequest(f"{kind} must map column indexes to lists of row positions")
     # The batch is stored as sent (it was parsed and checked above): no second serialisation.
     session.add(ImportBatch(import_id=imp.id, batch_id=batch_id, first_row=first_row, row_count=len(rows),
                             payload=raw))
@@ -162,7 +176,7 @@ def _uploaded_table(session: Session, imp: Import) -> Table:
     batches = session.scalars(sa.select(ImportBatch).where(ImportBatch.import_id == imp.id)
                               .order_by(ImportBatch.first_row)).all()
     if imp.headers is None:
-        raise conflict(f"import {imp.id} has no uploaded rows; upload the file's rows first")
+        raise Conflict(f"import {imp.id} has no uploaded rows; upload the file's rows first")
     names = unique_names(imp.headers)
     rows: list[list[Any]] = []
     dates: dict[str, list[int]] = {}
@@ -172,7 +186,7 @@ def _uploaded_table(session: Session, imp: Import) -> Table:
         if batch.row_count == 0:
             continue
         if batch.first_row != expected:
-            raise conflict(f"rows {expected}..{batch.first_row - 1} of import {imp.id} were never uploaded; "
+            raise Conflict(f"rows {expected}..{batch.first_row - 1} of import {imp.id} were never uploaded; "
                            f"upload the missing batch, then validate")
         payload = json.loads(batch.payload)
         rows.extend(payload["rows"])
@@ -206,7 +220,7 @@ def _masks(positions: dict[str, list[int]], height: int) -> dict[str, pl.Series]
 def validate_import(session: Session, caller: Caller, imp: Import) -> None:
     """Validate every uploaded row with the organisation's lists, then the domain's database checks."""
     if imp.status not in UPLOADABLE | EDITABLE:
-        raise conflict(f"import {imp.id} is {imp.status}; it can no longer be validated")
+        raise Conflict(f"import {imp.id} is {imp.status}; it can no longer be validated")
     if imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None:
         return  # already validated: validating again is a no-op (the client may resend)
     _store(session, caller, imp, _uploaded_table(session, imp))
@@ -220,7 +234,7 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
     try:
         report = validation.validate(table, dom, imp.operation, lists=lists, options=imp.options)
     except BulkAssistError as exc:
-        raise bad_request(str(exc)) from None
+        raise InvalidRequest(str(exc)) from None
     rows = report.normalized.with_columns(report.row_numbers, report.actions.alias("action"))
     ctx = Ctx(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {})
     extra, actions = behaviour_for(dom).review(ctx, rows)
@@ -247,15 +261,15 @@ def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Repor
     imp.to_insert, imp.to_update = s["insert"], s["update"]
     # Rows a domain rule skipped (a duplicate case under "Skip") carry a note; blank rows carry none.
     noted = report.issues.filter(pl.col("row").is_not_null())["row"].unique()
-    rule_skipped = (report.actions == "Skip") & report.row_numbers.is_in(noted)
-    if imp.status in ("Created", "Uploading", "Validated", "ValidationFailed"):
+    rule_skipped = (report.actions == RowAction.SKIP) & report.row_numbers.is_in(noted)
+    # Before the commit the verdict decides the status; after a failed commit an edit only prepares the retry.
+    if ImportStatus.VALIDATED in TRANSITIONS[imp.status]:
         if s["valid"] == 0 and (s["errors"] or not rule_skipped.any()):
-            imp.status = "ValidationFailed"
-            imp.message = ("nothing to import: the file has no data rows" if s["total"] == 0 else
-                           "no row can be imported; fix the errors (edit the rows or the file) and validate again")
+            transition(session, imp, ImportStatus.VALIDATION_FAILED, message=(
+                "nothing to import: the file has no data rows" if s["total"] == 0 else
+                "no row can be imported; fix the errors (edit the rows or the file) and validate again"))
         else:
-            imp.status = "Validated"
-            imp.message = ""
+            transition(session, imp, ImportStatus.VALIDATED, message="")
     return report
 
 
@@ -282,7 +296,7 @@ def stored_report(session: Session, imp: Import) -> tuple[pl.DataFrame, pl.DataF
     """(data as uploaded, normalized + row + action, issues) of a validated import."""
     blob = session.get(ImportReport, imp.id)
     if blob is None:
-        raise conflict(f"import {imp.id} is {imp.status} and has not been validated yet; validate it first")
+        raise Conflict(f"import {imp.id} is {imp.status} and has not been validated yet; validate it first")
     return from_blob(blob.data), from_blob(blob.normalized), from_blob(blob.issues)
 
 
@@ -305,17 +319,18 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
     from bulkassist.engine.headers import header_key, match_headers
 
     if imp.status not in EDITABLE:
-        raise conflict(f"import {imp.id} is {imp.status}; rows can be edited after validation and before "
+        raise Conflict(f"import {imp.id} is {imp.status}; rows can be edited after validation and before "
                        f"the commit")
     if not isinstance(values, dict) or not values:
-        raise bad_request("values must map column headers to their new cell values")
+        raise InvalidRequest("values must map column headers to their new cell values")
     data, _, _ = stored_report(session, imp)
     table = _unpack(data, imp)
     index = row - 2
     if not 0 <= index < table.height:
-        raise not_found(f"row {row} of import {imp.id} (rows are 2..{table.height + 1})")
+        raise NotFound(f"row {row} of import {imp.id} (rows are 2..{table.height + 1}) not found in your "
+                       f"organisation")
     if _committed_rows(session, imp, [row]):
-        raise conflict(f"row {row} of import {imp.id} is already imported; it cannot be changed here")
+        raise Conflict(f"row {row} of import {imp.id} is already imported; it cannot be changed here")
     dom = domain_for(session, caller.org_id, imp.domain)
     columns = table.frame.columns
     by_key = {header_key(h): name for h, name in zip(table.headers, columns, strict=True)}
@@ -325,10 +340,10 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
     for header, value in values.items():
         name = by_key.get(header_key(str(header)))
         if not name:
-            raise bad_request(f"import {imp.id} has no column {header!r}; columns are: "
-                              f"{', '.join(table.headers)}")
+            raise InvalidRequest(f"import {imp.id} has no column {header!r}; columns are: "
+                                 f"{', '.join(table.headers)}")
         if value is not None and not isinstance(value, (str, int, float)):
-            raise bad_request(f"the new value of {header!r} must be text, a number or null")
+            raise InvalidRequest(f"the new value of {header!r} must be text, a number or null")
         cells = table.frame[name].clone().scatter([index], None if value is None else str(value))
         table.frame = table.frame.with_columns(cells)
         for masks in (table.date_cells, table.number_cells):
@@ -344,7 +359,7 @@ def _committed_rows(session: Session, imp: Import, rows: list[int]) -> bool:
     from bulkassist.server.models import RowResult
 
     return session.scalars(sa.select(RowResult.row).where(
-        RowResult.import_id == imp.id, RowResult.row.in_(rows), RowResult.status == "Success")).first() is not None
+        RowResult.import_id == imp.id, RowResult.row.in_(rows), RowResult.status == RowStatus.SUCCESS)).first() is not None
 
 
 # ----------------------------------------------------------------- confirm

@@ -14,6 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bulkassist.status import ImportStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -138,7 +140,7 @@ class Import(Base):
     options: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     file_name: Mapped[str] = mapped_column(sa.String(400), default="")
     sheet: Mapped[str | None] = mapped_column(sa.String(200), default=None)
-    status: Mapped[str] = mapped_column(sa.String(32), default="Created")
+    status: Mapped[str] = mapped_column(sa.String(32), default=ImportStatus.CREATED)
     message: Mapped[str] = mapped_column(sa.Text, default="")
     headers: Mapped[list[str] | None] = mapped_column(sa.JSON, default=None)
     create_key: Mapped[str | None] = mapped_column(sa.String(100), default=None)
@@ -194,7 +196,7 @@ class RowResult(Base):
     __tablename__ = "row_results"
     import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
     row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    status: Mapped[str] = mapped_column(sa.String(16))  # Success / Failed / Skipped
+    status: Mapped[str] = mapped_column(sa.String(16))  # a RowStatus: Success / Failed / Skipped
     action: Mapped[str | None] = mapped_column(sa.String(16), default=None)
     record_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
     invoice_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)

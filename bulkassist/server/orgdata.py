@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from bulkassist.domains import BUILTIN
 from bulkassist.engine.selectlists import StaticLists
-from bulkassist.errors import UnknownDomain
-from bulkassist.server.errors import ApiError
+from bulkassist.errors import DomainNotEnabled, UnknownDomain
 from bulkassist.server.models import OrgDomain, SelectValue
 from bulkassist.spec import Domain
 
@@ -28,12 +27,10 @@ def domain_for(session: Session, org_id: int, name: str) -> Domain:
     key = (name or "").strip().lower().replace(" ", "_").replace("-", "_")
     domain = BUILTIN.get(key)
     if domain is None:
-        raise ApiError(404, "unknown_domain",
-                       f"unknown domain {name!r}; choose one of: {', '.join(BUILTIN)}")
+        raise UnknownDomain(f"unknown domain {name!r}; choose one of: {', '.join(BUILTIN)}")
     if not enabled_domains(session, org_id)[domain.name]:
-        raise ApiError(403, "domain_not_enabled",
-                       f"the {domain.title} domain is not enabled for your organisation ({domain.description}); "
-                       f"ask your administrator to enable it")
+        raise DomainNotEnabled(f"the {domain.title} domain is not enabled for your organisation "
+                               f"({domain.description}); ask your administrator to enable it")
     return domain
 
 

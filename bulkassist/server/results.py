@@ -14,10 +14,11 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.engine.report import ERROR, INSERT, RESULT_COLUMNS, SKIP, UPDATE
+from bulkassist.engine.report import RESULT_COLUMNS
 from bulkassist.server.lifecycle import stored_report
 from bulkassist.server.models import Import, RowResult
 from bulkassist.server.orgdata import builtin_domain
+from bulkassist.status import VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
 INVOICE_COLUMN = "Invoice ID"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,22 +41,22 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
                 .group_by("row", maintain_order=True)
                 .agg(pl.col("message").filter(pl.col("severity") == "error").str.join("; ").alias("errors"),
                      pl.col("message").str.join("; ").alias("notes")))
-    pending = "Cancelled" if imp.status == "Cancelled" else "Not Imported"
+    pending = RowStatus.CANCELLED if imp.status == ImportStatus.CANCELLED else RowStatus.NOT_IMPORTED
     frame = (normalized.select("row", "action")
              .join(messages, on="row", how="left")
              .join(_outcomes(session, imp), on="row", how="left")
-             .filter((pl.col("action") != SKIP) | pl.col("notes").is_not_null()))
+             .filter((pl.col("action") != RowAction.SKIP) | pl.col("notes").is_not_null()))
     out = frame.select(
         pl.col("row").alias("Row Number"),
         pl.when(pl.col("status").is_not_null()).then(pl.col("status"))
-        .when(pl.col("action") == ERROR).then(pl.lit("Failed"))
-        .when(pl.col("action") == SKIP).then(pl.lit("Skipped"))
+        .when(pl.col("action") == RowAction.ERROR).then(pl.lit(RowStatus.FAILED))
+        .when(pl.col("action") == RowAction.SKIP).then(pl.lit(RowStatus.SKIPPED))
         .otherwise(pl.lit(pending)).alias("Status"),
         pl.coalesce(pl.col("action_right"),
-                    pl.when(pl.col("action").is_in([INSERT, UPDATE])).then(pl.col("action"))).alias("Action"),
+                    pl.when(pl.col("action").is_in(VALID_ACTIONS)).then(pl.col("action"))).alias("Action"),
         pl.col("record_id").cast(pl.String).alias("Created/Updated ID"),
         pl.when(pl.col("message").is_not_null() & (pl.col("message") != "")).then(pl.col("message"))
-        .when(pl.col("action") == SKIP).then(pl.col("notes"))
+        .when(pl.col("action") == RowAction.SKIP).then(pl.col("notes"))
         .otherwise(pl.col("errors")).fill_null("").alias("Error Messages"),
         pl.col("invoice_id").cast(pl.String).alias(INVOICE_COLUMN),
     )
@@ -83,7 +84,7 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
     validation = issues.select(
         pl.col("row"), pl.col("column"), pl.col("field"), pl.col("value"), pl.col("severity"), pl.col("code"),
         pl.col("message"), pl.col("suggestion"))
-    commit = _outcomes(session, imp).filter(pl.col("status") == "Failed").select(
+    commit = _outcomes(session, imp).filter(pl.col("status") == RowStatus.FAILED).select(
         pl.col("row"), pl.lit(None, pl.String).alias("column"), pl.lit(None, pl.String).alias("field"),
         pl.lit(None, pl.String).alias("value"), pl.lit("error").alias("severity"),
         pl.lit("commit_failed").alias("code"), pl.col("message"), pl.lit(None, pl.String).alias("suggestion"))

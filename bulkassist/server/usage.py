@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.server.errors import ApiError
+from bulkassist.errors import UsageLimitExceeded
 from bulkassist.server.models import Organisation, UsageEvent, utcnow
 
 PERIODS = ("today", "week", "month")
@@ -47,8 +47,7 @@ def check_allowance(session: Session, org_id: int, rows: int, *, reserved: int =
         if limit is not None and used + rows > limit:
             label = {"today": "today", "week": "this week", "month": "this month"}[period]
             running = f" (including {reserved} rows of imports still committing)" if reserved else ""
-            raise ApiError(
-                429, "usage_limit_exceeded",
+            raise UsageLimitExceeded(
                 f"committing {rows} rows would exceed your organisation's import limit {label}: "
                 f"{used} of {limit} rows used{running}; import at most {max(limit - used, 0)} rows now, "
                 f"wait for the limit to reset, or ask for a higher limit",

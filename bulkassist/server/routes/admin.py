@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from bulkassist.errors import NotFound
 from bulkassist.server import admin
 from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User
 from bulkassist.server.orgdata import domain_for
@@ -52,9 +53,7 @@ def create_token(caller: CallerDep, session: SessionDep, user_id: int = Path(...
     caller.require_admin()
     user = session.get(User, user_id)
     if user is None or user.org_id != caller.org_id:
-        from bulkassist.server.errors import not_found
-
-        raise not_found(f"user {user_id}")
+        raise NotFound(f"user {user_id} not found in your organisation")
     return {"user": user.name, "token": admin.create_token(session, user)}
 
 

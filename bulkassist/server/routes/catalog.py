@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from bulkassist.domains import BUILTIN
 from bulkassist.engine.selectlists import lists_payload
-from bulkassist.server.errors import ApiError
+from bulkassist.errors import InvalidRequest, NotFound
 from bulkassist.server.models import Course, Record, Section
 from bulkassist.server.orgdata import domain_for, enabled_domains, etag_of, lists_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
@@ -73,7 +73,7 @@ def one_list(list_name: str, request: Request, caller: CallerDep, session: Sessi
 def _options(session, org_id: int, list_name: str) -> list[tuple[str, str]]:
     options = lists_for(session, org_id, [list_name]).options(list_name)
     if not options:
-        raise ApiError(404, "not_found", f"no select list named {list_name!r} in your organisation")
+        raise NotFound(f"no select list named {list_name!r} in your organisation")
     return options
 
 
@@ -142,8 +142,8 @@ def export(name: str, caller: CallerDep, session: SessionDep,
     caller.require_admin()
     dom = domain_for(session, caller.org_id, name)
     if not dom.export_columns:
-        raise ApiError(400, "bad_request", f"{dom.title} records have no export; export exists for "
-                                           f"{', '.join(d.title for d in BUILTIN.values() if d.export_columns)}")
+        raise InvalidRequest(f"{dom.title} records have no export; export exists for "
+                             f"{', '.join(d.title for d in BUILTIN.values() if d.export_columns)}")
     query = sa.select(Record.id, Record.data).where(Record.org_id == caller.org_id, Record.domain == dom.name)
     record_id = record_id or []
     if record_id:
@@ -151,8 +151,8 @@ def export(name: str, caller: CallerDep, session: SessionDep,
     found = session.execute(query.order_by(Record.id)).all()
     missing = sorted(set(record_id) - {r.id for r in found})
     if missing:
-        raise ApiError(404, "not_found", f"no {dom.title} record with ID {', '.join(map(str, missing[:20]))}; "
-                                         f"choose records from your organisation's list")
+        raise NotFound(f"no {dom.title} record with ID {', '.join(map(str, missing[:20]))}; "
+                       f"choose records from your organisation's list")
     frame = pl.DataFrame(
         {header: [(data or {}).get(source) if source else None for _, data in found]
          for header, source in dom.export_columns},
@@ -167,10 +167,10 @@ def _course_rows(session, org_id: int, dom: Domain, code: str) -> pl.DataFrame |
     course = session.scalars(sa.select(Course).where(Course.org_id == org_id,
                                                      sa.func.upper(Course.code) == code.strip().upper())).first()
     if course is None:
-        raise ApiError(404, "not_found", f"no course with Course Code {code!r}; search with at least two "
-                                         f"characters of the code")
+        raise NotFound(f"no course with Course Code {code!r}; search with at least two "
+                       f"characters of the code")
     if dom.name not in ("client", "client_assignment"):
-        raise ApiError(400, "bad_request", "pre-filled templates exist for Client and Client Assignment")
+        raise InvalidRequest("pre-filled templates exist for Client and Client Assignment")
     sections = session.scalars(sa.select(Section.code).where(Section.course_id == course.id)).all()
     assignments = session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
         Record.org_id == org_id, Record.domain == "client_assignment",

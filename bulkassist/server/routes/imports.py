@@ -11,12 +11,13 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from bulkassist.errors import InvalidRequest, PayloadTooLarge
 from bulkassist.server import lifecycle, results
 from bulkassist.server.committer import cancel as cancel_import
-from bulkassist.server.errors import ApiError, bad_request
 from bulkassist.server.lifecycle import MAX_BATCH_BYTES, describe, get_import
 from bulkassist.server.models import Import, User
 from bulkassist.server.routes.deps import CallerDep, SessionDep
+from bulkassist.status import ImportStatus
 
 router = APIRouter(tags=["imports"])
 ImportId = Path(..., ge=1, le=2**31 - 1, description="the Import ID")
@@ -89,18 +90,17 @@ async def upload(request: Request, caller: CallerDep, import_id: int = ImportId)
     """Upload a batch of rows (at most 10 MB); a batch id sent twice is stored once."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
-        raise ApiError(413, "payload_too_large",
-                       f"batch of {int(declared) / 1e6:.1f} MB is over the 10 MB limit; split the rows into "
-                       f"smaller batches")
+        raise PayloadTooLarge(f"batch of {int(declared) / 1e6:.1f} MB is over the 10 MB limit; split the rows "
+                              f"into smaller batches")
     raw = await request.body()
     if len(raw) > MAX_BATCH_BYTES:
-        raise ApiError(413, "payload_too_large", "the batch is over the 10 MB limit; send smaller batches")
+        raise PayloadTooLarge("the batch is over the 10 MB limit; send smaller batches")
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(f"the batch is not valid JSON ({exc})") from None
+        raise InvalidRequest(f"the batch is not valid JSON ({exc})") from None
     if not isinstance(body, dict):
-        raise bad_request("the batch must be a JSON object with batch_id, first_row, headers and rows")
+        raise InvalidRequest("the batch must be a JSON object with batch_id, first_row, headers and rows")
 
     def store() -> dict:
         with request.app.state.sessions.begin() as session:
@@ -149,7 +149,7 @@ def _start(request: Request, caller, import_id: int, key: str | None, retry: boo
         committer.start_commit(session, caller, imp, key, retry=retry)
     with request.app.state.sessions() as session:
         imp = get_import(session, caller, import_id)
-        if imp.status == "Committing" and imp.worker == committer.worker:
+        if imp.status == ImportStatus.COMMITTING and imp.worker == committer.worker:
             committer.launch(imp.id)
         return describe(session, imp)
 
