@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
 from bulkassist.server.errors import ApiError
+from bulkassist.server.schemas import Health
 
 log = logging.getLogger("bulkassist.server")
 API_PREFIX = "/api/v1"
@@ -113,7 +114,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         return JSONResponse(ApiError(500, "server_error", "the server failed; see its log").body(),
                             status_code=500)
 
-    @app.get(f"{API_PREFIX}/health", tags=["server"])
+    @app.get(f"{API_PREFIX}/health", tags=["server"], response_model=Health)
     def health() -> dict:
         """Liveness: no authentication needed."""
         return {"status": "ok", "worker": committer.worker, "database": engine.dialect.name}
