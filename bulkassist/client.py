@@ -41,9 +41,6 @@ from bulkassist.spec import Domain
 from bulkassist.status import FINAL
 
 API = "/api/v1"
-MAX_BATCH_BYTES = 10 * 1024 * 1024
-# Leave room under the server's limit for the JSON envelope around the rows.
-_BATCH_TARGET = int(MAX_BATCH_BYTES * 0.9)
 _RETRY_STATUS = {502, 503, 504}
 
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
@@ -245,8 +242,8 @@ class Import:
     # ------------------------------------------------------------- upload
     def upload(self, headers: list[str], rows: pl.DataFrame, *, progress: Progress | None = None,
                first_row: int = 0, typed: dict[str, dict[int, list[int]]] | None = None) -> None:
-        """Send `rows` (text cells, one column per header) in batches of at most 10 MB; each batch has
-        an id, so a resend is stored once.
+        """Send `rows` (text cells, one column per header) in batches under the domain's `batch_bytes`
+        (10 MB); each batch has an id, so a resend is stored once.
 
         `typed` ({"date_cells"|"number_cells": {column index: [row positions]}}) tells the server which
         cells were date or number cells in the workbook, so it judges them as the local validation does.
@@ -254,10 +251,11 @@ class Import:
         total = rows.height
         done = 0
         head = json.dumps(headers)
+        limit = self.client.domain(self.info["domain"]).batch_bytes
         # One batch in flight while the next is encoded: the server parses batch n while we build n + 1.
         with ThreadPoolExecutor(max_workers=1) as sender:
             in_flight = None
-            for start, count, rows_json in _batches(rows):
+            for start, count, rows_json in _batches(rows, limit):
                 batch_id = f"{self.id}-{first_row + start}-{count}"
                 marks = {kind: {str(col): [p - start for p in where if start <= p < start + count]
                                 for col, where in by_col.items()} for kind, by_col in (typed or {}).items()}
@@ -416,8 +414,8 @@ def _read_rows(source: Any, *, name: str | None, sheet: str | None, separator: s
     return list(table.headers), frame, str(table.source or name or "upload"), typed
 
 
-def _batches(frame: pl.DataFrame):
-    """(start, row count, the rows as a JSON array) chunks whose JSON stays under the batch limit.
+def _batches(frame: pl.DataFrame, limit: int):
+    """(start, row count, the rows as a JSON array) chunks whose JSON stays under `limit` bytes.
 
     polars encodes every row at once (a JSON array of its cells); rows are then cut into batches by
     their cumulative size, so a 100k-row file costs no Python call per row.
@@ -428,7 +426,8 @@ def _batches(frame: pl.DataFrame):
         pl.struct(pl.concat_list(pl.all().cast(pl.String)).alias("r")).struct.json_encode()
         .str.slice(len('{"r":')).str.head(-1)  # {"r":[...]} -> [...]
     ).to_series()
-    batch_of = ((encoded.str.len_bytes().cast(pl.Int64) + 1).cum_sum() - 1) // _BATCH_TARGET
+    # Leave a tenth of the limit for the JSON envelope around the rows.
+    batch_of = ((encoded.str.len_bytes().cast(pl.Int64) + 1).cum_sum() - 1) // int(limit * 0.9)
     for (_,), part in pl.DataFrame({"b": batch_of, "j": encoded}).with_row_index("i").partition_by(
             "b", as_dict=True, maintain_order=True).items():
         yield int(part["i"][0]), part.height, "[" + part["j"].str.join(",").item() + "]"

@@ -16,6 +16,8 @@ UPDATE = "update"
 ADD_UPDATE = "add_update"
 OPERATIONS = (ADD, UPDATE, ADD_UPDATE)
 OPERATION_LABELS = {ADD: "Add", UPDATE: "Update", ADD_UPDATE: "Add & Update"}
+# The seeds' upload limit: rows go to the server in batches of at most this many bytes of JSON.
+BATCH_BYTES = 10 * 1024 * 1024
 
 
 class Kind(str, Enum):
@@ -137,7 +139,7 @@ class Domain:
     custom_prefix: str | None = None  # "Custom." lets users add custom-field columns
     strict_column_order: bool = False  # the file must hold exactly `fields` in this order
     max_file_bytes: int | None = None
-    batch_bytes: int = 10 * 1024 * 1024
+    batch_bytes: int = BATCH_BYTES  # the most one upload batch may hold; the server refuses more (413)
     default_separator: str = ","
     available_by_default: bool = True  # Payment: the server decides whether it is enabled
     update_only_fields_present: bool = True  # only fields present in the file are changed
@@ -304,7 +306,7 @@ class Domain:
             custom_prefix=d.get("custom_prefix"),
             strict_column_order=d.get("strict_column_order", False),
             max_file_bytes=d.get("max_file_bytes"),
-            batch_bytes=d.get("batch_bytes", 10 * 1024 * 1024),
+            batch_bytes=d.get("batch_bytes", BATCH_BYTES),
             default_separator=d.get("default_separator", ","),
             available_by_default=d.get("available_by_default", True),
             update_only_fields_present=d.get("update_only_fields_present", True),

@@ -13,7 +13,7 @@ HEADER = ["Client ID", "First Name", "Last Name", "SSN", "Date of Birth", "Ethni
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulkassist.cli", *args], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "bulkassist", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=120)
 
 
@@ -131,3 +131,20 @@ def test_the_readme_example_is_what_the_cli_prints(tmp_path):
     block = readme.split("For a\nworkbook with typical Excel damage", 1)[1].split("```\n", 2)[1]
     assert result.stdout == block
     assert result.returncode == 1
+
+
+def test_local_commands_run_without_the_server_extra_and_server_commands_say_how_to_install_it(messy):
+    """`python -m bulkassist` with FastAPI, SQLAlchemy and uvicorn impossible to import."""
+    without_server = ("import runpy, sys; sys.modules.update(dict.fromkeys(['fastapi', 'sqlalchemy', 'uvicorn'])); "
+                      "runpy.run_module('bulkassist', run_name='__main__')")
+
+    def bare(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", without_server, *args], capture_output=True, text=True,
+                              timeout=120)
+
+    checked = bare("validate", str(messy), "-d", "client", "-p", "add")
+    assert checked.returncode == 1 and "Total rows 3" in checked.stdout, checked.stderr
+    listed = bare("--help")
+    assert listed.returncode == 0 and "serve" in listed.stdout and "submit" in listed.stdout
+    refused = bare("serve")
+    assert refused.returncode == 2 and "pip install 'bulkassist[server]'" in refused.stderr

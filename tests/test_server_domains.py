@@ -226,7 +226,7 @@ def test_registration_and_certification_export_has_the_seed_columns(server, clie
     with pytest.raises(PermissionDenied, match="is not an administrator"):
         client_for("importer").export("qualification", ids)
     # An administrator of another organisation, made the way an operator would, sees none of it.
-    made = subprocess.run([sys.executable, "-m", "bulkassist.cli", "admin", "create-user", "Other Organisation",
+    made = subprocess.run([sys.executable, "-m", "bulkassist", "admin", "create-user", "Other Organisation",
                            f"exporter{ref()}", "--group", "Administrators", "--database-url", server.database_url],
                           capture_output=True, text=True, timeout=60, check=True)
     token = re.search(r"ba_[\w-]+", made.stdout).group(0)

@@ -43,7 +43,7 @@ def test_two_worker_processes_share_one_postgresql(pg_database_url, tmp_path):
 def test_demo_server_only_prints_the_url_and_tokens(tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bulkassist.cli", "demo", "--server-only", "--port", str(port), "--database-url",
+        [sys.executable, "-m", "bulkassist", "demo", "--server-only", "--port", str(port), "--database-url",
          f"sqlite:///{tmp_path / 'demo.sqlite'}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines = []

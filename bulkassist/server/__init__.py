@@ -5,7 +5,7 @@ Layout: `app.py` (the FastAPI app), `routes/` (HTTP: catalog, imports, admin), `
 `behaviours.py` (what each domain does: match keys, actions, side effects), `bulk.py` (fast bulk
 writes), `results.py` (results and errors files), `models.py` + `migrations/` (schema), `db.py`,
 `auth.py`, `orgdata.py` (enabled domains, select lists), `usage.py`, `admin.py`, `demo.py`,
-`frames.py`, `launch.py` (a real server in a subprocess), `commands.py` (click commands).
+`frames.py`, `launch.py` (a real server in a subprocess); its commands are in `bulkassist.cli.server`.
 """
 
 from bulkassist.server.launch import RunningServer, start_server_process

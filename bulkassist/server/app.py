@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bulkassist.errors import BulkAssistError, Conflict, NotFound, ServerError
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
+from bulkassist.server.schemas import Health
 
 log = logging.getLogger("bulkassist.server")
 API_PREFIX = "/api/v1"
@@ -108,7 +109,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return _failed(exc)
 
-    @app.get(f"{API_PREFIX}/health", tags=["server"])
+    @app.get(f"{API_PREFIX}/health", tags=["server"], response_model=Health)
     def health() -> dict:
         """Liveness: no authentication needed."""
         return {"status": "ok", "worker": committer.worker, "database": engine.dialect.name}

@@ -26,18 +26,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.engine.report import Report
-from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound, PayloadTooLarge
+from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
 from bulkassist.server.behaviours import Ctx, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
 from bulkassist.server.models import Import, ImportBatch, ImportReport, User
 from bulkassist.server.orgdata import domain_for, lists_for
+from bulkassist.server.schemas import Batch
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import OPERATION_LABELS, OPERATIONS
 from bulkassist.status import EDITABLE, TRANSITIONS, UPLOADABLE, ImportStatus, RowAction, RowStatus
-
-MAX_BATCH_BYTES = 10 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ access
@@ -127,48 +126,22 @@ def _check_options(dom, op: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ upload
-def add_batch(session: Session, imp: Import, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
-    """Store one batch (`raw`: the JSON as sent, `body`: parsed); the same batch id again is stored once."""
-    size = len(raw)
-    if size > MAX_BATCH_BYTES:
-        raise PayloadTooLarge(f"batch of {size / 1e6:.1f} MB is over the 10 MB limit; split the rows into "
-                              f"smaller batches")
-    batch_id = body.get("batch_id")
-    headers = body.get("headers")
-    rows = body.get("rows")
-    first_row = body.get("first_row", 0)
-    if not isinstance(batch_id, str) or not batch_id or len(batch_id) > 200:
-        raise InvalidRequest("batch_id must be a non-empty text of at most 200 characters")
-    if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
-        raise InvalidRequest("headers must be the list of column headers as written in the file")
-    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-        raise InvalidRequest("rows must be a list of rows, each a list of cells")
-    if not isinstance(first_row, int) or isinstance(first_row, bool) or first_row < 0:
-        raise InvalidRequest("first_row must be the 0-based position of the batch's first row in the file")
-    width = len(headers)
-    for i, r in enumerate(rows):
-        if len(r) != width or not all(c is None or isinstance(c, (str, int, float)) for c in r):
-            raise InvalidRequest(f"row {first_row + i} of the batch has {len(r)} cells for {width} headers, or "
-                                 f"a cell that is not text, a number or null")
+def add_batch(session: Session, imp: Import, batch: Batch, raw: bytes) -> dict[str, Any]:
+    """Store one batch (`raw`: the JSON as sent, `batch`: what it holds); the same batch id again is stored once."""
     existing = session.scalars(sa.select(ImportBatch).where(
-        ImportBatch.import_id == imp.id, ImportBatch.batch_id == batch_id)).first()
+        ImportBatch.import_id == imp.id, ImportBatch.batch_id == batch.batch_id)).first()
     if existing is not None:
-        return {"batch_id": batch_id, "rows": existing.row_count, "duplicate": True}
+        return {"batch_id": batch.batch_id, "rows": existing.row_count, "duplicate": True}
     if imp.status not in UPLOADABLE:
         raise Conflict(f"import {imp.id} is {imp.status}; rows can only be uploaded before validation")
-    if imp.headers is not None and imp.headers != headers:
+    if imp.headers is not None and imp.headers != batch.headers:
         raise InvalidRequest("every batch of an import must carry the same headers")
-    imp.headers = headers
+    imp.headers = batch.headers
     transition(session, imp, ImportStatus.UPLOADING)
-    for kind in ("date_cells", "number_cells"):
-        marks = body.get(kind) or {}
-        if not isinstance(marks, dict) or not all(
-                isinstance(v, list) and all(isinstance(p, int) for p in v) for v in marks.values()):
-            raise InvalidRequest(f"{kind} must map column indexes to lists of row positions")
-    # The batch is stored as sent (it was parsed and checked above): no second serialisation.
-    session.add(ImportBatch(import_id=imp.id, batch_id=batch_id, first_row=first_row, row_count=len(rows),
-                            payload=raw))
-    return {"batch_id": batch_id, "rows": len(rows), "duplicate": False}
+    # The batch is stored as sent (the model checked it): no second serialisation.
+    session.add(ImportBatch(import_id=imp.id, batch_id=batch.batch_id, first_row=batch.first_row,
+                            row_count=len(batch.rows), payload=raw))
+    return {"batch_id": batch.batch_id, "rows": len(batch.rows), "duplicate": False}
 
 
 def _uploaded_table(session: Session, imp: Import) -> Table:

@@ -4,42 +4,37 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
 
 from bulkassist.errors import NotFound
 from bulkassist.server import admin
 from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User
 from bulkassist.server.orgdata import domain_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
+from bulkassist.server.schemas import (
+    GroupCreated,
+    GroupInfo,
+    ListOption,
+    ListReplaced,
+    LockInfo,
+    NewGroup,
+    NewUser,
+    TokenIssued,
+    Unlocked,
+    UserCreated,
+    UserInfo,
+)
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-class NewUser(BaseModel):
-    name: str = Field(..., min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    groups: list[str] = Field(default_factory=list)
-
-
-class NewGroup(BaseModel):
-    name: str = Field(..., min_length=1, max_length=200)
-    is_admin: bool = False
-    import_domains: list[str] = Field(default_factory=list, description='domain names, or "*" for all')
-
-
-class ListOption(BaseModel):
-    value: str = Field(..., min_length=1, max_length=400)
-    label: str | None = Field(None, max_length=400)
-
-
-@router.get("/users")
+@router.get("/users", response_model=list[UserInfo])
 def users(caller: CallerDep, session: SessionDep) -> list[dict]:
     caller.require_admin()
     found = session.scalars(sa.select(User).where(User.org_id == caller.org_id).order_by(User.id)).all()
     return [{"id": u.id, "name": u.name, "email": u.email, "active": u.active} for u in found]
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, response_model=UserCreated)
 def create_user(body: NewUser, caller: CallerDep, session: SessionDep) -> dict:
     caller.require_admin()
     org = session.get(Organisation, caller.org_id)
@@ -47,7 +42,7 @@ def create_user(body: NewUser, caller: CallerDep, session: SessionDep) -> dict:
     return {"id": user.id, "name": user.name, "token": admin.create_token(session, user)}
 
 
-@router.post("/users/{user_id}/tokens", status_code=201)
+@router.post("/users/{user_id}/tokens", status_code=201, response_model=TokenIssued)
 def create_token(caller: CallerDep, session: SessionDep, user_id: int = Path(..., ge=1, le=2**31 - 1)) -> dict:
     """A new API token for a user of your organisation (shown once)."""
     caller.require_admin()
@@ -57,7 +52,7 @@ def create_token(caller: CallerDep, session: SessionDep, user_id: int = Path(...
     return {"user": user.name, "token": admin.create_token(session, user)}
 
 
-@router.get("/groups")
+@router.get("/groups", response_model=list[GroupInfo])
 def groups(caller: CallerDep, session: SessionDep) -> list[dict]:
     caller.require_admin()
     found = session.scalars(sa.select(PermissionGroup).where(PermissionGroup.org_id == caller.org_id)).all()
@@ -65,7 +60,7 @@ def groups(caller: CallerDep, session: SessionDep) -> list[dict]:
             for g in found]
 
 
-@router.post("/groups", status_code=201)
+@router.post("/groups", status_code=201, response_model=GroupCreated)
 def create_group(body: NewGroup, caller: CallerDep, session: SessionDep) -> dict:
     caller.require_admin()
     for d in body.import_domains:
@@ -76,7 +71,7 @@ def create_group(body: NewGroup, caller: CallerDep, session: SessionDep) -> dict
     return {"id": g.id, "name": g.name}
 
 
-@router.put("/lists/{list_name}")
+@router.put("/lists/{list_name}", response_model=ListReplaced)
 def put_list(body: list[ListOption], caller: CallerDep, session: SessionDep,
              list_name: str = Path(..., min_length=1, max_length=64)) -> dict:
     """Replace one select list of your organisation (clients see the new ETag)."""
@@ -86,7 +81,7 @@ def put_list(body: list[ListOption], caller: CallerDep, session: SessionDep,
     return {"list": list_name, "values": len(body)}
 
 
-@router.get("/locks")
+@router.get("/locks", response_model=list[LockInfo])
 def locks(caller: CallerDep, session: SessionDep) -> list[dict]:
     caller.require_admin()
     found = session.scalars(sa.select(DomainLock).where(DomainLock.org_id == caller.org_id)).all()
@@ -94,7 +89,7 @@ def locks(caller: CallerDep, session: SessionDep) -> list[dict]:
              "locked_at": lk.locked_at.isoformat(timespec="seconds") + "Z"} for lk in found]
 
 
-@router.post("/locks/{domain}/unlock")
+@router.post("/locks/{domain}/unlock", response_model=Unlocked)
 def unlock(caller: CallerDep, session: SessionDep, domain: str = Path(..., max_length=64)) -> dict:
     """Unlock a hung importer (seed 004: Log in as a site admin, Course record import, Unlock)."""
     caller.require_admin()

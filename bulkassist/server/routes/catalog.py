@@ -19,6 +19,15 @@ from bulkassist.errors import InvalidRequest, NotFound
 from bulkassist.server.models import Course, Record, Section
 from bulkassist.server.orgdata import domain_for, enabled_domains, etag_of, lists_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
+from bulkassist.server.schemas import (
+    Courses,
+    DomainInfo,
+    DomainLists,
+    Me,
+    SelectOption,
+    Suggestions,
+    Usage,
+)
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import Domain
 
@@ -27,13 +36,13 @@ RecordIds = Annotated[list[int] | None, Query(max_length=10_000, description="re
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 
 
-@router.get("/me")
+@router.get("/me", response_model=Me)
 def me(caller: CallerDep) -> dict:
     """The token's user, organisation, licence and permissions."""
     return caller.to_dict()
 
 
-@router.get("/domains")
+@router.get("/domains", response_model=list[DomainInfo])
 def domains(caller: CallerDep, session: SessionDep) -> list[dict]:
     """Every domain: enabled for the organisation? importable by this user?"""
     enabled = enabled_domains(session, caller.org_id)
@@ -56,14 +65,16 @@ def _cached_json(request: Request, payload: object) -> Response:
     return Response(json.dumps(payload), media_type="application/json", headers=headers)
 
 
-@router.get("/domains/{name}/lists", responses={304: {"description": "unchanged since the ETag sent"}})
+@router.get("/domains/{name}/lists", responses={200: {"model": DomainLists},
+                                               304: {"description": "unchanged since the ETag sent"}})
 def domain_lists(name: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """The organisation's select lists used by the domain `{list: [{value, label}]}`, with an ETag."""
     dom = domain_for(session, caller.org_id, name)
     return _cached_json(request, lists_payload(lists_for(session, caller.org_id, dom.select_lists)))
 
 
-@router.get("/lists/{list_name}", responses={304: {"description": "unchanged since the ETag sent"}})
+@router.get("/lists/{list_name}", responses={200: {"model": list[SelectOption]},
+                                            304: {"description": "unchanged since the ETag sent"}})
 def one_list(list_name: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """One select list `[{value, label}]`, with an ETag."""
     options = _options(session, caller.org_id, list_name)
@@ -77,7 +88,7 @@ def _options(session, org_id: int, list_name: str) -> list[tuple[str, str]]:
     return options
 
 
-@router.get("/lists/{list_name}/suggest")
+@router.get("/lists/{list_name}/suggest", response_model=Suggestions)
 def suggest(list_name: str, caller: CallerDep, session: SessionDep,
             q: str = Query(..., max_length=400, description="the value as typed"),
             limit: int = Query(5, ge=1, le=50)) -> dict:
@@ -95,7 +106,7 @@ def suggest(list_name: str, caller: CallerDep, session: SessionDep,
         {"value": options[i][0], "label": options[i][1], "score": round(s, 1)} for i, s in ranked]}
 
 
-@router.get("/courses")
+@router.get("/courses", response_model=Courses)
 def courses(caller: CallerDep, session: SessionDep,
             search: str = Query("", max_length=40, description="the start of a Course Code")) -> dict:
     """Courses by Course Code: answers from the second character typed (fewer gives no results)."""
@@ -109,7 +120,8 @@ def courses(caller: CallerDep, session: SessionDep,
     return {"courses": [{"code": c, "title": t} for c, t in found], "message": ""}
 
 
-@router.get("/domains/{name}/template", responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+@router.get("/domains/{name}/template", response_class=Response,
+            responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 def template(name: str, caller: CallerDep, session: SessionDep,
              format: Literal["xlsx", "csv"] = "xlsx",
              course_code: str | None = Query(None, max_length=40)) -> Response:
@@ -128,7 +140,8 @@ def template(name: str, caller: CallerDep, session: SessionDep,
                     headers={"Content-Disposition": f'attachment; filename="{dom.name}{suffix}.{format}"'})
 
 
-@router.get("/domains/{name}/export", responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+@router.get("/domains/{name}/export", response_class=Response,
+            responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 def export(name: str, caller: CallerDep, session: SessionDep,
            format: Literal["csv", "xlsx"] = "csv",
            record_id: RecordIds = None) -> Response:
@@ -188,7 +201,7 @@ def _course_rows(session, org_id: int, dom: Domain, code: str) -> pl.DataFrame |
     return pl.DataFrame(rows, schema=dict.fromkeys(dom.field_names, pl.String)) if rows else None
 
 
-@router.get("/usage")
+@router.get("/usage", response_model=Usage)
 def usage(caller: CallerDep, session: SessionDep) -> dict:
     """Rows imported today / this week / this month, and the organisation's limits (null: none)."""
     return usage_for(session, caller.org_id)

@@ -4,19 +4,30 @@ results and errors files, history."""
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 
+from bulkassist.domains import get_domain
 from bulkassist.errors import InvalidRequest, PayloadTooLarge
 from bulkassist.server import lifecycle, results
 from bulkassist.server.committer import cancel as cancel_import
-from bulkassist.server.lifecycle import MAX_BATCH_BYTES, describe, get_import
-from bulkassist.server.models import Import, User
+from bulkassist.server.history import import_history
+from bulkassist.server.lifecycle import describe, get_import
 from bulkassist.server.routes.deps import CallerDep, SessionDep
+from bulkassist.server.schemas import (
+    Batch,
+    BatchStored,
+    Confirmation,
+    FileRows,
+    History,
+    ImportInfo,
+    NewImport,
+    Review,
+    RowEdit,
+    RowEdited,
+)
 from bulkassist.status import ImportStatus
 
 router = APIRouter(tags=["imports"])
@@ -25,30 +36,7 @@ KeyHeader = Header(None, alias="Idempotency-Key", max_length=100,
                    description="the same key again returns the first answer instead of acting twice")
 
 
-class NewImport(BaseModel):
-    domain: str = Field(..., max_length=64, description="client, client_assignment, ...")
-    operation: str = Field(..., max_length=16, description="add, update or add_update")
-    options: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"auto_create_invoices\": true}")
-    file_name: str = Field("upload.csv", max_length=400)
-    sheet: str | None = Field(None, max_length=200)
-
-
-class Batch(BaseModel):
-    """Rows of the file, in file order; `first_row` is the 0-based position of the first one."""
-
-    batch_id: str = Field(..., min_length=1, max_length=200)
-    first_row: int = Field(0, ge=0)
-    headers: list[str]
-    rows: list[list[str | int | float | None]]
-    date_cells: dict[str, list[int]] = Field(default_factory=dict, description="column index -> rows that were date cells")
-    number_cells: dict[str, list[int]] = Field(default_factory=dict, description="column index -> rows that were number cells")
-
-
-class RowEdit(BaseModel):
-    values: dict[str, str | int | float | None] = Field(..., description="{header: new value}")
-
-
-@router.post("/imports", status_code=201)
+@router.post("/imports", status_code=201, response_model=ImportInfo)
 def create(body: NewImport, caller: CallerDep, session: SessionDep, idempotency_key: str | None = KeyHeader
            ) -> dict:
     """Start an import (seed step 1): domain, operation, options, file name."""
@@ -58,60 +46,62 @@ def create(body: NewImport, caller: CallerDep, session: SessionDep, idempotency_
     return describe(session, imp)
 
 
-@router.get("/imports")
+@router.get("/imports", response_model=History)
 def history(caller: CallerDep, session: SessionDep,
             domain: str | None = Query(None, max_length=64), status: str | None = Query(None, max_length=32),
             user: str | None = Query(None, max_length=200), page: int = Query(1, ge=1, le=100_000),
             page_size: int = Query(50, ge=1, le=500)) -> dict:
     """Import History: Import ID, Domain, Status, Operation, File Name, Total, Valid, Errors, User, Date."""
-    query = sa.select(Import).where(Import.org_id == caller.org_id)
-    if domain:
-        query = query.where(Import.domain == domain)
-    if status:
-        query = query.where(Import.status == status)
-    if user:
-        query = query.join(User, User.id == Import.user_id).where(User.name == user)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    items = session.scalars(query.order_by(Import.id.desc()).offset((page - 1) * page_size).limit(page_size)).all()
-    return {"items": [describe(session, i) for i in items], "total": total, "page": page, "page_size": page_size}
+    return import_history(session, caller.org_id, domain=domain, status=status, user=user, page=page,
+                          page_size=page_size)
 
 
-@router.get("/imports/{import_id}")
+@router.get("/imports/{import_id}", response_model=ImportInfo)
 def status(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """Status, counts and commit progress."""
     return describe(session, get_import(session, caller, import_id))
 
 
-@router.post("/imports/{import_id}/batches",
+@router.post("/imports/{import_id}/batches", response_model=BatchStored,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": Batch.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
-             responses={413: {"description": "the batch is over 10 MB"}})
+             responses={413: {"description": "the batch is over its domain's batch_bytes (10 MB)"}})
 async def upload(request: Request, caller: CallerDep, import_id: int = ImportId) -> dict:
-    """Upload a batch of rows (at most 10 MB); a batch id sent twice is stored once."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
-        raise PayloadTooLarge(f"batch of {int(declared) / 1e6:.1f} MB is over the 10 MB limit; split the rows "
-                              f"into smaller batches")
-    raw = await request.body()
-    if len(raw) > MAX_BATCH_BYTES:
-        raise PayloadTooLarge("the batch is over the 10 MB limit; send smaller batches")
+    """Upload a batch of rows (at most the domain's `batch_bytes`, 10 MB); a batch id sent twice is stored
+    once."""
+    sessions = request.app.state.sessions
+
+    def batch_bytes() -> int:
+        with sessions() as session:
+            imp = get_import(session, caller, import_id)
+            caller.require_import(imp.domain)
+            return get_domain(imp.domain).batch_bytes
+
+    raw = await _body(request, await run_in_threadpool(batch_bytes))
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"the batch is not valid JSON ({exc})") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("the batch must be a JSON object with batch_id, first_row, headers and rows")
+        batch = Batch.from_json(raw)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
 
     def store() -> dict:
-        with request.app.state.sessions.begin() as session:
-            imp = get_import(session, caller, import_id, for_update=True)
-            caller.require_import(imp.domain)
-            return lifecycle.add_batch(session, imp, body, raw)
+        with sessions.begin() as session:
+            return lifecycle.add_batch(session, get_import(session, caller, import_id, for_update=True), batch, raw)
 
     return await run_in_threadpool(store)
 
 
-@router.post("/imports/{import_id}/validate")
+async def _body(request: Request, limit: int) -> bytes:
+    """The request's body, refused (413) as soon as it passes `limit` bytes: the rest is never read."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"the batch is over the {limit / 2**20:g} MB limit; split the rows into "
+                                  f"smaller batches")
+    return bytes(raw)
+
+
+@router.post("/imports/{import_id}/validate", response_model=ImportInfo)
 def validate(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """Validate every uploaded row on the server (authoritative); then review."""
     imp = get_import(session, caller, import_id, for_update=True)
@@ -120,14 +110,14 @@ def validate(caller: CallerDep, session: SessionDep, import_id: int = ImportId) 
     return describe(session, imp)
 
 
-@router.get("/imports/{import_id}/review")
+@router.get("/imports/{import_id}/review", response_model=Review)
 def review(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
            issues_limit: int | None = Query(None, ge=0, le=10_000_000)) -> dict:
     """Total / Valid / Error / Skipped, Insert or Update per row, and every issue."""
     return lifecycle.review(session, get_import(session, caller, import_id), issues_limit)
 
 
-@router.patch("/imports/{import_id}/rows/{row}")
+@router.patch("/imports/{import_id}/rows/{row}", response_model=RowEdited)
 def edit_row(body: RowEdit, caller: CallerDep, session: SessionDep, import_id: int = ImportId,
              row: int = Path(..., ge=2, le=10**9)) -> dict:
     """Change cells of a spreadsheet row; the row is revalidated at once."""
@@ -136,7 +126,7 @@ def edit_row(body: RowEdit, caller: CallerDep, session: SessionDep, import_id: i
     return lifecycle.edit_row(session, caller, imp, row, body.values)
 
 
-@router.get("/imports/{import_id}/confirmation")
+@router.get("/imports/{import_id}/confirmation", response_model=Confirmation)
 def confirmation(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """File Name, Rows to Import, Total Rows, Errors Skipped, Import Usage (today / week / month + limits)."""
     return lifecycle.confirmation(session, get_import(session, caller, import_id))
@@ -154,7 +144,7 @@ def _start(request: Request, caller, import_id: int, key: str | None, retry: boo
         return describe(session, imp)
 
 
-@router.post("/imports/{import_id}/commit", status_code=202,
+@router.post("/imports/{import_id}/commit", status_code=202, response_model=ImportInfo,
              responses={429: {"description": "the commit would exceed a usage limit; nothing is written"}})
 def commit(request: Request, caller: CallerDep, import_id: int = ImportId, idempotency_key: str | None = KeyHeader
            ) -> dict:
@@ -162,14 +152,14 @@ def commit(request: Request, caller: CallerDep, import_id: int = ImportId, idemp
     return _start(request, caller, import_id, idempotency_key, retry=False)
 
 
-@router.post("/imports/{import_id}/retry", status_code=202)
+@router.post("/imports/{import_id}/retry", status_code=202, response_model=ImportInfo)
 def retry(request: Request, caller: CallerDep, import_id: int = ImportId, idempotency_key: str | None = KeyHeader
           ) -> dict:
     """Write again only the rows that failed; rows already imported are skipped, never duplicated."""
     return _start(request, caller, import_id, idempotency_key, retry=True)
 
 
-@router.post("/imports/{import_id}/cancel")
+@router.post("/imports/{import_id}/cancel", response_model=ImportInfo)
 def cancel(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """Cancel; during a commit the worker stops after its current chunk (committed rows stay)."""
     imp = get_import(session, caller, import_id, for_update=True)
@@ -181,7 +171,7 @@ def cancel(caller: CallerDep, session: SessionDep, import_id: int = ImportId) ->
 
 
 @router.get("/imports/{import_id}/results",
-            responses={200: {"content": {"text/csv": {}, results.XLSX: {}, "application/json": {}}}})
+            responses={200: {"model": FileRows, "content": {"text/csv": {}, results.XLSX: {}}}})
 def results_file(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
                  format: Literal["json", "csv", "xlsx"] = "csv") -> Response:
     """Row Number, Status, Action, Created/Updated ID, Error Messages (+ Invoice ID when invoiced)."""
@@ -190,7 +180,8 @@ def results_file(caller: CallerDep, session: SessionDep, import_id: int = Import
     return _file(frame, format, f"import_{imp.id}_results")
 
 
-@router.get("/imports/{import_id}/errors", responses={200: {"content": {"text/csv": {}}}})
+@router.get("/imports/{import_id}/errors",
+            responses={200: {"model": FileRows, "content": {"text/csv": {}, results.XLSX: {}}}})
 def errors_file(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
                 format: Literal["json", "csv", "xlsx"] = "csv") -> Response:
     """Every validation error and commit failure: row, record, column, value, message, suggestion."""

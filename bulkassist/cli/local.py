@@ -1,7 +1,7 @@
-"""The `bulkassist` command line.
+"""Commands that work on a file, without an import server: validate, fix, template, domains, lists.
 
-Exit codes: 0 nothing is wrong, 1 the file has errors, 2 the command could
-not run (bad usage, unreadable file, unknown domain, server refused).
+`--server` (or BULKASSIST_URL) only fetches the organisation's select lists through the client;
+without it the packaged demo lists are used.
 """
 
 from __future__ import annotations
@@ -10,54 +10,26 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from bulkassist.errors import BulkAssistError
-from bulkassist.spec import OPERATIONS
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
-
-class _Group(click.Group):
-    """Turns every BulkAssistError into one readable line and exit code 2."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except BulkAssistError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_USAGE)
+from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, parse_options
+from bulkassist.client import Client
+from bulkassist.domains import all_domains, get_domain
+from bulkassist.engine import validation
+from bulkassist.engine.selectlists import SelectLists, demo_lists
+from bulkassist.io.annotate import write_annotated
+from bulkassist.io.reading import Table, column_letter
+from bulkassist.io.templates import write_template
+from bulkassist.io.xlsx import write_data
+from bulkassist.spec import OPERATION_LABELS, OPERATIONS
 
 
-@click.group(cls=_Group)
-@click.version_option(package_name="bulkassist")
-def main() -> None:
-    """Validate, fix and submit bulk-import spreadsheets (CSV / XLSX)."""
-
-
-def _lists(domain: str, server: str | None, token: str | None):
+def _lists(domain: str, server: str | None, token: str | None) -> SelectLists:
     """The server's select lists when a server is given (flag or BULKASSIST_URL), else the demo lists."""
     if server:
-        from bulkassist.client import Client
-
         return Client(server, token or os.environ.get("BULKASSIST_TOKEN", "")).lists(domain)
-    from bulkassist.engine.selectlists import demo_lists
-
     return demo_lists()
-
-
-def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{pair!r}: use NAME=VALUE, e.g. auto_create_invoices=true", param_hint="--option")
-        low = value.strip().lower()
-        out[key.strip()] = True if low in ("true", "yes", "1", "on") else False if low in ("false", "no", "0", "off") \
-            else value.strip()
-    return out
 
 
 def _validate_options(f):
@@ -74,21 +46,17 @@ def _validate_options(f):
 
 
 def _run_validation(file, domain, operation, sheet, separator, options, server, token):
-    from bulkassist.engine.validation import validate
-
-    return validate(file, domain, operation, lists=_lists(domain, server, token), options=_parse_options(options),
-                    sheet=sheet, separator=separator)
+    return validation.validate(file, domain, operation, lists=_lists(domain, server, token),
+                               options=parse_options(options), sheet=sheet, separator=separator)
 
 
 def _cell_name(row: int | None, col_index: int | None, column: str | None) -> str:
-    from bulkassist.io.reading import column_letter
-
     where = f"{column_letter(col_index)}{row}" if row is not None and col_index is not None else (
         f"row {row}" if row is not None else "file")
     return f"{where} ({column.strip()})" if column else where
 
 
-@main.command()
+@click.command()
 @_validate_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write an annotated copy of the workbook (.xlsx).")
@@ -98,8 +66,6 @@ def validate(file, domain, operation, sheet, separator, options, server, token, 
     """Check FILE against a domain's rules; exit 1 when it has errors."""
     report = _run_validation(file, domain, operation, sheet, separator, options, server, token)
     if output:
-        from bulkassist.io.annotate import write_annotated
-
         write_annotated(report, output, lists=_lists(domain, server, token))
     if errors_path:
         report.errors_csv(errors_path)
@@ -130,24 +96,18 @@ def _print_table(report, limit: int) -> None:
         click.echo(f"... and {issues.height - shown.height} more issues (see --errors FILE or --format json)")
 
 
-@main.command()
+@click.command()
 @_validate_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the fixed file: .csv, or .xlsx annotated with what is left to fix.")
 def fix(file, domain, operation, sheet, separator, options, server, token, output):
     """Apply every safe fix to FILE and list each change; what is not safe is left for a person."""
-    from bulkassist.engine.validation import validate as run_validate
-    from bulkassist.io.reading import Table
-
     report = _run_validation(file, domain, operation, sheet, separator, options, server, token)
     data, changes = report.fixed_data()
     lists = _lists(domain, server, token)
-    fixed = run_validate(Table(frame=data, headers=report.columns, source=Path(output).name,
-                               header_row=report.header_row), report.domain, report.operation, lists=lists,
-                         options=report.options)
-    from bulkassist.io.annotate import write_annotated
-    from bulkassist.io.xlsx import write_data
-
+    fixed = validation.validate(Table(frame=data, headers=report.columns, source=Path(output).name,
+                                      header_row=report.header_row), report.domain, report.operation,
+                                lists=lists, options=report.options)
     if output.lower().endswith(".csv"):
         write_data(data, output, headers=report.columns)
     else:
@@ -158,7 +118,7 @@ def fix(file, domain, operation, sheet, separator, options, server, token, outpu
     sys.exit(EXIT_OK)
 
 
-@main.command()
+@click.command()
 @click.argument("domain")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Default: templates-style name in this folder.")
@@ -166,22 +126,16 @@ def fix(file, domain, operation, sheet, separator, options, server, token, outpu
 @click.option("--token", envvar="BULKASSIST_TOKEN")
 def template(domain, fmt, output, server, token):
     """Write a blank template for DOMAIN (headers, dropdowns, format notes)."""
-    from bulkassist.domains import get_domain
-    from bulkassist.io.templates import write_template
-
     dom = get_domain(domain)
     path = output or f"{dom.name}.{fmt}"
     write_template(dom, path, lists=_lists(dom.name, server, token), fmt=fmt)
     click.echo(path)
 
 
-@main.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="The full specs as JSON.")
 def domains(as_json):
     """List the import domains, their operations and required fields."""
-    from bulkassist.domains import all_domains
-    from bulkassist.spec import OPERATION_LABELS
-
     if as_json:
         click.echo(json.dumps([d.to_dict() for d in all_domains()], indent=2))
         return
@@ -194,14 +148,12 @@ def domains(as_json):
             click.echo(f"{'':18}   required for {OPERATION_LABELS[op]}: {req}")
 
 
-@main.command("lists")
+@click.command("lists")
 @click.argument("domain")
 @click.option("--server", envvar="BULKASSIST_URL")
 @click.option("--token", envvar="BULKASSIST_TOKEN")
 def lists_command(domain, server, token):
     """Print DOMAIN's select lists and their values as JSON."""
-    from bulkassist.domains import get_domain
-
     dom = get_domain(domain)
     provider = _lists(dom.name, server, token)
     out = {
@@ -211,17 +163,4 @@ def lists_command(domain, server, token):
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
-def _add_optional_commands() -> None:
-    """Server, client and dashboard commands need the [server] / [dashboard] extras."""
-    try:
-        from bulkassist.server.commands import COMMANDS
-    except ImportError:
-        return
-    for command in COMMANDS:
-        main.add_command(command)
-
-
-_add_optional_commands()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+COMMANDS: list[click.Command] = [validate, fix, template, domains, lists_command]

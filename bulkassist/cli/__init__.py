@@ -1,0 +1,70 @@
+"""The `bulkassist` command line (`main`; `python -m bulkassist` runs it too).
+
+Three kinds of command, one module each:
+
+- `local`: validate, fix, template, domains, lists — a file checked on this machine;
+- `remote`: submit, history, results — an import server, through `bulkassist.Client`;
+- `server`: serve, demo, admin ... — run or administer a server. They need FastAPI and SQLAlchemy
+  (the [server] extra), so the group loads that module only when one of them is asked for.
+
+Exit codes (`options`): 0 nothing is wrong, 1 the file has errors, 2 the command could not run (bad
+usage, unreadable file, unknown domain, server refused).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from bulkassist.cli import local, remote
+from bulkassist.cli.options import EXIT_USAGE
+from bulkassist.errors import BulkAssistError
+
+SERVER_COMMANDS = ("admin", "demo", "serve")
+
+
+class _Group(click.Group):
+    """Turns every BulkAssistError into one readable line and exit code 2; loads the server commands
+    on demand."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BulkAssistError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*self.commands, *SERVER_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in SERVER_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        try:
+            # Loads FastAPI and SQLAlchemy: only for a server command, never for the local ones.
+            from bulkassist.cli import server
+        except ImportError as exc:
+            return _needs_server_extra(cmd_name, exc)
+        return server.COMMANDS[cmd_name]
+
+
+def _needs_server_extra(name: str, exc: ImportError) -> click.Command:
+    """Stands for a server command when the [server] extra is not installed, and says how to get it."""
+
+    def fail(**_: Any) -> None:
+        raise BulkAssistError(f"`bulkassist {name}` needs the server packages ({exc}); install them with "
+                              f"pip install 'bulkassist[server]'")
+
+    return click.Command(name, callback=fail, help="(needs the [server] extra)", context_settings={
+        "ignore_unknown_options": True, "allow_extra_args": True})
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="bulkassist")
+def main() -> None:
+    """Validate, fix and submit bulk-import spreadsheets (CSV / XLSX)."""
+
+
+for _command in (*local.COMMANDS, *remote.COMMANDS):
+    main.add_command(_command)

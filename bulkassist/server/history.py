@@ -1,0 +1,26 @@
+"""Import History (seed 000): the organisation's imports, newest first, filtered and paged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bulkassist.server.lifecycle import describe
+from bulkassist.server.models import Import, User
+
+
+def import_history(session: Session, org_id: int, *, domain: str | None = None, status: str | None = None,
+                   user: str | None = None, page: int = 1, page_size: int = 50) -> dict[str, Any]:
+    """One page of the organisation's imports: `{items, total, page, page_size}` (`total`: on every page)."""
+    query = sa.select(Import).where(Import.org_id == org_id)
+    if domain:
+        query = query.where(Import.domain == domain)
+    if status:
+        query = query.where(Import.status == status)
+    if user:
+        query = query.join(User, User.id == Import.user_id).where(User.name == user)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    items = session.scalars(query.order_by(Import.id.desc()).offset((page - 1) * page_size).limit(page_size)).all()
+    return {"items": [describe(session, i) for i in items], "total": total, "page": page, "page_size": page_size}

@@ -1,0 +1,353 @@
+"""The bodies the API reads and answers, as pydantic models: FastAPI checks requests and serialises
+answers with them, and the OpenAPI document describes both from them.
+
+Answers keep the fields, names and order of the JSON the server has always sent (clients and tests
+read it); a model only describes and checks it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+
+# ---------------------------------------------------------------- requests
+class NewImport(BaseModel):
+    domain: str = Field(..., max_length=64, description="client, client_assignment, ...")
+    operation: str = Field(..., max_length=16, description="add, update or add_update")
+    options: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"auto_create_invoices\": true}")
+    file_name: str = Field("upload.csv", max_length=400)
+    sheet: str | None = Field(None, max_length=200)
+
+
+Cell = str | int | float | bool | None
+
+
+class Batch(BaseModel):
+    """Rows of the file, in file order; `first_row` is the 0-based position of the first one."""
+
+    # Strict: the batch is stored as sent and read back as JSON, so a value passes only as the JSON
+    # type named here (no "3" for 3).
+    model_config = ConfigDict(strict=True)
+
+    batch_id: str = Field(..., min_length=1, max_length=200,
+                          description="a non-empty text of at most 200 characters")
+    first_row: int = Field(0, ge=0, description="the 0-based position of the batch's first row in the file")
+    headers: list[str] = Field(..., description="the list of column headers as written in the file")
+    rows: list[list[Cell]] = Field(..., description="a list of rows, each a list of cells")
+    date_cells: dict[str, list[int]] | None = Field(
+        None, description="a map of column indexes to the rows (0-based, in the batch) that were date cells")
+    number_cells: dict[str, list[int]] | None = Field(
+        None, description="a map of column indexes to the rows (0-based, in the batch) that were number cells")
+
+    @field_validator("rows", mode="wrap")
+    @classmethod
+    def _rows_fit_headers(cls, rows: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+                          ) -> list[list[Cell]]:
+        first = info.data.get("first_row", 0)
+        try:
+            rows = handler(rows)
+        except ValidationError as exc:
+            where = exc.errors()[0]["loc"]
+            if len(where) < 2:
+                raise  # not a list of lists: the field's own sentence
+            raise PydanticCustomError("batch_row", "row {row} of the batch has a cell that is not text, a number "
+                                                   "or null", {"row": first + int(where[0])}) from None
+        if "headers" in info.data:
+            width = len(info.data["headers"])
+            wrong = next((i for i, r in enumerate(rows) if len(r) != width), None)
+            if wrong is not None:
+                raise PydanticCustomError("batch_row", "row {row} of the batch has {cells} cells for {width} "
+                                                       "headers", {"row": first + wrong, "cells": len(rows[wrong]),
+                                                                   "width": width})
+        return rows
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Batch:
+        """The batch sent as `raw`; a ValueError whose message says the first thing wrong with it."""
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise ValueError(f"the batch is not valid JSON ({exc})") from None
+        try:
+            return cls.model_validate(body)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+        if not error["loc"]:
+            raise ValueError("the batch must be a JSON object with batch_id, first_row, headers and rows")
+        if error["type"] == "batch_row":
+            raise ValueError(error["msg"])
+        name = str(error["loc"][0])
+        raise ValueError(f"{name} must be {cls.model_fields[name].description}")
+
+
+class RowEdit(BaseModel):
+    values: dict[str, str | int | float | None] = Field(..., description="{header: new value}")
+
+
+class NewUser(BaseModel):
+    name: str = Field(..., min_length=1, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    groups: list[str] = Field(default_factory=list)
+
+
+class NewGroup(BaseModel):
+    name: str = Field(..., min_length=1, max_length=200)
+    is_admin: bool = False
+    import_domains: list[str] = Field(default_factory=list, description='domain names, or "*" for all')
+
+
+class ListOption(BaseModel):
+    value: str = Field(..., min_length=1, max_length=400)
+    label: str | None = Field(None, max_length=400)
+
+
+# ----------------------------------------------------------------- answers
+class Health(BaseModel):
+    status: str
+    worker: str = Field(..., description="the process answering (its commit worker's name)")
+    database: str = Field(..., description="sqlite or postgresql")
+
+
+class Me(BaseModel):
+    user: str
+    user_id: int
+    organisation: str
+    org_id: int
+    licensed: bool = Field(..., description="the organisation has the Bulk Data Import licence")
+    admin: bool
+    import_domains: list[str] = Field(..., description='domains this user may import ("*": all)')
+
+
+class DomainInfo(BaseModel):
+    name: str
+    title: str
+    operations: list[str]
+    description: str
+    enabled: bool = Field(..., description="enabled for the organisation")
+    importable: bool = Field(..., description="enabled, licensed and permitted for this user")
+
+
+class SelectOption(BaseModel):
+    value: str
+    label: str
+
+
+DomainLists = dict[str, list[SelectOption]]
+
+
+class Candidate(SelectOption):
+    score: float = Field(..., description="0-100")
+
+
+class Suggestions(BaseModel):
+    query: str
+    list_name: str = Field(..., alias="list")
+    candidates: list[Candidate]
+
+
+class Course(BaseModel):
+    code: str
+    title: str
+
+
+class Courses(BaseModel):
+    courses: list[Course]
+    message: str = Field(..., description="why there are no results yet, when the search is too short")
+
+
+class Limits(BaseModel):
+    """Rows an organisation may import per period (null: no limit)."""
+
+    today: int | None
+    week: int | None
+    month: int | None
+
+
+class Usage(BaseModel):
+    """Rows imported today, this week and this month, and the organisation's limits."""
+
+    today: int
+    week: int
+    month: int
+    limits: Limits
+
+
+class Summary(BaseModel):
+    """The seed's counts: Total, Valid (Insert + Update), Error and Skipped rows."""
+
+    total: int
+    valid: int
+    errors: int
+    skipped: int
+    insert: int
+    update: int
+
+
+class Committed(BaseModel):
+    """Records Inserted / Updated / Failed so far."""
+
+    inserted: int
+    updated: int
+    failed: int
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+
+
+class ImportInfo(BaseModel):
+    """An import: a row of the Import History, its status, counts and commit progress."""
+
+    id: int = Field(..., description="the Import ID")
+    domain: str
+    operation: str
+    operation_label: str
+    options: dict[str, Any]
+    file_name: str
+    status: str = Field(..., description="Created, Uploading, Validated, ValidationFailed, Committing, Committed, "
+                                         "CommitFailed or Cancelled")
+    message: str
+    user: str | None
+    created_at: str
+    updated_at: str | None
+    total: int
+    valid: int
+    errors: int
+    skipped: int
+    summary: Summary
+    committed: Committed
+    progress: Progress
+
+
+class History(BaseModel):
+    items: list[ImportInfo]
+    total: int = Field(..., description="imports matching the filters, on every page")
+    page: int
+    page_size: int
+
+
+class BatchStored(BaseModel):
+    batch_id: str
+    rows: int
+    duplicate: bool = Field(..., description="the batch id was already stored: nothing was added")
+
+
+class ReviewRow(BaseModel):
+    row: int = Field(..., description="the spreadsheet row number")
+    action: str = Field(..., description="Insert, Update, Skip or Error")
+
+
+class Issue(BaseModel):
+    """One problem in a cell, a row or the file (`row` / `column` null when it is not about one)."""
+
+    row: int | None
+    col_index: int | None
+    column: str | None
+    field: str | None
+    value: str | None
+    code: str | None
+    severity: str | None
+    message: str | None
+    suggestion: str | None
+    confidence: float | None
+    safe: bool | None = Field(..., description="the suggestion may be applied without asking")
+
+
+class Review(BaseModel):
+    id: int
+    status: str
+    summary: Summary
+    rows: list[ReviewRow]
+    issues: list[Issue]
+    issues_total: int = Field(..., description="every issue, also those left out by issues_limit")
+
+
+class RowEdited(BaseModel):
+    row: int
+    action: str
+    issues: list[Issue]
+    summary: Summary
+    status: str
+
+
+class Confirmation(BaseModel):
+    """What Confirm Import shows (seed step 5), then the import's own settings."""
+
+    file_name: str = Field(..., alias="File Name")
+    rows_to_import: int = Field(..., alias="Rows to Import")
+    total_rows: int = Field(..., alias="Total Rows")
+    errors_skipped: int = Field(..., alias="Errors Skipped")
+    import_usage: Usage = Field(..., alias="Import Usage")
+    domain: str
+    operation: str
+    options: dict[str, Any]
+    insert: int
+    update: int
+
+
+class FileRows(BaseModel):
+    """A results or errors file as JSON (`format=json`): its column headers, then its rows."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+class UserInfo(BaseModel):
+    id: int
+    name: str
+    email: str | None
+    active: bool
+
+
+class UserCreated(BaseModel):
+    id: int
+    name: str
+    token: str = Field(..., description="the new user's API token (shown once)")
+
+
+class TokenIssued(BaseModel):
+    user: str
+    token: str = Field(..., description="shown once; only its hash is stored")
+
+
+class GroupInfo(BaseModel):
+    id: int
+    name: str
+    is_admin: bool
+    import_domains: list[str]
+
+
+class GroupCreated(BaseModel):
+    id: int
+    name: str
+
+
+class ListReplaced(BaseModel):
+    list_name: str = Field(..., alias="list")
+    values: int
+
+
+class LockInfo(BaseModel):
+    domain: str
+    import_id: int | None
+    reason: str
+    locked_at: str
+
+
+class Unlocked(BaseModel):
+    domain: str
+    unlocked: bool = Field(..., description="false: the importer was not locked")
+
