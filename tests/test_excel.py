@@ -120,6 +120,11 @@ def test_summary_issue_list_and_alert(engine):
     assert "Total 6" in alert[0] and "Error 5" in alert[0] and alert[1] == "BulkAssist"
 
 
+def test_the_alert_says_the_reports_summary_sentence(engine):
+    _, _, report, actions = _validate(engine)
+    assert of(actions, "alert")[-1]["args"][0].startswith(f"Client · Add & Update: {report.summary_sentence()}.")
+
+
 def test_no_written_cell_can_start_a_formula(engine):
     _, _, _, actions = _validate(engine)
     written = [v for a in of(actions, "setValues") for row in a["values"] for v in row]

@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from bulkassist.engine.report import SHEET_ERRORS_COLUMNS
 from bulkassist.errors import SchemaError
 from bulkassist.excel.grid import read_block, write_block, write_frame
 from bulkassist.excel.painter import Mark
@@ -36,7 +37,6 @@ LISTS_SHEET = "BulkAssist Lists"
 OWN_SHEETS = (SETTINGS_SHEET, LISTS_SHEET)
 
 SETTINGS_COL, SUMMARY_COL, ISSUES_COL, MARKS_COL = 1, 4, 7, 14  # A, D, G, N
-ISSUE_HEADERS = ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
 MARK_HEADERS = ["Sheet", "Range", "Kind"]
 SUMMARY_TITLE = "Last run"
 SETTINGS_TITLE = "BulkAssist settings"
@@ -186,8 +186,8 @@ class SettingsSheet:
         write_block(self.sheet, 1, SUMMARY_COL, rows)
 
     def write_issues(self, issues: pl.DataFrame) -> None:
-        """`issues` in the errors layout (Row, Column, Value, Severity, Message, Suggestion)."""
-        write_frame(self.sheet, 1, ISSUES_COL, issues.select(ISSUE_HEADERS), ISSUE_HEADERS,
+        """`issues` in the errors layout (`errors_table`): its SHEET_ERRORS_COLUMNS are written."""
+        write_frame(self.sheet, 1, ISSUES_COL, issues.select(SHEET_ERRORS_COLUMNS), SHEET_ERRORS_COLUMNS,
                     pad_to=self._length(ISSUES_COL))
 
     def write_marks(self, marks: list[Mark]) -> None:

@@ -22,7 +22,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.engine.report import Report
+from bulkassist.engine.report import SUMMARY_KEYS, Report
 from bulkassist.errors import BulkAssistError
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
@@ -52,6 +52,10 @@ def get_import(session: Session, caller: Caller, import_id: int, *, for_update: 
     return imp
 
 
+# The Import columns that keep the report's summary, by summary key (insert / update: rows *to* insert / update).
+_SUMMARY_COLUMNS = {key: {"insert": "to_insert", "update": "to_update"}.get(key, key) for key in SUMMARY_KEYS}
+
+
 def describe(session: Session, imp: Import) -> dict[str, Any]:
     """The JSON form of an import (history row, status, counts, progress)."""
     user = session.get(User, imp.user_id)
@@ -71,8 +75,7 @@ def describe(session: Session, imp: Import) -> dict[str, Any]:
         "valid": imp.valid,
         "errors": imp.errors,
         "skipped": imp.skipped,
-        "summary": {"total": imp.total, "valid": imp.valid, "errors": imp.errors, "skipped": imp.skipped,
-                    "insert": imp.to_insert, "update": imp.to_update},
+        "summary": {key: getattr(imp, column) for key, column in _SUMMARY_COLUMNS.items()},
         "committed": {"inserted": imp.inserted, "updated": imp.updated, "failed": imp.failed},
         "progress": {"done": imp.progress_done, "total": imp.progress_total},
     }
@@ -243,8 +246,8 @@ def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Repor
                         issues=to_blob(report.issues))
     session.merge(blob)
     s = report.summary
-    imp.total, imp.valid, imp.errors, imp.skipped = s["total"], s["valid"], s["errors"], s["skipped"]
-    imp.to_insert, imp.to_update = s["insert"], s["update"]
+    for key, column in _SUMMARY_COLUMNS.items():
+        setattr(imp, column, s[key])
     # Rows a domain rule skipped (a duplicate case under "Skip") carry a note; blank rows carry none.
     noted = report.issues.filter(pl.col("row").is_not_null())["row"].unique()
     rule_skipped = (report.actions == "Skip") & report.row_numbers.is_in(noted)
