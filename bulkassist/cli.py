@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from bulkassist.errors import BulkAssistError
-from bulkassist.spec import OPERATIONS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -54,9 +53,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep:
             raise click.BadParameter(f"{pair!r}: use NAME=VALUE, e.g. auto_create_invoices=true", param_hint="--option")
-        low = value.strip().lower()
-        out[key.strip()] = True if low in ("true", "yes", "1", "on") else False if low in ("false", "no", "0", "off") \
-            else value.strip()
+        out[key.strip()] = value.strip()  # the domain's spec parses the value (`Option.parse`)
     return out
 
 
@@ -67,7 +64,7 @@ def _validate_options(f):
                      help="An import option, e.g. auto_create_invoices=true or duplicate_action=skip.")(f)
     f = click.option("--separator", help="CSV separator (default: detected among , ; tab |).")(f)
     f = click.option("--sheet", help="Worksheet name (default: the first sheet).")(f)
-    f = click.option("--operation", "-p", type=click.Choice([*OPERATIONS, "add&update"]), default=None,
+    f = click.option("--operation", "-p", default=None,
                      help="add, update or add_update (default: the domain's only operation, else add_update).")(f)
     f = click.option("--domain", "-d", required=True, help="client, client_assignment, case, qualification, ...")(f)
     return click.argument("file", type=click.Path(dir_okay=False))(f)

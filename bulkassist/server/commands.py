@@ -14,8 +14,6 @@ from typing import Any
 
 import click
 
-from bulkassist.spec import OPERATIONS
-
 _server_option = click.option("--server", envvar="BULKASSIST_URL", required=True, show_envvar=True,
                               help="URL of the import server.")
 _token_option = click.option("--token", envvar="BULKASSIST_TOKEN", required=True, show_envvar=True,
@@ -101,7 +99,7 @@ def demo(database_url: str | None, port: int, server_only: bool) -> None:
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--domain", "-d", required=True)
-@click.option("--operation", "-p", type=click.Choice(OPERATIONS), required=True)
+@click.option("--operation", "-p", required=True, help="add, update or add_update.")
 @click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
               help="An import option, e.g. auto_create_invoices=true (repeatable).")
 @click.option("--sheet", default=None)

@@ -32,7 +32,7 @@ from bulkassist.server.frames import from_blob, to_blob
 from bulkassist.server.models import Import, ImportBatch, ImportReport, User
 from bulkassist.server.orgdata import domain_for, lists_for
 from bulkassist.server.usage import usage_for
-from bulkassist.spec import OPERATION_LABELS, OPERATIONS
+from bulkassist.spec import OPERATION_LABELS, Domain
 
 MAX_BATCH_BYTES = 10 * 1024 * 1024
 EDITABLE = {"Validated", "ValidationFailed", "CommitFailed"}
@@ -91,11 +91,7 @@ def create_import(session: Session, caller: Caller, *, domain: str, operation: s
                                                         Import.create_key == create_key)).first()
         if again is not None:
             return again
-    op = (operation or "").strip().lower().replace(" & ", "_").replace("&", "_")
-    if op not in OPERATIONS or op not in dom.operations:
-        raise bad_request(f"{dom.title} imports support {', '.join(dom.operations)}; {operation!r} is not one "
-                          f"of them")
-    opts = _check_options(dom, op, options)
+    op, opts = _parse_choices(dom, operation, options)
     behaviour = behaviour_for(dom)
     behaviour.check_can_start(session, caller.org_id)
     imp = Import(org_id=caller.org_id, user_id=caller.user_id, domain=dom.name, operation=op, options=opts,
@@ -105,11 +101,11 @@ def create_import(session: Session, caller: Caller, *, domain: str, operation: s
     return imp
 
 
-def _check_options(dom, op: str, options: dict[str, Any]) -> dict[str, Any]:
-    from bulkassist.engine.validation import resolve_options
-
+def _parse_choices(dom: Domain, operation: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The operation and options as the spec reads them (any spelling a front end sends)."""
     try:
-        return resolve_options(dom, op, options)
+        op = dom.parse_operation(operation or "")
+        return op, dom.parse_options(op, options)
     except BulkAssistError as exc:
         raise bad_request(str(exc)) from None
 

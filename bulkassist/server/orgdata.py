@@ -8,7 +8,7 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.domains import BUILTIN
+from bulkassist.domains import BUILTIN, get_domain
 from bulkassist.engine.selectlists import StaticLists
 from bulkassist.errors import UnknownDomain
 from bulkassist.server.errors import ApiError
@@ -25,11 +25,10 @@ def enabled_domains(session: Session, org_id: int) -> dict[str, bool]:
 
 def domain_for(session: Session, org_id: int, name: str) -> Domain:
     """The domain `name` if it exists and the organisation has it enabled; else 404 / 403."""
-    key = (name or "").strip().lower().replace(" ", "_").replace("-", "_")
-    domain = BUILTIN.get(key)
-    if domain is None:
-        raise ApiError(404, "unknown_domain",
-                       f"unknown domain {name!r}; choose one of: {', '.join(BUILTIN)}")
+    try:
+        domain = get_domain(name)
+    except UnknownDomain as exc:
+        raise ApiError(404, "unknown_domain", str(exc)) from None
     if not enabled_domains(session, org_id)[domain.name]:
         raise ApiError(403, "domain_not_enabled",
                        f"the {domain.title} domain is not enabled for your organisation ({domain.description}); "
