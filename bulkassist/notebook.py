@@ -48,9 +48,7 @@ def style_report(report: Report, max_rows: int = 500) -> Styler:
     action_css = {RowAction.ERROR: ERROR_CSS, RowAction.SKIP: "color: #888"}
     css["Action"] = [action_css.get(a, "") for a in frame["Action"]]
     styler = frame.style.apply(lambda _: css, axis=None).set_tooltips(tips)
-    s = report.summary
     return styler.set_caption(
-        f"{report.domain.title} · {report.operation} · {report.source}: Total {s['total']}, Valid {s['valid']} "
-        f"(Insert {s['insert']}, Update {s['update']}), Error {s['errors']}, Skipped {s['skipped']}"
+        f"{report.domain.title} · {report.operation} · {report.source}: {report.summary_sentence()}"
         + (f" — first {max_rows} rows shown" if report.data.height > max_rows else "")
     )

@@ -7,9 +7,12 @@ the dashboard all read these objects; none of them hard-codes a field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+from bulkassist.errors import SchemaError
 
 ADD = "add"
 UPDATE = "update"
@@ -18,6 +21,39 @@ OPERATIONS = (ADD, UPDATE, ADD_UPDATE)
 OPERATION_LABELS = {ADD: "Add", UPDATE: "Update", ADD_UPDATE: "Add & Update"}
 # The seeds' upload limit: rows go to the server in batches of at most this many bytes of JSON.
 BATCH_BYTES = 10 * 1024 * 1024
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def name_key(text: Any) -> str:
+    """How a name a person wrote is compared: lower case, letters and digits only ("Add & Update" -> "addupdate").
+
+    One rule for every name typed in a sheet, a command line or a request: operations, domains, options, choices.
+    """
+    return _NOT_ALNUM.sub("", str(text or "").lower())
+
+
+_OPERATION_KEYS = {
+    **{name_key(op): op for op in OPERATIONS},
+    **{name_key(label): op for op, label in OPERATION_LABELS.items()},
+    "addandupdate": ADD_UPDATE,
+    "create": ADD,
+}
+
+
+def parse_operation(text: str) -> str:
+    """The operation `text` names, in any case and spelling: add, update, add_update, "Add & Update",
+    "add-update", "Add and Update" (and "create" for add)."""
+    try:
+        return _OPERATION_KEYS[name_key(text)]
+    except KeyError:
+        raise SchemaError(f"unknown operation {text!r}; use add, update or add_update "
+                          f"({', '.join(OPERATION_LABELS.values())})") from None
+
+
+# How a yes/no option may be written (a sheet cell, `--option NAME=VALUE`); a blank is no.
+_YES = frozenset({"true", "yes", "y", "1", "on", "x"})
+_NO = frozenset({"false", "no", "n", "0", "off", ""})
 
 
 class Kind(str, Enum):
@@ -101,6 +137,22 @@ class Option:
     operations: tuple[str, ...] = OPERATIONS  # operations under which it is offered
     description: str = ""
 
+    def parse(self, raw: Any) -> Any:
+        """The option's value from what a person gave: TRUE / yes / 1 / x (or FALSE / no / 0 / blank) for a
+        boolean, a choice's value or label in any case for a choice."""
+        if self.kind == "boolean":
+            if isinstance(raw, (bool, int, float)) and raw in (0, 1):  # a JSON or sheet 0 / 1 (1.0 in Excel)
+                return bool(raw)
+            key = name_key(raw)
+            if key in _YES or key in _NO:
+                return key in _YES
+            raise SchemaError(f"{raw!r} is not a value of {self.label!r}; use TRUE or FALSE")
+        for value, label in self.choices:
+            if name_key(raw) in (name_key(value), name_key(label)):
+                return value
+        raise SchemaError(f"{raw!r} is not a choice of {self.label!r}; use one of "
+                          f"{', '.join(label for _, label in self.choices)}")
+
 
 @dataclass(frozen=True)
 class ParentLink:
@@ -178,6 +230,32 @@ class Domain:
 
     def options_for(self, operation: str) -> list[Option]:
         return [o for o in self.options if operation in o.operations]
+
+    def parse_operation(self, text: str | None) -> str:
+        """The operation `text` names (see `parse_operation`) when this domain offers it; None: the domain's
+        only operation, else add_update."""
+        if text is None:
+            return self.operations[0] if len(self.operations) == 1 else ADD_UPDATE
+        op = parse_operation(text)
+        if op not in self.operations:
+            raise SchemaError(f"{self.title} imports do not support {OPERATION_LABELS[op]}; use "
+                              f"{', '.join(OPERATION_LABELS[o] for o in self.operations)}")
+        return op
+
+    def parse_options(self, operation: str, options: dict[str, Any] | None) -> dict[str, Any]:
+        """Every option of the domain, given ones parsed (`Option.parse`) and the rest at their defaults;
+        an unknown option, a wrong value, or a yes under an operation that does not offer it is an error."""
+        given = dict(options or {})
+        out: dict[str, Any] = {}
+        for opt in self.options:
+            value = opt.parse(given.pop(opt.name)) if opt.name in given else opt.default
+            if value is True and operation not in opt.operations:
+                raise SchemaError(f"{opt.label} is only available for "
+                                  f"{', '.join(OPERATION_LABELS[o] for o in opt.operations)}")
+            out[opt.name] = value
+        if given:
+            raise SchemaError(f"{self.title} has no option {', '.join(map(repr, given))}")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form the server publishes and clients rebuild with `Domain.from_dict`."""

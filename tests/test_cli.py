@@ -49,6 +49,16 @@ def test_validate_json_has_summary_issues_and_rows(messy):
     assert (ssn["value"], ssn["suggestion"], ssn["confidence"]) == ("123-45-6789", "123456789", 1.0)
 
 
+def test_operation_and_options_are_read_as_the_spec_reads_them(messy, tmp_path):
+    cases = write_csv(tmp_path / "cases.csv", ["Identifier"], [["jd1"]])
+    result = run("validate", str(cases), "-d", "case", "-p", "Create", "--option", "duplicate_action=Skip",
+                 "--option", "run_workflow=no", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["operation"] == "add"
+    result = run("validate", str(messy), "-d", "client", "-p", "Add & Update", "--option", "colour=1")
+    assert result.returncode == 2 and "Client has no option 'colour'" in result.stderr
+
+
 def test_validate_exits_0_for_a_clean_file(tmp_path):
     path = write_csv(tmp_path / "ok.csv", HEADER, [["", "Maria", "Lopez", "123456789", "02/03/1990", "Asian"]])
     assert run("validate", str(path), "-d", "client", "-p", "add").returncode == 0

@@ -120,6 +120,18 @@ def test_summary_issue_list_and_alert(engine):
     assert "Total 6" in alert[0] and "Error 5" in alert[0] and alert[1] == "BulkAssist"
 
 
+def test_the_alert_says_the_reports_summary_sentence(engine):
+    _, _, report, actions = _validate(engine)
+    assert of(actions, "alert")[-1]["args"][0].startswith(f"Client · Add & Update: {report.summary_sentence()}.")
+
+
+def test_the_settings_sheet_reads_an_operation_as_the_spec_does(engine):
+    settings = [["BulkAssist settings", None], ["Domain", "client"], ["Operation", "create"]]
+    payload = make_payload({**template_book("client", client_rows()), SETTINGS_SHEET: settings})
+    _, _, report, _ = _validate(engine, payload)
+    assert report.operation == "add"
+
+
 def test_no_written_cell_can_start_a_formula(engine):
     _, _, _, actions = _validate(engine)
     written = [v for a in of(actions, "setValues") for row in a["values"] for v in row]

@@ -7,6 +7,7 @@ import hypothesis.strategies as st
 import polars as pl
 from hypothesis import given, settings
 
+from bulkassist.engine.report import ERRORS_COLUMNS, summary_sentence
 from bulkassist.io.cells import escape_frame, safe_cell
 from tests.sheets import check
 
@@ -31,6 +32,24 @@ def test_errors_csv_escapes_formulas():
     values = [r[3] for r in rows[1:]]
     assert "'=cmd|' /C calc'!A0" in values
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
+
+
+def test_the_summary_sentence_is_one_line_shared_by_every_view_of_the_report():
+    mixed = check(HEADER, [["", "Maria", "Lopez", "02/03/1990"], ["100234", "", "", ""], ["", "", "", ""],
+                           ["", "Ann", "", "13/25/1990"]], "client", "add")
+    sentence = mixed.summary_sentence()
+    assert sentence == "Total 3, Valid 2 (Insert 1, Update 1), Error 1, Skipped 1"
+    assert repr(mixed) == f"<Report client/add test.csv: {sentence}>"
+    assert mixed._repr_html_().endswith(f"test.csv: {sentence}")
+    assert mixed.styled().caption == f"Client · add · test.csv: {sentence}"
+    # What the server and the client carry is the same summary, so a remote import reads the same way.
+    assert summary_sentence(mixed.to_dict()["summary"]) == sentence
+
+
+def test_the_errors_csv_has_the_errors_file_layout():
+    rows = list(csv.reader(io.StringIO(report().errors_csv())))
+    assert rows[0] == ERRORS_COLUMNS == ["Row", "Column", "Field", "Value", "Severity", "Code", "Message",
+                                         "Suggestion"]
 
 
 def test_fixed_data_applies_safe_fixes_only():

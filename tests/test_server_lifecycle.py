@@ -179,6 +179,13 @@ def test_batch_resend_is_stored_once_and_commit_resend_writes_once(client):
     assert imp.results()["Status"].to_list() == ["Success"] * 4
 
 
+def test_the_server_reads_operations_and_options_as_the_spec_does(client):
+    imp = client.create_import("case", "Create", options={"duplicate_action": "Skip", "run_workflow": "no"})
+    assert imp.info["operation"] == "add"
+    assert imp.info["options"] == {"run_workflow": False, "duplicate_action": "skip"}
+    assert client.create_import("Client", "Add and Update").info["operation"] == "add_update"
+
+
 def test_cancel_before_commit(client):
     imp = client.start_import(csv_bytes(CLIENT_HEADER, [["", "A", "B", "", "", ""]]), "client", "add",
                               name="c.csv")

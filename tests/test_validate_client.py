@@ -190,6 +190,15 @@ def test_typed_xlsx_cells_date_number_and_leading_zeros(tmp_path):
     assert report.normalized["Client ID"][1] == "100234" or issue_at(report, 3, "Client ID")["suggestion"] == "100234"
 
 
+@pytest.mark.parametrize("spelling, operation", [
+    ("add", "add"), ("Add", "add"), ("create", "add"), ("UPDATE", "update"), ("add_update", "add_update"),
+    ("Add & Update", "add_update"), ("add&update", "add_update"), ("add-update", "add_update"),
+    ("Add and Update", "add_update"), ("AddUpdate", "add_update"),
+])
+def test_an_operation_may_be_written_as_any_front_end_writes_it(spelling, operation):
+    assert check(HEADER, [GOOD], "client", spelling).operation == operation
+
+
 def test_unknown_operation_and_domain_are_clear_errors():
     with pytest.raises(bulkassist.SchemaError, match="use add, update or add_update"):
         check(HEADER, [GOOD], "client", "delete")

@@ -107,6 +107,15 @@ def test_duplicate_case_options_are_checked():
         check(["Identifier"], rows, "case", options={"duplicate_action": "merge"})
 
 
+def test_options_may_be_written_as_a_person_writes_them():
+    rows = [["jd1"]]
+    report = check(["Identifier"], rows, "case", options={"duplicate_action": "Skip", "run_workflow": "Yes"})
+    assert report.options == {"run_workflow": True, "duplicate_action": "skip"}
+    assert check(["Identifier"], rows, "case", options={"run_workflow": "no"}).options["run_workflow"] is False
+    with pytest.raises(bulkassist.SchemaError, match="'maybe' is not a value of 'Run Workflow"):
+        check(["Identifier"], rows, "case", options={"run_workflow": "maybe"})
+
+
 def test_same_identifier_twice_in_a_case_file_is_a_warning():
     report = check(["Identifier"], [["jd1"], ["JD1"]], "case")
     assert report.warnings.height == 2 and report.summary["valid"] == 2

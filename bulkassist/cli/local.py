@@ -22,7 +22,7 @@ from bulkassist.io.annotate import write_annotated
 from bulkassist.io.reading import Table, column_letter
 from bulkassist.io.templates import write_template
 from bulkassist.io.xlsx import write_data
-from bulkassist.spec import OPERATION_LABELS, OPERATIONS
+from bulkassist.spec import OPERATION_LABELS
 
 
 def _lists(domain: str, server: str | None, token: str | None) -> SelectLists:
@@ -39,7 +39,7 @@ def _validate_options(f):
                      help="An import option, e.g. auto_create_invoices=true or duplicate_action=skip.")(f)
     f = click.option("--separator", help="CSV separator (default: detected among , ; tab |).")(f)
     f = click.option("--sheet", help="Worksheet name (default: the first sheet).")(f)
-    f = click.option("--operation", "-p", type=click.Choice([*OPERATIONS, "add&update"]), default=None,
+    f = click.option("--operation", "-p", default=None,
                      help="add, update or add_update (default: the domain's only operation, else add_update).")(f)
     f = click.option("--domain", "-d", required=True, help="client, client_assignment, case, qualification, ...")(f)
     return click.argument("file", type=click.Path(dir_okay=False))(f)

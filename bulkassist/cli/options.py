@@ -20,7 +20,5 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep:
             raise click.BadParameter(f"{pair!r}: use NAME=VALUE, e.g. auto_create_invoices=true", param_hint="--option")
-        low = value.strip().lower()
-        out[key.strip()] = True if low in ("true", "yes", "1", "on") else False if low in ("false", "no", "0", "off") \
-            else value.strip()
+        out[key.strip()] = value.strip()  # the domain's spec parses the value (`Option.parse`)
     return out

@@ -12,7 +12,6 @@ import click
 
 from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, parse_options
 from bulkassist.client import HISTORY_COLUMNS, Client
-from bulkassist.spec import OPERATIONS
 from bulkassist.status import ImportStatus
 
 _server_option = click.option("--server", envvar="BULKASSIST_URL", required=True, show_envvar=True,
@@ -24,7 +23,7 @@ _token_option = click.option("--token", envvar="BULKASSIST_TOKEN", required=True
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--domain", "-d", required=True)
-@click.option("--operation", "-p", type=click.Choice(OPERATIONS), required=True)
+@click.option("--operation", "-p", required=True, help="add, update or add_update.")
 @click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
               help="An import option, e.g. auto_create_invoices=true (repeatable).")
 @click.option("--sheet", default=None)

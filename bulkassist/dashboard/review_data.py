@@ -18,7 +18,7 @@ import polars as pl
 
 # The client's reading of the server's issue JSON, so both read it one way.
 from bulkassist.client import issue_frame
-from bulkassist.engine.report import ERROR_SEVERITY
+from bulkassist.engine.report import ERROR_SEVERITY, summarize
 from bulkassist.status import VALID_ACTIONS, RowAction
 
 ROW = "Row"
@@ -77,17 +77,8 @@ class ReviewData:
 
     @property
     def summary(self) -> dict[str, int]:
-        """Total, Valid, Error and Skipped rows, as the seed counts them (blank rows are not in Total)."""
-        counts = dict(self.actions.value_counts().iter_rows())
-        skipped = counts.get(RowAction.SKIP, 0)
-        return {
-            "total": self.data.height - skipped,
-            "valid": counts.get(RowAction.INSERT, 0) + counts.get(RowAction.UPDATE, 0),
-            "errors": counts.get(RowAction.ERROR, 0),
-            "skipped": skipped,
-            "insert": counts.get(RowAction.INSERT, 0),
-            "update": counts.get(RowAction.UPDATE, 0),
-        }
+        """The report's summary of the actions as they stand after the edits so far."""
+        return summarize(self.actions)
 
     @property
     def file_issues(self) -> pl.DataFrame:

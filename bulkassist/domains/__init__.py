@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bulkassist.errors import UnknownDomain
-from bulkassist.spec import Domain
+from bulkassist.spec import Domain, name_key
 
 from . import (
     address_history,
@@ -24,17 +24,18 @@ BUILTIN: dict[str, Domain] = {
 }
 
 
+_BY_KEY = {name_key(name): domain for name, domain in BUILTIN.items()}
+
+
 def get_domain(name: str | Domain) -> Domain:
-    """The built-in domain called `name` (a Domain passes through unchanged)."""
+    """The built-in domain `name` names, in any case and spelling ("Client Assignment", "client-assignment");
+    a Domain passes through unchanged."""
     if isinstance(name, Domain):
         return name
-    key = name.strip().lower().replace(" ", "_").replace("-", "_")
-    try:
-        return BUILTIN[key]
-    except KeyError:
-        raise UnknownDomain(
-            f"unknown domain {name!r}; choose one of: {', '.join(BUILTIN)}"
-        ) from None
+    domain = _BY_KEY.get(name_key(name))
+    if domain is None:
+        raise UnknownDomain(f"unknown domain {name!r}; choose one of: {', '.join(BUILTIN)}")
+    return domain
 
 
 def all_domains() -> list[Domain]:

@@ -10,6 +10,7 @@ hundred thousand issues costs no Python object per cell.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +45,57 @@ ISSUE_COLUMNS = list(ISSUE_SCHEMA)
 
 RESULT_COLUMNS = ["Row Number", "Status", "Action", "Created/Updated ID", "Error Messages"]
 
+# The errors file (errors CSV, the server's errors file): one line per issue, header -> ISSUE_SCHEMA column.
+ERRORS_LAYOUT = {
+    "Row": "row",
+    "Column": "column",
+    "Field": "field",
+    "Value": "value",
+    "Severity": "severity",
+    "Code": "code",
+    "Message": "message",
+    "Suggestion": "suggestion",
+}
+ERRORS_COLUMNS = list(ERRORS_LAYOUT)
+# Its columns a person fixing the sheet reads: the Errors sheet of an annotated workbook, Excel's issue list.
+SHEET_ERRORS_COLUMNS = ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
+
+# The counts the seeds name (Total, Valid, Error, Skipped rows) and the valid rows split by action; the
+# server's import summary and the client's `Import.summary` carry the same keys.
+SUMMARY_KEYS = ("total", "valid", "errors", "skipped", "insert", "update")
+
 
 def empty_issues() -> pl.DataFrame:
     return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+def errors_table(issues: pl.DataFrame, columns: list[str] = ERRORS_COLUMNS) -> pl.DataFrame:
+    """`issues` (ISSUE_SCHEMA names) in the errors file's layout, or in `columns` of it."""
+    return issues.select(pl.col(ERRORS_LAYOUT[c]).alias(c) for c in columns)
+
+
+def summarize(actions: pl.Series) -> dict[str, int]:
+    """The summary of per-row actions (`RowAction`): blank rows are skipped, not counted
+    in Total."""
+    counts = dict(actions.value_counts().iter_rows())
+    inserts, updates = counts.get(RowAction.INSERT, 0), counts.get(RowAction.UPDATE, 0)
+    skipped = counts.get(RowAction.SKIP, 0)
+    return {
+        "total": actions.len() - skipped,
+        "valid": inserts + updates,
+        "errors": counts.get(RowAction.ERROR, 0),
+        "skipped": skipped,
+        "insert": inserts,
+        "update": updates,
+    }
+
+
+def summary_sentence(summary: Mapping[str, int]) -> str:
+    """A summary (`SUMMARY_KEYS`) as the one line every front end shows:
+    "Total 3, Valid 1 (Insert 1, Update 0), Error 2, Skipped 1"."""
+    s = summary
+    return (f"Total {s['total']}, Valid {s['valid']} (Insert {s['insert']}, Update {s['update']}), "
+            f"Error {s['errors']}, Skipped {s['skipped']}")
 
 
 @dataclass
@@ -150,36 +199,21 @@ class Report:
     @property
     def summary(self) -> dict[str, int]:
         """The counts the seeds name: Total, Valid, Error and Skipped rows (+ Insert / Update)."""
-        counts = dict(self.actions.value_counts().iter_rows())
-        skipped = counts.get(RowAction.SKIP, 0)
-        inserts, updates = counts.get(RowAction.INSERT, 0), counts.get(RowAction.UPDATE, 0)
-        return {
-            "total": self.data.height - skipped,
-            "valid": inserts + updates,
-            "errors": counts.get(RowAction.ERROR, 0),
-            "skipped": skipped,
-            "insert": inserts,
-            "update": updates,
-        }
+        return summarize(self.actions)
 
-    def summary_text(self) -> str:
-        s = self.summary
-        return (
-            f"{self.source}: {s['total']} rows — {s['valid']} valid "
-            f"({s['insert']} insert, {s['update']} update), {s['errors']} with errors, "
-            f"{s['skipped']} skipped (blank)"
-        )
+    def summary_sentence(self) -> str:
+        """"Total 3, Valid 1 (Insert 1, Update 0), Error 2, Skipped 1"."""
+        return summary_sentence(self.summary)
 
     # ------------------------------------------------------------- exports
     def to_dict(self, max_issues: int | None = None) -> dict[str, Any]:
         """The JSON layout of `bulkassist validate --format json`."""
-        s = self.summary
         issues = self.issues if max_issues is None else self.issues.head(max_issues)
         return {
             "source": self.source,
             "domain": self.domain.name,
             "operation": self.operation,
-            "summary": {k: s[k] for k in ("total", "valid", "errors", "skipped", "insert", "update")},
+            "summary": self.summary,
             "issues": issues.select(
                 "row", "column", "field", "value", "code", "severity", "message", "suggestion",
                 "confidence", "safe", "col_index",
@@ -191,17 +225,8 @@ class Report:
         return json.dumps(self.to_dict(**kwargs), ensure_ascii=False)
 
     def errors_frame(self) -> pl.DataFrame:
-        """Every issue, in the layout of the errors CSV (Row, Column, Value, Severity, Message, Suggestion)."""
-        return self.issues.sort(["row", "col_index"], nulls_last=False).select(
-            pl.col("row").alias("Row"),
-            pl.col("column").alias("Column"),
-            pl.col("field").alias("Field"),
-            pl.col("value").alias("Value"),
-            pl.col("severity").alias("Severity"),
-            pl.col("code").alias("Code"),
-            pl.col("message").alias("Message"),
-            pl.col("suggestion").alias("Suggestion"),
-        )
+        """Every issue, file-level ones first, in the layout of the errors file (`ERRORS_COLUMNS`)."""
+        return errors_table(self.issues.sort(["row", "col_index"], nulls_last=False))
 
     def errors_csv(self, path: str | None = None) -> str:
         """The errors file as CSV text (written to `path` too when given). Cells cannot start a formula."""
@@ -260,13 +285,8 @@ class Report:
         return style_report(self, max_rows=max_rows)
 
     def _repr_html_(self) -> str:
-        s = self.summary
-        return (
-            f"<b>{self.domain.title} · {self.operation}</b> — {self.source}: "
-            f"Total {s['total']}, Valid {s['valid']} (Insert {s['insert']}, Update {s['update']}), "
-            f"Error {s['errors']}, Skipped {s['skipped']}"
-        )
+        return f"<b>{self.domain.title} · {self.operation}</b> — {self.source}: {self.summary_sentence()}"
 
     def __repr__(self) -> str:
-        return f"<Report {self.domain.name}/{self.operation} {self.summary_text()}>"
+        return f"<Report {self.domain.name}/{self.operation} {self.source}: {self.summary_sentence()}>"
 

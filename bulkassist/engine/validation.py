@@ -24,11 +24,10 @@ from bulkassist.engine.report import (
 )
 from bulkassist.engine.rules import RuleContext, run_rules
 from bulkassist.engine.selectlists import SelectLists, demo_lists
-from bulkassist.errors import SchemaError
 from bulkassist.io.reading import Table, column_letter, read_table
 from bulkassist.kinds import CellColumn, kind_of
 from bulkassist.kinds.base import q
-from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, OPERATIONS, Domain
+from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain
 from bulkassist.spec import UPDATE as UPDATE_OP
 from bulkassist.status import RowAction
 
@@ -52,45 +51,13 @@ def validate(
     """
 
     dom = get_domain(domain)
-    op = resolve_operation(dom, operation)
-    opts = resolve_options(dom, op, options)
+    op = dom.parse_operation(operation)
+    opts = dom.parse_options(op, options)
     if separator is None and isinstance(data, (str, os.PathLike)) and dom.default_separator != ",":
         separator = dom.default_separator
     table = data if isinstance(data, Table) else read_table(data, sheet=sheet, separator=separator, name=name)
     size = os.path.getsize(data) if isinstance(data, (str, os.PathLike)) else None
     return validate_table(table, dom, op, lists=lists or demo_lists(), options=opts, file_size=size)
-
-
-def resolve_operation(domain: Domain, operation: str | None) -> str:
-    if operation is None:
-        return domain.operations[0] if len(domain.operations) == 1 else ADD_UPDATE
-    key = operation.strip().lower().replace("&", "_").replace(" ", "").replace("-", "_").replace("__", "_")
-    key = {"addupdate": ADD_UPDATE, "add_update": ADD_UPDATE, "create": ADD}.get(key, key)
-    if key not in OPERATIONS:
-        raise SchemaError(f"unknown operation {operation!r}; use add, update or add_update")
-    if key not in domain.operations:
-        allowed = ", ".join(domain.operations)
-        raise SchemaError(f"{domain.title} imports do not support {OPERATION_LABELS[key]}; use {allowed}")
-    return key
-
-
-def resolve_options(domain: Domain, operation: str, options: dict[str, Any] | None) -> dict[str, Any]:
-    """The domain's options with defaults filled in; an unknown option or choice is an error."""
-    given = dict(options or {})
-    out: dict[str, Any] = {}
-    for opt in domain.options:
-        value = given.pop(opt.name, opt.default)
-        if opt.kind == "choice" and value not in {c[0] for c in opt.choices}:
-            choices = ", ".join(c[0] for c in opt.choices)
-            raise SchemaError(f"{opt.label}: {value!r} is not one of {choices}")
-        if opt.kind == "boolean":
-            value = bool(value)
-            if value and operation not in opt.operations:
-                raise SchemaError(f"{opt.label} is only available for {', '.join(OPERATION_LABELS[o] for o in opt.operations)}")
-        out[opt.name] = value
-    if given:
-        raise SchemaError(f"{domain.title} has no option {', '.join(map(repr, given))}")
-    return out
 
 
 @dataclass

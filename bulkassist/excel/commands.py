@@ -23,7 +23,7 @@ import polars as pl
 import bulkassist.engine.validation as validation
 from bulkassist.domains import all_domains, get_domain
 from bulkassist.engine.headers import match_headers
-from bulkassist.engine.report import Report
+from bulkassist.engine.report import Report, empty_issues, errors_table
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.errors import BulkAssistError, SchemaError
 from bulkassist.excel.config import load_config
@@ -201,9 +201,7 @@ def _summary(report: Report, lists_source: str, counts: dict[str, int]) -> list[
 
 
 def _message(report: Report, counts: dict[str, int], caps: Capabilities) -> str:
-    s = report.summary
-    text = (f"{report.domain.title} · {OPERATION_LABELS[report.operation]}: Total {s['total']}, Valid {s['valid']} "
-            f"(Insert {s['insert']}, Update {s['update']}), Error {s['errors']}, Skipped {s['skipped']}.")
+    text = f"{report.domain.title} · {OPERATION_LABELS[report.operation]}: {report.summary_sentence()}."
     files = report.file_issues
     if files.height:
         text += "\n" + "\n".join(files["message"].to_list()[:5])
@@ -325,22 +323,21 @@ def submit(book: Any) -> pl.DataFrame:
         wb.status(f"BulkAssist: {done} of {total} rows")
 
     imp = client.start_import(upload, domain.name, operation, options=options, name=book.name, progress=progress)
-    review = imp.review(issues_limit=0).get("summary") or imp.summary
     info = imp.commit(progress=progress)
     results = imp.results()
     # Everything from the server is in hand: only now is the sheet written.
     _write_results(data, results)
     ids = _write_created_ids(data, domain, results)
-    counts = _commit_counts(results)
+    # Failed: rows the commit could not write and rows that never could (validation errors), as the results list.
+    committed, total = info["committed"], info["summary"]["total"]
+    failed = committed["failed"] + info["summary"]["errors"]
     wb.store.ensure(domain, wb.settings, data.sheet.name)
-    summary = [("Import ID", imp.id), ("Import status", info.get("status")), ("Total", review.get("total")),
-               ("Inserted", counts[RowAction.INSERT]), ("Updated", counts[RowAction.UPDATE]),
-               ("Failed", counts[RowStatus.FAILED]),
+    summary = [("Import ID", imp.id), ("Import status", info.get("status")), ("Total", total),
+               ("Inserted", committed["inserted"]), ("Updated", committed["updated"]), ("Failed", failed),
                ("New IDs written", ids)]
-    wb.finish(summary, f"Import {imp.id}: {info.get('status')}. Records Inserted {counts[RowAction.INSERT]}, "
-                       f"Updated {counts[RowAction.UPDATE]}, Failed {counts[RowStatus.FAILED]}. Results are next "
-                       f"to each row.",
-              mode="info" if counts[RowStatus.FAILED] == 0 else "critical")
+    wb.finish(summary, f"Import {imp.id}: {info.get('status')}. Records Inserted {committed['inserted']}, "
+                       f"Updated {committed['updated']}, Failed {failed}. Results are next to each row.",
+              mode="info" if failed == 0 else "critical")
     return results
 
 
@@ -399,13 +396,6 @@ def _id_value(value: str) -> Any:
     return int(value) if value.isdigit() and not value.startswith("0") else value
 
 
-def _commit_counts(results: pl.DataFrame) -> dict[str, int]:
-    failed = results.filter(pl.col("Status") == RowStatus.FAILED).height
-    ok = results.filter(pl.col("Status") != RowStatus.FAILED)
-    return {RowAction.INSERT: ok.filter(pl.col("Action") == RowAction.INSERT).height,
-            RowAction.UPDATE: ok.filter(pl.col("Action") == RowAction.UPDATE).height, RowStatus.FAILED: failed}
-
-
 @command
 def clear_marks(book: Any) -> int:
     """Remove every fill, note and dropdown BulkAssist made, and the issue list; returns how many marks."""
@@ -415,8 +405,7 @@ def clear_marks(book: Any) -> int:
                        mode="info")
         return 0
     removed = wb.painter.clear()
-    wb.store.write_issues(pl.DataFrame(schema={c: pl.String for c in
-                                               ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]}))
+    wb.store.write_issues(errors_table(empty_issues()))
     wb.finish([("Cleared marks", removed)], f"Removed {removed} BulkAssist marks; your own formatting is untouched.")
     return removed
 

@@ -20,37 +20,37 @@ a write (the remote engine would return the old value).
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from bulkassist.engine.report import SHEET_ERRORS_COLUMNS
 from bulkassist.errors import SchemaError
 from bulkassist.excel.grid import read_block, write_block, write_frame
 from bulkassist.excel.painter import Mark
-from bulkassist.spec import ADD_UPDATE, OPERATION_LABELS, OPERATIONS, Domain, Option
+from bulkassist.spec import ADD_UPDATE, OPERATION_LABELS, Domain, name_key, parse_operation
 
 SETTINGS_SHEET = "BulkAssist"
 LISTS_SHEET = "BulkAssist Lists"
 OWN_SHEETS = (SETTINGS_SHEET, LISTS_SHEET)
 
 SETTINGS_COL, SUMMARY_COL, ISSUES_COL, MARKS_COL = 1, 4, 7, 14  # A, D, G, N
-ISSUE_HEADERS = ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
 MARK_HEADERS = ["Sheet", "Range", "Kind"]
 SUMMARY_TITLE = "Last run"
 SETTINGS_TITLE = "BulkAssist settings"
 
-_KEY = re.compile(r"[^0-9a-z]+")
 
 
-def _key(text: Any) -> str:
-    return _KEY.sub("", str(text or "").lower())
-
-
-_OPERATION_KEYS = {**{_key(op): op for op in OPERATIONS}, **{_key(label): op for op, label in OPERATION_LABELS.items()},
-                   "addandupdate": ADD_UPDATE}
-_TRUE = {"true", "yes", "y", "1", "on", "x"}
+@contextmanager
+def _in_sheet(what: str) -> Iterator[None]:
+    """A setting the spec refuses: say where in the book it is."""
+    try:
+        yield
+    except SchemaError as exc:
+        raise SchemaError(f"{what} in the {SETTINGS_SHEET!r} sheet: {exc}.") from None
 
 
 @dataclass
@@ -66,34 +66,18 @@ class Settings:
     exists: bool = False
 
     def operation_for(self, domain: Domain) -> str:
-        if self.operation not in domain.operations:
-            raise SchemaError(
-                f"Operation {OPERATION_LABELS.get(self.operation, self.operation)!r} is not offered for "
-                f"{domain.title}; choose one of {', '.join(OPERATION_LABELS[o] for o in domain.operations)} "
-                f"in cell B3 of the {SETTINGS_SHEET!r} sheet."
-            )
-        return self.operation
+        with _in_sheet("Operation"):
+            return domain.parse_operation(self.operation)
 
     def options_for(self, domain: Domain, operation: str) -> dict[str, Any]:
         """The domain's options offered under `operation`, parsed from the sheet (default otherwise)."""
-        given = {_key(k): v for k, v in self.options.items()}
+        given = {name_key(k): v for k, v in self.options.items()}
         chosen: dict[str, Any] = {}
         for option in domain.options_for(operation):
-            raw = given.get(_key(option.label), given.get(_key(option.name)))
-            chosen[option.name] = option.default if raw in (None, "") else _parse_option(option, raw)
+            raw = given.get(name_key(option.label), given.get(name_key(option.name)))
+            with _in_sheet(option.label):
+                chosen[option.name] = option.default if raw in (None, "") else option.parse(raw)
         return chosen
-
-
-def _parse_option(option: Option, raw: Any) -> Any:
-    if option.kind == "boolean":
-        return raw if isinstance(raw, bool) else str(raw).strip().lower() in _TRUE
-    for value, label in option.choices:
-        if _key(raw) in (_key(value), _key(label)):
-            return value
-    raise SchemaError(
-        f"{raw!r} is not a choice of {option.label!r}; use one of "
-        f"{', '.join(label for _, label in option.choices)} in the {SETTINGS_SHEET!r} sheet."
-    )
 
 
 class SettingsSheet:
@@ -119,18 +103,13 @@ class SettingsSheet:
     def settings(self) -> Settings:
         result = Settings(exists=self.sheet is not None)
         for key, value in self._column(SETTINGS_COL, 2, 2):
-            k = _key(key)
+            k = name_key(key)
             if k == "domain":
                 result.domain = str(value).strip() if value not in (None, "") else None
             elif k == "operation":
                 if value not in (None, ""):
-                    try:
-                        result.operation = _OPERATION_KEYS[_key(value)]
-                    except KeyError:
-                        raise SchemaError(
-                            f"{value!r} in the {SETTINGS_SHEET!r} sheet is not an operation; write "
-                            f"{', '.join(OPERATION_LABELS.values())}."
-                        ) from None
+                    with _in_sheet("Operation"):
+                        result.operation = parse_operation(value)
             elif k == "datasheet":
                 result.data_sheet = str(value).strip() if value not in (None, "") else None
             elif k == "headerrow":
@@ -173,8 +152,8 @@ class SettingsSheet:
     def set(self, key: str, value: Any) -> None:
         """Write one setting next to its label (appending the label when it is missing)."""
         rows = self._column(SETTINGS_COL, 2, 2)
-        keys = [_key(k) for k, _ in rows]
-        row = 2 + (keys.index(_key(key)) if _key(key) in keys else len(rows))
+        keys = [name_key(k) for k, _ in rows]
+        row = 2 + (keys.index(name_key(key)) if name_key(key) in keys else len(rows))
         write_block(self.sheet, row, SETTINGS_COL, [[key, value]])
         while len(self.values) < row:
             self.values.append([None, None])
@@ -186,8 +165,8 @@ class SettingsSheet:
         write_block(self.sheet, 1, SUMMARY_COL, rows)
 
     def write_issues(self, issues: pl.DataFrame) -> None:
-        """`issues` in the errors layout (Row, Column, Value, Severity, Message, Suggestion)."""
-        write_frame(self.sheet, 1, ISSUES_COL, issues.select(ISSUE_HEADERS), ISSUE_HEADERS,
+        """`issues` in the errors layout (`errors_table`): its SHEET_ERRORS_COLUMNS are written."""
+        write_frame(self.sheet, 1, ISSUES_COL, issues.select(SHEET_ERRORS_COLUMNS), SHEET_ERRORS_COLUMNS,
                     pad_to=self._length(ISSUES_COL))
 
     def write_marks(self, marks: list[Mark]) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from bulkassist.engine.report import SHEET_ERRORS_COLUMNS, SUMMARY_KEYS, errors_table
 from bulkassist.io.reading import column_letter
 from bulkassist.io.xlsx import (
     ERROR_STYLE,
@@ -37,8 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from bulkassist.engine.report import Report
     from bulkassist.engine.selectlists import SelectLists
     from bulkassist.io.reading import Table
-
-ERRORS_COLUMNS = ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
 
 
 def write_annotated(
@@ -130,14 +129,7 @@ def _cell_marks(report: Report) -> pl.DataFrame:
 def _errors_sheet(report: Report, data_sheet: str) -> Sheet:
     """Every issue, file-level ones first; a cell issue's Column links to its cell on the data sheet."""
     issues = report.issues.sort(["row", "col_index"], nulls_last=False, maintain_order=True)
-    frame = issues.select(
-        pl.col("row").alias("Row"),
-        pl.col("column").alias("Column"),
-        pl.col("value").alias("Value"),
-        pl.col("severity").str.to_titlecase().alias("Severity"),
-        pl.col("message").alias("Message"),
-        pl.col("suggestion").alias("Suggestion"),
-    )
+    frame = errors_table(issues, SHEET_ERRORS_COLUMNS).with_columns(pl.col("Severity").str.to_titlecase())
     target = "'" + data_sheet.replace("'", "''") + "'!"
     links = (
         issues.with_row_index("i")
@@ -149,8 +141,8 @@ def _errors_sheet(report: Report, data_sheet: str) -> Sheet:
     )
     return Sheet(
         name=ERRORS_SHEET,
-        rows=data_rows(frame, ERRORS_COLUMNS, 1, None, numeric=("Row",), style=GENERAL_STYLE),
-        cols=column_widths(frame, ERRORS_COLUMNS, widest=80),
+        rows=data_rows(frame, SHEET_ERRORS_COLUMNS, 1, None, numeric=("Row",), style=GENERAL_STYLE),
+        cols=column_widths(frame, SHEET_ERRORS_COLUMNS, widest=80),
         freeze_row=1,
         links=links,
     )
@@ -161,7 +153,7 @@ def _summary_sheet(report: Report) -> Sheet:
     labels = ["Source", "Domain", "Operation", "Total Rows", "Valid Rows", "Error Rows", "Skipped Rows",
               "Insert", "Update"]
     values = [report.source, report.domain.title, OPERATION_LABELS.get(report.operation, report.operation),
-              *(str(s[k]) for k in ("total", "valid", "errors", "skipped", "insert", "update"))]
+              *(str(s[k]) for k in SUMMARY_KEYS)]
     frame = pl.DataFrame({"Summary": labels, "Value": values})
     return Sheet(
         name=SUMMARY_SHEET,

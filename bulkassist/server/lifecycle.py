@@ -25,7 +25,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.engine.report import Report
+from bulkassist.engine.report import SUMMARY_KEYS, Report
 from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
@@ -35,7 +35,7 @@ from bulkassist.server.models import Import, ImportBatch, ImportReport, User
 from bulkassist.server.orgdata import domain_for, lists_for
 from bulkassist.server.schemas import Batch
 from bulkassist.server.usage import usage_for
-from bulkassist.spec import OPERATION_LABELS, OPERATIONS
+from bulkassist.spec import OPERATION_LABELS, Domain
 from bulkassist.status import EDITABLE, TRANSITIONS, UPLOADABLE, ImportStatus, RowAction, RowStatus
 
 
@@ -66,6 +66,10 @@ def transition(session: Session, imp: Import, to: ImportStatus, **values: Any) -
         raise Conflict(f"import {imp.id} was changed by another request meanwhile; look at its status")
 
 
+# The Import columns that keep the report's summary, by summary key (insert / update: rows *to* insert / update).
+_SUMMARY_COLUMNS = {key: {"insert": "to_insert", "update": "to_update"}.get(key, key) for key in SUMMARY_KEYS}
+
+
 def describe(session: Session, imp: Import) -> dict[str, Any]:
     """The JSON form of an import (history row, status, counts, progress)."""
     user = session.get(User, imp.user_id)
@@ -85,8 +89,7 @@ def describe(session: Session, imp: Import) -> dict[str, Any]:
         "valid": imp.valid,
         "errors": imp.errors,
         "skipped": imp.skipped,
-        "summary": {"total": imp.total, "valid": imp.valid, "errors": imp.errors, "skipped": imp.skipped,
-                    "insert": imp.to_insert, "update": imp.to_update},
+        "summary": {key: getattr(imp, column) for key, column in _SUMMARY_COLUMNS.items()},
         "committed": {"inserted": imp.inserted, "updated": imp.updated, "failed": imp.failed},
         "progress": {"done": imp.progress_done, "total": imp.progress_total},
     }
@@ -102,11 +105,7 @@ def create_import(session: Session, caller: Caller, *, domain: str, operation: s
                                                         Import.create_key == create_key)).first()
         if again is not None:
             return again
-    op = (operation or "").strip().lower().replace(" & ", "_").replace("&", "_")
-    if op not in OPERATIONS or op not in dom.operations:
-        raise InvalidRequest(f"{dom.title} imports support {', '.join(dom.operations)}; {operation!r} is not "
-                             f"one of them")
-    opts = _check_options(dom, op, options)
+    op, opts = _parse_choices(dom, operation, options)
     behaviour = behaviour_for(dom)
     behaviour.check_can_start(session, caller.org_id)
     imp = Import(org_id=caller.org_id, user_id=caller.user_id, domain=dom.name, operation=op, options=opts,
@@ -116,11 +115,11 @@ def create_import(session: Session, caller: Caller, *, domain: str, operation: s
     return imp
 
 
-def _check_options(dom, op: str, options: dict[str, Any]) -> dict[str, Any]:
-    from bulkassist.engine.validation import resolve_options
-
+def _parse_choices(dom: Domain, operation: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The operation and options as the spec reads them (any spelling a front end sends)."""
     try:
-        return resolve_options(dom, op, options)
+        op = dom.parse_operation(operation or "")
+        return op, dom.parse_options(op, options)
     except BulkAssistError as exc:
         raise InvalidRequest(str(exc)) from None
 
@@ -230,8 +229,8 @@ def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Repor
                         issues=to_blob(report.issues))
     session.merge(blob)
     s = report.summary
-    imp.total, imp.valid, imp.errors, imp.skipped = s["total"], s["valid"], s["errors"], s["skipped"]
-    imp.to_insert, imp.to_update = s["insert"], s["update"]
+    for key, column in _SUMMARY_COLUMNS.items():
+        setattr(imp, column, s[key])
     # Rows a domain rule skipped (a duplicate case under "Skip") carry a note; blank rows carry none.
     noted = report.issues.filter(pl.col("row").is_not_null())["row"].unique()
     rule_skipped = (report.actions == RowAction.SKIP) & report.row_numbers.is_in(noted)

@@ -8,7 +8,7 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.domains import BUILTIN
+from bulkassist.domains import BUILTIN, get_domain
 from bulkassist.engine.selectlists import StaticLists
 from bulkassist.errors import DomainNotEnabled, UnknownDomain
 from bulkassist.server.models import OrgDomain, SelectValue
@@ -24,10 +24,7 @@ def enabled_domains(session: Session, org_id: int) -> dict[str, bool]:
 
 def domain_for(session: Session, org_id: int, name: str) -> Domain:
     """The domain `name` if it exists and the organisation has it enabled; else 404 / 403."""
-    key = (name or "").strip().lower().replace(" ", "_").replace("-", "_")
-    domain = BUILTIN.get(key)
-    if domain is None:
-        raise UnknownDomain(f"unknown domain {name!r}; choose one of: {', '.join(BUILTIN)}")
+    domain = get_domain(name)
     if not enabled_domains(session, org_id)[domain.name]:
         raise DomainNotEnabled(f"the {domain.title} domain is not enabled for your organisation "
                                f"({domain.description}); ask your administrator to enable it")

@@ -14,7 +14,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.engine.report import RESULT_COLUMNS
+from bulkassist.engine.report import ERRORS_COLUMNS, RESULT_COLUMNS, errors_table
+from bulkassist.server.behaviours import OUTCOME_SCHEMA
 from bulkassist.server.lifecycle import stored_report
 from bulkassist.server.models import Import, RowResult
 from bulkassist.server.orgdata import builtin_domain
@@ -22,15 +23,13 @@ from bulkassist.status import VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
 INVOICE_COLUMN = "Invoice ID"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_OUTCOMES = {"row": pl.Int64, "status": pl.String, "action": pl.String, "record_id": pl.Int64,
-             "invoice_id": pl.Int64, "message": pl.String}
 
 
 def _outcomes(session: Session, imp: Import) -> pl.DataFrame:
     rows = session.execute(sa.select(RowResult.row, RowResult.status, RowResult.action, RowResult.record_id,
                                      RowResult.invoice_id, RowResult.message)
                            .where(RowResult.import_id == imp.id)).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=_OUTCOMES, orient="row")
+    return pl.DataFrame([tuple(r) for r in rows], schema=OUTCOME_SCHEMA, orient="row")
 
 
 def results_frame(session: Session, imp: Import) -> pl.DataFrame:
@@ -81,19 +80,13 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
         if names else pl.lit(None, pl.String).alias("Record"),
         (pl.col(CLIENT_REFERENCE) if CLIENT_REFERENCE in normalized.columns
          else pl.lit(None, pl.String)).alias(CLIENT_REFERENCE))
-    validation = issues.select(
-        pl.col("row"), pl.col("column"), pl.col("field"), pl.col("value"), pl.col("severity"), pl.col("code"),
-        pl.col("message"), pl.col("suggestion"))
     commit = _outcomes(session, imp).filter(pl.col("status") == RowStatus.FAILED).select(
-        pl.col("row"), pl.lit(None, pl.String).alias("column"), pl.lit(None, pl.String).alias("field"),
-        pl.lit(None, pl.String).alias("value"), pl.lit("error").alias("severity"),
-        pl.lit("commit_failed").alias("code"), pl.col("message"), pl.lit(None, pl.String).alias("suggestion"))
-    frame = pl.concat([validation, commit]).join(record, on="row", how="left").sort("row", nulls_last=False)
-    return frame.select(
-        pl.col("row").alias("Row"), "Record", *([CLIENT_REFERENCE] if CLIENT_REFERENCE in dom.field_names else []),
-        pl.col("column").alias("Column"), pl.col("field").alias("Field"),
-        pl.col("value").alias("Value"), pl.col("severity").alias("Severity"), pl.col("code").alias("Code"),
-        pl.col("message").alias("Message"), pl.col("suggestion").alias("Suggestion"))
+        pl.col("row").alias("Row"), pl.lit("error").alias("Severity"), pl.lit("commit_failed").alias("Code"),
+        pl.col("message").alias("Message"))
+    frame = (pl.concat([errors_table(issues), commit], how="diagonal")
+             .join(record, left_on="Row", right_on="row", how="left").sort("Row", nulls_last=False))
+    return frame.select("Row", "Record", *([CLIENT_REFERENCE] if CLIENT_REFERENCE in dom.field_names else []),
+                        *ERRORS_COLUMNS[1:])
 
 
 def as_csv(frame: pl.DataFrame) -> bytes:
