@@ -44,6 +44,7 @@ def validate(
     options: dict[str, Any] | None = None,
     sheet: str | None = None,
     separator: str | None = None,
+    encoding: str | None = None,
     name: str | None = None,
 ) -> Report:
     """Validate `data` (a path, bytes, a pandas or polars DataFrame, or a `Table`) for an import.
@@ -58,7 +59,8 @@ def validate(
     opts = resolve_options(dom, op, options)
     if separator is None and isinstance(data, (str, os.PathLike)) and dom.default_separator != ",":
         separator = dom.default_separator
-    table = data if isinstance(data, Table) else read_table(data, sheet=sheet, separator=separator, name=name)
+    table = data if isinstance(data, Table) else read_table(
+        data, sheet=sheet, separator=separator, encoding=encoding, name=name)
     size = os.path.getsize(data) if isinstance(data, (str, os.PathLike)) else None
     return validate_table(table, dom, op, lists=lists or demo_lists(), options=opts, file_size=size)
 
