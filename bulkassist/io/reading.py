@@ -42,7 +42,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,15 @@ class Table:
     def row_number(self, index: int) -> int:
         """Spreadsheet row number of the data row at 0-based `index`."""
         return self.first_row + index
+
+    def first_columns(self, count: int) -> Table:
+        """This table with only its first `count` columns (everything else as it is)."""
+        kept = set(self.frame.columns[:count])
+        return replace(
+            self, frame=self.frame.select(self.frame.columns[:count]), headers=self.headers[:count],
+            date_cells={k: v for k, v in self.date_cells.items() if k in kept},
+            number_cells={k: v for k, v in self.number_cells.items() if k in kept}, notes=list(self.notes),
+        )
 
 
 def read_table(
@@ -217,7 +226,7 @@ def decode_text(data: bytes, label: str, encoding: str | None = None) -> tuple[b
     legacy, utf8_sequences = _utf8_share(data)
     if utf8_sequences >= legacy:
         raise _mixed_encodings(data, label, first_bad)
-    codec = _guess_code_page(data, label)
+    codec = _guess_code_page(data)
     body = _decode_as(data, label, codec)
     mojibake = _utf8_within(data, codec)
     if mojibake is not None:
@@ -291,14 +300,14 @@ def _utf8_share(data: bytes) -> tuple[int, int]:
     return legacy, len(data) - len(rest)
 
 
-def _guess_code_page(data: bytes, label: str) -> str:
+def _guess_code_page(data: bytes) -> str:
     """The code page among `DETECTED_ENCODINGS` that reads the non-ASCII lines best.
 
     charset-normalizer measures how messy each reading is (on its own bounded
     sample of ours); a tie goes to the reading whose non-ASCII characters are
     letters (Windows-1252 reads Polish 'Ł' as '£'), then to the most common
     code page. When every reading is messy, the most common one that decodes
-    is kept: the note shows the person what it gave.
+    is kept (Mac OS Roman decodes any byte): the note shows the person what it gave.
     """
     sample = _non_ascii_lines(data)
     ranked = []
@@ -310,11 +319,6 @@ def _guess_code_page(data: bytes, label: str) -> str:
         match = charset_normalizer.from_bytes(sample, cp_isolation=[codec]).best()
         chaos = round(match.chaos, 1) if match is not None else 1.0
         ranked.append((chaos >= 0.2, chaos, -round(_letter_share(text), 2), order, codec))
-    if not ranked:
-        raise FileFormatError(
-            f"{label} is neither UTF-8 nor one of the code pages Excel saves CSV in (it may be a binary file). "
-            f"Save it as CSV UTF-8 (Comma delimited) or as an Excel Workbook (.xlsx), or name its encoding."
-        )
     messy = all(r[0] for r in ranked)
     return min(ranked, key=lambda r: r[3])[4] if messy else min(ranked)[4]
 
@@ -446,8 +450,11 @@ def _parse_csv(payload: bytes, separator: str, label: str) -> tuple[pl.DataFrame
     options: dict[str, Any] = dict(
         separator=separator, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False,
     )
+    width = 0
     try:
-        raw = pl.read_csv(io.BytesIO(payload), **options)
+        width = pl.read_csv(io.BytesIO(payload), n_rows=1, **options).width
+        raw = pl.read_csv(io.BytesIO(payload), columns=list(range(MAX_COLUMNS)) if width > MAX_COLUMNS else None,
+                          **options)
     except pl.exceptions.PolarsError as exc:
         text = payload.decode("utf-8")
         problem = _csv_problem(text, separator)
@@ -457,10 +464,7 @@ def _parse_csv(payload: bytes, separator: str, label: str) -> tuple[pl.DataFrame
             first_line = str(exc).strip().splitlines()[0]
             raise FileFormatError(f"{label} cannot be read as CSV ({first_line}). {_SAVE_AS}") from None
         return _parse_ragged(payload, text, separator, label, options)
-    if raw.width > MAX_COLUMNS:
-        return raw.select(raw.columns[:MAX_COLUMNS]).with_columns(pl.all().replace("", None)), [
-            _too_wide(label, raw.width)]
-    return raw.with_columns(pl.all().replace("", None)), []
+    return raw.with_columns(pl.all().replace("", None)), [_too_wide(label, width)] if width > MAX_COLUMNS else []
 
 
 def _parse_ragged(payload: bytes, text: str, separator: str, label: str,
@@ -558,7 +562,6 @@ def _read_xlsx(data: bytes, label: str, sheet: str | int | None) -> Table:
 MAX_XLSX_CELLS = 20_000_000
 MAX_XLSX_PART_BYTES = 1024**3  # uncompressed size of one sheet or of the shared strings
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
 _XLSX_CHUNK = 4 * 1024 * 1024
 
 
@@ -579,23 +582,22 @@ def check_xlsx_size(data: bytes, label: str) -> int:
         is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
         if not is_sheet and info.filename != "xl/sharedStrings.xml":
             continue
+        if is_sheet:
+            with book.open(info) as part:
+                head = part.read(64 * 1024)
+                found = _DIMENSION.search(head)
+                if found and found.group(3):
+                    columns = _column_number(found.group(3)) - _column_number(found.group(1)) + 1
+                    rows = int(found.group(4)) - int(found.group(2)) + 1
+                    width = max(width, columns)
+                    if columns * rows > MAX_XLSX_CELLS:
+                        raise _too_big(label, f"{info.filename} spans {rows:,} rows x {columns:,} columns")
+                # A part larger than its declared range explains (a cell takes well under 64 bytes of XML)
+                # may hold more cells than it says: count them.
+                if not found or not found.group(3) or info.file_size > 64 * columns * rows + 1024**2:
+                    _count_cells(part, head, label, info.filename)
         if info.file_size > MAX_XLSX_PART_BYTES:
             raise _too_big(label, f"{info.filename} unpacks to {info.file_size / 1024**2:,.0f} MB")
-        if not is_sheet:
-            continue
-        with book.open(info) as part:
-            head = part.read(64 * 1024)
-            found = _DIMENSION.search(head)
-            if found and found.group(3):
-                columns = _column_number(found.group(3)) - _column_number(found.group(1)) + 1
-                rows = int(found.group(4)) - int(found.group(2)) + 1
-                width = max(width, columns)
-                # ~20 bytes of XML per cell at the least: a larger part holds more cells than it declares
-                if columns * rows > MAX_XLSX_CELLS:
-                    raise _too_big(label, f"{info.filename} spans {rows:,} rows x {columns:,} columns")
-                if info.file_size <= 64 * max(columns * rows, 1) + 1024**2:
-                    continue
-            _count_cells(part, head, label, info.filename)
     return width
 
 
@@ -603,12 +605,16 @@ def _count_cells(part: Any, head: bytes, label: str, name: str) -> None:
     """Count the cell tags of a sheet part chunk by chunk; refuse once past `MAX_XLSX_CELLS`."""
     cells, tail, chunk = 0, b"", head
     while chunk:
-        block = tail + chunk
-        cells += len(_CELL_TAG.findall(block)) - len(_CELL_TAG.findall(tail))
+        block = tail + chunk  # a tag cut by the chunk boundary is whole in the next block
+        cells += _cell_tags(block) - _cell_tags(tail)
         if cells > MAX_XLSX_CELLS:
             raise _too_big(label, f"{name} holds more than {MAX_XLSX_CELLS:,} cells")
-        tail = block[-8:]
+        tail = block[-4:]
         chunk = part.read(_XLSX_CHUNK)
+
+
+def _cell_tags(xml: bytes) -> int:
+    return xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>")
 
 
 def _too_big(label: str, what: str) -> FileFormatError:
@@ -817,8 +823,8 @@ def _to_table(
     blank = [column_letter(i) for i, h in enumerate(headers) if not h.strip()]
     if blank:
         notes.append(
-            f"{len(blank)} column(s) have no header ({', '.join(blank)}); merged header cells leave blanks. "
-            f"Give every column its header."
+            f"{len(blank)} column(s) have no header ({', '.join(blank[:10])}{', …' if len(blank) > 10 else ''}); "
+            f"merged header cells leave blanks. Give every column its header."
         )
     names = unique_names(headers)
     frame = body.rename(dict(zip(body.columns, names, strict=True)))
