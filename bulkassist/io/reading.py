@@ -9,9 +9,17 @@ eight digits", and can accept a date cell whatever its display format.
 
 Decisions worth knowing:
 
-* CSV is UTF-8 (with or without BOM) or Windows-1252; UTF-16 and binary files
-  are refused with the fix ("save as CSV UTF-8"). The separator is detected
-  among `,` `;` tab `|` from the header line and a sample of records.
+* CSV encodings: a BOM decides (UTF-8, UTF-16 "Unicode Text", UTF-32), then
+  UTF-8 by one strict decode, then a code page of Excel's CSV exports chosen on
+  a bounded sample (`_decode_text`); `encoding=` names any other. Nothing is
+  decoded with replacement: a byte that does not fit, or a file mixing two
+  encodings, is a `FileFormatError` naming the line and byte. A lone "\r" is a
+  line break (old Mac Excel). The separator is detected among `,` `;` tab `|`
+  from the header line and a sample of records. Malformed quoting is refused
+  with its line (`_csv_problem`).
+* Size: at most `MAX_COLUMNS` columns are read (a note says what was cut); an
+  XLSX is measured before it is read (`_check_xlsx_size`) so a zip bomb is
+  refused in milliseconds instead of filling memory.
 * Empty cells are null; every other value is kept as written (the validator
   trims). Trailing blank rows and trailing unnamed empty columns — what Excel
   leaves behind after formatting — are dropped; blank rows inside the data are
@@ -182,7 +190,7 @@ def _load_bytes(source: Any, name: str | None) -> tuple[bytes, str]:
 def _read_csv(data: bytes, label: str, separator: str | None, encoding: str | None) -> Table:
     if separator is not None and len(separator) != 1:
         raise FileFormatError(f"separator {separator!r} for {label} must be one character such as , ; | or a tab.")
-    body, encoding, notes = decode_text(data, label, encoding)
+    body, encoding, notes = _decode_text(data, label, encoding)
     if not _NON_SPACE.search(body):
         raise FileFormatError(f"{label} is empty: it needs a header row naming the columns.")
     body = _normalise_line_breaks(body)
@@ -195,7 +203,7 @@ def _read_csv(data: bytes, label: str, separator: str | None, encoding: str | No
     return table
 
 
-def decode_text(data: bytes, label: str, encoding: str | None = None) -> tuple[bytes, str, list[str]]:
+def _decode_text(data: bytes, label: str, encoding: str | None = None) -> tuple[bytes, str, list[str]]:
     """A text file as UTF-8 bytes, the encoding it was read in, and what the person should know about it.
 
     A byte-order mark decides (UTF-8, UTF-16 as Excel's "Unicode Text", UTF-32);
@@ -530,7 +538,7 @@ def _excerpt(text: str, position: int) -> str:
 def _read_xlsx(data: bytes, label: str, sheet: str | int | None) -> Table:
     import fastexcel
 
-    width = check_xlsx_size(data, label)
+    width = _check_xlsx_size(data, label)
     try:
         reader = fastexcel.read_excel(data)
         names = reader.sheet_names
@@ -565,7 +573,7 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?:
 _XLSX_CHUNK = 4 * 1024 * 1024
 
 
-def check_xlsx_size(data: bytes, label: str) -> int:
+def _check_xlsx_size(data: bytes, label: str) -> int:
     """Refuse a workbook too big to read, before reading it; return its widest sheet's column count.
 
     Each worksheet's declared used range (`<dimension>`) gives its cells; a
