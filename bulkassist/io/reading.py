@@ -398,13 +398,14 @@ def _non_ascii_words(text: str, limit: int = 3) -> list[str]:
 
 
 _LINE_BREAK = re.compile(rb"\r\n?|\n")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 _QUOTED_OR_BREAK = re.compile(rb'"[^"]*"|\r\n?')
 
 
 def _normalise_line_breaks(body: bytes) -> bytes:
     """Every line break as "\n" when some are a lone "\r" (old Mac Excel, or a mix); a break inside a
     quoted cell is cell text and stays as it is. Files without a lone "\r" are returned unchanged."""
-    if b"\r" not in body or body.count(b"\r") == body.count(b"\r\n"):
+    if _LONE_CR.search(body) is None:
         return body
     if b'"' not in body:
         return body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
