@@ -77,7 +77,7 @@ def test_usage_errors_exit_2_with_a_message(messy, args, message):
 
 def test_binary_file_is_an_unreadable_file_exit_2(tmp_path):
     path = tmp_path / "clients.csv"
-    path.write_bytes("First Name\r\nMaria\r\n".encode("utf-16"))
+    path.write_bytes("First Name\r\nMaria\r\n".encode("utf-16-le"))  # no byte-order mark: not readable text
     result = run("validate", str(path), "-d", "client")
     assert result.returncode == 2 and "UTF-8" in result.stderr
 

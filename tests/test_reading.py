@@ -87,8 +87,8 @@ def test_windows_1252_accent_after_a_long_plain_start_is_still_read():
     assert table.encoding == "cp1252" and table.frame.row(-1) == ("Renée", "Señor")
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
-def test_utf16_file_is_refused_with_save_as_csv_utf8(encoding):
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_byte_order_mark_is_refused_with_save_as_csv_utf8(encoding):
     data = "First Name,Last Name\r\nAna,Lopez\r\n".encode(encoding)
     with pytest.raises(FileFormatError) as err:
         read_table(data, name="unicode.csv")
@@ -225,7 +225,9 @@ def test_any_table_of_strings_written_as_csv_reads_back_identically(case):
     buf = io.StringIO()
     csv.writer(buf, delimiter=sep, lineterminator="\r\n").writerows([headers, *rows])
     data = buf.getvalue().encode(encoding)
-    table = read_table(data, name="prop.csv")
+    # Random letter soup says nothing about its code page ("ÅÅ" reads as well in Cyrillic): this test is
+    # about the CSV structure, so a legacy file names its encoding; detection is tested on real text.
+    table = read_table(data, name="prop.csv", encoding="cp1252" if encoding == "cp1252" else None)
     expected = [tuple(v if v else None for v in row) for row in rows]
     while expected and all(v is None for v in expected[-1]):
         expected.pop()  # trailing blank rows are Excel residue

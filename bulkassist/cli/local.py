@@ -38,6 +38,7 @@ def _validate_options(f):
     f = click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
                      help="An import option, e.g. auto_create_invoices=true or duplicate_action=skip.")(f)
     f = click.option("--separator", help="CSV separator (default: detected among , ; tab |).")(f)
+    f = click.option("--encoding", help="CSV encoding such as cp1250 or cp1254 (default: detected).")(f)
     f = click.option("--sheet", help="Worksheet name (default: the first sheet).")(f)
     f = click.option("--operation", "-p", default=None,
                      help="add, update or add_update (default: the domain's only operation, else add_update).")(f)
@@ -45,9 +46,9 @@ def _validate_options(f):
     return click.argument("file", type=click.Path(dir_okay=False))(f)
 
 
-def _run_validation(file, domain, operation, sheet, separator, options, server, token):
+def _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token):
     return validation.validate(file, domain, operation, lists=_lists(domain, server, token),
-                               options=parse_options(options), sheet=sheet, separator=separator)
+                               options=parse_options(options), sheet=sheet, separator=separator, encoding=encoding)
 
 
 def _cell_name(row: int | None, col_index: int | None, column: str | None) -> str:
@@ -62,9 +63,10 @@ def _cell_name(row: int | None, col_index: int | None, column: str | None) -> st
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write an annotated copy of the workbook (.xlsx).")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False), help="Write every issue to a CSV file.")
 @click.option("--limit", default=200, show_default=True, help="Issues printed in table format (0: all).")
-def validate(file, domain, operation, sheet, separator, options, server, token, fmt, output, errors_path, limit):
+def validate(file, domain, operation, sheet, separator, encoding, options, server, token, fmt, output, errors_path,
+             limit):
     """Check FILE against a domain's rules; exit 1 when it has errors."""
-    report = _run_validation(file, domain, operation, sheet, separator, options, server, token)
+    report = _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token)
     if output:
         write_annotated(report, output, lists=_lists(domain, server, token))
     if errors_path:
@@ -100,9 +102,9 @@ def _print_table(report, limit: int) -> None:
 @_validate_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the fixed file: .csv, or .xlsx annotated with what is left to fix.")
-def fix(file, domain, operation, sheet, separator, options, server, token, output):
+def fix(file, domain, operation, sheet, separator, encoding, options, server, token, output):
     """Apply every safe fix to FILE and list each change; what is not safe is left for a person."""
-    report = _run_validation(file, domain, operation, sheet, separator, options, server, token)
+    report = _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token)
     data, changes = report.fixed_data()
     lists = _lists(domain, server, token)
     fixed = validation.validate(Table(frame=data, headers=report.columns, source=Path(output).name,

@@ -41,6 +41,7 @@ def validate(
     options: dict[str, Any] | None = None,
     sheet: str | None = None,
     separator: str | None = None,
+    encoding: str | None = None,
     name: str | None = None,
 ) -> Report:
     """Validate `data` (a path, bytes, a pandas or polars DataFrame, or a `Table`) for an import.
@@ -55,7 +56,8 @@ def validate(
     opts = dom.parse_options(op, options)
     if separator is None and isinstance(data, (str, os.PathLike)) and dom.default_separator != ",":
         separator = dom.default_separator
-    table = data if isinstance(data, Table) else read_table(data, sheet=sheet, separator=separator, name=name)
+    table = data if isinstance(data, Table) else read_table(
+        data, sheet=sheet, separator=separator, encoding=encoding, name=name)
     size = os.path.getsize(data) if isinstance(data, (str, os.PathLike)) else None
     return validate_table(table, dom, op, lists=lists or demo_lists(), options=opts, file_size=size)
 
@@ -80,11 +82,12 @@ def validate_table(
     options: dict[str, Any] | None = None,
     file_size: int | None = None,
 ) -> Report:
+    match = match_headers(domain, table.headers)
+    table, match, unused = _without_unused_columns(table, domain, match)
     frame = table.frame
     names = list(frame.columns)
     first_row = table.header_row + 1
-    match = match_headers(domain, table.headers)
-    file_issues = _file_issues(table, domain, match, frame, file_size)
+    file_issues = _file_issues(table, domain, match, frame, file_size) + unused
 
     trimmed = _trimmed(frame)
     blank = (
@@ -164,6 +167,36 @@ def _trimmed(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # ------------------------------------------------------------- file level
+# Columns that are not fields, reported one by one before the rest is cut: a file 16,384 columns wide
+# (a formatted Excel range, one record with thousands of stray separators) would otherwise carry every
+# column through every step and into the annotated copy.
+MAX_UNKNOWN_COLUMNS = 20
+
+
+def _without_unused_columns(table: Table, domain: Domain,
+                            match: HeaderMatch) -> tuple[Table, HeaderMatch, list[_FileIssue]]:
+    """The table up to its last field column or its `MAX_UNKNOWN_COLUMNS`-th other column, whichever is
+    further; the columns after it are named in one file-level warning. Column positions never change."""
+    used = [*match.fields, *match.custom, *match.duplicates]
+    others = sorted([*match.unknown, *match.blank])
+    keep = max([*used, *others[:MAX_UNKNOWN_COLUMNS]], default=-1) + 1
+    if keep >= len(table.headers):
+        return table, match, []
+    cut = table.frame.columns[keep:]
+    filled = sum(table.frame.select(cut).count().row(0))
+    named = [clean_header(h) for h in table.headers[keep:] if clean_header(h)]
+    which = (f"headed {', '.join(repr(h) for h in named[:5])}{', …' if len(named) > 5 else ''}" if named
+             else "without headers")
+    message = (
+        f"{table.source} has {len(cut):,} more columns from column {column_letter(keep)} on, {which}, that are "
+        f"not {domain.title} fields; their {filled:,} filled cells are not read. Delete those columns (or move "
+        f"a column the import needs before column {column_letter(keep)})."
+    )
+    narrowed = table.first_columns(keep)
+    return narrowed, match_headers(domain, narrowed.headers), [
+        _FileIssue(message, "unused_columns", WARNING_SEVERITY)]
+
+
 def _file_issues(table: Table, domain: Domain, match: HeaderMatch, frame: pl.DataFrame,
                  file_size: int | None) -> list[_FileIssue]:
     out: list[_FileIssue] = []

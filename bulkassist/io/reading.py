@@ -9,9 +9,17 @@ eight digits", and can accept a date cell whatever its display format.
 
 Decisions worth knowing:
 
-* CSV is UTF-8 (with or without BOM) or Windows-1252; UTF-16 and binary files
-  are refused with the fix ("save as CSV UTF-8"). The separator is detected
-  among `,` `;` tab `|` from the header line and a sample of records.
+* CSV encodings: a BOM decides (UTF-8, UTF-16 "Unicode Text", UTF-32), then
+  UTF-8 by one strict decode, then a code page of Excel's CSV exports chosen on
+  a bounded sample (`_decode_text`); `encoding=` names any other. Nothing is
+  decoded with replacement: a byte that does not fit, or a file mixing two
+  encodings, is a `FileFormatError` naming the line and byte. A lone "\r" is a
+  line break (old Mac Excel). The separator is detected among `,` `;` tab `|`
+  from the header line and a sample of records. Malformed quoting is refused
+  with its line (`_csv_problem`).
+* Size: at most `MAX_COLUMNS` columns are read (a note says what was cut); an
+  XLSX is measured before it is read (`_check_xlsx_size`) so a zip bomb is
+  refused in milliseconds instead of filling memory.
 * Empty cells are null; every other value is kept as written (the validator
   trims). Trailing blank rows and trailing unnamed empty columns — what Excel
   leaves behind after formatting — are dropped; blank rows inside the data are
@@ -35,14 +43,18 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import unicodedata
+import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import charset_normalizer
 import polars as pl
 
 from bulkassist.errors import FileFormatError
@@ -60,12 +72,14 @@ _SAVE_AS = "Open it and save it as Excel Workbook (.xlsx) or CSV UTF-8 (comma de
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_UTF8_BOM = b"\xef\xbb\xbf"
+# A file wider than this is read up to it (a note says so): what lies beyond is never a field, and
+# carrying 16,384 columns through every step costs minutes.
+MAX_COLUMNS = 1024
 _SAMPLE_BYTES = 64 * 1024
 _SAMPLE_RECORDS = 50
 _HEADER_SEARCH_ROWS = 30
 
-# Text a Windows-1252 file would only contain if it were not text at all.
+# Text a legacy code page file would only contain if it were not text at all.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NON_SPACE = re.compile(rb"\S")
 _SEPARATOR_HINT = re.compile(rb"sep=([,;\t|])\r?\n")
@@ -104,19 +118,31 @@ class Table:
         """Spreadsheet row number of the data row at 0-based `index`."""
         return self.first_row + index
 
+    def first_columns(self, count: int) -> Table:
+        """This table with only its first `count` columns (everything else as it is)."""
+        kept = set(self.frame.columns[:count])
+        return replace(
+            self, frame=self.frame.select(self.frame.columns[:count]), headers=self.headers[:count],
+            date_cells={k: v for k, v in self.date_cells.items() if k in kept},
+            number_cells={k: v for k, v in self.number_cells.items() if k in kept}, notes=list(self.notes),
+        )
+
 
 def read_table(
     source: Any,
     *,
     sheet: str | int | None = None,
     separator: str | None = None,
+    encoding: str | None = None,
     name: str | None = None,
 ) -> Table:
     """Read a CSV / XLSX file (path, bytes or file object) or a pandas / polars DataFrame as a `Table`.
 
     `sheet` picks a worksheet by name or 0-based position (default: the first);
-    `separator` overrides CSV separator detection; `name` is the file name used
-    in messages (needed for bytes and anonymous file objects).
+    `separator` overrides CSV separator detection; `encoding` names a CSV's
+    encoding (any Python codec name, e.g. "cp1254") instead of detecting it;
+    `name` is the file name used in messages (needed for bytes and anonymous
+    file objects). A file that cannot be read raises `FileFormatError`.
     """
     if isinstance(source, Table):
         return source
@@ -131,7 +157,7 @@ def read_table(
         raise FileFormatError(f"{label} is {what}, which cannot be read. {_SAVE_AS}")
     if data.startswith(_ZIP_MAGIC) or suffix in XLSX_EXTENSIONS:
         return _read_xlsx(data, label, sheet)
-    return _read_csv(data, label, separator)
+    return _read_csv(data, label, separator, encoding)
 
 
 # ----------------------------------------------------------------- sources
@@ -161,55 +187,229 @@ def _load_bytes(source: Any, name: str | None) -> tuple[bytes, str]:
 
 
 # --------------------------------------------------------------------- CSV
-def _read_csv(data: bytes, label: str, separator: str | None) -> Table:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:_SAMPLE_BYTES]:
-        raise FileFormatError(
-            f"{label} is not a UTF-8 or Windows-1252 text file (it looks like UTF-16 Unicode text or a "
-            f"binary file). In Excel use File > Save As > 'CSV UTF-8 (Comma delimited)', or save as .xlsx."
-        )
-    body = data.removeprefix(_UTF8_BOM)
-    encoding = "utf-8-sig" if len(body) < len(data) else "utf-8"
-    if not _NON_SPACE.search(body):
-        raise FileFormatError(f"{label} is empty: it needs a header row naming the columns.")
+def _read_csv(data: bytes, label: str, separator: str | None, encoding: str | None) -> Table:
     if separator is not None and len(separator) != 1:
         raise FileFormatError(f"separator {separator!r} for {label} must be one character such as , ; | or a tab.")
-    sample = _utf8_sample(body)
-    if sample is None:
-        body, encoding = _from_cp1252(body, label), "cp1252"
-        sample = _utf8_sample(body) or ""
+    body, encoding, notes = _decode_text(data, label, encoding)
+    if not _NON_SPACE.search(body):
+        raise FileFormatError(f"{label} is empty: it needs a header row naming the columns.")
+    body = _normalise_line_breaks(body)
     hint = _SEPARATOR_HINT.match(body)  # Excel's "sep=;" first line
-    separator = separator or (hint.group(1).decode() if hint else detect_separator(sample))
-    try:
-        raw = _parse_csv(body, separator)
-    except _NotUtf8:  # valid UTF-8 at the start only: Windows-1252 after all
-        body, encoding = _from_cp1252(body, label), "cp1252"
-        raw = _parse_csv(body, separator)
-    return _to_table(raw, label, separator=separator, encoding=encoding)
+    separator = separator or (hint.group(1).decode() if hint else detect_separator(
+        body[:_SAMPLE_BYTES].decode("utf-8", errors="ignore")))  # only a character cut by the sample is ignored
+    raw, too_long = _parse_csv(body, separator, label)
+    table = _to_table(raw, label, separator=separator, encoding=encoding)
+    table.notes[:0] = notes + too_long
+    return table
 
 
-def _utf8_sample(body: bytes) -> str | None:
-    """The start of the file as text, or None when it is not UTF-8 (a character cut at the end is fine)."""
-    head = body[:_SAMPLE_BYTES]
-    try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if len(head) == _SAMPLE_BYTES and exc.start >= len(head) - 3:
-            return head[: exc.start].decode("utf-8")
-        return None
+def _decode_text(data: bytes, label: str, encoding: str | None = None) -> tuple[bytes, str, list[str]]:
+    """A text file as UTF-8 bytes, the encoding it was read in, and what the person should know about it.
 
-
-def _from_cp1252(body: bytes, label: str) -> bytes:
-    """A Windows-1252 file as UTF-8 bytes, or a clear refusal when it is not text at all."""
-    try:
-        text = body.decode("cp1252")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or _CONTROL_CHARS.search(text):
+    A byte-order mark decides (UTF-8, UTF-16 as Excel's "Unicode Text", UTF-32);
+    then UTF-8, checked by one strict decode of the whole file; otherwise one
+    of `DETECTED_ENCODINGS`, chosen on a bounded sample of the lines holding
+    non-ASCII bytes, then decoded strictly in full. A UTF-8 file with a few
+    bytes that are not UTF-8 (text pasted from another file) is refused with
+    the line and the byte rather than guessed at, and no decoding ever
+    replaces a byte: what cannot be decoded is an error naming where it is.
+    """
+    if encoding is not None:
+        return _decode_as(data, label, _codec_name(encoding, label)), encoding, []
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return _decode_as(data, label, codec), codec, []
+    if b"\x00" in data[:_SAMPLE_BYTES]:
         raise FileFormatError(
-            f"{label} is neither UTF-8 nor Windows-1252 text (it may be a binary file). "
+            f"{label} is not a text file (it looks like a binary file, or UTF-16 text without its byte-order "
+            f"mark). In Excel use File > Save As > 'CSV UTF-8 (Comma delimited)', or save as .xlsx."
+        )
+    if data.isascii():
+        return data, "utf-8", []
+    try:
+        data.decode("utf-8")
+        return data, "utf-8", []
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    legacy, utf8_sequences = _utf8_share(data)
+    if utf8_sequences >= legacy:
+        raise _mixed_encodings(data, label, first_bad)
+    codec = _guess_code_page(data)
+    body = _decode_as(data, label, codec)
+    mojibake = _utf8_within(data, codec)
+    if mojibake is not None:
+        raise _mixed_encodings(data, label, mojibake, utf8_first=True)
+    words = _non_ascii_words(body.decode("utf-8"))
+    return body, codec, [
+        f"{label} is not UTF-8; it was read as {_ENCODING_NAMES[codec]}, which gives: {', '.join(words)}. "
+        f"If these look wrong, name the file's encoding (encoding=... or --encoding, e.g. cp1250 for Central "
+        f"European), or save the file as CSV UTF-8."
+    ]
+
+
+# Code pages of Excel's "CSV" exports that detection tells apart, in the order that settles a tie (the
+# file's non-ASCII text says too little): Western first, as the most common. Turkish (cp1254), Baltic
+# (cp1257) and others are read when named (`encoding=`): detection confuses them with cp1252 / cp1250.
+DETECTED_ENCODINGS = ("cp1252", "cp1251", "cp1250", "cp932", "gbk", "cp949", "big5", "cp1253", "mac_roman")
+_ENCODING_NAMES = {
+    "cp1252": "Windows-1252 (Western European)", "cp1251": "Windows-1251 (Cyrillic)",
+    "cp1250": "Windows-1250 (Central European)", "cp932": "Shift-JIS (Japanese)", "gbk": "GBK (Simplified Chinese)",
+    "cp949": "Windows-949 (Korean)", "big5": "Big5 (Traditional Chinese)", "cp1253": "Windows-1253 (Greek)",
+    "mac_roman": "Mac OS Roman",
+}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_NON_ASCII_WORD = re.compile(r"\w*[^\x00-\x7f]\w*")
+_DETECTION_SAMPLE = 32 * 1024
+
+
+def _codec_name(encoding: str, label: str) -> str:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise FileFormatError(
+            f"{encoding!r} is not an encoding Python knows (for {label}); use a name such as utf-8, cp1252, "
+            f"cp1250, cp1251, cp1254, mac_roman, shift_jis or gbk."
+        ) from None
+    return "utf-8-sig" if name == "utf-8" else name  # a named UTF-8 file may still start with a BOM
+
+
+def _decode_as(data: bytes, label: str, codec: str) -> bytes:
+    """`data` decoded strictly in `codec` (a failure names the line and byte), as UTF-8 bytes."""
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line, column, context = _place_in_text(data, exc.start)
+        name = _ENCODING_NAMES.get(codec, codec)
+        raise FileFormatError(
+            f"{label} is not {name} text: line {line} has the byte 0x{data[exc.start]:02X} at position {column}"
+            f"{context}, which {name} does not define. Name the file's real encoding (encoding=... or "
+            f"--encoding), or save it as CSV UTF-8."
+        ) from None
+    if not codec.startswith("utf") and _CONTROL_CHARS.search(text[:_SAMPLE_BYTES]):
+        raise FileFormatError(
+            f"{label} does not read as {_ENCODING_NAMES.get(codec, codec)} text (it may be a binary file). "
             f"Save it as CSV UTF-8 (Comma delimited) or as an Excel Workbook (.xlsx)."
         )
+    if codec in ("utf-8", "utf-8-sig"):
+        return data.removeprefix(codecs.BOM_UTF8)
     return text.encode("utf-8")
+
+
+def _utf8_share(data: bytes) -> tuple[int, int]:
+    """Non-ASCII bytes outside and inside well-formed UTF-8 sequences (two C-speed passes)."""
+    rest = _UTF8_SEQUENCE.sub(b"", data)
+    legacy = len(rest) - len(rest.translate(None, _HIGH_BYTES))
+    return legacy, len(data) - len(rest)
+
+
+def _guess_code_page(data: bytes) -> str:
+    """The code page among `DETECTED_ENCODINGS` that reads the non-ASCII lines best.
+
+    charset-normalizer measures how messy each reading is (on its own bounded
+    sample of ours); a tie goes to the reading whose non-ASCII characters are
+    letters (Windows-1252 reads Polish 'Ł' as '£'), then to the most common
+    code page. When every reading is messy, the most common one that decodes
+    is kept (Mac OS Roman decodes any byte): the note shows the person what it gave.
+    """
+    sample = _non_ascii_lines(data)
+    ranked = []
+    for order, codec in enumerate(DETECTED_ENCODINGS):
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        match = charset_normalizer.from_bytes(sample, cp_isolation=[codec]).best()
+        chaos = round(match.chaos, 1) if match is not None else 1.0
+        ranked.append((chaos >= 0.2, chaos, -round(_letter_share(text), 2), order, codec))
+    messy = all(r[0] for r in ranked)
+    return min(ranked, key=lambda r: r[3])[4] if messy else min(ranked)[4]
+
+
+def _non_ascii_lines(data: bytes) -> bytes:
+    """The first lines holding non-ASCII bytes, up to `_DETECTION_SAMPLE` bytes: what detection looks at."""
+    lines, size, found = [], 0, _NON_ASCII.search(data)
+    while found is not None and size < _DETECTION_SAMPLE:
+        start = max(data.rfind(b"\n", 0, found.start()), data.rfind(b"\r", 0, found.start())) + 1
+        end = min((i for i in (data.find(b"\n", found.start()), data.find(b"\r", found.start())) if i >= 0),
+                  default=len(data))
+        lines.append(data[start:min(end, start + _DETECTION_SAMPLE)])
+        size += end - start
+        found = _NON_ASCII.search(data, end)
+    return b"\n".join(lines)
+
+
+def _letter_share(text: str) -> float:
+    """The share of distinct non-ASCII characters of `text` that are letters or accents."""
+    chars = {c for c in text if c > "\x7f"}
+    return sum(unicodedata.category(c)[0] in "LM" for c in chars) / max(len(chars), 1)
+
+
+def _utf8_within(data: bytes, codec: str) -> int | None:
+    """Where a legacy file holds UTF-8 text: a UTF-8 sequence that is a letter, which `codec` reads as
+    a symbol ('é' written as UTF-8 reads 'Ã©' in Windows-1252). Multi-byte code pages are not checked:
+    their characters are byte pairs that often look like UTF-8."""
+    if codec in ("cp932", "gbk", "cp949", "big5"):
+        return None
+    for n, found in enumerate(_UTF8_SEQUENCE.finditer(data)):
+        if n >= 1000:
+            break
+        as_utf8, as_codec = found.group().decode("utf-8"), found.group().decode(codec)
+        if _letter_share(as_utf8) == 1 and _letter_share(as_codec) < 1:
+            return found.start()
+    return None
+
+
+def _mixed_encodings(data: bytes, label: str, position: int, utf8_first: bool = False) -> FileFormatError:
+    line, column, context = _place_in_text(data, position)
+    if utf8_first:
+        what = (f"line {line} holds UTF-8 text at position {column}{context} while the rest of the file is not "
+                f"UTF-8")
+    else:
+        what = (f"it is UTF-8 text, but line {line} has the byte 0x{data[position]:02X} at position {column}"
+                f"{context}, which is not UTF-8 (text pasted from a file in another encoding?)")
+    return FileFormatError(
+        f"{label} mixes two encodings: {what}. Reading it either way would change letters, so it is not read. "
+        f"Retype that text, or save the file again as CSV UTF-8."
+    )
+
+
+def _place_in_text(data: bytes, position: int) -> tuple[int, int, str]:
+    """Line number, 1-based byte position in the line and a quoted bit of the text before `position`."""
+    line_start = max(data.rfind(b"\n", 0, position), data.rfind(b"\r", 0, position)) + 1
+    line = len(_LINE_BREAK.findall(data, 0, line_start)) + 1
+    before = data[max(line_start, position - 30):position].decode("utf-8", errors="replace")
+    return line, position - line_start + 1, f" (after {before!r})" if before else ""
+
+
+def _non_ascii_words(text: str, limit: int = 3) -> list[str]:
+    words: list[str] = []
+    for found in _NON_ASCII_WORD.finditer(text):
+        if found.group() not in words:
+            words.append(found.group())
+            if len(words) == limit:
+                break
+    return [repr(w) for w in words]
+
+
+_LINE_BREAK = re.compile(rb"\r\n?|\n")
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_QUOTED_OR_BREAK = re.compile(rb'"[^"]*"|\r\n?')
+
+
+def _normalise_line_breaks(body: bytes) -> bytes:
+    """Every line break as "\n" when some are a lone "\r" (old Mac Excel, or a mix); a break inside a
+    quoted cell is cell text and stays as it is. Files without a lone "\r" are returned unchanged."""
+    if _LONE_CR.search(body) is None:
+        return body
+    if b'"' not in body:
+        return body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return _QUOTED_OR_BREAK.sub(lambda m: m.group() if m.group().startswith(b'"') else b"\n", body)
 
 
 def detect_separator(sample: str) -> str:
@@ -248,36 +448,98 @@ def _csv_records(text: str, separator: str, limit: int = _SAMPLE_RECORDS) -> lis
     return rows
 
 
-class _NotUtf8(Exception):
-    """polars met bytes that are not UTF-8."""
+def _parse_csv(payload: bytes, separator: str, label: str) -> tuple[pl.DataFrame, list[str]]:
+    """Every record of the file as text columns (header included), blank lines kept as null rows, and
+    a note when records longer than `MAX_COLUMNS` fields were cut.
 
-
-def _parse_csv(payload: bytes, separator: str) -> pl.DataFrame:
-    """Every record of the file as text columns (header included), blank lines kept as null rows."""
-    buffer = io.BytesIO(payload)
+    polars refuses what is not well-formed CSV; the refusal is turned into a
+    message naming the line (see `_csv_problem`). Records longer than the
+    first are read by a second, sized pass.
+    """
     options: dict[str, Any] = dict(
         separator=separator, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False,
     )
+    width = 0
     try:
-        raw = pl.read_csv(buffer, **options)
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" in str(exc).lower():
-            raise _NotUtf8 from exc
+        width = pl.read_csv(io.BytesIO(payload), n_rows=1, **options).width
+        raw = pl.read_csv(io.BytesIO(payload), columns=list(range(MAX_COLUMNS)) if width > MAX_COLUMNS else None,
+                          **options)
+    except pl.exceptions.PolarsError as exc:
+        text = payload.decode("utf-8")
+        problem = _csv_problem(text, separator)
+        if problem:
+            raise FileFormatError(f"{label}: {problem}") from None
         if "more fields" not in str(exc):
-            raise
-        # Some records are longer than the first: size the frame by the longest one.
-        text = io.StringIO(payload.decode("utf-8"), newline="")
-        width = max(len(row) for row in csv.reader(text, delimiter=separator))
-        buffer.seek(0)
-        schema = {f"column_{i + 1}": pl.String for i in range(width)}
-        raw = pl.read_csv(buffer, schema=schema, missing_columns="insert", **options)
-    return raw.with_columns(pl.all().replace("", None))
+            first_line = str(exc).strip().splitlines()[0]
+            raise FileFormatError(f"{label} cannot be read as CSV ({first_line}). {_SAVE_AS}") from None
+        return _parse_ragged(payload, text, separator, label, options)
+    return raw.with_columns(pl.all().replace("", None)), [_too_wide(label, width)] if width > MAX_COLUMNS else []
+
+
+def _parse_ragged(payload: bytes, text: str, separator: str, label: str,
+                  options: dict[str, Any]) -> tuple[pl.DataFrame, list[str]]:
+    """A file whose records are longer than its first: sized by the longest, up to `MAX_COLUMNS`."""
+    lengths = [len(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=separator)]
+    width = min(max(lengths), MAX_COLUMNS)
+    schema = {f"column_{i + 1}": pl.String for i in range(width)}
+    raw = pl.read_csv(io.BytesIO(payload), schema=schema, missing_columns="insert", extra_columns="ignore",
+                      truncate_ragged_lines=True, **options)
+    notes = []
+    cut = [n for n, length in enumerate(lengths, start=1) if length > MAX_COLUMNS]
+    if cut:
+        rows = ", ".join(map(str, cut[:5])) + (f" and {len(cut) - 5} more" if len(cut) > 5 else "")
+        notes.append(
+            f"{label}: record(s) {rows} hold up to {max(lengths):,} values; only the first {MAX_COLUMNS:,} "
+            f"columns are read. Check those records for a missing quote or line break."
+        )
+    return raw.with_columns(pl.all().replace("", None)), notes
+
+
+def _too_wide(label: str, width: int) -> str:
+    return (f"{label} has {width:,} columns; only the first {MAX_COLUMNS:,} are read. Delete the columns "
+            f"the import does not need.")
+
+
+_QUOTED_FIELD = re.compile(r'"[^"]*(?:""[^"]*)*"')
+
+
+def _csv_problem(text: str, separator: str) -> str | None:
+    """The first quoting mistake in `text`, named by its line, or None when the quotes are well formed.
+
+    A quote opens a quoted cell only at the start of a cell, the cell runs to
+    the next single quote, and a separator or line break must follow it. Only
+    called once polars has refused the file, so a Python step per quote is fine.
+    """
+    starts = (separator, "\n", "\r")
+    position = text.find('"')
+    while position >= 0:
+        line = text.count("\n", 0, position) + 1
+        if position and text[position - 1] not in starts:
+            return (f"line {line} has a quote inside a cell that does not start with one "
+                    f"({_excerpt(text, position)}); put the whole cell in quotes and double the quote (\"\"), "
+                    f"or remove it.")
+        quoted = _QUOTED_FIELD.match(text, position)
+        if quoted is None:
+            return (f"line {line} opens a quote that is never closed ({_excerpt(text, position)}); everything "
+                    f"after it would be one cell. Close the quote or remove it.")
+        end = quoted.end()
+        if end < len(text) and text[end] not in starts:
+            return (f"line {text.count(chr(10), 0, end) + 1} has text after a closing quote "
+                    f"({_excerpt(text, end)}); put the whole cell in quotes, or remove the quotes.")
+        position = text.find('"', end)
+    return None
+
+
+def _excerpt(text: str, position: int) -> str:
+    line_start = text.rfind("\n", 0, position) + 1
+    return f"near {text[max(line_start, position - 20):position + 20].splitlines()[0]!r}"
 
 
 # -------------------------------------------------------------------- XLSX
 def _read_xlsx(data: bytes, label: str, sheet: str | int | None) -> Table:
     import fastexcel
 
+    width = _check_xlsx_size(data, label)
     try:
         reader = fastexcel.read_excel(data)
         names = reader.sheet_names
@@ -286,8 +548,9 @@ def _read_xlsx(data: bytes, label: str, sheet: str | int | None) -> Table:
             f"{label} cannot be read as an Excel workbook ({exc}). {_SAVE_AS}"
         ) from None
     sheet_name = _pick_sheet(names, sheet, label)
+    within = list(range(MAX_COLUMNS)) if width > MAX_COLUMNS else None
 
-    def load(dtypes: str, columns: list[str] | None = None) -> pl.DataFrame:
+    def load(dtypes: str, columns: list[int] | None = within) -> pl.DataFrame:
         return reader.load_sheet(
             sheet_name, header_row=None, skip_rows=0, dtypes=dtypes, use_columns=columns,
         ).to_polars()
@@ -296,7 +559,86 @@ def _read_xlsx(data: bytes, label: str, sheet: str | int | None) -> Table:
     if raw.width == 0 or raw.height == 0:
         raise FileFormatError(f"sheet {sheet_name!r} of {label} is empty: it needs a header row naming the columns.")
     raw, date_masks, number_masks = _typed_cells(raw, load)
-    return _to_table(raw, label, sheet=sheet_name, date_masks=date_masks, number_masks=number_masks)
+    table = _to_table(raw, label, sheet=sheet_name, date_masks=date_masks, number_masks=number_masks)
+    if within and raw.width == MAX_COLUMNS:
+        table.notes.insert(0, _too_wide(label, width))
+    return table
+
+
+# What a workbook may hold before it is read: calamine loads a whole sheet into memory, and a 4.7 MB
+# zip of one shared string repeated in 67 million cells takes 5.5 GB and a minute. Excel's own sheet
+# holds 1,048,576 rows; 20 million cells is 1,048,576 rows of 19 columns.
+MAX_XLSX_CELLS = 20_000_000
+MAX_XLSX_PART_BYTES = 1024**3  # uncompressed size of one sheet or of the shared strings
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
+_XLSX_CHUNK = 4 * 1024 * 1024
+
+
+def _check_xlsx_size(data: bytes, label: str) -> int:
+    """Refuse a workbook too big to read, before reading it; return its widest sheet's column count.
+
+    Each worksheet's declared used range (`<dimension>`) gives its cells; a
+    sheet without one, or larger uncompressed than its range explains, is
+    counted while decompressing in chunks, stopping at the cap. Sizes in the
+    zip directory are checked too, so nothing is inflated past the caps.
+    """
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return 0  # fastexcel has already said what is wrong with it
+    width = 0
+    for info in book.infolist():
+        is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        if not is_sheet and info.filename != "xl/sharedStrings.xml":
+            continue
+        if is_sheet:
+            with book.open(info) as part:
+                head = part.read(64 * 1024)
+                found = _DIMENSION.search(head)
+                if found and found.group(3):
+                    columns = _column_number(found.group(3)) - _column_number(found.group(1)) + 1
+                    rows = int(found.group(4)) - int(found.group(2)) + 1
+                    width = max(width, columns)
+                    if columns * rows > MAX_XLSX_CELLS:
+                        raise _too_big(label, f"{info.filename} spans {rows:,} rows x {columns:,} columns")
+                # A part larger than its declared range explains (a cell takes well under 64 bytes of XML)
+                # may hold more cells than it says: count them.
+                if not found or not found.group(3) or info.file_size > 64 * columns * rows + 1024**2:
+                    _count_cells(part, head, label, info.filename)
+        if info.file_size > MAX_XLSX_PART_BYTES:
+            raise _too_big(label, f"{info.filename} unpacks to {info.file_size / 1024**2:,.0f} MB")
+    return width
+
+
+def _count_cells(part: Any, head: bytes, label: str, name: str) -> None:
+    """Count the cell tags of a sheet part chunk by chunk; refuse once past `MAX_XLSX_CELLS`."""
+    cells, tail, chunk = 0, b"", head
+    while chunk:
+        block = tail + chunk  # a tag cut by the chunk boundary is whole in the next block
+        cells += _cell_tags(block) - _cell_tags(tail)
+        if cells > MAX_XLSX_CELLS:
+            raise _too_big(label, f"{name} holds more than {MAX_XLSX_CELLS:,} cells")
+        tail = block[-4:]
+        chunk = part.read(_XLSX_CHUNK)
+
+
+def _cell_tags(xml: bytes) -> int:
+    return xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>")
+
+
+def _too_big(label: str, what: str) -> FileFormatError:
+    return FileFormatError(
+        f"{label} is too large to read: {what} (at most {MAX_XLSX_CELLS:,} cells and "
+        f"{MAX_XLSX_PART_BYTES // 1024**2:,} MB per sheet). Delete unused rows and columns (select them, "
+        f"right-click > Delete), or split the file."
+    )
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _pick_sheet(names: list[str], sheet: str | int | None, label: str) -> str:
@@ -490,8 +832,8 @@ def _to_table(
     blank = [column_letter(i) for i, h in enumerate(headers) if not h.strip()]
     if blank:
         notes.append(
-            f"{len(blank)} column(s) have no header ({', '.join(blank)}); merged header cells leave blanks. "
-            f"Give every column its header."
+            f"{len(blank)} column(s) have no header ({', '.join(blank[:10])}{', …' if len(blank) > 10 else ''}); "
+            f"merged header cells leave blanks. Give every column its header."
         )
     names = unique_names(headers)
     frame = body.rename(dict(zip(body.columns, names, strict=True)))
