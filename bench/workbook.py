@@ -27,7 +27,7 @@ from _data import client_frame  # noqa: E402
 import bulkassist  # noqa: E402
 from bulkassist.engine.selectlists import demo_lists  # noqa: E402
 from bulkassist.io.annotate import write_annotated
-from bulkassist.io.cells import safe_cell  # noqa: E402
+from bulkassist.io.cells import is_formula_like  # noqa: E402
 from bulkassist.io.reading import read_table  # noqa: E402
 from bulkassist.io.xlsx import ERROR_FILL, WARNING_FILL  # noqa: E402
 from bulkassist.spec import Kind  # noqa: E402
@@ -38,11 +38,15 @@ def write_with_xlsxwriter(report: bulkassist.Report, path: Path) -> None:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    text = wb.add_format({"num_format": "@"})
-    fills = {
-        "error": wb.add_format({"num_format": "@", "bg_color": f"#{ERROR_FILL}"}),
-        "warning": wb.add_format({"num_format": "@", "bg_color": f"#{WARNING_FILL}"}),
-    }
+
+    def formats(**props: str) -> tuple:
+        """A text format and its quote-prefix twin (for text that begins like a formula)."""
+        return (wb.add_format({"num_format": "@", **props}),
+                wb.add_format({"num_format": "@", "quote_prefix": True, **props}))
+
+    text = formats()
+    fills = {"error": formats(bg_color=f"#{ERROR_FILL}"), "warning": formats(bg_color=f"#{WARNING_FILL}")}
+    quoted = wb.add_format({"quote_prefix": True})
     data = wb.add_worksheet("Data")
     errors = wb.add_worksheet("Errors")
     lists_sheet = wb.add_worksheet("Lists")
@@ -63,9 +67,9 @@ def write_with_xlsxwriter(report: bulkassist.Report, path: Path) -> None:
             hit = mark.get((r, c))
             fmt = fills[hit[0]] if hit else text
             if value is not None:
-                data.write_string(r - 1, c, safe_cell(value), fmt)
+                data.write_string(r - 1, c, value, fmt[is_formula_like(value)])
             elif hit:
-                data.write_blank(r - 1, c, None, fmt)
+                data.write_blank(r - 1, c, None, fmt[0])
             if hit:
                 data.write_comment(r - 1, c, hit[1])
     lists = demo_lists()
@@ -87,7 +91,7 @@ def write_with_xlsxwriter(report: bulkassist.Report, path: Path) -> None:
             errors.write_number(i, 0, row)
         for c, v in enumerate((column, value, severity, message, suggestion), start=1):
             if v is not None:
-                errors.write_string(i, c, safe_cell(v))
+                errors.write_string(i, c, v, quoted if is_formula_like(v) else None)
     wb.close()
 
 

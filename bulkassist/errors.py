@@ -45,6 +45,10 @@ class FileFormatError(BulkAssistError):
     """The file cannot be read as a table (encoding, format, size, no header)."""
 
 
+class TooManyRowsForExcel(FileFormatError):
+    """The table has more rows than an Excel sheet holds (1,048,576): write CSV instead."""
+
+
 class SchemaError(BulkAssistError):
     """The table does not fit the domain at all (wrong domain, operation or option)."""
 

@@ -8,9 +8,13 @@ the recording fake (always).
 from __future__ import annotations
 
 import json
+import re
+
+import polars as pl
 
 import bulkassist.excel as bx
 from bulkassist.engine.selectlists import demo_lists
+from bulkassist.excel.grid import write_block, write_frame
 from bulkassist.excel.painter import COLORS, MAX_NOTES
 from bulkassist.excel.settings import (
     ISSUES_COL,
@@ -19,6 +23,7 @@ from bulkassist.excel.settings import (
     SETTINGS_SHEET,
     SUMMARY_COL,
 )
+from bulkassist.io.cells import FORMULA_START
 from tests.test_excel_support import (
     DATA_SHEET,
     VBA_FUNCS,
@@ -137,6 +142,41 @@ def test_no_written_cell_can_start_a_formula(engine):
     written = [v for a in of(actions, "setValues") for row in a["values"] for v in row]
     assert any(isinstance(v, str) and v.startswith("'=HYPERLINK") for v in written)
     assert not [v for v in written if isinstance(v, str) and v[:1] and v[0] in "=+-@"]
+
+
+HOSTILE = ["+1 727 555 0101", "-5", "-5.25", "=1+1", "＝1+1", "@SUM(A1)", "'quoted", "plain"]
+
+
+def test_every_grid_write_keeps_formula_like_text_exactly_as_text(engine):
+    """Excel takes an apostrophe typed through its API as its text marker (the quote prefix), not as part of
+    the value: whatever way the add-in writes a text, Excel ends up holding exactly that text."""
+    payload = make_payload({"Sheet1": [["x"]]})
+    book = open_book(payload, engine)
+    sheet = book.sheets[0]
+    write_block(sheet, 1, 1, [[v] for v in HOSTILE])
+    write_block(sheet, 1, 2, [[v] for v in HOSTILE], text=True)
+    write_frame(sheet, 1, 3, pl.DataFrame({"v": HOSTILE}))
+    write_frame(sheet, 1, 4, pl.DataFrame({"v": HOSTILE}), text=True)
+    actions = book.json()["actions"]
+    written = [v for a in of(actions, "setValues") for row in a["values"] for v in row]
+    assert not [v for v in written if isinstance(v, str) and re.match(FORMULA_START, v)]
+    grid = sheet_values(apply_actions(payload, actions), "Sheet1")
+    assert [row[:4] for row in grid[:len(HOSTILE)]] == [[v] * 4 for v in HOSTILE]
+
+
+def test_issue_values_reach_the_issue_list_exactly_as_typed(engine):
+    rows = client_rows()
+    header = rows[0]
+    extra = list(rows[1])
+    for name, value in {"First Name": "＝1+1", "Last Name": "+1 727 555 0101", "Email Address": "-5"}.items():
+        extra[header.index(name)] = value
+    payload = make_payload(template_book("client", [*rows, extra]))
+    book = open_book(payload, engine)
+    report = bx.validate(book)
+    grid = sheet_values(apply_actions(payload, book.json()["actions"]), SETTINGS_SHEET)
+    listed = [row[ISSUES_COL - 1 + 2] for row in grid[1:report.issues.height + 1]]  # the Value column
+    assert {"＝1+1", "+1 727 555 0101", "-5"} <= set(listed)
+    assert listed == [("" if v is None else v) for v in report.issues["value"].to_list()]
 
 
 def test_second_validate_clears_its_own_marks_and_nothing_else(engine):

@@ -2,13 +2,15 @@
 
 import csv
 import io
+import re
 
 import hypothesis.strategies as st
 import polars as pl
+import pytest
 from hypothesis import given, settings
 
 from bulkassist.engine.report import ERRORS_COLUMNS, summary_sentence
-from bulkassist.io.cells import escape_frame, safe_cell
+from bulkassist.io.cells import FORMULA_START, csv_expr, csv_text
 from tests.sheets import check
 
 HEADER = ["Client ID", "First Name", "Last Name", "Date of Birth"]
@@ -65,9 +67,19 @@ def test_styled_report_marks_bad_cells_and_carries_messages():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=20))
-def test_no_escaped_cell_starts_a_formula(text):
-    escaped = safe_cell(text)
-    assert escaped[:1] not in ("=", "+", "-", "@", "\t", "\r")
-    frame = escape_frame(pl.DataFrame({"a": [text]}))
-    assert frame["a"][0] == escaped
+@given(st.one_of(st.text(max_size=20), st.from_regex(r"\A[-+=@＝＋－＠﹦﹢﹣][0-9. e+-]{0,8}\Z")))
+def test_no_csv_cell_starts_a_formula_but_a_plain_number(text):
+    escaped = csv_text(text)
+    assert escaped == text or escaped == "'" + text
+    if re.match(FORMULA_START, escaped):
+        assert float(escaped) == float(text)  # Excel reads it as this number, never as a formula
+    assert pl.DataFrame({"a": [text]}).select(csv_expr(pl.col("a"))).to_series()[0] == escaped
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    ("-5", "-5"), ("-5.25", "-5.25"), ("+2", "+2"), ("-1e3", "-1e3"), ("=1+1", "'=1+1"),
+    ("+1 727 555 0101", "'+1 727 555 0101"), ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("＝1+1", "'＝1+1"), ("-x", "'-x"), ("\t=1", "'\t=1"), ("-", "'-"),
+])
+def test_csv_escapes_what_excel_would_run_and_leaves_signed_numbers(value, written):
+    assert csv_text(value) == written

@@ -119,7 +119,7 @@ def test_prefilled_template_keeps_leading_zeros_and_escapes_formulas(tmp_path):
     path = write_prefilled("client", rows, tmp_path / "course.xlsx")
     ws = openpyxl.load_workbook(path).worksheets[0]
     assert ws["A2"].value == "00123" and ws["G2"].value == "02/03/1990"
-    assert ws["B3"].value.startswith("'=") and ws["B3"].data_type == "s"
+    assert ws["B3"].value == "=cmd|' /C calc'!A0" and ws["B3"].data_type == "s" and ws["B3"].quotePrefix
     table = read_table(path)
     assert table.height == 2 and table.frame["Client ID"].to_list() == ["00123", "100234"]
     csv_path = write_template("client", tmp_path / "course.csv", fmt="csv", rows=rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 import bulkassist
 from bulkassist.engine.selectlists import StaticLists, demo_lists
 from bulkassist.io.annotate import write_annotated
-from bulkassist.io.cells import escape_expr
+from bulkassist.io.cells import FORMULA_START
 from bulkassist.io.reading import read_table
 from bulkassist.io.xlsx import ERROR_FILL, WARNING_FILL
 
@@ -99,7 +100,7 @@ def test_every_cell_issue_has_exactly_one_note_on_its_cell(annotated):
 def test_formula_text_is_written_as_text_never_as_a_formula(annotated):
     _, wb, path = annotated
     cell = wb["Data"]["B5"]
-    assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x")' and cell.quotePrefix
     sheet_xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet_xml
 
@@ -125,7 +126,8 @@ def test_errors_sheet_lists_every_issue_with_file_level_issues_first(tmp_path):
     missing = [r for r in rows[1:] if "has no 'Client ID' column" in (r[4] or "")]
     assert missing and missing[0][0] is None
     assert rows[1][0] is None  # file-level issues come before row issues
-    assert all(not str(v).startswith(("=", "+", "-", "@")) for r in rows for v in r if v is not None)
+    assert all(c.quotePrefix for r in wb["Errors"].iter_rows() for c in r
+               if isinstance(c.value, str) and re.match(FORMULA_START, c.value))
 
 
 def test_errors_sheet_column_links_to_the_invalid_cell(annotated):
@@ -208,8 +210,7 @@ def test_annotated_workbook_reads_back_as_the_same_data(tmp_path):
     table = read_table(write_annotated(report, tmp_path / "c.xlsx"))
     assert table.headers == report.columns
     assert table.frame.height == report.data.height
-    expected = report.data.with_columns(pl.col("First Name").str.replace(r"^=", "'="))
-    assert table.frame.rows() == expected.rows()
+    assert table.frame.rows() == report.data.rows()
     again = bulkassist.validate(table, "client", "add")
     assert again.summary == report.summary
 
@@ -312,7 +313,7 @@ def test_fixed_data_written_as_a_plain_file_reads_back_with_its_headers(tmp_path
     path = write_data(fixed, tmp_path / f"fixed{suffix}", headers=report.columns)
     table = read_table(path)
     assert table.headers == ["First Name", "Phone", "Phone"]
-    assert table.frame.rows() == [("Ana", fixed["Phone"][0], "'-1")]
+    assert table.frame.rows() == [("Ana", fixed["Phone"][0], "-1")]  # a plain number needs no escaping
 
 
 _CELL_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
@@ -320,16 +321,17 @@ _CELL_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_s
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.one_of(st.none(), _CELL_TEXT), min_size=3, max_size=3), min_size=1, max_size=6))
-def test_any_text_written_to_a_workbook_reads_back_escaped_and_xml_safe(tmp_path, rows):
+def test_any_text_written_to_a_workbook_reads_back_exactly_and_xml_safe(tmp_path, rows):
     from bulkassist.io.xlsx import write_data
 
     frame = pl.DataFrame(rows, schema={c: pl.String for c in "ABC"}, orient="row")
     path = write_data(frame, tmp_path / "any.xlsx")
     expected = frame.select(
-        escape_expr(pl.col(c).str.replace_all(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]", "")).alias(c)
+        pl.col(c).str.replace_all(r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]", "").alias(c)
         for c in frame.columns
     ).with_columns(pl.all().replace("", None))
     wb = openpyxl.load_workbook(path)
-    got = [tuple(row) for row in wb["Data"].iter_rows(min_row=2, max_row=frame.height + 1, max_col=3,
-                                                      values_only=True)]
-    assert got == expected.rows()
+    cells = list(wb["Data"].iter_rows(min_row=2, max_row=frame.height + 1, max_col=3))
+    assert [tuple(c.value for c in row) for row in cells] == expected.rows()
+    for cell in (c for row in cells for c in row if isinstance(c.value, str)):
+        assert cell.quotePrefix == bool(re.match(FORMULA_START, cell.value))

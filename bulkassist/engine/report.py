@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from bulkassist.spec import Domain
+from bulkassist.spec import Domain, Kind
 from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -267,9 +267,15 @@ class Report:
 
         Only issues whose `safe` flag is set are applied: case/space-folded select
         values, unambiguous dates, phones and SSNs rebuilt from their digits.
+        Valid dates are written in their field's format (not listed as changes):
+        a workbook's date cells were read as ISO text, which the field may not
+        accept once it is written as text, and a fix never makes a valid cell invalid.
         """
         changes = self.cell_issues.filter(pl.col("safe") & pl.col("suggestion").is_not_null())
-        data = self.data
+        dates = {f.name for f in self.domain.fields if f.kind is Kind.DATE} & set(self.normalized.columns)
+        data = self.data.with_columns(
+            self.normalized[name].alias(column) for column, name in self.column_fields.items() if name in dates
+        )
         for idx, group in changes.group_by("col_index"):
             name = self.frame_columns[idx[0]]
             positions = (group["row"] - self.first_row).cast(pl.Int64)

@@ -24,6 +24,7 @@ from bulkassist.engine.report import (
 )
 from bulkassist.engine.rules import RuleContext, run_rules
 from bulkassist.engine.selectlists import SelectLists, demo_lists
+from bulkassist.io.cells import would_be_formula
 from bulkassist.io.reading import Table, column_letter, read_table
 from bulkassist.kinds import CellColumn, kind_of
 from bulkassist.kinds.base import q
@@ -116,7 +117,7 @@ def validate_table(
             dates[field_name] = found.dates
         if found.issues.height:
             parts.append(found.issues.with_columns(field=pl.lit(field_name)))
-        if kind.free_text:
+        if kind.stored_as_typed:
             parts.append(_text_hazards(col))
     for idx, custom in match.custom.items():
         normalized[custom] = trimmed[names[idx]].alias(custom)
@@ -326,21 +327,28 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
 
 
 def _text_hazards(col: CellColumn) -> pl.DataFrame:
-    """Text cells holding a formula (a CSV exported with formulas shown, or an injection attempt) or a
-    control character such as NUL (databases refuse it; it usually comes from a binary copy-paste)."""
+    """Text cells holding a formula (a CSV exported with formulas shown, or an injection attempt: an
+    error), text a spreadsheet would run as a formula ("@home", "-x", "＝1+1": a warning, it is stored
+    as typed and escaped in every file written), or a control character such as NUL (databases refuse
+    it; it usually comes from a binary copy-paste)."""
     frame = pl.DataFrame({"v": col.values}).with_row_index("idx")
     control = pl.col("v").str.contains(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-    hits = frame.filter(pl.col("v").str.starts_with("=") | control)
+    formula = pl.col("v").str.starts_with("=")
+    hits = frame.filter(control | would_be_formula(pl.col("v")))
     return hits.select(
         pl.col("idx").cast(pl.Int64),
         pl.lit(col.field.name).alias("field"),
-        pl.when(control).then(pl.lit("control_character")).otherwise(pl.lit("formula")).alias("code"),
-        pl.lit(ERROR_SEVERITY).alias("severity"),
+        pl.when(control).then(pl.lit("control_character")).when(formula).then(pl.lit("formula"))
+        .otherwise(pl.lit("formula_like")).alias("code"),
+        pl.when(control | formula).then(pl.lit(ERROR_SEVERITY)).otherwise(pl.lit(WARNING_SEVERITY)).alias("severity"),
         pl.when(control).then(pl.concat_str([
             q(pl.col("v").str.replace_all(r"[\x00-\x1f]", "�")),
             pl.lit(" contains an invisible control character (shown as �); retype the value without it."),
-        ])).otherwise(pl.concat_str([
+        ])).when(formula).then(pl.concat_str([
             q(pl.col("v")), pl.lit(" is a spreadsheet formula; formulas are not imported. Type the value itself."),
+        ])).otherwise(pl.concat_str([
+            q(pl.col("v")), pl.lit(" begins like a spreadsheet formula: it is imported as typed, and CSV files "
+                                   "made from it show an apostrophe in front so that no spreadsheet runs it."),
         ])).alias("message"),
         pl.lit(None, pl.String).alias("suggestion"),
         pl.lit(None, pl.Float64).alias("confidence"),

@@ -28,7 +28,7 @@ from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.errors import BulkAssistError, SchemaError
 from bulkassist.excel.config import load_config
 from bulkassist.excel.datasheet import RESULT_HEADERS, DataSheet
-from bulkassist.excel.grid import as_text, write_block, write_frame
+from bulkassist.excel.grid import write_block, write_frame
 from bulkassist.excel.painter import (
     DROPDOWN,
     Capabilities,
@@ -175,8 +175,8 @@ class Workbook:
         for c, name in enumerate(names):
             block[0][c] = name
             for r, value in enumerate(values[name], start=1):
-                block[r][c] = as_text(value)
-        write_block(sheet, 1, 1, block)
+                block[r][c] = value
+        write_block(sheet, 1, 1, block, text=True)
         return sheet
 
     def status(self, text: str | bool) -> None:

@@ -7,12 +7,14 @@ engine hands date cells over as ISO text ("1990-02-03T00:00:00.000Z") and
 blanks as ""; the desktop engines give datetimes and None. Both become the
 same typed columns.
 
-Writes go through `safe_cell` (no written cell can start a formula) and write
-blanks as "" — a JSON null would leave the old value in place on Excel's side.
-Values the system wants as text (a fixed SSN "012345678", a date "02/03/1990",
-a list value "01") are written with Excel's text marker, a leading apostrophe,
-which Excel keeps out of the value: typed plainly, Excel would turn them into
-numbers or dates again (and read "02/03" by the user's locale).
+Writes go through `excel_entry` (no written cell can start a formula: text
+that begins like one, "=1+1", "+1 727 555 0101", "-5", goes behind Excel's
+text marker, a leading apostrophe, which Excel keeps out of the value) and
+write blanks as "" — a JSON null would leave the old value in place on
+Excel's side. Values the system wants as text (a fixed SSN "012345678", a date
+"02/03/1990", a list value "01") get the same marker: typed plainly, Excel
+would turn them into numbers or dates again (and read "02/03" by the user's
+locale).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from bulkassist.io.cells import escape_frame, safe_cell
+from bulkassist.io.cells import excel_entries, excel_entry
 
 _ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$"
 _ISO_RE = re.compile(_ISO)
@@ -81,16 +83,19 @@ def as_text(value: Any) -> Any:
     """`value` written so Excel stores exactly this text (blanks stay blank)."""
     if value is None or value == "":
         return value
-    value = safe_cell(str(value))
-    return value if value.startswith("'") else "'" + value
+    return "'" + str(value)
 
 
-def write_block(sheet: Any, row: int, col: int, rows: list[list[Any]]) -> None:
-    """Write `rows` with its top-left cell at (row, col): one action, blanks as "", text made safe."""
+def write_block(sheet: Any, row: int, col: int, rows: list[list[Any]], text: bool = False) -> None:
+    """Write `rows` with its top-left cell at (row, col): one action, blanks as "", text made safe.
+
+    `text`: every value is written as text (see `as_text`), not retyped by Excel.
+    """
     if not rows:
         return
     width = max(len(r) for r in rows)
-    body = [[("" if v is None else safe_cell(v)) for v in r] + [""] * (width - len(r)) for r in rows]
+    entry = as_text if text else excel_entry
+    body = [[("" if v is None else entry(v)) for v in r] + [""] * (width - len(r)) for r in rows]
     sheet.range((row, col), (row + len(body) - 1, col + width - 1)).raw_value = body
 
 
@@ -100,12 +105,12 @@ def write_frame(sheet: Any, row: int, col: int, frame: pl.DataFrame, header: lis
 
     `text`: every value is written as text (see `as_text`), not retyped by Excel.
     """
-    cells = escape_frame(frame.select(pl.all().cast(pl.String)))
+    cells = frame.select(pl.all().cast(pl.String))
     if text:
-        cells = cells.select(
-            pl.when(pl.col(c).str.starts_with("'") | (pl.col(c) == "")).then(pl.col(c))
-            .otherwise(pl.lit("'") + pl.col(c)).alias(c) for c in cells.columns
-        )
+        cells = cells.select(pl.when(pl.col(c) == "").then(pl.col(c)).otherwise(pl.lit("'") + pl.col(c)).alias(c)
+                             for c in cells.columns)
+    else:
+        cells = excel_entries(cells)
     body = cells.fill_null("").rows()
     rows: list[list[Any]] = ([list(header)] if header else []) + [list(r) for r in body]
     width = len(header) if header else frame.width

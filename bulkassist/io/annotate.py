@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from bulkassist.engine.report import SHEET_ERRORS_COLUMNS, SUMMARY_KEYS, errors_table
+from bulkassist.errors import TooManyRowsForExcel
 from bulkassist.io.reading import column_letter
 from bulkassist.io.xlsx import (
     ERROR_STYLE,
@@ -56,9 +57,11 @@ def write_annotated(
     report was validated against when it carries them, else the demo lists).
     """
     if report.first_row + report.data.height - 1 > MAX_ROW:
-        raise ValueError(
-            f"{report.source} has {report.data.height} rows, more than an Excel sheet holds ({MAX_ROW}); "
-            f"write the errors CSV (Report.errors_csv) instead of an annotated workbook"
+        raise TooManyRowsForExcel(
+            f"{report.source} has {report.data.height:,} data rows; an Excel sheet holds {MAX_ROW:,} rows, "
+            f"header included, so no annotated workbook can show them. Write CSV instead (validate --errors "
+            f"FILE.csv, fix -o FILE.csv, Report.errors_csv), or split the file into parts of at most "
+            f"{MAX_ROW - report.header_row:,} rows."
         )
     lists = lists_or_default(lists if lists is not None else getattr(report, "lists", None))
     first = report.first_row

@@ -1,7 +1,9 @@
 """The one CSV writer of BulkAssist: errors files, results, exports, fixed data, templates.
 
 Files are for Excel: UTF-8 with a BOM (so accents read right), CRLF line ends, every cell text and
-none starting a formula. polars writes the rows, so a million rows cost no Python call per row.
+none that Excel would run as a formula (`bulkassist.io.cells.csv_expr`: an apostrophe in front, which
+stays part of the text; a plain signed number such as -5 is left as it is). polars writes the rows,
+so a million rows cost no Python call per row.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bulkassist.io.cells import escape_expr, safe_cell
+from bulkassist.io.cells import csv_expr, csv_text
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -25,8 +27,8 @@ def write_csv(body: pl.DataFrame, path: Path, separator: str, headers: list[str]
 
 
 def csv_bytes(frame: pl.DataFrame, *, headers: list[str] | None = None, separator: str = ",") -> bytes:
-    """`frame` as a CSV file for Excel: UTF-8 with BOM, CRLF, every cell text, none starting a formula."""
-    body = frame.select(escape_expr(pl.col(c).cast(pl.String)).alias(c) for c in frame.columns)
+    """`frame` as a CSV file for Excel: UTF-8 with BOM, CRLF, every cell text, none that Excel would run."""
+    body = frame.select(csv_expr(pl.col(c).cast(pl.String)).alias(c) for c in frame.columns)
     buf = io.BytesIO()
     buf.write(_UTF8_BOM + _csv_line(headers if headers is not None else body.columns, separator).encode("utf-8"))
     body.write_csv(buf, separator=separator, include_header=False, line_terminator="\r\n", quote_style="necessary")
@@ -34,8 +36,8 @@ def csv_bytes(frame: pl.DataFrame, *, headers: list[str] | None = None, separato
 
 
 def _csv_line(values: list[str], separator: str) -> str:
-    """One CSV record (quoted where needed, formula starts escaped), ending in CRLF."""
+    """One CSV record (quoted where needed, formulas escaped), ending in CRLF."""
     buf = io.StringIO()
-    csv.writer(buf, delimiter=separator, lineterminator="\r\n").writerow([safe_cell(v) for v in values])
+    csv.writer(buf, delimiter=separator, lineterminator="\r\n").writerow([csv_text(v) for v in values])
     return buf.getvalue()
 

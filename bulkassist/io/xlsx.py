@@ -9,14 +9,19 @@ streamed into the zip package, so the cost is a few vectorised passes. The
 output is deterministic (fixed zip timestamps), which keeps the checked-in
 templates stable.
 
-Every value written goes through `bulkassist.io.cells.escape_expr` (no cell can
-start a formula) and is XML-escaped with characters that XML 1.0 forbids
-removed. Data cells are inline text with the "@" number format, so what the
-person types into them next stays text too (Excel would strip the leading
-zeros of an SSN typed into a General cell).
+Text is written as it is, XML-escaped with the characters XML 1.0 forbids
+removed, into inline-string cells: an inline string is never a formula, so no
+cell can run one. A text that begins like a formula (`bulkassist.io.cells`:
+"=1+1", "-5", "+1 727 555 0101") also gets the quote-prefix twin of its style,
+so Excel and LibreOffice show it as text and keep it text when it is edited;
+nothing is added to the value, so every reader gets it back exactly. Data
+cells have the "@" number format, so what the person types into them next
+stays text too (Excel would strip the leading zeros of an SSN typed into a
+General cell).
 
-`write_data(frame, path)` writes a plain table (fixed data, results, exports) as .xlsx or .csv.
-The annotated workbook (`annotate.py`) and the templates (`templates.py`) are built from `Sheet`s.
+`write_data(frame, path)` writes a plain table (fixed data, results, exports) as .xlsx or .csv; a
+table taller than an Excel sheet continues on further sheets. The annotated workbook
+(`annotate.py`) and the templates (`templates.py`) are built from `Sheet`s.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from bulkassist.engine.selectlists import demo_lists
-from bulkassist.io.cells import escape_expr, safe_cell
+from bulkassist.io.cells import is_formula_like, starts_formula
 from bulkassist.io.csv import write_csv
 from bulkassist.io.reading import column_letter
 
@@ -68,6 +73,15 @@ _HIDDEN = ' state="hidden"'
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
+# The cellXfs in style order (TEXT_STYLE ... HEADER_STYLE); each is written again with quotePrefix="1".
+_XFS = (
+    'numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"',
+    'numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"',
+    'numFmtId="49" fontId="2" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"',
+    'numFmtId="49" fontId="3" fillId="3" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"',
+    'numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"',
+)
+QUOTED = len(_XFS)  # style n + QUOTED is style n with quotePrefix="1": a text cell that begins like a formula
 _STYLES = (
     _XML_DECL
     + f'<styleSheet xmlns="{_NS_MAIN}">'
@@ -85,13 +99,10 @@ _STYLES = (
     "</fills>"
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5">'
-    '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="49" fontId="2" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"/>'
-    '<xf numFmtId="49" fontId="3" fillId="3" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyFill="1"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    "</cellXfs>"
+    f'<cellXfs count="{2 * QUOTED}">'
+    + "".join(f"<xf {xf}/>" for xf in _XFS)
+    + "".join(f'<xf {xf} quotePrefix="1"/>' for xf in _XFS)
+    + "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
@@ -109,21 +120,29 @@ def write_data(
 
     `headers` are written instead of the frame's column names (files keep
     their duplicated or blank headers as written). Cells are text and cannot
-    start a formula; CSV is UTF-8 with a BOM.
+    start a formula; CSV is UTF-8 with a BOM. A table taller than an Excel
+    sheet continues on "<sheet_name> (2)", "(3)"..., each with the header
+    (Excel refuses to open a sheet of more than 1,048,576 rows).
     """
     out = Path(path)
     headers = list(frame.columns) if headers is None else headers
     body = frame.select(pl.col(c).cast(pl.String) for c in frame.columns)
     if out.suffix.lower() in (".csv", ".txt", ".tsv"):
         return write_csv(body, out, separator, headers)
-    sheet = Sheet(
-        name=data_sheet_name(sheet_name),
-        rows=data_rows(body, headers, 1, None),
-        cols=column_widths(body, headers),
-        freeze_row=1,
-        text_data=True,
-    )
-    return write_package(out, [sheet])
+    name = data_sheet_name(sheet_name)
+    cols = column_widths(body, headers)
+    per_sheet = MAX_ROW - 1  # below the header
+    sheets = [
+        Sheet(
+            name=name if part == 1 else f"{name[:31 - len(f' ({part})')]} ({part})",
+            rows=data_rows(body.slice(start, per_sheet), headers, 1, None),
+            cols=cols,
+            freeze_row=1,
+            text_data=True,
+        )
+        for part, start in enumerate(range(0, max(body.height, 1), per_sheet), start=1)
+    ]
+    return write_package(out, sheets)
 
 
 
@@ -270,16 +289,12 @@ def _cell_xml(ref: pl.Expr, style: pl.Expr | int, value: pl.Expr, *, numeric: bo
 
     The `s` attribute is left out for the default (text) style and
     `xml:space="preserve"` is only written where a value starts or ends with
-    a space: both are most of the bytes of a plain cell.
+    a space: both are most of the bytes of a plain cell. Text that begins
+    like a formula takes the quote-prefix twin of its style.
     """
-    if isinstance(style, int):
-        style_attr: pl.Expr = pl.lit(f'" s="{style}' if style else "")
-    else:
-        style_attr = pl.when(style == TEXT_STYLE).then(pl.lit("")).otherwise(pl.lit('" s="') + style.cast(pl.String))
-    start = pl.concat_str([pl.lit('<c r="'), ref, style_attr])
     if numeric:
         present = value.is_not_null()
-        filled = pl.concat_str([start, pl.lit('"><v>'), value, pl.lit("</v></c>")])
+        filled = pl.concat_str([pl.lit('<c r="'), ref, _style_attr(style), pl.lit('"><v>'), value, pl.lit("</v></c>")])
     else:
         text = value.str.replace_all(_ILLEGAL_XML, "").str.slice(0, MAX_CELL_CHARS)
         present = text.str.len_bytes() > 0  # an empty string is an empty cell
@@ -288,11 +303,23 @@ def _cell_xml(ref: pl.Expr, style: pl.Expr | int, value: pl.Expr, *, numeric: bo
             .then(pl.lit('" t="inlineStr"><is><t xml:space="preserve">'))
             .otherwise(pl.lit('" t="inlineStr"><is><t>'))
         )
-        filled = pl.concat_str([start, open_t, _markup(escape_expr(text)), pl.lit("</t></is></c>")])
+        filled = pl.concat_str([pl.lit('<c r="'), ref, _style_attr(style, starts_formula(text)), open_t,
+                                _markup(text), pl.lit("</t></is></c>")])
     if isinstance(style, int):
         return pl.when(present).then(filled).otherwise(pl.lit(""))
-    empty = pl.concat_str([start, pl.lit('"/>')])
+    empty = pl.concat_str([pl.lit('<c r="'), ref, _style_attr(style), pl.lit('"/>')])
     return pl.when(present).then(filled).when(style != TEXT_STYLE).then(empty).otherwise(pl.lit(""))
+
+
+def _style_attr(style: pl.Expr | int, quoted: pl.Expr | None = None) -> pl.Expr:
+    """The `" s="n` between a cell's reference and its closing quote ("" for the default text style);
+    where `quoted` holds, the style's quote-prefix twin."""
+    if isinstance(style, int):
+        plain = pl.lit(f'" s="{style}' if style else "")
+        return plain if quoted is None else pl.when(quoted).then(pl.lit(f'" s="{style + QUOTED}')).otherwise(plain)
+    if quoted is not None:
+        style = pl.when(quoted).then(style + QUOTED).otherwise(style)
+    return pl.when(style == TEXT_STYLE).then(pl.lit("")).otherwise(pl.lit('" s="') + style.cast(pl.String))
 
 
 def _header_row(headers: list[str], row: int, marks: dict[int, int]) -> str:
@@ -302,9 +329,10 @@ def _header_row(headers: list[str], row: int, marks: dict[int, int]) -> str:
         style = marks.get(i, HEADER_STYLE)
         ref = f"{column_letter(i)}{row}"
         if header:
+            quoted = QUOTED if is_formula_like(header) else 0
             cells.append(
-                f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
-                f"{_xml_scalar(str(safe_cell(header)))}</t></is></c>"
+                f'<c r="{ref}" s="{style + quoted}" t="inlineStr"><is><t xml:space="preserve">'
+                f"{_xml_scalar(header)}</t></is></c>"
             )
         elif i in marks:
             cells.append(f'<c r="{ref}" s="{style}"/>')

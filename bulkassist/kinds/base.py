@@ -54,7 +54,8 @@ class CellKind(ABC):
 
     kind: ClassVar[Kind]
     cell_format: ClassVar[str] = GENERAL_FORMAT  # Excel number format of the column in a template
-    free_text: ClassVar[bool] = False  # typed freely, so it may hold a formula or a control character
+    # Stored as typed, so a formula or a control character in it would reach every file made from it.
+    stored_as_typed: ClassVar[bool] = False
     caseless: ClassVar[bool] = False  # two values that differ only in case are the same (duplicate checks)
 
     @abstractmethod

@@ -14,7 +14,7 @@ class IdentifierKind(TextKind):
 
     kind = Kind.ID
     cell_format = TEXT_FORMAT
-    free_text = False
+    stored_as_typed = False
 
     def check(self, col: CellColumn, lists: SelectLists) -> Findings:
         if not col.field.pattern:

@@ -70,6 +70,7 @@ def _list_line(how: str, f: Field, lists: SelectLists | None) -> str:
 class SelectKind(CellKind):
     kind = Kind.SELECT
     caseless = True
+    stored_as_typed = True
 
     def check(self, col: CellColumn, lists: SelectLists) -> Findings:
         f = col.field
@@ -97,6 +98,7 @@ class SelectKind(CellKind):
 
 class MultiSelectKind(CellKind):
     kind = Kind.MULTI_SELECT
+    stored_as_typed = True
 
     def check(self, col: CellColumn, lists: SelectLists) -> Findings:
         f = col.field

@@ -22,7 +22,7 @@ from bulkassist.spec import Field, Kind
 
 class TextKind(CellKind):
     kind = Kind.TEXT
-    free_text = True
+    stored_as_typed = True
     caseless = True
 
     def check(self, col: CellColumn, lists: SelectLists) -> Findings:
