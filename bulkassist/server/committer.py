@@ -31,15 +31,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.engine.report import INSERT, UPDATE
 from bulkassist.server.auth import Caller
-from bulkassist.server.behaviours import (
+from bulkassist.server.bulk import insert_rows
+from bulkassist.server.domains import (
     FAILED,
     OUTCOME_SCHEMA,
     SUCCESS,
-    Ctx,
+    Context,
     behaviour_for,
     outcomes,
 )
-from bulkassist.server.bulk import insert_rows
 from bulkassist.server.errors import conflict
 from bulkassist.server.lifecycle import stored_report
 from bulkassist.server.models import Import, Organisation, RowResult, utcnow
@@ -139,7 +139,7 @@ class Committer:
             Import.org_id == imp.org_id, Import.status == "Committing", Import.id != imp.id)) or 0
         check_allowance(session, imp.org_id, pending, reserved=int(reserved))
         dom = builtin_domain(imp.domain)
-        behaviour_for(dom).before_commit(Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}))
+        behaviour_for(dom).before_commit(Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}))
         claimed = session.execute(
             sa.update(Import).where(Import.id == imp.id, Import.status == wanted).values(
                 status="Committing", commit_key=key, worker=self.worker, heartbeat_at=utcnow(),
@@ -196,7 +196,7 @@ class Committer:
                                                                          retry=retry)))
                 if chunk.height == 0:
                     continue
-                ctx = Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {})
+                ctx = Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {})
                 result = self._write(session, behaviour, ctx, chunk)
                 if retry:
                     session.execute(sa.delete(RowResult).where(
@@ -214,7 +214,7 @@ class Committer:
                 imp.heartbeat_at = now
         self._finish(import_id, None, "")
 
-    def _write(self, session: Session, behaviour, ctx: Ctx, chunk: pl.DataFrame) -> pl.DataFrame:
+    def _write(self, session: Session, behaviour, ctx: Context, chunk: pl.DataFrame) -> pl.DataFrame:
         """Write a chunk in a savepoint; if the database refuses it, row by row so one bad row fails alone."""
         # Bulk paths (COPY) talk to the driver directly, so its own errors count as the database's too.
         refused = (SQLAlchemyError, session.bind.dialect.dbapi.Error)
@@ -258,7 +258,7 @@ class Committer:
             imp.worker = None
             dom = builtin_domain(imp.domain)
             behaviour_for(dom).after_commit(
-                Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}), status)
+                Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}), status)
 
 
 def _locked(session: Session, import_id: int):

@@ -64,22 +64,19 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
     return out.select([c for c in [*RESULT_COLUMNS, INVOICE_COLUMN] if c in out.columns])
 
 
-CLIENT_REFERENCE = "Client Reference"
-
-
 def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
     """Every validation issue and every row that failed in the commit: Row, Record, Column, ..., Message."""
     _, normalized, issues = stored_report(session, imp)
     dom = builtin_domain(imp.domain)
     # Seed 003: each failure names the record (its name, e.g. Registered Name or First + Last Name) and the
-    # client reference it belongs to, then the field and the reason.
+    # client reference it belongs to (the spec's reference field), then the field and the reason.
     names = [k for k in (dom.name_fields or dom.match_key or dom.field_names[:1]) if k in normalized.columns]
+    reference = [dom.reference_field] if dom.reference_field else []
     record = normalized.select(
         "row",
         pl.concat_str([pl.col(k) for k in names], separator=" ", ignore_nulls=True).alias("Record")
         if names else pl.lit(None, pl.String).alias("Record"),
-        (pl.col(CLIENT_REFERENCE) if CLIENT_REFERENCE in normalized.columns
-         else pl.lit(None, pl.String)).alias(CLIENT_REFERENCE))
+        *[(pl.col(r) if r in normalized.columns else pl.lit(None, pl.String)).alias(r) for r in reference])
     validation = issues.select(
         pl.col("row"), pl.col("column"), pl.col("field"), pl.col("value"), pl.col("severity"), pl.col("code"),
         pl.col("message"), pl.col("suggestion"))
@@ -89,7 +86,7 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
         pl.lit("commit_failed").alias("code"), pl.col("message"), pl.lit(None, pl.String).alias("suggestion"))
     frame = pl.concat([validation, commit]).join(record, on="row", how="left").sort("row", nulls_last=False)
     return frame.select(
-        pl.col("row").alias("Row"), "Record", *([CLIENT_REFERENCE] if CLIENT_REFERENCE in dom.field_names else []),
+        pl.col("row").alias("Row"), "Record", *reference,
         pl.col("column").alias("Column"), pl.col("field").alias("Field"),
         pl.col("value").alias("Value"), pl.col("severity").alias("Severity"), pl.col("code").alias("Code"),
         pl.col("message").alias("Message"), pl.col("suggestion").alias("Suggestion"))
