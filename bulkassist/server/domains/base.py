@@ -22,7 +22,7 @@ A record is stored with its match key's values joined by KEY_SEP (`RecordBehavio
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,45 +99,44 @@ class RecordStore:
         self.org_id = org_id
 
     def _lookup(self, columns: tuple, domain: str, values: Iterable,
-                condition: Callable[[list], sa.ColumnElement[bool]]) -> list[sa.Row]:
-        """`columns` of the `domain` records that meet `condition(chunk)` for a chunk of `values`."""
+                condition: Callable[[list], sa.ColumnElement[bool]]) -> Iterator[sa.Result]:
+        """`columns` of the `domain` records that meet `condition(chunk)`, one query per chunk of `values`."""
         query = sa.select(*columns).where(Record.org_id == self.org_id, Record.domain == domain)
         ordered = sorted(set(values))
-        found: list[sa.Row] = []
         for i in range(0, len(ordered), _IN_CHUNK):
-            found.extend(self.session.execute(query.where(condition(ordered[i:i + _IN_CHUNK]))).all())
-        return found
+            yield self.session.execute(query.where(condition(ordered[i:i + _IN_CHUNK])))
 
     def ids_by_key(self, domain: str, keys: Iterable[str]) -> dict[str, int]:
         """key -> record ID of the records with these keys."""
-        return dict(self._lookup((Record.key, Record.id), domain, keys, Record.key.in_))
+        return {k: i for found in self._lookup((Record.key, Record.id), domain, keys, Record.key.in_) for k, i in found}
 
     def data_by_key(self, domain: str, keys: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
         """(key, fields) of every record with one of these keys (several when keys may repeat)."""
-        return [tuple(r) for r in self._lookup((Record.key, Record.data), domain, keys, Record.key.in_)]
+        return [(k, d) for found in self._lookup((Record.key, Record.data), domain, keys, Record.key.in_)
+                for k, d in found]
 
     def keys_starting(self, domain: str, prefixes: Iterable[str]) -> list[str]:
         """The keys of the records whose key starts with one of `prefixes`."""
-        return [r.key for r in self._lookup((Record.key,), domain, prefixes, lambda part: sa.or_(
-            *[Record.key.startswith(p, autoescape=True) for p in part]))]
+        return [k for found in self._lookup((Record.key,), domain, prefixes, lambda part: sa.or_(
+            *[Record.key.startswith(p, autoescape=True) for p in part])) for k in found.scalars()]
 
     def existing_ids(self, domain: str, ids: Iterable[int]) -> set[int]:
         """Those of `ids` that are records of `domain`."""
-        return {r.id for r in self._lookup((Record.id,), domain, ids, Record.id.in_)}
+        return {i for found in self._lookup((Record.id,), domain, ids, Record.id.in_) for i in found.scalars()}
 
     def data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """record ID -> stored fields."""
-        return dict(self._lookup((Record.id, Record.data), domain, ids, Record.id.in_))
+        return {i: d for found in self._lookup((Record.id, Record.data), domain, ids, Record.id.in_) for i, d in found}
 
-    def parent_ids(self, link: ParentLink, refs: Iterable[str | None]) -> dict[str, int]:
-        """ref -> record ID of the parents that `refs` name, by the parent's ID or by its match key."""
-        named = sorted({r for r in refs if r})
-        if not names_parent_by_id(link):
-            return self.ids_by_key(link.parent_domain, named)
-        numbers = dict(zip(named, pl.Series(named, dtype=pl.String).cast(pl.Int64, strict=False).to_list(),
-                           strict=True))
-        known = self.existing_ids(link.parent_domain, [n for n in numbers.values() if n is not None])
-        return {r: n for r, n in numbers.items() if n in known}
+    def parents(self, link: ParentLink, refs: pl.Series) -> pl.Series:
+        """Per value of `refs`, the ID of the parent record it names (by the parent's ID or by its match
+        key), null when there is none."""
+        if names_parent_by_id(link):
+            ids = refs.cast(pl.Int64, strict=False)
+            known = self.existing_ids(link.parent_domain, ids.drop_nulls().to_list())
+            return pl.select(pl.when(ids.is_in(list(known))).then(ids)).to_series()
+        found = self.ids_by_key(link.parent_domain, [r for r in refs.to_list() if r])
+        return refs.replace_strict(found, default=None, return_dtype=pl.Int64)
 
     def with_key_part(self, domain: Domain, field: str, value: str) -> list[sa.Row]:
         """(id, parent_id, data) of the records whose match key holds `value` as `field`."""
@@ -289,9 +288,7 @@ class RecordBehaviour:
         for link in self.domain.parents:
             if link.field not in rows.columns or not names_parent_by_id(link):
                 continue
-            refs = valid[link.field]
-            found = ctx.store.parent_ids(link, refs.to_list())
-            missing = valid.filter(~refs.is_in(list(found)).fill_null(False))
+            missing = valid.filter(ctx.store.parents(link, valid[link.field]).is_null())
             parent = get_domain(link.parent_domain).title.lower()
             frames.append(issues_frame(
                 missing["row"].to_list(), [link.field] * missing.height, missing[link.field].to_list(), "not_found",
@@ -336,31 +333,30 @@ class RecordBehaviour:
         data = rows.select(fields + extra).to_dicts()
         return [{k: v for k, v in d.items() if v is not None and v != ""} for d in data]
 
-    def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[list[int | None], list[str | None]]:
+    def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
         """Per row, the parent record ID and, when a named parent is missing, why the row fails."""
-        parent_ids: list[int | None] = [None] * rows.height
-        errors: list[str | None] = [None] * rows.height
+        parent_ids = pl.Series("_parent", [None] * rows.height, pl.Int64)
+        problems = pl.Series("_problem", [None] * rows.height, pl.String)
         for link in self.domain.parents:
             if link.field not in rows.columns:
                 continue
-            refs = rows[link.field].to_list()
-            found = ctx.store.parent_ids(link, refs)
-            parent = get_domain(link.parent_domain).title.lower()
-            for i, ref in enumerate(refs):
-                if not ref:
-                    continue
-                if ref in found:
-                    parent_ids[i] = found[ref]
-                else:
-                    errors[i] = (f"parent {parent} with {link.parent_field} {ref!r} is not imported (it failed "
-                                 f"or has not been sent); fix the parent first, then retry")
-        return parent_ids, errors
+            refs = rows[link.field]
+            if names_parent_by_id(link):
+                # Checked at review (`_check_parents`) and records are never deleted: the ID is the parent's.
+                found = refs.cast(pl.Int64, strict=False)
+            else:
+                found = ctx.store.parents(link, refs)
+                missing = (refs.is_not_null() & (refs != "") & found.is_null()).arg_true()
+                parent = get_domain(link.parent_domain).title.lower()
+                problems = problems.scatter(missing, [
+                    f"parent {parent} with {link.parent_field} {ref!r} is not imported (it failed or has not been "
+                    f"sent); fix the parent first, then retry" for ref in refs.gather(missing).to_list()])
+            parent_ids = pl.select(pl.coalesce(found, parent_ids)).to_series().alias("_parent")
+        return parent_ids, problems
 
     def write(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
         """Write a chunk of valid rows; one outcome per row."""
-        parent_ids, problems = self.parents(ctx, rows)
-        rows = self.recheck(ctx, rows.with_columns(pl.Series("_parent", parent_ids, pl.Int64),
-                                                   pl.Series("_problem", problems, pl.String)))
+        rows = self.recheck(ctx, rows.with_columns(*self.parents(ctx, rows)))
         results = []
         bad = rows.filter(pl.col("_problem").is_not_null())
         if bad.height:
