@@ -156,11 +156,24 @@ class Option:
 
 @dataclass(frozen=True)
 class ParentLink:
-    """A row that belongs to a record of another domain (BrightClient linking)."""
+    """A row that belongs to a record of another domain: a contact to its business client (by reference,
+    resolved at commit, seed 003), an assignment to its client (by Client ID, which must exist, seed 000)."""
 
-    field: str  # the column in this domain holding the parent's key
+    field: str  # the column in this domain naming the parent
     parent_domain: str
-    parent_field: str  # the parent's key column
+    parent_field: str  # the parent's column the value names: its match key, or its own ID field
+
+
+@dataclass(frozen=True)
+class CourseLink:
+    """A row that names a section of one of the organisation's courses (seed 000 enrolments).
+
+    The server checks that the section exists, invoices its fee, and pre-fills a course's template
+    with the records that name it (and with their parents).
+    """
+
+    course_field: str  # the column holding the Course Code
+    section_field: str  # the column holding the section's code within that course
 
 
 @dataclass(frozen=True)
@@ -188,6 +201,7 @@ class Domain:
     options: tuple[Option, ...] = ()
     rules: tuple[Rule, ...] = ()
     parents: tuple[ParentLink, ...] = ()
+    course_link: CourseLink | None = None
     custom_prefix: str | None = None  # "Custom." lets users add custom-field columns
     strict_column_order: bool = False  # the file must hold exactly `fields` in this order
     max_file_bytes: int | None = None
@@ -199,6 +213,12 @@ class Domain:
     # import does not carry it), in the export's column order.
     export_columns: tuple[tuple[str, str | None], ...] = ()
     name_fields: tuple[str, ...] = ()  # how a record is named to a person (errors file), e.g. First + Last Name
+    # The errors file repeats this column on every failure, next to the record's name (seed 003: the
+    # client reference the record belongs to).
+    reference_field: str | None = None
+    # The field that numbers the records sharing one match key, when an option asks the server to count
+    # them (seed 001: "increment treatment period").
+    sequence_field: str | None = None
     description: str = ""
 
     def field(self, name: str) -> Field:
@@ -276,6 +296,8 @@ class Domain:
             "update_only_fields_present": self.update_only_fields_present,
             "export_columns": [list(c) for c in self.export_columns],
             "name_fields": list(self.name_fields),
+            "reference_field": self.reference_field,
+            "sequence_field": self.sequence_field,
             "fields": [
                 {
                     "name": f.name,
@@ -322,6 +344,8 @@ class Domain:
                 {"field": p.field, "parent_domain": p.parent_domain, "parent_field": p.parent_field}
                 for p in self.parents
             ],
+            "course_link": None if self.course_link is None else {
+                "course_field": self.course_link.course_field, "section_field": self.course_link.section_field},
         }
 
     @classmethod
@@ -369,6 +393,7 @@ class Domain:
             for r in d.get("rules", ())
         )
         parents = tuple(ParentLink(**p) for p in d.get("parents", ()))
+        course_link = CourseLink(**d["course_link"]) if d.get("course_link") else None
         return cls(
             name=d["name"],
             title=d["title"],
@@ -381,6 +406,7 @@ class Domain:
             options=options,
             rules=rules,
             parents=parents,
+            course_link=course_link,
             custom_prefix=d.get("custom_prefix"),
             strict_column_order=d.get("strict_column_order", False),
             max_file_bytes=d.get("max_file_bytes"),
@@ -390,4 +416,6 @@ class Domain:
             update_only_fields_present=d.get("update_only_fields_present", True),
             export_columns=tuple((c[0], c[1]) for c in d.get("export_columns", ())),
             name_fields=tuple(d.get("name_fields", ())),
+            reference_field=d.get("reference_field"),
+            sequence_field=d.get("sequence_field"),
         )

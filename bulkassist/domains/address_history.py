@@ -19,6 +19,7 @@ DOMAIN = Domain(
     operations=(ADD,),
     id_field="BrightClient ID",
     name_fields=("Address Line 1", "Town/City", "Postcode"),
+    reference_field="Client Reference",
     parents=(
         ParentLink("Client Reference", "business_client", "Client Reference"),
         ParentLink("Contact Reference", "contact", "Contact Reference"),

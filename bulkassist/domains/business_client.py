@@ -18,6 +18,7 @@ DOMAIN = Domain(
     match_key=("Client Reference",),
     id_field="BrightClient ID",
     name_fields=("Registered Name",),
+    reference_field="Client Reference",
     fields=(
         Field("Client Reference", required_for=_ADD, max_length=32, aliases=("Reference", "Client Ref"),
               example="ACME001"),

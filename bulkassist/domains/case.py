@@ -19,6 +19,7 @@ DOMAIN = Domain(
     match_key=("Identifier",),
     id_field="Case ID",
     name_fields=("FirstName", "LastName", "Identifier"),
+    sequence_field="TreatmentPeriod",
     custom_prefix="Custom.",
     default_separator=",",
     fields=(

@@ -1,11 +1,22 @@
 """Client Assignment records — enrolments (seed 000_abcd5cbd6f8e3c0a).
 
 Assignments are identified by Client ID + CourseID + SectionID; a changed
-SectionID is a new assignment (an Add), never a transfer. Auto Create Invoices
-(Add, Add & Update) creates an invoice for each inserted assignment only.
+SectionID is a new assignment (an Add), never a transfer. The client (by its
+Client ID) and the course section must exist. Auto Create Invoices (Add,
+Add & Update) creates an invoice for each inserted assignment only.
 """
 
-from bulkassist.spec import ADD, ADD_UPDATE, UPDATE, Domain, Field, Kind, Option
+from bulkassist.spec import (
+    ADD,
+    ADD_UPDATE,
+    UPDATE,
+    CourseLink,
+    Domain,
+    Field,
+    Kind,
+    Option,
+    ParentLink,
+)
 
 SEED = "000_abcd5cbd6f8e3c0a.txt"
 _KEY = frozenset({ADD, UPDATE, ADD_UPDATE})
@@ -18,6 +29,8 @@ DOMAIN = Domain(
     match_key=("Client ID", "CourseID", "SectionID"),
     id_field="Assignment ID",
     name_fields=("Client ID", "CourseID", "SectionID"),
+    parents=(ParentLink("Client ID", "client", "Client ID"),),
+    course_link=CourseLink("CourseID", "SectionID"),
     fields=(
         Field("Client ID", Kind.ID, aliases=("ClientID",), required_for=_KEY, pattern=r"^\d{1,12}$",
               pattern_hint="a whole-number Client ID such as 100234", example="100234"),

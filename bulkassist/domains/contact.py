@@ -17,6 +17,7 @@ DOMAIN = Domain(
     match_key=("Contact Reference",),
     id_field="BrightClient ID",
     name_fields=("First Name", "Last Name"),
+    reference_field="Client Reference",
     parents=(ParentLink("Client Reference", "business_client", "Client Reference"),),
     fields=(
         Field("Contact Reference", required_for=_ADD, max_length=32, aliases=("Contact Ref",), example="C-0001"),

@@ -2,7 +2,7 @@
 
 Layout: `app.py` (the FastAPI app), `routes/` (HTTP: catalog, imports, admin), `lifecycle.py`
 (create → upload → validate → edit → confirm), `committer.py` (background, crash-safe commits),
-`behaviours.py` (what each domain does: match keys, actions, side effects), `bulk.py` (fast bulk
+`domains/` (what each domain does: match keys, actions, side effects), `bulk.py` (fast bulk
 writes), `results.py` (results and errors files), `models.py` + `migrations/` (schema), `db.py`,
 `auth.py`, `orgdata.py` (enabled domains, select lists), `usage.py`, `admin.py`, `demo.py`,
 `frames.py`, `launch.py` (a real server in a subprocess); its commands are in `bulkassist.cli.server`.

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.errors import Conflict
 from bulkassist.server.auth import Caller
-from bulkassist.server.behaviours import OUTCOME_SCHEMA, Ctx, behaviour_for, outcomes
 from bulkassist.server.bulk import insert_rows
+from bulkassist.server.domains import OUTCOME_SCHEMA, Context, behaviour_for, outcomes
 from bulkassist.server.lifecycle import stored_report, transition
 from bulkassist.server.models import Import, Organisation, RowResult, utcnow
 from bulkassist.server.orgdata import builtin_domain
@@ -132,7 +132,7 @@ class Committer:
             Import.org_id == imp.org_id, Import.status == ImportStatus.COMMITTING, Import.id != imp.id)) or 0
         check_allowance(session, imp.org_id, pending, reserved=int(reserved))
         dom = builtin_domain(imp.domain)
-        behaviour_for(dom).before_commit(Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}))
+        behaviour_for(dom).before_commit(Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}))
         transition(session, imp, ImportStatus.COMMITTING, commit_key=key, worker=self.worker, heartbeat_at=utcnow(),
                    retry_only_failed=retry, cancel_requested=False, progress_done=0, progress_total=pending,
                    message="")
@@ -187,7 +187,7 @@ class Committer:
                                                                          retry=retry)))
                 if chunk.height == 0:
                     continue
-                ctx = Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {})
+                ctx = Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {})
                 result = self._write(session, behaviour, ctx, chunk)
                 if retry:
                     session.execute(sa.delete(RowResult).where(
@@ -205,7 +205,7 @@ class Committer:
                 imp.heartbeat_at = now
         self._finish(import_id, None, "")
 
-    def _write(self, session: Session, behaviour, ctx: Ctx, chunk: pl.DataFrame) -> pl.DataFrame:
+    def _write(self, session: Session, behaviour, ctx: Context, chunk: pl.DataFrame) -> pl.DataFrame:
         """Write a chunk in a savepoint; if the database refuses it, row by row so one bad row fails alone."""
         # Bulk paths (COPY) talk to the driver directly, so its own errors count as the database's too.
         refused = (SQLAlchemyError, session.bind.dialect.dbapi.Error)
@@ -247,7 +247,7 @@ class Committer:
             transition(session, imp, status, message=message, committed_at=utcnow(), worker=None)
             dom = builtin_domain(imp.domain)
             behaviour_for(dom).after_commit(
-                Ctx(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}), status)
+                Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}), status)
 
 
 def _locked(session: Session, import_id: int):

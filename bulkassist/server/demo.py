@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.server import admin
+from bulkassist.server.domains.base import KEY_SEP
 from bulkassist.server.models import Course, Organisation, Record, Section, utcnow
 
 DEMO_ORG = "Demo Organisation"
@@ -104,6 +105,6 @@ def _records(session: Session, clients: int) -> None:
             code, section = rng.choice(course_sections)
             session.add(Record(
                 org_id=org.id, domain="client_assignment", parent_id=client_id, created_at=now,
-                key=f"{client_id}\x1f{code}\x1f{section}",
+                key=KEY_SEP.join((str(client_id), code, section)),
                 data={"Client ID": str(client_id), "CourseID": code, "SectionID": section,
                       "Enrollment Status": "Enrolled"}))

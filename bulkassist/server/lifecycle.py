@@ -29,7 +29,7 @@ from bulkassist.engine.report import SUMMARY_KEYS, Report
 from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
-from bulkassist.server.behaviours import Ctx, behaviour_for
+from bulkassist.server.domains import Context, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
 from bulkassist.server.models import Import, ImportBatch, ImportReport, User
 from bulkassist.server.orgdata import domain_for, lists_for
@@ -208,7 +208,7 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
     except BulkAssistError as exc:
         raise InvalidRequest(str(exc)) from None
     rows = report.normalized.with_columns(report.row_numbers, report.actions.alias("action"))
-    ctx = Ctx(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {})
+    ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {})
     extra, actions = behaviour_for(dom).review(ctx, rows)
     # The server's checks name a field; place them on the file column that holds it.
     placed = {field: i for i, name in enumerate(report.frame_columns)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.engine.report import ERRORS_COLUMNS, RESULT_COLUMNS, errors_table
-from bulkassist.server.behaviours import OUTCOME_SCHEMA
+from bulkassist.server.domains import OUTCOME_SCHEMA
 from bulkassist.server.lifecycle import stored_report
 from bulkassist.server.models import Import, RowResult
 from bulkassist.server.orgdata import builtin_domain
@@ -64,29 +64,25 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
     return out.select([c for c in [*RESULT_COLUMNS, INVOICE_COLUMN] if c in out.columns])
 
 
-CLIENT_REFERENCE = "Client Reference"
-
-
 def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
     """Every validation issue and every row that failed in the commit: Row, Record, Column, ..., Message."""
     _, normalized, issues = stored_report(session, imp)
     dom = builtin_domain(imp.domain)
     # Seed 003: each failure names the record (its name, e.g. Registered Name or First + Last Name) and the
-    # client reference it belongs to, then the field and the reason.
+    # client reference it belongs to (the spec's reference field), then the field and the reason.
     names = [k for k in (dom.name_fields or dom.match_key or dom.field_names[:1]) if k in normalized.columns]
+    reference = [dom.reference_field] if dom.reference_field else []
     record = normalized.select(
         "row",
         pl.concat_str([pl.col(k) for k in names], separator=" ", ignore_nulls=True).alias("Record")
         if names else pl.lit(None, pl.String).alias("Record"),
-        (pl.col(CLIENT_REFERENCE) if CLIENT_REFERENCE in normalized.columns
-         else pl.lit(None, pl.String)).alias(CLIENT_REFERENCE))
+        *[(pl.col(r) if r in normalized.columns else pl.lit(None, pl.String)).alias(r) for r in reference])
     commit = _outcomes(session, imp).filter(pl.col("status") == RowStatus.FAILED).select(
         pl.col("row").alias("Row"), pl.lit("error").alias("Severity"), pl.lit("commit_failed").alias("Code"),
         pl.col("message").alias("Message"))
     frame = (pl.concat([errors_table(issues), commit], how="diagonal")
              .join(record, left_on="Row", right_on="row", how="left").sort("Row", nulls_last=False))
-    return frame.select("Row", "Record", *([CLIENT_REFERENCE] if CLIENT_REFERENCE in dom.field_names else []),
-                        *ERRORS_COLUMNS[1:])
+    return frame.select("Row", "Record", *reference, *ERRORS_COLUMNS[1:])
 
 
 def as_csv(frame: pl.DataFrame) -> bytes:

@@ -16,7 +16,9 @@ from rapidfuzz import fuzz, process
 from bulkassist.domains import BUILTIN
 from bulkassist.engine.selectlists import lists_payload
 from bulkassist.errors import InvalidRequest, NotFound
-from bulkassist.server.models import Course, Record, Section
+from bulkassist.server.domains import RecordStore
+from bulkassist.server.domains.courses import course_rows, prefilled_domains
+from bulkassist.server.models import Course, Record
 from bulkassist.server.orgdata import domain_for, enabled_domains, etag_of, lists_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
@@ -176,28 +178,14 @@ def export(name: str, caller: CallerDep, session: SessionDep,
 
 
 def _course_rows(session, org_id: int, dom: Domain, code: str) -> pl.DataFrame | None:
-    """The course's assignments (client_assignment) or their clients (client), as template rows."""
+    """The course's enrolments (client_assignment) or their parents (client), as template rows."""
     course = session.scalars(sa.select(Course).where(Course.org_id == org_id,
                                                      sa.func.upper(Course.code) == code.strip().upper())).first()
     if course is None:
-        raise NotFound(f"no course with Course Code {code!r}; search with at least two "
-                       f"characters of the code")
-    if dom.name not in ("client", "client_assignment"):
-        raise InvalidRequest("pre-filled templates exist for Client and Client Assignment")
-    sections = session.scalars(sa.select(Section.code).where(Section.course_id == course.id)).all()
-    assignments = session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
-        Record.org_id == org_id, Record.domain == "client_assignment",
-        Record.key.contains(f"\x1f{course.code}\x1f", autoescape=True))).all()
-    assignments = [a for a in assignments if (a.data or {}).get("SectionID") in sections]
-    if dom.name == "client_assignment":
-        found = [(a.parent_id, a.data) for a in assignments]
-    else:
-        ids = sorted({a.parent_id for a in assignments if a.parent_id is not None})
-        found = [tuple(c) for c in session.execute(sa.select(Record.id, Record.data).where(
-            Record.org_id == org_id, Record.domain == "client", Record.id.in_(ids)))] if ids else []
-    names = set(dom.field_names)
-    rows = [{**{k: str(v) for k, v in (data or {}).items() if k in names}, "Client ID": str(client_id)}
-            for client_id, data in found]
+        raise NotFound(f"no course with Course Code {code!r}; search with at least two characters of the code")
+    rows = course_rows(RecordStore(session, org_id), dom, course.code)
+    if rows is None:
+        raise InvalidRequest(f"pre-filled templates exist for {' and '.join(d.title for d in prefilled_domains())}")
     return pl.DataFrame(rows, schema=dict.fromkeys(dom.field_names, pl.String)) if rows else None
 
 

@@ -1,0 +1,429 @@
+"""What every domain does on the server beyond validation, read from its spec alone.
+
+The life cycle (`lifecycle.py`, `committer.py`) never names a domain. It asks the domain's
+`RecordBehaviour` (`behaviour_for`):
+
+- `review(ctx, rows)`: the authoritative checks that need the database (does this record exist? is
+  this row new?) as extra issues, and the action (Insert / Update) each valid row will really take;
+- `write(ctx, rows)`: write a chunk of valid rows and say, per row, what happened (Success / Failed,
+  the record ID, an invoice ID);
+- `check_can_start`, `before_commit` / `after_commit`: side effects around an import.
+
+The base covers a domain from its spec: the match key (or the record's own ID) finds existing
+records; `parents` link a row to its parent record, checked at review when the row names the parent
+by its ID (it must exist already) and resolved at commit when by its reference (it may arrive in a
+later batch); a `course_link` names a course section that must exist. A domain module adds only what
+its seed says on top.
+
+A record is stored with its match key's values joined by KEY_SEP (`RecordBehaviour.key_series`);
+`RecordStore` is the one place that looks records up, a chunk of keys or IDs per query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bulkassist.domains import get_domain
+from bulkassist.engine.report import ISSUE_SCHEMA
+from bulkassist.server.bulk import allocate_ids, insert_rows
+from bulkassist.server.models import Course, Record, Section, utcnow
+from bulkassist.spec import ADD, ADD_UPDATE, Domain, ParentLink
+from bulkassist.spec import UPDATE as OP_UPDATE
+from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
+
+OUTCOME_SCHEMA = {"row": pl.Int64, "status": pl.String, "action": pl.String, "record_id": pl.Int64,
+                  "invoice_id": pl.Int64, "message": pl.String}
+KEY_SEP = "\x1f"  # joins a match key's values into the stored key; validation strips control characters
+_RECORD_COLUMNS = ("id", "org_id", "domain", "key", "parent_id", "import_id", "data", "created_at")
+_IN_CHUNK = 900  # values per IN (...) query: under SQLite's variable limit
+_LIKE_SPECIAL = re.compile(r"([/%_])")
+
+
+def issues_frame(rows: list[int], fields: list[str], values: list[str | None], code: str,
+                 messages: list[str], columns: dict[str, int] | None = None, severity: str = "error"
+                 ) -> pl.DataFrame:
+    """Issues in ISSUE_SCHEMA for whole rows (the server's checks name a field, not a typed cell)."""
+    columns = columns or {}
+    return pl.DataFrame({
+        "row": rows,
+        "col_index": [columns.get(f) for f in fields],
+        "column": fields,
+        "field": fields,
+        "value": values,
+        "code": [code] * len(rows),
+        "severity": [severity] * len(rows),
+        "message": messages,
+        "suggestion": [None] * len(rows),
+        "confidence": [None] * len(rows),
+        "safe": [False] * len(rows),
+    }, schema=ISSUE_SCHEMA)
+
+
+def outcomes(rows: list[int], status: str, action: list[str | None] | str | None = None,
+             record_ids: list[int | None] | None = None, message: list[str] | str = "",
+             invoice_ids: list[int | None] | None = None) -> pl.DataFrame:
+    n = len(rows)
+    return pl.DataFrame({
+        "row": rows,
+        "status": [status] * n,
+        "action": action if isinstance(action, list) else [action] * n,
+        "record_id": record_ids if record_ids is not None else [None] * n,
+        "invoice_id": invoice_ids if invoice_ids is not None else [None] * n,
+        "message": message if isinstance(message, list) else [message] * n,
+    }, schema=OUTCOME_SCHEMA)
+
+
+def matched_by_id(domain: Domain) -> bool:
+    """The match key is the record's own ID (Client ID): a present ID means update that record."""
+    return domain.match_key == (domain.id_field,) and domain.id_field in domain.field_names
+
+
+def names_parent_by_id(link: ParentLink) -> bool:
+    """The link names its parent by the parent's own ID (which exists already), not by a reference."""
+    parent = get_domain(link.parent_domain)
+    return link.parent_field == parent.id_field and matched_by_id(parent)
+
+
+class RecordStore:
+    """The organisation's stored records (and course sections), as the behaviours look them up."""
+
+    def __init__(self, session: Session, org_id: int) -> None:
+        self.session = session
+        self.org_id = org_id
+
+    def _lookup(self, columns: tuple, domain: str, values: Iterable,
+                condition: Callable[[list], sa.ColumnElement[bool]]) -> Iterator[sa.Result]:
+        """`columns` of the `domain` records that meet `condition(chunk)`, one query per chunk of `values`."""
+        query = sa.select(*columns).where(Record.org_id == self.org_id, Record.domain == domain)
+        ordered = sorted(set(values))
+        for i in range(0, len(ordered), _IN_CHUNK):
+            yield self.session.execute(query.where(condition(ordered[i:i + _IN_CHUNK])))
+
+    def ids_by_key(self, domain: str, keys: Iterable[str]) -> dict[str, int]:
+        """key -> record ID of the records with these keys."""
+        return {k: i for found in self._lookup((Record.key, Record.id), domain, keys, Record.key.in_) for k, i in found}
+
+    def data_by_key(self, domain: str, keys: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(key, fields) of every record with one of these keys (several when keys may repeat)."""
+        return [(k, d) for found in self._lookup((Record.key, Record.data), domain, keys, Record.key.in_)
+                for k, d in found]
+
+    def keys_starting(self, domain: str, prefixes: Iterable[str]) -> list[str]:
+        """The keys of the records whose key starts with one of `prefixes`."""
+        return [k for found in self._lookup((Record.key,), domain, prefixes, lambda part: sa.or_(
+            *[Record.key.startswith(p, autoescape=True) for p in part])) for k in found.scalars()]
+
+    def existing_ids(self, domain: str, ids: Iterable[int]) -> set[int]:
+        """Those of `ids` that are records of `domain`."""
+        return {i for found in self._lookup((Record.id,), domain, ids, Record.id.in_) for i in found.scalars()}
+
+    def data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """record ID -> stored fields."""
+        return {i: d for found in self._lookup((Record.id, Record.data), domain, ids, Record.id.in_) for i, d in found}
+
+    def parents(self, link: ParentLink, refs: pl.Series) -> pl.Series:
+        """Per value of `refs`, the ID of the parent record it names (by the parent's ID or by its match
+        key), null when there is none."""
+        if names_parent_by_id(link):
+            ids = refs.cast(pl.Int64, strict=False)
+            known = self.existing_ids(link.parent_domain, ids.drop_nulls().to_list())
+            return pl.select(pl.when(ids.is_in(list(known))).then(ids)).to_series()
+        found = self.ids_by_key(link.parent_domain, [r for r in refs.to_list() if r])
+        return refs.replace_strict(found, default=None, return_dtype=pl.Int64)
+
+    def with_key_part(self, domain: Domain, field: str, value: str) -> list[sa.Row]:
+        """(id, parent_id, data) of the records whose match key holds `value` as `field`."""
+        position, last = domain.match_key.index(field), len(domain.match_key) - 1
+        pattern = ((f"%{KEY_SEP}" if position else "") + _LIKE_SPECIAL.sub(r"/\1", value)
+                   + (f"{KEY_SEP}%" if position < last else ""))
+        return self.session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
+            Record.org_id == self.org_id, Record.domain == domain.name, Record.key.like(pattern, escape="/"))).all()
+
+    def sections(self) -> dict[tuple[str, str], float]:
+        """(Course Code, section code) -> the section's fee, for every section of the organisation."""
+        return {(c, s): fee for c, s, fee in self.session.execute(
+            sa.select(Course.code, Section.code, Section.fee).join(Section, Section.course_id == Course.id)
+            .where(Course.org_id == self.org_id)).all()}
+
+
+@dataclass
+class Context:
+    """One import as a behaviour sees it: the session, who imports what and how, and their records."""
+
+    session: Session
+    org_id: int
+    import_id: int
+    domain: Domain
+    operation: str
+    options: dict[str, Any] = field(default_factory=dict)
+    store: RecordStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = RecordStore(self.session, self.org_id)
+
+
+def _valid(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.filter(pl.col("action").is_in(VALID_ACTIONS))
+
+
+class RecordBehaviour:
+    """Records found by the domain's match key (or by their ID), parents and course sections checked."""
+
+    existing_under_add = "error"  # what a row whose key already exists does under Add: "error" | "update"
+    unique_keys = True  # one record per key (cases may repeat an Identifier)
+
+    def __init__(self, domain: Domain):
+        self.domain = domain
+
+    # ------------------------------------------------------------ keys
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.domain.match_key
+
+    @property
+    def id_keyed(self) -> bool:
+        return matched_by_id(self.domain)
+
+    def key_series(self, rows: pl.DataFrame) -> pl.Series:
+        """Each row's stored key: its match key values joined by KEY_SEP (null when records have none)."""
+        if not self.keys or self.id_keyed:
+            return pl.Series("key", [None] * rows.height, pl.String)
+        parts = [pl.col(f).cast(pl.String).fill_null("") if f in rows.columns else pl.lit("") for f in self.keys]
+        return rows.select(pl.concat_str(parts, separator=KEY_SEP).alias("key"))["key"]
+
+    def existing(self, ctx: Context, keys: list[str]) -> dict[str, int]:
+        """key -> record id of the organisation's records with these keys."""
+        return ctx.store.ids_by_key(self.domain.name, keys)
+
+    # ---------------------------------------------------------- review
+    def review(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+        """Extra issues and the action each valid row will really take (Insert / Update).
+
+        `rows`: the normalized fields + `row` + `action` of the validation report.
+        """
+        actions = rows["action"]
+        valid = actions.is_in(VALID_ACTIONS)
+        issues: list[pl.DataFrame] = []
+        if self.id_keyed:
+            actions, found = self._review_by_id(ctx, rows, valid)
+            issues.append(found)
+        elif self.keys:
+            actions, found = self._review_by_key(ctx, rows, valid)
+            issues.append(found)
+        reviewed = rows.with_columns(actions.alias("action"))
+        issues += self._check_parents(ctx, reviewed)
+        issues += self._check_sections(ctx, reviewed)
+        extra = self.extra_checks(ctx, reviewed)
+        if extra is not None:
+            issues.append(extra)
+        # `Report.add_issues` turns the rows these issues fail into Error rows.
+        return (pl.concat(issues) if issues else pl.DataFrame(schema=ISSUE_SCHEMA)), actions
+
+    def _review_by_id(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+        id_field = self.domain.id_field
+        if id_field not in rows.columns:  # no ID column: every valid row is new
+            rows = rows.with_columns(pl.lit(None, pl.String).alias(id_field))
+        ids = rows[id_field]
+        has_id = ids.is_not_null() & (ids.cast(pl.String).str.strip_chars() != "")
+        actions = pl.select(
+            pl.when(~valid).then(rows["action"]).when(has_id).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
+        ).to_series().alias("action")
+        wanted = rows.filter(valid & has_id)
+        numeric = wanted[id_field].cast(pl.Int64, strict=False)
+        known = ctx.store.existing_ids(self.domain.name, numeric.drop_nulls().to_list())
+        missing = wanted.filter(~numeric.is_in(list(known)) | numeric.is_null())
+        title = self.domain.title
+        issues = issues_frame(
+            missing["row"].to_list(), [id_field] * missing.height, missing[id_field].to_list(), "not_found",
+            [f"{id_field} {v} does not exist in your organisation; correct it, or leave {id_field} blank "
+             f"to create a new {title.lower()}" for v in missing[id_field].to_list()])
+        return actions, issues
+
+    def _review_by_key(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+        keys = self.key_series(rows)
+        found = self.existing(ctx, [k for k, v in zip(keys.to_list(), valid.to_list(), strict=True) if v and k])
+        exists = keys.is_in(list(found))
+        op = ctx.operation
+        if op == ADD and self.existing_under_add == "update":
+            wanted = pl.when(exists).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
+        elif op == ADD:
+            wanted = pl.lit(RowAction.INSERT)
+        elif op == OP_UPDATE:
+            wanted = pl.lit(RowAction.UPDATE)
+        else:
+            wanted = pl.when(exists).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
+        actions = pl.select(pl.when(~valid).then(rows["action"]).otherwise(wanted)).to_series().alias("action")
+        label = " + ".join(self.keys)
+        shown = [" / ".join(p for p in (k or "").split(KEY_SEP)) for k in keys.to_list()]
+        title = self.domain.title.lower()
+
+        def flag(mask: pl.Series, code: str, message: str) -> pl.DataFrame:
+            """Issues on the key column of the rows in `mask`; `message` is formatted with the key."""
+            where = mask.arg_true().to_list()
+            return issues_frame(rows["row"].gather(where).to_list(), [self.keys[0]] * len(where),
+                                [shown[i] for i in where], code, [message.format(key=shown[i]) for i in where])
+
+        frames = [
+            flag(valid & ~exists & (actions == RowAction.UPDATE), "not_found",
+                 f"no existing {title} has {label} {{key}}; use Add or Add & Update to create it"),
+            flag(valid & exists & (actions == RowAction.INSERT) & (op == ADD), "already_exists",
+                 f"a {title} with {label} {{key}} already exists; use Update or Add & Update to change it"),
+            # The same key twice in one file would write one record twice.
+            flag(valid & keys.is_duplicated() & ~keys.is_first_distinct() & keys.is_not_null(), "duplicate_key",
+                 f"{label} {{key}} appears on an earlier row of this file; keep one row per record"),
+        ]
+        return actions, pl.concat(frames)
+
+    def _check_parents(self, ctx: Context, rows: pl.DataFrame) -> list[pl.DataFrame]:
+        """A parent named by its ID must exist now; one named by a reference may come in a later batch."""
+        frames = []
+        valid = _valid(rows)
+        for link in self.domain.parents:
+            if link.field not in rows.columns or not names_parent_by_id(link):
+                continue
+            missing = valid.filter(ctx.store.parents(link, valid[link.field]).is_null())
+            parent = get_domain(link.parent_domain).title.lower()
+            frames.append(issues_frame(
+                missing["row"].to_list(), [link.field] * missing.height, missing[link.field].to_list(), "not_found",
+                [f"{link.field} {v} does not exist in your organisation; import the {parent} first or correct the ID"
+                 for v in missing[link.field].to_list()]))
+        return frames
+
+    def _check_sections(self, ctx: Context, rows: pl.DataFrame) -> list[pl.DataFrame]:
+        """The course section each row names must exist."""
+        link = self.domain.course_link
+        if link is None or not {link.course_field, link.section_field} <= set(rows.columns):
+            return []
+        valid = _valid(rows)
+        sections = ctx.store.sections()
+        courses = {c for c, _ in sections}
+        pairs = zip(valid[link.course_field].to_list(), valid[link.section_field].to_list(), strict=True)
+        bad = [(r, c, s) for r, (c, s) in zip(valid["row"].to_list(), pairs, strict=True) if (c, s) not in sections]
+        return [issues_frame(
+            [r for r, _, _ in bad], [link.course_field if c not in courses else link.section_field for _, c, _ in bad],
+            [c if c not in courses else s for _, c, s in bad], "not_found",
+            [f"course {c!r} does not exist; search the Course Code in the template step" if c not in courses
+             else f"section {s!r} does not exist in course {c!r}" for _, c, s in bad])]
+
+    def extra_checks(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame | None:
+        """Domain-specific database checks (subclasses)."""
+        return None
+
+    # ----------------------------------------------------------- write
+    def check_can_start(self, session: Session, org_id: int) -> None:
+        """Refuse a new import when the domain's importer cannot take one (subclasses)."""
+
+    def before_commit(self, ctx: Context) -> None:
+        """Side effects before the first chunk (subclasses)."""
+
+    def after_commit(self, ctx: Context, status: str) -> None:
+        """Side effects once the commit has finished with `status` (subclasses)."""
+
+    def record_data(self, ctx: Context, rows: pl.DataFrame) -> list[dict[str, Any]]:
+        """Per row, the fields present in the file with a value (blank cells never clear a stored value)."""
+        fields = [f for f in self.domain.field_names if f in rows.columns and f != self.domain.id_field]
+        extra = [c for c in rows.columns if self.domain.custom_prefix and c.startswith(self.domain.custom_prefix)]
+        data = rows.select(fields + extra).to_dicts()
+        return [{k: v for k, v in d.items() if v is not None and v != ""} for d in data]
+
+    def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+        """Per row, the parent record ID and, when a named parent is missing, why the row fails."""
+        parent_ids = pl.Series("_parent", [None] * rows.height, pl.Int64)
+        problems = pl.Series("_problem", [None] * rows.height, pl.String)
+        for link in self.domain.parents:
+            if link.field not in rows.columns:
+                continue
+            refs = rows[link.field]
+            if names_parent_by_id(link):
+                # Checked at review (`_check_parents`) and records are never deleted: the ID is the parent's.
+                found = refs.cast(pl.Int64, strict=False)
+            else:
+                found = ctx.store.parents(link, refs)
+                missing = (refs.is_not_null() & (refs != "") & found.is_null()).arg_true()
+                parent = get_domain(link.parent_domain).title.lower()
+                problems = problems.scatter(missing, [
+                    f"parent {parent} with {link.parent_field} {ref!r} is not imported (it failed or has not been "
+                    f"sent); fix the parent first, then retry" for ref in refs.gather(missing).to_list()])
+            parent_ids = pl.select(pl.coalesce(found, parent_ids)).to_series().alias("_parent")
+        return parent_ids, problems
+
+    def write(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
+        """Write a chunk of valid rows; one outcome per row."""
+        rows = self.recheck(ctx, rows.with_columns(*self.parents(ctx, rows)))
+        results = []
+        bad = rows.filter(pl.col("_problem").is_not_null())
+        if bad.height:
+            results.append(outcomes(bad["row"].to_list(), RowStatus.FAILED, bad["action"].to_list(),
+                                    message=bad["_problem"].to_list()))
+        good = rows.filter(pl.col("_problem").is_null())
+        inserts = good.filter(pl.col("action") == RowAction.INSERT)
+        if inserts.height:
+            results.append(self.insert(ctx, inserts, inserts["_parent"].to_list()))
+        updates = good.filter(pl.col("action") == RowAction.UPDATE)
+        if updates.height:
+            results.append(self.update(ctx, updates))
+        return pl.concat(results) if results else pl.DataFrame(schema=OUTCOME_SCHEMA)
+
+    def recheck(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
+        """Rows to insert whose key was written since validation (another import): Add & Update updates
+        them, Add fails them, so no record is ever written twice."""
+        if not self.unique_keys or not self.keys or self.id_keyed:
+            return rows
+        keys = self.key_series(rows)
+        inserting = rows["action"] == RowAction.INSERT
+        found = self.existing(ctx, [k for k, i in zip(keys.to_list(), inserting.to_list(), strict=True)
+                                    if i and k])
+        if not found:
+            return rows
+        clash = inserting & keys.is_in(list(found))
+        if ctx.operation == ADD_UPDATE:
+            return rows.with_columns(pl.when(clash).then(pl.lit(RowAction.UPDATE)).otherwise(pl.col("action")).alias("action"))
+        label = " + ".join(self.keys)
+        return rows.with_columns(
+            pl.when(clash).then(pl.lit(f"a {self.domain.title.lower()} with this {label} was imported after this "
+                                       f"file was validated; it is not added twice"))
+            .otherwise(pl.col("_problem")).alias("_problem"))
+
+    def insert(self, ctx: Context, rows: pl.DataFrame, parent_ids: list[int | None]) -> pl.DataFrame:
+        table = Record.__table__
+        ids = allocate_ids(ctx.session, table, rows.height)
+        now = utcnow()
+        insert_rows(ctx.session, table, _RECORD_COLUMNS, [
+            (i, ctx.org_id, self.domain.name, k, p, ctx.import_id, d, now)
+            for i, k, p, d in zip(ids, self.key_series(rows).to_list(), parent_ids, self.record_data(ctx, rows),
+                                  strict=True)
+        ])
+        return outcomes(rows["row"].to_list(), RowStatus.SUCCESS, RowAction.INSERT, ids)
+
+    def update(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
+        if self.id_keyed:
+            targets = rows[self.domain.id_field].cast(pl.Int64, strict=False).to_list()
+        else:
+            keys = self.key_series(rows).to_list()
+            found = self.existing(ctx, keys)
+            targets = [found.get(k) for k in keys]
+        stored = ctx.store.data_by_id(self.domain.name, [t for t in targets if t is not None])
+        now = utcnow()
+        changes, done_rows, done_ids, failed_rows = [], [], [], []
+        for row, target, data in zip(rows["row"].to_list(), targets, self.record_data(ctx, rows), strict=True):
+            if target is None or target not in stored:
+                failed_rows.append(row)
+                continue
+            changes.append({"id": target, "data": {**(stored[target] or {}), **data}, "updated_at": now})
+            done_rows.append(row)
+            done_ids.append(target)
+        if changes:
+            ctx.session.execute(sa.update(Record), changes)
+        result = [outcomes(done_rows, RowStatus.SUCCESS, RowAction.UPDATE, done_ids)]
+        if failed_rows:
+            result.append(outcomes(failed_rows, RowStatus.FAILED, RowAction.UPDATE,
+                                   message=f"the {self.domain.title.lower()} to update no longer exists"))
+        return pl.concat(result)
+

@@ -1,0 +1,70 @@
+"""Cases on the server (seed 001): the Duplicate Case Action and Run Workflow on Import.
+
+Cases are only created and may share an Identifier (the match key). The Duplicate Case Action
+decides what a row whose Identifier already exists does: create it anyway, create it with the next
+treatment period (the spec's `sequence_field`), or skip it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import polars as pl
+
+from bulkassist.domains.case import DOMAIN as DOMAIN  # the spec this module adds to
+from bulkassist.engine.report import ISSUE_SCHEMA
+from bulkassist.server.domains.base import Context, RecordBehaviour, issues_frame
+from bulkassist.status import RowAction
+
+_DUPLICATE = "duplicate_action"
+
+
+class CaseBehaviour(RecordBehaviour):
+    unique_keys = False
+
+    def _review_by_key(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+        if ctx.options.get(_DUPLICATE, "create") != "skip":
+            return rows["action"], pl.DataFrame(schema=ISSUE_SCHEMA)
+        keys = self.key_series(rows)
+        has_key = keys.is_not_null() & (keys != "")
+        found = self.existing(ctx, keys.filter(valid & has_key).to_list())
+        dup = valid & has_key & (keys.is_in(list(found)) | (keys.is_duplicated() & ~keys.is_first_distinct()))
+        actions = pl.select(pl.when(dup).then(pl.lit(RowAction.SKIP)).otherwise(rows["action"])).to_series()
+        option = self.domain.option(_DUPLICATE)
+        reason = (f"a {self.domain.title.lower()} with this {' + '.join(self.keys)} already exists; skipped "
+                  f"({option.label}: {dict(option.choices)['skip']})")
+        return actions.alias("action"), issues_frame(
+            rows["row"].filter(dup).to_list(), [self.keys[0]] * int(dup.sum()), keys.filter(dup).to_list(),
+            "duplicate_skipped", [reason] * int(dup.sum()), severity="warning")
+
+    def record_data(self, ctx: Context, rows: pl.DataFrame) -> list[dict[str, Any]]:
+        data = super().record_data(ctx, rows)
+        counter = self.domain.sequence_field
+        if ctx.options.get(_DUPLICATE) == "create_increment" and counter:
+            keys = self.key_series(rows).to_list()
+            for d, number in zip(data, self._next_numbers(ctx, keys, counter), strict=True):
+                if number is not None:
+                    d[counter] = str(number)
+        if ctx.options.get("run_workflow"):
+            for d in data:
+                d["_workflow"] = "case_created"
+        return data
+
+    def _next_numbers(self, ctx: Context, keys: list[str | None], counter: str) -> list[int | None]:
+        """Per row, the number after the highest stored for its key and the rows before it in the file."""
+        highest: dict[str, int] = {}
+        for key, data in ctx.store.data_by_key(self.domain.name, [k for k in keys if k]):
+            highest[key] = max(highest.get(key, 0), int((data or {}).get(counter) or 1))
+        seen: Counter[str] = Counter()
+        numbers: list[int | None] = []
+        for key in keys:
+            if not key:
+                numbers.append(None)
+                continue
+            seen[key] += 1
+            numbers.append(highest.get(key, 0) + seen[key])
+        return numbers
+
+
+BEHAVIOUR = CaseBehaviour
