@@ -26,7 +26,7 @@ NAMES = "First Name,Last Name"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulkassist.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bulkassist", *args], capture_output=True, text=True,
                           timeout=120)
 
 

@@ -48,7 +48,7 @@ _SIGNED_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulkassist.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "bulkassist", *args], capture_output=True, text=True,
                           timeout=600)
 
 
