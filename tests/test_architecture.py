@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +141,13 @@ def test_function_level_imports_say_why():
     assert not unexplained, "function-level imports without a one-line reason:\n" + "\n".join(
         sorted(set(unexplained))
     )
+
+
+def test_importing_bulkassist_loads_no_optional_extra():
+    """`import bulkassist` (validation, the client) works without the server, Excel or dashboard extras."""
+    extras = ("fastapi", "sqlalchemy", "uvicorn", "alembic", "xlwings", "ipywidgets", "voila", "ipydatagrid",
+              "anywidget")
+    code = f"import sys, bulkassist; print(' '.join(m for m in {extras!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE.parent, env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)})
+    assert loaded.stdout.split() == []
