@@ -8,6 +8,7 @@
     imp = client.start_import("clients.xlsx", domain="client", operation="add_update")
 """
 
+from bulkassist.client import Client, Import
 from bulkassist.domains import all_domains, get_domain
 from bulkassist.engine.report import Report
 from bulkassist.engine.selectlists import StaticLists, demo_lists
@@ -34,16 +35,6 @@ from bulkassist.errors import (
 from bulkassist.io.reading import Table, read_table
 from bulkassist.spec import Domain, Field, Kind, Option
 from bulkassist.status import ImportStatus, RowAction, RowStatus
-
-
-def __getattr__(name: str):
-    # The HTTP client pulls in `requests`; load it only when asked for.
-    if name in ("Client", "Import"):
-        from bulkassist import client
-
-        return getattr(client, name)
-    raise AttributeError(f"module 'bulkassist' has no attribute {name!r}")
-
 
 __all__ = [
     "AuthenticationFailed", "BulkAssistError", "Client", "Conflict", "Domain", "DomainNotEnabled", "Field",

@@ -37,6 +37,7 @@ from bulkassist.errors import (
     UsageLimitExceeded,
     error_class,
 )
+from bulkassist.io.reading import read_table
 from bulkassist.spec import Domain
 from bulkassist.status import FINAL
 
@@ -401,8 +402,6 @@ def _error_from(response: requests.Response) -> BulkAssistError:
 def _read_rows(source: Any, *, name: str | None, sheet: str | None, separator: str | None
                ) -> tuple[list[str], pl.DataFrame, str, dict[str, dict[int, list[int]]]]:
     """Headers as written, the text cells, the file name, and where the workbook had typed cells."""
-    from bulkassist.io.reading import read_table
-
     table = read_table(source, sheet=sheet, separator=separator, name=name)
     frame = table.frame.cast(pl.String)
     columns = list(frame.columns)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import polars as pl
+
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.kinds import kind_of
 from bulkassist.spec import Domain, Field
@@ -30,12 +32,11 @@ def to_pandera(domain: Domain, operation: str, *, lists: SelectLists | None = No
                backend: Literal["polars", "pandas"] = "polars") -> Any:
     """A pandera DataFrameSchema for `domain` under `operation` (text columns, blank = null)."""
     if backend == "polars":
-        import pandera.polars as pa
-        import polars as pl
+        import pandera.polars as pa  # pandera loads only for whoever asks for a schema, one backend
 
         text = pl.String
     else:
-        import pandera.pandas as pa
+        import pandera.pandas as pa  # pandera's pandas backend: only for pandas users
 
         text = "string"
     provider = lists or demo_lists()

@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bulkassist.client import Client
 from bulkassist.dashboard.failures import FailureBanner
 from bulkassist.dashboard.history import History
 from bulkassist.dashboard.launch import TOKEN_ENV, URL_ENV
@@ -46,8 +47,6 @@ class App(widgets.VBox):
     @classmethod
     def from_environment(cls) -> App:
         """The app for the server named by BULKASSIST_URL, as the user of BULKASSIST_TOKEN (set by `start_voila`)."""
-        from bulkassist.client import Client
-
         url, token = os.environ.get(URL_ENV), os.environ.get(TOKEN_ENV)
         if not url or not token:
             raise AuthenticationFailed(

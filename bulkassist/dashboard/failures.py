@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bulkassist.client import Import
 from bulkassist.dashboard.downloads import data_link
 from bulkassist.dashboard.notices import Notice
 from bulkassist.status import ImportStatus
@@ -32,8 +33,6 @@ class FailureBanner(widgets.HTML):
         self.layout.display = "none"
 
     def refresh(self) -> None:
-        from bulkassist.client import Import
-
         with self.notice.guard():
             items = self.client.imports(status=ImportStatus.COMMIT_FAILED, page_size=SHOWN)["items"]
             since = datetime.now(timezone.utc) - RECENT

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import polars as pl
 from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 
+from bulkassist.client import HISTORY_COLUMNS
 from bulkassist.dashboard import grids
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.notices import Notice
@@ -171,6 +172,4 @@ def _readable(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _empty() -> pl.DataFrame:
-    from bulkassist.client import HISTORY_COLUMNS
-
     return pl.DataFrame(schema={name: pl.String for name in HISTORY_COLUMNS.values()})

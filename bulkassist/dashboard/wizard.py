@@ -20,6 +20,7 @@ from bulkassist.dashboard.dropzone import FileDrop
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.review import ReviewStep, count_tiles
 from bulkassist.dashboard.review_data import ReviewData
+from bulkassist.io.reading import read_table
 from bulkassist.spec import OPERATION_LABELS, Domain
 
 STEPS = ("Select Domain", "Download Template", "Upload File", "Review Results", "Confirm Import", "Import")
@@ -315,8 +316,6 @@ class Wizard(widgets.VBox):
         """
         if self.domain is None or self.content is None:
             return
-        from bulkassist.io.reading import read_table
-
         key = (self.domain.name, self.operation.value, tuple(sorted(self.options.items())),
                self.separator.value, self.file_name, len(self.content))
         if self.imp is not None and key == self._imported_key:

@@ -1,6 +1,6 @@
 """The validation report: the one object every front end reads.
 
-Excel paints it, the dashboard renders it, the notebook styles it, the CLI
+Excel paints it, the dashboard renders it, a notebook shows its `styled()`, the CLI
 prints and writes it, the server stores it. None of them re-derives a rule.
 
 Everything is columnar (polars frames), so a million-row report with a few
@@ -16,13 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from bulkassist.io.csv import csv_bytes
 from bulkassist.spec import Domain, Kind
 from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
+    from pandas.io.formats.style import Styler
 
 ERROR_SEVERITY, WARNING_SEVERITY = "error", "warning"
+# How `Report.styled()` marks a cell in a notebook (Excel's own "bad" and "neutral" fills).
+ERROR_CSS = "background-color: #FFC7CE; color: #9C0006"
+WARNING_CSS = "background-color: #FFEB9C; color: #9C5700"
 
 # One row per problem. `row` is the spreadsheet row number (the header is row 1);
 # it is null for a file-level issue (a missing column, a duplicated header...).
@@ -230,8 +234,6 @@ class Report:
 
     def errors_csv(self, path: str | None = None) -> str:
         """The errors file as CSV text (written to `path` too when given). Cells cannot start a formula."""
-        from bulkassist.io.csv import csv_bytes
-
         data = csv_bytes(self.errors_frame())
         if path is not None:
             with open(path, "wb") as fh:
@@ -284,11 +286,40 @@ class Report:
             data = data.with_columns(col.alias(name))
         return data, changes.select("row", "column", "value", "suggestion", "message")
 
-    def styled(self, max_rows: int = 500) -> pd.io.formats.style.Styler:
-        """A pandas Styler of the first `max_rows` rows: errors red, warnings amber, messages as tooltips."""
-        from bulkassist.notebook import style_report
+    def styled(self, max_rows: int = 500) -> Styler:
+        """A pandas Styler of the first `max_rows` rows: errors red, warnings amber, messages as tooltips.
 
-        return style_report(self, max_rows=max_rows)
+        Only the first `max_rows` rows are styled: a Styler renders HTML, and nobody reads a million
+        rows of it.
+        """
+        import pandas as pd  # pandas (and jinja2 for the Styler) only when a notebook asks
+
+        shown = self.data.head(max_rows)
+        frame = shown.to_pandas()
+        frame.columns = list(self.columns)  # headers as the person wrote them
+        frame.index = pd.RangeIndex(self.first_row, self.first_row + shown.height, name="Row")
+        frame.insert(0, "Action", self.actions.head(max_rows).to_list())
+
+        last_row = self.first_row + shown.height - 1
+        cells = self.cell_issues.filter((pl.col("row") <= last_row) & pl.col("col_index").is_not_null())
+        worst = cells.group_by("row", "col_index").agg(
+            error=(pl.col("severity") == ERROR_SEVERITY).any(),
+            tip=pl.concat_str([pl.col("message"), pl.when(pl.col("suggestion").is_not_null())
+                               .then(pl.lit(" → ") + pl.col("suggestion")).otherwise(pl.lit(""))]).str.join("\n"),
+        )
+        css = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        tips = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        # One assignment per marked cell of the *shown* rows (at most max_rows × columns), not per cell of the file.
+        for row, col_index, error, tip in worst.iter_rows():
+            css.iat[row - self.first_row, col_index + 1] = ERROR_CSS if error else WARNING_CSS
+            tips.iat[row - self.first_row, col_index + 1] = tip
+        action_css = {RowAction.ERROR: ERROR_CSS, RowAction.SKIP: "color: #888"}
+        css["Action"] = [action_css.get(a, "") for a in frame["Action"]]
+        styler = frame.style.apply(lambda _: css, axis=None).set_tooltips(tips)
+        return styler.set_caption(
+            f"{self.domain.title} · {self.operation} · {self.source}: {self.summary_sentence()}"
+            + (f" — first {max_rows} rows shown" if self.data.height > max_rows else "")
+        )
 
     def _repr_html_(self) -> str:
         return f"<b>{self.domain.title} · {self.operation}</b> — {self.source}: {self.summary_sentence()}"

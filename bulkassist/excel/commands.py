@@ -44,6 +44,7 @@ from bulkassist.excel.settings import (
     Settings,
     SettingsSheet,
 )
+from bulkassist.io.reading import read_table
 from bulkassist.spec import OPERATION_LABELS, Domain, Kind
 from bulkassist.status import RowAction, RowStatus
 
@@ -418,8 +419,6 @@ def new_from_template(book: Any) -> str:
     config = load_config()
     headers, rows = list(domain.field_names), []
     if wb.settings.course_code:
-        from bulkassist.io.reading import read_table
-
         content = config.client().template(domain.name, course_code=wb.settings.course_code)
         table = read_table(content, name=f"{domain.name}-{wb.settings.course_code}.xlsx")
         headers, rows = list(table.headers), [list(r) for r in table.frame.rows()]

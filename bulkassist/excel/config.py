@@ -20,6 +20,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
+
+from bulkassist.client import Client
 from bulkassist.errors import AuthenticationFailed, BulkAssistError
 
 try:  # Python 3.11+
@@ -50,8 +53,6 @@ class ServerConfig:
 
     def client(self):
         """A `bulkassist.Client` for this server; raises with the fix when the URL or token is missing."""
-        from bulkassist.client import Client
-
         if not self.url:
             raise ConfigError(
                 f"No import server is configured. Set {ENV_URL} and {ENV_TOKEN}, or write them to "
@@ -69,8 +70,6 @@ def config_paths() -> list[Path]:
     """The config files looked at, in order."""
     if os.environ.get(ENV_CONFIG):
         return [Path(os.environ[ENV_CONFIG]).expanduser()]
-    import platformdirs
-
     return [Path.home() / ".bulkassist" / "config.toml",
             Path(platformdirs.user_config_dir("bulkassist")) / "config.toml"]
 

@@ -34,7 +34,7 @@ COMMANDS: dict[str, Callable[[Any], Any]] = {
 def dispatch(tag: str, book: Any = None) -> Any:
     """Run the command a ribbon button's Tag names, on `book` (default: the workbook that called)."""
     if book is None:
-        import xlwings as xw
+        import xlwings as xw  # the [excel] extra: only the desktop add-in's caller; Lite and Server pass the book
 
         book = xw.Book.caller()
     command = COMMANDS.get(tag.strip().lower())

@@ -45,16 +45,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
+import math
 import re
 import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
 import charset_normalizer
+import fastexcel
 import polars as pl
 
 from bulkassist.errors import FileFormatError
@@ -537,8 +541,6 @@ def _excerpt(text: str, position: int) -> str:
 
 # -------------------------------------------------------------------- XLSX
 def _read_xlsx(data: bytes, label: str, sheet: str | int | None) -> Table:
-    import fastexcel
-
     width = _check_xlsx_size(data, label)
     try:
         reader = fastexcel.read_excel(data)
@@ -763,10 +765,6 @@ def number_text(series: pl.Series) -> pl.Series:
 
 def _objects_as_text(values: list[Any]) -> tuple[pl.Series, pl.Series, pl.Series]:
     """A column of mixed Python objects (pandas object dtype): one pass, since there is no vector type."""
-    import datetime as dt
-    import math
-    from numbers import Real
-
     text: list[str | None] = []
     dates: list[bool] = []
     numbers: list[bool] = []

@@ -14,6 +14,7 @@ __all__ = ["RunningServer", "start_server_process", "create_app"]
 
 
 def create_app(*args, **kwargs):
+    # FastAPI loads only where the app is built: start_server_process serves it in a subprocess
     from bulkassist.server.app import create_app as _create
 
     return _create(*args, **kwargs)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
+import uvicorn
+
+from bulkassist.server.app import create_app
+from bulkassist.server.db import default_database_url
+
 
 def main(argv: list[str] | None = None) -> None:
 
@@ -20,18 +25,12 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(database_url: str | None, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           log_level: str = "warning") -> None:
-    import uvicorn
-
-    from bulkassist.server.db import default_database_url
-
     url = database_url or default_database_url()
     if workers > 1:
         os.environ["DATABASE_URL"] = url
         uvicorn.run("bulkassist.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level)
         return
-    from bulkassist.server.app import create_app
-
     uvicorn.run(create_app(url), host=host, port=port, log_level=log_level)
 
 

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bulkassist.errors import BulkAssistError, Conflict, NotFound, ServerError
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
+from bulkassist.server.routes import admin, catalog, imports
 from bulkassist.server.schemas import Health
 
 log = logging.getLogger("bulkassist.server")
@@ -34,8 +35,6 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
 
     Migrations run here; `workers=False` leaves out the background committer (tests of pure HTTP).
     """
-    from bulkassist.server.routes import admin, catalog, imports
-
     engine = make_engine(database_url)
     migrate(engine)
     maker = sessions(engine)

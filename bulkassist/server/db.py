@@ -12,6 +12,9 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from platformdirs import user_data_dir
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,8 +28,6 @@ def default_database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return normalise_url(url)
-    from platformdirs import user_data_dir
-
     folder = Path(user_data_dir("bulkassist", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'bulkassist.sqlite'}"
@@ -76,9 +77,6 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (`alembic upgrade head`)."""
-    from alembic import command
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

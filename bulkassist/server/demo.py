@@ -19,6 +19,7 @@ import random
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bulkassist.engine.selectlists import demo_lists
 from bulkassist.server import admin
 from bulkassist.server.domains.base import KEY_SEP
 from bulkassist.server.models import Course, Organisation, Record, Section, utcnow
@@ -47,8 +48,6 @@ LAST = ["Lopez", "Smith", "Nguyen", "Johnson", "Garcia", "Brown", "Pierre", "Wil
 
 def seed_demo(session: Session, *, clients: int = 120) -> dict[str, str]:
     """Create (or reuse) the demo organisations and users; returns a fresh token per role."""
-    from bulkassist.engine.selectlists import demo_lists
-
     lists = demo_lists()
     first_time = session.scalars(sa.select(Organisation).where(Organisation.name == DEMO_ORG)).first() is None
     if first_time:

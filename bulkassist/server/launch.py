@@ -27,6 +27,8 @@ from pathlib import Path
 import requests
 
 from bulkassist.errors import ServerUnreachable
+from bulkassist.server.db import make_engine, migrate, sessions
+from bulkassist.server.demo import seed_demo
 
 
 @dataclass
@@ -76,15 +78,11 @@ def free_port() -> int:
 
 def prepare_database(database_url: str, *, demo: bool = True) -> dict[str, str]:
     """Migrate the database and (demo) seed it; returns a token per demo user."""
-    from bulkassist.server.db import make_engine, migrate, sessions
-
     engine = make_engine(database_url)
     try:
         migrate(engine)
         if not demo:
             return {}
-        from bulkassist.server.demo import seed_demo
-
         with sessions(engine).begin() as session:
             return seed_demo(session)
     finally:

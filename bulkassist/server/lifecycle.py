@@ -25,13 +25,15 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import bulkassist.engine.validation as validation
+from bulkassist.engine.headers import header_key, match_headers
 from bulkassist.engine.report import SUMMARY_KEYS, Report
 from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
 from bulkassist.server.domains import Context, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
-from bulkassist.server.models import Import, ImportBatch, ImportReport, User
+from bulkassist.server.models import Import, ImportBatch, ImportReport, RowResult, User
 from bulkassist.server.orgdata import domain_for, lists_for
 from bulkassist.server.schemas import Batch
 from bulkassist.server.usage import usage_for
@@ -199,8 +201,6 @@ def validate_import(session: Session, caller: Caller, imp: Import) -> None:
 
 
 def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
-    import bulkassist.engine.validation as validation
-
     dom = domain_for(session, caller.org_id, imp.domain)
     lists = lists_for(session, caller.org_id, dom.select_lists)
     try:
@@ -288,8 +288,6 @@ def review(session: Session, imp: Import, issues_limit: int | None = None) -> di
 
 def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: dict[str, Any]) -> dict[str, Any]:
     """Change cells of one spreadsheet row and revalidate at once (the whole file: cross-row rules hold)."""
-    from bulkassist.engine.headers import header_key, match_headers
-
     if imp.status not in EDITABLE:
         raise Conflict(f"import {imp.id} is {imp.status}; rows can be edited after validation and before "
                        f"the commit")
@@ -328,8 +326,6 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
 
 
 def _committed_rows(session: Session, imp: Import, rows: list[int]) -> bool:
-    from bulkassist.server.models import RowResult
-
     return session.scalars(sa.select(RowResult.row).where(
         RowResult.import_id == imp.id, RowResult.row.in_(rows), RowResult.status == RowStatus.SUCCESS)).first() is not None
 

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.engine.report import ERRORS_COLUMNS, RESULT_COLUMNS, errors_table
+from bulkassist.io.csv import csv_bytes
+from bulkassist.io.xlsx import write_data
 from bulkassist.server.domains import OUTCOME_SCHEMA
 from bulkassist.server.lifecycle import stored_report
 from bulkassist.server.models import Import, RowResult
@@ -87,15 +89,11 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
 
 def as_csv(frame: pl.DataFrame) -> bytes:
     """CSV for Excel: UTF-8 with BOM, CRLF, no cell that starts a formula."""
-    from bulkassist.io.csv import csv_bytes
-
     return csv_bytes(frame)
 
 
 def as_xlsx(frame: pl.DataFrame, sheet: str = "Results") -> bytes:
     """The same table as a workbook (BulkAssist's XLSX writer: text cells, no cell starts a formula)."""
-    from bulkassist.io.xlsx import write_data
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "results.xlsx"
         write_data(frame, path, sheet_name=sheet)

@@ -16,10 +16,12 @@ from rapidfuzz import fuzz, process
 from bulkassist.domains import BUILTIN
 from bulkassist.engine.selectlists import lists_payload
 from bulkassist.errors import InvalidRequest, NotFound
+from bulkassist.io.templates import write_template
 from bulkassist.server.domains import RecordStore
 from bulkassist.server.domains.courses import course_rows, prefilled_domains
 from bulkassist.server.models import Course, Record
 from bulkassist.server.orgdata import domain_for, enabled_domains, etag_of, lists_for
+from bulkassist.server.results import as_csv, as_xlsx
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
     Courses,
@@ -128,8 +130,6 @@ def template(name: str, caller: CallerDep, session: SessionDep,
              format: Literal["xlsx", "csv"] = "xlsx",
              course_code: str | None = Query(None, max_length=40)) -> Response:
     """A blank template, or (course_code) one pre-filled with the course's assignments / their clients."""
-    from bulkassist.io.templates import write_template
-
     dom = domain_for(session, caller.org_id, name)
     rows = _course_rows(session, caller.org_id, dom, course_code) if course_code else None
     lists = lists_for(session, caller.org_id, dom.select_lists)
@@ -152,8 +152,6 @@ def export(name: str, caller: CallerDep, session: SessionDep,
     Exporting is for administrators (the seed's Data Export role); records of other organisations do
     not exist for the caller.
     """
-    from bulkassist.server.results import as_csv, as_xlsx
-
     caller.require_admin()
     dom = domain_for(session, caller.org_id, name)
     if not dom.export_columns:
