@@ -207,7 +207,7 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
         report = validation.validate(table, dom, imp.operation, lists=lists, options=imp.options)
     except BulkAssistError as exc:
         raise InvalidRequest(str(exc)) from None
-    rows = report.normalized.with_columns(report.row_numbers, report.actions.alias("action"))
+    rows = _reviewed_rows(report)
     ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {})
     extra, actions = behaviour_for(dom).review(ctx, rows)
     # The server's checks name a field; place them on the file column that holds it.
@@ -221,10 +221,16 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
     return report.add_issues(extra, actions)
 
 
+def _reviewed_rows(report: Report) -> pl.DataFrame:
+    """The normalized values of every row, then its `row` number and `action`. Concatenated, not added
+    as columns: with no column matching a field the normalized frame has no columns, and so no height."""
+    return pl.concat([report.normalized, report.rows], how="horizontal")
+
+
 def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
     """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
     report = _validated(session, caller, imp, table)
-    normalized = report.normalized.with_columns(report.row_numbers, report.actions.alias("action"))
+    normalized = _reviewed_rows(report)
     blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
                         issues=to_blob(report.issues))
     session.merge(blob)
