@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import openpyxl
 import polars as pl
+import pytest
 
 import bulkassist
-from tests.test_server_faults import call, new_import
+from tests.test_server_faults import call, message, new_import
+from tests.test_server_lifecycle import CLIENT_HEADER
 
 
 # ------------------------------------------------- 7: no header matches a field
@@ -40,3 +42,72 @@ def test_a_merged_header_workbook_reaches_the_server_through_the_client(client, 
     local = bulkassist.validate(path, "client", "add").issues.filter(pl.col("code") != "file_note")
     assert sorted(imp.issues.select("row", "code", "column").rows(), key=str) == sorted(
         local.select("row", "code", "column").rows(), key=str)
+
+
+# ------------------------------------------- 8: deep JSON, numbers past 64 bits
+@pytest.mark.parametrize("path", ["batches", "rows/2"])
+def test_deeply_nested_json_is_a_4xx_with_a_message(server, path):
+    imp = new_import(server)
+    body = b'{"batch_id": "b", "headers": ["A"], "rows": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    method = "POST" if path == "batches" else "PATCH"
+    answer = call(server, method, f"/imports/{imp}/{path}", data=body, headers={"Content-Type": "application/json"})
+    assert 400 <= answer.status_code < 500, answer.text
+    assert "nested" in message(answer)
+
+
+def test_a_record_id_past_64_bits_is_422(server):
+    answer = call(server, "GET", "/domains/qualification/export?record_id=99999999999999999999",
+                  token=server.tokens["admin"])
+    assert answer.status_code == 422, answer.text
+    assert "record_id" in message(answer)
+
+
+# ------------------------------------------------------------- 10: body limits
+def chunks(total: int, size: int = 2**16):
+    """A body sent chunked (no Content-Length): `total` bytes of JSON-ish filler, never in memory whole."""
+    yield b'{"values": {"First Name": "'
+    for _ in range(total // size):
+        yield b"x" * size
+
+
+@pytest.mark.parametrize("method, path, limit", [
+    ("PATCH", "/imports/{imp}/rows/2", "1 MB"),
+    ("POST", "/imports", "1 MB"),
+    ("POST", "/admin/users", "1 MB"),
+    ("PUT", "/admin/lists/language", "1 MB"),
+    ("POST", "/imports/{imp}/batches", "10 MB"),
+])
+def test_a_chunked_body_past_the_limit_is_refused_while_it_streams(server, method, path, limit):
+    imp = new_import(server)
+    answer = call(server, method, path.format(imp=imp), data=chunks(40 * 2**20), token=server.tokens["admin"],
+                  headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413, answer.text
+    assert limit in message(answer)
+
+
+def uploaded(server, rows: list[list[str]]) -> int:
+    imp = new_import(server)
+    answer = call(server, "POST", f"/imports/{imp}/batches",
+                  json={"batch_id": "b1", "first_row": 0, "headers": CLIENT_HEADER, "rows": rows})
+    assert answer.status_code == 200, answer.text
+    return imp
+
+
+def test_a_cell_longer_than_excel_allows_is_refused_at_upload(server):
+    imp = new_import(server)
+    rows = [["", "Ana", "Lee", "", "", ""], ["", "Bo", "K" * 40_000, "", "", ""]]
+    answer = call(server, "POST", f"/imports/{imp}/batches",
+                  json={"batch_id": "b1", "first_row": 7, "headers": CLIENT_HEADER, "rows": rows})
+    assert answer.status_code == 400, answer.text
+    assert "row 8 of the batch, column 'Last Name'" in message(answer)
+    assert "40,000 characters" in message(answer) and "32,767" in message(answer)
+
+
+def test_a_cell_longer_than_excel_allows_is_refused_at_edit(server):
+    imp = uploaded(server, [["", "Ana", "Lee", "", "", ""]])
+    assert call(server, "POST", f"/imports/{imp}/validate").status_code == 200
+    answer = call(server, "PATCH", f"/imports/{imp}/rows/2", json={"values": {"Last Name": "L" * 32_768}})
+    assert answer.status_code == 400, answer.text
+    assert "row 2, column 'Last Name'" in message(answer) and "32,768 characters" in message(answer)
+    assert call(server, "PATCH", f"/imports/{imp}/rows/2",
+                json={"values": {"Last Name": "L" * 32_767}}).status_code == 200

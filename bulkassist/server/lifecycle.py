@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from bulkassist.engine.report import SUMMARY_KEYS, Report
 from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound
 from bulkassist.io.reading import Table, unique_names
+from bulkassist.io.xlsx import MAX_CELL_CHARS
 from bulkassist.server.auth import Caller
 from bulkassist.server.domains import Context, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
@@ -322,6 +323,9 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
                                  f"{', '.join(table.headers)}")
         if value is not None and not isinstance(value, (str, int, float)):
             raise InvalidRequest(f"the new value of {header!r} must be text, a number or null")
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            raise InvalidRequest(f"row {row}, column {header!r}: the new value is {len(value):,} characters long; "
+                                 f"a cell holds at most {MAX_CELL_CHARS:,} characters (Excel's own limit)")
         cells = table.frame[name].clone().scatter([index], None if value is None else str(value))
         table.frame = table.frame.with_columns(cells)
         for masks in (table.date_cells, table.number_cells):
