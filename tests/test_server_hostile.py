@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 import bulkassist
+from bulkassist.errors import Conflict
 from tests.test_server_faults import call, message, new_import
 from tests.test_server_lifecycle import CLIENT_HEADER
 
@@ -111,3 +112,36 @@ def test_a_cell_longer_than_excel_allows_is_refused_at_edit(server):
     assert "row 2, column 'Last Name'" in message(answer) and "32,768 characters" in message(answer)
     assert call(server, "PATCH", f"/imports/{imp}/rows/2",
                 json={"values": {"Last Name": "L" * 32_767}}).status_code == 200
+
+
+# ------------------------------------------------------- 13: overlapping batches
+def test_an_overlapping_batch_is_refused_and_a_batch_can_be_dropped(server):
+    imp = uploaded(server, [["", "Ana", "Lee", "", "", ""], ["", "Bo", "Kim", "", "", ""]])
+    again = {"batch_id": "b2", "first_row": 1, "headers": CLIENT_HEADER,
+             "rows": [["", "Bo", "Kim", "", "", ""], ["", "Cy", "Park", "", "", ""]]}
+    answer = call(server, "POST", f"/imports/{imp}/batches", json=again)
+    assert answer.status_code == 409, answer.text
+    assert "rows 1..2 of batch 'b2' overlap rows 0..1 of batch 'b1'" in message(answer)
+    assert call(server, "POST", f"/imports/{imp}/validate").json()["summary"]["total"] == 2  # not stuck
+
+    imp = uploaded(server, [["", "Ana", "Lee", "", "", ""], ["", "Bo", "Kim", "", "", ""]])
+    answer = call(server, "DELETE", f"/imports/{imp}/batches/b1")
+    assert answer.json() == {"batch_id": "b1", "first_row": 0, "rows": 2}
+    assert call(server, "DELETE", f"/imports/{imp}/batches/b1").status_code == 404
+    again["first_row"] = 0
+    assert call(server, "POST", f"/imports/{imp}/batches", json=again).status_code == 200
+    assert call(server, "POST", f"/imports/{imp}/validate").json()["summary"]["total"] == 2
+    answer = call(server, "DELETE", f"/imports/{imp}/batches/b2")
+    assert answer.status_code == 409 and "before validation" in message(answer)
+
+
+def test_the_client_drops_a_batch(client):
+    imp = client.create_import("client", "add", file_name="f.csv")
+    rows = pl.DataFrame([["", "Ana", "Lee", "", "", ""]], schema=CLIENT_HEADER, orient="row")
+    imp.upload(CLIENT_HEADER, rows)
+    with pytest.raises(Conflict, match="overlap"):
+        imp.client.request("POST", f"/imports/{imp.id}/batches", json={
+            "batch_id": "again", "first_row": 0, "headers": CLIENT_HEADER, "rows": rows.rows()})
+    assert imp.drop_batch(f"{imp.id}-0-1") == {"batch_id": f"{imp.id}-0-1", "first_row": 0, "rows": 1}
+    imp.upload(CLIENT_HEADER, pl.concat([rows, rows]))
+    assert imp.validate()["total"] == 2

@@ -136,12 +136,43 @@ def add_batch(session: Session, imp: Import, batch: Batch, raw: bytes) -> dict[s
         raise Conflict(f"import {imp.id} is {imp.status}; rows can only be uploaded before validation")
     if imp.headers is not None and imp.headers != batch.headers:
         raise InvalidRequest("every batch of an import must carry the same headers")
+    if batch.rows:
+        _refuse_overlap(session, imp, batch)
     imp.headers = batch.headers
     transition(session, imp, ImportStatus.UPLOADING)
     # The batch is stored as sent (the model checked it): no second serialisation.
     session.add(ImportBatch(import_id=imp.id, batch_id=batch.batch_id, first_row=batch.first_row,
                             row_count=len(batch.rows), payload=raw))
     return {"batch_id": batch.batch_id, "rows": len(batch.rows), "duplicate": False}
+
+
+def _refuse_overlap(session: Session, imp: Import, batch: Batch) -> None:
+    """A batch may not hold rows another batch of the import holds: validation would find a hole behind
+    them and the import would be stuck."""
+    last = batch.first_row + len(batch.rows) - 1
+    other = session.scalars(sa.select(ImportBatch).where(
+        ImportBatch.import_id == imp.id, ImportBatch.row_count > 0, ImportBatch.first_row <= last,
+        ImportBatch.first_row + ImportBatch.row_count > batch.first_row).order_by(ImportBatch.first_row)).first()
+    if other is not None:
+        raise Conflict(f"rows {batch.first_row}..{last} of batch {batch.batch_id!r} overlap rows "
+                       f"{other.first_row}..{other.first_row + other.row_count - 1} of batch {other.batch_id!r}, "
+                       f"already uploaded to import {imp.id}; send each row once (first_row is the position of "
+                       f"the batch's first row in the file), or drop batch {other.batch_id!r} first")
+
+
+def drop_batch(session: Session, imp: Import, batch_id: str) -> dict[str, Any]:
+    """Remove an uploaded batch before validation (to send its rows again, differently cut)."""
+    if imp.status not in UPLOADABLE:
+        raise Conflict(f"import {imp.id} is {imp.status}; batches can only be dropped before validation")
+    batch = session.scalars(sa.select(ImportBatch).where(ImportBatch.import_id == imp.id,
+                                                         ImportBatch.batch_id == batch_id)).first()
+    if batch is None:
+        raise NotFound(f"batch {batch_id!r} of import {imp.id} not found in your organisation")
+    session.delete(batch)
+    session.flush()
+    if not session.scalars(sa.select(ImportBatch.id).where(ImportBatch.import_id == imp.id)).first():
+        imp.headers = None  # nothing uploaded any more: the next batch may carry other headers
+    return {"batch_id": batch_id, "first_row": batch.first_row, "rows": batch.row_count}
 
 
 def _uploaded_table(session: Session, imp: Import) -> Table:

@@ -261,6 +261,12 @@ class BatchStored(BaseModel):
     duplicate: bool = Field(..., description="the batch id was already stored: nothing was added")
 
 
+class BatchDropped(BaseModel):
+    batch_id: str
+    first_row: int = Field(..., description="the 0-based position of the batch's first row in the file")
+    rows: int = Field(..., description="rows the batch held, no longer uploaded")
+
+
 class ReviewRow(BaseModel):
     row: int = Field(..., description="the spreadsheet row number")
     action: str = Field(..., description="Insert, Update, Skip or Error")

@@ -19,6 +19,7 @@ from bulkassist.server.lifecycle import describe, get_import
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
     Batch,
+    BatchDropped,
     BatchStored,
     Confirmation,
     FileRows,
@@ -90,6 +91,15 @@ async def upload(request: Request, caller: CallerDep, import_id: int = ImportId)
             return lifecycle.add_batch(session, get_import(session, caller, import_id, for_update=True), batch, raw)
 
     return await run_in_threadpool(store)
+
+
+@router.delete("/imports/{import_id}/batches/{batch_id}", response_model=BatchDropped)
+def drop_batch(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
+               batch_id: str = Path(..., min_length=1, max_length=200)) -> dict:
+    """Drop an uploaded batch before validation, e.g. one sent with the wrong `first_row`."""
+    imp = get_import(session, caller, import_id, for_update=True)
+    caller.require_import(imp.domain)
+    return lifecycle.drop_batch(session, imp, batch_id)
 
 
 @router.post("/imports/{import_id}/validate", response_model=ImportInfo)
