@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import polars as pl
 import requests
@@ -282,6 +283,11 @@ class Import:
         self.client.request("POST", f"{self._path}/batches", data=body,
                             headers={"Content-Type": "application/json"}, idempotent=True)
         return rows
+
+    def drop_batch(self, batch_id: str) -> dict[str, Any]:
+        """Remove an uploaded batch before validation (`{batch_id, first_row, rows}`), e.g. to resend its
+        rows cut differently: batches may not overlap."""
+        return self.client._json("DELETE", f"{self._path}/batches/{quote(batch_id, safe='')}")
 
     def validate(self) -> dict[str, Any]:
         """Validate every uploaded row on the server (authoritatively); returns the summary."""

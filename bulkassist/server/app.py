@@ -20,7 +20,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bulkassist.errors import BulkAssistError, Conflict, NotFound, ServerError
+from bulkassist.errors import (
+    BulkAssistError,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    ServerError,
+)
+from bulkassist.server.bodies import BodyLimit, BodyTooLarge
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
 from bulkassist.server.routes import admin, catalog, imports
@@ -58,6 +66,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimit)
     app.state.engine = engine
     app.state.sessions = maker
     app.state.committer = committer
@@ -86,7 +95,13 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         return _answer(422, "invalid_request", "the request is not valid: " + "; ".join(problems))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return _refusal(PayloadTooLarge(f"{exc.detail} of {request.method} {request.url.path}; send a smaller "
+                                            f"body (rows: in more, smaller batches)"))
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI reading a JSON body
+            return _refusal(InvalidRequest("the request body is JSON nested too deeply to read; send the body "
+                                           "the OpenAPI document describes"))
         code = {404: NotFound.code, 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _answer(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 

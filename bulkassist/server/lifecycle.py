@@ -30,6 +30,7 @@ from bulkassist.engine.headers import header_key, match_headers
 from bulkassist.engine.report import SUMMARY_KEYS, Report
 from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound
 from bulkassist.io.reading import Table, unique_names
+from bulkassist.io.xlsx import MAX_CELL_CHARS
 from bulkassist.server.auth import Caller
 from bulkassist.server.domains import Context, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
@@ -137,12 +138,43 @@ def add_batch(session: Session, imp: Import, batch: Batch, raw: bytes) -> dict[s
         raise Conflict(f"import {imp.id} is {imp.status}; rows can only be uploaded before validation")
     if imp.headers is not None and imp.headers != batch.headers:
         raise InvalidRequest("every batch of an import must carry the same headers")
+    if batch.rows:
+        _refuse_overlap(session, imp, batch)
     imp.headers = batch.headers
     transition(session, imp, ImportStatus.UPLOADING)
     # The batch is stored as sent (the model checked it): no second serialisation.
     session.add(ImportBatch(import_id=imp.id, batch_id=batch.batch_id, first_row=batch.first_row,
                             row_count=len(batch.rows), payload=raw))
     return {"batch_id": batch.batch_id, "rows": len(batch.rows), "duplicate": False}
+
+
+def _refuse_overlap(session: Session, imp: Import, batch: Batch) -> None:
+    """A batch may not hold rows another batch of the import holds: validation would find a hole behind
+    them and the import would be stuck."""
+    last = batch.first_row + len(batch.rows) - 1
+    other = session.scalars(sa.select(ImportBatch).where(
+        ImportBatch.import_id == imp.id, ImportBatch.row_count > 0, ImportBatch.first_row <= last,
+        ImportBatch.first_row + ImportBatch.row_count > batch.first_row).order_by(ImportBatch.first_row)).first()
+    if other is not None:
+        raise Conflict(f"rows {batch.first_row}..{last} of batch {batch.batch_id!r} overlap rows "
+                       f"{other.first_row}..{other.first_row + other.row_count - 1} of batch {other.batch_id!r}, "
+                       f"already uploaded to import {imp.id}; send each row once (first_row is the position of "
+                       f"the batch's first row in the file), or drop batch {other.batch_id!r} first")
+
+
+def drop_batch(session: Session, imp: Import, batch_id: str) -> dict[str, Any]:
+    """Remove an uploaded batch before validation (to send its rows again, differently cut)."""
+    if imp.status not in UPLOADABLE:
+        raise Conflict(f"import {imp.id} is {imp.status}; batches can only be dropped before validation")
+    batch = session.scalars(sa.select(ImportBatch).where(ImportBatch.import_id == imp.id,
+                                                         ImportBatch.batch_id == batch_id)).first()
+    if batch is None:
+        raise NotFound(f"batch {batch_id!r} of import {imp.id} not found in your organisation")
+    session.delete(batch)
+    session.flush()
+    if not session.scalars(sa.select(ImportBatch.id).where(ImportBatch.import_id == imp.id)).first():
+        imp.headers = None  # nothing uploaded any more: the next batch may carry other headers
+    return {"batch_id": batch_id, "first_row": batch.first_row, "rows": batch.row_count}
 
 
 def _uploaded_table(session: Session, imp: Import) -> Table:
@@ -207,7 +239,7 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
         report = validation.validate(table, dom, imp.operation, lists=lists, options=imp.options)
     except BulkAssistError as exc:
         raise InvalidRequest(str(exc)) from None
-    rows = report.normalized.with_columns(report.row_numbers, report.actions.alias("action"))
+    rows = _reviewed_rows(report)
     ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {})
     extra, actions = behaviour_for(dom).review(ctx, rows)
     # The server's checks name a field; place them on the file column that holds it.
@@ -221,10 +253,16 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
     return report.add_issues(extra, actions)
 
 
+def _reviewed_rows(report: Report) -> pl.DataFrame:
+    """The normalized values of every row, then its `row` number and `action`. Concatenated, not added
+    as columns: with no column matching a field the normalized frame has no columns, and so no height."""
+    return pl.concat([report.normalized, report.rows], how="horizontal")
+
+
 def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
     """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
     report = _validated(session, caller, imp, table)
-    normalized = report.normalized.with_columns(report.row_numbers, report.actions.alias("action"))
+    normalized = _reviewed_rows(report)
     blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
                         issues=to_blob(report.issues))
     session.merge(blob)
@@ -314,6 +352,9 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
                                  f"{', '.join(table.headers)}")
         if value is not None and not isinstance(value, (str, int, float)):
             raise InvalidRequest(f"the new value of {header!r} must be text, a number or null")
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            raise InvalidRequest(f"row {row}, column {header!r}: the new value is {len(value):,} characters long; "
+                                 f"a cell holds at most {MAX_CELL_CHARS:,} characters (Excel's own limit)")
         cells = table.frame[name].clone().scatter([index], None if value is None else str(value))
         table.frame = table.frame.with_columns(cells)
         for masks in (table.date_cells, table.number_cells):

@@ -8,7 +8,7 @@ read it); a model only describes and checks it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bulkassist.io.xlsx import MAX_CELL_CHARS
+
 
 # ---------------------------------------------------------------- requests
 class NewImport(BaseModel):
@@ -31,7 +33,8 @@ class NewImport(BaseModel):
     sheet: str | None = Field(None, max_length=200)
 
 
-Cell = str | int | float | bool | None
+# A cell holds at most Excel's own limit of characters: a longer one could not be written back to a workbook.
+Cell = Annotated[str, Field(max_length=MAX_CELL_CHARS)] | int | float | bool | None
 
 
 class Batch(BaseModel):
@@ -62,6 +65,14 @@ class Batch(BaseModel):
             where = exc.errors()[0]["loc"]
             if len(where) < 2:
                 raise  # not a list of lists: the field's own sentence
+            if any(e["type"] == "string_too_long" for e in exc.errors()):
+                row, col = where[0], where[1]
+                header = info.data["headers"][col] if col < len(info.data.get("headers", ())) else f"#{col + 1}"
+                raise PydanticCustomError(
+                    "batch_row", "row {row} of the batch, column '{column}': the cell is {length} characters long; "
+                                 "a cell holds at most {limit} characters (Excel's own limit)",
+                    {"row": first + int(row), "column": header, "length": f"{len(rows[row][col]):,}",
+                     "limit": f"{MAX_CELL_CHARS:,}"}) from None
             raise PydanticCustomError("batch_row", "row {row} of the batch has a cell that is not text, a number "
                                                    "or null", {"row": first + int(where[0])}) from None
         if "headers" in info.data:
@@ -80,6 +91,9 @@ class Batch(BaseModel):
             body = json.loads(raw)
         except ValueError as exc:
             raise ValueError(f"the batch is not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ValueError("the batch is nested too deeply to be a batch; send an object with batch_id, "
+                             "first_row, headers and rows (a list of rows, each a list of cells)") from None
         try:
             return cls.model_validate(body)
         except ValidationError as exc:
@@ -93,7 +107,9 @@ class Batch(BaseModel):
 
 
 class RowEdit(BaseModel):
-    values: dict[str, str | int | float | None] = Field(..., description="{header: new value}")
+    # The cell cap is documented here and enforced by the service, whose message names the row.
+    values: dict[str, Annotated[str, Field(json_schema_extra={"maxLength": MAX_CELL_CHARS})] | int | float | None] = (
+        Field(..., description=f"{{header: new value}}; a text value holds at most {MAX_CELL_CHARS:,} characters"))
 
 
 class NewUser(BaseModel):
@@ -243,6 +259,12 @@ class BatchStored(BaseModel):
     batch_id: str
     rows: int
     duplicate: bool = Field(..., description="the batch id was already stored: nothing was added")
+
+
+class BatchDropped(BaseModel):
+    batch_id: str
+    first_row: int = Field(..., description="the 0-based position of the batch's first row in the file")
+    rows: int = Field(..., description="rows the batch held, no longer uploaded")
 
 
 class ReviewRow(BaseModel):

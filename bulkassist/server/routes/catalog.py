@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import polars as pl
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 from rapidfuzz import fuzz, process
 
 from bulkassist.domains import BUILTIN
@@ -36,7 +37,8 @@ from bulkassist.server.usage import usage_for
 from bulkassist.spec import Domain
 
 router = APIRouter(tags=["catalog"])
-RecordIds = Annotated[list[int] | None, Query(max_length=10_000, description="records to export (default: all)")]
+RecordIds = Annotated[list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None,
+                      Query(max_length=10_000, description="records to export (default: all)")]
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 
 

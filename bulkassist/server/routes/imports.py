@@ -10,14 +10,16 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from bulkassist.domains import get_domain
-from bulkassist.errors import InvalidRequest, PayloadTooLarge
+from bulkassist.errors import InvalidRequest
 from bulkassist.server import lifecycle, results
+from bulkassist.server.bodies import read_body
 from bulkassist.server.committer import cancel as cancel_import
 from bulkassist.server.history import import_history
 from bulkassist.server.lifecycle import describe, get_import
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
     Batch,
+    BatchDropped,
     BatchStored,
     Confirmation,
     FileRows,
@@ -77,28 +79,27 @@ async def upload(request: Request, caller: CallerDep, import_id: int = ImportId)
             caller.require_import(imp.domain)
             return get_domain(imp.domain).batch_bytes
 
-    raw = await _body(request, await run_in_threadpool(batch_bytes))
-    try:
-        batch = Batch.from_json(raw)
-    except ValueError as exc:
-        raise InvalidRequest(str(exc)) from None
+    raw = await read_body(request, await run_in_threadpool(batch_bytes))
 
     def store() -> dict:
+        # Reading 10 MB of JSON is CPU work: here, in a worker thread, never on the event loop.
+        try:
+            batch = Batch.from_json(raw)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from None
         with sessions.begin() as session:
             return lifecycle.add_batch(session, get_import(session, caller, import_id, for_update=True), batch, raw)
 
     return await run_in_threadpool(store)
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    """The request's body, refused (413) as soon as it passes `limit` bytes: the rest is never read."""
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise PayloadTooLarge(f"the batch is over the {limit / 2**20:g} MB limit; split the rows into "
-                                  f"smaller batches")
-    return bytes(raw)
+@router.delete("/imports/{import_id}/batches/{batch_id}", response_model=BatchDropped)
+def drop_batch(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
+               batch_id: str = Path(..., min_length=1, max_length=200)) -> dict:
+    """Drop an uploaded batch before validation, e.g. one sent with the wrong `first_row`."""
+    imp = get_import(session, caller, import_id, for_update=True)
+    caller.require_import(imp.domain)
+    return lifecycle.drop_batch(session, imp, batch_id)
 
 
 @router.post("/imports/{import_id}/validate", response_model=ImportInfo)
