@@ -127,9 +127,12 @@ def courses(caller: CallerDep, session: SessionDep,
 def template(name: str, caller: CallerDep, session: SessionDep,
              format: Literal["xlsx", "csv"] = "xlsx",
              course_code: str | None = Query(None, max_length=40)) -> Response:
-    """A blank template, or (course_code) one pre-filled with the course's assignments / their clients."""
+    """A blank template, or (course_code) one pre-filled with the course's assignments / their clients.
+
+    Templates are part of the licensed Bulk Data Import feature."""
     from bulkassist.io.templates import write_template
 
+    caller.require_licence()
     dom = domain_for(session, caller.org_id, name)
     rows = _course_rows(session, caller.org_id, dom, course_code) if course_code else None
     lists = lists_for(session, caller.org_id, dom.select_lists)

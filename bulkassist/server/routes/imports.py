@@ -52,7 +52,7 @@ def history(caller: CallerDep, session: SessionDep,
             user: str | None = Query(None, max_length=200), page: int = Query(1, ge=1, le=100_000),
             page_size: int = Query(50, ge=1, le=500)) -> dict:
     """Import History: Import ID, Domain, Status, Operation, File Name, Total, Valid, Errors, User, Date."""
-    return import_history(session, caller.org_id, domain=domain, status=status, user=user, page=page,
+    return import_history(session, caller, domain=domain, status=status, user=user, page=page,
                           page_size=page_size)
 
 
@@ -73,9 +73,7 @@ async def upload(request: Request, caller: CallerDep, import_id: int = ImportId)
 
     def batch_bytes() -> int:
         with sessions() as session:
-            imp = get_import(session, caller, import_id)
-            caller.require_import(imp.domain)
-            return get_domain(imp.domain).batch_bytes
+            return get_domain(get_import(session, caller, import_id).domain).batch_bytes
 
     raw = await _body(request, await run_in_threadpool(batch_bytes))
     try:
@@ -105,7 +103,6 @@ async def _body(request: Request, limit: int) -> bytes:
 def validate(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """Validate every uploaded row on the server (authoritative); then review."""
     imp = get_import(session, caller, import_id, for_update=True)
-    caller.require_import(imp.domain)
     lifecycle.validate_import(session, caller, imp)
     return describe(session, imp)
 
@@ -122,7 +119,6 @@ def edit_row(body: RowEdit, caller: CallerDep, session: SessionDep, import_id: i
              row: int = Path(..., ge=2, le=10**9)) -> dict:
     """Change cells of a spreadsheet row; the row is revalidated at once."""
     imp = get_import(session, caller, import_id, for_update=True)
-    caller.require_import(imp.domain)
     return lifecycle.edit_row(session, caller, imp, row, body.values)
 
 
@@ -136,7 +132,7 @@ def _start(request: Request, caller, import_id: int, key: str | None, retry: boo
     committer = request.app.state.committer
     with request.app.state.sessions.begin() as session:
         imp = get_import(session, caller, import_id, for_update=True)
-        committer.start_commit(session, caller, imp, key, retry=retry)
+        committer.start_commit(session, imp, key, retry=retry)
     with request.app.state.sessions() as session:
         imp = get_import(session, caller, import_id)
         if imp.status == ImportStatus.COMMITTING and imp.worker == committer.worker:
@@ -163,7 +159,6 @@ def retry(request: Request, caller: CallerDep, import_id: int = ImportId, idempo
 def cancel(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """Cancel; during a commit the worker stops after its current chunk (committed rows stay)."""
     imp = get_import(session, caller, import_id, for_update=True)
-    caller.require_import(imp.domain)
     cancel_import(session, imp)
     session.flush()
     session.refresh(imp)
