@@ -22,9 +22,10 @@ from bulkassist.server.schemas import (
     Unlocked,
     UserCreated,
     UserInfo,
+    error_responses,
 )
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(400, 401, 403, 404, 409, 422))
 
 
 @router.get("/users", response_model=list[UserInfo])

@@ -29,12 +29,15 @@ from bulkassist.server.schemas import (
     SelectOption,
     Suggestions,
     Usage,
+    error_responses,
 )
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import Domain
 
-router = APIRouter(tags=["catalog"])
-RecordIds = Annotated[list[int] | None, Query(max_length=10_000, description="records to export (default: all)")]
+router = APIRouter(tags=["catalog"], responses=error_responses(400, 401, 403, 404, 422))
+# At most 500 IDs: more do not fit in a URL servers accept (uvicorn refuses ~80 KB request lines).
+RecordIds = Annotated[list[int] | None, Query(max_length=500, description="records to export, at most 500 "
+                                                                          "(default: all)")]
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 
 

@@ -20,6 +20,7 @@ from bulkassist.server.schemas import (
     Batch,
     BatchStored,
     Confirmation,
+    ErrorAnswer,
     FileRows,
     History,
     ImportInfo,
@@ -27,10 +28,11 @@ from bulkassist.server.schemas import (
     Review,
     RowEdit,
     RowEdited,
+    error_responses,
 )
 from bulkassist.status import ImportStatus
 
-router = APIRouter(tags=["imports"])
+router = APIRouter(tags=["imports"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 423, 429))
 ImportId = Path(..., ge=1, le=2**31 - 1, description="the Import ID")
 KeyHeader = Header(None, alias="Idempotency-Key", max_length=100,
                    description="the same key again returns the first answer instead of acting twice")
@@ -65,7 +67,7 @@ def status(caller: CallerDep, session: SessionDep, import_id: int = ImportId) ->
 @router.post("/imports/{import_id}/batches", response_model=BatchStored,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": Batch.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
-             responses={413: {"description": "the batch is over its domain's batch_bytes (10 MB)"}})
+             responses={413: {"model": ErrorAnswer, "description": "the batch is over its domain's batch_bytes (10 MB)"}})
 async def upload(request: Request, caller: CallerDep, import_id: int = ImportId) -> dict:
     """Upload a batch of rows (at most the domain's `batch_bytes`, 10 MB); a batch id sent twice is stored
     once."""
@@ -141,7 +143,8 @@ def _start(request: Request, caller, import_id: int, key: str | None, retry: boo
 
 
 @router.post("/imports/{import_id}/commit", status_code=202, response_model=ImportInfo,
-             responses={429: {"description": "the commit would exceed a usage limit; nothing is written"}})
+             responses={429: {"model": ErrorAnswer,
+                               "description": "the commit would exceed a usage limit; nothing is written"}})
 def commit(request: Request, caller: CallerDep, import_id: int = ImportId, idempotency_key: str | None = KeyHeader
            ) -> dict:
     """Confirm & Import: write the valid rows in the background; poll the import for progress."""
