@@ -77,6 +77,8 @@ def test_client_splits_a_large_file_into_batches_under_10_mb(client):
                                    "options": {"auto_create_invoices": True}}}, 400, "Auto Create Invoices"),
     ("POST", "/imports", {"json": {"domain": "client", "operation": "add", "options": {"colour": 1}}}, 400,
      "no option"),
+    ("POST", "/admin/groups", {"json": {"name": "g", "is_admin": 0}}, 422, "is_admin"),
+    ("PATCH", "/imports/1/rows/2", {"json": {"values": {"First Name": True}}}, 422, "values"),
     ("GET", "/imports/abc", {}, 422, "import_id"),
     ("GET", "/imports/999999999", {}, 404, "not found"),
     ("GET", "/imports/99999999999", {}, 422, "import_id"),
@@ -169,7 +171,7 @@ def test_the_server_answers_what_its_openapi_document_says(server):
     from schemathesis.checks import CHECKS, load_all_checks
 
     load_all_checks()
-    calls, failures = run_schemathesis(server, max_examples=6, checks=CHECKS.get_all())
+    calls, failures = run_schemathesis(server, max_examples=4, checks=CHECKS.get_all())
     assert calls > 50
     assert failures == []
 
