@@ -79,6 +79,8 @@ def test_client_splits_a_large_file_into_batches_under_10_mb(client):
      "no option"),
     ("POST", "/admin/groups", {"json": {"name": "g", "is_admin": 0}}, 422, "is_admin"),
     ("PATCH", "/imports/1/rows/2", {"json": {"values": {"First Name": True}}}, 422, "values"),
+    ("GET", "/courses?search=MA%00", {}, 422, "search"),  # PostgreSQL text holds no NUL: refused alike
+    ("GET", "/imports?user=a%00", {}, 422, "user"),
     ("GET", "/imports/abc", {}, 422, "import_id"),
     ("GET", "/imports/999999999", {}, 404, "not found"),
     ("GET", "/imports/99999999999", {}, 422, "import_id"),

@@ -8,7 +8,7 @@ read it); a model only describes and checks it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -21,18 +21,22 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-
 # ---------------------------------------------------------------- requests
+# Text the server stores or looks up: PostgreSQL text holds no NUL character, so the document says so
+# (and both databases refuse it alike, with 422, before a query runs).
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
+
 # Request models are strict: a value passes only as the JSON type the OpenAPI document names (no 0 for
 # false, no "3" for 3), so what the document calls valid is exactly what the server accepts.
 class NewImport(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    domain: str = Field(..., max_length=64, description="client, client_assignment, ...")
-    operation: str = Field(..., max_length=16, description="add, update or add_update")
+    domain: Text = Field(..., max_length=64, description="client, client_assignment, ...")
+    operation: Text = Field(..., max_length=16, description="add, update or add_update")
     options: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"auto_create_invoices\": true}")
-    file_name: str = Field("upload.csv", max_length=400)
-    sheet: str | None = Field(None, max_length=200)
+    file_name: Text = Field("upload.csv", max_length=400)
+    sheet: Text | None = Field(None, max_length=200)
 
 
 Cell = str | int | float | bool | None
@@ -105,24 +109,24 @@ class RowEdit(BaseModel):
 class NewUser(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    name: str = Field(..., min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    groups: list[str] = Field(default_factory=list)
+    name: Text = Field(..., min_length=1, max_length=200)
+    email: Text | None = Field(None, max_length=254)
+    groups: list[Text] = Field(default_factory=list)
 
 
 class NewGroup(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    name: str = Field(..., min_length=1, max_length=200)
+    name: Text = Field(..., min_length=1, max_length=200)
     is_admin: bool = False
-    import_domains: list[str] = Field(default_factory=list, description='domain names, or "*" for all')
+    import_domains: list[Text] = Field(default_factory=list, description='domain names, or "*" for all')
 
 
 class ListOption(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    value: str = Field(..., min_length=1, max_length=400)
-    label: str | None = Field(None, max_length=400)
+    value: Text = Field(..., min_length=1, max_length=400)
+    label: Text | None = Field(None, max_length=400)
 
 
 # ----------------------------------------------------------------- answers

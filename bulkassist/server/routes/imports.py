@@ -17,6 +17,7 @@ from bulkassist.server.history import import_history
 from bulkassist.server.lifecycle import describe, get_import
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
+    NO_NUL,
     Batch,
     BatchStored,
     Confirmation,
@@ -50,8 +51,9 @@ def create(body: NewImport, caller: CallerDep, session: SessionDep, idempotency_
 
 @router.get("/imports", response_model=History)
 def history(caller: CallerDep, session: SessionDep,
-            domain: str | None = Query(None, max_length=64), status: str | None = Query(None, max_length=32),
-            user: str | None = Query(None, max_length=200), page: int = Query(1, ge=1, le=100_000),
+            domain: str | None = Query(None, max_length=64, pattern=NO_NUL),
+            status: str | None = Query(None, max_length=32, pattern=NO_NUL),
+            user: str | None = Query(None, max_length=200, pattern=NO_NUL), page: int = Query(1, ge=1, le=100_000),
             page_size: int = Query(50, ge=1, le=500)) -> dict:
     """Import History: Import ID, Domain, Status, Operation, File Name, Total, Valid, Errors, User, Date."""
     return import_history(session, caller, domain=domain, status=status, user=user, page=page,
