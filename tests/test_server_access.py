@@ -8,6 +8,7 @@ import requests
 from bulkassist.client import Client
 from bulkassist.errors import (
     AuthenticationFailed,
+    Conflict,
     DomainNotEnabled,
     NotFound,
     NotLicensed,
@@ -89,6 +90,65 @@ def test_other_organisation_cannot_read_or_change_anything(client_for, server):
         other.request("GET", "/admin/users")
     assert imp.status()["status"] == "Validated"
     assert imp.review()["summary"]["valid"] == 1
+
+
+def _refused_everywhere(reader: Client, import_id: int) -> None:
+    """Every read of the import answers 403, and the history does not list it."""
+    path = f"/imports/{import_id}"
+    for url in (path, f"{path}/review", f"{path}/confirmation", f"{path}/results", f"{path}/errors",
+                f"{path}/results?format=json", f"{path}/errors?format=xlsx"):
+        with pytest.raises(PermissionDenied, match="import permission"):
+            reader.request("GET", url)
+    assert import_id not in [i["id"] for i in reader.imports()["items"]]
+
+
+def test_a_viewer_reads_no_import_of_its_organisation(client_for):
+    """The review and the errors file hold every value of the file, bad SSNs included."""
+    owner = client_for("importer")
+    imp = owner.start_import(csv_bytes(CLIENT_HEADER + ["SSN"], [["", "Private", "Person", "", "", "", "12345"]]),
+                             "client", "add", name="ssn.csv")
+    assert "12345" in owner.request("GET", f"/imports/{imp.id}/errors").text
+    _refused_everywhere(client_for("viewer"), imp.id)
+    assert client_for("viewer").imports()["total"] == 0
+
+
+def test_an_importer_reads_only_imports_of_domains_it_may_import(client_for, server):
+    import uuid
+
+    admin = client_for("admin")
+    group = f"Assignments only {uuid.uuid4().hex[:6]}"
+    admin.request("POST", "/admin/groups", json={"name": group, "import_domains": ["client_assignment"]},
+                  idempotent=False)
+    created = admin.request("POST", "/admin/users", json={"name": f"u_{uuid.uuid4().hex[:6]}", "groups": [group]},
+                            idempotent=False).json()
+    narrow = Client(server.url, created["token"])
+    theirs = admin.start_import(csv_bytes(CLIENT_HEADER, [["", "Admin", "Only", "", "", ""]]), "client", "add",
+                                name="admin.csv")
+    _refused_everywhere(narrow, theirs.id)
+    mine = narrow.create_import("client_assignment", "add", file_name="mine.csv")
+    assert mine.status()["status"] == "Created"
+    assert [i["id"] for i in narrow.imports()["items"]] == [mine.id]
+    assert {theirs.id, mine.id} <= {i["id"] for i in admin.imports(page_size=500)["items"]}
+
+
+def test_an_unlicensed_organisation_gets_no_template(client_for):
+    unlicensed = client_for("unlicensed")
+    for fmt in ("xlsx", "csv"):
+        with pytest.raises(NotLicensed, match="licensed feature"):
+            unlicensed.template("client", fmt=fmt)
+    assert b"Client ID" in client_for("importer").template("client", fmt="csv")
+
+
+def test_user_names_are_unique_within_an_organisation_only(client_for, server):
+    """Creating a user named like another organisation's user works: a 409 would tell that it exists."""
+    admin = client_for("admin")
+    created = admin.request("POST", "/admin/users", json={"name": "other_org", "groups": ["Importers"]},
+                            idempotent=False).json()
+    namesake = Client(server.url, created["token"])
+    assert namesake.me()["organisation"] == "Demo Organisation"
+    assert client_for("other_org").me()["organisation"] == "Other Organisation"
+    with pytest.raises(Conflict, match="'viewer' already exists"):
+        admin.request("POST", "/admin/users", json={"name": "viewer"}, idempotent=False)
 
 
 def test_other_organisation_has_its_own_select_lists(client_for):

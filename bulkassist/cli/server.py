@@ -144,21 +144,31 @@ def create_user(org, name, email, groups, database_url) -> None:
     click.echo(_run(database_url, act))
 
 
+_org_option = click.option("--org", default=None,
+                           help="The user's organisation (needed when several organisations have a user of that name).")
+
+
+def _user(session, name: str, org: str | None):
+    return ops.user(session, name, ops.organisation(session, org) if org else None)
+
+
 @admin.command("create-token")
 @click.argument("user")
 @click.option("--name", default="token")
+@_org_option
 @_db_option
-def create_token(user, name, database_url) -> None:
+def create_token(user, name, org, database_url) -> None:
     """Print a new API token for USER (only its hash is stored)."""
-    click.echo(_run(database_url, lambda s: ops.create_token(s, ops.user(s, user), name)))
+    click.echo(_run(database_url, lambda s: ops.create_token(s, _user(s, user, org), name)))
 
 
 @admin.command("revoke-tokens")
 @click.argument("user")
+@_org_option
 @_db_option
-def revoke_tokens(user, database_url) -> None:
+def revoke_tokens(user, org, database_url) -> None:
     """Revoke every API token of USER (they answer 401 from now on)."""
-    count = _run(database_url, lambda s: ops.revoke_tokens(s, ops.user(s, user)))
+    count = _run(database_url, lambda s: ops.revoke_tokens(s, _user(s, user, org)))
     click.echo(f"{count} token(s) of {user!r} revoked")
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.errors import Conflict, NotFound
+from bulkassist.errors import Conflict, InvalidRequest, NotFound
 from bulkassist.server.auth import issue_token
 from bulkassist.server.models import (
     ApiToken,
@@ -79,8 +79,8 @@ def group(session: Session, org_id: int, name: str) -> PermissionGroup:
 
 def create_user(session: Session, org: Organisation, name: str, *, email: str | None = None,
                 groups: Iterable[str] = ()) -> User:
-    if session.scalars(sa.select(User).where(User.name == name)).first() is not None:
-        raise Conflict(f"a user named {name!r} already exists")
+    if session.scalars(sa.select(User).where(User.org_id == org.id, User.name == name)).first() is not None:
+        raise Conflict(f"a user named {name!r} already exists in {org.name!r}")
     user = User(org_id=org.id, name=name, email=email)
     session.add(user)
     session.flush()
@@ -89,14 +89,17 @@ def create_user(session: Session, org: Organisation, name: str, *, email: str | 
     return user
 
 
-def user(session: Session, name: str, org_id: int | None = None) -> User:
+def user(session: Session, name: str, org: Organisation | None = None) -> User:
+    """The user named `name` (of `org`; without one, the name must be unique across organisations)."""
     query = sa.select(User).where(User.name == name)
-    if org_id is not None:
-        query = query.where(User.org_id == org_id)
-    found = session.scalars(query).first()
-    if found is None:
-        raise NotFound(f"no user named {name!r}")
-    return found
+    if org is not None:
+        query = query.where(User.org_id == org.id)
+    found = session.scalars(query.limit(2)).all()
+    if not found:
+        raise NotFound(f"no user named {name!r}" + (f" in {org.name!r}" if org is not None else ""))
+    if len(found) > 1:
+        raise InvalidRequest(f"several organisations have a user named {name!r}; name the organisation too (--org)")
+    return found[0]
 
 
 def create_token(session: Session, user: User, name: str = "token") -> str:

@@ -46,8 +46,12 @@ class Caller:
     is_admin: bool
     import_domains: set[str] = field(default_factory=set)
 
+    @property
+    def imports_every_domain(self) -> bool:
+        return self.is_admin or "*" in self.import_domains
+
     def can_import(self, domain: str) -> bool:
-        return self.is_admin or "*" in self.import_domains or domain in self.import_domains
+        return self.imports_every_domain or domain in self.import_domains
 
     def require_licence(self) -> None:
         if not self.licensed:

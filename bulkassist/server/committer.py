@@ -30,7 +30,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.errors import Conflict
-from bulkassist.server.auth import Caller
 from bulkassist.server.bulk import insert_rows
 from bulkassist.server.domains import OUTCOME_SCHEMA, Context, behaviour_for, outcomes
 from bulkassist.server.lifecycle import stored_report, transition
@@ -107,7 +106,7 @@ class Committer:
         return adopted
 
     # -------------------------------------------------------------- request side
-    def start_commit(self, session: Session, caller: Caller, imp: Import, key: str | None, *,
+    def start_commit(self, session: Session, imp: Import, key: str | None, *,
                      retry: bool = False) -> None:
         """Move the import to Committing (once per Idempotency-Key) and start writing in the background."""
         if key and imp.commit_key == key:
@@ -120,7 +119,6 @@ class Committer:
             if imp.status == ImportStatus.VALIDATION_FAILED:
                 raise Conflict(f"import {imp.id} has no valid row to import; fix the errors first")
             raise Conflict(f"import {imp.id} is {imp.status}; it can be committed once, after validation")
-        caller.require_import(imp.domain)
         pending = self.pending_rows(session, imp, retry=retry).height
         # One commit start at a time per organisation: this write takes the organisation's row lock
         # (PostgreSQL) or the database write lock (SQLite) before usage is read. Rows that running

@@ -54,8 +54,9 @@ def seed_demo(session: Session, *, clients: int = 120) -> dict[str, str]:
         _organisations(session, lists)
         _records(session, clients)
     tokens = {}
-    for role in ORGS:
-        tokens[role] = admin.create_token(session, admin.user(session, role), name="demo")
+    for role, org_name in ORGS.items():
+        user = admin.user(session, role, admin.organisation(session, org_name))
+        tokens[role] = admin.create_token(session, user, name="demo")
     return tokens
 
 

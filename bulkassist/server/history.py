@@ -1,4 +1,8 @@
-"""Import History (seed 000): the organisation's imports, newest first, filtered and paged."""
+"""Import History (seed 000): the organisation's imports, newest first, filtered and paged.
+
+A user sees the imports of the domains they may import (all of them for administrators): reading
+an import needs the permission to import its domain.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bulkassist.server.auth import Caller
 from bulkassist.server.lifecycle import describe
 from bulkassist.server.models import Import, User
 
 
-def import_history(session: Session, org_id: int, *, domain: str | None = None, status: str | None = None,
+def import_history(session: Session, caller: Caller, *, domain: str | None = None, status: str | None = None,
                    user: str | None = None, page: int = 1, page_size: int = 50) -> dict[str, Any]:
-    """One page of the organisation's imports: `{items, total, page, page_size}` (`total`: on every page)."""
-    query = sa.select(Import).where(Import.org_id == org_id)
+    """One page of the caller's organisation's imports that the caller may read: `{items, total, page,
+    page_size}` (`total`: on every page)."""
+    query = sa.select(Import).where(Import.org_id == caller.org_id)
+    if not caller.licensed:
+        query = query.where(sa.false())
+    elif not caller.imports_every_domain:
+        query = query.where(Import.domain.in_(sorted(caller.import_domains)))
     if domain:
         query = query.where(Import.domain == domain)
     if status:

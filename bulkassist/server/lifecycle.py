@@ -44,13 +44,19 @@ from bulkassist.status import EDITABLE, TRANSITIONS, UPLOADABLE, ImportStatus, R
 
 # ------------------------------------------------------------------ access
 def get_import(session: Session, caller: Caller, import_id: int, *, for_update: bool = False) -> Import:
-    """The caller's organisation's import, or 404 (another organisation's import does not exist for them)."""
+    """The caller's organisation's import, or 404 (another organisation's import does not exist for them).
+
+    Reading an import (status, review, rows, results, errors) needs the same permission as importing its
+    domain: the review holds every value of the file, SSNs included, and only importers of the domain
+    may see them.
+    """
     query = sa.select(Import).where(Import.id == import_id, Import.org_id == caller.org_id)
     if for_update and session.bind.dialect.name == "postgresql":
         query = query.with_for_update()
     imp = session.scalars(query).first()
     if imp is None:
         raise NotFound(f"import {import_id} not found in your organisation")
+    caller.require_import(imp.domain)
     return imp
 
 

@@ -47,10 +47,14 @@ class OrgDomain(Base):
 
 
 class User(Base):
+    """A user of one organisation. Names are unique within the organisation only (another organisation's
+    user names are none of its business); the API token, not the name, identifies a user."""
+
     __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("org_id", "name", name="uq_users_org_id_name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
     email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,14 +23,22 @@ from pydantic_core import PydanticCustomError
 
 from bulkassist.io.xlsx import MAX_CELL_CHARS
 
-
 # ---------------------------------------------------------------- requests
+# Text the server stores or looks up: PostgreSQL text holds no NUL character, so the document says so
+# (and both databases refuse it alike, with 422, before a query runs).
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
+
+# Request models are strict: a value passes only as the JSON type the OpenAPI document names (no 0 for
+# false, no "3" for 3), so what the document calls valid is exactly what the server accepts.
 class NewImport(BaseModel):
-    domain: str = Field(..., max_length=64, description="client, client_assignment, ...")
-    operation: str = Field(..., max_length=16, description="add, update or add_update")
+    model_config = ConfigDict(strict=True)
+
+    domain: Text = Field(..., max_length=64, description="client, client_assignment, ...")
+    operation: Text = Field(..., max_length=16, description="add, update or add_update")
     options: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"auto_create_invoices\": true}")
-    file_name: str = Field("upload.csv", max_length=400)
-    sheet: str | None = Field(None, max_length=200)
+    file_name: Text = Field("upload.csv", max_length=400)
+    sheet: Text | None = Field(None, max_length=200)
 
 
 # A cell holds at most Excel's own limit of characters: a longer one could not be written back to a workbook.
@@ -107,26 +115,34 @@ class Batch(BaseModel):
 
 
 class RowEdit(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     # The cell cap is documented here and enforced by the service, whose message names the row.
     values: dict[str, Annotated[str, Field(json_schema_extra={"maxLength": MAX_CELL_CHARS})] | int | float | None] = (
         Field(..., description=f"{{header: new value}}; a text value holds at most {MAX_CELL_CHARS:,} characters"))
 
 
 class NewUser(BaseModel):
-    name: str = Field(..., min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    groups: list[str] = Field(default_factory=list)
+    model_config = ConfigDict(strict=True)
+
+    name: Text = Field(..., min_length=1, max_length=200)
+    email: Text | None = Field(None, max_length=254)
+    groups: list[Text] = Field(default_factory=list)
 
 
 class NewGroup(BaseModel):
-    name: str = Field(..., min_length=1, max_length=200)
+    model_config = ConfigDict(strict=True)
+
+    name: Text = Field(..., min_length=1, max_length=200)
     is_admin: bool = False
-    import_domains: list[str] = Field(default_factory=list, description='domain names, or "*" for all')
+    import_domains: list[Text] = Field(default_factory=list, description='domain names, or "*" for all')
 
 
 class ListOption(BaseModel):
-    value: str = Field(..., min_length=1, max_length=400)
-    label: str | None = Field(None, max_length=400)
+    model_config = ConfigDict(strict=True)
+
+    value: Text = Field(..., min_length=1, max_length=400)
+    label: Text | None = Field(None, max_length=400)
 
 
 # ----------------------------------------------------------------- answers
@@ -373,3 +389,38 @@ class Unlocked(BaseModel):
     domain: str
     unlocked: bool = Field(..., description="false: the importer was not locked")
 
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable `code` (`bulkassist.errors`), a message that says what to do, and for
+    some codes further members (e.g. `usage` with a usage limit)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(..., description="e.g. not_found, permission_denied, invalid_request")
+    message: str
+
+
+class ErrorAnswer(BaseModel):
+    """The one shape of every error answer (4xx and 5xx)."""
+
+    error: ErrorDetail
+    detail: str = Field(..., description="the message again (for clients that read FastAPI's `detail`)")
+
+
+_ERROR_MEANINGS = {
+    400: "the request cannot be acted on as sent (a malformed body, an unknown column or option)",
+    401: "the API token is missing, unknown or revoked",
+    403: "the organisation's licence or the user's permission groups do not allow this",
+    404: "no such domain, list, record or import in your organisation",
+    409: "the import is not in a state that allows this, or the name is taken",
+    413: "the body is larger than the server accepts",
+    422: "a parameter or the body does not match this document",
+    423: "the domain's importer is locked until an administrator unlocks it",
+    429: "committing would exceed the organisation's usage limit; nothing was written",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a router or route that may refuse with `statuses`, each answered as `ErrorAnswer`."""
+    return {status: {"model": ErrorAnswer, "description": _ERROR_MEANINGS[status]} for status in statuses}

@@ -11,6 +11,7 @@ from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, 
 from bulkassist.server.orgdata import domain_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
+    NO_NUL,
     GroupCreated,
     GroupInfo,
     ListOption,
@@ -22,9 +23,10 @@ from bulkassist.server.schemas import (
     Unlocked,
     UserCreated,
     UserInfo,
+    error_responses,
 )
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(400, 401, 403, 404, 409, 422))
 
 
 @router.get("/users", response_model=list[UserInfo])
@@ -73,7 +75,7 @@ def create_group(body: NewGroup, caller: CallerDep, session: SessionDep) -> dict
 
 @router.put("/lists/{list_name}", response_model=ListReplaced)
 def put_list(body: list[ListOption], caller: CallerDep, session: SessionDep,
-             list_name: str = Path(..., min_length=1, max_length=64)) -> dict:
+             list_name: str = Path(..., min_length=1, max_length=64, pattern=NO_NUL)) -> dict:
     """Replace one select list of your organisation (clients see the new ETag)."""
     caller.require_admin()
     org = session.get(Organisation, caller.org_id)

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
+import fastapi
 import polars as pl
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
@@ -25,6 +26,7 @@ from bulkassist.server.orgdata import domain_for, enabled_domains, etag_of, list
 from bulkassist.server.results import as_csv, as_xlsx
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
+    NO_NUL,
     Courses,
     DomainInfo,
     DomainLists,
@@ -32,13 +34,16 @@ from bulkassist.server.schemas import (
     SelectOption,
     Suggestions,
     Usage,
+    error_responses,
 )
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import Domain
 
-router = APIRouter(tags=["catalog"])
+router = APIRouter(tags=["catalog"], responses=error_responses(400, 401, 403, 404, 422))
+# At most 500 IDs: more do not fit in a URL servers accept (uvicorn refuses ~80 KB request lines).
 RecordIds = Annotated[list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None,
-                      Query(max_length=10_000, description="records to export (default: all)")]
+                      Query(max_length=500, description="records to export, at most 500 (default: all)")]
+ListName = Annotated[str, fastapi.Path(pattern=NO_NUL, description="a select list of the organisation")]
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
 
 
@@ -81,7 +86,7 @@ def domain_lists(name: str, request: Request, caller: CallerDep, session: Sessio
 
 @router.get("/lists/{list_name}", responses={200: {"model": list[SelectOption]},
                                             304: {"description": "unchanged since the ETag sent"}})
-def one_list(list_name: str, request: Request, caller: CallerDep, session: SessionDep) -> Response:
+def one_list(list_name: ListName, request: Request, caller: CallerDep, session: SessionDep) -> Response:
     """One select list `[{value, label}]`, with an ETag."""
     options = _options(session, caller.org_id, list_name)
     return _cached_json(request, [{"value": v, "label": lbl} for v, lbl in options])
@@ -95,7 +100,7 @@ def _options(session, org_id: int, list_name: str) -> list[tuple[str, str]]:
 
 
 @router.get("/lists/{list_name}/suggest", response_model=Suggestions)
-def suggest(list_name: str, caller: CallerDep, session: SessionDep,
+def suggest(list_name: ListName, caller: CallerDep, session: SessionDep,
             q: str = Query(..., max_length=400, description="the value as typed"),
             limit: int = Query(5, ge=1, le=50)) -> dict:
     """Ranked candidates for a typed value, matched on values and labels (score 0-100)."""
@@ -114,7 +119,7 @@ def suggest(list_name: str, caller: CallerDep, session: SessionDep,
 
 @router.get("/courses", response_model=Courses)
 def courses(caller: CallerDep, session: SessionDep,
-            search: str = Query("", max_length=40, description="the start of a Course Code")) -> dict:
+            search: str = Query("", max_length=40, pattern=NO_NUL, description="the start of a Course Code")) -> dict:
     """Courses by Course Code: answers from the second character typed (fewer gives no results)."""
     text = search.strip()
     if len(text) < 2:
@@ -130,8 +135,11 @@ def courses(caller: CallerDep, session: SessionDep,
             responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 def template(name: str, caller: CallerDep, session: SessionDep,
              format: Literal["xlsx", "csv"] = "xlsx",
-             course_code: str | None = Query(None, max_length=40)) -> Response:
-    """A blank template, or (course_code) one pre-filled with the course's assignments / their clients."""
+             course_code: str | None = Query(None, max_length=40, pattern=NO_NUL)) -> Response:
+    """A blank template, or (course_code) one pre-filled with the course's assignments / their clients.
+
+    Templates are part of the licensed Bulk Data Import feature."""
+    caller.require_licence()
     dom = domain_for(session, caller.org_id, name)
     rows = _course_rows(session, caller.org_id, dom, course_code) if course_code else None
     lists = lists_for(session, caller.org_id, dom.select_lists)

@@ -18,10 +18,12 @@ from bulkassist.server.history import import_history
 from bulkassist.server.lifecycle import describe, get_import
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
+    NO_NUL,
     Batch,
     BatchDropped,
     BatchStored,
     Confirmation,
+    ErrorAnswer,
     FileRows,
     History,
     ImportInfo,
@@ -29,10 +31,11 @@ from bulkassist.server.schemas import (
     Review,
     RowEdit,
     RowEdited,
+    error_responses,
 )
 from bulkassist.status import ImportStatus
 
-router = APIRouter(tags=["imports"])
+router = APIRouter(tags=["imports"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 423, 429))
 ImportId = Path(..., ge=1, le=2**31 - 1, description="the Import ID")
 KeyHeader = Header(None, alias="Idempotency-Key", max_length=100,
                    description="the same key again returns the first answer instead of acting twice")
@@ -50,11 +53,12 @@ def create(body: NewImport, caller: CallerDep, session: SessionDep, idempotency_
 
 @router.get("/imports", response_model=History)
 def history(caller: CallerDep, session: SessionDep,
-            domain: str | None = Query(None, max_length=64), status: str | None = Query(None, max_length=32),
-            user: str | None = Query(None, max_length=200), page: int = Query(1, ge=1, le=100_000),
+            domain: str | None = Query(None, max_length=64, pattern=NO_NUL),
+            status: str | None = Query(None, max_length=32, pattern=NO_NUL),
+            user: str | None = Query(None, max_length=200, pattern=NO_NUL), page: int = Query(1, ge=1, le=100_000),
             page_size: int = Query(50, ge=1, le=500)) -> dict:
     """Import History: Import ID, Domain, Status, Operation, File Name, Total, Valid, Errors, User, Date."""
-    return import_history(session, caller.org_id, domain=domain, status=status, user=user, page=page,
+    return import_history(session, caller, domain=domain, status=status, user=user, page=page,
                           page_size=page_size)
 
 
@@ -67,7 +71,7 @@ def status(caller: CallerDep, session: SessionDep, import_id: int = ImportId) ->
 @router.post("/imports/{import_id}/batches", response_model=BatchStored,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": Batch.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
-             responses={413: {"description": "the batch is over its domain's batch_bytes (10 MB)"}})
+             responses={413: {"model": ErrorAnswer, "description": "the batch is over its domain's batch_bytes (10 MB)"}})
 async def upload(request: Request, caller: CallerDep, import_id: int = ImportId) -> dict:
     """Upload a batch of rows (at most the domain's `batch_bytes`, 10 MB); a batch id sent twice is stored
     once."""
@@ -75,9 +79,7 @@ async def upload(request: Request, caller: CallerDep, import_id: int = ImportId)
 
     def batch_bytes() -> int:
         with sessions() as session:
-            imp = get_import(session, caller, import_id)
-            caller.require_import(imp.domain)
-            return get_domain(imp.domain).batch_bytes
+            return get_domain(get_import(session, caller, import_id).domain).batch_bytes
 
     raw = await read_body(request, await run_in_threadpool(batch_bytes))
 
@@ -106,7 +108,6 @@ def drop_batch(caller: CallerDep, session: SessionDep, import_id: int = ImportId
 def validate(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """Validate every uploaded row on the server (authoritative); then review."""
     imp = get_import(session, caller, import_id, for_update=True)
-    caller.require_import(imp.domain)
     lifecycle.validate_import(session, caller, imp)
     return describe(session, imp)
 
@@ -123,7 +124,6 @@ def edit_row(body: RowEdit, caller: CallerDep, session: SessionDep, import_id: i
              row: int = Path(..., ge=2, le=10**9)) -> dict:
     """Change cells of a spreadsheet row; the row is revalidated at once."""
     imp = get_import(session, caller, import_id, for_update=True)
-    caller.require_import(imp.domain)
     return lifecycle.edit_row(session, caller, imp, row, body.values)
 
 
@@ -137,7 +137,7 @@ def _start(request: Request, caller, import_id: int, key: str | None, retry: boo
     committer = request.app.state.committer
     with request.app.state.sessions.begin() as session:
         imp = get_import(session, caller, import_id, for_update=True)
-        committer.start_commit(session, caller, imp, key, retry=retry)
+        committer.start_commit(session, imp, key, retry=retry)
     with request.app.state.sessions() as session:
         imp = get_import(session, caller, import_id)
         if imp.status == ImportStatus.COMMITTING and imp.worker == committer.worker:
@@ -146,7 +146,8 @@ def _start(request: Request, caller, import_id: int, key: str | None, retry: boo
 
 
 @router.post("/imports/{import_id}/commit", status_code=202, response_model=ImportInfo,
-             responses={429: {"description": "the commit would exceed a usage limit; nothing is written"}})
+             responses={429: {"model": ErrorAnswer,
+                               "description": "the commit would exceed a usage limit; nothing is written"}})
 def commit(request: Request, caller: CallerDep, import_id: int = ImportId, idempotency_key: str | None = KeyHeader
            ) -> dict:
     """Confirm & Import: write the valid rows in the background; poll the import for progress."""
@@ -164,7 +165,6 @@ def retry(request: Request, caller: CallerDep, import_id: int = ImportId, idempo
 def cancel(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """Cancel; during a commit the worker stops after its current chunk (committed rows stay)."""
     imp = get_import(session, caller, import_id, for_update=True)
-    caller.require_import(imp.domain)
     cancel_import(session, imp)
     session.flush()
     session.refresh(imp)
