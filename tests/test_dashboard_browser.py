@@ -72,7 +72,7 @@ def browser() -> Iterator[object]:
 
 def _dashboard(server: object, token_name: str) -> object:
     """Voila serving the dashboard as the user of `token_name` (a context manager)."""
-    return start_voila(server.url, server.tokens[token_name])
+    return start_voila(server.url, server.tokens[token_name], timeout=120)  # a cold kernel on a busy 2-core machine
 
 
 @pytest.fixture(scope="module")

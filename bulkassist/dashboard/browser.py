@@ -55,7 +55,7 @@ class DashboardPage:
             shots.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------ basics
-    def open(self, timeout: float = 60) -> float:
+    def open(self, timeout: float = 120) -> float:
         """Load the page; seconds until the wizard's widgets are visible."""
         start = time.perf_counter()
         self.page.goto(self.url, timeout=timeout * 1000)
