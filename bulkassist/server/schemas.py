@@ -119,7 +119,8 @@ class RowEdit(BaseModel):
 
     # The cell cap is documented here and enforced by the service, whose message names the row.
     values: dict[str, Annotated[str, Field(json_schema_extra={"maxLength": MAX_CELL_CHARS})] | int | float | None] = (
-        Field(..., description=f"{{header: new value}}; a text value holds at most {MAX_CELL_CHARS:,} characters"))
+        Field(..., min_length=1,
+              description=f"{{header: new value}}, at least one; a text value holds at most {MAX_CELL_CHARS:,} characters"))
 
 
 class NewUser(BaseModel):
