@@ -172,6 +172,16 @@ class Client:
         """Rows imported today / this week / this month and the organisation's limits."""
         return self._json("GET", "/usage")
 
+    # ------------------------------------------------------ administration
+    def locks(self) -> list[dict[str, Any]]:
+        """The organisation's importer locks `{domain, import_id, reason, locked_at}` (administrators only)."""
+        return self._json("GET", "/admin/locks")
+
+    def unlock(self, domain: str) -> bool:
+        """Release a domain's importer lock (seed 004; administrators only); False when it was not locked."""
+        answer = self._json("POST", f"/admin/locks/{quote(domain, safe='')}/unlock", idempotent=True)
+        return bool(answer["unlocked"])
+
     # ------------------------------------------------------------- imports
     def start_import(self, source: Any, domain: str, operation: str, *, options: dict[str, Any] | None = None,
                      name: str | None = None, sheet: str | None = None, separator: str | None = None,
@@ -368,12 +378,12 @@ class Import:
             schema=dict.fromkeys(columns or RESULT_COLUMNS, pl.String))
 
     def results_file(self, fmt: str = "csv") -> bytes:
-        """The results file (csv or xlsx) as the server builds it."""
+        """The results file (csv, xlsx, or json `{columns, rows}`) as the server builds it."""
         return self.client.request("GET", f"{self._path}/results", params={"format": fmt}).content
 
-    def errors_file(self) -> bytes:
-        """Every validation and commit error as CSV."""
-        return self.client.request("GET", f"{self._path}/errors").content
+    def errors_file(self, fmt: str = "csv") -> bytes:
+        """Every validation and commit error (csv, xlsx, or json `{columns, rows}`)."""
+        return self.client.request("GET", f"{self._path}/errors", params={"format": fmt}).content
 
     def __repr__(self) -> str:
         return f"<Import {self.id} {self.info.get('domain')}/{self.info.get('operation')} {self.info.get('status')}>"

@@ -67,3 +67,150 @@ def test_admin_commands_create_an_organisation_a_user_and_a_working_token(tmp_pa
             client.me()
     finally:
         server.stop()
+
+
+# --------------------------------------------------- finishing an import from the command line (issue 10)
+def _run(env: dict[str, str], *args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), env=env, input=input)
+
+
+def _as_json(result) -> object:
+    """The JSON document a `--format json` command printed on stdout (prompts and progress are on stderr)."""
+    import json
+
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return json.loads(result.stdout)
+
+
+def _env(server, role: str = "importer") -> dict[str, str]:
+    return {"BULKASSIST_URL": server.url, "BULKASSIST_TOKEN": server.tokens[role]}
+
+
+def test_validate_only_then_edit_then_start_commits_the_fixed_import(server, tmp_path):
+    env = _env(server)
+    last = "Edit" + uuid.uuid4().hex[:6]
+    path = tmp_path / "clients.csv"
+    path.write_bytes(csv_bytes(CLIENT_HEADER, [["", "A", last, "01/02/1990", "English", ""],
+                                               ["", "B", last, "13/13/1990", "English", ""]]))
+    validated = _run(env, "submit", str(path), "-d", "client", "-p", "add", "--validate-only", "--format", "json")
+    assert validated.exit_code == 1  # a row has errors
+    info = _as_json(validated)
+    import_id = str(info["id"])
+    assert info["status"] == "Validated" and info["summary"]["errors"] == 1
+    assert "row 3, Date of Birth" in validated.stderr
+
+    still = _run(env, "edit", import_id, "3", "Date of Birth=31/31/1990")
+    assert still.exit_code == 1 and "Row 3 of import" in still.output and "has errors" in still.output
+    assert "Date of Birth" in still.output
+    fixed = _run(env, "edit", import_id, "3", "Date of Birth=02/03/1991", "--format", "json")
+    assert fixed.exit_code == 0, fixed.output
+    row = _as_json(fixed)
+    assert (row["row"], row["action"], row["summary"]["valid"], row["summary"]["errors"]) == (3, "Insert", 2, 0)
+    refused = _run(env, "edit", import_id, "3", "no equals sign")
+    assert refused.exit_code == 2 and "Column=value" in refused.output
+
+    started = _run(env, "start", import_id)
+    assert started.exit_code == 0, started.output
+    for line in ("File Name: clients.csv", "Rows to Import: 2", "Total Rows: 2", "Errors Skipped: 0",
+                 "Import Usage: today "):
+        assert line in started.output
+    assert f"Import {import_id} Committed: Records Inserted 2, Updated 0, Failed 0" in started.output
+    status = _as_json(_run(env, "status", import_id, "--format", "json"))
+    assert status["status"] == "Committed" and status["committed"]["inserted"] == 2
+    assert "Committed" in _run(env, "status", import_id).output
+    again = _run(env, "start", import_id)
+    assert again.exit_code == 2 and "it can be committed once" in again.output
+    rows = _as_json(_run(env, "results", import_id, "--format", "json"))
+    assert rows["columns"][:2] == ["Row Number", "Status"] and [r[1] for r in rows["rows"]] == ["Success"] * 2
+
+
+def test_start_asks_before_skipping_rows_with_errors_and_cancel_ends_the_import(server, tmp_path):
+    env = _env(server)
+    path = tmp_path / "clients.csv"
+    path.write_bytes(csv_bytes(CLIENT_HEADER, [["", "A", "Ask" + uuid.uuid4().hex[:6], "01/02/1990", "English", ""],
+                                               ["", "B", "Ask", "99/99/1990", "English", ""]]))
+    made = _run(env, "submit", str(path), "-d", "client", "-p", "add", "--validate-only", "--format", "json")
+    import_id = str(_as_json(made)["id"])
+    declined = _run(env, "start", import_id, input="n\n")
+    assert declined.exit_code == 1 and "Import the 1 valid rows and skip the 1 with errors?" in declined.output
+    assert f"bulkassist cancel {import_id}" in declined.output
+    assert _as_json(_run(env, "status", import_id, "--format", "json"))["status"] == "Validated"  # nothing written
+
+    cancelled = _run(env, "cancel", import_id, "--format", "json")
+    assert cancelled.exit_code == 0 and _as_json(cancelled)["status"] == "Cancelled"
+    twice = _run(env, "cancel", import_id)
+    assert twice.exit_code == 2 and "already Cancelled" in twice.output
+    assert _run(env, "start", import_id, "--yes").exit_code == 2
+
+
+def test_retry_writes_only_the_rows_that_failed(server, tmp_path):
+    env = _env(server)
+    good, bad = "G" + uuid.uuid4().hex[:8].upper(), "B" + uuid.uuid4().hex[:8].upper()
+    parents = tmp_path / "parents.csv"
+    parents.write_bytes(csv_bytes(["Client Reference", "Registered Name", "Client Type"],
+                                  [[good, "Good Ltd", "Limited Company"]]))
+    assert _run(env, "submit", str(parents), "-d", "business_client", "-p", "add").exit_code == 0
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(csv_bytes(["Contact Reference", "Client Reference", "First Name", "Last Name"],
+                                   [[f"C1{good}", good, "Ann", "Lee"], [f"C2{bad}", bad, "Bob", "Ray"]]))
+    failed = _run(env, "submit", str(contacts), "-d", "contact", "-p", "add", "--format", "json")
+    info = _as_json(failed)
+    assert failed.exit_code == 1 and info["status"] == "CommitFailed"
+    assert info["committed"] == {"inserted": 1, "updated": 0, "failed": 1}
+    import_id = str(info["id"])
+
+    too_soon = _run(env, "retry", import_id)  # the parent is still missing: the same row fails again
+    assert too_soon.exit_code == 1 and "CommitFailed" in too_soon.output
+    parents.write_bytes(csv_bytes(["Client Reference", "Registered Name", "Client Type"],
+                                  [[bad, "Bad Fixed Ltd", "Limited Company"]]))
+    assert _run(env, "submit", str(parents), "-d", "business_client", "-p", "add").exit_code == 0
+    out = tmp_path / "results.csv"
+    retried = _run(env, "retry", import_id, "-o", str(out))
+    assert retried.exit_code == 0, retried.output
+    assert f"Import {import_id} Committed: Records Inserted 2, Updated 0, Failed 0" in retried.output
+    assert pl.read_csv(out)["Status"].to_list() == ["Success", "Success"]
+    assert "only an import that ended CommitFailed" in _run(env, "retry", import_id).output
+
+
+def test_usage_and_history_print_json(server, tmp_path):
+    env = _env(server)
+    usage = _as_json(_run(env, "usage", "--format", "json"))
+    assert set(usage) == {"today", "week", "month", "limits"} and usage["today"] <= usage["week"] <= usage["month"]
+    table = _run(env, "usage")
+    assert table.exit_code == 0 and table.output.startswith(f"Import Usage: today {usage['today']}")
+    limited = _as_json(_run(_env(server, "limited"), "usage", "--format", "json"))
+    assert limited["limits"]["today"] == 5
+    assert f"today {limited['today']} of 5," in _run(_env(server, "limited"), "usage").output
+
+    page = _as_json(_run(env, "history", "--page-size", "3", "--format", "json"))
+    assert set(page) == {"items", "total", "page", "page_size"} and len(page["items"]) <= 3
+    assert all({"id", "domain", "status", "file_name", "user"} <= set(item) for item in page["items"])
+    # another organisation's history never lists these imports
+    theirs = _as_json(_run(_env(server, "other_org"), "history", "--page-size", "500", "--format", "json"))
+    assert not {i["id"] for i in theirs["items"]} & {i["id"] for i in page["items"]}
+
+
+def test_locks_and_unlock_are_for_administrators(server, tmp_path):
+    env, admin = _env(server), _env(server, "admin")
+    refused = _run(env, "locks")
+    assert refused.exit_code == 2 and "not an administrator" in refused.output
+    assert _run(env, "unlock", "course_record").exit_code == 2
+    listed = _as_json(_run(admin, "locks", "--format", "json"))
+    assert isinstance(listed, list)
+    unknown = _run(admin, "unlock", "no_such_domain")
+    assert unknown.exit_code == 2 and "no_such_domain" in unknown.output
+
+
+def test_every_data_command_takes_format_json(tmp_path):
+    """Local commands: validate, fix, domains and lists print JSON on --format json."""
+    path = tmp_path / "clients.csv"
+    path.write_bytes(csv_bytes(CLIENT_HEADER, [["", "A", "Lee", "1/2/1990", "english", ""]]))
+    domains = _as_json(_run({}, "domains", "--format", "json"))
+    assert "client" in [d["name"] for d in domains]
+    lists = _as_json(_run({}, "lists", "client", "--format", "json"))
+    assert "Language" in lists
+    assert "Language (language): " in _run({}, "lists", "client", "--format", "table").output
+    fixed = _as_json(_run({}, "fix", str(path), "-d", "client", "-p", "add", "-o", str(tmp_path / "out.csv"),
+                          "--format", "json"))
+    assert {"row": 2, "column": "Language", "value": "english", "fixed": "English"} in fixed["changes"]
+    assert _as_json(_run({}, "validate", str(path), "-d", "client", "-p", "add", "--format", "json"))

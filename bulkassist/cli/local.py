@@ -102,7 +102,8 @@ def _print_table(report, limit: int) -> None:
 @_validate_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the fixed file: .csv, or .xlsx annotated with what is left to fix.")
-def fix(file, domain, operation, sheet, separator, encoding, options, server, token, output):
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def fix(file, domain, operation, sheet, separator, encoding, options, server, token, output, fmt):
     """Apply every safe fix to FILE and list each change; what is not safe is left for a person."""
     report = _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token)
     data, changes = report.fixed_data()
@@ -114,6 +115,11 @@ def fix(file, domain, operation, sheet, separator, encoding, options, server, to
         write_data(data, output, headers=report.columns)
     else:
         write_annotated(fixed, output, lists=lists)
+    if fmt == "json":
+        click.echo(json.dumps({"output": output, "remaining": fixed.errors.height, "changes": [
+            {"row": row, "column": column.strip(), "value": value, "fixed": suggestion}
+            for row, column, value, suggestion, _ in changes.iter_rows()]}, indent=2, ensure_ascii=False))
+        sys.exit(EXIT_OK)
     for row, column, value, suggestion, _ in changes.iter_rows():
         click.echo(f"fixed row {row} {column.strip()}: {value!r} -> {suggestion!r}")
     click.echo(f"{changes.height} safe fixes written to {output}; {fixed.errors.height} issues still need a person")
@@ -135,10 +141,12 @@ def template(domain, fmt, output, server, token):
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="The full specs as JSON.")
-def domains(as_json):
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="json: the full specs.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+def domains(fmt, as_json):
     """List the import domains, their operations and required fields."""
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps([d.to_dict() for d in all_domains()], indent=2))
         return
     for d in all_domains():
@@ -154,14 +162,20 @@ def domains(as_json):
 @click.argument("domain")
 @click.option("--server", envvar="BULKASSIST_URL")
 @click.option("--token", envvar="BULKASSIST_TOKEN")
-def lists_command(domain, server, token):
-    """Print DOMAIN's select lists and their values as JSON."""
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
+def lists_command(domain, server, token, fmt):
+    """Print DOMAIN's select lists and their values (JSON, or a table)."""
     dom = get_domain(domain)
     provider = _lists(dom.name, server, token)
     out = {
         f.name: {"list": f.select_list, "values": [{"value": v, "label": lbl} for v, lbl in provider.options(f.select_list)]}
         for f in dom.fields if f.select_list
     }
+    if fmt == "table":
+        for name, spec in out.items():
+            click.echo(f"{name} ({spec['list']}): " + ", ".join(
+                v["value"] if v["label"] == v["value"] else f"{v['value']} ({v['label']})" for v in spec["values"]))
+        return
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 

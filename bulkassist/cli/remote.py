@@ -1,23 +1,117 @@
-"""Commands that talk to an import server through `bulkassist.Client`: submit, history, results.
+"""Commands that talk to an import server through `bulkassist.Client`: submit, start, status, edit,
+cancel, retry, history, results, usage, locks, unlock.
 
-They need only the base install (the client), never the server's own packages.
+They need only the base install (the client), never the server's own packages. Every command that
+prints data takes `--format json` (one JSON document on stdout; prompts and progress go to stderr).
 """
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, parse_options
-from bulkassist.client import HISTORY_COLUMNS, Client
-from bulkassist.status import ImportStatus
+from bulkassist.client import HISTORY_COLUMNS, Client, Import
+from bulkassist.status import FINISHED, ImportStatus, RowAction
 
 _server_option = click.option("--server", envvar="BULKASSIST_URL", required=True, show_envvar=True,
                               help="URL of the import server.")
 _token_option = click.option("--token", envvar="BULKASSIST_TOKEN", required=True, show_envvar=True,
                              help="Your API token.")
+_format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                              show_default=True, help="table: for people; json: one JSON document.")
+_id_argument = click.argument("import_id", type=click.IntRange(1, 2**31 - 1), metavar="ID")
+
+
+def _emit(fmt: str, data: Any, table: Callable[[], None]) -> None:
+    """`data` as JSON, or `table()` printing it for people."""
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        table()
+
+
+def _limit(used: int, limit: int | None) -> str:
+    return f"{used} of {limit}" if limit is not None else f"{used} (no limit)"
+
+
+def _print_usage(usage: dict[str, Any], err: bool = False) -> None:
+    limits = usage["limits"]
+    click.echo(f"Import Usage: today {_limit(usage['today'], limits['today'])}, this week "
+               f"{_limit(usage['week'], limits['week'])}, this month {_limit(usage['month'], limits['month'])}",
+               err=err)
+
+
+def _print_confirmation(confirm: dict[str, Any], err: bool = False) -> None:
+    """Step 5 of seed 000, Confirm Import."""
+    click.echo(f"File Name: {confirm['File Name']}\nRows to Import: {confirm['Rows to Import']}\n"
+               f"Total Rows: {confirm['Total Rows']}\nErrors Skipped: {confirm['Errors Skipped']}", err=err)
+    _print_usage(confirm["Import Usage"], err=err)
+
+
+def _print_issues(issues: list[dict[str, Any]], err: bool = False) -> None:
+    for issue in issues:
+        where = f"row {issue['row']}" if issue["row"] else "file"
+        hint = f"  → {issue['suggestion']}" if issue.get("suggestion") else ""
+        mark = "ERROR" if issue.get("severity", "error") == "error" else "warn "
+        click.echo(f"  {mark} {where}, {issue['column'] or ''}: {issue['message']}{hint}", err=err)
+
+
+def _commit(imp: Import, *, retry: bool = False, quiet: bool = False) -> dict[str, Any]:
+    """Commit (or retry) and wait, with a progress bar on stderr."""
+    total = max(imp.info["summary"]["valid"], 1)
+    with click.progressbar(length=total, label="Retrying" if retry else "Committing", file=sys.stderr) as bar:
+        def moved(done: int, length: int) -> None:
+            bar.length = max(length, 1)
+            bar.update(done - bar.pos)
+
+        run = imp.retry if retry else imp.commit
+        return run(progress=None if quiet else moved)
+
+
+def _outcome(final: dict[str, Any]) -> str:
+    c, s = final["committed"], final["summary"]
+    return (f"Import {final['id']} {final['status']}: Records Inserted {c['inserted']}, Updated {c['updated']}, "
+            f"Failed {c['failed'] + s['errors']}")
+
+
+def _finished_code(final: dict[str, Any]) -> int:
+    ok = final["status"] == ImportStatus.COMMITTED and not final["summary"]["errors"]
+    return EXIT_OK if ok else EXIT_INVALID
+
+
+def _write_results(imp: Import, output: str | None, fmt: str) -> None:
+    if output:
+        kind = "xlsx" if output.lower().endswith(".xlsx") else "csv"
+        Path(output).write_bytes(imp.results_file(kind))
+        click.echo(f"Results written to {output}", err=fmt == "json")
+
+
+def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None) -> None:
+    """The seed's Confirm Import step, then Confirm & Import (asks when rows with errors would be skipped)."""
+    s = imp.summary
+    if s["valid"] == 0:
+        click.echo(f"Import {imp.id}: nothing can be imported; fix the errors (`bulkassist edit {imp.id} ROW "
+                   f"\"Field=value\"`) or submit a corrected file.", err=True)
+        if fmt == "json":
+            click.echo(json.dumps(imp.status(), indent=2, default=str))
+        sys.exit(EXIT_INVALID)
+    confirm = imp.confirm()
+    _print_confirmation(confirm, err=fmt == "json")
+    if s["errors"] and not yes and not click.confirm(
+            f"Import the {s['valid']} valid rows and skip the {s['errors']} with errors?", default=True, err=True):
+        click.echo(f"Import {imp.id} not committed; `bulkassist start {imp.id}` commits it later, "
+                   f"`bulkassist cancel {imp.id}` cancels it.", err=True)
+        sys.exit(EXIT_INVALID)
+    final = _commit(imp)
+    _write_results(imp, output, fmt)
+    _emit(fmt, final, lambda: click.echo(_outcome(final)))
+    sys.exit(_finished_code(final))
 
 
 @click.command()
@@ -29,13 +123,15 @@ _token_option = click.option("--token", envvar="BULKASSIST_TOKEN", required=True
 @click.option("--sheet", default=None)
 @click.option("--separator", default=None)
 @click.option("--yes", "-y", is_flag=True, help="Commit without asking when the review shows errors.")
-@click.option("--validate-only", is_flag=True, help="Upload and validate, do not commit.")
+@click.option("--validate-only", is_flag=True,
+              help="Upload and validate, do not commit (`bulkassist start ID` commits it later).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the results file here (.csv or .xlsx).")
+@_format_option
 @_server_option
 @_token_option
 def submit(file: str, domain: str, operation: str, options: tuple[str, ...], sheet: str | None,
-           separator: str | None, yes: bool, validate_only: bool, output: str | None, server: str,
+           separator: str | None, yes: bool, validate_only: bool, output: str | None, fmt: str, server: str,
            token: str) -> None:
     """Upload FILE to the import server, review, confirm and commit it (with a progress bar)."""
     client = Client(server, token)
@@ -47,72 +143,163 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
         imp = client.start_import(file, domain, operation, options=parse_options(options), sheet=sheet,
                                   separator=separator, progress=uploaded)
     s = imp.summary
+    err = fmt == "json"
     click.echo(f"Import {imp.id}: {s['total']} rows — {s['valid']} valid ({s['insert']} insert, "
-               f"{s['update']} update), {s['errors']} with errors, {s['skipped']} skipped")
+               f"{s['update']} update), {s['errors']} with errors, {s['skipped']} skipped", err=err)
     if s["errors"]:
-        for issue in imp.review(issues_limit=20)["issues"]:
-            where = f"row {issue['row']}" if issue["row"] else "file"
-            click.echo(f"  {where}, {issue['column'] or ''}: {issue['message']}")
+        _print_issues(imp.review(issues_limit=20)["issues"], err=err)
     if validate_only:
+        _emit(fmt, imp.info, lambda: None)
         sys.exit(EXIT_INVALID if s["errors"] else EXIT_OK)
-    if s["valid"] == 0:
-        click.echo("Nothing can be imported; fix the errors and submit again.", err=True)
-        sys.exit(EXIT_INVALID)
-    confirm = imp.confirm()
-    usage = confirm["Import Usage"]
-    click.echo(f"Rows to import: {confirm['Rows to Import']} of {confirm['Total Rows']} "
-               f"(errors skipped: {confirm['Errors Skipped']}); usage today {usage['today']}"
-               f"{' / ' + str(usage['limits']['today']) if usage['limits']['today'] else ''}")
-    if s["errors"] and not yes and not click.confirm("Import the valid rows and skip the errors?", default=True):
-        imp.cancel()
-        click.echo(f"Import {imp.id} cancelled.")
-        sys.exit(EXIT_INVALID)
-    with click.progressbar(length=max(s["valid"], 1), label="Committing", file=sys.stderr) as bar:
-        final = imp.commit(progress=lambda done, total: bar.update(done - bar.pos))
-    c = final["committed"]
-    click.echo(f"{final['status']}: Records Inserted {c['inserted']}, Updated {c['updated']}, "
-               f"Failed {c['failed'] + s['errors']}")
-    if output:
-        fmt = "xlsx" if output.lower().endswith(".xlsx") else "csv"
-        Path(output).write_bytes(imp.results_file(fmt))
-        click.echo(f"Results written to {output}")
-    sys.exit(EXIT_OK if final["status"] == ImportStatus.COMMITTED and not s["errors"] else EXIT_INVALID)
+    _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output)
+
+
+@click.command()
+@_id_argument
+@click.option("--yes", "-y", is_flag=True, help="Commit without asking when rows with errors will be skipped.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the results file here (.csv or .xlsx).")
+@_format_option
+@_server_option
+@_token_option
+def start(import_id: int, yes: bool, output: str | None, fmt: str, server: str, token: str) -> None:
+    """Confirm & Import an import validated earlier (`submit --validate-only`, the notebook, Excel)."""
+    imp = Client(server, token).get_import(import_id)
+    _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output)
+
+
+def _print_info(info: dict[str, Any]) -> None:
+    s, c, p = info["summary"], info["committed"], info["progress"]
+    click.echo(f"Import {info['id']}: {info['status']} — {info['domain']} / {info['operation_label']}, "
+               f"{info['file_name']}, by {info['user']} at {info['created_at']}")
+    if info.get("message"):
+        click.echo(f"  {info['message']}")
+    click.echo(f"  Total {s['total']}, Valid {s['valid']} (Insert {s['insert']}, Update {s['update']}), "
+               f"Errors {s['errors']}, Skipped {s['skipped']}")
+    if info["status"] == ImportStatus.COMMITTING or info["status"] in FINISHED:
+        click.echo(f"  Committed: Inserted {c['inserted']}, Updated {c['updated']}, Failed {c['failed']} "
+                   f"(progress {p['done']} of {p['total']})")
+
+
+@click.command()
+@_id_argument
+@_format_option
+@_server_option
+@_token_option
+def status(import_id: int, fmt: str, server: str, token: str) -> None:
+    """An import's status, counts and commit progress."""
+    info = Client(server, token).get_import(import_id).info
+    _emit(fmt, info, lambda: _print_info(info))
+
+
+@click.command()
+@_id_argument
+@click.argument("row", type=click.IntRange(2, 10**9))
+@click.argument("values", nargs=-1, required=True, metavar='"FIELD=VALUE"...')
+@_format_option
+@_server_option
+@_token_option
+def edit(import_id: int, row: int, values: tuple[str, ...], fmt: str, server: str, token: str) -> None:
+    """Change cells of spreadsheet ROW of an import (the seed's pencil) and revalidate it at once.
+
+    Each change is "Column=new value" (the column's header or field name; "Column=" blanks the cell).
+    Prints the row's new action and issues; exit 1 while the row still has errors.
+    """
+    changes: dict[str, Any] = {}
+    for pair in values:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r}: write each change as \"Column=value\", e.g. \"Date of Birth=02/03/1990\"",
+                                     param_hint='"FIELD=VALUE"')
+        changes[key.strip()] = value if value != "" else None
+    imp = Client(server, token).get_import(import_id)
+    answer = imp.edit_row(row, changes)
+    errors = [i for i in answer["issues"] if i.get("severity", "error") == "error"]
+
+    def table() -> None:
+        state = "has errors" if errors else ("will be imported" if answer["action"] in (
+            RowAction.INSERT, RowAction.UPDATE) else "will not be imported")
+        click.echo(f"Row {answer['row']} of import {imp.id}: {answer['action']} — {state}")
+        _print_issues(answer["issues"])
+        s = answer["summary"]
+        click.echo(f"Import {imp.id} is {answer['status']}: Total {s['total']}, Valid {s['valid']}, "
+                   f"Errors {s['errors']}, Skipped {s['skipped']}")
+
+    _emit(fmt, answer, table)
+    sys.exit(EXIT_INVALID if errors else EXIT_OK)
+
+
+@click.command()
+@_id_argument
+@_format_option
+@_server_option
+@_token_option
+def cancel(import_id: int, fmt: str, server: str, token: str) -> None:
+    """Cancel an import; during a commit the server stops after its current chunk (committed rows stay)."""
+    info = Client(server, token).get_import(import_id).cancel()
+    _emit(fmt, info, lambda: click.echo(
+        f"Import {info['id']}: {info['status']}" + ("" if info["status"] == ImportStatus.CANCELLED else
+                                                   " (stops after the chunk being written)")))
+
+
+@click.command()
+@_id_argument
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the results file here (.csv or .xlsx).")
+@_format_option
+@_server_option
+@_token_option
+def retry(import_id: int, output: str | None, fmt: str, server: str, token: str) -> None:
+    """Commit again only the rows of a CommitFailed import that failed; imported rows are never written twice."""
+    imp = Client(server, token).get_import(import_id)
+    final = _commit(imp, retry=True)
+    _write_results(imp, output, fmt)
+    _emit(fmt, final, lambda: click.echo(_outcome(final)))
+    sys.exit(_finished_code(final))
 
 
 @click.command()
 @click.option("--domain", default=None)
 @click.option("--status", default=None, help="Committed, ValidationFailed, CommitFailed, Cancelled, ...")
 @click.option("--user", default=None)
-@click.option("--page", default=1, show_default=True, type=int)
-@click.option("--page-size", default=20, show_default=True, type=int)
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--page-size", default=20, show_default=True, type=click.IntRange(1, 500))
+@_format_option
 @_server_option
 @_token_option
-def history(domain, status, user, page, page_size, server, token) -> None:
+def history(domain, status, user, page, page_size, fmt, server, token) -> None:
     """Import History: Import ID, Domain, Status, Operation, File Name, Total Records, Valid Records, Errors, User,
     Date."""
     body = Client(server, token).imports(domain=domain, status=status, user=user, page=page,
                                          page_size=page_size)
-    titles = list(HISTORY_COLUMNS.values())
-    rows = [[str(item.get(c) if item.get(c) is not None else "") for c in HISTORY_COLUMNS] for item in body["items"]]
-    widths = [max([len(t)] + [len(r[i]) for r in rows]) for i, t in enumerate(titles)]
-    click.echo("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)))
-    for r in rows:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
-    click.echo(f"page {body['page']} — {len(rows)} of {body['total']} imports")
+
+    def table() -> None:
+        titles = list(HISTORY_COLUMNS.values())
+        rows = [[str(item.get(c) if item.get(c) is not None else "") for c in HISTORY_COLUMNS]
+                for item in body["items"]]
+        widths = [max([len(t)] + [len(r[i]) for r in rows]) for i, t in enumerate(titles)]
+        click.echo("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)))
+        for r in rows:
+            click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+        click.echo(f"page {body['page']} — {len(rows)} of {body['total']} imports")
+
+    _emit(fmt, body, table)
 
 
 @click.command()
-@click.argument("import_id", type=int)
+@_id_argument
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (.csv or .xlsx); default: print CSV.")
 @click.option("--errors", "errors_only", is_flag=True, help="The errors file instead of the results.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="What to print without -o: CSV, or JSON {columns, rows}.")
 @_server_option
 @_token_option
-def results(import_id: int, output: str | None, errors_only: bool, server: str, token: str) -> None:
+def results(import_id: int, output: str | None, errors_only: bool, fmt: str, server: str, token: str) -> None:
     """Download an import's results file (Row Number, Status, Action, Created/Updated ID, Error Messages)."""
     imp = Client(server, token).get_import(import_id)
-    fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
-    data = imp.errors_file() if errors_only else imp.results_file(fmt)
+    kind = "xlsx" if output and output.lower().endswith(".xlsx") else "json" if fmt == "json" and not output else "csv"
+    data = imp.errors_file(kind) if errors_only else imp.results_file(kind)
     if output:
         Path(output).write_bytes(data)
         click.echo(f"Written {output}", err=True)
@@ -120,4 +307,41 @@ def results(import_id: int, output: str | None, errors_only: bool, server: str, 
         click.echo(data.decode("utf-8-sig"), nl=False)
 
 
-COMMANDS: list[click.Command] = [submit, history, results]
+@click.command()
+@_format_option
+@_server_option
+@_token_option
+def usage(fmt: str, server: str, token: str) -> None:
+    """Import Usage: rows imported today / this week / this month, against your organisation's limits."""
+    body = Client(server, token).usage()
+    _emit(fmt, body, lambda: _print_usage(body))
+
+
+@click.command()
+@_format_option
+@_server_option
+@_token_option
+def locks(fmt: str, server: str, token: str) -> None:
+    """Importer locks of your organisation (seed 004; administrators only)."""
+    found = Client(server, token).locks()
+
+    def table() -> None:
+        if not found:
+            click.echo("No importer is locked.")
+        for lk in found:
+            click.echo(f"{lk['domain']}: locked by import {lk['import_id']} since {lk['locked_at']} — {lk['reason']}")
+
+    _emit(fmt, found, table)
+
+
+@click.command()
+@click.argument("domain")
+@_server_option
+@_token_option
+def unlock(domain: str, server: str, token: str) -> None:
+    """Unlock DOMAIN's importer after an import hung or failed (seed 004; administrators only)."""
+    done = Client(server, token).unlock(domain)
+    click.echo(f"{domain} importer {'unlocked' if done else 'was not locked'}")
+
+
+COMMANDS: list[click.Command] = [submit, start, status, edit, cancel, retry, history, results, usage, locks, unlock]
