@@ -1,4 +1,5 @@
-"""The Excel add-in against a real import server (uvicorn subprocess, SQLite): lists, Submit, errors.
+"""The Excel add-in against a real import server (uvicorn subprocess, SQLite): lists, Submit and the Confirm
+step, Confirm & Import, Cancel, Retry failed, Import History and downloaded results, errors.
 
 The server is this module's own, so changing a select list cannot disturb
 other tests. Each test runs on the real remote engine (when licensed) and on
@@ -8,13 +9,15 @@ the recording fake.
 from __future__ import annotations
 
 import json
+import uuid
 
+import polars as pl
 import pytest
 
 import bulkassist.excel as bx
-from bulkassist.client import Client
+from bulkassist.client import HISTORY_COLUMNS, Client
 from bulkassist.excel.datasheet import RESULT_HEADERS
-from bulkassist.excel.settings import LISTS_SHEET, SETTINGS_SHEET
+from bulkassist.excel.settings import CONFIRM_SHEET, HISTORY_SHEET, LISTS_SHEET, SETTINGS_SHEET
 from tests.test_excel_support import (
     DATA_SHEET,
     _offline,  # noqa: F401 - autouse fixture
@@ -97,12 +100,63 @@ def test_validate_checks_against_the_servers_lists(engine, as_user, excel_server
     assert ["Lists", f"server {excel_server.url}"] in summary["values"]
 
 
-def test_submit_writes_results_and_new_ids_so_the_next_submit_updates(engine, as_user):
+def _confirm_block(payload: dict) -> dict:
+    """The Confirm sheet as {label: value} (labels stripped)."""
+    return {str(k).strip(): v for k, v, *_ in sheet_values(payload, CONFIRM_SHEET) if k not in ("", None)}
+
+
+def _submitted(payload: dict, engine: str) -> tuple[dict, list[dict], object]:
+    """Submit `payload`'s book: (the payload after Submit, Submit's actions, what Submit returned)."""
+    book = open_book(payload, engine)
+    answer = bx.submit(book)
+    actions = book.json()["actions"]
+    return apply_actions(payload, actions), actions, answer
+
+
+def _confirmed(payload: dict, engine: str) -> tuple[dict, list[dict], object]:
+    """Press Confirm & Import on `payload`'s book: (payload after, its actions, the results)."""
+    book = open_book(payload, engine)
+    results = bx.confirm_import(book)
+    actions = book.json()["actions"]
+    return apply_actions(payload, actions), actions, results
+
+
+def test_submit_shows_the_confirm_step_and_imports_only_on_confirm(engine, as_user):
+    client = as_user("importer")
+    usage_before = client.usage()
+    payload, actions, confirm = _submitted(make_payload(template_book("client", _new_clients())), engine)
+    assert not of(actions, "setValues", 0)  # nothing written next to the records yet
+    shown = _confirm_block(payload)
+    assert (shown["File Name"], shown["Rows to Import"], shown["Total Rows"], shown["Errors Skipped"]) == \
+        ("clients.xlsx", 4, 5, 1)
+    usage = client.usage()
+    assert usage == usage_before  # Submit imported nothing
+    limits = usage["limits"]
+    for label, key in (("Today", "today"), ("This Week", "week"), ("This Month", "month")):
+        expected = f"{usage[key]} of {limits[key]} rows" if limits[key] is not None else f"{usage[key]} rows (no limit)"
+        assert shown[label] == expected
+    import_id = shown["Import ID"]
+    assert client.get_import(import_id).status()["status"] == "Validated"
+    assert shown["Status"] == "Validated" and "Confirm & Import" in shown["Next"]
+    message = of(actions, "alert")[-1]["args"][0]
+    assert f"Import {import_id} is ready" in message and CONFIRM_SHEET in message
+    assert payload["book"]["active_sheet_index"] == [s["name"] for s in payload["sheets"]].index(CONFIRM_SHEET)
+
+    after, actions, results = _confirmed(payload, engine)
+    assert client.get_import(import_id).status()["status"] == "Committed"
+    assert results.height == 5 and _confirm_block(after)["Status"] == "Committed"
+    assert sheet_values(after, DATA_SHEET)[0][-4:] == RESULT_HEADERS
+    again, actions, _ = _confirmed(after, engine)  # confirming twice imports nothing more
+    assert [a["func"] for a in actions] == ["alert"] and "is Committed" in actions[0]["args"][0]
+    assert client.usage()["today"] == usage_before["today"] + 4
+
+
+def test_confirm_writes_results_and_new_ids_so_the_next_submit_updates(engine, as_user):
     client = as_user("importer")
     before = client.imports()["total"]
-    payload = make_payload(template_book("client", _new_clients()))
+    payload, _, _ = _submitted(make_payload(template_book("client", _new_clients())), engine)
     book = open_book(payload, engine)
-    results = bx.submit(book)
+    results = bx.confirm_import(book)
     actions = book.json()["actions"]
     width = len(_new_clients()[0])
 
@@ -121,8 +175,9 @@ def test_submit_writes_results_and_new_ids_so_the_next_submit_updates(engine, as
     assert results.height == 5 and client.imports()["total"] == before + 1
 
     # the next Submit of the same sheet updates those clients instead of creating them again
-    book2 = open_book(apply_actions(payload, actions), engine)
-    again = bx.submit(book2)
+    payload2, _, _ = _submitted(apply_actions(payload, actions), engine)
+    book2 = open_book(payload2, engine)
+    again = bx.confirm_import(book2)
     assert again.filter(again["Status"] == "Success")["Action"].to_list() == ["Update"] * 4
     assert sorted(again["Created/Updated ID"].drop_nulls().to_list()) == sorted(ids)
     latest = client.imports()["items"][0]
@@ -130,6 +185,121 @@ def test_submit_writes_results_and_new_ids_so_the_next_submit_updates(engine, as
     second = [a for a in of(book2.json()["actions"], "setValues", 0) if a["start_column"] == width][0]
     assert [r[1] for r in second["values"][1:5]] == ["Update"] * 4
     assert not [a for a in of(book2.json()["actions"], "setValues", 0) if a["start_column"] == 0]
+
+
+def test_confirm_refuses_when_the_records_changed_since_submit(engine, as_user):
+    client = as_user("importer")
+    payload, _, _ = _submitted(make_payload(template_book("client", _new_clients())), engine)
+    import_id = _confirm_block(payload)["Import ID"]
+    sheet_values(payload, DATA_SHEET)[2][1] = "Changed"  # a first name typed after Submit
+    _, actions, results = _confirmed(payload, engine)
+    assert results is None and [a["func"] for a in actions] == ["alert"]
+    assert "changed since Submit" in actions[0]["args"][0] and DATA_SHEET in actions[0]["args"][0]
+    assert client.get_import(import_id).status()["status"] == "Validated"
+
+
+def test_cancel_ends_the_waiting_import_and_submit_again_replaces_it(engine, as_user):
+    client = as_user("importer")
+    payload, _, _ = _submitted(make_payload(template_book("client", _new_clients())), engine)
+    first = _confirm_block(payload)["Import ID"]
+    payload, actions, _ = _submitted(payload, engine)  # Submit again: the waiting import is replaced
+    second = _confirm_block(payload)["Import ID"]
+    assert second != first and f"Import {first}, which was waiting for confirmation, is cancelled" in \
+        of(actions, "alert")[-1]["args"][0]
+    assert client.get_import(first).status()["status"] == "Cancelled"
+
+    book = open_book(payload, engine)
+    assert bx.cancel_import(book)["status"] == "Cancelled"
+    payload = apply_actions(payload, book.json()["actions"])
+    assert _confirm_block(payload)["Status"] == "Cancelled"
+    assert client.get_import(second).status()["status"] == "Cancelled"
+    _, actions, results = _confirmed(payload, engine)
+    assert results is None and "is Cancelled" in actions[0]["args"][0]
+
+
+def test_confirm_and_cancel_without_a_submit_say_what_to_do(engine, as_user):
+    as_user("importer")
+    for run in (bx.confirm_import, bx.cancel_import, bx.retry_failed):
+        book = open_book(make_payload(template_book("client", _new_clients())), engine)
+        assert run(book) is None
+        actions = book.json()["actions"]
+        assert [a["func"] for a in actions] == ["alert"] and "press Submit first" in actions[0]["args"][0]
+
+
+CONTACTS = "Contacts"
+
+
+def test_retry_failed_imports_only_the_rows_that_failed(engine, as_user):
+    client = as_user("importer")
+    good, bad = f"G{uuid.uuid4().hex[:8].upper()}", f"B{uuid.uuid4().hex[:8].upper()}"
+    parents = client.start_import(pl.DataFrame({"Client Reference": [good], "Registered Name": ["Good Ltd"],
+                                                "Client Type": ["Limited Company"]}), "business_client", "add")
+    assert parents.commit(timeout=60)["status"] == "Committed"
+    settings = [["BulkAssist settings", None], ["Domain", "contact"], ["Operation", "Add"],
+                ["Data sheet", CONTACTS], ["Header row", 1]]
+    records = [["Contact Reference", "Client Reference", "First Name", "Last Name"],
+               [f"C1{good}", good, "Ann", "Lee"], [f"C2{bad}", bad, "Bob", "Ray"]]
+    payload = make_payload({CONTACTS: records, SETTINGS_SHEET: settings})
+    payload, _, _ = _submitted(payload, engine)
+    payload, actions, results = _confirmed(payload, engine)
+    assert results["Status"].to_list() == ["Success", "Failed"]
+    assert _confirm_block(payload)["Status"] == "CommitFailed"
+    assert "Retry failed" in of(actions, "alert")[-1]["args"][0]
+
+    fixed = client.start_import(pl.DataFrame({"Client Reference": [bad], "Registered Name": ["Bad Ltd"],
+                                              "Client Type": ["Limited Company"]}), "business_client", "add")
+    assert fixed.commit(timeout=60)["status"] == "Committed"
+    book = open_book(payload, engine)
+    again = bx.retry_failed(book)
+    assert again["Status"].to_list() == ["Success", "Success"]
+    assert again["Created/Updated ID"][0] == results["Created/Updated ID"][0]  # row 2 was not written again
+    after = apply_actions(payload, book.json()["actions"])
+    assert [r[4] for r in sheet_values(after, CONTACTS)[1:3]] == ["Success", "Success"]
+    assert _confirm_block(after)["Status"] == "Committed"
+    _, actions, _ = _confirmed(after, engine)
+    assert "is Committed" in actions[0]["args"][0]
+
+
+def test_import_history_lists_imports_and_downloads_results_into_a_new_sheet(engine, as_user):
+    client = as_user("importer")
+    payload, _, _ = _submitted(make_payload(template_book("client", _new_clients())), engine)
+    payload, _, _ = _confirmed(payload, engine)
+    import_id = _confirm_block(payload)["Import ID"]
+
+    book = open_book(payload, engine)
+    frame = bx.import_history(book)
+    payload = apply_actions(payload, book.json()["actions"])
+    listed = sheet_values(payload, HISTORY_SHEET)
+    assert listed[0] == list(HISTORY_COLUMNS.values())
+    expected = client.history(page_size=200)
+    assert frame.height == expected.height and len(listed) == expected.height + 1
+    ids = [int(r[0]) for r in listed[1:]]
+    assert ids == expected["Import ID"].to_list() and ids[0] == import_id
+    assert [r[2] for r in listed[1:]][0] == "Committed"
+
+    # select a cell of the import's row, then Download results
+    payload["book"]["active_sheet_index"] = [s["name"] for s in payload["sheets"]].index(HISTORY_SHEET)
+    payload["book"]["selection"] = "C2"
+    book = open_book(payload, engine)
+    name = bx.download_results(book)
+    assert name == f"BulkAssist Results {import_id}"
+    after = apply_actions(payload, book.json()["actions"])
+    got = sheet_values(after, name)
+    results = client.get_import(import_id).results()
+    assert got[0] == results.columns
+    assert [r[1] for r in got[1:]] == results["Status"].to_list() == ["Success"] * 4 + ["Failed"]
+    assert [str(r[3]) for r in got[1:5]] == [str(v) for v in results["Created/Updated ID"].to_list()[:4]]
+
+    # a second download does not overwrite the first sheet (the new sheet is active: go back to History)
+    assert after["book"]["active_sheet_index"] == [s["name"] for s in after["sheets"]].index(name)
+    after["book"]["active_sheet_index"] = [s["name"] for s in after["sheets"]].index(HISTORY_SHEET)
+    assert bx.download_results(open_book(after, engine)) == f"BulkAssist Results {import_id} (2)"
+    after["book"]["selection"] = "A1"  # the header row holds no import
+    book = open_book(after, engine)
+    assert bx.download_results(book) is None and "holds no Import ID" in book.json()["actions"][0]["args"][0]
+    after["book"]["active_sheet_index"] = 0
+    book = open_book(after, engine)
+    assert bx.download_results(book) is None and HISTORY_SHEET in book.json()["actions"][0]["args"][0]
 
 
 def test_a_wrong_token_is_a_message_box_and_nothing_is_written(engine, as_user):
@@ -152,14 +322,16 @@ def test_missing_permission_is_a_message_box_and_nothing_is_written(engine, as_u
 
 
 def test_a_usage_limit_is_a_message_box_and_nothing_is_written(engine, as_user):
-    as_user("limited")  # 5 rows a day; this organisation has the standard Job Status list
+    client = as_user("limited")  # 5 rows a day; this organisation has the standard Job Status list
     rows = _new_clients(job_status="Unemployed")
     payload = make_payload(template_book("client", [rows[0], *rows[1:5] * 2]))  # 8 valid rows
-    book = open_book(payload, engine)
-    assert bx.submit(book) is None
-    actions = book.json()["actions"]
-    assert [a["func"] for a in actions] == ["alert"]
+    payload, _, _ = _submitted(payload, engine)
+    shown = _confirm_block(payload)
+    assert shown["Rows to Import"] == 8 and shown["Today"] == f"{client.usage()['today']} of 5 rows"
+    _, actions, results = _confirmed(payload, engine)
+    assert results is None and [a["func"] for a in actions] == ["alert"]
     assert "limit" in actions[0]["args"][0].lower()
+    assert client.get_import(shown["Import ID"]).status()["status"] == "Validated"
 
 
 def test_new_from_template_prefills_from_a_course(engine, as_user):
@@ -183,9 +355,9 @@ def test_new_from_template_prefills_from_a_course(engine, as_user):
 def test_the_vba_client_submits_and_gets_results_without_notes(engine, as_user):
     as_user("importer")
     payload = make_payload(template_book("client", _new_clients()), client="VBA")
-    book = open_book(payload, engine)
-    results = bx.submit(book)
+    payload, submitted, _ = _submitted(payload, engine)
+    after, confirmed, results = _confirmed(payload, engine)
     assert results is not None and results.height == 5
-    funcs = {a["func"] for a in book.json()["actions"]}
+    funcs = {a["func"] for a in submitted + confirmed}
     assert funcs <= {"setValues", "addSheet", "activateSheet", "alert"}
-    assert sheet_values(apply_actions(payload, book.json()["actions"]), DATA_SHEET)[0][-4:] == RESULT_HEADERS
+    assert sheet_values(after, DATA_SHEET)[0][-4:] == RESULT_HEADERS

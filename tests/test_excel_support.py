@@ -258,6 +258,11 @@ class RecordingBook:
     def name(self) -> str:
         return self.api["book"]["name"]
 
+    @property
+    def selection(self) -> RecordingRange:
+        """As the remote engine: the payload's selection address, on the active sheet."""
+        return self.sheets.active.range(self.api["book"]["selection"])
+
     def json(self) -> dict[str, Any]:
         return {"actions": self._actions}
 
@@ -511,6 +516,7 @@ def _exercise(book: Any) -> None:
     sheet.activate()
     sheet.range((2, 1), (9, 1)).data_validation.set_list(new.range((2, 1), (5, 1)), in_cell_dropdown=True)
     sheet.range((2, 1), (9, 1)).data_validation.delete()
+    book.sheets[0].range((1, 1)).value = [[book.selection.row, book.selection.column, book.selection.sheet.name]]
     book.app.alert("done", title="BulkAssist", buttons="ok", mode="info")
 
 
@@ -518,6 +524,7 @@ def _exercise(book: Any) -> None:
 @pytest.mark.skipif(not HAS_ENGINE, reason="needs XLWINGS_LICENSE_KEY=noncommercial")
 def test_the_recording_fake_records_what_the_remote_engine_does():
     payload = make_payload({"Data": [["h1", "h2", "h3"], ["x", "y", "z"], ["1", "2", "3"], ["4", "5", "6"]]})
+    payload["book"]["selection"] = "B3:C3"
     real, fake = xw.Book(json=copy.deepcopy(payload)), RecordingBook(payload)
     _exercise(real)
     _exercise(fake)

@@ -43,8 +43,38 @@ def refresh_lists(book: xw.Book):
 
 @xw.script
 def submit(book: xw.Book):
-    """Review and commit through the import server; results next to each row."""
+    """The server's review, then the Confirm Import step on the BulkAssist Confirm sheet."""
     bx.submit(book)
+
+
+@xw.script
+def confirm_import(book: xw.Book):
+    """Confirm & Import: import the rows on the Confirm sheet; results next to each row."""
+    bx.confirm_import(book)
+
+
+@xw.script
+def cancel_import(book: xw.Book):
+    """Cancel the import on the Confirm sheet."""
+    bx.cancel_import(book)
+
+
+@xw.script
+def retry_failed(book: xw.Book):
+    """Import again only the rows of the last import that failed."""
+    bx.retry_failed(book)
+
+
+@xw.script
+def import_history(book: xw.Book):
+    """List the organisation's imports on the BulkAssist History sheet."""
+    bx.import_history(book)
+
+
+@xw.script
+def download_results(book: xw.Book):
+    """The results of the selected History row, into a new sheet."""
+    bx.download_results(book)
 
 
 @xw.script

@@ -1,4 +1,4 @@
-"""The Excel add-in: validate, fix and submit inside the user's own workbook (xlwings).
+"""The Excel add-in: validate, fix and import inside the user's own workbook (xlwings).
 
 Each command takes the workbook (`book: xw.Book`) and works the same under the
 classic desktop add-in, xlwings Server and xlwings Lite:
@@ -7,7 +7,9 @@ classic desktop add-in, xlwings Server and xlwings Lite:
   the message and "Suggested: X", dropdowns on select-list columns, summary;
 - `apply_suggestions(book)`: write every safe fix, mark it, revalidate;
 - `refresh_lists(book)`: fetch the select lists from the server again;
-- `submit(book)`: review + commit through the server, results next to each row;
+- `submit(book)`: the server's review, then the Confirm Import step (a sheet);
+  `confirm_import(book)` commits it (results next to each row), `cancel_import(book)`,
+  `retry_failed(book)`, `import_history(book)`, `download_results(book)` (`importing.py`);
 - `clear_marks(book)`, `new_from_template(book)`;
 - `dispatch(tag)`: what the ribbon calls (see `addin/`).
 
@@ -19,20 +21,32 @@ from bulkassist.excel.commands import (
     clear_marks,
     new_from_template,
     refresh_lists,
-    submit,
     validate,
 )
 from bulkassist.excel.config import load_config
 from bulkassist.excel.dispatch import COMMANDS, dispatch
+from bulkassist.excel.importing import (
+    cancel_import,
+    confirm_import,
+    download_results,
+    import_history,
+    retry_failed,
+    submit,
+)
 
 __all__ = [
     "COMMANDS",
     "apply_suggestions",
+    "cancel_import",
     "clear_marks",
+    "confirm_import",
     "dispatch",
+    "download_results",
+    "import_history",
     "load_config",
     "new_from_template",
     "refresh_lists",
+    "retry_failed",
     "submit",
     "validate",
 ]

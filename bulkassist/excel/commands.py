@@ -39,10 +39,10 @@ from bulkassist.excel.painter import (
 )
 from bulkassist.excel.settings import (
     LISTS_SHEET,
-    OWN_SHEETS,
     SETTINGS_SHEET,
     Settings,
     SettingsSheet,
+    is_own_sheet,
 )
 from bulkassist.io.reading import read_table
 from bulkassist.spec import OPERATION_LABELS, Domain, Kind
@@ -92,8 +92,8 @@ class Workbook:
             sheet = self.book.sheets[name]
         else:
             active = self.book.sheets.active
-            others = [n for n in names if n not in OWN_SHEETS]
-            if active.name not in OWN_SHEETS:
+            others = [n for n in names if not is_own_sheet(n)]
+            if not is_own_sheet(active.name):
                 sheet = active
             elif others:
                 sheet = self.book.sheets[others[0]]
@@ -305,41 +305,6 @@ def refresh_lists(book: Any) -> int:
               f"Fetched {len(names)} select lists from {config.url}; dropdowns on {count} columns"
               + ("" if wb.caps.dropdowns else " (this Excel client cannot show dropdowns)") + ".")
     return count
-
-
-@command
-def submit(book: Any) -> pl.DataFrame:
-    """Send the records through the server's review and commit; write Status, Action, ID, Errors back."""
-    wb = Workbook(book)
-    data = wb.data_sheet()
-    domain = wb.domain(data)
-    operation = wb.settings.operation_for(domain)
-    options = wb.settings.options_for(domain, operation)
-    client = load_config().client()
-    table = data.table(book.name)
-    report = wb.validate(data, domain, client.lists(domain.name), table)
-    upload = _upload_frame(report, table.date_cells)
-
-    def progress(done: int, total: int) -> None:
-        wb.status(f"BulkAssist: {done} of {total} rows")
-
-    imp = client.start_import(upload, domain.name, operation, options=options, name=book.name, progress=progress)
-    info = imp.commit(progress=progress)
-    results = imp.results()
-    # Everything from the server is in hand: only now is the sheet written.
-    _write_results(data, results)
-    ids = _write_created_ids(data, domain, results)
-    # Failed: rows the commit could not write and rows that never could (validation errors), as the results list.
-    committed, total = info["committed"], info["summary"]["total"]
-    failed = committed["failed"] + info["summary"]["errors"]
-    wb.store.ensure(domain, wb.settings, data.sheet.name)
-    summary = [("Import ID", imp.id), ("Import status", info.get("status")), ("Total", total),
-               ("Inserted", committed["inserted"]), ("Updated", committed["updated"]), ("Failed", failed),
-               ("New IDs written", ids)]
-    wb.finish(summary, f"Import {imp.id}: {info.get('status')}. Records Inserted {committed['inserted']}, "
-                       f"Updated {committed['updated']}, Failed {failed}. Results are next to each row.",
-              mode="info" if failed == 0 else "critical")
-    return results
 
 
 def _upload_frame(report: Report, date_cells: dict[str, pl.Series]) -> pl.DataFrame:

@@ -17,8 +17,15 @@ from bulkassist.excel.commands import (
     clear_marks,
     new_from_template,
     refresh_lists,
-    submit,
     validate,
+)
+from bulkassist.excel.importing import (
+    cancel_import,
+    confirm_import,
+    download_results,
+    import_history,
+    retry_failed,
+    submit,
 )
 
 COMMANDS: dict[str, Callable[[Any], Any]] = {
@@ -26,6 +33,11 @@ COMMANDS: dict[str, Callable[[Any], Any]] = {
     "apply_suggestions": apply_suggestions,
     "refresh_lists": refresh_lists,
     "submit": submit,
+    "confirm_import": confirm_import,
+    "cancel_import": cancel_import,
+    "retry_failed": retry_failed,
+    "import_history": import_history,
+    "download_results": download_results,
     "clear_marks": clear_marks,
     "new_from_template": new_from_template,
 }
