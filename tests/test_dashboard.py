@@ -303,3 +303,49 @@ def test_a_banner_keeps_recent_failed_imports_and_their_error_files_in_view(sqli
     payload = banner.split(f'download="import-{imp.id}-errors.csv" href="data:text/csv;base64,', 1)[1]
     errors = base64.b64decode(payload.split('"', 1)[0]).decode("utf-8-sig")
     assert "Ann Lee" in errors and "NO-SUCH-CLIENT" in errors and "is not imported" in errors
+
+
+def _lock_course_records(sqlite_server: object) -> int:
+    """A course record import that ends CommitFailed, which leaves the importer locked (seed 004)."""
+    import uuid
+
+    importer = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    headers = ["username", "course_code", "complete", "credit_type", "credits"]
+    row = [f"{uuid.uuid4().hex[:8]}@example.org", "PHARM-101", "1", "CPE", "1.5"]
+    first = importer.start_import(_csv_bytes([row], headers), "course_record", "add", name="a.csv")
+    second = importer.start_import(_csv_bytes([row], headers), "course_record", "add", name="b.csv")
+    assert first.commit(timeout=60)["status"] == "Committed"
+    assert second.commit(timeout=60)["status"] == "CommitFailed"  # the same record was imported meanwhile
+    return second.id
+
+
+def test_administration_lists_importer_locks_and_unlocks_after_asking(sqlite_server: object) -> None:
+    admin = Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    held_by = _lock_course_records(sqlite_server)
+    try:
+        app = App(admin)
+        assert app.tabs.titles[-1] == "Administration"
+        app.tabs.selected_index = 2
+        rows = [r for r in app.admin.locks.rows.children if "ba-lock-course_record" in r._dom_classes]
+        assert len(rows) == 1 and f"import {held_by}" in rows[0].children[1].value
+        unlock = rows[0].children[0]
+        unlock.click()  # asks first: nothing is unlocked yet
+        assert [lk["domain"] for lk in admin.locks()] == ["course_record"]
+        keep = app.admin.locks.confirm.children[0].children[2]
+        keep.click()
+        assert app.admin.locks.confirm.children == () and admin.locks()
+        unlock.click()
+        app.admin.locks.confirm.children[0].children[1].click()
+        assert "unlocked" in app.admin.locks.status.value and admin.locks() == []
+        assert "ba-locks-empty" in app.admin.locks.rows.children[0]._dom_classes
+    finally:
+        admin.unlock("course_record")  # never leave the shared server's importer locked
+
+
+def test_only_administrators_get_the_administration_tab(app: App, sqlite_server: object) -> None:
+    assert app.admin is None and list(app.tabs.titles) == ["New Import", "Import History"]
+    importer = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    with pytest.raises(errors.PermissionDenied, match="not an administrator"):
+        importer.locks()
+    with pytest.raises(errors.PermissionDenied):
+        importer.unlock("course_record")

@@ -190,15 +190,51 @@ def test_usage_and_history_print_json(server, tmp_path):
     assert not {i["id"] for i in theirs["items"]} & {i["id"] for i in page["items"]}
 
 
-def test_locks_and_unlock_are_for_administrators(server, tmp_path):
+def _other_org_admin(server) -> str:
+    """A token of a new administrator of the Other Organisation (created directly in the server's database)."""
+    from bulkassist.server import admin as ops
+    from bulkassist.server.db import make_engine, sessions
+
+    engine = make_engine(server.database_url)
+    try:
+        with sessions(engine).begin() as session:
+            org = ops.organisation(session, "Other Organisation")
+            user = ops.create_user(session, org, "admin" + uuid.uuid4().hex[:6], groups=["Administrators"])
+            return ops.create_token(session, user)
+    finally:
+        engine.dispose()
+
+
+def test_locks_and_unlock_are_for_administrators_of_the_organisation(server, tmp_path):
     env, admin = _env(server), _env(server, "admin")
     refused = _run(env, "locks")
     assert refused.exit_code == 2 and "not an administrator" in refused.output
     assert _run(env, "unlock", "course_record").exit_code == 2
-    listed = _as_json(_run(admin, "locks", "--format", "json"))
-    assert isinstance(listed, list)
     unknown = _run(admin, "unlock", "no_such_domain")
     assert unknown.exit_code == 2 and "no_such_domain" in unknown.output
+
+    # a course record import that fails locks the importer (seed 004)
+    header = ["username", "course_code", "complete", "credit_type", "credits"]
+    row = [f"{uuid.uuid4().hex[:8]}@example.org", "PHARM-101", "1", "CPE", "1.5"]
+    path = tmp_path / "course.csv"
+    path.write_bytes(csv_bytes(header, [row]))
+    first = _run(env, "submit", str(path), "-d", "course_record", "-p", "add", "--validate-only", "--format", "json")
+    assert _run(env, "submit", str(path), "-d", "course_record", "-p", "add").exit_code == 0
+    failed = _as_json(_run(env, "start", str(_as_json(first)["id"]), "--format", "json"))
+    assert failed["status"] == "CommitFailed"
+    try:
+        listed = _as_json(_run(admin, "locks", "--format", "json"))
+        assert [(lk["domain"], lk["import_id"]) for lk in listed] == [("course_record", failed["id"])]
+        assert f"course_record: locked by import {failed['id']}" in _run(admin, "locks").output
+        # another organisation's administrator neither sees nor releases this organisation's lock
+        other = {"BULKASSIST_URL": server.url, "BULKASSIST_TOKEN": _other_org_admin(server)}
+        assert _as_json(_run(other, "locks", "--format", "json")) == []
+        assert "was not locked" in _run(other, "unlock", "course_record").output
+        assert len(_as_json(_run(admin, "locks", "--format", "json"))) == 1
+        assert "course_record importer unlocked" in _run(admin, "unlock", "course_record").output
+        assert "No importer is locked." in _run(admin, "locks").output
+    finally:
+        Client(server.url, server.tokens["admin"]).unlock("course_record")
 
 
 def test_every_data_command_takes_format_json(tmp_path):

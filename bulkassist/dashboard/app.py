@@ -1,4 +1,5 @@
-"""The Bulk Data Import window: the New Import and Import History tabs over one server."""
+"""The Bulk Data Import window: the New Import and Import History tabs over one server, and Administration
+(importer locks) for administrators."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from bulkassist.client import Client
+from bulkassist.dashboard.admin import Administration
 from bulkassist.dashboard.failures import FailureBanner
 from bulkassist.dashboard.history import History
 from bulkassist.dashboard.launch import TOKEN_ENV, URL_ENV
@@ -17,7 +19,7 @@ from bulkassist.dashboard.theme import STYLESHEET
 from bulkassist.dashboard.wizard import Wizard
 from bulkassist.errors import AuthenticationFailed
 
-NEW_IMPORT, HISTORY = 0, 1
+NEW_IMPORT, HISTORY, ADMINISTRATION = 0, 1, 2
 
 
 class App(widgets.VBox):
@@ -35,8 +37,15 @@ class App(widgets.VBox):
         self.title = widgets.HTML(self._title())
         super().__init__([widgets.HTML(STYLESHEET), self.title, self.notice, self.failures, self.tabs])
         self.add_class("ba-app")
+        me: dict | None = None
         with self.notice.guard():
-            self.title.value = self._title(self.wizard.load_domains())
+            me = self.wizard.load_domains()
+            self.title.value = self._title(me)
+        # Administrators also get the Administration tab (importer locks); nobody else sees it.
+        self.admin = Administration(client, self.notice) if me and me.get("admin") else None
+        if self.admin is not None:
+            self.tabs.children = (*self.tabs.children, self.admin)
+            self.tabs.titles = ("New Import", "Import History", "Administration")
         self.failures.refresh()
 
     def _title(self, me: dict | None = None) -> str:
@@ -62,3 +71,5 @@ class App(widgets.VBox):
         if change["new"] == HISTORY:
             self.history.refresh(1)
             self.failures.refresh()
+        elif change["new"] == ADMINISTRATION and self.admin is not None:
+            self.admin.refresh()
