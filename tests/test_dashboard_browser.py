@@ -280,3 +280,31 @@ def test_stopped_server_is_a_message_and_the_upload_is_kept(page: object, messy_
         own.stop()
         if again is not None:
             again.stop()
+
+
+def test_an_administrator_sees_importer_locks_and_unlocks_one(page: object, sqlite_server: object) -> None:
+    """Seed 004: a failed course record import locks the importer; the admin sees the lock and unlocks it."""
+    from .test_dashboard import _lock_course_records
+
+    admin = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    held_by = _lock_course_records(sqlite_server)
+    try:
+        with _dashboard(sqlite_server, "admin") as voila:
+            ui = DashboardPage(page, voila.url, SHOTS / "admin")
+            ui.open()
+            page.get_by_role("tab", name="Administration").click()
+            row = page.locator(".ba-lock-course_record")
+            row.wait_for(state="visible", timeout=30_000)
+            assert f"import {held_by}" in row.inner_text() and "Course Record" in row.inner_text()
+            ui.shot("01-locks")
+            ui.click(".ba-unlock-course_record")
+            page.locator(".ba-unlock-confirm").wait_for(state="visible", timeout=30_000)
+            assert admin.locks() != []  # the first click only asks
+            ui.shot("02-unlock-asks")
+            ui.click(".ba-unlock-confirm")
+            page.locator(".ba-locks-status", has_text="unlocked").wait_for(timeout=30_000)
+            page.locator(".ba-locks-empty").wait_for(state="visible", timeout=30_000)
+            assert admin.locks() == []
+            ui.shot("03-unlocked")
+    finally:
+        admin.unlock("course_record")  # never leave the shared server's importer locked
