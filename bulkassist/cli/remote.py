@@ -195,7 +195,7 @@ def status(import_id: int, fmt: str, server: str, token: str) -> None:
 @click.command()
 @_id_argument
 @click.argument("row", type=click.IntRange(2, 10**9))
-@click.argument("values", nargs=-1, required=True, metavar='"FIELD=VALUE"...')
+@click.argument("values", nargs=-1, required=True, metavar='"COLUMN=VALUE"...')
 @_format_option
 @_server_option
 @_token_option
@@ -210,7 +210,7 @@ def edit(import_id: int, row: int, values: tuple[str, ...], fmt: str, server: st
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{pair!r}: write each change as \"Column=value\", e.g. \"Date of Birth=02/03/1990\"",
-                                     param_hint='"FIELD=VALUE"')
+                                     param_hint='"COLUMN=VALUE"')
         changes[key.strip()] = value if value != "" else None
     imp = Client(server, token).get_import(import_id)
     answer = imp.edit_row(row, changes)
