@@ -184,6 +184,8 @@ def submit(book: Any) -> dict[str, Any] | None:
             replaced = f" Import {earlier.import_id}, which was waiting for confirmation, is cancelled."
         except Conflict:
             pass  # confirmed or cancelled meanwhile (another workbook, the dashboard)
+        except BulkAssistError as exc:  # another server or user's import: say so, never hide it
+            replaced = f" Import {earlier.import_id}, which was waiting for confirmation, could not be cancelled: {exc}"
     s = imp.summary
     if s["valid"] == 0:
         wb.status(False)
@@ -251,9 +253,12 @@ def cancel_import(book: Any) -> dict[str, Any]:
     """Cancel the import on the Confirm sheet (during a commit: stop after the current chunk)."""
     wait = pending(book)
     info = load_config().client().get_import(wait.import_id).cancel()
-    _write_confirm(book, _with_status(wait.rows, info["status"], "Cancelled: nothing more is imported."))
-    book.app.alert(f"Import {wait.import_id}: {info['status']}. Rows imported before the cancel stay imported.",
-                   title=TITLE, buttons="ok", mode="info")
+    stopping = info["status"] == ImportStatus.COMMITTING
+    note = ("Cancel requested: the commit stops after the chunk it is writing." if stopping else
+            "Cancelled: nothing more is imported.")
+    _write_confirm(book, _with_status(wait.rows, info["status"], note))
+    book.app.alert(f"Import {wait.import_id}: {info['status']}. {note} Rows imported before the cancel stay "
+                   f"imported.", title=TITLE, buttons="ok", mode="info")
     return info
 
 
