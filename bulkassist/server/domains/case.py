@@ -7,7 +7,6 @@ treatment period (the spec's `sequence_field`), or skip it.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import polars as pl
@@ -43,7 +42,8 @@ class CaseBehaviour(RecordBehaviour):
         counter = self.domain.sequence_field
         if ctx.options.get(_DUPLICATE) == "create_increment" and counter:
             keys = self.key_series(rows).to_list()
-            for d, number in zip(data, self._next_numbers(ctx, keys, counter), strict=True):
+            stated = rows[counter].to_list() if counter in rows.columns else [None] * rows.height
+            for d, number in zip(data, self._duplicate_numbers(ctx, keys, stated, counter), strict=True):
                 if number is not None:
                     d[counter] = str(number)
         if ctx.options.get("run_workflow"):
@@ -51,19 +51,22 @@ class CaseBehaviour(RecordBehaviour):
                 d["_workflow"] = "case_created"
         return data
 
-    def _next_numbers(self, ctx: Context, keys: list[str | None], counter: str) -> list[int | None]:
-        """Per row, the number after the highest stored for its key and the rows before it in the file."""
+    def _duplicate_numbers(self, ctx: Context, keys: list[str | None], stated: list[str | None], counter: str
+                           ) -> list[int | None]:
+        """Per row, the number a duplicate gets: 1 after the highest of the stored cases with its key and of
+        the rows before it in the file; None for a new case, which keeps the number the file gives it."""
         highest: dict[str, int] = {}
         for key, data in ctx.store.data_by_key(self.domain.name, [k for k in keys if k]):
             highest[key] = max(highest.get(key, 0), int((data or {}).get(counter) or 1))
-        seen: Counter[str] = Counter()
         numbers: list[int | None] = []
-        for key in keys:
-            if not key:
-                numbers.append(None)
+        for key, given in zip(keys, stated, strict=True):
+            if key and key in highest:
+                highest[key] += 1
+                numbers.append(highest[key])
                 continue
-            seen[key] += 1
-            numbers.append(highest.get(key, 0) + seen[key])
+            numbers.append(None)
+            if key:  # a later row with this key is a duplicate of this one
+                highest[key] = int(given or 1)
         return numbers
 
 
