@@ -242,6 +242,15 @@ class Domain:
                 seen.setdefault(f.select_list)
         return list(seen)
 
+    def file_too_large(self, source: str, size: int) -> str | None:
+        """Why a file of `size` bytes is over the domain's file limit (seed 002: under 2 MB), or None when it
+        is not: one sentence for local validation, every client's check before uploading, and the server."""
+        limit = self.max_file_bytes
+        if not limit or size <= limit:
+            return None
+        return (f"{source} is {size / 2**20:.1f} MB ({size:,} bytes); {self.title} files must be under "
+                f"{limit / 2**20:g} MB ({limit:,} bytes). Split it into smaller files.")
+
     def option(self, name: str) -> Option:
         for o in self.options:
             if o.name == name:

@@ -5,8 +5,6 @@ One test per rule; the README's "Seed rules: where each lives" table names them.
 
 from __future__ import annotations
 
-import uuid
-
 import polars as pl
 import pytest
 
@@ -26,3 +24,83 @@ def test_create_increment_keeps_a_new_cases_treatment_period_and_increments_only
     assert final["status"] == "Committed"
     assert stored_periods(server.database_url, new) == ["3", "4"]  # the first keeps 3, its repeat is 3 + 1
     assert stored_periods(server.database_url, old) == ["4", "5"]  # the existing case had 4
+
+
+# ------------------------------------------------------ seed 002: Registration & Certification
+QUAL = ["Qualification Number", "ULN", "Status", "Registration number", "Registration date",
+        "Certificate claimed date", "Achieved date", "Certificate received Date", "Certificate Sent Date",
+        "Postal Tracking Reference"]
+
+
+def qualification_csv(rows: int) -> bytes:
+    """A qualification CSV of `rows` rows (about 120 bytes each)."""
+    line = "60312345,{uln},Not registered,,,,,,,Tracking reference of the certificate posted to the learner {i:06d}"
+    body = [",".join(QUAL)] + [line.format(uln=1000000000 + i, i=i) for i in range(rows)]
+    return ("\n".join(body) + "\n").encode()
+
+
+def test_a_file_over_the_domains_limit_is_refused_by_the_client_and_the_server(server, client, tmp_path):
+    """Seed 002: the file must be less than 2 MB. `bulkassist submit` (and every front end, through
+    Client.start_import) refuses before uploading; the server refuses the declared size (413) with the same
+    sentence, and the rows it receives when a client declares nothing."""
+    from bulkassist.errors import FileTooLarge, PayloadTooLarge
+    from tests.test_server_faults import call, message
+
+    big = qualification_csv(20_000)
+    assert len(big) > 2 * 2**20
+    path = tmp_path / "qualifications.csv"
+    path.write_bytes(big)
+    before = client.imports(domain="qualification")["total"]
+    with pytest.raises(PayloadTooLarge) as local:
+        client.start_import(str(path), "qualification", "add_update")
+    assert isinstance(local.value, FileTooLarge)
+    expected = (f"qualifications.csv is {len(big) / 2**20:.1f} MB ({len(big):,} bytes); Registration & "
+                f"Certification files must be under 2 MB (2,097,152 bytes). Split it into smaller files.")
+    assert str(local.value) == expected
+    assert client.imports(domain="qualification")["total"] == before  # nothing reached the server
+
+    declared = call(server, "POST", "/imports", json={"domain": "qualification", "operation": "add_update",
+                                                      "file_name": "qualifications.csv", "file_size": len(big)})
+    assert declared.status_code == 413 and message(declared) == expected
+
+    # A client that declares no size: the rows are counted as they arrive, and the batch that passes 2 MB is
+    # refused naming the size and the limit.
+    imp = client.create_import("qualification", "add_update", file_name="undeclared.csv")
+    frame = pl.read_csv(big, infer_schema=False)
+    imp.upload(QUAL, frame.head(10_000))
+    with pytest.raises(FileTooLarge, match=r"undeclared.csv \(as uploaded to import \d+\) is 2\.\d MB .* must be "
+                                           r"under 2 MB \(2,097,152 bytes\)") as served:
+        imp.upload(QUAL, frame.slice(10_000), first_row=10_000)
+    assert served.value.status == 413
+    imp.validate()
+    assert imp.review(issues_limit=0)["summary"]["total"] == 10_000  # what was refused is not half stored
+    imp.cancel()
+
+
+def test_cli_submit_of_a_file_over_the_limit_exits_2_and_imports_nothing(server, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(qualification_csv(20_000))
+    done = subprocess.run([sys.executable, "-m", "bulkassist", "submit", str(path), "-d", "qualification", "-p",
+                           "add_update", "--yes", "--server", server.url, "--token", server.tokens["importer"]],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "big.csv is 2." in done.stderr and "must be under 2 MB" in done.stderr
+
+
+# ------------------------------------------------------------------ seed 000: errors
+def test_a_refused_request_reaches_python_as_its_own_error_class(client):
+    """Seed 000 and the API: a bad option (400) and a malformed request (422) raise specific classes of
+    bulkassist.errors, not the generic ServerError."""
+    from bulkassist.errors import InvalidRequest, MalformedRequest, ServerError
+
+    with pytest.raises(InvalidRequest, match="no option 'colour'") as bad_option:
+        client.create_import("client", "add", options={"colour": "red"})
+    assert type(bad_option.value) is InvalidRequest and bad_option.value.status == 400
+    with pytest.raises(InvalidRequest, match="use add, update or add_update"):
+        client.create_import("client", "delete")
+    with pytest.raises(MalformedRequest, match="operation") as malformed:
+        client.request("POST", "/imports", json={"domain": "client", "operation": 7})
+    assert malformed.value.status == 422 and type(malformed.value) is not ServerError

@@ -39,6 +39,9 @@ class NewImport(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"auto_create_invoices\": true}")
     file_name: Text = Field("upload.csv", max_length=400)
     sheet: Text | None = Field(None, max_length=200)
+    file_size: int | None = Field(None, ge=0, le=2**53,
+                                  description="bytes of the file the rows come from; over the domain's file "
+                                              "limit (max_file_bytes) the import is refused (413)")
 
 
 # A cell holds at most Excel's own limit of characters: a longer one could not be written back to a workbook.
