@@ -5,8 +5,12 @@ One test per rule; the README's "Seed rules: where each lives" table names them.
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 from tests.test_server_domains import CASE, committed, ref, stored_periods
 
@@ -88,6 +92,40 @@ def test_cli_submit_of_a_file_over_the_limit_exits_2_and_imports_nothing(server,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "big.csv is 2." in done.stderr and "must be under 2 MB" in done.stderr
+
+
+def stored_data(database_url: str, record_id: int | str) -> dict:
+    """The fields of a stored record, read from the database itself."""
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        data = conn.execute(sa.text("SELECT data FROM records WHERE id = :i"), {"i": int(record_id)}).scalar_one()
+    engine.dispose()
+    return data if isinstance(data, dict) else json.loads(data)
+
+
+def test_a_status_that_needs_a_registration_number_reverts_without_one(server, client):
+    """Seed 002 note 4: updating to a status that is not permitted without a Registration number reverts the
+    status: to the record's previous status, or 'Not registered' for a new record. The results row says which
+    status was kept and why."""
+    uln_new, uln_old = str(uuid.uuid4().int)[:10], str(uuid.uuid4().int)[:10]
+
+    def row(uln: str, status: str) -> list[str]:
+        return ["60312345", uln, status, "", "", "", "", "", "", ""]
+
+    first, _ = committed(client, "qualification", QUAL, [row(uln_old, "Exempt")], "add_update")
+    old_id = first.results()["Created/Updated ID"][0]
+    imp, final = committed(client, "qualification", QUAL, [row(uln_new, "Achieved"), row(uln_old, "Certificate Sent")],
+                           "add_update")
+    assert final["status"] == "Committed"
+    results = imp.results().to_dicts()
+    assert [(r["Status"], r["Action"]) for r in results] == [("Success", "Insert"), ("Success", "Update")]
+    assert results[1]["Created/Updated ID"] == old_id
+    assert stored_data(server.database_url, results[0]["Created/Updated ID"])["Status"] == "Not registered"
+    assert stored_data(server.database_url, old_id)["Status"] == "Exempt"
+    assert ("Status 'Achieved' is not permitted without a Registration number, so the status reverted: kept "
+            "'Not registered' (the status of a new record)") in results[0]["Error Messages"]
+    assert "Status 'Certificate Sent' is not permitted" in results[1]["Error Messages"]
+    assert "kept 'Exempt' (the record's previous status)" in results[1]["Error Messages"]
 
 
 # ------------------------------------------------------------------ seed 000: errors

@@ -1,10 +1,15 @@
-"""Registration & Certification records on the server (seed 002): matching by a number given later.
+"""Registration & Certification records on the server (seed 002): matching by a number given later, and
+statuses that revert without one.
 
 The match key's last field is the Registration number, which a record receives after it was first
 imported. A row with one updates the record with that number or, failing that, the record of the
 same learner + qualification that has no number yet (which then takes it); a row without one
 matches only that unregistered record. A number, once given, cannot be removed by import (blank
 cells never clear a value).
+
+Note 4: a row moving a record to a status that needs a Registration number (the spec's `requires_when`
+rule with `revert_to`), without one, keeps the record's previous status, or `revert_to` for a new
+record; its results row says which status was kept and why.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import sqlalchemy as sa
 from bulkassist.domains.qualification import DOMAIN as DOMAIN  # the spec this module adds to
 from bulkassist.server.domains.base import KEY_SEP, Context, RecordBehaviour, issues_frame
 from bulkassist.server.models import Record
-from bulkassist.status import RowAction
+from bulkassist.spec import Rule
+from bulkassist.status import RowAction, RowStatus
 
 
 def _registration(key: str) -> str:
@@ -34,6 +40,41 @@ class QualificationBehaviour(RecordBehaviour):
             unregistered = super().existing(ctx, list(first_time.values()))
             found.update({k: unregistered[u] for k, u in first_time.items() if u in unregistered})
         return found
+
+    @property
+    def _reverting(self) -> Rule | None:
+        """The spec's rule naming the statuses that need a Registration number, and what a new record keeps."""
+        return next((r for r in self.domain.rules if r.check == "requires_when" and "revert_to" in r.params), None)
+
+    def write(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
+        rule = self._reverting
+        if rule is None or not set(rule.fields) <= set(rows.columns):
+            return super().write(ctx, rows)
+        status, number = rule.fields
+        reverts = rows.filter(pl.col(status).is_in(rule.params["values"]) & pl.col(number).is_null())
+        if not reverts.height:
+            return super().write(ctx, rows)
+        # The previous status of the record each updating row matches (new records keep `revert_to`).
+        keys = self.key_series(reverts).to_list()
+        targets = self.existing(ctx, [k for k in keys if k])
+        stored = ctx.store.data_by_id(self.domain.name, list(targets.values()))
+        kept, notes = [], []
+        for action, wanted, key in zip(reverts["action"].to_list(), reverts[status].to_list(), keys, strict=True):
+            previous = (stored.get(targets.get(key)) or {}).get(status) if action == RowAction.UPDATE else None
+            kept.append(previous or rule.params["revert_to"])
+            whose = "the record's previous status" if previous else (
+                "the status of a new record" if action == RowAction.INSERT else "the record had no status")
+            notes.append(f"{status} '{wanted}' is not permitted without a {number}, so the status reverted: kept "
+                         f"'{kept[-1]}' ({whose}). Import the row again with its {number} to change the status")
+        changed = pl.DataFrame({"row": reverts["row"], "_kept": pl.Series(kept, dtype=pl.String),
+                                "_note": pl.Series(notes, dtype=pl.String)})
+        rows = (rows.join(changed, on="row", how="left")
+                .with_columns(pl.coalesce("_kept", status).alias(status)).drop("_kept"))
+        result = super().write(ctx, rows.drop("_note"))
+        return (result.join(changed.select("row", "_note"), on="row", how="left")
+                .with_columns(pl.when((pl.col("status") == RowStatus.SUCCESS) & pl.col("_note").is_not_null())
+                              .then(pl.col("_note")).otherwise(pl.col("message")).alias("message"))
+                .drop("_note"))
 
     def update(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
         keys = self.key_series(rows).to_list()
