@@ -104,6 +104,9 @@ class Field:
     minimum: float | None = None
     separator: str = ","  # MULTI_SELECT
     zero_pad: int | None = None  # digits an all-digit ID must have (Excel strips leading zeros)
+    # The cell names a user of the organisation by User ID (the server checks it exists): "user", or
+    # "importer" when it should be the user running the import (a warning otherwise).
+    names_user: str | None = None
     description: str = ""
     example: str = ""
 
@@ -322,6 +325,7 @@ class Domain:
                     "minimum": f.minimum,
                     "separator": f.separator,
                     "zero_pad": f.zero_pad,
+                    "names_user": f.names_user,
                     "description": f.description,
                     "example": f.example,
                 }
@@ -374,6 +378,7 @@ class Domain:
                 minimum=f.get("minimum"),
                 separator=f.get("separator", ","),
                 zero_pad=f.get("zero_pad"),
+                names_user=f.get("names_user"),
                 description=f.get("description", ""),
                 example=f.get("example", ""),
             )

@@ -30,6 +30,33 @@ def test_create_increment_keeps_a_new_cases_treatment_period_and_increments_only
     assert stored_periods(server.database_url, old) == ["4", "5"]  # the existing case had 4
 
 
+
+def test_provider_and_created_by_must_name_users_of_the_organisation(client_for):
+    """Seed 001: ProviderUserID and CreatedByID are User IDs of the organisation (an error names the row,
+    the column and the value otherwise); CreatedByID should be the user running the import (a warning)."""
+    importer, admin = client_for("importer"), client_for("admin")
+    mine, theirs = importer.me()["user_ref"], admin.me()["user_ref"]
+    stranger = client_for("other_org").me()["user_ref"]  # a user, but of another organisation
+    header = ["Identifier", "FirstName", "Status", "ProviderUserID", "CreatedByID"]
+    ident = f"usr{ref().lower()}"
+    imp = importer.start_import(pl.DataFrame([
+        [f"{ident}1", "Ann", "ACTIVE", theirs, mine],       # fine
+        [f"{ident}2", "Bob", "ACTIVE", stranger, mine],     # provider of another organisation
+        [f"{ident}3", "Cy", "ACTIVE", theirs, "user_999999999"],  # no such user
+        [f"{ident}4", "Di", "ACTIVE", mine, theirs],        # created by someone else: a warning
+    ], schema=header, orient="row"), "case", "add", name="cases.csv")
+    review = imp.review()
+    assert [r["action"] for r in review["rows"]] == ["Insert", "Error", "Error", "Insert"]
+    issues = {(i["row"], i["column"]): i for i in review["issues"]}
+    assert issues[(3, "ProviderUserID")]["value"] == stranger and issues[(3, "ProviderUserID")]["severity"] == "error"
+    assert f"ProviderUserID '{stranger}' is not a user of your organisation" in issues[(3, "ProviderUserID")]["message"]
+    assert f"CreatedByID 'user_999999999' is not a user of your organisation" in issues[(4, "CreatedByID")]["message"]
+    warning = issues[(5, "CreatedByID")]
+    assert warning["severity"] == "warning" and f"'{theirs}' is not you" in warning["message"] and mine in warning["message"]
+    assert (2, "CreatedByID") not in issues and (2, "ProviderUserID") not in issues
+    imp.cancel()
+
+
 # ------------------------------------------------------ seed 002: Registration & Certification
 QUAL = ["Qualification Number", "ULN", "Status", "Registration number", "Registration date",
         "Certificate claimed date", "Achieved date", "Certificate received Date", "Certificate Sent Date",

@@ -276,7 +276,7 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
     except BulkAssistError as exc:
         raise InvalidRequest(str(exc)) from None
     rows = _reviewed_rows(report)
-    ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {})
+    ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {}, user_id=imp.user_id)
     extra, actions = behaviour_for(dom).review(ctx, rows)
     # The server's checks name a field; place them on the file column that holds it.
     placed = {field: i for i, name in enumerate(report.frame_columns)

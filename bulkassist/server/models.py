@@ -46,6 +46,21 @@ class OrgDomain(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
 
 
+USER_REF_PREFIX = "user_"
+
+
+def user_ref(user_id: int) -> str:
+    """The User ID a file names a user by (seed 001: ProviderUserID, CreatedByID), shown by /me and the
+    admin user list."""
+    return f"{USER_REF_PREFIX}{user_id}"
+
+
+def user_id_of(ref: str | None) -> int | None:
+    """The user a User ID names (None when it names none)."""
+    digits = (ref or "")[len(USER_REF_PREFIX):]
+    return int(digits) if (ref or "").startswith(USER_REF_PREFIX) and digits.isdigit() and len(digits) < 12 else None
+
+
 class User(Base):
     """A user of one organisation. Names are unique within the organisation only (another organisation's
     user names are none of its business); the API token, not the name, identifies a user."""

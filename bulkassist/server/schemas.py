@@ -159,6 +159,7 @@ class Health(BaseModel):
 class Me(BaseModel):
     user: str
     user_id: int
+    user_ref: str = Field(..., description="the User ID files name this user by (ProviderUserID, CreatedByID)")
     organisation: str
     org_id: int
     licensed: bool = Field(..., description="the organisation has the Bulk Data Import licence")
@@ -349,6 +350,7 @@ class FileRows(BaseModel):
 
 class UserInfo(BaseModel):
     id: int
+    user_ref: str = Field(..., description="the User ID files name this user by (ProviderUserID, CreatedByID)")
     name: str
     email: str | None
     active: bool

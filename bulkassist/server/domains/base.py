@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
 from bulkassist.server.bulk import allocate_ids, insert_rows
-from bulkassist.server.models import Course, Record, Section, utcnow
+from bulkassist.server.models import Course, Record, Section, User, user_id_of, user_ref, utcnow
 from bulkassist.spec import ADD, ADD_UPDATE, Domain, ParentLink
 from bulkassist.spec import UPDATE as OP_UPDATE
 from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
@@ -146,6 +146,12 @@ class RecordStore:
         return self.session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
             Record.org_id == self.org_id, Record.domain == domain.name, Record.key.like(pattern, escape="/"))).all()
 
+    def users(self, ids: Iterable[int]) -> set[int]:
+        """Those of `ids` that are users of the organisation."""
+        ordered = sorted(set(ids))
+        return {i for start in range(0, len(ordered), _IN_CHUNK) for i in self.session.scalars(
+            sa.select(User.id).where(User.org_id == self.org_id, User.id.in_(ordered[start:start + _IN_CHUNK])))}
+
     def sections(self) -> dict[tuple[str, str], float]:
         """(Course Code, section code) -> the section's fee, for every section of the organisation."""
         return {(c, s): fee for c, s, fee in self.session.execute(
@@ -163,6 +169,7 @@ class Context:
     domain: Domain
     operation: str
     options: dict[str, Any] = field(default_factory=dict)
+    user_id: int | None = None  # who runs the import
     store: RecordStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -220,6 +227,7 @@ class RecordBehaviour:
         reviewed = rows.with_columns(actions.alias("action"))
         issues += self._check_parents(ctx, reviewed)
         issues += self._check_sections(ctx, reviewed)
+        issues += self._check_users(ctx, reviewed)
         extra = self.extra_checks(ctx, reviewed)
         if extra is not None:
             issues.append(extra)
@@ -311,6 +319,34 @@ class RecordBehaviour:
             [c if c not in courses else s for _, c, s in bad], "not_found",
             [f"course {c!r} does not exist; search the Course Code in the template step" if c not in courses
              else f"section {s!r} does not exist in course {c!r}" for _, c, s in bad])]
+
+    def _check_users(self, ctx: Context, rows: pl.DataFrame) -> list[pl.DataFrame]:
+        """A cell naming a user (`Field.names_user`) must name a user of the organisation; one that should
+        name the user running the import and names another gets a warning."""
+        fields = [f for f in self.domain.fields if f.names_user and f.name in rows.columns]
+        if not fields:
+            return []
+        valid = _valid(rows)
+        named = {v for f in fields for v in valid[f.name].drop_nulls().unique().to_list()}
+        known = {v for v in named if user_id_of(v) in ctx.store.users(
+            i for i in map(user_id_of, named) if i is not None)}
+        me = user_ref(ctx.user_id) if ctx.user_id is not None else None
+        frames = []
+        for f in fields:
+            cells = valid.select("row", pl.col(f.name).alias("value")).filter(pl.col("value").is_not_null())
+            unknown = cells.filter(~pl.col("value").is_in(list(known)))
+            frames.append(issues_frame(
+                unknown["row"].to_list(), [f.name] * unknown.height, unknown["value"].to_list(), "unknown_user",
+                [f"{f.name} '{v}' is not a user of your organisation; use the User ID on the user's detail page"
+                 f"{f' (yours is {me})' if me else ''}" for v in unknown["value"].to_list()]))
+            if f.names_user == "importer" and me:
+                other = cells.filter(pl.col("value").is_in(list(known)) & (pl.col("value") != me))
+                frames.append(issues_frame(
+                    other["row"].to_list(), [f.name] * other.height, other["value"].to_list(), "not_the_importer",
+                    [f"{f.name} '{v}' is not you: {f.name} is the User ID of the staff user running this import "
+                     f"({me}); the case will be recorded as created by {v}" for v in other["value"].to_list()],
+                    severity="warning"))
+        return frames
 
     def extra_checks(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame | None:
         """Domain-specific database checks (subclasses)."""

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path
 
 from bulkassist.errors import NotFound
 from bulkassist.server import admin
-from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User
+from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User, user_ref
 from bulkassist.server.orgdata import domain_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
@@ -33,7 +33,8 @@ router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(40
 def users(caller: CallerDep, session: SessionDep) -> list[dict]:
     caller.require_admin()
     found = session.scalars(sa.select(User).where(User.org_id == caller.org_id).order_by(User.id)).all()
-    return [{"id": u.id, "name": u.name, "email": u.email, "active": u.active} for u in found]
+    return [{"id": u.id, "user_ref": user_ref(u.id), "name": u.name, "email": u.email, "active": u.active}
+            for u in found]
 
 
 @router.post("/users", status_code=201, response_model=UserCreated)
