@@ -50,7 +50,7 @@ def test_provider_and_created_by_must_name_users_of_the_organisation(client_for)
     issues = {(i["row"], i["column"]): i for i in review["issues"]}
     assert issues[(3, "ProviderUserID")]["value"] == stranger and issues[(3, "ProviderUserID")]["severity"] == "error"
     assert f"ProviderUserID '{stranger}' is not a user of your organisation" in issues[(3, "ProviderUserID")]["message"]
-    assert f"CreatedByID 'user_999999999' is not a user of your organisation" in issues[(4, "CreatedByID")]["message"]
+    assert "CreatedByID 'user_999999999' is not a user of your organisation" in issues[(4, "CreatedByID")]["message"]
     warning = issues[(5, "CreatedByID")]
     assert warning["severity"] == "warning" and f"'{theirs}' is not you" in warning["message"] and mine in warning["message"]
     assert (2, "CreatedByID") not in issues and (2, "ProviderUserID") not in issues

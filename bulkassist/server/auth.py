@@ -16,7 +16,14 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from bulkassist.errors import AuthenticationFailed, InvalidToken, NotLicensed, PermissionDenied
-from bulkassist.server.models import ApiToken, GroupMember, Organisation, PermissionGroup, User, user_ref
+from bulkassist.server.models import (
+    ApiToken,
+    GroupMember,
+    Organisation,
+    PermissionGroup,
+    User,
+    user_ref,
+)
 
 
 def new_token() -> str:
