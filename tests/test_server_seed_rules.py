@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.test_server_domains import CASE, committed, ref, stored_periods
+from tests.test_server_lifecycle import csv_bytes
 
 
 # ------------------------------------------------------------------ seed 001: cases
@@ -153,6 +154,51 @@ def test_a_status_that_needs_a_registration_number_reverts_without_one(server, c
             "'Not registered' (the status of a new record)") in results[0]["Error Messages"]
     assert "Status 'Certificate Sent' is not permitted" in results[1]["Error Messages"]
     assert "kept 'Exempt' (the record's previous status)" in results[1]["Error Messages"]
+
+
+# ------------------------------------------------------------------ seed 003: BrightClient
+def test_a_record_whose_parent_failed_names_the_link_field_in_the_errors_file(client):
+    """Seed 003: "If a client fails, its addresses fail too"; the errors file gives, for each failed record,
+    the field that caused the failure: for a child of a failed parent, the field that links it to the parent."""
+    from tests.test_server_domains import ADDRESS, BC, CONTACT
+
+    bad = f"B{ref()}"
+    parents = client.start_import(csv_bytes(BC, [[bad, "", "Limited Company"]]), "business_client", "add",
+                                  name="clients.csv")  # no Registered Name: the parent fails
+    parents.cancel()
+    contacts, final = committed(client, "contact", CONTACT, [[f"C{bad}", bad, "Bob", "Ray"]])
+    addresses, _ = committed(client, "address_history", ADDRESS, [["", f"C{bad}", "2 Low St", "Leeds", "LS1 4AB",
+                                                                  "01/02/2020"]])
+    assert final["status"] == "CommitFailed"
+    for imp, field, value in ((contacts, "Client Reference", bad), (addresses, "Contact Reference", f"C{bad}")):
+        failure = pl.read_csv(imp.errors_file(), infer_schema=False).row(0, named=True)
+        assert (failure["Field"], failure["Column"], failure["Value"], failure["Code"]) == (
+            field, field, value, "commit_failed")
+        assert "fix the parent first" in failure["Message"]
+
+
+def test_the_results_action_of_a_failed_row_says_what_it_would_have_done(client):
+    """Seed 000's results file (Action: Insert or Update) for every row, seed 003's failed records: a row that
+    failed validation or the commit still says whether it would have inserted or updated a record."""
+    from tests.test_server_domains import CONTACT
+    from tests.test_server_lifecycle import CLIENT_HEADER
+
+    existing = client.start_import(csv_bytes(CLIENT_HEADER, [["", "Ann", "Lee", "", "", ""]]), "client", "add",
+                                   name="one.csv")
+    existing.commit(timeout=60)
+    client_id = existing.results()["Created/Updated ID"][0]
+    imp, _ = committed(client, "client", CLIENT_HEADER, [
+        [client_id, "Ann", "Lee", "13/45/1990", "", ""],  # an update with a bad date
+        ["", "Bob", "", "", "", ""],                      # a new client without Last Name
+        ["", "Cy", "Ray", "", "", ""],                     # fine
+    ], "add_update")
+    results = imp.results()
+    assert results["Status"].to_list() == ["Failed", "Failed", "Success"]
+    assert results["Action"].to_list() == ["Update", "Insert", "Insert"]
+
+    orphan = f"O{ref()}"
+    children, _ = committed(client, "contact", CONTACT, [[f"C{orphan}", orphan, "Di", "Fox"]])
+    assert children.results().select("Status", "Action").row(0) == ("Failed", "Insert")
 
 
 # ------------------------------------------------------------------ seed 000: errors

@@ -268,7 +268,8 @@ def validate_import(session: Session, caller: Caller, imp: Import) -> None:
     _store(session, caller, imp, _uploaded_table(session, imp))
 
 
-def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
+def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> tuple[Report, pl.Series]:
+    """The report with the database's checks, and what each row would do (Insert / Update), valid or not."""
     dom = domain_for(session, caller.org_id, imp.domain)
     lists = lists_for(session, caller.org_id, dom.select_lists)
     try:
@@ -277,7 +278,7 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
         raise InvalidRequest(str(exc)) from None
     rows = _reviewed_rows(report)
     ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {}, user_id=imp.user_id)
-    extra, actions = behaviour_for(dom).review(ctx, rows)
+    extra, actions, intents = behaviour_for(dom).review(ctx, rows)
     # The server's checks name a field; place them on the file column that holds it.
     placed = {field: i for i, name in enumerate(report.frame_columns)
               if (field := report.column_fields.get(name))}
@@ -286,7 +287,11 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
         pl.col("field").replace_strict({f: report.columns[i] for f, i in placed.items()},
                                        default=pl.col("field"), return_dtype=pl.String).alias("column"),
     )
-    return report.add_issues(extra, actions)
+    return report.add_issues(extra, actions), intents
+
+
+# The stored report's column saying what each row would do (Insert / Update), a row with errors too.
+INTENT = "\x1fintent"
 
 
 def _reviewed_rows(report: Report) -> pl.DataFrame:
@@ -297,8 +302,8 @@ def _reviewed_rows(report: Report) -> pl.DataFrame:
 
 def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
     """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
-    report = _validated(session, caller, imp, table)
-    normalized = _reviewed_rows(report)
+    report, intents = _validated(session, caller, imp, table)
+    normalized = _reviewed_rows(report).with_columns(intents.alias(INTENT))
     blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
                         issues=to_blob(report.issues))
     session.merge(blob)

@@ -4,7 +4,8 @@ The life cycle (`lifecycle.py`, `committer.py`) never names a domain. It asks th
 `RecordBehaviour` (`behaviour_for`):
 
 - `review(ctx, rows)`: the authoritative checks that need the database (does this record exist? is
-  this row new?) as extra issues, and the action (Insert / Update) each valid row will really take;
+  this row new?) as extra issues, the action (Insert / Update) each valid row will really take, and
+  what every row would do, a row with errors too (the results' Action of a failed row, seed 003);
 - `write(ctx, rows)`: write a chunk of valid rows and say, per row, what happened (Success / Failed,
   the record ID, an invoice ID);
 - `check_can_start`, `before_commit` / `after_commit`: side effects around an import.
@@ -39,7 +40,7 @@ from bulkassist.spec import UPDATE as OP_UPDATE
 from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
 
 OUTCOME_SCHEMA = {"row": pl.Int64, "status": pl.String, "action": pl.String, "record_id": pl.Int64,
-                  "invoice_id": pl.Int64, "message": pl.String}
+                  "invoice_id": pl.Int64, "message": pl.String, "field": pl.String}
 KEY_SEP = "\x1f"  # joins a match key's values into the stored key; validation strips control characters
 _RECORD_COLUMNS = ("id", "org_id", "domain", "key", "parent_id", "import_id", "data", "created_at")
 _IN_CHUNK = 900  # values per IN (...) query: under SQLite's variable limit
@@ -68,7 +69,9 @@ def issues_frame(rows: list[int], fields: list[str], values: list[str | None], c
 
 def outcomes(rows: list[int], status: str, action: list[str | None] | str | None = None,
              record_ids: list[int | None] | None = None, message: list[str] | str = "",
-             invoice_ids: list[int | None] | None = None) -> pl.DataFrame:
+             invoice_ids: list[int | None] | None = None, field: list[str | None] | str | None = None
+             ) -> pl.DataFrame:
+    """Per-row outcomes of a commit; `field`: the field a failure is about (the errors file's Field)."""
     n = len(rows)
     return pl.DataFrame({
         "row": rows,
@@ -77,6 +80,7 @@ def outcomes(rows: list[int], status: str, action: list[str | None] | str | None
         "record_id": record_ids if record_ids is not None else [None] * n,
         "invoice_id": invoice_ids if invoice_ids is not None else [None] * n,
         "message": message if isinstance(message, list) else [message] * n,
+        "field": field if isinstance(field, list) else [field] * n,
     }, schema=OUTCOME_SCHEMA)
 
 
@@ -210,21 +214,26 @@ class RecordBehaviour:
         return ctx.store.ids_by_key(self.domain.name, keys)
 
     # ---------------------------------------------------------- review
-    def review(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-        """Extra issues and the action each valid row will really take (Insert / Update).
+    def review(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+        """Extra issues, the action each valid row will really take (Insert / Update), and the action every
+        row would take, valid or not (what a failed row would have done).
 
         `rows`: the normalized fields + `row` + `action` of the validation report.
         """
-        actions = rows["action"]
-        valid = actions.is_in(VALID_ACTIONS)
+        valid = rows["action"].is_in(VALID_ACTIONS)
         issues: list[pl.DataFrame] = []
         if self.id_keyed:
-            actions, found = self._review_by_id(ctx, rows, valid)
+            intents, found = self._review_by_id(ctx, rows, valid)
             issues.append(found)
         elif self.keys:
-            actions, found = self._review_by_key(ctx, rows, valid)
+            intents, found = self._review_by_key(ctx, rows, valid)
             issues.append(found)
-        reviewed = rows.with_columns(actions.alias("action"))
+        else:
+            default = RowAction.UPDATE if ctx.operation == OP_UPDATE else RowAction.INSERT
+            intents = pl.select(pl.when(valid).then(rows["action"]).otherwise(pl.lit(default))).to_series()
+        intents = intents.alias("intent")
+        actions = pl.select(pl.when(valid).then(intents).otherwise(rows["action"])).to_series().alias("action")
+        reviewed = rows.with_columns(actions)
         issues += self._check_parents(ctx, reviewed)
         issues += self._check_sections(ctx, reviewed)
         issues += self._check_users(ctx, reviewed)
@@ -232,7 +241,7 @@ class RecordBehaviour:
         if extra is not None:
             issues.append(extra)
         # `Report.add_issues` turns the rows these issues fail into Error rows.
-        return (pl.concat(issues) if issues else pl.DataFrame(schema=ISSUE_SCHEMA)), actions
+        return (pl.concat(issues) if issues else pl.DataFrame(schema=ISSUE_SCHEMA)), actions, intents
 
     def _review_by_id(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
         id_field = self.domain.id_field
@@ -240,9 +249,8 @@ class RecordBehaviour:
             rows = rows.with_columns(pl.lit(None, pl.String).alias(id_field))
         ids = rows[id_field]
         has_id = ids.is_not_null() & (ids.cast(pl.String).str.strip_chars() != "")
-        actions = pl.select(
-            pl.when(~valid).then(rows["action"]).when(has_id).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
-        ).to_series().alias("action")
+        intents = pl.select(pl.when(has_id).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
+                            ).to_series()
         wanted = rows.filter(valid & has_id)
         numeric = wanted[id_field].cast(pl.Int64, strict=False)
         known = ctx.store.existing_ids(self.domain.name, numeric.drop_nulls().to_list())
@@ -252,11 +260,11 @@ class RecordBehaviour:
             missing["row"].to_list(), [id_field] * missing.height, missing[id_field].to_list(), "not_found",
             [f"{id_field} {v} does not exist in your organisation; correct it, or leave {id_field} blank "
              f"to create a new {title.lower()}" for v in missing[id_field].to_list()])
-        return actions, issues
+        return intents, issues
 
     def _review_by_key(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
         keys = self.key_series(rows)
-        found = self.existing(ctx, [k for k, v in zip(keys.to_list(), valid.to_list(), strict=True) if v and k])
+        found = self.existing(ctx, [k for k in keys.to_list() if k])
         exists = keys.is_in(list(found))
         op = ctx.operation
         if op == ADD and self.existing_under_add == "update":
@@ -267,7 +275,7 @@ class RecordBehaviour:
             wanted = pl.lit(RowAction.UPDATE)
         else:
             wanted = pl.when(exists).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
-        actions = pl.select(pl.when(~valid).then(rows["action"]).otherwise(wanted)).to_series().alias("action")
+        actions = rows.with_columns(wanted.alias("_intent"))["_intent"]  # every row, valid or not
         label = " + ".join(self.keys)
         shown = [" / ".join(p for p in (k or "").split(KEY_SEP)) for k in keys.to_list()]
         title = self.domain.title.lower()
@@ -369,10 +377,12 @@ class RecordBehaviour:
         data = rows.select(fields + extra).to_dicts()
         return [{k: v for k, v in d.items() if v is not None and v != ""} for d in data]
 
-    def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-        """Per row, the parent record ID and, when a named parent is missing, why the row fails."""
+    def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """Per row, the parent record ID and, when a named parent is missing, why the row fails and the link
+        field that names the parent (seed 003: the errors file's Field)."""
         parent_ids = pl.Series("_parent", [None] * rows.height, pl.Int64)
         problems = pl.Series("_problem", [None] * rows.height, pl.String)
+        fields = pl.Series("_field", [None] * rows.height, pl.String)
         for link in self.domain.parents:
             if link.field not in rows.columns:
                 continue
@@ -387,8 +397,9 @@ class RecordBehaviour:
                 problems = problems.scatter(missing, [
                     f"parent {parent} with {link.parent_field} {ref!r} is not imported (it failed or has not been "
                     f"sent); fix the parent first, then retry" for ref in refs.gather(missing).to_list()])
+                fields = fields.scatter(missing, link.field)
             parent_ids = pl.select(pl.coalesce(found, parent_ids)).to_series().alias("_parent")
-        return parent_ids, problems
+        return parent_ids, problems, fields
 
     def write(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
         """Write a chunk of valid rows; one outcome per row."""
@@ -397,7 +408,7 @@ class RecordBehaviour:
         bad = rows.filter(pl.col("_problem").is_not_null())
         if bad.height:
             results.append(outcomes(bad["row"].to_list(), RowStatus.FAILED, bad["action"].to_list(),
-                                    message=bad["_problem"].to_list()))
+                                    message=bad["_problem"].to_list(), field=bad["_field"].to_list()))
         good = rows.filter(pl.col("_problem").is_null())
         inserts = good.filter(pl.col("action") == RowAction.INSERT)
         if inserts.height:
@@ -425,7 +436,8 @@ class RecordBehaviour:
         return rows.with_columns(
             pl.when(clash).then(pl.lit(f"a {self.domain.title.lower()} with this {label} was imported after this "
                                        f"file was validated; it is not added twice"))
-            .otherwise(pl.col("_problem")).alias("_problem"))
+            .otherwise(pl.col("_problem")).alias("_problem"),
+            pl.when(clash).then(pl.lit(self.keys[0])).otherwise(pl.col("_field")).alias("_field"))
 
     def insert(self, ctx: Context, rows: pl.DataFrame, parent_ids: list[int | None]) -> pl.DataFrame:
         table = Record.__table__

@@ -23,13 +23,14 @@ class CaseBehaviour(RecordBehaviour):
     unique_keys = False
 
     def _review_by_key(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+        inserts = pl.repeat(RowAction.INSERT, rows.height, eager=True, dtype=pl.String)  # cases are only created
         if ctx.options.get(_DUPLICATE, "create") != "skip":
-            return rows["action"], pl.DataFrame(schema=ISSUE_SCHEMA)
+            return inserts, pl.DataFrame(schema=ISSUE_SCHEMA)
         keys = self.key_series(rows)
         has_key = keys.is_not_null() & (keys != "")
         found = self.existing(ctx, keys.filter(valid & has_key).to_list())
         dup = valid & has_key & (keys.is_in(list(found)) | (keys.is_duplicated() & ~keys.is_first_distinct()))
-        actions = pl.select(pl.when(dup).then(pl.lit(RowAction.SKIP)).otherwise(rows["action"])).to_series()
+        actions = pl.select(pl.when(dup).then(pl.lit(RowAction.SKIP)).otherwise(inserts)).to_series()
         option = self.domain.option(_DUPLICATE)
         reason = (f"a {self.domain.title.lower()} with this {' + '.join(self.keys)} already exists; skipped "
                   f"({option.label}: {dict(option.choices)['skip']})")
