@@ -139,6 +139,13 @@ class Option:
     default: Any = False
     operations: tuple[str, ...] = OPERATIONS  # operations under which it is offered
     description: str = ""
+    in_results: bool = False  # the results file shows the chosen value next to each row (a column per option)
+
+    def value_label(self, value: Any) -> str:
+        """How a chosen value reads in the results: a choice's label, Yes / No for a boolean."""
+        if self.kind == "boolean":
+            return "Yes" if value else "No"
+        return dict(self.choices).get(value, str(value))
 
     def parse(self, raw: Any) -> Any:
         """The option's value from what a person gave: TRUE / yes / 1 / x (or FALSE / no / 0 / blank) for a
@@ -340,6 +347,7 @@ class Domain:
                     "default": o.default,
                     "operations": list(o.operations),
                     "description": o.description,
+                    "in_results": o.in_results,
                 }
                 for o in self.options
             ],
@@ -393,6 +401,7 @@ class Domain:
                 default=o.get("default", False),
                 operations=tuple(o.get("operations", OPERATIONS)),
                 description=o.get("description", ""),
+                in_results=o.get("in_results", False),
             )
             for o in d.get("options", ())
         )

@@ -201,6 +201,145 @@ def test_the_results_action_of_a_failed_row_says_what_it_would_have_done(client)
     assert children.results().select("Status", "Action").row(0) == ("Failed", "Insert")
 
 
+# ------------------------------------------------------------------ seed 004: course records
+COURSE = ["username", "course_code", "complete", "credit_type", "credits"]
+
+
+def new_credit_type(admin, maximum: float, variable: bool) -> str:
+    name = f"T{ref()}"
+    made = admin.request("POST", "/admin/credit-types", json={"name": name, "max_credits": maximum,
+                                                              "variable": variable})
+    assert made.status_code == 201 and made.json() == {"name": name, "max_credits": maximum, "variable": variable}
+    return name
+
+
+def learner() -> str:
+    return f"{ref().lower()}@example.org"
+
+
+def test_credit_types_are_configured_per_organisation_by_its_administrators(client_for):
+    """Seed 004: credit types (name, maximum credits, Variable) belong to one organisation; its administrators
+    list, create and change them; nobody else does."""
+    from bulkassist.errors import Conflict, PermissionDenied
+
+    admin, importer, other = client_for("admin"), client_for("importer"), client_for("other_org")
+    name = new_credit_type(admin, 3.0, False)
+    listed = {t["name"]: t for t in admin.request("GET", "/admin/credit-types").json()}
+    assert listed[name] == {"name": name, "max_credits": 3.0, "variable": False}
+    assert listed["CPE"]["variable"] and not listed["CME"]["variable"]  # the demo's
+    assert name in {o["value"] for o in importer.lists("course_record").to_dict()["credit_type"]}
+    with pytest.raises(Conflict, match="already exists"):
+        admin.request("POST", "/admin/credit-types", json={"name": name, "max_credits": 1.0})
+    changed = admin.request("PUT", f"/admin/credit-types/{name}", json={"max_credits": 3.0, "variable": True})
+    assert changed.json()["variable"] is True
+    with pytest.raises(PermissionDenied):
+        importer.request("POST", "/admin/credit-types", json={"name": f"X{ref()}", "max_credits": 1.0})
+    # Another organisation's course records are not checked against it: it is not one of their values.
+    assert name not in {o["value"] for o in other.lists("course_record").to_dict()["credit_type"]}
+
+
+def test_partial_credit_on_a_type_that_is_not_variable_is_an_error_until_variable_is_enabled(client_for):
+    """Seed 004: "When importing credit amounts less than the maximum number of credits on a course be sure that
+    Variable is enabled on the configured credit types prior to import."""
+    admin, importer = client_for("admin"), client_for("importer")
+    name = new_credit_type(admin, 2.0, False)
+    rows = [[learner(), "PHARM-101", "1", name, "1.5"], [learner(), "PHARM-101", "1", name, "2"],
+            [learner(), "PHARM-101", "1", name, "2.5"]]
+    imp = importer.start_import(csv_bytes(COURSE, rows), "course_record", "add", name="partial.csv")
+    review = imp.review()
+    assert [r["action"] for r in review["rows"]] == ["Error", "Insert", "Error"]
+    issues = {i["row"]: i for i in review["issues"] if i["code"] == "credit_amount"}
+    assert (issues[2]["column"], issues[2]["value"]) == ("credits", "1.5")
+    assert (f"credits 1.5 are less than the 2 credits of credit type {name}, which is not Variable: enable "
+            f"Variable on the {name} credit type before importing partial or variable credit") == issues[2]["message"]
+    assert "more than the 2 credits" in issues[4]["message"]
+    imp.cancel()
+    admin.request("PUT", f"/admin/credit-types/{name}", json={"max_credits": 2.0, "variable": True})
+    again = importer.start_import(csv_bytes(COURSE, rows[:1]), "course_record", "add", name="partial.csv")
+    assert again.review()["rows"][0]["action"] == "Insert"
+    again.cancel()
+
+
+def test_a_course_record_names_an_existing_course_and_shells_warn_they_have_no_certificate(server, client):
+    """Seed 004: "Imported course shells do not have certificates. If a certificate is needed, create a course
+    first and import the enrollments into that." A record naming no course is an error, unless the import
+    creates course shells (a warning); importing into a course without a certificate warns too."""
+    course = f"NEW-{ref()}"
+    refused = client.start_import(csv_bytes(COURSE, [[learner(), course, "1", "CPE", "2"]]), "course_record", "add",
+                                  name="unknown.csv")
+    issue = refused.review()["issues"][0]
+    assert (issue["severity"], issue["column"], issue["value"]) == ("error", "course_code", course)
+    assert f"course '{course}' does not exist in your organisation" in issue["message"]
+    assert "Create course shells" in issue["message"] and "have no certificates" in issue["message"]
+    refused.cancel()
+
+    shells, final = committed(client, "course_record", COURSE, [[learner(), course, "1", "CPE", "2"],
+                                                                [learner(), "PHARM-900", "1", "CPE", "2"]],
+                              options={"create_course_shells": True})
+    assert final["status"] == "Committed"
+    warnings = {i["row"]: i for i in shells.review()["issues"]}
+    assert warnings[2]["severity"] == "warning" and "a course shell will be created" in warnings[2]["message"]
+    assert warnings[3]["code"] == "no_certificate" and "imported course shells have no certificates" in \
+        warnings[3]["message"]
+    assert course in {c["code"] for c in client.courses(course[:6])}
+    into_shell = client.start_import(csv_bytes(COURSE, [[learner(), course, "1", "CPE", "2"]]), "course_record",
+                                     "add", name="again.csv")
+    assert into_shell.review()["issues"][0]["code"] == "no_certificate"  # the shell made above has none
+    into_shell.cancel()
+
+
+def test_the_importer_kind_is_kept_on_the_records_and_shown_in_the_results(server, client):
+    """Seed 004 PARS: the global course report importer is for legacy data and not in PARS reports; the
+    course-level importer is. The choice is an option, kept on each record and shown in the results."""
+    for kind, label in (("global", "Global course report importer (legacy data, not in PARS)"),
+                        ("course", "Course-level importer (reported in PARS)")):
+        imp, final = committed(client, "course_record", COURSE, [[learner(), "PHARM-101", "1", "CPE", "2"]],
+                               options={"importer": kind})
+        results = imp.results()
+        assert results["Importer"].to_list() == [label]
+        assert stored_data(server.database_url, results["Created/Updated ID"][0])["_importer"] == kind
+    default, _ = committed(client, "course_record", COURSE, [[learner(), "PHARM-101", "1", "CPE", "2"]])
+    assert default.info["options"]["importer"] == "course"
+
+
+def test_a_completion_without_credit_for_an_existing_user_is_awarded_the_credit(server, client_for):
+    """Seed 004's workaround: "import users with completions but not credit records. Upon import, if the user
+    exists, and is complete and the credit is non-variable, the credit will automatically be awarded"."""
+    admin, importer = client_for("admin"), client_for("importer")
+    name = new_credit_type(admin, 1.5, False)
+    variable = new_credit_type(admin, 1.5, True)
+    existing = "importer@example.org"  # a user of the organisation
+    imp, final = committed(importer, "course_record", COURSE, [
+        [existing, "PHARM-101", "1", name, ""],      # awarded 1.5
+        [learner(), "PHARM-101", "1", name, ""],     # no such user: nothing awarded
+        [existing, "PHARM-101", "1", variable, ""],  # Variable: nothing awarded
+        [existing, "PHARM-102", "0", name, ""],      # not complete: nothing awarded
+    ])
+    assert final["status"] == "Committed"
+    results = imp.results().to_dicts()
+    credits = [stored_data(server.database_url, r["Created/Updated ID"]).get("credits") for r in results]
+    assert credits == ["1.5", None, None, None]
+    assert results[0]["Error Messages"].startswith(f"credit awarded automatically: 1.5 {name}")
+    assert [r["Error Messages"] for r in results[1:]] == ["", "", ""]
+
+
+@pytest.mark.parametrize("domain, header, row", [
+    ("course_record", COURSE, lambda: [learner(), "PHARM-101", "1", "CPE", "2"]),
+    ("business_client", ["Client Reference", "Registered Name", "Client Type"],
+     lambda: [f"R{ref()}", "Acme Ltd", "Limited Company"]),
+])
+def test_a_refusal_names_only_operations_the_domain_offers(client, domain, header, row):
+    """Course records and business clients offer only Add: a record already imported is not told to "use
+    Update"."""
+    line = row()
+    committed(client, domain, header, [line])
+    again = client.start_import(csv_bytes(header, [line]), domain, "add", name="again.csv")
+    issue = next(i for i in again.review()["issues"] if i["code"] == "already_exists")
+    assert "Update" not in issue["message"]
+    assert "imports offer only Add and cannot change it: remove the row" in issue["message"]
+    again.cancel()
+
+
 # ------------------------------------------------------------------ seed 000: errors
 def test_a_refused_request_reaches_python_as_its_own_error_class(client):
     """Seed 000 and the API: a bad option (400) and a malformed request (422) raise specific classes of

@@ -68,7 +68,11 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
     )
     if not (imp.options or {}).get("auto_create_invoices"):
         out = out.drop(INVOICE_COLUMN)
-    return out.select([c for c in [*RESULT_COLUMNS, INVOICE_COLUMN] if c in out.columns])
+    # Options the results show next to each row (seed 004: which importer wrote the records).
+    shown = [o for o in builtin_domain(imp.domain).options if o.in_results]
+    out = out.with_columns(pl.lit(o.value_label((imp.options or {}).get(o.name, o.default))).alias(o.label)
+                           for o in shown)
+    return out.select([c for c in [*RESULT_COLUMNS, INVOICE_COLUMN, *(o.label for o in shown)] if c in out.columns])
 
 
 def errors_frame(session: Session, imp: Import) -> pl.DataFrame:

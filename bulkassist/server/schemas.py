@@ -142,6 +142,19 @@ class NewGroup(BaseModel):
     import_domains: list[Text] = Field(default_factory=list, description='domain names, or "*" for all')
 
 
+class CreditTypeSettings(BaseModel):
+    """A credit type's settings (seed 004): its maximum credits, and whether less may be awarded."""
+
+    model_config = ConfigDict(strict=True)
+
+    max_credits: float = Field(..., gt=0, le=10_000, description="the most credits one record may award")
+    variable: bool = Field(False, description="partial or variable credit (less than the maximum) is allowed")
+
+
+class NewCreditType(CreditTypeSettings):
+    name: Text = Field(..., min_length=1, max_length=64)
+
+
 class ListOption(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -382,6 +395,12 @@ class GroupCreated(BaseModel):
 class ListReplaced(BaseModel):
     list_name: str = Field(..., alias="list")
     values: int
+
+
+class CreditTypeInfo(BaseModel):
+    name: str
+    max_credits: float
+    variable: bool
 
 
 class LockInfo(BaseModel):

@@ -35,7 +35,7 @@ from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
 from bulkassist.server.bulk import allocate_ids, insert_rows
 from bulkassist.server.models import Course, Record, Section, User, user_id_of, user_ref, utcnow
-from bulkassist.spec import ADD, ADD_UPDATE, Domain, ParentLink
+from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, ParentLink
 from bulkassist.spec import UPDATE as OP_UPDATE
 from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
 
@@ -82,6 +82,17 @@ def outcomes(rows: list[int], status: str, action: list[str | None] | str | None
         "message": message if isinstance(message, list) else [message] * n,
         "field": field if isinstance(field, list) else [field] * n,
     }, schema=OUTCOME_SCHEMA)
+
+
+def with_notes(result: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
+    """Outcomes whose successful rows carry the note `notes` (row, _note) gives them: what the server did
+    to a row on its own (a status kept, a credit awarded), for the results' Error Messages column."""
+    if not notes.height:
+        return result
+    return (result.join(notes.select("row", "_note"), on="row", how="left")
+            .with_columns(pl.when((pl.col("status") == RowStatus.SUCCESS) & pl.col("_note").is_not_null())
+                          .then(pl.col("_note")).otherwise(pl.col("message")).alias("message"))
+            .drop("_note"))
 
 
 def matched_by_id(domain: Domain) -> bool:
@@ -288,14 +299,25 @@ class RecordBehaviour:
 
         frames = [
             flag(valid & ~exists & (actions == RowAction.UPDATE), "not_found",
-                 f"no existing {title} has {label} {{key}}; use Add or Add & Update to create it"),
+                 f"no existing {title} has {label} {{key}}; {self._refusal_hint(ADD, ADD_UPDATE, to='create it')}"),
             flag(valid & exists & (actions == RowAction.INSERT) & (op == ADD), "already_exists",
-                 f"a {title} with {label} {{key}} already exists; use Update or Add & Update to change it"),
+                 f"a {title} with {label} {{key}} already exists; "
+                 f"{self._refusal_hint(OP_UPDATE, ADD_UPDATE, to='change it')}"),
             # The same key twice in one file would write one record twice.
             flag(valid & keys.is_duplicated() & ~keys.is_first_distinct() & keys.is_not_null(), "duplicate_key",
                  f"{label} {{key}} appears on an earlier row of this file; keep one row per record"),
         ]
         return actions, pl.concat(frames)
+
+    def _refusal_hint(self, *operations: str, to: str) -> str:
+        """What to do instead, naming only operations the domain offers (seed 004: course records offer
+        only Add, and cannot change a record already imported)."""
+        offered = [OPERATION_LABELS[o] for o in operations if o in self.domain.operations]
+        if offered:
+            return f"use {' or '.join(offered)} to {to}"
+        only = " and ".join(OPERATION_LABELS[o] for o in self.domain.operations)
+        return (f"{self.domain.title} imports offer only {only} and cannot {to}: remove the row, or correct its "
+                f"{' + '.join(self.keys)}")
 
     def _check_parents(self, ctx: Context, rows: pl.DataFrame) -> list[pl.DataFrame]:
         """A parent named by its ID must exist now; one named by a reference may come in a later batch."""
@@ -375,7 +397,9 @@ class RecordBehaviour:
         fields = [f for f in self.domain.field_names if f in rows.columns and f != self.domain.id_field]
         extra = [c for c in rows.columns if self.domain.custom_prefix and c.startswith(self.domain.custom_prefix)]
         data = rows.select(fields + extra).to_dicts()
-        return [{k: v for k, v in d.items() if v is not None and v != ""} for d in data]
+        # Options the results show are kept on every record too (seed 004: which importer wrote it).
+        kept = {f"_{o.name}": ctx.options.get(o.name, o.default) for o in self.domain.options if o.in_results}
+        return [{**{k: v for k, v in d.items() if v is not None and v != ""}, **kept} for d in data]
 
     def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Series]:
         """Per row, the parent record ID and, when a named parent is missing, why the row fails and the link

@@ -18,10 +18,16 @@ import polars as pl
 import sqlalchemy as sa
 
 from bulkassist.domains.qualification import DOMAIN as DOMAIN  # the spec this module adds to
-from bulkassist.server.domains.base import KEY_SEP, Context, RecordBehaviour, issues_frame
+from bulkassist.server.domains.base import (
+    KEY_SEP,
+    Context,
+    RecordBehaviour,
+    issues_frame,
+    with_notes,
+)
 from bulkassist.server.models import Record
 from bulkassist.spec import Rule
-from bulkassist.status import RowAction, RowStatus
+from bulkassist.status import RowAction
 
 
 def _registration(key: str) -> str:
@@ -70,11 +76,7 @@ class QualificationBehaviour(RecordBehaviour):
                                 "_note": pl.Series(notes, dtype=pl.String)})
         rows = (rows.join(changed, on="row", how="left")
                 .with_columns(pl.coalesce("_kept", status).alias(status)).drop("_kept"))
-        result = super().write(ctx, rows.drop("_note"))
-        return (result.join(changed.select("row", "_note"), on="row", how="left")
-                .with_columns(pl.when((pl.col("status") == RowStatus.SUCCESS) & pl.col("_note").is_not_null())
-                              .then(pl.col("_note")).otherwise(pl.col("message")).alias("message"))
-                .drop("_note"))
+        return with_notes(super().write(ctx, rows.drop("_note")), changed)
 
     def update(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
         keys = self.key_series(rows).to_list()
