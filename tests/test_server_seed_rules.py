@@ -340,6 +340,45 @@ def test_a_refusal_names_only_operations_the_domain_offers(client, domain, heade
     again.cancel()
 
 
+# ------------------------------------------------------------------ seed 000: payments, errors
+def test_a_payment_names_an_existing_client_of_the_organisation(server, client_for, tmp_path):
+    """Seed 000: a payment belongs to a client; its Client ID must exist in the organisation (a client of
+    another organisation does not)."""
+    import re
+    import subprocess
+    import sys
+
+    from bulkassist.client import Client
+    from tests.test_server_lifecycle import CLIENT_HEADER
+
+    org = f"Payments {ref()}"
+
+    def admin_cli(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "bulkassist", "admin", *args, "--database-url",
+                               server.database_url], capture_output=True, text=True, timeout=60, check=True).stdout
+
+    admin_cli("create-org", org)
+    admin_cli("enable-domain", org, "payment")
+    payer = Client(server.url, re.search(r"ba_[\w-]+", admin_cli("create-user", org, f"payer{ref()}", "--group",
+                                                                 "Administrators")).group(0))
+    mine, _ = committed(payer, "client", CLIENT_HEADER, [["", "Ann", "Lee", "", "", ""]])
+    own_id = mine.results()["Created/Updated ID"][0]
+    foreign = client_for("importer").start_import(csv_bytes(CLIENT_HEADER, [["", "Bob", "Ray", "", "", ""]]),
+                                                  "client", "add", name="theirs.csv")
+    foreign.commit(timeout=60)
+    foreign_id = foreign.results()["Created/Updated ID"][0]
+
+    header = ["Client ID", "CourseID", "Payment Date", "Amount", "Payment Method"]
+    imp, final = committed(payer, "payment", header, [[own_id, "MATH101", "01/15/2027", "125.00", "Cash"],
+                                                      [foreign_id, "MATH101", "01/15/2027", "125.00", "Cash"],
+                                                      ["999999999", "MATH101", "01/15/2027", "125.00", "Cash"]])
+    assert final["status"] == "Committed"
+    results = imp.results()
+    assert results["Status"].to_list() == ["Success", "Failed", "Failed"]
+    for message, value in zip(results["Error Messages"][1:], [foreign_id, "999999999"], strict=True):
+        assert f"Client ID {value} does not exist in your organisation" in message
+
+
 # ------------------------------------------------------------------ seed 000: errors
 def test_a_refused_request_reaches_python_as_its_own_error_class(client):
     """Seed 000 and the API: a bad option (400) and a malformed request (422) raise specific classes of
