@@ -43,6 +43,12 @@ class NewImport(BaseModel):
                                   description="bytes of the file the rows come from; over the domain's file "
                                               "limit (max_file_bytes) the import is refused (413)")
 
+    @field_validator("file_size", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        """JSON Schema calls 2.0 an integer: take it as 2 (a strict int alone would refuse it)."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
 
 # A cell holds at most Excel's own limit of characters: a longer one could not be written back to a workbook.
 Cell = Annotated[str, Field(max_length=MAX_CELL_CHARS)] | int | float | bool | None
