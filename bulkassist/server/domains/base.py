@@ -358,8 +358,8 @@ class RecordBehaviour:
             return []
         valid = _valid(rows)
         named = {v for f in fields for v in valid[f.name].drop_nulls().unique().to_list()}
-        known = {v for v in named if user_id_of(v) in ctx.store.users(
-            i for i in map(user_id_of, named) if i is not None)}
+        users = ctx.store.users(i for i in map(user_id_of, named) if i is not None)
+        known = {v for v in named if user_id_of(v) in users}
         me = user_ref(ctx.user_id) if ctx.user_id is not None else None
         frames = []
         for f in fields:
