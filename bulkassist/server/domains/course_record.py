@@ -29,6 +29,7 @@ from bulkassist.status import VALID_ACTIONS, ImportStatus
 # The spec's fields this behaviour reads.
 _USER, _COURSE, _COMPLETE, _CREDIT_TYPE, _CREDITS = "username", "course_code", "complete", "credit_type", "credits"
 _SHELLS = "create_course_shells"
+_IN_CHUNK = 400  # names per query: each is compared twice (name, e-mail), under SQLite's variable limit
 _NO_CERTIFICATE = ("imported course shells have no certificates: if a certificate is needed, create the course "
                    "(with its certificate) first and import the records into it")
 
@@ -118,21 +119,23 @@ class CourseRecordBehaviour(RecordBehaviour):
 
     def _check_credits(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
         """Credits within the credit type's maximum; less than it only on a Variable type."""
-        types = credit_types(ctx.session, ctx.org_id)
-        given = rows.select("row", _CREDIT_TYPE, _CREDITS).filter(
-            pl.col(_CREDITS).is_not_null() & pl.col(_CREDIT_TYPE).is_in(list(types)))
-        bad: list[tuple[int, str, str]] = []
-        for row, name, credits in given.iter_rows():  # a row per credit given: messages name each value
-            kind, amount = types[name], float(credits)
-            if amount > kind.max_credits:
-                bad.append((row, credits, f"credits {credits} are more than the {kind.max_credits:g} credits of "
-                                          f"credit type {name}; award at most {kind.max_credits:g}"))
-            elif amount < kind.max_credits and not kind.variable:
-                bad.append((row, credits, f"credits {credits} are less than the {kind.max_credits:g} credits of "
-                                          f"credit type {name}, which is not Variable: enable Variable on the "
-                                          f"{name} credit type before importing partial or variable credit"))
-        return issues_frame([b[0] for b in bad], [_CREDITS] * len(bad), [b[1] for b in bad], "credit_amount",
-                            [b[2] for b in bad])
+        types = pl.DataFrame([(t.name, t.max_credits, f"{t.max_credits:g}", t.variable)
+                              for t in credit_types(ctx.session, ctx.org_id).values()],
+                             schema={_CREDIT_TYPE: pl.String, "_max": pl.Float64, "_shown": pl.String,
+                                     "_variable": pl.Boolean}, orient="row")
+        given = (rows.select("row", _CREDIT_TYPE, _CREDITS).filter(pl.col(_CREDITS).is_not_null())
+                 .join(types, on=_CREDIT_TYPE, how="inner")
+                 .with_columns(pl.col(_CREDITS).cast(pl.Float64, strict=False).alias("_amount")))
+        over = pl.format("credits {} are more than the {} credits of credit type {}; award at most {}",
+                         pl.col(_CREDITS), pl.col("_shown"), pl.col(_CREDIT_TYPE), pl.col("_shown"))
+        under = pl.format("credits {} are less than the {} credits of credit type {}, which is not Variable: enable "
+                          "Variable on the {} credit type before importing partial or variable credit",
+                          pl.col(_CREDITS), pl.col("_shown"), pl.col(_CREDIT_TYPE), pl.col(_CREDIT_TYPE))
+        bad = given.select("row", _CREDITS, pl.when(pl.col("_amount") > pl.col("_max")).then(over)
+                           .when((pl.col("_amount") < pl.col("_max")) & ~pl.col("_variable")).then(under)
+                           .alias("_message")).filter(pl.col("_message").is_not_null())
+        return issues_frame(bad["row"].to_list(), [_CREDITS] * bad.height, bad[_CREDITS].to_list(), "credit_amount",
+                            bad["_message"].to_list())
 
     # ----------------------------------------------------------------- write
     def write(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
@@ -162,11 +165,13 @@ class CourseRecordBehaviour(RecordBehaviour):
                              & pl.col(_CREDIT_TYPE).is_in([t.name for t in fixed]))
         if not wanted.height:
             return rows, none
-        names = {n.lower() for n in wanted[_USER].drop_nulls().to_list()}
-        users = {n.lower() for pair in ctx.session.execute(sa.select(User.name, User.email).where(
-            User.org_id == ctx.org_id, User.active.is_(True), sa.or_(sa.func.lower(User.name).in_(names),
-                                                                       sa.func.lower(User.email).in_(names))))
-                 for n in pair if n}
+        names = sorted({n.lower() for n in wanted[_USER].drop_nulls().to_list()})
+        users: set[str] = set()
+        for start in range(0, len(names), _IN_CHUNK):
+            part = names[start:start + _IN_CHUNK]
+            users |= {n.lower() for pair in ctx.session.execute(sa.select(User.name, User.email).where(
+                User.org_id == ctx.org_id, User.active.is_(True),
+                sa.or_(sa.func.lower(User.name).in_(part), sa.func.lower(User.email).in_(part)))) for n in pair if n}
         awarded = wanted.filter(pl.col(_USER).str.to_lowercase().is_in(list(users)))
         maximum = {t.name: f"{t.max_credits:g}" for t in fixed}
         notes = awarded.select("row", _CREDIT_TYPE, pl.col(_CREDIT_TYPE).replace_strict(
