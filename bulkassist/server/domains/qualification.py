@@ -61,19 +61,22 @@ class QualificationBehaviour(RecordBehaviour):
         if not reverts.height:
             return super().write(ctx, rows)
         # The previous status of the record each updating row matches (new records keep `revert_to`).
-        keys = self.key_series(reverts).to_list()
-        targets = self.existing(ctx, [k for k in keys if k])
+        keys = self.key_series(reverts)
+        targets = self.existing(ctx, [k for k in keys.to_list() if k])
         stored = ctx.store.data_by_id(self.domain.name, list(targets.values()))
-        kept, notes = [], []
-        for action, wanted, key in zip(reverts["action"].to_list(), reverts[status].to_list(), keys, strict=True):
-            previous = (stored.get(targets.get(key)) or {}).get(status) if action == RowAction.UPDATE else None
-            kept.append(previous or rule.params["revert_to"])
-            whose = "the record's previous status" if previous else (
-                "the status of a new record" if action == RowAction.INSERT else "the record had no status")
-            notes.append(f"{status} '{wanted}' is not permitted without a {number}, so the status reverted: kept "
-                         f"'{kept[-1]}' ({whose}). Import the row again with its {number} to change the status")
-        changed = pl.DataFrame({"row": reverts["row"], "_kept": pl.Series(kept, dtype=pl.String),
-                                "_note": pl.Series(notes, dtype=pl.String)})
+        previous = {k: (stored.get(i) or {}).get(status) for k, i in targets.items()}
+        changed = reverts.select("row", "action", status).with_columns(
+            pl.when(pl.col("action") == RowAction.UPDATE)
+            .then(keys.replace_strict(previous, default=None, return_dtype=pl.String)).alias("_previous"),
+        ).with_columns(
+            pl.coalesce("_previous", pl.lit(rule.params["revert_to"])).alias("_kept"),
+            pl.when(pl.col("_previous").is_not_null()).then(pl.lit("the record's previous status"))
+            .when(pl.col("action") == RowAction.INSERT).then(pl.lit("the status of a new record"))
+            .otherwise(pl.lit("the record had no status")).alias("_whose"),
+        ).select("row", "_kept", pl.format(
+            f"{status} '{{}}' is not permitted without a {number}, so the status reverted: kept '{{}}' ({{}}). "
+            f"Import the row again with its {number} to change the status",
+            pl.col(status), pl.col("_kept"), pl.col("_whose")).alias("_note"))
         rows = (rows.join(changed, on="row", how="left")
                 .with_columns(pl.coalesce("_kept", status).alias(status)).drop("_kept"))
         return with_notes(super().write(ctx, rows.drop("_note")), changed)
