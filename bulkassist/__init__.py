@@ -19,9 +19,11 @@ from bulkassist.errors import (
     Conflict,
     DomainNotEnabled,
     FileFormatError,
+    FileTooLarge,
     InvalidRequest,
     InvalidToken,
     Locked,
+    MalformedRequest,
     NotFound,
     NotLicensed,
     PayloadTooLarge,
@@ -38,7 +40,7 @@ from bulkassist.status import ImportStatus, RowAction, RowStatus
 
 __all__ = [
     "AuthenticationFailed", "BulkAssistError", "Client", "Conflict", "Domain", "DomainNotEnabled", "Field",
-    "FileFormatError", "Import", "ImportStatus", "InvalidRequest", "InvalidToken", "Kind", "Locked", "NotFound",
+    "FileFormatError", "FileTooLarge", "Import", "ImportStatus", "InvalidRequest", "InvalidToken", "Kind", "Locked", "MalformedRequest", "NotFound",
     "NotLicensed", "Option", "PayloadTooLarge", "PermissionDenied", "Report", "RowAction", "RowStatus",
     "SchemaError", "ServerError", "ServerUnreachable", "StaticLists", "Table", "UnknownDomain",
     "UsageLimitExceeded", "all_domains", "demo_lists", "get_domain", "read_table", "validate",

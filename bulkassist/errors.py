@@ -83,6 +83,14 @@ class InvalidRequest(ServerError):
     code = "bad_request"
 
 
+class MalformedRequest(InvalidRequest):
+    """The request does not match the API's OpenAPI document (JSON that does not parse, a missing member, a
+    value of the wrong type or out of range): the server answers 422."""
+
+    http_status = 422
+    code = "invalid_request"
+
+
 class AuthenticationFailed(ServerError):
     """The API token is missing, wrong or revoked."""
 
@@ -141,6 +149,13 @@ class PayloadTooLarge(ServerError):
 
     http_status = 413
     code = "payload_too_large"
+
+
+class FileTooLarge(PayloadTooLarge):
+    """A file is over its domain's file limit (seed 002: Registration & Certification files under 2 MB):
+    refused by the client before uploading and by the server, with the same message naming both sizes."""
+
+    code = "file_too_large"
 
 
 class UsageLimitExceeded(ServerError):

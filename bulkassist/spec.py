@@ -104,6 +104,9 @@ class Field:
     minimum: float | None = None
     separator: str = ","  # MULTI_SELECT
     zero_pad: int | None = None  # digits an all-digit ID must have (Excel strips leading zeros)
+    # The cell names a user of the organisation by User ID (the server checks it exists): "user", or
+    # "importer" when it should be the user running the import (a warning otherwise).
+    names_user: str | None = None
     description: str = ""
     example: str = ""
 
@@ -136,6 +139,13 @@ class Option:
     default: Any = False
     operations: tuple[str, ...] = OPERATIONS  # operations under which it is offered
     description: str = ""
+    in_results: bool = False  # the results file shows the chosen value next to each row (a column per option)
+
+    def value_label(self, value: Any) -> str:
+        """How a chosen value reads in the results: a choice's label, Yes / No for a boolean."""
+        if self.kind == "boolean":
+            return "Yes" if value else "No"
+        return dict(self.choices).get(value, str(value))
 
     def parse(self, raw: Any) -> Any:
         """The option's value from what a person gave: TRUE / yes / 1 / x (or FALSE / no / 0 / blank) for a
@@ -242,6 +252,15 @@ class Domain:
                 seen.setdefault(f.select_list)
         return list(seen)
 
+    def file_too_large(self, source: str, size: int) -> str | None:
+        """Why a file of `size` bytes is over the domain's file limit (seed 002: under 2 MB), or None when it
+        is not: one sentence for local validation, every client's check before uploading, and the server."""
+        limit = self.max_file_bytes
+        if not limit or size <= limit:
+            return None
+        return (f"{source} is {size / 2**20:.1f} MB ({size:,} bytes); {self.title} files must be under "
+                f"{limit / 2**20:g} MB ({limit:,} bytes). Split it into smaller files.")
+
     def option(self, name: str) -> Option:
         for o in self.options:
             if o.name == name:
@@ -313,6 +332,7 @@ class Domain:
                     "minimum": f.minimum,
                     "separator": f.separator,
                     "zero_pad": f.zero_pad,
+                    "names_user": f.names_user,
                     "description": f.description,
                     "example": f.example,
                 }
@@ -327,6 +347,7 @@ class Domain:
                     "default": o.default,
                     "operations": list(o.operations),
                     "description": o.description,
+                    "in_results": o.in_results,
                 }
                 for o in self.options
             ],
@@ -365,6 +386,7 @@ class Domain:
                 minimum=f.get("minimum"),
                 separator=f.get("separator", ","),
                 zero_pad=f.get("zero_pad"),
+                names_user=f.get("names_user"),
                 description=f.get("description", ""),
                 example=f.get("example", ""),
             )
@@ -379,6 +401,7 @@ class Domain:
                 default=o.get("default", False),
                 operations=tuple(o.get("operations", OPERATIONS)),
                 description=o.get("description", ""),
+                in_results=o.get("in_results", False),
             )
             for o in d.get("options", ())
         )

@@ -4,9 +4,14 @@ One credit type per row; no credits on a record that is not complete
 (complete=0); the same learner + course + credit type twice in one file is an
 error. The importer cannot update enrolments or credit already assigned, so
 its only operation is Add. A hung import is locked until a site admin unlocks it.
+
+The importer is course-level (its records are reported in PARS) or the global
+course report importer (legacy data, not in PARS): an option, kept on every
+record and shown in the results. A record names an existing course unless the
+import may create course shells (which have no certificates).
 """
 
-from bulkassist.spec import ADD, Domain, Field, Kind, Rule
+from bulkassist.spec import ADD, Domain, Field, Kind, Option, Rule
 
 SEED = "004_d848608b8857bd94.txt"
 _ADD = frozenset({ADD})
@@ -32,6 +37,17 @@ DOMAIN = Domain(
         Field("credit_type", Kind.SELECT, select_list="credit_type", aliases=("credit type",), example="CPE"),
         Field("credits", Kind.NUMBER, minimum=0, example="1.5"),
         Field("score", Kind.NUMBER, minimum=0),
+    ),
+    options=(
+        Option("importer", "Importer", kind="choice", default="course",
+               choices=(("course", "Course-level importer (reported in PARS)"),
+                        ("global", "Global course report importer (legacy data, not in PARS)")),
+               in_results=True,
+               description="The global course report importer is for legacy data only: its records are not "
+                           "included in PARS reports. To include them in PARS, use the course-level importer."),
+        Option("create_course_shells", "Create course shells", default=False,
+               description="A course_code that names no course creates a course shell. Imported shells have no "
+                           "certificates: if a certificate is needed, create the course first and import into it."),
     ),
     rules=(
         Rule("single_value", ("credit_type",),

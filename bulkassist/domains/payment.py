@@ -2,10 +2,11 @@
 
 "Payment imports are currently under development and may not be available in
 all environments": the spec is declared so clients know the layout, but the
-server only accepts it for organisations where it has been enabled.
+server only accepts it for organisations where it has been enabled. A payment
+belongs to an existing client: its Client ID must exist in the organisation.
 """
 
-from bulkassist.spec import ADD, Domain, Field, Kind
+from bulkassist.spec import ADD, Domain, Field, Kind, ParentLink
 
 SEED = "000_abcd5cbd6f8e3c0a.txt"
 _ADD = frozenset({ADD})
@@ -19,6 +20,7 @@ DOMAIN = Domain(
     id_field="Payment ID",
     name_fields=("Client ID", "Payment Date", "Amount"),
     available_by_default=False,
+    parents=(ParentLink("Client ID", "client", "Client ID"),),
     fields=(
         Field("Client ID", Kind.ID, required_for=_ADD, pattern=r"^\d{1,12}$",
               pattern_hint="a whole-number Client ID such as 100234"),

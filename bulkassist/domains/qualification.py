@@ -63,10 +63,12 @@ DOMAIN = Domain(
     ),
     rules=(
         Rule("requires_when", ("Status", "Registration number"),
-             "Status '{value}' is not permitted without a Registration number; the status will revert. "
-             "Add the Registration number or choose another status.",
+             "Status '{value}' is not permitted without a Registration number; the status will revert (to the "
+             "record's previous status, or 'Not registered' for a new record). Add the Registration number or "
+             "choose another status.",
              severity="warning",
+             # Note 4: the server keeps the previous status, or `revert_to` for a new record.
              params={"values": ["Registered", "Achieved", "Certificate Claimed", "Certificate Received",
-                                "Certificate Sent"]}),
+                                "Certificate Sent"], "revert_to": "Not registered"}),
     ),
 )

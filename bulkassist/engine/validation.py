@@ -204,11 +204,9 @@ def _file_issues(table: Table, domain: Domain, match: HeaderMatch, frame: pl.Dat
     headers = table.headers
     src = table.source
 
-    if file_size is not None and domain.max_file_bytes and file_size > domain.max_file_bytes:
-        out.append(_FileIssue(
-            f"{src} is {file_size / 1024 / 1024:.1f} MB; {domain.title} files must be under "
-            f"{domain.max_file_bytes // (1024 * 1024)} MB. Split it into smaller files.", "file_too_large",
-            blocking=True))
+    too_large = None if file_size is None else domain.file_too_large(src, file_size)
+    if too_large:
+        out.append(_FileIssue(too_large, "file_too_large", blocking=True))
     for note in getattr(table, "notes", []) or []:
         out.append(_FileIssue(note, "file_note", severity=WARNING_SEVERITY))
     for idx in match.blank:

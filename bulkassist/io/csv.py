@@ -35,6 +35,16 @@ def csv_bytes(frame: pl.DataFrame, *, headers: list[str] | None = None, separato
     return buf.getvalue()
 
 
+def csv_size(headers: list[str], frame: pl.DataFrame) -> int:
+    """The bytes `headers` and `frame` take as a plain UTF-8 CSV (separator and line end one byte each, no
+    quoting): how large a file of these rows is, whichever way they arrived (a file, a sheet, batches)."""
+    head = sum(len(h.encode("utf-8")) for h in headers) + len(headers)
+    if not frame.width or not frame.height:
+        return head if headers else 0
+    cells = frame.select(pl.sum_horizontal(pl.all().cast(pl.String).str.len_bytes().fill_null(0)).sum()).item()
+    return head + int(cells or 0) + frame.height * frame.width
+
+
 def _csv_line(values: list[str], separator: str) -> str:
     """One CSV record (quoted where needed, formulas escaped), ending in CRLF."""
     buf = io.StringIO()

@@ -24,6 +24,7 @@ from bulkassist.errors import (
     BulkAssistError,
     Conflict,
     InvalidRequest,
+    MalformedRequest,
     NotFound,
     PayloadTooLarge,
     ServerError,
@@ -92,7 +93,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         for err in exc.errors()[:10]:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        return _answer(422, "invalid_request", "the request is not valid: " + "; ".join(problems))
+        return _refusal(MalformedRequest("the request is not valid: " + "; ".join(problems)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -116,8 +117,8 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
     async def _data(_: Request, exc: DataError) -> JSONResponse:
         # A value the database cannot hold (a NUL character, a number out of range): the request's fault.
         reason = str(exc.orig).splitlines()[0]
-        return _answer(422, "invalid_value", f"a value in the request cannot be stored: {reason}; remove it and "
-                                             f"send the request again")
+        return _refusal(MalformedRequest(f"a value in the request cannot be stored: {reason}; remove it and "
+                                         f"send the request again"))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -16,7 +16,14 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from bulkassist.errors import AuthenticationFailed, InvalidToken, NotLicensed, PermissionDenied
-from bulkassist.server.models import ApiToken, GroupMember, Organisation, PermissionGroup, User
+from bulkassist.server.models import (
+    ApiToken,
+    GroupMember,
+    Organisation,
+    PermissionGroup,
+    User,
+    user_ref,
+)
 
 
 def new_token() -> str:
@@ -69,7 +76,8 @@ class Caller:
             raise PermissionDenied(f"user {self.user_name!r} is not an administrator of {self.org_name!r}")
 
     def to_dict(self) -> dict:
-        return {"user": self.user_name, "user_id": self.user_id, "organisation": self.org_name,
+        return {"user": self.user_name, "user_id": self.user_id, "user_ref": user_ref(self.user_id),
+                "organisation": self.org_name,
                 "org_id": self.org_id, "licensed": self.licensed, "admin": self.is_admin,
                 "import_domains": sorted(self.import_domains)}
 

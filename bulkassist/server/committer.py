@@ -39,7 +39,7 @@ from bulkassist.server.usage import check_allowance, record_usage
 from bulkassist.status import TRANSITIONS, VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
 log = logging.getLogger("bulkassist.server")
-_RESULT_COLUMNS = ("import_id", "row", "status", "action", "record_id", "invoice_id", "message", "at")
+_RESULT_COLUMNS = ("import_id", "row", "status", "action", "record_id", "invoice_id", "message", "field", "at")
 CHUNK_ROWS = int(os.environ.get("BULKASSIST_CHUNK_ROWS", "5000"))
 # Seconds to wait between chunks: throttles a big commit on a busy SQLite, and lets the crash test
 # kill a server reliably in the middle of one.
@@ -192,8 +192,9 @@ class Committer:
                         RowResult.import_id == import_id, RowResult.row.in_(result["row"].to_list())))
                 now = utcnow()
                 insert_rows(session, RowResult.__table__, _RESULT_COLUMNS, [
-                    (import_id, *r[:-1], r[-1] or "", now)
-                    for r in result.select("row", "status", "action", "record_id", "invoice_id", "message").rows()])
+                    (import_id, *r[:-2], r[-2] or "", r[-1], now)
+                    for r in result.select("row", "status", "action", "record_id", "invoice_id", "message",
+                                           "field").rows()])
                 ok = result.filter(pl.col("status") == RowStatus.SUCCESS)
                 record_usage(session, imp.org_id, imp.id, ok.height)
                 imp.progress_done += chunk.height

@@ -4,7 +4,8 @@ Organisations (each with the packaged demo select lists):
 
 - "Demo Organisation": licensed, Payment not enabled; users `admin` (admin group), `importer` (imports
   every domain but Payment), `viewer` (no permission); clients, courses MATH101 ... with sections,
-  assignments.
+  assignments; course record courses PHARM-101, PHARM-102 (with certificates) and PHARM-900 (a shell
+  without one) and credit types (CREDIT_TYPES).
 - "Other Organisation": licensed; user `other_org` imports everything (proves isolation).
 - "Unlicensed Organisation": no Bulk Data Import licence; user `unlicensed`.
 - "Limited Organisation": licensed with 5 rows a day; user `limited`.
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from bulkassist.engine.selectlists import demo_lists
 from bulkassist.server import admin
 from bulkassist.server.domains.base import KEY_SEP
+from bulkassist.server.domains.course_record import set_credit_type
 from bulkassist.server.models import Course, Organisation, Record, Section, utcnow
 
 DEMO_ORG = "Demo Organisation"
@@ -40,6 +42,13 @@ COURSES = [("MATH101", "College Algebra", 250.0), ("MATH102", "Trigonometry", 25
            ("ENG201", "American Literature", 220.0), ("ENG202", "British Literature", 220.0),
            ("SCI110", "Biology Basics", 275.0), ("HIST150", "World History", 180.0),
            ("CNA100", "Certified Nursing Assistant", 950.0), ("WELD120", "Welding Fundamentals", 1200.0)]
+# Courses of course record imports (seed 004): code, title, has a certificate.
+RECORD_COURSES = [("PHARM-101", "Pharmacy Law", True), ("PHARM-102", "Medication Safety", True),
+                  ("PHARM-900", "Legacy course shell", False)]
+# Credit types (seed 004): name, maximum credits, Variable (less than the maximum may be awarded).
+CREDIT_TYPES = [("CPE", 2.0, True), ("CME", 1.0, False), ("CNE", 1.5, True), ("CEU", 1.0, False),
+                ("ACPE Pharmacist", 2.0, False), ("ACPE Technician", 2.0, False), ("ABIM MOC", 1.0, True),
+                ("AAPA Category 1", 1.0, True), ("Participation", 1.0, False)]
 FIRST = ["Maria", "James", "Ana", "Robert", "Linh", "David", "Fatima", "Carlos", "Grace", "Samuel", "Aisha",
          "Noah", "Emily", "Luis", "Olivia", "Jean", "Mei", "Omar", "Sofia", "Ethan"]
 LAST = ["Lopez", "Smith", "Nguyen", "Johnson", "Garcia", "Brown", "Pierre", "Williams", "Martinez", "Davis",
@@ -67,6 +76,8 @@ def _organisations(session: Session, lists) -> None:
                                limit_day=limits.get(name))
         for list_name in lists.names():
             admin.set_list(session, org, list_name, lists.options(list_name))
+        for credit_type, maximum, variable in CREDIT_TYPES:
+            set_credit_type(session, org, credit_type, maximum, variable)
         admin.create_group(session, org, "Administrators", is_admin=True, import_domains=["*"])
         admin.create_group(session, org, "Importers", import_domains=IMPORTERS)
     for role, org_name in ORGS.items():
@@ -87,6 +98,8 @@ def _records(session: Session, clients: int) -> None:
             for section in ("01", "02"):
                 session.add(Section(course_id=course.id, code=section, fee=fee))
                 course_sections.append((code, section))
+        for code, title, certificate in RECORD_COURSES:
+            session.add(Course(org_id=org.id, code=code, title=title, has_certificate=certificate))
         now = utcnow()
         ids = []
         for i in range(clients if org.name == DEMO_ORG else 10):

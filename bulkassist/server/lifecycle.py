@@ -26,9 +26,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import bulkassist.engine.validation as validation
+from bulkassist.domains import get_domain
 from bulkassist.engine.headers import header_key, match_headers
 from bulkassist.engine.report import SUMMARY_KEYS, Report
-from bulkassist.errors import BulkAssistError, Conflict, InvalidRequest, NotFound
+from bulkassist.errors import BulkAssistError, Conflict, FileTooLarge, InvalidRequest, NotFound
+from bulkassist.io.csv import csv_size
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.io.xlsx import MAX_CELL_CHARS
 from bulkassist.server.auth import Caller
@@ -106,9 +108,15 @@ def describe(session: Session, imp: Import) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ create
 def create_import(session: Session, caller: Caller, *, domain: str, operation: str, options: dict[str, Any],
-                  file_name: str, sheet: str | None, create_key: str | None) -> Import:
+                  file_name: str, sheet: str | None, create_key: str | None, file_size: int | None = None
+                  ) -> Import:
+    """A new import; `file_size`, the size of the file the client read, is held to the domain's file limit
+    before a row is uploaded (the rows are counted again as they arrive: `add_batch`)."""
     dom = domain_for(session, caller.org_id, domain)
     caller.require_import(dom.name)
+    too_large = None if file_size is None else dom.file_too_large(file_name or "upload", file_size)
+    if too_large:
+        raise FileTooLarge(too_large, size=file_size, limit=dom.max_file_bytes)
     if create_key:
         again = session.scalars(sa.select(Import).where(Import.org_id == caller.org_id,
                                                         Import.create_key == create_key)).first()
@@ -146,12 +154,29 @@ def add_batch(session: Session, imp: Import, batch: Batch, raw: bytes) -> dict[s
         raise InvalidRequest("every batch of an import must carry the same headers")
     if batch.rows:
         _refuse_overlap(session, imp, batch)
+    size = _within_file_limit(session, imp, batch)
     imp.headers = batch.headers
     transition(session, imp, ImportStatus.UPLOADING)
     # The batch is stored as sent (the model checked it): no second serialisation.
     session.add(ImportBatch(import_id=imp.id, batch_id=batch.batch_id, first_row=batch.first_row,
-                            row_count=len(batch.rows), payload=raw))
+                            row_count=len(batch.rows), payload=raw, data_bytes=size))
     return {"batch_id": batch.batch_id, "rows": len(batch.rows), "duplicate": False}
+
+
+def _within_file_limit(session: Session, imp: Import, batch: Batch) -> int:
+    """The batch's rows as CSV bytes (the header counted with the first batch), refused (413) when they
+    take the import past its domain's file limit: every client is held to it, whatever it declared."""
+    dom = get_domain(imp.domain)
+    if not dom.max_file_bytes:
+        return 0
+    first = imp.headers is None
+    size = csv_size(batch.headers if first else [], _rows_frame(batch.rows, unique_names(batch.headers)))
+    before = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ImportBatch.data_bytes), 0))
+                            .where(ImportBatch.import_id == imp.id)) or 0
+    too_large = dom.file_too_large(f"{imp.file_name} (as uploaded to import {imp.id})", int(before) + size)
+    if too_large:
+        raise FileTooLarge(too_large, size=int(before) + size, limit=dom.max_file_bytes)
+    return size
 
 
 def _refuse_overlap(session: Session, imp: Import, batch: Batch) -> None:
@@ -207,15 +232,20 @@ def _uploaded_table(session: Session, imp: Import) -> Table:
                 if str(idx).isdigit() and int(idx) < len(names):
                     target.setdefault(names[int(idx)], []).extend(batch.first_row + o for o in offsets)
         expected += batch.row_count
-    schema = dict.fromkeys(names, pl.String)
-    try:
-        frame = pl.DataFrame(rows or None, schema=schema, orient="row")
-    except (TypeError, pl.exceptions.PolarsError):
-        # Numbers sent as JSON numbers: the validator reads text, as typed.
-        frame = pl.DataFrame([[None if c is None else str(c) for c in r] for r in rows], schema=schema,
-                             orient="row")
+    frame = _rows_frame(rows, names)
     return Table(frame=frame, headers=list(imp.headers), source=imp.file_name, sheet=imp.sheet,
                  date_cells=_masks(dates, frame.height), number_cells=_masks(numbers, frame.height))
+
+
+def _rows_frame(rows: list[list[Any]], names: list[str]) -> pl.DataFrame:
+    """Uploaded rows as text columns `names`."""
+    schema = dict.fromkeys(names, pl.String)
+    try:
+        return pl.DataFrame(rows or None, schema=schema, orient="row")
+    except (TypeError, pl.exceptions.PolarsError):
+        # Numbers sent as JSON numbers: the validator reads text, as typed.
+        return pl.DataFrame([[None if c is None else str(c) for c in r] for r in rows], schema=schema,
+                            orient="row")
 
 
 def _masks(positions: dict[str, list[int]], height: int) -> dict[str, pl.Series]:
@@ -238,7 +268,8 @@ def validate_import(session: Session, caller: Caller, imp: Import) -> None:
     _store(session, caller, imp, _uploaded_table(session, imp))
 
 
-def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
+def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> tuple[Report, pl.Series]:
+    """The report with the database's checks, and what each row would do (Insert / Update), valid or not."""
     dom = domain_for(session, caller.org_id, imp.domain)
     lists = lists_for(session, caller.org_id, dom.select_lists)
     try:
@@ -246,8 +277,8 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
     except BulkAssistError as exc:
         raise InvalidRequest(str(exc)) from None
     rows = _reviewed_rows(report)
-    ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {})
-    extra, actions = behaviour_for(dom).review(ctx, rows)
+    ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {}, user_id=imp.user_id)
+    extra, actions, intents = behaviour_for(dom).review(ctx, rows)
     # The server's checks name a field; place them on the file column that holds it.
     placed = {field: i for i, name in enumerate(report.frame_columns)
               if (field := report.column_fields.get(name))}
@@ -256,7 +287,11 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> R
         pl.col("field").replace_strict({f: report.columns[i] for f, i in placed.items()},
                                        default=pl.col("field"), return_dtype=pl.String).alias("column"),
     )
-    return report.add_issues(extra, actions)
+    return report.add_issues(extra, actions), intents
+
+
+# The stored report's column saying what each row would do (Insert / Update), a row with errors too.
+INTENT = "\x1fintent"
 
 
 def _reviewed_rows(report: Report) -> pl.DataFrame:
@@ -267,8 +302,8 @@ def _reviewed_rows(report: Report) -> pl.DataFrame:
 
 def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
     """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
-    report = _validated(session, caller, imp, table)
-    normalized = _reviewed_rows(report)
+    report, intents = _validated(session, caller, imp, table)
+    normalized = _reviewed_rows(report).with_columns(intents.alias(INTENT))
     blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
                         issues=to_blob(report.issues))
     session.merge(blob)

@@ -46,6 +46,21 @@ class OrgDomain(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
 
 
+USER_REF_PREFIX = "user_"
+
+
+def user_ref(user_id: int) -> str:
+    """The User ID a file names a user by (seed 001: ProviderUserID, CreatedByID), shown by /me and the
+    admin user list."""
+    return f"{USER_REF_PREFIX}{user_id}"
+
+
+def user_id_of(ref: str | None) -> int | None:
+    """The user a User ID names (None when it names none)."""
+    digits = (ref or "")[len(USER_REF_PREFIX):]
+    return int(digits) if (ref or "").startswith(USER_REF_PREFIX) and digits.isdigit() and len(digits) < 12 else None
+
+
 class User(Base):
     """A user of one organisation. Names are unique within the organisation only (another organisation's
     user names are none of its business); the API token, not the name, identifies a user."""
@@ -180,6 +195,8 @@ class ImportBatch(Base):
     first_row: Mapped[int] = mapped_column()
     row_count: Mapped[int] = mapped_column()
     payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The rows' size as a CSV file: a domain's file limit counts what was really uploaded (seed 002).
+    data_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -205,6 +222,7 @@ class RowResult(Base):
     record_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
     invoice_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
     message: Mapped[str] = mapped_column(sa.Text, default="")
+    field: Mapped[str | None] = mapped_column(sa.String(200), default=None)  # the field a failure is about
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -233,6 +251,20 @@ class Course(Base):
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(sa.String(40))
     title: Mapped[str] = mapped_column(sa.String(200), default="")
+    # Seed 004: a course shell made by an import has no certificate.
+    has_certificate: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+
+class CreditType(Base):
+    """A credit type an organisation awards (seed 004): its maximum, and whether less may be awarded."""
+
+    __tablename__ = "credit_types"
+    __table_args__ = (sa.UniqueConstraint("org_id", "name", name="uq_credit_types_org_id_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(64))
+    max_credits: Mapped[float] = mapped_column()
+    variable: Mapped[bool] = mapped_column(default=False)
 
 
 class Section(Base):

@@ -18,7 +18,7 @@ from bulkassist.engine.report import ERRORS_COLUMNS, RESULT_COLUMNS, errors_tabl
 from bulkassist.io.csv import csv_bytes
 from bulkassist.io.xlsx import write_data
 from bulkassist.server.domains import OUTCOME_SCHEMA
-from bulkassist.server.lifecycle import stored_report
+from bulkassist.server.lifecycle import INTENT, stored_report
 from bulkassist.server.models import Import, RowResult
 from bulkassist.server.orgdata import builtin_domain
 from bulkassist.status import VALID_ACTIONS, ImportStatus, RowAction, RowStatus
@@ -29,7 +29,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _outcomes(session: Session, imp: Import) -> pl.DataFrame:
     rows = session.execute(sa.select(RowResult.row, RowResult.status, RowResult.action, RowResult.record_id,
-                                     RowResult.invoice_id, RowResult.message)
+                                     RowResult.invoice_id, RowResult.message, RowResult.field)
                            .where(RowResult.import_id == imp.id)).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=OUTCOME_SCHEMA, orient="row")
 
@@ -43,7 +43,9 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
                 .agg(pl.col("message").filter(pl.col("severity") == "error").str.join("; ").alias("errors"),
                      pl.col("message").str.join("; ").alias("notes")))
     pending = RowStatus.CANCELLED if imp.status == ImportStatus.CANCELLED else RowStatus.NOT_IMPORTED
-    frame = (normalized.select("row", "action")
+    if INTENT not in normalized.columns:  # validated before the server kept it
+        normalized = normalized.with_columns(pl.lit(None, pl.String).alias(INTENT))
+    frame = (normalized.select("row", "action", INTENT)
              .join(messages, on="row", how="left")
              .join(_outcomes(session, imp), on="row", how="left")
              .filter((pl.col("action") != RowAction.SKIP) | pl.col("notes").is_not_null()))
@@ -54,7 +56,10 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
         .when(pl.col("action") == RowAction.SKIP).then(pl.lit(RowStatus.SKIPPED))
         .otherwise(pl.lit(pending)).alias("Status"),
         pl.coalesce(pl.col("action_right"),
-                    pl.when(pl.col("action").is_in(VALID_ACTIONS)).then(pl.col("action"))).alias("Action"),
+                    pl.when(pl.col("action").is_in(VALID_ACTIONS)).then(pl.col("action")),
+                    # Seed 003: a row that failed validation says what it would have done.
+                    pl.when((pl.col("action") == RowAction.ERROR) & pl.col(INTENT).is_in(VALID_ACTIONS))
+                    .then(pl.col(INTENT))).alias("Action"),
         pl.col("record_id").cast(pl.String).alias("Created/Updated ID"),
         pl.when(pl.col("message").is_not_null() & (pl.col("message") != "")).then(pl.col("message"))
         .when(pl.col("action") == RowAction.SKIP).then(pl.col("notes"))
@@ -63,7 +68,11 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
     )
     if not (imp.options or {}).get("auto_create_invoices"):
         out = out.drop(INVOICE_COLUMN)
-    return out.select([c for c in [*RESULT_COLUMNS, INVOICE_COLUMN] if c in out.columns])
+    # Options the results show next to each row (seed 004: which importer wrote the records).
+    shown = [o for o in builtin_domain(imp.domain).options if o.in_results]
+    out = out.with_columns(pl.lit(o.value_label((imp.options or {}).get(o.name, o.default))).alias(o.label)
+                           for o in shown)
+    return out.select([c for c in [*RESULT_COLUMNS, INVOICE_COLUMN, *(o.label for o in shown)] if c in out.columns])
 
 
 def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
@@ -79,9 +88,15 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
         pl.concat_str([pl.col(k) for k in names], separator=" ", ignore_nulls=True).alias("Record")
         if names else pl.lit(None, pl.String).alias("Record"),
         *[(pl.col(r) if r in normalized.columns else pl.lit(None, pl.String)).alias(r) for r in reference])
-    commit = _outcomes(session, imp).filter(pl.col("status") == RowStatus.FAILED).select(
-        pl.col("row").alias("Row"), pl.lit("error").alias("Severity"), pl.lit("commit_failed").alias("Code"),
-        pl.col("message").alias("Message"))
+    failed = _outcomes(session, imp).filter(pl.col("status") == RowStatus.FAILED)
+    # Seed 003: a failure about one field (the link to a parent that failed) names it, with the row's value.
+    values = pl.concat([
+        normalized.select("row", pl.lit(f).alias("field"), pl.col(f).cast(pl.String).alias("Value"))
+        for f in failed["field"].drop_nulls().unique().to_list() if f in normalized.columns
+    ] or [pl.DataFrame(schema={"row": pl.Int64, "field": pl.String, "Value": pl.String})])
+    commit = failed.join(values, on=["row", "field"], how="left").select(
+        pl.col("row").alias("Row"), pl.col("field").alias("Column"), pl.col("field").alias("Field"), "Value",
+        pl.lit("error").alias("Severity"), pl.lit("commit_failed").alias("Code"), pl.col("message").alias("Message"))
     frame = (pl.concat([errors_table(issues), commit], how="diagonal")
              .join(record, left_on="Row", right_on="row", how="left").sort("Row", nulls_last=False))
     return frame.select("Row", "Record", *reference, *ERRORS_COLUMNS[1:])

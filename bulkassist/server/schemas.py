@@ -39,6 +39,15 @@ class NewImport(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"auto_create_invoices\": true}")
     file_name: Text = Field("upload.csv", max_length=400)
     sheet: Text | None = Field(None, max_length=200)
+    file_size: int | None = Field(None, ge=0, le=2**53,
+                                  description="bytes of the file the rows come from; over the domain's file "
+                                              "limit (max_file_bytes) the import is refused (413)")
+
+    @field_validator("file_size", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        """JSON Schema calls 2.0 an integer: take it as 2 (a strict int alone would refuse it)."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # A cell holds at most Excel's own limit of characters: a longer one could not be written back to a workbook.
@@ -139,6 +148,19 @@ class NewGroup(BaseModel):
     import_domains: list[Text] = Field(default_factory=list, description='domain names, or "*" for all')
 
 
+class CreditTypeSettings(BaseModel):
+    """A credit type's settings (seed 004): its maximum credits, and whether less may be awarded."""
+
+    model_config = ConfigDict(strict=True)
+
+    max_credits: float = Field(..., gt=0, le=10_000, description="the most credits one record may award")
+    variable: bool = Field(False, description="partial or variable credit (less than the maximum) is allowed")
+
+
+class NewCreditType(CreditTypeSettings):
+    name: Text = Field(..., min_length=1, max_length=64)
+
+
 class ListOption(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -156,6 +178,7 @@ class Health(BaseModel):
 class Me(BaseModel):
     user: str
     user_id: int
+    user_ref: str = Field(..., description="the User ID files name this user by (ProviderUserID, CreatedByID)")
     organisation: str
     org_id: int
     licensed: bool = Field(..., description="the organisation has the Bulk Data Import licence")
@@ -346,6 +369,7 @@ class FileRows(BaseModel):
 
 class UserInfo(BaseModel):
     id: int
+    user_ref: str = Field(..., description="the User ID files name this user by (ProviderUserID, CreatedByID)")
     name: str
     email: str | None
     active: bool
@@ -377,6 +401,12 @@ class GroupCreated(BaseModel):
 class ListReplaced(BaseModel):
     list_name: str = Field(..., alias="list")
     values: int
+
+
+class CreditTypeInfo(BaseModel):
+    name: str
+    max_credits: float
+    variable: bool
 
 
 class LockInfo(BaseModel):

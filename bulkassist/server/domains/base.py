@@ -4,7 +4,8 @@ The life cycle (`lifecycle.py`, `committer.py`) never names a domain. It asks th
 `RecordBehaviour` (`behaviour_for`):
 
 - `review(ctx, rows)`: the authoritative checks that need the database (does this record exist? is
-  this row new?) as extra issues, and the action (Insert / Update) each valid row will really take;
+  this row new?) as extra issues, the action (Insert / Update) each valid row will really take, and
+  what every row would do, a row with errors too (the results' Action of a failed row, seed 003);
 - `write(ctx, rows)`: write a chunk of valid rows and say, per row, what happened (Success / Failed,
   the record ID, an invoice ID);
 - `check_can_start`, `before_commit` / `after_commit`: side effects around an import.
@@ -33,13 +34,13 @@ from sqlalchemy.orm import Session
 from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
 from bulkassist.server.bulk import allocate_ids, insert_rows
-from bulkassist.server.models import Course, Record, Section, utcnow
-from bulkassist.spec import ADD, ADD_UPDATE, Domain, ParentLink
+from bulkassist.server.models import Course, Record, Section, User, user_id_of, user_ref, utcnow
+from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, ParentLink
 from bulkassist.spec import UPDATE as OP_UPDATE
 from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
 
 OUTCOME_SCHEMA = {"row": pl.Int64, "status": pl.String, "action": pl.String, "record_id": pl.Int64,
-                  "invoice_id": pl.Int64, "message": pl.String}
+                  "invoice_id": pl.Int64, "message": pl.String, "field": pl.String}
 KEY_SEP = "\x1f"  # joins a match key's values into the stored key; validation strips control characters
 _RECORD_COLUMNS = ("id", "org_id", "domain", "key", "parent_id", "import_id", "data", "created_at")
 _IN_CHUNK = 900  # values per IN (...) query: under SQLite's variable limit
@@ -68,7 +69,9 @@ def issues_frame(rows: list[int], fields: list[str], values: list[str | None], c
 
 def outcomes(rows: list[int], status: str, action: list[str | None] | str | None = None,
              record_ids: list[int | None] | None = None, message: list[str] | str = "",
-             invoice_ids: list[int | None] | None = None) -> pl.DataFrame:
+             invoice_ids: list[int | None] | None = None, field: list[str | None] | str | None = None
+             ) -> pl.DataFrame:
+    """Per-row outcomes of a commit; `field`: the field a failure is about (the errors file's Field)."""
     n = len(rows)
     return pl.DataFrame({
         "row": rows,
@@ -77,7 +80,19 @@ def outcomes(rows: list[int], status: str, action: list[str | None] | str | None
         "record_id": record_ids if record_ids is not None else [None] * n,
         "invoice_id": invoice_ids if invoice_ids is not None else [None] * n,
         "message": message if isinstance(message, list) else [message] * n,
+        "field": field if isinstance(field, list) else [field] * n,
     }, schema=OUTCOME_SCHEMA)
+
+
+def with_notes(result: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
+    """Outcomes whose successful rows carry the note `notes` (row, _note) gives them: what the server did
+    to a row on its own (a status kept, a credit awarded), for the results' Error Messages column."""
+    if not notes.height:
+        return result
+    return (result.join(notes.select("row", "_note"), on="row", how="left")
+            .with_columns(pl.when((pl.col("status") == RowStatus.SUCCESS) & pl.col("_note").is_not_null())
+                          .then(pl.col("_note")).otherwise(pl.col("message")).alias("message"))
+            .drop("_note"))
 
 
 def matched_by_id(domain: Domain) -> bool:
@@ -146,6 +161,12 @@ class RecordStore:
         return self.session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
             Record.org_id == self.org_id, Record.domain == domain.name, Record.key.like(pattern, escape="/"))).all()
 
+    def users(self, ids: Iterable[int]) -> set[int]:
+        """Those of `ids` that are users of the organisation."""
+        ordered = sorted(set(ids))
+        return {i for start in range(0, len(ordered), _IN_CHUNK) for i in self.session.scalars(
+            sa.select(User.id).where(User.org_id == self.org_id, User.id.in_(ordered[start:start + _IN_CHUNK])))}
+
     def sections(self) -> dict[tuple[str, str], float]:
         """(Course Code, section code) -> the section's fee, for every section of the organisation."""
         return {(c, s): fee for c, s, fee in self.session.execute(
@@ -163,6 +184,7 @@ class Context:
     domain: Domain
     operation: str
     options: dict[str, Any] = field(default_factory=dict)
+    user_id: int | None = None  # who runs the import
     store: RecordStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -203,28 +225,34 @@ class RecordBehaviour:
         return ctx.store.ids_by_key(self.domain.name, keys)
 
     # ---------------------------------------------------------- review
-    def review(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-        """Extra issues and the action each valid row will really take (Insert / Update).
+    def review(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+        """Extra issues, the action each valid row will really take (Insert / Update), and the action every
+        row would take, valid or not (what a failed row would have done).
 
         `rows`: the normalized fields + `row` + `action` of the validation report.
         """
-        actions = rows["action"]
-        valid = actions.is_in(VALID_ACTIONS)
+        valid = rows["action"].is_in(VALID_ACTIONS)
         issues: list[pl.DataFrame] = []
         if self.id_keyed:
-            actions, found = self._review_by_id(ctx, rows, valid)
+            intents, found = self._review_by_id(ctx, rows, valid)
             issues.append(found)
         elif self.keys:
-            actions, found = self._review_by_key(ctx, rows, valid)
+            intents, found = self._review_by_key(ctx, rows, valid)
             issues.append(found)
-        reviewed = rows.with_columns(actions.alias("action"))
+        else:
+            default = RowAction.UPDATE if ctx.operation == OP_UPDATE else RowAction.INSERT
+            intents = pl.select(pl.when(valid).then(rows["action"]).otherwise(pl.lit(default))).to_series()
+        intents = intents.alias("intent")
+        actions = pl.select(pl.when(valid).then(intents).otherwise(rows["action"])).to_series().alias("action")
+        reviewed = rows.with_columns(actions)
         issues += self._check_parents(ctx, reviewed)
         issues += self._check_sections(ctx, reviewed)
+        issues += self._check_users(ctx, reviewed)
         extra = self.extra_checks(ctx, reviewed)
         if extra is not None:
             issues.append(extra)
         # `Report.add_issues` turns the rows these issues fail into Error rows.
-        return (pl.concat(issues) if issues else pl.DataFrame(schema=ISSUE_SCHEMA)), actions
+        return (pl.concat(issues) if issues else pl.DataFrame(schema=ISSUE_SCHEMA)), actions, intents
 
     def _review_by_id(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
         id_field = self.domain.id_field
@@ -232,9 +260,8 @@ class RecordBehaviour:
             rows = rows.with_columns(pl.lit(None, pl.String).alias(id_field))
         ids = rows[id_field]
         has_id = ids.is_not_null() & (ids.cast(pl.String).str.strip_chars() != "")
-        actions = pl.select(
-            pl.when(~valid).then(rows["action"]).when(has_id).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
-        ).to_series().alias("action")
+        intents = pl.select(pl.when(has_id).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
+                            ).to_series()
         wanted = rows.filter(valid & has_id)
         numeric = wanted[id_field].cast(pl.Int64, strict=False)
         known = ctx.store.existing_ids(self.domain.name, numeric.drop_nulls().to_list())
@@ -244,11 +271,11 @@ class RecordBehaviour:
             missing["row"].to_list(), [id_field] * missing.height, missing[id_field].to_list(), "not_found",
             [f"{id_field} {v} does not exist in your organisation; correct it, or leave {id_field} blank "
              f"to create a new {title.lower()}" for v in missing[id_field].to_list()])
-        return actions, issues
+        return intents, issues
 
     def _review_by_key(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
         keys = self.key_series(rows)
-        found = self.existing(ctx, [k for k, v in zip(keys.to_list(), valid.to_list(), strict=True) if v and k])
+        found = self.existing(ctx, [k for k in keys.to_list() if k])
         exists = keys.is_in(list(found))
         op = ctx.operation
         if op == ADD and self.existing_under_add == "update":
@@ -259,7 +286,7 @@ class RecordBehaviour:
             wanted = pl.lit(RowAction.UPDATE)
         else:
             wanted = pl.when(exists).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
-        actions = pl.select(pl.when(~valid).then(rows["action"]).otherwise(wanted)).to_series().alias("action")
+        actions = rows.with_columns(wanted.alias("_intent"))["_intent"]  # every row, valid or not
         label = " + ".join(self.keys)
         shown = [" / ".join(p for p in (k or "").split(KEY_SEP)) for k in keys.to_list()]
         title = self.domain.title.lower()
@@ -272,14 +299,25 @@ class RecordBehaviour:
 
         frames = [
             flag(valid & ~exists & (actions == RowAction.UPDATE), "not_found",
-                 f"no existing {title} has {label} {{key}}; use Add or Add & Update to create it"),
+                 f"no existing {title} has {label} {{key}}; {self._refusal_hint(ADD, ADD_UPDATE, to='create it')}"),
             flag(valid & exists & (actions == RowAction.INSERT) & (op == ADD), "already_exists",
-                 f"a {title} with {label} {{key}} already exists; use Update or Add & Update to change it"),
+                 f"a {title} with {label} {{key}} already exists; "
+                 f"{self._refusal_hint(OP_UPDATE, ADD_UPDATE, to='change it')}"),
             # The same key twice in one file would write one record twice.
             flag(valid & keys.is_duplicated() & ~keys.is_first_distinct() & keys.is_not_null(), "duplicate_key",
                  f"{label} {{key}} appears on an earlier row of this file; keep one row per record"),
         ]
         return actions, pl.concat(frames)
+
+    def _refusal_hint(self, *operations: str, to: str) -> str:
+        """What to do instead, naming only operations the domain offers (seed 004: course records offer
+        only Add, and cannot change a record already imported)."""
+        offered = [OPERATION_LABELS[o] for o in operations if o in self.domain.operations]
+        if offered:
+            return f"use {' or '.join(offered)} to {to}"
+        only = " and ".join(OPERATION_LABELS[o] for o in self.domain.operations)
+        return (f"{self.domain.title} imports offer only {only} and cannot {to}: remove the row, or correct its "
+                f"{' + '.join(self.keys)}")
 
     def _check_parents(self, ctx: Context, rows: pl.DataFrame) -> list[pl.DataFrame]:
         """A parent named by its ID must exist now; one named by a reference may come in a later batch."""
@@ -312,6 +350,34 @@ class RecordBehaviour:
             [f"course {c!r} does not exist; search the Course Code in the template step" if c not in courses
              else f"section {s!r} does not exist in course {c!r}" for _, c, s in bad])]
 
+    def _check_users(self, ctx: Context, rows: pl.DataFrame) -> list[pl.DataFrame]:
+        """A cell naming a user (`Field.names_user`) must name a user of the organisation; one that should
+        name the user running the import and names another gets a warning."""
+        fields = [f for f in self.domain.fields if f.names_user and f.name in rows.columns]
+        if not fields:
+            return []
+        valid = _valid(rows)
+        named = {v for f in fields for v in valid[f.name].drop_nulls().unique().to_list()}
+        users = ctx.store.users(i for i in map(user_id_of, named) if i is not None)
+        known = {v for v in named if user_id_of(v) in users}
+        me = user_ref(ctx.user_id) if ctx.user_id is not None else None
+        frames = []
+        for f in fields:
+            cells = valid.select("row", pl.col(f.name).alias("value")).filter(pl.col("value").is_not_null())
+            unknown = cells.filter(~pl.col("value").is_in(list(known)))
+            frames.append(issues_frame(
+                unknown["row"].to_list(), [f.name] * unknown.height, unknown["value"].to_list(), "unknown_user",
+                [f"{f.name} '{v}' is not a user of your organisation; use the User ID on the user's detail page"
+                 f"{f' (yours is {me})' if me else ''}" for v in unknown["value"].to_list()]))
+            if f.names_user == "importer" and me:
+                other = cells.filter(pl.col("value").is_in(list(known)) & (pl.col("value") != me))
+                frames.append(issues_frame(
+                    other["row"].to_list(), [f.name] * other.height, other["value"].to_list(), "not_the_importer",
+                    [f"{f.name} '{v}' is not you: {f.name} is the User ID of the staff user running this import "
+                     f"({me}); the case will be recorded as created by {v}" for v in other["value"].to_list()],
+                    severity="warning"))
+        return frames
+
     def extra_checks(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame | None:
         """Domain-specific database checks (subclasses)."""
         return None
@@ -331,12 +397,16 @@ class RecordBehaviour:
         fields = [f for f in self.domain.field_names if f in rows.columns and f != self.domain.id_field]
         extra = [c for c in rows.columns if self.domain.custom_prefix and c.startswith(self.domain.custom_prefix)]
         data = rows.select(fields + extra).to_dicts()
-        return [{k: v for k, v in d.items() if v is not None and v != ""} for d in data]
+        # Options the results show are kept on every record too (seed 004: which importer wrote it).
+        kept = {f"_{o.name}": ctx.options.get(o.name, o.default) for o in self.domain.options if o.in_results}
+        return [{**{k: v for k, v in d.items() if v is not None and v != ""}, **kept} for d in data]
 
-    def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-        """Per row, the parent record ID and, when a named parent is missing, why the row fails."""
+    def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """Per row, the parent record ID and, when a named parent is missing, why the row fails and the link
+        field that names the parent (seed 003: the errors file's Field)."""
         parent_ids = pl.Series("_parent", [None] * rows.height, pl.Int64)
         problems = pl.Series("_problem", [None] * rows.height, pl.String)
+        fields = pl.Series("_field", [None] * rows.height, pl.String)
         for link in self.domain.parents:
             if link.field not in rows.columns:
                 continue
@@ -351,8 +421,9 @@ class RecordBehaviour:
                 problems = problems.scatter(missing, [
                     f"parent {parent} with {link.parent_field} {ref!r} is not imported (it failed or has not been "
                     f"sent); fix the parent first, then retry" for ref in refs.gather(missing).to_list()])
+                fields = fields.scatter(missing, link.field)
             parent_ids = pl.select(pl.coalesce(found, parent_ids)).to_series().alias("_parent")
-        return parent_ids, problems
+        return parent_ids, problems, fields
 
     def write(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
         """Write a chunk of valid rows; one outcome per row."""
@@ -361,7 +432,7 @@ class RecordBehaviour:
         bad = rows.filter(pl.col("_problem").is_not_null())
         if bad.height:
             results.append(outcomes(bad["row"].to_list(), RowStatus.FAILED, bad["action"].to_list(),
-                                    message=bad["_problem"].to_list()))
+                                    message=bad["_problem"].to_list(), field=bad["_field"].to_list()))
         good = rows.filter(pl.col("_problem").is_null())
         inserts = good.filter(pl.col("action") == RowAction.INSERT)
         if inserts.height:
@@ -389,7 +460,8 @@ class RecordBehaviour:
         return rows.with_columns(
             pl.when(clash).then(pl.lit(f"a {self.domain.title.lower()} with this {label} was imported after this "
                                        f"file was validated; it is not added twice"))
-            .otherwise(pl.col("_problem")).alias("_problem"))
+            .otherwise(pl.col("_problem")).alias("_problem"),
+            pl.when(clash).then(pl.lit(self.keys[0])).otherwise(pl.col("_field")).alias("_field"))
 
     def insert(self, ctx: Context, rows: pl.DataFrame, parent_ids: list[int | None]) -> pl.DataFrame:
         table = Record.__table__

@@ -7,7 +7,6 @@ treatment period (the spec's `sequence_field`), or skip it.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import polars as pl
@@ -24,13 +23,14 @@ class CaseBehaviour(RecordBehaviour):
     unique_keys = False
 
     def _review_by_key(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
+        inserts = pl.repeat(RowAction.INSERT, rows.height, eager=True, dtype=pl.String)  # cases are only created
         if ctx.options.get(_DUPLICATE, "create") != "skip":
-            return rows["action"], pl.DataFrame(schema=ISSUE_SCHEMA)
+            return inserts, pl.DataFrame(schema=ISSUE_SCHEMA)
         keys = self.key_series(rows)
         has_key = keys.is_not_null() & (keys != "")
         found = self.existing(ctx, keys.filter(valid & has_key).to_list())
         dup = valid & has_key & (keys.is_in(list(found)) | (keys.is_duplicated() & ~keys.is_first_distinct()))
-        actions = pl.select(pl.when(dup).then(pl.lit(RowAction.SKIP)).otherwise(rows["action"])).to_series()
+        actions = pl.select(pl.when(dup).then(pl.lit(RowAction.SKIP)).otherwise(inserts)).to_series()
         option = self.domain.option(_DUPLICATE)
         reason = (f"a {self.domain.title.lower()} with this {' + '.join(self.keys)} already exists; skipped "
                   f"({option.label}: {dict(option.choices)['skip']})")
@@ -43,7 +43,8 @@ class CaseBehaviour(RecordBehaviour):
         counter = self.domain.sequence_field
         if ctx.options.get(_DUPLICATE) == "create_increment" and counter:
             keys = self.key_series(rows).to_list()
-            for d, number in zip(data, self._next_numbers(ctx, keys, counter), strict=True):
+            stated = rows[counter].to_list() if counter in rows.columns else [None] * rows.height
+            for d, number in zip(data, self._duplicate_numbers(ctx, keys, stated, counter), strict=True):
                 if number is not None:
                     d[counter] = str(number)
         if ctx.options.get("run_workflow"):
@@ -51,19 +52,22 @@ class CaseBehaviour(RecordBehaviour):
                 d["_workflow"] = "case_created"
         return data
 
-    def _next_numbers(self, ctx: Context, keys: list[str | None], counter: str) -> list[int | None]:
-        """Per row, the number after the highest stored for its key and the rows before it in the file."""
+    def _duplicate_numbers(self, ctx: Context, keys: list[str | None], stated: list[str | None], counter: str
+                           ) -> list[int | None]:
+        """Per row, the number a duplicate gets: 1 after the highest of the stored cases with its key and of
+        the rows before it in the file; None for a new case, which keeps the number the file gives it."""
         highest: dict[str, int] = {}
         for key, data in ctx.store.data_by_key(self.domain.name, [k for k in keys if k]):
             highest[key] = max(highest.get(key, 0), int((data or {}).get(counter) or 1))
-        seen: Counter[str] = Counter()
         numbers: list[int | None] = []
-        for key in keys:
-            if not key:
-                numbers.append(None)
+        for key, given in zip(keys, stated, strict=True):
+            if key and key in highest:
+                highest[key] += 1
+                numbers.append(highest[key])
                 continue
-            seen[key] += 1
-            numbers.append(highest.get(key, 0) + seen[key])
+            numbers.append(None)
+            if key:  # a later row with this key is a duplicate of this one
+                highest[key] = int(given or 1)
         return numbers
 
 

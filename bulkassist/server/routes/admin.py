@@ -7,16 +7,24 @@ from fastapi import APIRouter, Path
 
 from bulkassist.errors import NotFound
 from bulkassist.server import admin
-from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User
+from bulkassist.server.domains.course_record import (
+    credit_types,
+    describe_credit_type,
+    set_credit_type,
+)
+from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User, user_ref
 from bulkassist.server.orgdata import domain_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
     NO_NUL,
+    CreditTypeInfo,
+    CreditTypeSettings,
     GroupCreated,
     GroupInfo,
     ListOption,
     ListReplaced,
     LockInfo,
+    NewCreditType,
     NewGroup,
     NewUser,
     TokenIssued,
@@ -33,7 +41,8 @@ router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(40
 def users(caller: CallerDep, session: SessionDep) -> list[dict]:
     caller.require_admin()
     found = session.scalars(sa.select(User).where(User.org_id == caller.org_id).order_by(User.id)).all()
-    return [{"id": u.id, "name": u.name, "email": u.email, "active": u.active} for u in found]
+    return [{"id": u.id, "user_ref": user_ref(u.id), "name": u.name, "email": u.email, "active": u.active}
+            for u in found]
 
 
 @router.post("/users", status_code=201, response_model=UserCreated)
@@ -81,6 +90,31 @@ def put_list(body: list[ListOption], caller: CallerDep, session: SessionDep,
     org = session.get(Organisation, caller.org_id)
     admin.set_list(session, org, list_name, [(o.value, o.label or o.value) for o in body])
     return {"list": list_name, "values": len(body)}
+
+
+@router.get("/credit-types", response_model=list[CreditTypeInfo])
+def list_credit_types(caller: CallerDep, session: SessionDep) -> list[dict]:
+    """The organisation's credit types (seed 004): name, maximum credits, Variable."""
+    caller.require_admin()
+    return [describe_credit_type(t) for _, t in sorted(credit_types(session, caller.org_id).items())]
+
+
+@router.post("/credit-types", status_code=201, response_model=CreditTypeInfo)
+def create_credit_type(body: NewCreditType, caller: CallerDep, session: SessionDep) -> dict:
+    """Add a credit type; course records are checked against it (409 when the name exists)."""
+    caller.require_admin()
+    org = session.get(Organisation, caller.org_id)
+    return describe_credit_type(set_credit_type(session, org, body.name, body.max_credits, body.variable,
+                                                replace=False))
+
+
+@router.put("/credit-types/{name}", response_model=CreditTypeInfo)
+def put_credit_type(body: CreditTypeSettings, caller: CallerDep, session: SessionDep,
+                    name: str = Path(..., min_length=1, max_length=64, pattern=NO_NUL)) -> dict:
+    """Create or change a credit type, e.g. enable Variable before importing partial credit."""
+    caller.require_admin()
+    org = session.get(Organisation, caller.org_id)
+    return describe_credit_type(set_credit_type(session, org, name, body.max_credits, body.variable))
 
 
 @router.get("/locks", response_model=list[LockInfo])

@@ -47,7 +47,7 @@ def create(body: NewImport, caller: CallerDep, session: SessionDep, idempotency_
     """Start an import (seed step 1): domain, operation, options, file name."""
     imp = lifecycle.create_import(session, caller, domain=body.domain, operation=body.operation,
                                   options=body.options, file_name=body.file_name, sheet=body.sheet,
-                                  create_key=idempotency_key)
+                                  create_key=idempotency_key, file_size=body.file_size)
     return describe(session, imp)
 
 
