@@ -219,6 +219,12 @@ class ListMatcher:
                 results[i] = Match(None, None, False, ())
         return results  # type: ignore[return-value]
 
+    def prepare(self) -> ListMatcher:
+        """Build the word index now (it is otherwise built on the first fuzzy match)."""
+        if self._index is None and self._keys:
+            self._index = _WordIndex(self._keys)
+        return self
+
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """Ranked candidates for one typed value (the suggest endpoint)."""
         return list(self.match([text], limit=limit)[0].candidates)
@@ -230,9 +236,8 @@ class ListMatcher:
         k options reach T among the candidates, which hold every key that can reach T, no other
         option can enter or reorder the top k.
         """
-        if self._index is None:
-            self._index = _WordIndex(self._keys)
-        index = self._index
+        index = self.prepare()._index
+        assert index is not None
         found: list[list[tuple[int, int]]] = [[] for _ in queries]
         step = max(1, _CELLS // max(1, len(index.words)))
         for begin in range(0, len(queries), step):
