@@ -23,6 +23,7 @@ from rapidfuzz.distance import LCSseq
 from bulkassist.engine.selectlists import Choice
 
 _SPACES = re.compile(r"\s+")
+_SEPARATORS = re.compile(" ")  # hyphens too would shrink the words but weaken the search (more words a key)
 MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # The score of a typed value against an option (both folded): the best of these, rounded to 0..100.
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
@@ -74,14 +75,17 @@ class Match:
 class _WordIndex:
     """The keys (folded values and labels) by their words, to bound scores without computing them.
 
-    For a typed text q (n characters) and a key k (m characters, r words, r - 1 spaces) both scores
-    are 200 * L / (n + m), L the longest common subsequence of q and k (or of their word-sorted
-    forms). A common subsequence pairs spaces with spaces, or letters of one word w of k with letters
-    of q, so L <= U = min(n, m, sum over k's words of A(w) + min(spaces of q, r - 1)), with A(w) the
-    larger LCS of w with q and with q's sorted form: computed once per distinct word, not per key.
-    A score rounding to >= T needs 200 U >= t (n + m), t = T - 1, which splits over the words:
-    sum of (200 A(w) - t |w|) >= t (n + r - 1) - 200 min(spaces of q, r - 1). So one of the key's r
-    words has r (200 A(w) - t |w|) >= that right side: keys are found through such words only.
+    Words here are the pieces between separators (spaces).
+    For a typed text q (n characters, S separators) and a key k (m characters, r words, s >= r - 1
+    separators) both scores are 200 * L / (n + m), L the longest common subsequence of q and k (or
+    of their word-sorted forms, which have the same words and separators). A common subsequence pairs
+    separators with separators, or letters of one word w of k with letters of q, so
+    L <= U = min(n, m, sum over k's words of A(w) + min(S, s)), with A(w) the larger LCS of w with q
+    and with q's sorted form: computed once per distinct word, not per key. A score rounding to
+    >= T needs 200 U >= t (n + m), t = T - 1, which splits over the words:
+    sum of (200 A(w) - t |w|) >= t (n + s) - 200 min(S, s) >= need(r) (its least over s >= r - 1).
+    So one of the key's r words has r (200 A(w) - t |w|) >= need(r): keys are found through such
+    words only, then checked against U.
     """
 
     def __init__(self, keys: list[str]):
@@ -89,17 +93,25 @@ class _WordIndex:
         flat: list[int] = []
         counts: list[int] = []
         for key in keys:
-            ids = [vocab.setdefault(w, len(vocab)) for w in key.split(" ")] if key else []
+            ids = [vocab.setdefault(w, len(vocab)) for w in _SEPARATORS.split(key) if w]
             flat.extend(ids)
             counts.append(len(ids))
-        self.words = list(vocab)
+        # Words by length, so a threshold on A per length compares whole column blocks.
+        found = list(vocab)
+        by_length = sorted(range(len(found)), key=lambda i: len(found[i]))
+        renumber = np.empty(len(by_length), dtype=np.int64)
+        renumber[by_length] = np.arange(len(by_length))
+        self.words = [found[i] for i in by_length]
         self.word_len = np.fromiter(map(len, self.words), dtype=np.int64, count=len(self.words))
+        self.lengths = np.unique(self.word_len)
+        self.length_start = np.searchsorted(self.word_len, np.r_[self.lengths, np.iinfo(np.int64).max])
         self.count = np.asarray(counts, dtype=np.int64)
         self.start = np.cumsum(self.count) - self.count
-        self.flat = np.asarray(flat, dtype=np.int64)
+        self.flat = renumber[np.asarray(flat, dtype=np.int64)] if flat else np.zeros(0, np.int64)
         self.length = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+        self.seps = np.fromiter((k.count(" ") for k in keys), dtype=np.int64, count=len(keys))
         self.max_len = int(self.length.max(initial=0))
-        self.empty = np.flatnonzero(self.count == 0)  # the key "" has no words: always a candidate
+        self.empty = np.flatnonzero(self.count == 0)  # keys without words: always candidates
         # Postings: the keys holding each word, grouped by (word, the key's word count).
         self.r_max = int(self.count.max(initial=0))
         owner = np.repeat(np.arange(len(keys)), self.count)
@@ -120,20 +132,26 @@ class _WordIndex:
             other = process.cdist([sorted_forms[i] for i in differ], self.words, scorer=LCSseq.similarity,
                                   dtype=dtype, workers=-1)
             lcs[differ] = np.maximum(lcs[differ], other)
-        return lcs.astype(np.int64, copy=False)
+        return lcs.astype(np.int16, copy=False)
 
-    def candidates(self, lcs: np.ndarray, n: np.ndarray, spaces: np.ndarray, threshold: np.ndarray
+    def candidates(self, lcs: np.ndarray, n: np.ndarray, seps: np.ndarray, threshold: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
         """(row, key) pairs, sorted, whose score can round to >= the row's threshold: all such pairs.
 
-        `lcs` is `common()` for the rows' texts, `n` their lengths, `spaces` their space counts.
+        `lcs` is `common()` for the rows' texts, `n` their lengths, `seps` their separator counts.
         """
         t = threshold.astype(np.int64) - 1  # a score rounding to >= T is >= T - 0.5: keep a margin
-        gain = 200 * lcs - t[:, None] * self.word_len[None, :]
         found_rows, found_keys = [], []
         for r in self.word_counts.tolist():
-            need = t * (n + r - 1) - 200 * np.minimum(spaces, r - 1)
-            rows, words = np.nonzero(r * gain >= need[:, None])
+            s = np.maximum(seps, r - 1)  # need(s) falls while s <= S, then rises
+            need = t * (n + s) - 200 * np.minimum(seps, s)
+            qualifies = np.empty(lcs.shape, dtype=bool)
+            for length, lo, hi in zip(self.lengths.tolist(), self.length_start[:-1].tolist(),
+                                      self.length_start[1:].tolist(), strict=True):
+                # r (200 A - t length) >= need  <=>  A >= ceil((need + r t length) / (200 r))
+                least = np.clip(-(-(need + r * t * length) // (200 * r)), 0, 32767).astype(np.int16)
+                np.greater_equal(lcs[:, lo:hi], least[:, None], out=qualifies[:, lo:hi])
+            rows, words = np.nonzero(qualifies)
             group = words * (self.r_max + 1) + r
             lo, hi = self.group_start[group], self.group_start[group + 1]
             sizes = hi - lo
@@ -156,8 +174,7 @@ class _WordIndex:
         upper = np.bincount(np.repeat(np.arange(pair_key.size), count), weights=per_word,
                             minlength=pair_key.size).astype(np.int64)
         m = self.length[pair_key]
-        upper = np.minimum(upper + np.minimum(spaces[pair_row], np.maximum(count - 1, 0)),
-                           np.minimum(n[pair_row], m))
+        upper = np.minimum(upper + np.minimum(seps[pair_row], self.seps[pair_key]), np.minimum(n[pair_row], m))
         keep = 200 * upper >= t[pair_row] * (n[pair_row] + m)
         return pair_row[keep], pair_key[keep]
 
@@ -244,27 +261,27 @@ class ListMatcher:
             chunk = queries[begin:begin + step]
             lcs = index.common(chunk)
             n = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
-            spaces = np.fromiter((q.count(" ") for q in chunk), dtype=np.int64, count=len(chunk))
+            seps = np.fromiter((q.count(" ") for q in chunk), dtype=np.int64, count=len(chunk))
             seen = np.zeros(len(chunk), dtype=np.int64)  # k-th best option score seen (0: fewer seen)
             rows = np.arange(len(chunk))
             for level in _LEVELS:
                 if not rows.size:
                     break
-                done = self._level(index, chunk, lcs, n, spaces, rows, np.maximum(seen[rows], level), k, seen,
+                done = self._level(index, chunk, lcs, n, seps, rows, np.maximum(seen[rows], level), k, seen,
                                    last=level == _LEVELS[-1])
                 for row, picks in done.items():
                     found[begin + row] = picks
                 rows = rows[~np.isin(rows, np.fromiter(done, dtype=np.int64, count=len(done)))]
         return found
 
-    def _level(self, index: _WordIndex, chunk: list[str], lcs: np.ndarray, n: np.ndarray, spaces: np.ndarray,
+    def _level(self, index: _WordIndex, chunk: list[str], lcs: np.ndarray, n: np.ndarray, seps: np.ndarray,
                rows: np.ndarray, threshold: np.ndarray, k: int, seen: np.ndarray, *, last: bool
                ) -> dict[int, list[tuple[int, int]]]:
         """The rows settled at their thresholds, with their picks; `seen` updated for the others.
 
         The last level settles every row."""
         done: dict[int, list[tuple[int, int]]] = {}
-        pair_row, pair_key = index.candidates(lcs[rows], n[rows], spaces[rows], threshold)
+        pair_row, pair_key = index.candidates(lcs[rows], n[rows], seps[rows], threshold)
         at = np.zeros(len(chunk), dtype=np.int64)
         at[rows] = threshold
         pair_row = rows[pair_row]
