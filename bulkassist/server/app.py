@@ -32,6 +32,7 @@ from bulkassist.errors import (
 from bulkassist.server.bodies import BodyLimit, BodyTooLarge
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
+from bulkassist.server.listindex import ListIndex
 from bulkassist.server.routes import admin, catalog, imports
 from bulkassist.server.schemas import Health
 
@@ -71,6 +72,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
     app.state.engine = engine
     app.state.sessions = maker
     app.state.committer = committer
+    app.state.list_index = ListIndex()  # the suggest endpoint's matchers, per organisation and list
     origins = [o.strip() for o in os.environ.get("BULKASSIST_CORS_ORIGINS", "").split(",") if o.strip()]
     if origins:
         # Excel on the web (xlwings Lite, Office.js) calls the API from the add-in's origin: allow only

@@ -120,6 +120,18 @@ class SelectValue(Base):
     label: Mapped[str] = mapped_column(sa.String(400))
 
 
+class SelectList(Base):
+    """One select list of an organisation: its version changes whenever its values are replaced.
+
+    The version is random (not a counter), so a list deleted and made again, or an organisation's id
+    reused, never matches a version cached for an older list (the suggest endpoint's index)."""
+
+    __tablename__ = "select_lists"
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    list_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(sa.String(32))
+
+
 class UsageEvent(Base):
     """Rows committed for an organisation; written in the same transaction as the rows."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from bulkassist.domains import BUILTIN, get_domain
 from bulkassist.engine.selectlists import StaticLists
 from bulkassist.errors import DomainNotEnabled, UnknownDomain
-from bulkassist.server.models import OrgDomain, SelectValue
+from bulkassist.server.models import OrgDomain, SelectList, SelectValue
 from bulkassist.spec import Domain
 
 
@@ -49,10 +50,19 @@ def etag_of(payload: object) -> str:
     return f'"{digest}"'
 
 
+def list_version(session: Session, org_id: int, name: str) -> str | None:
+    """The list's current version (None: the organisation has no such list)."""
+    return session.scalar(sa.select(SelectList.version).where(SelectList.org_id == org_id,
+                                                              SelectList.list_name == name))
+
+
 def replace_list(session: Session, org_id: int, name: str, options: list[tuple[str, str]]) -> None:
+    """Replace the list's values (none: delete the list); its version changes in the same transaction."""
     session.execute(sa.delete(SelectValue).where(SelectValue.org_id == org_id, SelectValue.list_name == name))
+    session.execute(sa.delete(SelectList).where(SelectList.org_id == org_id, SelectList.list_name == name))
     if not options:
         return
+    session.execute(sa.insert(SelectList).values(org_id=org_id, list_name=name, version=uuid.uuid4().hex))
     session.execute(sa.insert(SelectValue), [
         {"org_id": org_id, "list_name": name, "position": i, "value": v, "label": lbl}
         for i, (v, lbl) in enumerate(options)

@@ -13,7 +13,6 @@ import polars as pl
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
-from rapidfuzz import fuzz, process
 
 from bulkassist.domains import BUILTIN
 from bulkassist.engine.selectlists import lists_payload
@@ -100,21 +99,14 @@ def _options(session, org_id: int, list_name: str) -> list[tuple[str, str]]:
 
 
 @router.get("/lists/{list_name}/suggest", response_model=Suggestions)
-def suggest(list_name: ListName, caller: CallerDep, session: SessionDep,
+def suggest(list_name: ListName, request: Request, caller: CallerDep, session: SessionDep,
             q: str = Query(..., max_length=400, description="the value as typed"),
             limit: int = Query(5, ge=1, le=50)) -> dict:
-    """Ranked candidates for a typed value, matched on values and labels (score 0-100)."""
-    options = _options(session, caller.org_id, list_name)
-    texts = [v for v, _ in options] + [lbl for v, lbl in options if lbl != v]
-    owners = list(range(len(options))) + [i for i, (v, lbl) in enumerate(options) if lbl != v]
-    best: dict[int, float] = {}
-    for _, score, idx in process.extract(q.strip(), texts, scorer=fuzz.WRatio, processor=str.lower,
-                                         limit=limit * 2):
-        owner = owners[idx]
-        best[owner] = max(best.get(owner, 0.0), float(score))
-    ranked = sorted(best.items(), key=lambda kv: -kv[1])[:limit]
+    """Ranked candidates for a typed value, matched on values and labels (score 0-100): the validation
+    engine's suggestions, from an index of the list kept in memory until the list changes."""
+    matcher = request.app.state.list_index.matcher(session, caller.org_id, list_name)
     return {"query": q, "list": list_name, "candidates": [
-        {"value": options[i][0], "label": options[i][1], "score": round(s, 1)} for i, s in ranked]}
+        {"value": c.value, "label": c.label, "score": round(c.score, 1)} for c in matcher.rank(q, limit=limit)]}
 
 
 @router.get("/courses", response_model=Courses)

@@ -1,0 +1,177 @@
+"""Suggestions: the indexed matcher ranks exactly like scoring every typed value against every option
+(the matcher before issue 15, kept here as the reference), and the suggest endpoint answers from a
+per-organisation index that follows the list's changes."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import numpy as np
+import pytest
+from rapidfuzz import fuzz
+
+from bulkassist.engine.selectlists import demo_lists
+from bulkassist.engine.suggestions import MIN_SCORE, ListMatcher, fold, score_matrix, sort_words
+
+
+def reference(options, texts, limit=3, match_labels=False):
+    """The brute-force matcher: the full texts x keys matrix, best per option, stable sort, top `limit`."""
+    keys, targets = [], []
+    for i, (value, label) in enumerate(options):
+        keys.append(fold(value))
+        targets.append(i)
+        if match_labels and label and fold(label) != fold(value):
+            keys.append(fold(label))
+            targets.append(i)
+    scores = score_matrix([fold(t) for t in texts], keys)
+    per_option = np.zeros((len(texts), len(options)), dtype=np.uint8)
+    np.maximum.at(per_option, (slice(None), np.asarray(targets)), scores)
+    top = np.argsort(-per_option.astype(np.int16), axis=1, kind="stable")[:, :min(limit, len(options))]
+    return [[(options[j][0], float(per_option[r, j])) for j in top[r] if per_option[r, j] >= MIN_SCORE]
+            for r in range(len(texts))]
+
+
+def engine(options, texts, limit=3, match_labels=False):
+    """The engine's fuzzy ranking (safe fixes aside: the reference has none)."""
+    matcher = ListMatcher(options, match_labels=match_labels)
+    ranked = matcher._rank_fuzzy([fold(t) for t in texts], min(limit, len(options)))
+    return [[(options[j][0], float(s)) for j, s in found] for found in ranked]
+
+
+def _word(rng, alphabet):
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_top_k_equals_the_brute_force_reference_on_random_lists(seed):
+    rng = random.Random(seed)
+    # Small alphabets make many equal scores: ties must fall in list order as before.
+    alphabet = ["ab", "abcde", "aeiourstln", "abcdefghijklmnopqrstuvwxyz", "aé ßÆ"][seed % 5]
+    options = []
+    for _ in range(rng.randint(1, 400)):
+        value = " ".join(_word(rng, alphabet) for _ in range(rng.randint(0, 4)))
+        label = rng.choice([value, value.upper(), " ".join(_word(rng, alphabet) for _ in range(3)), ""])
+        options.append((value, label))
+    texts = sorted({("  " if rng.random() < .1 else "").join(_word(rng, alphabet) for _ in range(rng.randint(0, 5)))
+                    for _ in range(rng.randint(1, 150))})
+    for match_labels in (False, True):
+        for limit in (1, 3, 7):
+            assert engine(options, texts, limit, match_labels) == reference(options, texts, limit, match_labels)
+
+
+def test_top_k_equals_the_reference_on_names_with_typos():
+    rng = random.Random(5)
+    first = ["Maria", "Mario", "Marie", "James", "Jamie", "Ana", "Anna", "Ann", "Li", "Jo"]
+    last = ["Lopez", "Lopes", "Smith", "Smyth", "Nguyen", "Harris", "Harrison", "Lee", "O", "Garcia-Ruiz"]
+    options = [(f"{f} {x} {s}".replace("  ", " "), f"{s}, {f}") for f in first for s in last for x in ("", "J.")]
+    texts = []
+    for value, _ in rng.sample(options, 120):
+        chars = list(value)
+        del chars[rng.randrange(len(chars))]
+        texts.append("".join(chars))
+        texts.append(" ".join(reversed(value.split(" "))))
+    for match_labels in (False, True):
+        assert engine(options, texts, 3, match_labels) == reference(options, texts, 3, match_labels)
+
+
+def test_the_demo_lists_give_the_same_suggestions_as_before():
+    rng = random.Random(9)
+    lists = demo_lists()
+    for name in lists.names():
+        options = lists.options(name)
+        texts = set()
+        for value, label in options:
+            for text in (value, label):
+                chars = list(text)
+                i = rng.randrange(len(chars))
+                texts.update({"".join(chars[:i] + chars[i + 1:]), "".join(chars[:i] + ["x"] + chars[i:]),
+                              text.lower()[::-1], text[: max(1, len(text) // 2)]})
+        texts = sorted(texts)
+        for match_labels in (False, True):
+            assert engine(options, texts, 3, match_labels) == reference(options, texts, 3, match_labels), name
+
+
+def test_safe_fixes_are_unchanged():
+    options = [("English", "English"), ("Spanish", "Spanish"), ("HOUSING", "Housing & Residence Life")]
+    matcher = ListMatcher(options, match_labels=True)
+    safe, label, fuzzy, nothing = matcher.match(["  english ", "housing & residence  LIFE", "englsh", "zzzz"])
+    assert (safe.suggestion, safe.confidence, safe.safe) == ("English", 1.0, True)
+    assert (label.suggestion, label.safe) == ("HOUSING", True)
+    assert (fuzzy.suggestion, fuzzy.safe, fuzzy.confidence) == ("English", False, 0.92)
+    assert nothing == nothing.__class__(None, None, False, ())
+    # A folded text naming two options is no safe fix.
+    twice = ListMatcher([("A b", "A b"), ("a  B", "a  B")]).match(["A B"])[0]
+    assert not twice.safe and [c.value for c in twice.candidates] == ["A b", "a  B"]
+
+
+def test_sorted_words_are_what_token_sort_ratio_compares():
+    rng = random.Random(2)
+    alphabet = "ab cé\u00a0\x85\tZ\u3000ß"
+    for _ in range(3000):
+        a = fold("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))))
+        b = fold("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))))
+        assert fuzz.ratio(sort_words(a), sort_words(b)) == fuzz.token_sort_ratio(a, b)
+        assert " " not in (a[:1], a[-1:]) and "  " not in a  # folded: single spaces between words
+
+
+# ------------------------------------------------------------------ the suggest endpoint (over HTTP)
+def _names(prefix: str, count: int) -> list[str]:
+    rng = random.Random(prefix)
+    first = ["Maria", "James", "Ana", "Robert", "Linh", "David", "Fatima", "Carlos", "Grace", "Samuel"]
+    return [f"{rng.choice(first)} {prefix}{i:03d}" for i in range(count)]
+
+
+def test_the_endpoint_scores_like_the_engine(client_for):
+    admin = client_for("admin")
+    name = f"people_{uuid.uuid4().hex[:6]}"
+    options = [(v, f"{v.split()[1]}, {v.split()[0]}") for v in _names("Quinn", 300)]
+    admin.request("PUT", f"/admin/lists/{name}", json=[{"value": v, "label": lbl} for v, lbl in options])
+    matcher = ListMatcher(options, match_labels=True)
+    for text in ["Mria Quinn017", "quinn042, ana", "Quinn", "zzz", "Carlos Quinn299"]:
+        got = [(c["value"], c["label"], c["score"]) for c in admin.suggest(name, text, limit=7)]
+        assert got == [(c.value, c.label, c.score) for c in matcher.rank(text, limit=7)]
+
+
+def test_the_endpoint_index_follows_list_changes(client_for):
+    admin, importer = client_for("admin"), client_for("importer")
+    name = f"staff_{uuid.uuid4().hex[:6]}"
+    old, new = _names("Old", 50), _names("New", 50)
+    admin.request("PUT", f"/admin/lists/{name}", json=[{"value": v} for v in old])
+    before = importer.suggest(name, old[7][1:])
+    assert before[0]["value"] == old[7] and all(c["value"] in old for c in before)
+    admin.request("PUT", f"/admin/lists/{name}", json=[{"value": v} for v in new])
+    stale, fresh = importer.suggest(name, old[7][1:]), importer.suggest(name, new[7][1:])
+    assert fresh[0]["value"] == new[7] and all(c["value"] in new for c in stale + fresh)
+    admin.request("PUT", f"/admin/lists/{name}", json=[])  # the list is gone
+    with pytest.raises(Exception, match="no select list"):
+        importer.suggest(name, "Nw")
+
+
+def test_the_endpoint_never_answers_another_organisations_list(server, client_for):
+    import sqlalchemy as sa
+
+    from bulkassist.server import admin as org_admin
+    from bulkassist.server.db import make_engine, sessions
+
+    name = f"shared_{uuid.uuid4().hex[:6]}"
+    ours, theirs = _names("Demo", 40), _names("Other", 40)
+    client_for("admin").request("PUT", f"/admin/lists/{name}", json=[{"value": v} for v in ours])
+    demo, other = client_for("importer"), client_for("other_org")
+    with pytest.raises(Exception, match="no select list"):
+        other.suggest(name, "Demo001")  # the other organisation has no such list
+    assert demo.suggest(name, "Demo001")  # cached for the demo organisation now
+    engine = make_engine(server.database_url)
+    try:
+        with sessions(engine).begin() as session:
+            org = org_admin.organisation(session, "Other Organisation")
+            org_admin.set_list(session, org, name, [(v, v) for v in theirs])
+            assert session.scalar(sa.text("SELECT count(*) FROM select_lists WHERE list_name = :n"),
+                                  {"n": name}) == 2
+    finally:
+        engine.dispose()
+    for text in ["Demo001", "Other001", "Maria", "o"]:
+        assert all(c["value"] in theirs for c in other.suggest(text=text, list_name=name, limit=20))
+        assert all(c["value"] in ours for c in demo.suggest(text=text, list_name=name, limit=20))
+    assert [c["value"] for c in other.suggest(name, theirs[1].lower())] == [theirs[1]]
+    assert [c["value"] for c in demo.suggest(name, ours[1].lower())] == [ours[1]]
