@@ -4,8 +4,8 @@ The suggest endpoint keeps an in-memory index per select list; a version per (or
 new whenever the list's values are replaced, tells it when that index is stale without reading the
 list. Lists that exist already get a version here.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0009
+Revises: 0005
 Create Date: 2026-12-01 05:45:00
 """
 
@@ -14,8 +14,8 @@ import uuid
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003'
-down_revision = '0002'
+revision = '0009'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
