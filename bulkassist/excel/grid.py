@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import polars as pl
@@ -130,10 +130,11 @@ def blocks(sizes: list[int], cap: int | None = None) -> Iterator[tuple[int, int]
         yield start, len(sizes)
 
 
-def _write_rows(sheet: Any, row: int, col: int, rows: list[list[Any]], width: int, sizes: Any) -> None:
-    """`rows` at (row, col) in as few bounded actions as `blocks(sizes)` allows."""
+def _write_rows(sheet: Any, row: int, col: int, width: int, sizes: list[int],
+                take: Callable[[int, int], list[list[Any]]]) -> None:
+    """Rows `take(start, stop)` at (row, col) in as few bounded actions as `blocks(sizes)` allows."""
     for start, stop in blocks(sizes):
-        sheet.range((row + start, col), (row + stop - 1, col + width - 1)).raw_value = rows[start:stop]
+        sheet.range((row + start, col), (row + stop - 1, col + width - 1)).raw_value = take(start, stop)
 
 
 def write_block(sheet: Any, row: int, col: int, rows: list[list[Any]], text: bool = False) -> None:
@@ -147,7 +148,8 @@ def write_block(sheet: Any, row: int, col: int, rows: list[list[Any]], text: boo
     entry = as_text if text else excel_entry
     body = [[("" if v is None else entry(v)) for v in r] + [""] * (width - len(r)) for r in rows]
     # each row's JSON plus the ", " before the next one
-    _write_rows(sheet, row, col, body, width, [len(json.dumps(r, default=str)) + 2 for r in body])
+    _write_rows(sheet, row, col, width, [len(json.dumps(r, default=str)) + 2 for r in body],
+                lambda start, stop: body[start:stop])
 
 
 def write_frame(sheet: Any, row: int, col: int, frame: pl.DataFrame, header: list[str] | None = None,
@@ -169,11 +171,20 @@ def write_frame(sheet: Any, row: int, col: int, frame: pl.DataFrame, header: lis
         pl.sum_horizontal(pl.col(c).str.len_bytes() + 8 * pl.col(c).str.count_matches(_ESCAPED) + 4
                           for c in cells.columns) + 4
     ).to_series().to_list() if cells.width else [4] * cells.height
-    rows: list[list[Any]] = ([list(header)] if header else []) + [list(r) for r in cells.rows()]
+    top = 1 if header else 0
     if header:
         sizes = [len(json.dumps(list(header))) + 2] + sizes
-    blank = max(0, pad_to - len(rows))
-    rows += [[""] * width for _ in range(blank)]
+    blank = max(0, pad_to - top - cells.height)
     sizes += [4 * width + 4] * blank
-    if rows:
-        _write_rows(sheet, row, col, rows, width, sizes)
+
+    def take(start: int, stop: int) -> list[list[Any]]:
+        """Rows start..stop of header + cells + blank rows, made Python lists a block at a time."""
+        out: list[list[Any]] = [list(header)] if header and start == 0 else []
+        first, last = max(start - top, 0), min(stop - top, cells.height)
+        if last > first:
+            out += [list(r) for r in cells.slice(first, last - first).iter_rows()]
+        out += [[""] * width for _ in range(stop - max(start, top + cells.height))]
+        return out
+
+    if sizes:
+        _write_rows(sheet, row, col, width, sizes, take)
