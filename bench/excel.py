@@ -146,6 +146,10 @@ def measure(rows: int, runs: int, old: bool) -> list[dict[str, Any]]:
         if done.returncode:
             sys.exit(f"child failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
         out.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        r = out[-1]
+        print(f"  {'old path' if old else 'run'} {len(out)}: {r['rows']:,} rows {r['wall_s']:.2f} s wall "
+              f"{r['cpu_s']:.2f} s CPU, peak {r['peak_mb']:,.0f} MB, largest action {r['max_action_mb']:.2f} MB",
+              flush=True)
     return out
 
 

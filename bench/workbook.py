@@ -168,6 +168,9 @@ def measure(rows: int, runs: int, level: int, mode: str) -> dict[str, Any]:
     if done.returncode:
         sys.exit(f"child failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"  {mode} level {level}: walls {', '.join(f'{w:.2f}' for w in result['walls'])} s, "
+          f"CPU {', '.join(f'{c:.2f}' for c in result['cpus'])} s, "
+          f"added {', '.join(f'{a:,.0f}' for a in result['added'])} MB", flush=True)
     for many, one in (("walls", "wall"), ("cpus", "cpu"), ("peaks", "peak"), ("added", "added")):
         result[one] = statistics.median(result[many])
     return result
