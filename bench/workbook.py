@@ -42,8 +42,8 @@ sys.path.insert(0, str(HERE))
 TARGET_S, TARGET_PEAK_MB = 15.0, 1000
 
 
-def old_parts() -> None:
-    """Put back, in this (child) process, the whole-string notes and links parts written before issue 15."""
+def old_parts() -> Any:
+    """Put back the whole-string notes and links parts written before issue 15; returns how to undo it."""
     from collections.abc import Iterator
 
     import bulkassist.io.xlsx as xlsx
@@ -55,8 +55,13 @@ def old_parts() -> None:
             yield "".join(build(*args))
         return joined
 
+    level = xlsx.ZIP_LEVEL
     xlsx._comments_xml, xlsx._vml_xml, xlsx.Sheet.tail = whole(comments), whole(vml), whole(tail)
     xlsx.ZIP_LEVEL = 6
+
+    def undo() -> None:
+        xlsx._comments_xml, xlsx._vml_xml, xlsx.Sheet.tail, xlsx.ZIP_LEVEL = comments, vml, tail, level
+    return undo
 
 
 def write_with_xlsxwriter(report: Any, path: Path) -> None:
@@ -126,7 +131,8 @@ def _status_mb(key: str) -> float:
     return int(re.search(rf"{key}:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024
 
 
-def child(rows: int, runs: int, level: int, mode: str) -> dict[str, Any]:
+def child(rows: int, runs: int, modes: list[str]) -> dict[str, Any]:
+    """One report, written `runs` times in each mode ("new:<level>", "old", "xlsxwriter")."""
     import gc
 
     from _data import client_frame
@@ -135,45 +141,52 @@ def child(rows: int, runs: int, level: int, mode: str) -> dict[str, Any]:
     import bulkassist.io.xlsx as xlsx
     from bulkassist.io.annotate import write_annotated
 
-    if mode == "old":
-        old_parts()
-    else:
-        xlsx.ZIP_LEVEL = level
     report = bulkassist.validate(client_frame(rows), "client", "add_update")
     notes = report.cell_issues.select("row", "col_index").unique().height
-    write = write_with_xlsxwriter if mode == "xlsxwriter" else write_annotated
-    out: dict[str, Any] = {"walls": [], "cpus": [], "peaks": [], "added": [], "notes": notes,
-                           "issues": report.issues.height}
+    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "annotated.xlsx"
-        for _ in range(runs):
-            gc.collect()
-            before = _status_mb("VmRSS")
-            Path("/proc/self/clear_refs").write_text("5")  # peak RSS from here on
-            cpu, wall = time.process_time(), time.perf_counter()
-            write(report, path)
-            out["cpus"].append(time.process_time() - cpu)
-            out["walls"].append(time.perf_counter() - wall)
-            peak = _status_mb("VmHWM")
-            out["peaks"].append(peak)
-            out["added"].append(peak - before)
-            out["mb"] = path.stat().st_size / 1e6
-            path.unlink()
-    return out
+        for mode in modes:
+            undo = old_parts() if mode == "old" else None
+            used = xlsx.ZIP_LEVEL
+            if mode.startswith("new:"):
+                xlsx.ZIP_LEVEL = int(mode[4:])
+            write = write_with_xlsxwriter if mode == "xlsxwriter" else write_annotated
+            out: dict[str, Any] = {"walls": [], "cpus": [], "peaks": [], "added_runs": [], "notes": notes,
+                                   "issues": report.issues.height}
+            for _ in range(runs):
+                gc.collect()
+                before = _status_mb("VmRSS")
+                Path("/proc/self/clear_refs").write_text("5")  # peak RSS from here on
+                cpu, wall = time.process_time(), time.perf_counter()
+                write(report, path)
+                out["cpus"].append(time.process_time() - cpu)
+                out["walls"].append(time.perf_counter() - wall)
+                peak = _status_mb("VmHWM")
+                out["peaks"].append(peak)
+                out["added_runs"].append(peak - before)
+                out["mb"] = path.stat().st_size / 1e6
+                path.unlink()
+            for many, one in (("walls", "wall"), ("cpus", "cpu"), ("peaks", "peak"), ("added_runs", "added")):
+                out[one] = statistics.median(out[many])
+            print(f"  {mode}: walls {', '.join(f'{w:.2f}' for w in out['walls'])} s, "
+                  f"CPU {', '.join(f'{c:.2f}' for c in out['cpus'])} s, "
+                  f"added {', '.join(f'{a:,.0f}' for a in out['added_runs'])} MB, {out['mb']:.1f} MB file",
+                  file=sys.stderr, flush=True)
+            results[mode] = out
+            xlsx.ZIP_LEVEL = used
+            if undo:
+                undo()
+    return results
 
 
-def measure(rows: int, runs: int, level: int, mode: str) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", mode, "--rows", str(rows), "--runs", str(runs), "--level", str(level)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=os.environ)
+def measure(rows: int, runs: int, modes: list[str]) -> dict[str, Any]:
+    """All `modes` in one fresh child process (the report is built once)."""
+    cmd = [sys.executable, __file__, "--child", ",".join(modes), "--rows", str(rows), "--runs", str(runs)]
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False, env=os.environ)
     if done.returncode:
-        sys.exit(f"child failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"  {mode} level {level}: walls {', '.join(f'{w:.2f}' for w in result['walls'])} s, "
-          f"CPU {', '.join(f'{c:.2f}' for c in result['cpus'])} s, "
-          f"added {', '.join(f'{a:,.0f}' for a in result['added'])} MB", flush=True)
-    for many, one in (("walls", "wall"), ("cpus", "cpu"), ("peaks", "peak"), ("added", "added")):
-        result[one] = statistics.median(result[many])
-    return result
+        sys.exit(f"child failed ({' '.join(cmd)})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def verdict(ok: bool) -> str:
@@ -186,21 +199,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--levels", default="1,6", help="zlib levels to compare (default 1,6; the writer uses 1)")
     parser.add_argument("--xlsxwriter", action="store_true", help="also xlsxwriter, one call per cell (slow)")
-    parser.add_argument("--child", choices=("new", "old", "xlsxwriter"), help=argparse.SUPPRESS)
-    parser.add_argument("--level", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.rows, args.runs, args.level, args.child)))
+        print(json.dumps(child(args.rows, args.runs, args.child.split(","))))
         return
 
     import bulkassist.io.xlsx as xlsx
 
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load: {load} on {os.cpu_count()} cores; medians of {args.runs} writes of one report per child process")
-    levels = [int(x) for x in args.levels.split(",")]
-    results = {level: measure(args.rows, args.runs, level, "new") for level in levels}
-    old = measure(args.rows, args.runs, 6, "old")
-    new = results.get(xlsx.ZIP_LEVEL) or measure(args.rows, args.runs, xlsx.ZIP_LEVEL, "new")
+    print(f"load: {load} on {os.cpu_count()} cores; medians of {args.runs} writes of one report, in a fresh process")
+    levels = sorted({int(x) for x in args.levels.split(",")} | {xlsx.ZIP_LEVEL})
+    modes = [f"new:{level}" for level in levels] + ["old"] + (["xlsxwriter"] if args.xlsxwriter else [])
+    measured = measure(args.rows, args.runs, modes)
+    results = {level: measured[f"new:{level}"] for level in levels}
+    old, new = measured["old"], results[xlsx.ZIP_LEVEL]
     print(f"== {args.rows:,} rows x 13 columns, {new['issues']:,} issues, {new['notes']:,} annotated cells")
     for level, r in sorted(results.items()):
         mark = "  <- used" if level == xlsx.ZIP_LEVEL else ""
@@ -213,7 +226,7 @@ def main() -> None:
           f"report); before issue 15 {old['added']:,.0f} MB added   target <= {TARGET_PEAK_MB:,} MB: "
           f"{verdict(new['added'] <= TARGET_PEAK_MB)}")
     if args.xlsxwriter:
-        theirs = measure(args.rows, args.runs, 6, "xlsxwriter")
+        theirs = measured["xlsxwriter"]
         print(f"xlsxwriter (constant_memory): {theirs['wall']:.2f} s wall, {theirs['cpu']:.2f} s CPU, "
               f"{theirs['mb']:.1f} MB, {theirs['added']:,.0f} MB added; ratio xlsxwriter/bulkassist "
               f"{theirs['wall'] / new['wall']:.1f}x wall")
