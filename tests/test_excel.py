@@ -69,17 +69,21 @@ def test_validate_fills_exactly_the_invalid_cells(engine):
     assert _filled(actions) == {cell_ref(c) for c in MARKED}
     assert _filled(actions, COLORS["error"]) == {cell_ref(c) for c in ERROR_CELLS}
     assert _filled(actions, COLORS["warning"]) == {cell_ref(c) for c in WARNING_CELLS}
-    # every fill is one rectangle of one column, never a multi-area address
-    assert all(a["column_count"] == 1 for a in of(actions, "setRangeColor"))
+    # every fill is one rectangle (never a multi-area address) and no cell is painted twice
+    fills = of(actions, "setRangeColor", DATA)
+    assert all(a["row_count"] >= 1 and a["column_count"] >= 1 for a in fills)
+    assert sum(a["row_count"] * a["column_count"] for a in fills) == len(MARKED)
     assert report.summary["errors"] == 5 and report.summary["valid"] == 1
 
 
-def test_a_vertical_run_of_invalid_cells_is_one_fill(engine):
+def test_adjacent_invalid_cells_of_one_colour_are_one_fill(engine):
     _, _, _, actions = _validate(engine)
     emails = [a for a in of(actions, "setRangeColor", DATA) if a["start_column"] == 3]
     assert [(a["start_row"] + 1, a["row_count"]) for a in emails] == [(3, 3)]  # D3:D5 in one action
-    # 13 marked cells in 10 vertical runs: one action per run
-    assert len(of(actions, "setRangeColor", DATA)) == 10
+    row3 = [a for a in of(actions, "setRangeColor", DATA) if a["start_column"] == 4]
+    assert [(a["start_row"] + 1, a["row_count"], a["column_count"]) for a in row3] == [(3, 1, 4)]  # E3:H3
+    # 13 marked cells in 10 vertical runs, E3..H3 side by side: 7 rectangles, one action each
+    assert len(of(actions, "setRangeColor", DATA)) == 7
 
 
 def test_each_invalid_cell_gets_a_note_with_the_message_and_the_suggestion(engine):

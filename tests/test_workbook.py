@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bulkassist
+import bulkassist.io.xlsx as xlsx
 from bulkassist.engine.selectlists import StaticLists, demo_lists
 from bulkassist.io.annotate import write_annotated
 from bulkassist.io.cells import FORMULA_START
@@ -229,6 +230,23 @@ def test_thousands_of_notes_get_unique_shape_ids_in_the_drawing(tmp_path):
     assert len(set(ids)) == 2500
     assert 'data="1,2,3"' in vml  # one id block per 1024 shapes
     assert openpyxl.load_workbook(path)["Data"]["E2501"].comment is not None
+
+
+def test_streamed_parts_are_the_same_bytes_whatever_the_chunk_size(tmp_path, monkeypatch):
+    """Rows, notes, the notes' drawing and the Errors sheet's links are written a chunk at a time: the parts
+    inside the package do not depend on where the chunks break."""
+    rows = [["", f"Name{i}", "Lopez", "x@y" if i % 3 else "", "727123", "", "13/25/1990", "", ""] for i in range(700)]
+    report = bulkassist.validate(csv_bytes(CLIENT_HEADER, rows), "client", "add", name="big.csv")
+    whole = write_annotated(report, tmp_path / "whole.xlsx")
+    monkeypatch.setattr(xlsx, "_CHUNK_ROWS", 7)
+    chunked = write_annotated(report, tmp_path / "chunked.xlsx")
+    with zipfile.ZipFile(whole) as a, zipfile.ZipFile(chunked) as b:
+        assert a.namelist() == b.namelist()
+        assert {"xl/comments1.xml", "xl/drawings/vmlDrawing1.vml"} <= set(a.namelist())
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), name
+            assert a.getinfo(name).compress_type == zipfile.ZIP_DEFLATED
+    assert b'<hyperlink ref="B700"' in zipfile.ZipFile(chunked).read("xl/worksheets/sheet2.xml")
 
 
 def test_dropdowns_follow_the_lists_given(tmp_path):

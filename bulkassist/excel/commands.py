@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ from bulkassist.excel.painter import (
     Painter,
     cell_kinds,
     note_texts,
+    rectangles,
     runs_of,
 )
 from bulkassist.excel.settings import (
@@ -59,12 +61,17 @@ def command(func: F) -> F:
 
     @functools.wraps(func)
     def run(book: Any, *args: Any, **kwargs: Any) -> Any:
+        # The payload of a million-row sheet is millions of Python objects that live as long as the command:
+        # frozen, the cyclic collector stops walking them again for every few thousand actions recorded.
+        gc.freeze()
         try:
             return func(book, *args, **kwargs)
         except BulkAssistError as exc:
             book.app.alert(str(exc), title=f"{TITLE}: {func.__name__.replace('_', ' ')} failed",
                            buttons="ok", mode="critical")
             return None
+        finally:
+            gc.unfreeze()
 
     return run  # type: ignore[return-value]
 
@@ -130,9 +137,9 @@ class Workbook:
 
     # ------------------------------------------------------------- writing
     def paint(self, data: DataSheet, report: Report, changed: pl.DataFrame | None = None) -> dict[str, int]:
-        """Fills (merged runs), notes and the issue list for `report`; returns counts."""
+        """Fills (merged rectangles), notes and the issue list for `report`; returns counts."""
         issues = data.cells(report.cell_issues)
-        fills = self.painter.fill(data.sheet, runs_of(cell_kinds(issues, changed)))
+        fills = self.painter.fill(data.sheet, rectangles(cell_kinds(issues, changed)))
         notes = self.painter.notes(data.sheet, note_texts(issues))
         self.store.write_issues(report.errors_frame())
         return {"fills": fills, "notes": notes, "cells": issues.select("row", "column").unique().height}

@@ -19,6 +19,7 @@ turned into a number from eight typed digits, exactly as for an XLSX file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import polars as pl
@@ -92,8 +93,9 @@ class DataSheet:
     def table(self, name: str) -> Table:
         """The records as a `Table`, typed cells kept, headers exactly as written."""
         names = unique_names(self.headers)
-        columns = list(zip(*self.rows, strict=True)) if self.rows else [() for _ in names]
-        series = [column(n, col) for n, col in zip(names, columns, strict=True)]
+        # one column at a time (every row is `width` long, see `read`): zip(*rows) builds all 13 million-long
+        # tuples at once and costs several times as much
+        series = [column(n, list(map(itemgetter(i), self.rows))) for i, n in enumerate(names)]
         table = read_table(pl.DataFrame(series), name=name)
         table.headers = list(self.headers)
         table.header_row = self.header_row

@@ -15,12 +15,21 @@ Excel's side. Values the system wants as text (a fixed SSN "012345678", a date
 "02/03/1990", a list value "01") get the same marker: typed plainly, Excel
 would turn them into numbers or dates again (and read "02/03" by the user's
 locale).
+
+Every write is bounded: a block whose action would pass `MAX_ACTION_BYTES`
+of JSON goes out as several row blocks, one action each (Excel on the web
+refuses a request over 5 MB, and a million-row issue list is 100+ MB).
+On the remote engine the values come straight from the payload Excel sent
+(`sheet.api["values"]`, anchored at A1): its `raw_value` copies the whole
+sheet into tuples and keeps them in a cache on every read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import polars as pl
@@ -29,10 +38,31 @@ from bulkassist.io.cells import excel_entries, excel_entry
 
 _ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$"
 _ISO_RE = re.compile(_ISO)
+# Estimated JSON bytes of one action's values: blocks are cut below this (the remote engine's clients
+# apply one action per request to Excel; Excel on the web refuses a request over 5 MB).
+MAX_ACTION_BYTES = 4_000_000
+# A character JSON may escape (control, quote, backslash, anything beyond ASCII: "\ud83d\ude00" is 12 bytes
+# for a 4-byte emoji): counted at 8 extra bytes so the estimate is never below the real size.
+_ESCAPED = r"[^ !#-\[\]-~]"
+
+
+def payload_values(sheet: Any) -> list[list[Any]] | None:
+    """The remote engine's A1-anchored cell values of `sheet` as Excel sent them, else None (desktop engines)."""
+    api = sheet.api
+    if isinstance(api, dict) and isinstance(api.get("values"), list):
+        return api["values"]
+    return None
 
 
 def read_block(sheet: Any, first: tuple[int, int], last: tuple[int, int]) -> list[tuple[Any, ...]]:
-    """The raw values of a rectangle, always 2-D."""
+    """The raw values of a rectangle, always 2-D (None outside what the sheet holds)."""
+    grid = payload_values(sheet)
+    if grid is not None:
+        (r1, c1), (r2, c2) = first, last
+        width = c2 - c1 + 1
+        rows = [tuple(row[c1 - 1:c2]) for row in grid[r1 - 1:r2]]
+        rows = [r if len(r) == width else r + (None,) * (width - len(r)) for r in rows]
+        return rows + [(None,) * width] * (r2 - r1 + 1 - len(rows))
     values = sheet.range(first, last).raw_value
     if not isinstance(values, (list, tuple)):
         return [(values,)]
@@ -86,8 +116,29 @@ def as_text(value: Any) -> Any:
     return "'" + str(value)
 
 
+def blocks(sizes: list[int], cap: int | None = None) -> Iterator[tuple[int, int]]:
+    """(start, stop) row slices whose summed `sizes` stay within `cap` (default `MAX_ACTION_BYTES`; a bigger
+    row goes alone)."""
+    cap = MAX_ACTION_BYTES if cap is None else cap
+    start, total = 0, 0
+    for i, size in enumerate(sizes):
+        if total + size > cap and i > start:
+            yield start, i
+            start, total = i, 0
+        total += size
+    if start < len(sizes):
+        yield start, len(sizes)
+
+
+def _write_rows(sheet: Any, row: int, col: int, width: int, sizes: list[int],
+                take: Callable[[int, int], list[list[Any]]]) -> None:
+    """Rows `take(start, stop)` at (row, col) in as few bounded actions as `blocks(sizes)` allows."""
+    for start, stop in blocks(sizes):
+        sheet.range((row + start, col), (row + stop - 1, col + width - 1)).raw_value = take(start, stop)
+
+
 def write_block(sheet: Any, row: int, col: int, rows: list[list[Any]], text: bool = False) -> None:
-    """Write `rows` with its top-left cell at (row, col): one action, blanks as "", text made safe.
+    """Write `rows` with its top-left cell at (row, col): blanks as "", text made safe, one action per bounded block.
 
     `text`: every value is written as text (see `as_text`), not retyped by Excel.
     """
@@ -96,12 +147,14 @@ def write_block(sheet: Any, row: int, col: int, rows: list[list[Any]], text: boo
     width = max(len(r) for r in rows)
     entry = as_text if text else excel_entry
     body = [[("" if v is None else entry(v)) for v in r] + [""] * (width - len(r)) for r in rows]
-    sheet.range((row, col), (row + len(body) - 1, col + width - 1)).raw_value = body
+    # each row's JSON plus the ", " before the next one
+    _write_rows(sheet, row, col, width, [len(json.dumps(r, default=str)) + 2 for r in body],
+                lambda start, stop: body[start:stop])
 
 
 def write_frame(sheet: Any, row: int, col: int, frame: pl.DataFrame, header: list[str] | None = None,
                 pad_to: int = 0, text: bool = False) -> None:
-    """A frame as one block (vectorised escaping), optionally under a header, padded with blank rows.
+    """A frame in bounded blocks (vectorised escaping), optionally under a header, padded with blank rows.
 
     `text`: every value is written as text (see `as_text`), not retyped by Excel.
     """
@@ -111,9 +164,27 @@ def write_frame(sheet: Any, row: int, col: int, frame: pl.DataFrame, header: lis
                              for c in cells.columns)
     else:
         cells = excel_entries(cells)
-    body = cells.fill_null("").rows()
-    rows: list[list[Any]] = ([list(header)] if header else []) + [list(r) for r in body]
+    cells = cells.fill_null("")
     width = len(header) if header else frame.width
-    rows += [[""] * width for _ in range(max(0, pad_to - len(rows)))]
-    if rows:
-        sheet.range((row, col), (row + len(rows) - 1, col + width - 1)).raw_value = rows
+    # JSON bytes of each row, never under the real size: quotes and ", " per value, brackets per row
+    sizes = cells.select(
+        pl.sum_horizontal(pl.col(c).str.len_bytes() + 8 * pl.col(c).str.count_matches(_ESCAPED) + 4
+                          for c in cells.columns) + 4
+    ).to_series().to_list() if cells.width else [4] * cells.height
+    top = 1 if header else 0
+    if header:
+        sizes = [len(json.dumps(list(header))) + 2] + sizes
+    blank = max(0, pad_to - top - cells.height)
+    sizes += [4 * width + 4] * blank
+
+    def take(start: int, stop: int) -> list[list[Any]]:
+        """Rows start..stop of header + cells + blank rows, made Python lists a block at a time."""
+        out: list[list[Any]] = [list(header)] if header and start == 0 else []
+        first, last = max(start - top, 0), min(stop - top, cells.height)
+        if last > first:
+            out += [list(r) for r in cells.slice(first, last - first).iter_rows()]
+        out += [[""] * width for _ in range(stop - max(start, top + cells.height))]
+        return out
+
+    if sizes:
+        _write_rows(sheet, row, col, width, sizes, take)

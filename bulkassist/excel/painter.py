@@ -4,8 +4,15 @@ Three traps of xlwings' remote engine (Excel on the web, xlwings Server and
 xlwings Lite) shape this module:
 
 - a comma-separated multi-area address ("A1,A3") is silently turned into its
-  bounding box, so every paint targets one rectangle: a vertical run of
-  adjacent marked cells in one column, computed with polars, never per cell;
+  bounding box, so every paint targets one rectangle: adjacent marked cells
+  of one colour merged into vertical runs, then runs side by side into
+  rectangles, computed with polars, never per cell;
+- every range call is one action in the JSON answer, and going through an
+  xlwings Range per rectangle costs ~30 µs (a Range object, a sheet index
+  lookup, an address): a million-row sheet with scattered mistakes has half a
+  million rectangles, so on the remote engine fills and their removal are
+  recorded straight through the book's `append_json_action` (the same action
+  the Range would record, see `_recorder`) and their addresses built with polars;
 - a read after a write in the same call returns the old value, so nothing
   here reads a cell back: what was painted is remembered in a marks log;
 - the VBA remote client has no notes, no data validation and no sheet
@@ -19,11 +26,13 @@ formatting elsewhere alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
+
+from bulkassist.io.reading import column_letter
 
 # Excel's own "bad / neutral / good" palette, so the marks read as Excel's.
 COLORS = {
@@ -63,9 +72,8 @@ class Capabilities:
         return cls(notes=notes, dropdowns=officejs, hide_sheets=officejs, status_bar=False)
 
 
-@dataclass(frozen=True)
-class Mark:
-    """One rectangle BulkAssist painted: a fill, a note (single cell) or a dropdown."""
+class Mark(NamedTuple):
+    """One rectangle BulkAssist painted: a fill, a note (single cell) or a dropdown (a tuple: cheap by the million)."""
 
     sheet: str
     address: str
@@ -108,6 +116,94 @@ def vertical_runs(cells: pl.DataFrame, by: str = "kind") -> pl.DataFrame:
              pl.col("row").max().alias("last_row"), pl.col(by).first())
         .drop("_run")
     )
+
+
+def rectangles(cells: pl.DataFrame, by: str = "kind") -> pl.DataFrame:
+    """Merge cells (`row`, `column`, `by`) into rectangles: `first_row`, `last_row`, `first_column`,
+    `last_column`, `by`.
+
+    `vertical_runs` first; then runs in adjacent columns covering the same rows
+    with the same `by` become one rectangle. The rectangles tile exactly the
+    given cells, each painted by one action.
+    """
+    runs = vertical_runs(cells, by)
+    if runs.is_empty():
+        return runs.select("first_row", "last_row", pl.col("column").alias("first_column"),
+                           pl.col("column").alias("last_column"), by)
+    ordered = runs.sort(by, "first_row", "last_row", "column")
+    breaks = (
+        (pl.col("column").diff() != 1)
+        | (pl.col("first_row") != pl.col("first_row").shift())
+        | (pl.col("last_row") != pl.col("last_row").shift())
+        | (pl.col(by) != pl.col(by).shift())
+    ).fill_null(True)
+    return (
+        ordered.with_columns(breaks.cum_sum().alias("_rect"))
+        .group_by("_rect", maintain_order=True)
+        .agg(pl.col("first_row").first(), pl.col("last_row").first(),
+             pl.col("column").min().alias("first_column"), pl.col("column").max().alias("last_column"),
+             pl.col(by).first())
+        .drop("_rect")
+        .sort("first_column", "first_row")
+    )
+
+
+def addresses(rects: pl.DataFrame) -> pl.Series:
+    """The absolute A1 address of each rectangle ("$D$3:$E$5", "$D$3" for one cell), as xlwings writes it."""
+    if rects.is_empty():
+        return pl.Series("address", [], dtype=pl.String)
+    widest = int(rects["last_column"].max())
+    letters = pl.Series([column_letter(i) for i in range(widest)])
+    def ref(column: str, row: str) -> pl.Expr:
+        return pl.concat_str([pl.lit("$"), (pl.col(column) - 1).replace_strict(pl.int_range(widest, eager=True), letters,
+                                                                               return_dtype=pl.String),
+                              pl.lit("$"), pl.col(row).cast(pl.String)])
+    single = (pl.col("first_row") == pl.col("last_row")) & (pl.col("first_column") == pl.col("last_column"))
+    return rects.select(
+        pl.when(single).then(ref("first_column", "first_row"))
+        .otherwise(pl.concat_str([ref("first_column", "first_row"), pl.lit(":"), ref("last_column", "last_row")]))
+        .alias("address")
+    ).to_series()
+
+
+_A1 = r"^\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?$"
+
+
+def parse_addresses(address: pl.Series) -> pl.DataFrame:
+    """`first_row`, `last_row`, `first_column`, `last_column` (1-based) of A1 addresses; nulls where one is
+    not a single rectangle."""
+    parts = pl.DataFrame({"a": address}).select(pl.col("a").str.extract_groups(_A1)).unnest("a")
+    parts.columns = ["c1", "r1", "c2", "r2"]
+    letters = pl.concat([parts["c1"], parts["c2"]]).drop_nulls().unique()
+    numbers = [_column_number(x) for x in letters.to_list()]  # a few hundred distinct letters at most
+    number = dict(zip(letters.to_list(), numbers, strict=True))
+    def col(name: str) -> pl.Expr:
+        return pl.col(name).replace_strict(number, default=None, return_dtype=pl.Int64)
+    return parts.select(
+        pl.col("r1").cast(pl.Int64).alias("first_row"),
+        pl.coalesce("r2", "r1").cast(pl.Int64).alias("last_row"),
+        col("c1").alias("first_column"),
+        pl.coalesce(col("c2"), col("c1")).alias("last_column"),
+    )
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _recorder(book: Any) -> Callable[..., None] | None:
+    """The remote engine's action recorder of `book` (`xw.Book(json=...)`), else None.
+
+    `Range.color = c` and `Range.clear_formats()` on that engine do nothing but
+    call this with the range's sheet position and 0-based box; calling it
+    directly records the identical action without building a Range.
+    """
+    if book.app.engine.name != "remote":
+        return None
+    return getattr(getattr(book, "impl", None), "append_json_action", None)
 
 
 def runs_of(cells: pl.DataFrame) -> list[Run]:
@@ -162,7 +258,7 @@ class Painter:
         """Remove the logged marks of `kinds`; marks on sheets that no longer exist are dropped."""
         kinds = set(kinds)
         names = {s.name for s in self.book.sheets}
-        kept, removed = [], 0
+        kept, removed, fills = [], 0, []
         for mark in self.marks:
             if mark.kind not in kinds:
                 kept.append(mark)
@@ -170,43 +266,86 @@ class Painter:
             removed += 1
             if mark.sheet not in names:
                 continue
-            rng = self.book.sheets[mark.sheet].range(mark.address)
             if mark.kind == FILL:
-                # clear_formats is the one "unfill" every client supports (the VBA
-                # client cannot set a colour of None); it only touches cells we painted.
-                rng.clear_formats()
-            elif mark.kind == NOTE and self.caps.notes:
+                fills.append(mark)
+                continue
+            rng = self.book.sheets[mark.sheet].range(mark.address)
+            if mark.kind == NOTE and self.caps.notes:
                 note = rng.note
                 if note is not None:
                     note.delete()
             elif mark.kind == DROPDOWN and self.caps.dropdowns:
                 rng.data_validation.delete()
+        self._unfill(fills)
         self.marks = kept
         return removed
 
+    def _unfill(self, fills: list[Mark]) -> None:
+        """clear_formats on every logged fill: the one "unfill" every client supports (the VBA client
+        cannot set a colour of None); it only touches cells we painted."""
+        append = _recorder(self.book)
+        if not fills:
+            return
+        if append is None:
+            for mark in fills:
+                self.book.sheets[mark.sheet].range(mark.address).clear_formats()
+            return
+        frame = pl.DataFrame(fills, schema=["sheet", "address", "kind"], orient="row")
+        boxes = pl.concat([frame.select("sheet", "address"), parse_addresses(frame["address"])], how="horizontal")
+        positions = {s.name: s.index - 1 for s in self.book.sheets}
+        for sheet, address, r1, r2, c1, c2 in boxes.iter_rows():
+            if r1 is None or c1 is None or r2 < r1 or c2 < c1:  # not as we log them (edited?): xlwings reads it
+                self.book.sheets[sheet].range(address).clear_formats()
+                continue
+            append(func="rangeClearFormats", sheet_position=positions[sheet], start_row=r1 - 1,
+                   start_column=c1 - 1, row_count=r2 - r1 + 1, column_count=c2 - c1 + 1)
+
     # -------------------------------------------------------------- paint
-    def fill(self, sheet: Any, runs: Iterable[Run]) -> int:
-        """One colour action per run; returns how many."""
-        count = 0
-        for run in runs:
-            rng = sheet.range((run.first_row, run.column), (run.last_row, run.column))
-            rng.color = COLORS[run.kind]
-            self.marks.append(Mark(sheet.name, rng.address, FILL))
-            count += 1
-        return count
+    def fill(self, sheet: Any, rects: pl.DataFrame) -> int:
+        """One colour action per rectangle of `rectangles()` (`kind` names the colour); returns how many."""
+        if rects.is_empty():
+            return 0
+        boxes = rects.select(
+            (pl.col("first_row") - 1).alias("r"), (pl.col("first_column") - 1).alias("c"),
+            (pl.col("last_row") - pl.col("first_row") + 1).alias("h"),
+            (pl.col("last_column") - pl.col("first_column") + 1).alias("w"),
+            pl.col("kind").replace_strict(COLORS, return_dtype=pl.String).alias("color"),
+        )
+        append = _recorder(self.book)
+        if append is None:
+            for r, c, h, w, color in boxes.iter_rows():
+                sheet.range((r + 1, c + 1), (r + h, c + w)).color = color
+        else:
+            position = sheet.index - 1
+            for r, c, h, w, color in boxes.iter_rows():
+                append(func="setRangeColor", args=color, sheet_position=position, start_row=r, start_column=c,
+                       row_count=h, column_count=w)
+        name = sheet.name
+        self.marks.extend(Mark(name, a, FILL) for a in addresses(rects))
+        return rects.height
 
     def notes(self, sheet: Any, texts: pl.DataFrame) -> int:
         """A note on each cell of `texts` (`row`, `column`, `text`), unless the user has one there."""
         if not self.caps.notes:
             return 0
+        # The remote engine's `add_note` first looks for a note on the cell by scanning every note of the
+        # sheet (O(n²) over 500 notes: seconds); the payload lists the sheet's notes, so look once.
+        listed = sheet.api.get("notes") if _recorder(self.book) is not None else None
+        taken = None if listed is None else {str(n.get("address", "")).replace("$", "").upper() for n in listed}
         count = 0
         for row, column, text in texts.iter_rows():
             cell = sheet.range((row, column))
-            try:
-                cell.add_note(text)
-            except ValueError:  # "This cell already has a note": the user's, which we keep
-                self.notes_skipped += 1
-                continue
+            if taken is not None:
+                if cell.address.replace("$", "") in taken:  # the user's note, which we keep
+                    self.notes_skipped += 1
+                    continue
+                cell.impl.add_note(text)  # what Range.add_note calls once the cell is known to be free
+            else:
+                try:
+                    cell.add_note(text)
+                except ValueError:  # "This cell already has a note": the user's, which we keep
+                    self.notes_skipped += 1
+                    continue
             self.marks.append(Mark(sheet.name, cell.address, NOTE))
             count += 1
         return count
