@@ -1,4 +1,5 @@
-"""The Bulk Data Import window: the New Import and Import History tabs over one server."""
+"""The Bulk Data Import window: the New Import and Import History tabs over one server, and the
+Registration & Certification tab for users who manage those records."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from bulkassist.dashboard.failures import FailureBanner
 from bulkassist.dashboard.history import History
 from bulkassist.dashboard.launch import TOKEN_ENV, URL_ENV
 from bulkassist.dashboard.notices import Notice
+from bulkassist.dashboard.records import RegistrationPage
 from bulkassist.dashboard.theme import STYLESHEET
 from bulkassist.dashboard.wizard import Wizard
 from bulkassist.errors import AuthenticationFailed
 
-NEW_IMPORT, HISTORY = 0, 1
+NEW_IMPORT, HISTORY, REGISTRATION = 0, 1, 2
+REGISTRATION_DOMAIN = "qualification"
 
 
 class App(widgets.VBox):
@@ -35,8 +38,14 @@ class App(widgets.VBox):
         self.title = widgets.HTML(self._title())
         super().__init__([widgets.HTML(STYLESHEET), self.title, self.notice, self.failures, self.tabs])
         self.add_class("ba-app")
+        self.registration = RegistrationPage(client, self.notice, REGISTRATION_DOMAIN)
         with self.notice.guard():
-            self.title.value = self._title(self.wizard.load_domains())
+            me = self.wizard.load_domains()
+            self.title.value = self._title(me)
+            if sees_records(me, REGISTRATION_DOMAIN):
+                # Seed 002: the Registration & Certification screen, for the Manage R&C role.
+                self.tabs.children = (*self.tabs.children, self.registration)
+                self.tabs.titles = ("New Import", "Import History", "Registration & Certification")
         self.failures.refresh()
 
     def _title(self, me: dict | None = None) -> str:
@@ -58,7 +67,17 @@ class App(widgets.VBox):
     def show_history(self) -> None:
         self.tabs.selected_index = HISTORY
 
+    def show_registration(self) -> None:
+        self.tabs.selected_index = REGISTRATION
+
     def _on_tab(self, change: dict) -> None:
         if change["new"] == HISTORY:
             self.history.refresh(1)
             self.failures.refresh()
+        elif change["new"] == REGISTRATION:
+            self.registration.refresh(1)
+
+
+def sees_records(me: dict, domain: str) -> bool:
+    """The user has the permission to see the domain's screen (administrators see every one)."""
+    return bool(me.get("admin")) or bool({"*", domain} & set(me.get("record_domains") or []))
