@@ -46,6 +46,10 @@ class App(widgets.VBox):
                 # Seed 002: the Registration & Certification screen, for the Manage R&C role.
                 self.tabs.children = (*self.tabs.children, self.registration)
                 self.tabs.titles = ("New Import", "Import History", "Registration & Certification")
+                if me.get("licensed", True) and not me.get("admin") and not me.get("import_domains"):
+                    self.notice.show(f"{me.get('user')} may not import (no Bulk Upload role), but may manage "
+                                     f"Registration & Certification records: open that tab to see and export them.",
+                                     "info", "Registration & Certification")
         self.failures.refresh()
 
     def _title(self, me: dict | None = None) -> str:
