@@ -182,7 +182,7 @@ def test_deliver_pending_backs_off_exponentially_and_gives_up(tmp_path):
             assert events.deliver_pending(maker, when) == 1
             attempts.append(when)
         assert events.deliver_pending(maker, when + timedelta(days=30)) == 0  # out of attempts
-        gaps = [(b - a).total_seconds() for a, b in zip(attempts, attempts[1:])]
+        gaps = [(b - a).total_seconds() for a, b in zip(attempts, attempts[1:], strict=False)]
         assert gaps == [events.BACKOFF * 2 ** i for i in range(events.MAX_ATTEMPTS - 1)]
         assert len(receiver.received) == events.MAX_ATTEMPTS
         with maker() as session:

@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session
 from bulkassist.engine.selectlists import demo_lists
 from bulkassist.server import admin
 from bulkassist.server.domains.base import KEY_SEP
-from bulkassist.server.models import Course, Learner, Organisation, QualificationInfo, Record, Section, utcnow
+from bulkassist.server.models import (
+    Course,
+    Learner,
+    Organisation,
+    QualificationInfo,
+    Record,
+    Section,
+    utcnow,
+)
 
 DEMO_ORG = "Demo Organisation"
 ORGS = {  # demo user (role) -> organisation

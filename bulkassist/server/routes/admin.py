@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from typing import Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
 
 from bulkassist.errors import NotFound
@@ -22,6 +22,7 @@ from bulkassist.server.schemas import (
     LockInfo,
     NewGroup,
     NewUser,
+    NewWebhook,
     TokenIssued,
     Unlocked,
     UserCreated,
@@ -29,7 +30,6 @@ from bulkassist.server.schemas import (
     WebhookCreated,
     WebhookDeleted,
     WebhookInfo,
-    NewWebhook,
     error_responses,
 )
 
