@@ -142,10 +142,15 @@ class NewGroup(BaseModel):
     export_domains: list[Text] = Field(default_factory=list, description='Data Export: domain names, or "*" for all')
 
 
+# An absolute http(s) URL: a host name or address, an optional port, then printable ASCII only.
+WEBHOOK_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$"
+
+
 class NewWebhook(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    url: Text = Field(..., min_length=8, max_length=2000, description="absolute http(s) URL of the receiver")
+    url: str = Field(..., min_length=8, max_length=2000, pattern=WEBHOOK_URL,
+                     description="absolute http(s) URL of the receiver, e.g. https://example.org/hooks")
     secret: Text | None = Field(None, min_length=16, max_length=200,
                                 description="the HMAC-SHA256 key (default: a new random one, answered once)")
 
