@@ -5,7 +5,7 @@
 - `deliver_pending(session_factory, now)`: one pass of the delivery job. It fans new events out to
   the organisation's active webhooks (one delivery per event and webhook), claims the deliveries
   that are due, POSTs each signed body, and logs every attempt. A failed attempt is retried after
-  BACKOFF * 2**(attempts-1) seconds, up to MAX_ATTEMPTS. It is a plain function so a job runner
+  BACKOFF * 2**(attempts-1) seconds, up to MAX_ATTEMPTS; SENDERS POSTs run at a time. It is a plain function so a job runner
   (procrastinate, cron) can call it; the server runs it in a background thread (`Deliverer`).
 
 The body is the event as JSON; `X-BulkAssist-Signature: sha256=<hex HMAC-SHA256 of the body with the
@@ -22,6 +22,7 @@ import os
 import secrets
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,7 @@ BACKOFF = float(os.environ.get("BULKASSIST_WEBHOOK_BACKOFF", "30"))  # seconds b
 POLL = float(os.environ.get("BULKASSIST_WEBHOOK_POLL", "2"))  # seconds between passes of the server's loop
 TIMEOUT = float(os.environ.get("BULKASSIST_WEBHOOK_TIMEOUT", "10"))
 LEASE = timedelta(seconds=max(60.0, TIMEOUT * 3))  # a claimed delivery is not claimed again meanwhile
+SENDERS = int(os.environ.get("BULKASSIST_WEBHOOK_SENDERS", "8"))  # POSTs at a time
 _BATCH = 100
 _EVENT_COLUMNS = ("org_id", "event", "import_id", "record_id", "payload", "fanned_out", "created_at")
 
@@ -82,14 +84,19 @@ def write_events(session: Session, org_id: int, import_id: int, event: str,
 # --------------------------------------------------------------- delivery
 def deliver_pending(session_factory: sessionmaker[Session], now: datetime | None = None, *,
                     limit: int = _BATCH) -> int:
-    """One pass of the delivery job at time `now` (UTC, naive; default: now); how many attempts it made."""
+    """One pass of the delivery job at time `now` (UTC, naive; default: now); how many attempts it made.
+
+    The due deliveries are POSTed in parallel (SENDERS at a time) and their outcomes written in one
+    transaction."""
     now = now or utcnow()
     _fan_out(session_factory, now)
-    attempts = 0
-    for claimed in _claim_due(session_factory, now, limit):
-        _attempt(session_factory, claimed, now)
-        attempts += 1
-    return attempts
+    claimed = _claim_due(session_factory, now, limit)
+    if not claimed:
+        return 0
+    with ThreadPoolExecutor(max_workers=min(SENDERS, len(claimed))) as pool:
+        answers = list(pool.map(_post, claimed))
+    _record(session_factory, claimed, answers, now)
+    return len(claimed)
 
 
 def _fan_out(session_factory: sessionmaker[Session], now: datetime) -> None:
@@ -140,31 +147,36 @@ def _claim_due(session_factory: sessionmaker[Session], now: datetime, limit: int
     return claimed
 
 
-def _attempt(session_factory: sessionmaker[Session], d: dict[str, Any], now: datetime) -> None:
+def _post(d: dict[str, Any]) -> tuple[int | None, str]:
+    """POST one delivery: (the receiver's HTTP status or None, the error or "")."""
     body = json.dumps({**d["payload"], "delivery_id": d["id"]}, sort_keys=True, default=str).encode("utf-8")
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(d["secret"], body),
                EVENT_HEADER: d["event"], DELIVERY_HEADER: str(d["id"]), "User-Agent": "BulkAssist-Webhooks/1"}
-    code, error = None, ""
     try:
         answer = requests.post(d["url"], data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
-        code = answer.status_code
-        if not 200 <= code < 300:
-            error = f"the receiver answered {code} {answer.reason}"
     except requests.RequestException as exc:
-        error = f"could not reach the receiver: {type(exc).__name__}: {str(exc)[:300]}"
-    number = d["attempts"] + 1
+        return None, f"could not reach the receiver: {type(exc).__name__}: {str(exc)[:300]}"
+    if 200 <= answer.status_code < 300:
+        return answer.status_code, ""
+    return answer.status_code, f"the receiver answered {answer.status_code} {answer.reason}"
+
+
+def _record(session_factory: sessionmaker[Session], claimed: list[dict[str, Any]],
+            answers: list[tuple[int | None, str]], now: datetime) -> None:
+    """Log every attempt and move each delivery on: delivered, failed (out of attempts) or due again later."""
+    attempts, changes = [], []
+    for d, (code, error) in zip(claimed, answers, strict=True):
+        number = d["attempts"] + 1
+        attempts.append({"delivery_id": d["id"], "number": number, "at": now, "status_code": code, "error": error})
+        status = "delivered" if not error else "failed" if number >= MAX_ATTEMPTS else "pending"
+        changes.append({"id": d["id"], "attempts": number, "status": status,
+                        "delivered_at": now if status == "delivered" else None,
+                        "next_attempt_at": now + timedelta(seconds=retry_delay(number)) if error else now})
+        if error:
+            log.warning("webhook delivery %s, attempt %s: %s", d["id"], number, error)
     with session_factory.begin() as session:
-        session.add(DeliveryAttempt(delivery_id=d["id"], number=number, at=now, status_code=code, error=error))
-        values: dict[str, Any] = {"attempts": number}
-        if not error:
-            values.update(status="delivered", delivered_at=now)
-        elif number >= MAX_ATTEMPTS:
-            values.update(status="failed")
-        else:
-            values.update(next_attempt_at=now + timedelta(seconds=retry_delay(number)))
-        session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == d["id"]).values(**values))
-    if error:
-        log.warning("webhook delivery %s, attempt %s: %s", d["id"], number, error)
+        session.execute(sa.insert(DeliveryAttempt), attempts)
+        session.execute(sa.update(WebhookDelivery), changes)
 
 
 def retry_delay(attempts: int) -> float:
