@@ -58,10 +58,15 @@ HISTORY_COLUMNS = {
     "file_name": "File Name",
     "total": "Total Records",
     "valid": "Valid Records",
-    "errors": "Errors",
+    "successful_percent": "Successful %",  # seed 001's Info tab
+    "error_count": "Errors",  # validation errors + rows the commit failed
     "user": "User",
     "created_at": "Date",
 }
+_HISTORY_TYPES = {"id": pl.Int64, "total": pl.Int64, "valid": pl.Int64, "error_count": pl.Int64,
+                  "successful_percent": pl.Float64}
+RECORDS_COLUMNS = {"row": "Row Number", "status": "Status", "action": "Action", "record_id": "Record ID",
+                   "link": "Link", "error": "Error"}
 
 # What to do next, for an error class and its subclasses.
 _HINTS: dict[type[ServerError], str] = {
@@ -161,12 +166,44 @@ class Client:
             params["course_code"] = course_code
         return self.request("GET", f"/domains/{domain}/template", params=params).content
 
-    def export(self, domain: str, record_ids: list[int] | None = None, *, fmt: str = "csv") -> bytes:
-        """The domain's export file (Registration & Certification) of the chosen records, or of all."""
+    def export(self, domain: str, record_ids: list[int] | None = None, *, fmt: str = "csv",
+               page: int | None = None, page_size: int = 50) -> bytes:
+        """The domain's export file (Registration & Certification): the chosen records, one `page` of
+        `records(domain)`, or (neither) all of them; csv or xlsx. Needs the Data Export permission."""
         params: dict[str, Any] = {"format": fmt}
         if record_ids:
-            params["record_id"] = list(record_ids)
+            params["record_id"] = [int(i) for i in record_ids]
+        if page is not None:
+            params.update(page=page, page_size=page_size)
         return self.request("GET", f"/domains/{domain}/export", params=params).content
+
+    def records(self, domain: str, *, page: int = 1, page_size: int = 50) -> dict[str, Any]:
+        """One page of the domain's records `{items, total, page, page_size}` (the Registration &
+        Certification screen; needs the permission to manage the domain's records)."""
+        return self._json("GET", f"/records/{quote(domain, safe='')}", params={"page": page, "page_size": page_size})
+
+    def record(self, domain: str, record_id: int) -> dict[str, Any]:
+        """One record of your organisation: `{id, domain, link, import_id, fields, ...}`."""
+        return self._json("GET", f"/records/{quote(domain, safe='')}/{int(record_id)}")
+
+    # ------------------------------------------------------------ webhooks (administrators)
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/admin/webhooks")
+
+    def add_webhook(self, url: str, secret: str | None = None) -> dict[str, Any]:
+        """Add a webhook URL; the answer holds the signing `secret` (shown once)."""
+        body = {"url": url} if secret is None else {"url": url, "secret": secret}
+        return self._json("POST", "/admin/webhooks", json=body, idempotent=False)
+
+    def delete_webhook(self, webhook_id: int) -> dict[str, Any]:
+        return self._json("DELETE", f"/admin/webhooks/{int(webhook_id)}", idempotent=True)
+
+    def deliveries(self, *, webhook_id: int | None = None, status: str | None = None,
+                   limit: int = 100) -> list[dict[str, Any]]:
+        """The webhook delivery log, newest first, each delivery with its attempts."""
+        params = {k: v for k, v in {"webhook_id": webhook_id, "status": status, "limit": limit}.items()
+                  if v is not None}
+        return self._json("GET", "/admin/webhooks/deliveries", params=params)
 
     def courses(self, search: str) -> list[dict[str, Any]]:
         """Courses whose Course Code starts with `search` (the server answers from two characters on)."""
@@ -232,8 +269,7 @@ class Client:
         """The import history as the seed's table: Import ID, Domain, Status, Operation, File Name, ..."""
         items = self.imports(**filters)["items"]
         frame = pl.DataFrame([{k: item.get(k) for k in HISTORY_COLUMNS} for item in items],
-                             schema={k: pl.String if k not in ("id", "total", "valid", "errors") else pl.Int64
-                                     for k in HISTORY_COLUMNS}, orient="row")
+                             schema={k: _HISTORY_TYPES.get(k, pl.String) for k in HISTORY_COLUMNS}, orient="row")
         return frame.rename(HISTORY_COLUMNS)
 
     def get_import(self, import_id: int) -> Import:
@@ -391,6 +427,25 @@ class Import:
         columns = body["columns"]
         return pl.DataFrame(body["rows"], schema=columns, orient="row") if body["rows"] else pl.DataFrame(
             schema=dict.fromkeys(columns or RESULT_COLUMNS, pl.String))
+
+    @property
+    def successful_percent(self) -> float | None:
+        """Seed 001's Successful %: rows written over rows written or refused (None before the commit)."""
+        return self.info.get("successful_percent")
+
+    @property
+    def error_count(self) -> int:
+        """Seed 001's Errors: rows with a validation error plus rows the commit failed."""
+        return int(self.info.get("error_count") or 0)
+
+    def records(self) -> pl.DataFrame:
+        """Seed 001's Records tab: Row Number, Status, Action, Record ID, Link (to open the record with
+        `client.record`) and Error (the reason a row failed)."""
+        items = self.client._json("GET", f"{self._path}/records")["items"]
+        frame = pl.DataFrame([{k: item.get(k) for k in RECORDS_COLUMNS} for item in items],
+                             schema={k: pl.Int64 if k in ("row", "record_id") else pl.String for k in RECORDS_COLUMNS},
+                             orient="row")
+        return frame.rename(RECORDS_COLUMNS)
 
     def results_file(self, fmt: str = "csv") -> bytes:
         """The results file (csv, xlsx, or json `{columns, rows}`) as the server builds it."""

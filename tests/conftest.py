@@ -9,7 +9,7 @@
 - `pg_database_url`: a fresh, empty PostgreSQL schema (for tests that start their own servers).
 
 Servers use a short stale-commit timeout (BULKASSIST_STALE_SECONDS=3) so a killed worker's commit is
-adopted quickly by the next server.
+adopted quickly by the next server, and short webhook polls and backoff so retries show in seconds.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from collections.abc import Iterator
 import pytest
 
 PG_URL = os.environ.get("BULKASSIST_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SERVER_ENV = {"BULKASSIST_STALE_SECONDS": "3"}
+# Webhook deliveries: a pass every 0.2 s, retries after 0.3 s, 0.6 s, 1.2 s ... (tests/test_server_events.py)
+SERVER_ENV = {"BULKASSIST_STALE_SECONDS": "3", "BULKASSIST_WEBHOOK_POLL": "0.2", "BULKASSIST_WEBHOOK_BACKOFF": "0.3"}
 
 
 def _pg_available() -> bool:

@@ -42,4 +42,7 @@ def test_quickstart_validates_fixes_submits_and_reads_results(sqlite_server: obj
     assert "'Committed'" in _output_of(notebook, "final = imp.commit(")
     results = _output_of(notebook, "results = imp.results()")
     assert results.count("Success") >= 5 and "Failed" not in results
+    assert "Successful: 100.0%  Errors: 0" in _output_of(notebook, "imp.successful_percent")
+    assert "/api/v1/records/client/" in _output_of(notebook, "records = imp.records()")
+    assert "'First Name'" in _output_of(notebook, 'client.record("client"')
     assert "clients-from-notebook.csv" in _output_of(notebook, "client.history()")

@@ -182,25 +182,9 @@ def test_a_row_the_database_refuses_fails_alone_and_retry_completes_after_an_edi
         engine.dispose()
 
 
-@pytest.mark.parametrize("run_workflow, expected", [(True, ["case_created"]), (False, [None])])
-def test_run_workflow_on_import_triggers_the_case_created_event_only_when_checked(server, client, run_workflow,
-                                                                                   expected):
-    """Seed 001: with Run Workflow on Import the organisation's case-created automations fire for each
-    imported case; without it cases are added without triggering any."""
-    ident = f"wf{ref().lower()}"
-    _, final = committed(client, "case", CASE, [[ident, "John", "Doe", "ACTIVE", "1"]],
-                         options={"run_workflow": run_workflow})
-    assert final["status"] == "Committed"
-    engine = sa.create_engine(server.database_url)
-    with engine.connect() as conn:
-        docs = conn.execute(sa.text("SELECT data FROM records WHERE domain = 'case' AND key = :k"),
-                            {"k": ident}).scalars().all()
-    engine.dispose()
-    assert [(d if isinstance(d, dict) else json.loads(d)).get("_workflow") for d in docs] == expected
-
-
 def test_registration_and_certification_export_has_the_seed_columns(server, client_for):
-    """Seed 002: an administrator exports chosen records (or all) with the export's columns, in order."""
+    """Seed 002: an administrator (who has every permission) exports chosen records (or all) with the export's
+    columns, in order; an importer without the Data Export permission cannot."""
     from bulkassist.client import Client, read_results_csv
     from bulkassist.domains import get_domain
     from bulkassist.errors import NotFound, PermissionDenied
@@ -223,7 +207,7 @@ def test_registration_and_certification_export_has_the_seed_columns(server, clie
     everything = read_results_csv(admin.export("qualification"))
     assert {uln} <= set(everything["ULN"]) and everything.height >= 2
 
-    with pytest.raises(PermissionDenied, match="is not an administrator"):
+    with pytest.raises(PermissionDenied, match="no Data Export permission"):
         client_for("importer").export("qualification", ids)
     # An administrator of another organisation, made the way an operator would, sees none of it.
     made = subprocess.run([sys.executable, "-m", "bulkassist", "admin", "create-user", "Other Organisation",

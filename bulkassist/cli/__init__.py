@@ -1,9 +1,10 @@
 """The `bulkassist` command line (`main`; `python -m bulkassist` runs it too).
 
-Three kinds of command, one module each:
+Four kinds of command, one module each:
 
 - `local`: validate, fix, template, domains, lists — a file checked on this machine;
 - `remote`: submit, history, results — an import server, through `bulkassist.Client`;
+- `records`: status, records, export — what an import did and the records it wrote, through the client;
 - `server`: serve, demo, admin ... — run or administer a server. They need FastAPI and SQLAlchemy
   (the [server] extra), so the group loads that module only when one of them is asked for.
 
@@ -17,7 +18,7 @@ from typing import Any
 
 import click
 
-from bulkassist.cli import local, remote
+from bulkassist.cli import local, records, remote
 from bulkassist.cli.options import EXIT_USAGE
 from bulkassist.errors import BulkAssistError
 
@@ -66,5 +67,5 @@ def main() -> None:
     """Validate, fix and submit bulk-import spreadsheets (CSV / XLSX)."""
 
 
-for _command in (*local.COMMANDS, *remote.COMMANDS):
+for _command in (*local.COMMANDS, *remote.COMMANDS, *records.COMMANDS):
     main.add_command(_command)

@@ -191,13 +191,19 @@ def set_list(org, list_name, source, database_url) -> None:
 @admin.command("create-group")
 @click.argument("org")
 @click.argument("name")
-@click.option("--domain", "domains", multiple=True, help="Domain this group may import (repeatable; * = all).")
+@click.option("--domain", "domains", multiple=True,
+              help="Bulk Upload: a domain this group may import (repeatable; * = all).")
+@click.option("--records", "record_domains", multiple=True,
+              help="Manage records: a domain whose screen and records this group sees (repeatable; * = all).")
+@click.option("--export", "export_domains", multiple=True,
+              help="Data Export: a domain this group may export (repeatable; * = all).")
 @click.option("--admin", "is_admin", is_flag=True, help="Members administer the organisation.")
 @_db_option
-def create_group(org, name, domains, is_admin, database_url) -> None:
-    """Create a permission group granting import on some domains (and/or admin)."""
+def create_group(org, name, domains, record_domains, export_domains, is_admin, database_url) -> None:
+    """Create a permission group granting import, records and/or export on some domains (and/or admin)."""
     _run(database_url, lambda s: ops.create_group(s, ops.organisation(s, org), name, import_domains=domains,
-                                                  is_admin=is_admin))
+                                                  is_admin=is_admin, record_domains=record_domains,
+                                                  export_domains=export_domains))
     click.echo(f"group {name!r} created in {org!r}")
 
 

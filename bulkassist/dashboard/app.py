@@ -1,5 +1,6 @@
-"""The Bulk Data Import window: the New Import and Import History tabs over one server, and Administration
-(importer locks) for administrators."""
+"""The Bulk Data Import window: the New Import and Import History tabs over one server, the
+Registration & Certification tab for users who manage those records, and Administration (importer locks)
+for administrators."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from bulkassist.dashboard.failures import FailureBanner
 from bulkassist.dashboard.history import History
 from bulkassist.dashboard.launch import TOKEN_ENV, URL_ENV
 from bulkassist.dashboard.notices import Notice
+from bulkassist.dashboard.records import RegistrationPage
 from bulkassist.dashboard.theme import STYLESHEET
 from bulkassist.dashboard.wizard import Wizard
 from bulkassist.errors import AuthenticationFailed
 
-NEW_IMPORT, HISTORY, ADMINISTRATION = 0, 1, 2
+NEW_IMPORT, HISTORY = 0, 1  # the tabs every user has; Registration and Administration follow when allowed
+REGISTRATION_DOMAIN = "qualification"
 
 
 class App(widgets.VBox):
@@ -37,15 +40,26 @@ class App(widgets.VBox):
         self.title = widgets.HTML(self._title())
         super().__init__([widgets.HTML(STYLESHEET), self.title, self.notice, self.failures, self.tabs])
         self.add_class("ba-app")
+        self.registration = RegistrationPage(client, self.notice, REGISTRATION_DOMAIN)
         me: dict | None = None
         with self.notice.guard():
             me = self.wizard.load_domains()
             self.title.value = self._title(me)
+        pages: list[tuple[widgets.Widget, str]] = []
+        if me and sees_records(me, REGISTRATION_DOMAIN):
+            # Seed 002: the Registration & Certification screen, for the Manage R&C role.
+            pages.append((self.registration, "Registration & Certification"))
+            if me.get("licensed", True) and not me.get("admin") and not me.get("import_domains"):
+                self.notice.show(f"{me.get('user')} may not import (no Bulk Upload role), but may manage "
+                                 f"Registration & Certification records: open that tab to see and export them.",
+                                 "info", "Registration & Certification")
         # Administrators also get the Administration tab (importer locks); nobody else sees it.
         self.admin = Administration(client, self.notice) if me and me.get("admin") else None
         if self.admin is not None:
-            self.tabs.children = (*self.tabs.children, self.admin)
-            self.tabs.titles = ("New Import", "Import History", "Administration")
+            pages.append((self.admin, "Administration"))
+        if pages:
+            self.tabs.children = (*self.tabs.children, *(page for page, _ in pages))
+            self.tabs.titles = ("New Import", "Import History", *(title for _, title in pages))
         self.failures.refresh()
 
     def _title(self, me: dict | None = None) -> str:
@@ -67,9 +81,19 @@ class App(widgets.VBox):
     def show_history(self) -> None:
         self.tabs.selected_index = HISTORY
 
+    def show_registration(self) -> None:
+        self.tabs.selected_index = self.tabs.children.index(self.registration)
+
     def _on_tab(self, change: dict) -> None:
         if change["new"] == HISTORY:
             self.history.refresh(1)
             self.failures.refresh()
-        elif change["new"] == ADMINISTRATION and self.admin is not None:
+        elif self.tabs.children[change["new"]] is self.registration:
+            self.registration.refresh(1)
+        elif self.tabs.children[change["new"]] is self.admin:
             self.admin.refresh()
+
+
+def sees_records(me: dict, domain: str) -> bool:
+    """The user has the permission to see the domain's screen (administrators see every one)."""
+    return bool(me.get("admin")) or bool({"*", domain} & set(me.get("record_domains") or []))

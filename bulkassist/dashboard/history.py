@@ -1,8 +1,9 @@
-"""The Import History tab: previous imports, their results, retry and cancel.
+"""The Import History tab: previous imports, their results, records, retry and cancel.
 
 Columns as seed 000 lists them (Import ID, Domain, Status, Operation, File
-Name, Total Records, Valid Records, Errors, User, Date). Click a row (or pick
-the Import ID) to act on that import.
+Name, Total Records, Valid Records, Errors, User, Date) with seed 001's
+Successful %. Click a row (or pick the Import ID) to act on that import;
+Records lists what it created or updated, each openable, and why rows failed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bulkassist.client import HISTORY_COLUMNS
 from bulkassist.dashboard import grids
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.notices import Notice
+from bulkassist.dashboard.records import ImportRecords
 from bulkassist.domains import all_domains
 from bulkassist.spec import OPERATION_LABELS
 from bulkassist.status import FINAL, FINISHED, ImportStatus
@@ -71,13 +73,15 @@ class History(widgets.VBox):
         self.download_button = self._action("Download Results", "ba-history-download", self._download, "download")
         self.retry_button = self._action("Retry Failed Records", "ba-history-retry", self._retry, "repeat")
         self.cancel_button = self._action("Cancel Import", "ba-history-cancel", self._cancel, "stop")
-        actions = [self.download_button, self.retry_button, self.cancel_button]
+        self.records_button = self._action("Records", "ba-history-records", self._records, "list")
+        self.records = ImportRecords(client, notice)
+        actions = [self.download_button, self.records_button, self.retry_button, self.cancel_button]
         self.status = widgets.HTML()
         self.status.add_class("ba-history-status")
         toolbar = widgets.HBox([self.status_filter, refresh, self.previous, self.next])
         super().__init__([
             widgets.HTML("<h2>Import History</h2>"), toolbar, self.grid,
-            widgets.HBox([self.selected, *actions]), self.detail, self.results_link, self.status,
+            widgets.HBox([self.selected, *actions]), self.detail, self.results_link, self.status, self.records,
         ])
         self.add_class("ba-history")
 
@@ -113,7 +117,9 @@ class History(widgets.VBox):
         # The seed's rules: only a failed commit is retried; a finished import cannot be cancelled.
         self.retry_button.disabled = item is None or item["Status"] != ImportStatus.COMMIT_FAILED
         self.cancel_button.disabled = item is None or item["Status"] in FINISHED
-        self.download_button.disabled = item is None
+        self.download_button.disabled = self.records_button.disabled = item is None
+        self.records.rows.children = []
+        self.records.viewer.clear()
         if item is None:
             self.detail.value = ""
             return
@@ -137,6 +143,13 @@ class History(widgets.VBox):
                 self.results_link.offer(imp.results_file("csv"), f"import-{imp.id}-results.csv",
                                         f"Save results of import {imp.id}")
                 self.notice.clear()
+
+    def _records(self, _: object) -> None:
+        """Seed 001's Records tab: each record the import created or updated, openable, and each error."""
+        with self.notice.guard():
+            imp = self._chosen()
+            if imp is not None:
+                self.records.show(imp)
 
     def _retry(self, _: object) -> None:
         with self.notice.guard():

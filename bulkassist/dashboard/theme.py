@@ -22,6 +22,8 @@ STYLESHEET = """
 .ba-step-current { background: #0b57d0; color: white; font-weight: 600; }
 .ba-step-done { background: #dbe7fb; color: #0b3a8f; }
 .ba-hint { color: #555; font-size: 13px; margin: 4px 0; }
+.ba-tabs .lm-TabBar-tab { max-width: none; flex: 0 0 auto; }
+.ba-record-error { color: #b00020; }
 .ba-unavailable { color: #8a8a8a; font-style: italic; font-size: 13px; }
 .ba-domain-note { color: #444; font-size: 13px; }
 .ba-domain-row { align-items: center; }

@@ -55,15 +55,19 @@ def enable_domain(session: Session, org: Organisation, domain: str, enabled: boo
 
 
 def create_group(session: Session, org: Organisation, name: str, *, import_domains: Iterable[str] = (),
-                 is_admin: bool = False) -> PermissionGroup:
+                 is_admin: bool = False, record_domains: Iterable[str] = (),
+                 export_domains: Iterable[str] = ()) -> PermissionGroup:
+    """A permission group: Bulk Upload (`import_domains`), Manage records (`record_domains`), Data Export
+    (`export_domains`) per domain ("*": all), or an administrator group (all of them)."""
     if session.scalars(sa.select(PermissionGroup).where(PermissionGroup.org_id == org.id,
                                                         PermissionGroup.name == name)).first() is not None:
         raise Conflict(f"a permission group named {name!r} already exists")
-    domains = list(dict.fromkeys(import_domains))
-    for d in domains:
+    grants = [list(dict.fromkeys(d)) for d in (import_domains, record_domains, export_domains)]
+    for d in (d for grant in grants for d in grant):
         if d != "*":
             builtin_domain(d)
-    group = PermissionGroup(org_id=org.id, name=name, is_admin=is_admin, import_domains=domains)
+    group = PermissionGroup(org_id=org.id, name=name, is_admin=is_admin, import_domains=grants[0],
+                            record_domains=grants[1], export_domains=grants[2])
     session.add(group)
     session.flush()
     return group

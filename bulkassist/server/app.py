@@ -32,8 +32,9 @@ from bulkassist.errors import (
 from bulkassist.server.bodies import BodyLimit, BodyTooLarge
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
+from bulkassist.server.events import Deliverer
 from bulkassist.server.listindex import ListIndex
-from bulkassist.server.routes import admin, catalog, imports
+from bulkassist.server.routes import admin, catalog, imports, records
 from bulkassist.server.schemas import Health
 
 log = logging.getLogger("bulkassist.server")
@@ -43,20 +44,23 @@ API_PREFIX = "/api/v1"
 def create_app(database_url: str | None = None, *, workers: bool = True) -> FastAPI:
     """The import server on `database_url` (default: DATABASE_URL or SQLite in the user's data folder).
 
-    Migrations run here; `workers=False` leaves out the background committer (tests of pure HTTP).
+    Migrations run here; `workers=False` leaves out the background committer and webhook deliverer (tests of pure HTTP).
     """
     engine = make_engine(database_url)
     migrate(engine)
     maker = sessions(engine)
     committer = Committer(maker)
+    deliverer = Deliverer(maker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if workers:
             committer.start()
             committer.adopt_stale()
+            deliverer.start()  # webhook events (Run Workflow on Import), in this process
         yield
         committer.stop()
+        deliverer.stop()
 
     app = FastAPI(
         title="BulkAssist import server",
@@ -131,7 +135,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         """Liveness: no authentication needed."""
         return {"status": "ok", "worker": committer.worker, "database": engine.dialect.name}
 
-    for module in (catalog, imports, admin):
+    for module in (catalog, imports, records, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

@@ -52,6 +52,8 @@ class Caller:
     licensed: bool
     is_admin: bool
     import_domains: set[str] = field(default_factory=set)
+    record_domains: set[str] = field(default_factory=set)
+    export_domains: set[str] = field(default_factory=set)
 
     @property
     def imports_every_domain(self) -> bool:
@@ -59,6 +61,28 @@ class Caller:
 
     def can_import(self, domain: str) -> bool:
         return self.imports_every_domain or domain in self.import_domains
+
+    def can_see_records(self, domain: str) -> bool:
+        """Manage Registration & Certification (seed 002): the domain's screen and its records."""
+        return self.is_admin or bool({"*", domain} & self.record_domains)
+
+    def can_export(self, domain: str) -> bool:
+        """Data Export (seed 002)."""
+        return self.is_admin or bool({"*", domain} & self.export_domains)
+
+    def can_open_record(self, domain: str) -> bool:
+        """Open one record: who may see the domain's records, or import into it (seed 001's Records tab)."""
+        return self.can_see_records(domain) or self.can_import(domain)
+
+    def require_records(self, domain: str) -> None:
+        if not self.can_see_records(domain):
+            raise PermissionDenied(f"user {self.user_name!r} has no permission to manage {domain!r} records; ask "
+                                   f"your administrator to add you to a permission group that grants it")
+
+    def require_export(self, domain: str) -> None:
+        if not self.can_export(domain):
+            raise PermissionDenied(f"user {self.user_name!r} has no Data Export permission for domain {domain!r}; "
+                                   f"ask your administrator to add you to a permission group that grants it")
 
     def require_licence(self) -> None:
         if not self.licensed:
@@ -79,7 +103,8 @@ class Caller:
         return {"user": self.user_name, "user_id": self.user_id, "user_ref": user_ref(self.user_id),
                 "organisation": self.org_name,
                 "org_id": self.org_id, "licensed": self.licensed, "admin": self.is_admin,
-                "import_domains": sorted(self.import_domains)}
+                "import_domains": sorted(self.import_domains), "record_domains": sorted(self.record_domains),
+                "export_domains": sorted(self.export_domains)}
 
 
 def caller_for_token(session: Session, token: str) -> Caller | None:
@@ -97,10 +122,15 @@ def caller_for_token(session: Session, token: str) -> Caller | None:
         .where(GroupMember.user_id == user.id)
     ).all()
     domains: set[str] = set()
+    records: set[str] = set()
+    exports: set[str] = set()
     for g in groups:
         domains.update(g.import_domains or [])
+        records.update(g.record_domains or [])
+        exports.update(g.export_domains or [])
     return Caller(user_id=user.id, user_name=user.name, org_id=org.id, org_name=org.name,
-                  licensed=org.licensed, is_admin=any(g.is_admin for g in groups), import_domains=domains)
+                  licensed=org.licensed, is_admin=any(g.is_admin for g in groups), import_domains=domains,
+                  record_domains=records, export_domains=exports)
 
 
 def authenticate(request: Request) -> Caller:

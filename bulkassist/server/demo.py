@@ -3,10 +3,14 @@
 Organisations (each with the packaged demo select lists):
 
 - "Demo Organisation": licensed, Payment not enabled; users `admin` (admin group), `importer` (imports
-  every domain but Payment), `viewer` (no permission); clients, courses MATH101 ... with sections,
-  assignments; course record courses PHARM-101, PHARM-102 (with certificates) and PHARM-900 (a shell
-  without one) and credit types (CREDIT_TYPES).
-- "Other Organisation": licensed; user `other_org` imports everything (proves isolation).
+  every domain but Payment), `viewer` (no permission), `registrar` (seed 002's Manage Registration &
+  Certification and Data Export roles on qualification records, no Bulk Upload); clients, courses
+  MATH101 ... with sections, assignments; course record courses PHARM-101, PHARM-102 (with certificates)
+  and PHARM-900 (a shell without one) and credit types (CREDIT_TYPES); learners with ULNs 1000000001 ...
+  1000000030, qualifications (QUALIFICATIONS) and Registration & Certification records for the first 20
+  learners.
+- "Other Organisation": licensed; user `other_org` imports everything (proves isolation), `other_admin`
+  administers it.
 - "Unlicensed Organisation": no Bulk Data Import licence; user `unlicensed`.
 - "Limited Organisation": licensed with 5 rows a day; user `limited`.
 
@@ -16,6 +20,7 @@ Seeding is idempotent: run again, it only issues fresh tokens for the same users
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,17 +29,33 @@ from bulkassist.engine.selectlists import demo_lists
 from bulkassist.server import admin
 from bulkassist.server.domains.base import KEY_SEP
 from bulkassist.server.domains.course_record import set_credit_type
-from bulkassist.server.models import Course, Organisation, Record, Section, utcnow
+from bulkassist.server.models import (
+    Course,
+    Learner,
+    Organisation,
+    QualificationInfo,
+    Record,
+    Section,
+    utcnow,
+)
 
 DEMO_ORG = "Demo Organisation"
 ORGS = {  # demo user (role) -> organisation
     "admin": DEMO_ORG,
     "importer": DEMO_ORG,
     "viewer": DEMO_ORG,
+    "registrar": DEMO_ORG,
     "other_org": "Other Organisation",
+    "other_admin": "Other Organisation",
     "unlicensed": "Unlicensed Organisation",
     "limited": "Limited Organisation",
 }
+REGISTRARS = "Registration & Certification"  # seed 002's Manage R&C + Data Export roles
+# Qualification number -> (Qualification Name, Awarding Organisation)
+QUALIFICATIONS = {"60312345": ("Level 3 Diploma in Adult Care", "City & Guilds"),
+                  "60399999": ("Level 2 Certificate in Customer Service", "Pearson"),
+                  "60154321": ("Level 4 Certificate in Education and Training", "NCFE")}
+LEARNER_ULNS = [f"10000000{i:02d}" for i in range(1, 31)]
 IMPORTERS = ["client", "client_assignment", "case", "qualification", "business_client", "contact",
              "address_history", "course_record"]
 COURSES = [("MATH101", "College Algebra", 250.0), ("MATH102", "Trigonometry", 250.0),
@@ -80,9 +101,12 @@ def _organisations(session: Session, lists) -> None:
             set_credit_type(session, org, credit_type, maximum, variable)
         admin.create_group(session, org, "Administrators", is_admin=True, import_domains=["*"])
         admin.create_group(session, org, "Importers", import_domains=IMPORTERS)
+        admin.create_group(session, org, REGISTRARS, record_domains=["qualification"],
+                           export_domains=["qualification"])
     for role, org_name in ORGS.items():
         org = admin.organisation(session, org_name)
-        groups = {"admin": ["Administrators"], "viewer": []}.get(role, ["Importers"])
+        groups = {"admin": ["Administrators"], "other_admin": ["Administrators"], "viewer": [],
+                  "registrar": [REGISTRARS]}.get(role, ["Importers"])
         admin.create_user(session, org, role, email=f"{role}@example.org", groups=groups)
 
 
@@ -121,3 +145,39 @@ def _records(session: Session, clients: int) -> None:
                 key=KEY_SEP.join((str(client_id), code, section)),
                 data={"Client ID": str(client_id), "CourseID": code, "SectionID": section,
                       "Enrollment Status": "Enrolled"}))
+
+    _learners(session, rng)
+
+
+TOWNS = [("Leeds", "West Yorkshire", "LS1 4AB"), ("Bristol", "Bristol", "BS1 5TR"),
+         ("Manchester", "Greater Manchester", "M1 2WD"), ("Norwich", "Norfolk", "NR2 1TF")]
+EMPLOYERS = ["Sunrise Care Homes", "Northern Rail", "Harbour Hotels", "City Council"]
+TUTORS = ["Priya Shah", "Tom Ellis", "Joan Whitaker"]
+
+
+def _learners(session: Session, rng: random.Random) -> None:
+    """Learners (seed 002's export profile), the qualifications offered, and Registration & Certification
+    records for the first 20 learners, in every organisation."""
+    for org in session.scalars(sa.select(Organisation)).all():
+        for number, (name, awarding) in QUALIFICATIONS.items():
+            session.add(QualificationInfo(org_id=org.id, number=number, name=name, awarding_organisation=awarding))
+        numbers = list(QUALIFICATIONS)
+        for i, uln in enumerate(LEARNER_ULNS):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            town, county, post_code = rng.choice(TOWNS)
+            session.add(Learner(
+                org_id=org.id, uln=uln, title=rng.choice(["Mr", "Ms", "Mrs", "Mx", "Dr"]), first_name=first,
+                last_name=last, address_line_1=f"{rng.randint(1, 200)} High Street", address_line_2=f"Flat {i + 1}",
+                town=town, county=county, post_code=post_code, country="England",
+                date_of_birth=date(rng.randint(1960, 2006), rng.randint(1, 12), rng.randint(1, 28)),
+                gender=rng.choice(["Female", "Male", "Non-binary"]), email=f"{first}.{last}{i}@example.org".lower(),
+                ethnicity=rng.choice(["White British", "Asian British", "Black British", "Mixed"]),
+                employer=rng.choice(EMPLOYERS), programme="Apprenticeship Standard", primary_tutor=rng.choice(TUTORS),
+                start_date=date(2025, 9, 1), planned_achievement_date=date(2027, 7, 31), qa_verified=i % 3 != 0))
+            if i < 20:
+                number = numbers[i % len(numbers)]
+                registration = f"REG-DEMO-{i + 1:03d}"
+                session.add(Record(org_id=org.id, domain="qualification", key=KEY_SEP.join((uln, number, registration)),
+                                   created_at=utcnow(), data={
+                                       "Qualification Number": number, "ULN": uln, "Status": "Registered",
+                                       "Registration number": registration, "Registration date": "15/09/2025"}))

@@ -103,7 +103,20 @@ def describe(session: Session, imp: Import) -> dict[str, Any]:
         "summary": {key: getattr(imp, column) for key, column in _SUMMARY_COLUMNS.items()},
         "committed": {"inserted": imp.inserted, "updated": imp.updated, "failed": imp.failed},
         "progress": {"done": imp.progress_done, "total": imp.progress_total},
+        **outcome(imp),
     }
+
+
+def outcome(imp: Import) -> dict[str, Any]:
+    """Seed 001's Info tab: `successful_percent`, the share of the rows the import wrote or refused that it
+    wrote (inserted + updated over those + errors; skipped rows count in neither; null before the
+    commit starts), and `error_count`, rows with a validation error plus rows the commit failed."""
+    errors = imp.errors + imp.failed
+    written = imp.inserted + imp.updated
+    started = imp.committed_at is not None or imp.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED,
+                                                             ImportStatus.COMMIT_FAILED)
+    percent = round(100 * written / (written + errors), 1) if started and written + errors else None
+    return {"successful_percent": percent, "error_count": errors}
 
 
 # ------------------------------------------------------------------ create

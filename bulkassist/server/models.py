@@ -8,7 +8,7 @@ invoices) — the stand-in for the system of record behind the seeds.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,7 +89,9 @@ class ApiToken(Base):
 
 
 class PermissionGroup(Base):
-    """Grants import on some domains ("*" = all) and/or administration of the organisation."""
+    """Grants, per domain ("*" = all), three separate permissions (seed 002's roles), and/or administration
+    of the organisation: import (Bulk Upload), see the domain's screen and records (Manage Registration &
+    Certification) and export them (Data Export). Administrators have all three on every domain."""
 
     __tablename__ = "permission_groups"
     __table_args__ = (sa.UniqueConstraint("org_id", "name"),)
@@ -98,6 +100,8 @@ class PermissionGroup(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     is_admin: Mapped[bool] = mapped_column(default=False)
     import_domains: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    record_domains: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    export_domains: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
 
 class GroupMember(Base):
@@ -300,3 +304,103 @@ class Invoice(Base):
     import_id: Mapped[int | None] = mapped_column(default=None)
     amount: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Learner(Base):
+    """A learner of the organisation (seed 002's export): the profile the Registration & Certification
+    export joins to each record by ULN."""
+
+    __tablename__ = "learners"
+    __table_args__ = (sa.UniqueConstraint("org_id", "uln"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    uln: Mapped[str] = mapped_column(sa.String(128))
+    title: Mapped[str] = mapped_column(sa.String(40), default="")
+    first_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    last_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    address_line_1: Mapped[str] = mapped_column(sa.String(200), default="")
+    address_line_2: Mapped[str] = mapped_column(sa.String(200), default="")
+    town: Mapped[str] = mapped_column(sa.String(200), default="")
+    county: Mapped[str] = mapped_column(sa.String(200), default="")
+    post_code: Mapped[str] = mapped_column(sa.String(20), default="")
+    country: Mapped[str] = mapped_column(sa.String(100), default="")
+    date_of_birth: Mapped[date | None] = mapped_column(default=None)
+    gender: Mapped[str] = mapped_column(sa.String(40), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    ethnicity: Mapped[str] = mapped_column(sa.String(200), default="")
+    employer: Mapped[str] = mapped_column(sa.String(200), default="")
+    programme: Mapped[str] = mapped_column(sa.String(200), default="")
+    primary_tutor: Mapped[str] = mapped_column(sa.String(200), default="")
+    start_date: Mapped[date | None] = mapped_column(default=None)
+    planned_achievement_date: Mapped[date | None] = mapped_column(default=None)
+    qa_verified: Mapped[bool] = mapped_column(default=False)
+
+
+class QualificationInfo(Base):
+    """A qualification the organisation offers: its name and Awarding Organisation, by Qualification number."""
+
+    __tablename__ = "qualifications"
+    __table_args__ = (sa.UniqueConstraint("org_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(sa.String(128))
+    name: Mapped[str] = mapped_column(sa.String(400), default="")
+    awarding_organisation: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+# ----------------------------------------------------------------- events
+class Webhook(Base):
+    """A URL of the organisation that receives its events (Run Workflow on Import), signed with `secret`."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(sa.String(2000))
+    secret: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxEvent(Base):
+    """An event written in the same transaction as the change it reports (the transactional outbox);
+    `deliver_pending` fans it out to the organisation's webhooks."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (sa.Index("ix_outbox_pending", "fanned_out", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(sa.String(64))
+    import_id: Mapped[int | None] = mapped_column(default=None)
+    record_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    fanned_out: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook: pending until delivered or out of attempts."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (sa.UniqueConstraint("event_id", "webhook_id"),
+                      sa.Index("ix_deliveries_due", "status", "next_attempt_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_events.id", ondelete="CASCADE"))
+    webhook_id: Mapped[int] = mapped_column(sa.ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending / delivered / failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryAttempt(Base):
+    """One POST of a delivery: when, the receiver's HTTP status or the error."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(default=None)
+    error: Mapped[str] = mapped_column(sa.Text, default="")

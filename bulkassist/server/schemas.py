@@ -145,7 +145,23 @@ class NewGroup(BaseModel):
 
     name: Text = Field(..., min_length=1, max_length=200)
     is_admin: bool = False
-    import_domains: list[Text] = Field(default_factory=list, description='domain names, or "*" for all')
+    import_domains: list[Text] = Field(default_factory=list, description='Bulk Upload: domain names, or "*" for all')
+    record_domains: list[Text] = Field(default_factory=list, description='Manage records (see the domain\'s '
+                                       'screen and records): domain names, or "*" for all')
+    export_domains: list[Text] = Field(default_factory=list, description='Data Export: domain names, or "*" for all')
+
+
+# An absolute http(s) URL: a host name or address, an optional port, then printable ASCII only.
+WEBHOOK_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$"
+
+
+class NewWebhook(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    url: str = Field(..., min_length=8, max_length=2000, pattern=WEBHOOK_URL,
+                     description="absolute http(s) URL of the receiver, e.g. https://example.org/hooks")
+    secret: Text | None = Field(None, min_length=16, max_length=200,
+                                description="the HMAC-SHA256 key (default: a new random one, answered once)")
 
 
 class CreditTypeSettings(BaseModel):
@@ -184,6 +200,8 @@ class Me(BaseModel):
     licensed: bool = Field(..., description="the organisation has the Bulk Data Import licence")
     admin: bool
     import_domains: list[str] = Field(..., description='domains this user may import ("*": all)')
+    record_domains: list[str] = Field(..., description='domains whose records this user may see ("*": all)')
+    export_domains: list[str] = Field(..., description='domains this user may export ("*": all)')
 
 
 class DomainInfo(BaseModel):
@@ -286,6 +304,11 @@ class ImportInfo(BaseModel):
     summary: Summary
     committed: Committed
     progress: Progress
+    successful_percent: float | None = Field(..., description="seed 001's Successful %: rows written over rows "
+                                             "written or refused (skipped rows count in neither); null before "
+                                             "the commit starts")
+    error_count: int = Field(..., description="seed 001's Errors: rows with a validation error plus rows the "
+                                              "commit failed")
 
 
 class History(BaseModel):
@@ -391,6 +414,8 @@ class GroupInfo(BaseModel):
     name: str
     is_admin: bool
     import_domains: list[str]
+    record_domains: list[str]
+    export_domains: list[str]
 
 
 class GroupCreated(BaseModel):
@@ -420,6 +445,80 @@ class Unlocked(BaseModel):
     domain: str
     unlocked: bool = Field(..., description="false: the importer was not locked")
 
+
+class RecordInfo(BaseModel):
+    """A record an import wrote: its fields as stored."""
+
+    id: int
+    domain: str
+    link: str = Field(..., description="this record's address (GET)")
+    import_id: int | None = Field(..., description="the import that created it")
+    parent_id: int | None
+    created_at: str | None
+    updated_at: str | None
+    fields: dict[str, Any]
+
+
+class RecordPage(BaseModel):
+    items: list[RecordInfo]
+    total: int
+    page: int
+    page_size: int
+
+
+class ImportRecordRow(BaseModel):
+    row: int = Field(..., description="the spreadsheet row number")
+    status: str = Field(..., description="Success, Failed, Skipped, Not Imported, ...")
+    action: str | None = Field(..., description="Insert or Update (what the row did, or would have done)")
+    record_id: int | None
+    link: str | None = Field(..., description="the created or updated record's address (GET)")
+    error: str | None = Field(..., description="why the row failed or was skipped")
+
+
+class ImportRecords(BaseModel):
+    import_id: int
+    domain: str
+    items: list[ImportRecordRow]
+
+
+class WebhookInfo(BaseModel):
+    id: int
+    url: str
+    active: bool
+    secret_hint: str = Field(..., description="the secret's first characters")
+    created_at: str
+
+
+class WebhookCreated(WebhookInfo):
+    secret: str = Field(..., description="the signing secret (answered once)")
+
+
+class WebhookDeleted(BaseModel):
+    id: int
+    deleted: bool
+
+
+class DeliveryAttemptInfo(BaseModel):
+    number: int
+    at: str
+    status_code: int | None = Field(..., description="the receiver's HTTP status (null: not reached)")
+    error: str
+
+
+class DeliveryInfo(BaseModel):
+    """One event sent to one webhook: pending (will be retried), delivered or failed (out of attempts)."""
+
+    id: int
+    webhook_id: int
+    url: str
+    event: str
+    import_id: int | None
+    record_id: int | None
+    status: str
+    attempts: int
+    next_attempt_at: str | None
+    delivered_at: str | None
+    log: list[DeliveryAttemptInfo]
 
 
 class ErrorDetail(BaseModel):

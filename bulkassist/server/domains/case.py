@@ -1,4 +1,4 @@
-"""Cases on the server (seed 001): the Duplicate Case Action and Run Workflow on Import.
+"""Cases on the server (seed 001): the Duplicate Case Action and Run Workflow on Import (an outbox event).
 
 Cases are only created and may share an Identifier (the match key). The Duplicate Case Action
 decides what a row whose Identifier already exists does: create it anyway, create it with the next
@@ -14,7 +14,8 @@ import polars as pl
 from bulkassist.domains.case import DOMAIN as DOMAIN  # the spec this module adds to
 from bulkassist.engine.report import ISSUE_SCHEMA
 from bulkassist.server.domains.base import Context, RecordBehaviour, issues_frame
-from bulkassist.status import RowAction
+from bulkassist.server.events import CASE_CREATED, write_events
+from bulkassist.status import RowAction, RowStatus
 
 _DUPLICATE = "duplicate_action"
 
@@ -47,10 +48,17 @@ class CaseBehaviour(RecordBehaviour):
             for d, number in zip(data, self._duplicate_numbers(ctx, keys, stated, counter), strict=True):
                 if number is not None:
                     d[counter] = str(number)
-        if ctx.options.get("run_workflow"):
-            for d in data:
-                d["_workflow"] = "case_created"
         return data
+
+    def insert(self, ctx: Context, rows: pl.DataFrame, parent_ids: list[int | None]) -> pl.DataFrame:
+        """Insert the cases; with Run Workflow on Import, a case-created event per inserted case goes to the
+        outbox in the same transaction (delivered to the organisation's webhooks by `deliver_pending`)."""
+        result = super().insert(ctx, rows, parent_ids)
+        if ctx.options.get("run_workflow"):
+            ids = result.filter(pl.col("status") == RowStatus.SUCCESS)["record_id"].to_list()
+            stored = ctx.store.data_by_id(self.domain.name, ids)
+            write_events(ctx.session, ctx.org_id, ctx.import_id, CASE_CREATED, [(i, stored[i]) for i in ids])
+        return result
 
     def _duplicate_numbers(self, ctx: Context, keys: list[str | None], stated: list[str | None], counter: str
                            ) -> list[int | None]:

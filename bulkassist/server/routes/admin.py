@@ -1,24 +1,27 @@
-"""Organisation administration over HTTP (admins only): users, tokens, groups, select lists, locks."""
+"""Organisation administration over HTTP (admins only): users, tokens, groups, select lists, locks, webhooks."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import sqlalchemy as sa
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from bulkassist.errors import NotFound
-from bulkassist.server import admin
+from bulkassist.server import admin, events
 from bulkassist.server.domains.course_record import (
     credit_types,
     describe_credit_type,
     set_credit_type,
 )
-from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User, user_ref
+from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User, Webhook, user_ref
 from bulkassist.server.orgdata import domain_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
     NO_NUL,
     CreditTypeInfo,
     CreditTypeSettings,
+    DeliveryInfo,
     GroupCreated,
     GroupInfo,
     ListOption,
@@ -27,10 +30,14 @@ from bulkassist.server.schemas import (
     NewCreditType,
     NewGroup,
     NewUser,
+    NewWebhook,
     TokenIssued,
     Unlocked,
     UserCreated,
     UserInfo,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookInfo,
     error_responses,
 )
 
@@ -67,18 +74,19 @@ def create_token(caller: CallerDep, session: SessionDep, user_id: int = Path(...
 def groups(caller: CallerDep, session: SessionDep) -> list[dict]:
     caller.require_admin()
     found = session.scalars(sa.select(PermissionGroup).where(PermissionGroup.org_id == caller.org_id)).all()
-    return [{"id": g.id, "name": g.name, "is_admin": g.is_admin, "import_domains": g.import_domains}
-            for g in found]
+    return [{"id": g.id, "name": g.name, "is_admin": g.is_admin, "import_domains": g.import_domains,
+             "record_domains": g.record_domains or [], "export_domains": g.export_domains or []} for g in found]
 
 
 @router.post("/groups", status_code=201, response_model=GroupCreated)
 def create_group(body: NewGroup, caller: CallerDep, session: SessionDep) -> dict:
     caller.require_admin()
-    for d in body.import_domains:
+    for d in [*body.import_domains, *body.record_domains, *body.export_domains]:
         if d != "*":
             domain_for(session, caller.org_id, d)
     org = session.get(Organisation, caller.org_id)
-    g = admin.create_group(session, org, body.name, import_domains=body.import_domains, is_admin=body.is_admin)
+    g = admin.create_group(session, org, body.name, import_domains=body.import_domains, is_admin=body.is_admin,
+                           record_domains=body.record_domains, export_domains=body.export_domains)
     return {"id": g.id, "name": g.name}
 
 
@@ -131,3 +139,44 @@ def unlock(caller: CallerDep, session: SessionDep, domain: str = Path(..., max_l
     caller.require_admin()
     dom = domain_for(session, caller.org_id, domain)
     return {"domain": dom.name, "unlocked": admin.unlock(session, caller.org_id, dom.name)}
+
+
+# ---------------------------------------------------------------- webhooks
+@router.get("/webhooks", response_model=list[WebhookInfo])
+def webhooks(caller: CallerDep, session: SessionDep) -> list[dict]:
+    """The organisation's webhook URLs (Run Workflow on Import sends case-created events to each)."""
+    caller.require_admin()
+    found = session.scalars(sa.select(Webhook).where(Webhook.org_id == caller.org_id).order_by(Webhook.id)).all()
+    return [events.describe_webhook(h) for h in found]
+
+
+@router.post("/webhooks", status_code=201, response_model=WebhookCreated)
+def add_webhook(body: NewWebhook, caller: CallerDep, session: SessionDep) -> dict:
+    """Add a webhook URL; every body sent to it is signed with `secret` (HMAC-SHA256, header
+    X-BulkAssist-Signature: sha256=<hex>). The secret is answered here once."""
+    caller.require_admin()
+    hook = events.add_webhook(session, caller.org_id, body.url, body.secret)
+    return {**events.describe_webhook(hook), "secret": hook.secret}
+
+
+@router.delete("/webhooks/{webhook_id}", response_model=WebhookDeleted)
+def delete_webhook(caller: CallerDep, session: SessionDep,
+                   webhook_id: int = Path(..., ge=1, le=2**31 - 1)) -> dict:
+    """Remove a webhook URL: its pending deliveries are dropped with it."""
+    caller.require_admin()
+    hook = session.get(Webhook, webhook_id)
+    if hook is None or hook.org_id != caller.org_id:
+        raise NotFound(f"webhook {webhook_id} not found in your organisation")
+    session.delete(hook)
+    return {"id": webhook_id, "deleted": True}
+
+
+@router.get("/webhooks/deliveries", response_model=list[DeliveryInfo])
+def deliveries(caller: CallerDep, session: SessionDep,
+               webhook_id: int | None = Query(None, ge=1, le=2**31 - 1),
+               status: Literal["pending", "delivered", "failed"] | None = None,
+               limit: int = Query(100, ge=1, le=1000)) -> list[dict]:
+    """The delivery log, newest first: each event sent to each webhook with every attempt (time, the
+    receiver's HTTP status or the error) and, while pending, when the next attempt is due."""
+    caller.require_admin()
+    return events.delivery_log(session, caller.org_id, webhook_id=webhook_id, status=status, limit=limit)

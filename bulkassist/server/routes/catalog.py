@@ -20,8 +20,9 @@ from bulkassist.errors import InvalidRequest, NotFound
 from bulkassist.io.templates import write_template
 from bulkassist.server.domains import RecordStore
 from bulkassist.server.domains.courses import course_rows, prefilled_domains
-from bulkassist.server.models import Course, Record
+from bulkassist.server.models import Course
 from bulkassist.server.orgdata import domain_for, enabled_domains, etag_of, lists_for
+from bulkassist.server.records import export_frame
 from bulkassist.server.results import as_csv, as_xlsx
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
@@ -148,30 +149,24 @@ def template(name: str, caller: CallerDep, session: SessionDep,
             responses={200: {"content": {m: {} for m in MEDIA.values()}}})
 def export(name: str, caller: CallerDep, session: SessionDep,
            format: Literal["csv", "xlsx"] = "csv",
-           record_id: RecordIds = None) -> Response:
-    """The domain's export file (Registration & Certification, seed 002) of the chosen records, or of all.
+           record_id: RecordIds = None,
+           page: int | None = Query(None, ge=1, le=100_000, description="export this page of the records list "
+                                                                        "(GET /records/{name}) instead"),
+           page_size: int = Query(50, ge=1, le=500)) -> Response:
+    """The domain's export file (Registration & Certification, seed 002): the chosen records
+    (`record_id`), one page of the records list (`page`), or (neither) all of them.
 
-    Exporting is for administrators (the seed's Data Export role); records of other organisations do
-    not exist for the caller.
+    Exporting needs the seed's Data Export permission for the domain; records of other organisations do
+    not exist for the caller. Learner columns come from the organisation's learners (by ULN).
     """
-    caller.require_admin()
     dom = domain_for(session, caller.org_id, name)
+    caller.require_export(dom.name)
     if not dom.export_columns:
         raise InvalidRequest(f"{dom.title} records have no export; export exists for "
                              f"{', '.join(d.title for d in BUILTIN.values() if d.export_columns)}")
-    query = sa.select(Record.id, Record.data).where(Record.org_id == caller.org_id, Record.domain == dom.name)
-    record_id = record_id or []
-    if record_id:
-        query = query.where(Record.id.in_(record_id))
-    found = session.execute(query.order_by(Record.id)).all()
-    missing = sorted(set(record_id) - {r.id for r in found})
-    if missing:
-        raise NotFound(f"no {dom.title} record with ID {', '.join(map(str, missing[:20]))}; "
-                       f"choose records from your organisation's list")
-    frame = pl.DataFrame(
-        {header: [(data or {}).get(source) if source else None for _, data in found]
-         for header, source in dom.export_columns},
-        schema={header: pl.String for header, _ in dom.export_columns})
+    if record_id and page is not None:
+        raise InvalidRequest("choose records by record_id or by page, not both")
+    frame = export_frame(session, caller.org_id, dom, record_ids=record_id or None, page=page, page_size=page_size)
     content = as_csv(frame) if format == "csv" else as_xlsx(frame, sheet="Export")
     return Response(content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="{dom.name}_export.{format}"'})

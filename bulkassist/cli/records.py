@@ -1,0 +1,75 @@
+"""Commands that read what an import did and the records it wrote, through `bulkassist.Client`:
+status (seed 001's Info tab), records (its Records tab), export (seed 002's export file)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bulkassist.cli.remote import _server_option, _token_option
+from bulkassist.client import RECORDS_COLUMNS, Client
+
+_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                              show_default=True, help="text for people, json for programs.")
+
+
+@click.command()
+@click.argument("import_id", type=int)
+@_format_option
+@_server_option
+@_token_option
+def status(import_id: int, fmt: str, server: str, token: str) -> None:
+    """An import's Info: status, counts, Successful % and Errors."""
+    info = Client(server, token).get_import(import_id).info
+    if fmt == "json":
+        click.echo(json.dumps(info, indent=2))
+        return
+    c, s = info["committed"], info["summary"]
+    percent = info.get("successful_percent")
+    click.echo(f"Import {info['id']}: {info['domain']} / {info['operation_label']} — {info['status']}"
+               + (f" ({info['message']})" if info["message"] else ""))
+    click.echo(f"File: {info['file_name']}  User: {info['user']}  Date: {info['created_at']}")
+    click.echo(f"Rows: {s['total']} total, {s['valid']} valid, {s['errors']} with errors, {s['skipped']} skipped")
+    click.echo(f"Committed: {c['inserted']} inserted, {c['updated']} updated, {c['failed']} failed")
+    click.echo(f"Successful: {'—' if percent is None else f'{percent:g}%'}  Errors: {info['error_count']}")
+
+
+@click.command()
+@click.argument("import_id", type=int)
+@_format_option
+@_server_option
+@_token_option
+def records(import_id: int, fmt: str, server: str, token: str) -> None:
+    """An import's Records: each row's record (with its link) and the reason each failed row failed."""
+    frame = Client(server, token).get_import(import_id).records()
+    if fmt == "json":
+        click.echo(json.dumps(frame.rename({v: k for k, v in RECORDS_COLUMNS.items()}).to_dicts(), indent=2))
+        return
+    for r in frame.iter_rows(named=True):
+        where = r["Link"] or r["Error"] or ""
+        click.echo(f"row {r['Row Number']}: {r['Status']} {r['Action'] or ''} {where}".rstrip())
+
+
+@click.command()
+@click.argument("domain")
+@click.option("--id", "record_ids", type=int, multiple=True, help="A record to export (repeatable; default: all).")
+@click.option("--page", type=int, default=None, help="Export this page of the records list instead.")
+@click.option("--page-size", type=int, default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
+              help="Default: from the output file's extension (csv otherwise).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The file to write.")
+@_server_option
+@_token_option
+def export(domain: str, record_ids: tuple[int, ...], page: int | None, page_size: int, fmt: str | None,
+           output: str, server: str, token: str) -> None:
+    """Export DOMAIN's records (Registration & Certification: seed 002's 32 columns) to a CSV or XLSX file."""
+    fmt = fmt or ("xlsx" if output.lower().endswith(".xlsx") else "csv")
+    data = Client(server, token).export(domain, list(record_ids) or None, fmt=fmt, page=page, page_size=page_size)
+    Path(output).write_bytes(data)
+    what = f"{len(record_ids)} chosen record(s)" if record_ids else f"page {page}" if page else "all records"
+    click.echo(f"Exported {what} of {domain} to {output}", err=True)
+
+
+COMMANDS: list[click.Command] = [status, records, export]
