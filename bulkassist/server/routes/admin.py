@@ -14,7 +14,14 @@ from bulkassist.server.domains.course_record import (
     describe_credit_type,
     set_credit_type,
 )
-from bulkassist.server.models import DomainLock, Organisation, PermissionGroup, User, Webhook, user_ref
+from bulkassist.server.models import (
+    DomainLock,
+    Organisation,
+    PermissionGroup,
+    User,
+    Webhook,
+    user_ref,
+)
 from bulkassist.server.orgdata import domain_for
 from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
