@@ -92,7 +92,8 @@ def test_validate_checks_against_the_servers_lists(engine, as_user, excel_server
     as_user("importer")
     book = open_book(make_payload(template_book("client", _new_clients())), engine)
     report = bx.validate(book)
-    assert report.summary == {"total": 5, "valid": 4, "errors": 1, "skipped": 0, "insert": 4, "update": 0}
+    assert report.summary == {"total": 5, "valid": 4, "errors": 1, "skipped": 0, "insert": 4, "update": 0,
+                              "no_change": 0}
     summary = [a for a in of(book.json()["actions"], "setValues") if a["values"][0][0] == "Last run"][0]
     assert ["Lists", f"server {excel_server.url}"] in summary["values"]
 
