@@ -161,3 +161,33 @@ def test_changes_before_validation_is_a_conflict(client):
     imp = client.create_import("client", "update", file_name="empty.csv")
     with pytest.raises(Conflict):
         imp.changes()
+
+
+def test_cli_submit_show_changes_prints_them_and_asks_before_writing(server, client, three_clients, tmp_path):
+    from click.testing import CliRunner
+
+    from bulkassist.cli import main
+
+    (a, b, _), last = three_clients
+    path = tmp_path / "update.csv"
+    path.write_bytes(csv_bytes(CLIENT_HEADER, [[str(a), "Fa", last, "", "English", ""],
+                                               [str(b), "F1", last, "01/02/1990", "English", ""]]))
+    env = {"BULKASSIST_URL": server.url, "BULKASSIST_TOKEN": server.tokens["importer"]}
+    args = ["submit", str(path), "--domain", "client", "--operation", "update", "--show-changes"]
+    stored_before = _stored(server, [a, b])
+
+    refused = CliRunner().invoke(main, args, env=env, input="n\n")
+    assert "2 rows — 1 valid (0 insert, 1 update), 1 no change, 0 with errors" in refused.output, refused.output
+    assert 'row 2, First Name: "F0" -> "Fa"' in refused.output
+    assert 'row 2, Date of Birth: "01/02/1990" kept (the cell is blank)' in refused.output
+    assert "row 3" not in refused.output  # the No change row has nothing to show
+    assert "Write these changes?" in refused.output and "cancelled; nothing was written" in refused.output
+    assert refused.exit_code == 1
+    assert _stored(server, [a, b]) == stored_before
+
+    accepted = CliRunner().invoke(main, args, env=env, input="y\n")
+    assert "Committed: Records Inserted 0, Updated 1, Failed 0" in accepted.output, accepted.output
+    assert accepted.exit_code == 0
+    after = _stored(server, [a, b])
+    assert after[a][0]["First Name"] == "Fa" and after[a][0]["Date of Birth"] == "01/02/1990"
+    assert after[b] == stored_before[b]

@@ -14,6 +14,7 @@ from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, parse_options
 from bulkassist.client import HISTORY_COLUMNS, Client
 from bulkassist.status import ImportStatus
 
+SHOWN_CHANGES = 200  # lines of changes `submit --show-changes` prints before asking
 _server_option = click.option("--server", envvar="BULKASSIST_URL", required=True, show_envvar=True,
                               help="URL of the import server.")
 _token_option = click.option("--token", envvar="BULKASSIST_TOKEN", required=True, show_envvar=True,
@@ -30,13 +31,15 @@ _token_option = click.option("--token", envvar="BULKASSIST_TOKEN", required=True
 @click.option("--separator", default=None)
 @click.option("--yes", "-y", is_flag=True, help="Commit without asking when the review shows errors.")
 @click.option("--validate-only", is_flag=True, help="Upload and validate, do not commit.")
+@click.option("--show-changes", is_flag=True,
+              help="Print what each Update row will change (stored value -> new value) and ask before committing.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the results file here (.csv or .xlsx).")
 @_server_option
 @_token_option
 def submit(file: str, domain: str, operation: str, options: tuple[str, ...], sheet: str | None,
-           separator: str | None, yes: bool, validate_only: bool, output: str | None, server: str,
-           token: str) -> None:
+           separator: str | None, yes: bool, validate_only: bool, show_changes: bool, output: str | None,
+           server: str, token: str) -> None:
     """Upload FILE to the import server, review, confirm and commit it (with a progress bar)."""
     client = Client(server, token)
     with click.progressbar(length=1, label="Uploading", file=sys.stderr) as bar:
@@ -47,15 +50,18 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
         imp = client.start_import(file, domain, operation, options=parse_options(options), sheet=sheet,
                                   separator=separator, progress=uploaded)
     s = imp.summary
+    unchanged = f", {s['no_change']} no change" if s.get("no_change") else ""
     click.echo(f"Import {imp.id}: {s['total']} rows — {s['valid']} valid ({s['insert']} insert, "
-               f"{s['update']} update), {s['errors']} with errors, {s['skipped']} skipped")
+               f"{s['update']} update){unchanged}, {s['errors']} with errors, {s['skipped']} skipped")
     if s["errors"]:
         for issue in imp.review(issues_limit=20)["issues"]:
             where = f"row {issue['row']}" if issue["row"] else "file"
             click.echo(f"  {where}, {issue['column'] or ''}: {issue['message']}")
+    if show_changes:
+        _print_changes(imp)
     if validate_only:
         sys.exit(EXIT_INVALID if s["errors"] else EXIT_OK)
-    if s["valid"] == 0:
+    if s["valid"] == 0 and not s.get("no_change"):
         click.echo("Nothing can be imported; fix the errors and submit again.", err=True)
         sys.exit(EXIT_INVALID)
     confirm = imp.confirm()
@@ -63,7 +69,13 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
     click.echo(f"Rows to import: {confirm['Rows to Import']} of {confirm['Total Rows']} "
                f"(errors skipped: {confirm['Errors Skipped']}); usage today {usage['today']}"
                f"{' / ' + str(usage['limits']['today']) if usage['limits']['today'] else ''}")
-    if s["errors"] and not yes and not click.confirm("Import the valid rows and skip the errors?", default=True):
+    if show_changes and not yes:
+        question = "Write these changes" + (" and skip the errors?" if s["errors"] else "?")
+        if not click.confirm(question, default=True):
+            imp.cancel()
+            click.echo(f"Import {imp.id} cancelled; nothing was written.")
+            sys.exit(EXIT_INVALID)
+    elif s["errors"] and not yes and not click.confirm("Import the valid rows and skip the errors?", default=True):
         imp.cancel()
         click.echo(f"Import {imp.id} cancelled.")
         sys.exit(EXIT_INVALID)
@@ -77,6 +89,30 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
         Path(output).write_bytes(imp.results_file(fmt))
         click.echo(f"Results written to {output}")
     sys.exit(EXIT_OK if final["status"] == ImportStatus.COMMITTED and not s["errors"] else EXIT_INVALID)
+
+
+def _print_changes(imp, limit: int = SHOWN_CHANGES) -> None:
+    """The preview of the import's updates, one line per field: stored value -> new value (or kept)."""
+    body = imp.changes_page(1, limit)
+    if not body["total"]:
+        click.echo("Changes: none (no Update row changes a stored value).")
+        return
+    click.echo(f"Changes ({body['total']} field values of Update rows):")
+    for item in body["items"]:
+        if item["change"] == "kept":
+            click.echo(f"  row {item['row']}, {item['field']}: {_shown(item['old'])} kept (the cell is blank)")
+        else:
+            click.echo(f"  row {item['row']}, {item['field']}: {_shown(item['old'])} -> {_shown(item['new'])}")
+    if body["total"] > len(body["items"]):
+        click.echo(f"  ... and {body['total'] - len(body['items'])} more (all of them: Import.changes() in a notebook, "
+                   f"or the dashboard's Changes view)")
+
+
+def _shown(value: str | None) -> str:
+    """A value as the terminal shows it: quoted (control characters escaped), (empty) for none."""
+    if value is None or value == "":
+        return "(empty)"
+    return f'"{value}"' if value.isprintable() else repr(value)
 
 
 @click.command()

@@ -7,6 +7,8 @@ classic desktop add-in, xlwings Server and xlwings Lite:
   the message and "Suggested: X", dropdowns on select-list columns, summary;
 - `apply_suggestions(book)`: write every safe fix, mark it, revalidate;
 - `refresh_lists(book)`: fetch the select lists from the server again;
+- `validate_on_server(book)`: the server's review painted, what committing would change listed on a
+  Changes sheet and the changed cells marked (nothing committed);
 - `submit(book)`: review + commit through the server, results next to each row;
 - `clear_marks(book)`, `new_from_template(book)`;
 - `dispatch(tag)`: what the ribbon calls (see `addin/`).
@@ -21,6 +23,7 @@ from bulkassist.excel.commands import (
     refresh_lists,
     submit,
     validate,
+    validate_on_server,
 )
 from bulkassist.excel.config import load_config
 from bulkassist.excel.dispatch import COMMANDS, dispatch
@@ -35,4 +38,5 @@ __all__ = [
     "refresh_lists",
     "submit",
     "validate",
+    "validate_on_server",
 ]

@@ -19,12 +19,14 @@ from bulkassist.excel.commands import (
     refresh_lists,
     submit,
     validate,
+    validate_on_server,
 )
 
 COMMANDS: dict[str, Callable[[Any], Any]] = {
     "validate": validate,
     "apply_suggestions": apply_suggestions,
     "refresh_lists": refresh_lists,
+    "validate_server": validate_on_server,
     "submit": submit,
     "clear_marks": clear_marks,
     "new_from_template": new_from_template,

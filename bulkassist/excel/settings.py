@@ -35,7 +35,8 @@ from bulkassist.spec import ADD_UPDATE, OPERATION_LABELS, Domain, name_key, pars
 
 SETTINGS_SHEET = "BulkAssist"
 LISTS_SHEET = "BulkAssist Lists"
-OWN_SHEETS = (SETTINGS_SHEET, LISTS_SHEET)
+CHANGES_SHEET = "Changes"  # Validate against the server: what committing would change (row, field, old, new)
+OWN_SHEETS = (SETTINGS_SHEET, LISTS_SHEET, CHANGES_SHEET)
 
 SETTINGS_COL, SUMMARY_COL, ISSUES_COL, MARKS_COL = 1, 4, 7, 14  # A, D, G, N
 MARK_HEADERS = ["Sheet", "Range", "Kind"]
