@@ -59,5 +59,11 @@ STYLESHEET = """
 .ba-status-Committed { color: #1b6e2e; }
 .ba-status-CommitFailed, .ba-status-ValidationFailed { color: #b00020; }
 .ba-progress-text { font-size: 14px; }
+.ba-changes-table td.ba-change { font-family: monospace; }
+.ba-old { text-decoration: line-through; color: #9c0006; background: #fde8ea; padding: 0 3px; }
+.ba-new { text-decoration: none; color: #1b4b1f; background: #c6efce; font-weight: 600; padding: 0 3px; }
+.ba-kept-value { color: #333; padding: 0 3px; }
+.ba-kept { color: #777; font-style: italic; margin-left: 6px; }
+.ba-empty { color: #999; font-style: italic; }
 </style>
 """
