@@ -117,49 +117,59 @@ def _stored_records(ctx: Context, behaviour: RecordBehaviour, updates: pl.DataFr
 
 def _lookup(session: Session, org_id: int, domain: str, refs: Sequence[str], fields: list[str], *, by_id: bool
             ) -> pl.DataFrame:
-    """One query per CHUNK refs joining them (a JSON array) with the stored records of `domain`."""
-    schema = {_REF: pl.String, **{f"\x1fold{i}": pl.String for i in range(len(fields))}}
-    postgres = session.bind.dialect.name == "postgresql"
-    # SQLite's ->> reads a plain label; a field name it would read as a path is read from the JSON here.
-    awkward = {i for i, f in enumerate(fields) if not postgres and ('"' in f or f.startswith("$"))}
-    values = []
-    for i, f in enumerate(fields):
-        if i in awkward:
-            values.append("NULL")
-        elif postgres:
-            values.append(f"r.data ->> CAST(:f{i} AS TEXT)")
-        else:
-            values.append(f"CAST(r.data ->> :f{i} AS TEXT)")
-    if postgres:
-        source = "json_array_elements_text(CAST(:refs AS JSON)) AS v(ref)"
-        match = "r.id = CAST(v.ref AS BIGINT)" if by_id else "r.key = v.ref"
-        ref = "v.ref"
+    """One query per CHUNK refs joining them (a JSON array) with the stored records of `domain`; the
+    records' JSON is sent as text and read by polars in one pass (the database parses nothing)."""
+    if session.bind.dialect.name == "postgresql":
+        # LATERAL ... OFFSET 0 (not flattened into a join): one index lookup per import row, the primary
+        # key or the (org, domain, key) index, whatever the organisation's record count and however stale
+        # the planner's statistics (with stale ones it would hash-join every record of the domain per chunk).
+        where = "r.id = CAST(v.ref AS BIGINT)" if by_id else "r.org_id = :org AND r.domain = :domain AND r.key = v.ref"
+        query = sa.text("SELECT v.ref, d.data FROM json_array_elements_text(CAST(:refs AS JSON)) AS v(ref) "
+                        "CROSS JOIN LATERAL (SELECT CAST(r.data AS TEXT) AS data, r.org_id, r.domain FROM records "
+                        f"AS r WHERE {where} OFFSET 0) AS d WHERE d.org_id = :org AND d.domain = :domain")
     else:
-        source = "json_each(:refs) AS v"
-        match = "r.id = v.value" if by_id else "r.key = v.value"
-        ref = "CAST(v.value AS TEXT)"
-    data = ", r.data" if awkward else ""
-    query = sa.text(f"SELECT {ref}, {', '.join(values)}{data} FROM {source} JOIN records AS r "
-                    f"ON r.org_id = :org AND r.domain = :domain AND {match} ORDER BY r.id")
-    params: dict[str, Any] = {"org": org_id, "domain": domain, **{f"f{i}": f for i, f in enumerate(fields)}}
-    found: list[tuple] = []
+        query = sa.text("SELECT CAST(v.value AS TEXT), CAST(r.data AS TEXT) FROM json_each(:refs) AS v JOIN records "
+                        "AS r ON r.org_id = :org AND r.domain = :domain AND "
+                        + ("r.id = v.value" if by_id else "r.key = v.value"))
+    schema = {_REF: pl.String, "data": pl.String}
+    parts = []
     for start in range(0, len(refs), CHUNK):
         part = refs[start:start + CHUNK]
-        encoded = json.dumps([int(r) for r in part] if by_id else list(part))
-        found.extend(session.execute(query, {**params, "refs": encoded}).all())
-    if awkward:
-        found = [_fill(r, fields, awkward) for r in found]
-    return pl.DataFrame(found, schema=schema, orient="row")
+        params = {"org": org_id, "domain": domain,
+                  "refs": json.dumps([int(r) for r in part] if by_id else list(part))}
+        if session.bind.dialect.name == "postgresql":
+            parts.append(_copied(session, query, params, schema))
+        else:
+            parts.append(pl.DataFrame(session.execute(query, params).all(), schema=schema, orient="row"))
+    frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return pl.concat([frame.select(_REF), _values(frame["data"], fields)], how="horizontal")
 
 
-def _fill(record: Sequence[Any], fields: list[str], awkward: set[int]) -> tuple:
-    """A looked-up row with the awkwardly named fields read from its JSON (the last column)."""
-    data = record[-1] if isinstance(record[-1], dict) else json.loads(record[-1] or "{}")
-    values = list(record[:-1])
-    for i in awkward:
-        value = data.get(fields[i])
-        values[1 + i] = None if value is None else str(value)
-    return tuple(values)
+def _copied(session: Session, query: sa.TextClause, params: dict[str, Any], schema: dict[str, Any]
+            ) -> pl.DataFrame:
+    """PostgreSQL: the query's rows streamed as CSV (COPY ... TO STDOUT) into polars, no Python object per row."""
+    sql = str(query.compile(dialect=session.bind.dialect))  # :name -> %(name)s, as psycopg binds them
+    raw = session.connection().connection.driver_connection
+    buffer = bytearray()
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for block in copy:
+            buffer += block
+    if not buffer:
+        return pl.DataFrame(schema=schema)
+    return pl.read_csv(bytes(buffer), has_header=False, new_columns=list(schema), schema=schema)
+
+
+def _values(data: pl.Series, fields: list[str]) -> pl.DataFrame:
+    """Per record (its JSON text), the stored value of each field as text, in columns `\x1fold{i}`."""
+    names = {f: f"\x1fold{i}" for i, f in enumerate(fields)}
+    try:
+        values = data.str.json_decode(pl.Struct(dict.fromkeys(fields, pl.String))).struct.unnest()
+    except pl.exceptions.ComputeError:
+        # A compared field holds a list or an object (not written by an import): read row by row, as text.
+        docs = [json.loads(d) if d else {} for d in data.to_list()]
+        values = pl.DataFrame({f: [None if d.get(f) is None else str(d.get(f)) for d in docs] for f in fields},
+                              schema=dict.fromkeys(fields, pl.String))
+    return values.select(pl.col(f).alias(n) for f, n in names.items())
 
 
 # ---------------------------------------------------------------- storage
