@@ -128,8 +128,10 @@ def _lookup(session: Session, org_id: int, domain: str, refs: Sequence[str], fie
                         "CROSS JOIN LATERAL (SELECT CAST(r.data AS TEXT) AS data, r.org_id, r.domain FROM records "
                         f"AS r WHERE {where} OFFSET 0) AS d WHERE d.org_id = :org AND d.domain = :domain")
     else:
-        query = sa.text("SELECT CAST(v.value AS TEXT), CAST(r.data AS TEXT) FROM json_each(:refs) AS v JOIN records "
-                        "AS r ON r.org_id = :org AND r.domain = :domain AND "
+        # CROSS JOIN fixes SQLite's join order: the rows outside, one primary-key or key-index lookup each
+        # (a plain JOIN lets the planner scan the domain's records and search the JSON array per record).
+        query = sa.text("SELECT CAST(v.value AS TEXT), CAST(r.data AS TEXT) FROM json_each(:refs) AS v CROSS JOIN "
+                        "records AS r ON r.org_id = :org AND r.domain = :domain AND "
                         + ("r.id = v.value" if by_id else "r.key = v.value"))
     schema = {_REF: pl.String, "data": pl.String}
     parts = []
