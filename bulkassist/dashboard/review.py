@@ -294,7 +294,7 @@ def edit_status_html(row: int, header: str, text: str, answer: dict[str, Any]) -
     left = sorted({i.get("column") or i.get("field") or "the row" for i in answer.get("issues", [])
                    if i.get("severity") == "error"})
     still = f" — still wrong: {html.escape(', '.join(left))}" if verdict == RowAction.ERROR and left else ""
-    return (f'<span class="ba-edit-{verdict.lower()}">Row {row}: {html.escape(header)} set to '
+    return (f'<span class="ba-edit-{verdict.lower().replace(" ", "-")}">Row {row}: {html.escape(header)} set to '
             f'“{html.escape(text)}” — revalidated: <b>{html.escape(verdict)}</b>{still}</span>')
 
 

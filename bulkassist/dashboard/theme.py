@@ -46,7 +46,7 @@ STYLESHEET = """
 .ba-count-detail { font-size: 13px; color: #555; }
 .ba-badge { font-size: 12px; background: #eef0f3; border-radius: 10px; padding: 2px 8px; font-weight: normal; }
 .ba-edit-status { min-height: 22px; font-size: 13px; }
-.ba-edit-insert, .ba-edit-update { color: #1b6e2e; }
+.ba-edit-insert, .ba-edit-update, .ba-edit-no-change { color: #1b6e2e; }
 .ba-edit-error { color: #b00020; }
 .ba-edit-unsaved { color: #7a5a00; font-weight: 600; }
 .ba-file-issue-list { background: #fff4d6; border-radius: 6px; padding: 6px 12px; font-size: 13px; }
