@@ -346,6 +346,8 @@ class Import:
                 break
             page += 1
         frame = pd.DataFrame(items, columns=list(CHANGE_COLUMNS))
+        texts = ["field", "old", "new", "change"]
+        frame[texts] = frame[texts].astype(object).where(frame[texts].notna(), None)  # a missing value is None
         return frame.astype({"row": "int64"})
 
     def confirm(self) -> dict[str, Any]:
