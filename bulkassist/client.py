@@ -49,6 +49,8 @@ API = "/api/v1"
 _RETRY_STATUS = {502, 503, 504}
 
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
+CHANGE_COLUMNS = ("row", "field", "old", "new", "change")  # `Import.changes()`
+CHANGES_PAGE = 5000  # entries per request when `Import.changes()` reads the whole preview
 
 HISTORY_COLUMNS = {
     "id": "Import ID",
@@ -378,6 +380,36 @@ class Import:
         answer = self.client._json("PATCH", f"{self._path}/rows/{row}", json={"values": values}, idempotent=True)
         self.info["summary"] = answer["summary"]
         return answer
+
+    def changes_page(self, page: int = 1, page_size: int = 100, *, field: str | None = None,
+                     change: str | None = None) -> dict[str, Any]:
+        """One page of the preview of changes: `{id, total, page, page_size, fields, items}`, each item
+        `{row, field, old, new, change}` (change: "changed", or "kept" when a blank cell keeps the stored value)."""
+        params = {k: v for k, v in {"page": page, "page_size": page_size, "field": field, "change": change}.items()
+                  if v is not None}
+        return self.client._json("GET", f"{self._path}/changes", params=params)
+
+    def changes(self, field: str | None = None, *, change: str | None = None):
+        """What committing would change, as a pandas DataFrame: row, field, old (stored), new (the file's),
+        change ("changed", or "kept": the cell is blank and the stored value stays, new is empty).
+
+        Only Update rows are listed, and only fields whose value changes or is kept; rows whose values all
+        equal the stored record are "No change" rows of the review (`summary["no_change"]`).
+        """
+        import pandas as pd  # pandas only when a notebook asks for the DataFrame (the client needs polars only)
+
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self.changes_page(page, CHANGES_PAGE, field=field, change=change)
+            items.extend(body["items"])
+            if not body["items"] or len(items) >= body["total"]:
+                break
+            page += 1
+        frame = pd.DataFrame(items, columns=list(CHANGE_COLUMNS))
+        texts = ["field", "old", "new", "change"]
+        frame[texts] = frame[texts].astype(object).where(frame[texts].notna(), None)  # a missing value is None
+        return frame.astype({"row": "int64"})
 
     def confirm(self) -> dict[str, Any]:
         """What Confirm Import shows: File Name, Rows to Import, Total Rows, Errors Skipped, Import Usage."""

@@ -38,6 +38,9 @@ class RowAction(StrEnum):
     UPDATE = "Update"
     ERROR = "Error"  # the row has an error: it is not imported
     SKIP = "Skip"  # a blank row, or one a domain rule skips (a duplicate case under "Skip")
+    # An Update whose every value equals the stored record's (blank cells keep stored values): the
+    # commit writes nothing for it and it uses no usage allowance; the results file lists it.
+    NO_CHANGE = "No change"
 
 
 class RowStatus(StrEnum):
@@ -69,4 +72,4 @@ FINAL: tuple[ImportStatus, ...] = (_S.COMMITTED, _S.VALIDATION_FAILED, _S.COMMIT
 UPLOADABLE = frozenset({_S.CREATED, _S.UPLOADING})  # rows can still be uploaded
 EDITABLE = frozenset({_S.VALIDATED, _S.VALIDATION_FAILED, _S.COMMIT_FAILED})  # rows can be edited and revalidated
 FINISHED = frozenset({_S.COMMITTED, _S.COMMIT_FAILED, _S.CANCELLED})  # a commit ended, or the import was cancelled
-VALID_ACTIONS = (RowAction.INSERT, RowAction.UPDATE)  # the rows a commit writes
+VALID_ACTIONS = (RowAction.INSERT, RowAction.UPDATE)  # the rows a commit writes (No change rows are not)

@@ -41,7 +41,8 @@ def test_validate_json_has_summary_issues_and_rows(messy):
     result = run("validate", str(messy), "-d", "client", "-p", "add", "--format", "json")
     assert result.returncode == 1
     doc = json.loads(result.stdout)
-    assert doc["summary"] == {"total": 3, "valid": 1, "errors": 2, "skipped": 1, "insert": 1, "update": 0}
+    assert doc["summary"] == {"total": 3, "valid": 1, "errors": 2, "skipped": 1, "insert": 1, "update": 0,
+                              "no_change": 0}
     keys = {"row", "column", "field", "value", "code", "severity", "message", "suggestion", "confidence"}
     assert keys <= set(doc["issues"][0])
     assert {"row": 4, "action": "Skip"} in doc["rows"]

@@ -308,3 +308,48 @@ def test_an_administrator_sees_importer_locks_and_unlocks_one(page: object, sqli
             ui.shot("03-unlocked")
     finally:
         admin.unlock("course_record")  # never leave the shared server's importer locked
+
+def test_changes_view_strikes_the_stored_value_highlights_the_new_one_and_filters_by_field(
+        page: object, importer_url: str, sqlite_server: object, tmp_path: Path) -> None:
+    from bulkassist.client import Client
+    from tests.test_server_lifecycle import CLIENT_HEADER, csv_bytes, unique_name
+
+    client = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    last = unique_name()
+    stored = client.start_import(csv_bytes(CLIENT_HEADER, [["", f"F{i}", last, "01/02/1990", "English", ""]
+                                                           for i in range(3)]), "client", "add", name="stored.csv")
+    stored.commit(timeout=60)
+    a, b, c = stored.results()["Created/Updated ID"].to_list()
+    path = tmp_path / "clients-update.csv"
+    path.write_bytes(csv_bytes(CLIENT_HEADER, [
+        [a, "Fa", last, "01/02/1990", "Spanish", ""],  # First Name and Language change
+        [b, "F1", last, "01/02/1990", "English", ""],  # No change
+        [c, "F2", last, "", "Vietnamese", ""],  # Language changes; a blank Date of Birth is kept
+    ]))
+    ui = DashboardPage(page, importer_url, SHOTS / "changes")
+    ui.to_upload("client", "Update")
+    ui.upload(path)
+    ui.review()
+
+    section = page.locator(".ba-changes-section")
+    section.wait_for(state="visible", timeout=30_000)
+    assert "1 rows with no change" in page.locator(".ba-changes-count").inner_text()
+    assert "1 with no change (not written)" in page.locator(".ba-count-detail").inner_text()
+    rows = section.locator(".ba-changes-table tr")
+    assert rows.count() == 1 + 4  # header + First Name, Language (row 2), Date of Birth, Language (row 4)
+    old = section.locator("tr.ba-change-changed del.ba-old", has_text="F0")
+    new = section.locator("tr.ba-change-changed mark.ba-new", has_text="Fa")
+    assert "line-through" in old.evaluate("e => getComputedStyle(e).textDecorationLine")
+    assert "line-through" not in new.evaluate("e => getComputedStyle(e).textDecorationLine")
+    assert new.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(198, 239, 206)"
+    kept = section.locator("tr.ba-change-kept")
+    assert kept.count() == 1 and "01/02/1990" in kept.inner_text() and "kept (blank cell)" in kept.inner_text()
+    ui.shot("01-changes")
+
+    section.locator(".ba-changes-field select").select_option(label="Language")
+    page.locator(".ba-changes-table tr").nth(2).wait_for(timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('.ba-changes-table tr').length === 3", timeout=30_000)
+    fields = section.locator(".ba-change-field").all_inner_texts()
+    assert fields == ["Language", "Language"]
+    assert section.locator("mark.ba-new").all_inner_texts() == ["Spanish", "Vietnamese"]
+    ui.shot("02-changes-language")

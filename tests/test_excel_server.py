@@ -22,6 +22,7 @@ from tests.test_excel_support import (
     DATA_SHEET,
     _offline,  # noqa: F401 - autouse fixture
     apply_actions,
+    cells,
     client_rows,
     engine_fixture,  # noqa: F401 - the `engine` fixture
     make_payload,
@@ -95,7 +96,8 @@ def test_validate_checks_against_the_servers_lists(engine, as_user, excel_server
     as_user("importer")
     book = open_book(make_payload(template_book("client", _new_clients())), engine)
     report = bx.validate(book)
-    assert report.summary == {"total": 5, "valid": 4, "errors": 1, "skipped": 0, "insert": 4, "update": 0}
+    assert report.summary == {"total": 5, "valid": 4, "errors": 1, "skipped": 0, "insert": 4, "update": 0,
+                              "no_change": 0}
     summary = [a for a in of(book.json()["actions"], "setValues") if a["values"][0][0] == "Last run"][0]
     assert ["Lists", f"server {excel_server.url}"] in summary["values"]
 
@@ -360,4 +362,50 @@ def test_the_vba_client_submits_and_gets_results_without_notes(engine, as_user):
     assert results is not None and results.height == 5
     funcs = {a["func"] for a in submitted + confirmed}
     assert funcs <= {"setValues", "addSheet", "activateSheet", "alert"}
-    assert sheet_values(after, DATA_SHEET)[0][-4:] == RESULT_HEADERS
+    assert sheet_values(apply_actions(payload, book.json()["actions"]), DATA_SHEET)[0][-4:] == RESULT_HEADERS
+
+
+def test_validate_against_the_server_writes_a_changes_sheet_and_marks_changed_cells(engine, as_user):
+    from bulkassist.excel.painter import COLORS
+    from bulkassist.excel.settings import CHANGES_SHEET
+
+    client = as_user("importer")
+    submitted, _, _ = _submitted(make_payload(template_book("client", _new_clients())), engine)
+    payload, _, results = _confirmed(submitted, engine)
+    ids = [r for r in results["Created/Updated ID"].to_list() if r]  # four new clients
+    rows = sheet_values(payload, DATA_SHEET)
+    header = rows[0]
+    col = {h: i for i, h in enumerate(header)}
+    records = [list(r[:len(header)]) for r in rows[1:5]]
+    assert [str(r[col["Client ID"]]) for r in records] == [str(i) for i in ids]
+    records[0][col["First Name"]] = "Norah"  # row 2: one field changes
+    records[1][col["Phone Number"]] = None  # row 3: a blank cell keeps the stored phone, nothing else: No change
+    records[2][col["Date of Birth"]] = "03/04/1991"  # row 4: a date-like value changes
+    book = open_book(make_payload(template_book("client", [header, *records[:3]])), engine)
+
+    changes = bx.validate_on_server(book)
+    assert changes.select("row", "field", "old", "new", "change").rows() == [
+        (2, "First Name", "Nora", "Norah", "changed"),
+        (3, "Phone Number", "(727) 123-1234", None, "kept"),
+        (4, "Date of Birth", "02/03/1990", "03/04/1991", "changed"),
+    ]
+    actions = book.json()["actions"]
+    names = [s.name for s in book.sheets]
+    position = names.index(CHANGES_SHEET)
+    block = of(actions, "setValues", position)[0]["values"]
+    assert block[0] == ["Row", "Field", "Old value", "New value", "Change"]
+    assert block[1] == [2, "'First Name", "'Nora", "'Norah", "'changed"]
+    assert block[3] == [4, "'Date of Birth", "'02/03/1990", "'03/04/1991", "'changed"]  # text, never retyped
+    assert [stored(v) for v in block[2]] == [3, "Phone Number", "(727) 123-1234", "", "kept"]
+
+    data = names.index(DATA_SHEET)
+    lavender = [a for a in of(actions, "setRangeColor", data) if a["args"] == [COLORS["update"]]]
+    marked = set().union(*(cells(a) for a in lavender))
+    assert marked == {(2, col["First Name"] + 1), (4, col["Date of Birth"] + 1)}
+    assert COLORS["update"] not in (COLORS["error"], COLORS["warning"], COLORS["changed"])
+
+    summary = [a for a in of(actions, "setValues") if a["values"][0][0] == "Last run"][0]["values"]
+    assert ["No change", 1] in summary and ["Changed cells", 2] in summary
+    latest = client.imports()["items"][0]
+    assert latest["status"] == "Cancelled"  # a preview: nothing committed
+    assert latest["summary"]["no_change"] == 1 and latest["summary"]["update"] == 2

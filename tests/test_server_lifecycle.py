@@ -47,7 +47,8 @@ def test_client_add_update_life_cycle(client):
     ])
     imp = client.start_import(data, "client", "add_update", name="clients.csv")
     review = imp.review()
-    assert review["summary"] == {"total": 5, "valid": 2, "errors": 3, "skipped": 1, "insert": 1, "update": 1}
+    assert review["summary"] == {"total": 5, "valid": 2, "errors": 3, "skipped": 1, "insert": 1, "update": 1,
+                                 "no_change": 0}
     actions = {r["row"]: r["action"] for r in review["rows"]}
     assert actions == {2: "Insert", 3: "Update", 4: "Error", 5: "Error", 6: "Skip", 7: "Error"}
     issues = imp.issues

@@ -22,7 +22,8 @@ def test_a_clean_new_client_is_an_insert():
     report = check(HEADER, [GOOD], "client", "add")
     assert report.issues.height == 0
     assert action(report, 2) == "Insert"
-    assert report.summary == {"total": 1, "valid": 1, "errors": 0, "skipped": 0, "insert": 1, "update": 0}
+    assert report.summary == {"total": 1, "valid": 1, "errors": 0, "skipped": 0, "insert": 1, "update": 0,
+                              "no_change": 0}
 
 
 def test_add_requires_first_and_last_name():

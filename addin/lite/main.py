@@ -42,6 +42,12 @@ def refresh_lists(book: xw.Book):
 
 
 @xw.script
+def validate_server(book: xw.Book):
+    """Validate against the import server; what committing would change on a Changes sheet."""
+    bx.validate_on_server(book)
+
+
+@xw.script
 def submit(book: xw.Book):
     """The server's review, then the Confirm Import step on the BulkAssist Confirm sheet."""
     bx.submit(book)

@@ -19,6 +19,7 @@ from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, parse_options
 from bulkassist.client import HISTORY_COLUMNS, Client, Import
 from bulkassist.status import FINISHED, ImportStatus, RowAction
 
+SHOWN_CHANGES = 200  # lines of changes `submit --show-changes` prints before asking
 _server_option = click.option("--server", envvar="BULKASSIST_URL", required=True, show_envvar=True,
                               help="URL of the import server.")
 _token_option = click.option("--token", envvar="BULKASSIST_TOKEN", required=True, show_envvar=True,
@@ -92,10 +93,11 @@ def _write_results(imp: Import, output: str | None, fmt: str) -> None:
         click.echo(f"Results written to {output}", err=fmt == "json")
 
 
-def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None) -> None:
-    """The seed's Confirm Import step, then Confirm & Import (asks when rows with errors would be skipped)."""
+def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None, show_changes: bool = False) -> None:
+    """The seed's Confirm Import step, then Confirm & Import (asks when rows with errors would be skipped, and,
+    after `--show-changes`, whether to write the changes shown)."""
     s = imp.summary
-    if s["valid"] == 0:
+    if s["valid"] == 0 and not s.get("no_change"):
         click.echo(f"Import {imp.id}: nothing can be imported; fix the errors (`bulkassist edit {imp.id} ROW "
                    f"\"Field=value\"`) or submit a corrected file.", err=True)
         if fmt == "json":
@@ -103,7 +105,13 @@ def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None)
         sys.exit(EXIT_INVALID)
     confirm = imp.confirm()
     _print_confirmation(confirm, err=fmt == "json")
-    if s["errors"] and not yes and not click.confirm(
+    if show_changes and not yes:
+        question = "Write these changes" + (f" and skip the {s['errors']} rows with errors?" if s["errors"] else "?")
+        if not click.confirm(question, default=True, err=fmt == "json"):
+            imp.cancel()
+            click.echo(f"Import {imp.id} cancelled; nothing was written.", err=fmt == "json")
+            sys.exit(EXIT_INVALID)
+    elif s["errors"] and not yes and not click.confirm(
             f"Import the {s['valid']} valid rows and skip the {s['errors']} with errors?", default=True, err=True):
         click.echo(f"Import {imp.id} not committed; `bulkassist start {imp.id}` commits it later, "
                    f"`bulkassist cancel {imp.id}` cancels it.", err=True)
@@ -125,14 +133,16 @@ def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None)
 @click.option("--yes", "-y", is_flag=True, help="Commit without asking when the review shows errors.")
 @click.option("--validate-only", is_flag=True,
               help="Upload and validate, do not commit (`bulkassist start ID` commits it later).")
+@click.option("--show-changes", is_flag=True,
+              help="Print what each Update row will change (stored value -> new value) and ask before committing.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the results file here (.csv or .xlsx).")
 @_format_option
 @_server_option
 @_token_option
 def submit(file: str, domain: str, operation: str, options: tuple[str, ...], sheet: str | None,
-           separator: str | None, yes: bool, validate_only: bool, output: str | None, fmt: str, server: str,
-           token: str) -> None:
+           separator: str | None, yes: bool, validate_only: bool, show_changes: bool, output: str | None, fmt: str,
+           server: str, token: str) -> None:
     """Upload FILE to the import server, review, confirm and commit it (with a progress bar)."""
     client = Client(server, token)
     with click.progressbar(length=1, label="Uploading", file=sys.stderr) as bar:
@@ -144,14 +154,17 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
                                   separator=separator, progress=uploaded)
     s = imp.summary
     err = fmt == "json"
+    unchanged = f", {s['no_change']} no change" if s.get("no_change") else ""
     click.echo(f"Import {imp.id}: {s['total']} rows — {s['valid']} valid ({s['insert']} insert, "
-               f"{s['update']} update), {s['errors']} with errors, {s['skipped']} skipped", err=err)
+               f"{s['update']} update){unchanged}, {s['errors']} with errors, {s['skipped']} skipped", err=err)
     if s["errors"]:
         _print_issues(imp.review(issues_limit=20)["issues"], err=err)
+    if show_changes:
+        _print_changes(imp, err=err)
     if validate_only:
         _emit(fmt, imp.info, lambda: None)
         sys.exit(EXIT_INVALID if s["errors"] else EXIT_OK)
-    _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output)
+    _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output, show_changes=show_changes)
 
 
 @click.command()
@@ -256,6 +269,30 @@ def retry(import_id: int, output: str | None, fmt: str, server: str, token: str)
     _write_results(imp, output, fmt)
     _emit(fmt, final, lambda: click.echo(_outcome(final)))
     sys.exit(_finished_code(final))
+
+
+def _print_changes(imp: Import, limit: int = SHOWN_CHANGES, err: bool = False) -> None:
+    """The preview of the import's updates, one line per field: stored value -> new value (or kept)."""
+    body = imp.changes_page(1, limit)
+    if not body["total"]:
+        click.echo("Changes: none (no Update row changes a stored value).", err=err)
+        return
+    click.echo(f"Changes ({body['total']} field values of Update rows):", err=err)
+    for item in body["items"]:
+        if item["change"] == "kept":
+            click.echo(f"  row {item['row']}, {item['field']}: {_shown(item['old'])} kept (the cell is blank)", err=err)
+        else:
+            click.echo(f"  row {item['row']}, {item['field']}: {_shown(item['old'])} -> {_shown(item['new'])}", err=err)
+    if body["total"] > len(body["items"]):
+        click.echo(f"  ... and {body['total'] - len(body['items'])} more (all of them: Import.changes() in a notebook, "
+                   f"or the dashboard's Changes view)", err=err)
+
+
+def _shown(value: str | None) -> str:
+    """A value as the terminal shows it: quoted (control characters escaped), (empty) for none."""
+    if value is None or value == "":
+        return "(empty)"
+    return f'"{value}"' if value.isprintable() else repr(value)
 
 
 @click.command()

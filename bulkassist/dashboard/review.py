@@ -1,4 +1,8 @@
-"""Step 4, Review Results: counts, valid rows, the Errors grid, edits and suggestions.
+"""Step 4, Review Results: counts, valid rows, the Errors grid, edits and suggestions, and Changes.
+
+Changes (the server's preview of the updates) lists, per Update row and field, the stored value
+struck through and the new value highlighted, one page at a time from the server, filtered by field;
+a blank cell that keeps the stored value says so. It is loaded again after every edit.
 
 An edit in the Errors grid (the seed's pencil) or a click on "✔ Accept" in the
 issues grid sends that one row to the server (`Import.edit_row`), which
@@ -21,6 +25,7 @@ from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, Revi
 from bulkassist.status import VALID_ACTIONS, RowAction
 
 PAGE_SIZE = 200
+ALL_FIELDS = "All fields"
 COUNTS = (("total", "Total Rows"), ("valid", "Valid Rows"), ("errors", "Error Rows"), ("skipped", "Skipped Rows"))
 
 
@@ -35,8 +40,12 @@ def count_tiles(counts: dict[str, int], labels: tuple[tuple[str, str], ...]) -> 
 
 
 def counts_html(summary: dict[str, int]) -> str:
-    """The validation summary as four tiles (Total / Valid / Error / Skipped)."""
+    """The validation summary as four tiles (Total / Valid / Error / Skipped), then the valid rows split by
+    action and the Update rows that change nothing (No change: not written)."""
     detail = f"{summary.get('insert', 0):,} to insert · {summary.get('update', 0):,} to update"
+    if summary.get("no_change"):
+        detail += (f' · <span class="ba-count-no-change">{summary["no_change"]:,} with no change '
+                   f"(not written)</span>")
     return f'{count_tiles(summary, COUNTS)}<div class="ba-count-detail">{detail}</div>'
 
 
@@ -86,6 +95,23 @@ class ReviewStep(widgets.VBox):
         )
         self.valid_box = widgets.VBox([self.valid_title, self.valid_pager, self.valid_grid])
         self.valid_box.add_class("ba-valid-section")
+
+        self.changes_title = widgets.HTML()
+        self.changes_field = widgets.Dropdown(options=[(ALL_FIELDS, "")], value="", description="Field",
+                                              layout=widgets.Layout(width="320px"))
+        self.changes_field.add_class("ba-changes-field")
+        self._listing_fields = False  # set while the field list is replaced: that is no choice of the user's
+        self.changes_field.observe(self._on_field, names="value")
+        self.changes_pager = grids.Pager("ba-changes-pager", page_size, self._show_changes_page)
+        self.changes_table = widgets.HTML()
+        self.changes_table.add_class("ba-changes-list")
+        self.changes_box = widgets.VBox([
+            self.changes_title,
+            widgets.HTML('<div class="ba-hint">What the import will change in your stored records: the stored '
+                         "value struck through, the new value highlighted. Blank cells keep the stored value.</div>"),
+            widgets.HBox([self.changes_field, self.changes_pager]), self.changes_table])
+        self.changes_box.add_class("ba-changes-section")
+        self.changes_box.layout.display = "none"
         self.error_box = widgets.VBox([
             self.error_title, hint, self.error_pager, self.error_grid,
             widgets.HBox([self.edit_status, self.save_button]),
@@ -93,7 +119,7 @@ class ReviewStep(widgets.VBox):
             widgets.HBox([self.export_button, self.errors_link]),
         ])
         self.error_box.add_class("ba-error-section")
-        super().__init__([self.counts, self.file_issues, self.error_box, self.valid_box])
+        super().__init__([self.counts, self.file_issues, self.error_box, self.changes_box, self.valid_box])
         self.add_class("ba-review")
 
     # ---------------------------------------------------------------- load
@@ -110,6 +136,42 @@ class ReviewStep(widgets.VBox):
         self.valid_pager.reset(data.rows_with(*VALID_ACTIONS).len())
         self._show_error_page(0)
         self._show_valid_page(0)
+        self._load_changes()
+
+    # -------------------------------------------------------------- changes
+    def _load_changes(self, keep_fields: bool = False) -> None:
+        """The first page of the server's preview (of the chosen field); the field list unless kept."""
+        assert self.data is not None
+        summary = self.data.summary
+        if not (summary.get("update") or summary.get("no_change")):
+            self.changes_box.layout.display = "none"
+            return
+        with self.notice.guard():
+            body = self.imp.changes_page(1, self.page_size, field=self.changes_field.value or None)
+            if not keep_fields:
+                fields = [(ALL_FIELDS, "")] + [(f, f) for f in body["fields"]]
+                chosen = self.changes_field.value
+                self._listing_fields = True
+                try:
+                    self.changes_field.options = fields
+                    self.changes_field.value = chosen if chosen in {v for _, v in fields} else ""
+                finally:
+                    self._listing_fields = False
+                if self.changes_field.value != chosen:  # the chosen field has no change any more
+                    body = self.imp.changes_page(1, self.page_size)
+            self.changes_pager.reset(body["total"])
+            self.changes_title.value = changes_title_html(body["total"], summary)
+            self.changes_table.value = changes_html(body["items"])
+            self.changes_box.layout.display = None
+
+    def _on_field(self, _: object) -> None:
+        if not self._listing_fields:
+            self._load_changes(keep_fields=True)
+
+    def _show_changes_page(self, page: int) -> None:
+        with self.notice.guard():
+            body = self.imp.changes_page(page + 1, self.page_size, field=self.changes_field.value or None)
+            self.changes_table.value = changes_html(body["items"])
 
     def _refresh_counts(self) -> None:
         assert self.data is not None
@@ -172,6 +234,7 @@ class ReviewStep(widgets.VBox):
             self._refresh_counts()
             self.valid_pager.n_rows = self.data.rows_with(*VALID_ACTIONS).len()
             self._show_valid_page(self.valid_pager.page)
+            self._load_changes()  # the server computed the preview again with the edit
         if (row, column) in self.pending:
             self.edit_status.value = (f'<span class="ba-edit-unsaved">Row {row}: {html.escape(header)} = '
                                       f"“{html.escape(text)}” is not saved yet; it is kept here.</span>")
@@ -196,13 +259,42 @@ class ReviewStep(widgets.VBox):
                                    "Download errors CSV")
 
 
+def changes_title_html(total: int, summary: dict[str, int]) -> str:
+    unchanged = summary.get("no_change") or 0
+    rows = f" · {unchanged:,} rows with no change (not written)" if unchanged else ""
+    return f"<h3>Changes <span class='ba-badge ba-changes-count'>{total:,} field values{rows}</span></h3>"
+
+
+def _value_html(value: str | None, css: str, tag: str) -> str:
+    if value is None or value == "":
+        return f'<{tag} class="{css} ba-empty">(empty)</{tag}>'
+    return f'<{tag} class="{css}">{html.escape(value)}</{tag}>'
+
+
+def changes_html(items: list[dict[str, Any]]) -> str:
+    """A page of changes as a table: Row, Field, the stored value struck through → the new value highlighted
+    (or the stored value and "kept" for a blank cell)."""
+    if not items:
+        return '<div class="ba-changes-none">No field value changes.</div>'
+    lines = []
+    for item in items:
+        if item["change"] == "kept":
+            what = _value_html(item["old"], "ba-kept-value", "span") + '<span class="ba-kept">kept (blank cell)</span>'
+        else:
+            what = f'{_value_html(item["old"], "ba-old", "del")} → {_value_html(item["new"], "ba-new", "mark")}'
+        lines.append(f'<tr class="ba-change-{html.escape(item["change"])}"><td class="ba-change-row">{item["row"]}</td>'
+                     f'<td class="ba-change-field">{html.escape(item["field"])}</td><td class="ba-change">{what}</td></tr>')
+    return ('<table class="ba-table ba-changes-table"><tr><th>Row</th><th>Field</th><th>Stored → new</th></tr>'
+            + "".join(lines) + "</table>")
+
+
 def edit_status_html(row: int, header: str, text: str, answer: dict[str, Any]) -> str:
     """What the server made of an edit: the row's new action, or the errors it still has."""
     verdict = answer["action"]
     left = sorted({i.get("column") or i.get("field") or "the row" for i in answer.get("issues", [])
                    if i.get("severity") == "error"})
     still = f" — still wrong: {html.escape(', '.join(left))}" if verdict == RowAction.ERROR and left else ""
-    return (f'<span class="ba-edit-{verdict.lower()}">Row {row}: {html.escape(header)} set to '
+    return (f'<span class="ba-edit-{verdict.lower().replace(" ", "-")}">Row {row}: {html.escape(header)} set to '
             f'“{html.escape(text)}” — revalidated: <b>{html.escape(verdict)}</b>{still}</span>')
 
 

@@ -48,7 +48,7 @@ STYLESHEET = """
 .ba-count-detail { font-size: 13px; color: #555; }
 .ba-badge { font-size: 12px; background: #eef0f3; border-radius: 10px; padding: 2px 8px; font-weight: normal; }
 .ba-edit-status { min-height: 22px; font-size: 13px; }
-.ba-edit-insert, .ba-edit-update { color: #1b6e2e; }
+.ba-edit-insert, .ba-edit-update, .ba-edit-no-change { color: #1b6e2e; }
 .ba-edit-error { color: #b00020; }
 .ba-edit-unsaved { color: #7a5a00; font-weight: 600; }
 .ba-file-issue-list { background: #fff4d6; border-radius: 6px; padding: 6px 12px; font-size: 13px; }
@@ -61,5 +61,11 @@ STYLESHEET = """
 .ba-status-Committed { color: #1b6e2e; }
 .ba-status-CommitFailed, .ba-status-ValidationFailed { color: #b00020; }
 .ba-progress-text { font-size: 14px; }
+.ba-changes-table td.ba-change { font-family: monospace; }
+.ba-old { text-decoration: line-through; color: #9c0006; background: #fde8ea; padding: 0 3px; }
+.ba-new { text-decoration: none; color: #1b4b1f; background: #c6efce; font-weight: 600; padding: 0 3px; }
+.ba-kept-value { color: #333; padding: 0 3px; }
+.ba-kept { color: #777; font-style: italic; margin-left: 6px; }
+.ba-empty { color: #999; font-style: italic; }
 </style>
 """

@@ -363,7 +363,8 @@ class Wizard(widgets.VBox):
             self.notice.show(f"{len(self.review.pending)} edit(s) are not saved on the server yet: press "
                              "“Save unsaved edits” first.", "warning", "Unsaved edits")
             return
-        if self.review.data is None or self.review.data.summary["valid"] == 0:
+        summary = self.review.data.summary if self.review.data is not None else {}
+        if not summary or (summary["valid"] == 0 and not summary.get("no_change")):
             self.notice.show("No row can be imported yet: fix at least one row above, or go back and upload "
                              "a corrected file.", "warning", "Nothing to import")
             return
@@ -451,6 +452,9 @@ def confirmation_html(info: dict[str, Any]) -> str:
         f'<tr class="ba-fact"><th>{label}</th><td>{html.escape(_number(info.get(label)))}</td></tr>'
         for label in ("File Name", "Rows to Import", "Total Rows", "Errors Skipped")
     )
+    if info.get("no_change"):
+        rows += (f'<tr class="ba-fact ba-fact-no-change"><th>No change (not written)</th>'
+                 f'<td>{_number(info["no_change"])}</td></tr>')
     usage = info.get("Import Usage") or {}
     limits = usage.get("limits") or {}
     adding = info.get("Rows to Import") or 0

@@ -64,9 +64,13 @@ ERRORS_COLUMNS = list(ERRORS_LAYOUT)
 # Its columns a person fixing the sheet reads: the Errors sheet of an annotated workbook, Excel's issue list.
 SHEET_ERRORS_COLUMNS = ["Row", "Column", "Value", "Severity", "Message", "Suggestion"]
 
-# The counts the seeds name (Total, Valid, Error, Skipped rows) and the valid rows split by action; the
-# server's import summary and the client's `Import.summary` carry the same keys.
-SUMMARY_KEYS = ("total", "valid", "errors", "skipped", "insert", "update")
+# The counts the seeds name (Total, Valid, Error, Skipped rows), the valid rows split by action, and the
+# Update rows that would change nothing (`RowAction.NO_CHANGE`: only the server knows the stored values);
+# the server's import summary and the client's `Import.summary` carry the same keys.
+SUMMARY_KEYS = ("total", "valid", "errors", "skipped", "insert", "update", "no_change")
+# A No change row in the results file: its Status, and the text in Error Messages that says why.
+NO_CHANGE_STATUS = RowStatus.SKIPPED
+NO_CHANGE_NOTE = "no change: every value equals the stored record (blank cells keep stored values); nothing written"
 
 
 def empty_issues() -> pl.DataFrame:
@@ -80,7 +84,7 @@ def errors_table(issues: pl.DataFrame, columns: list[str] = ERRORS_COLUMNS) -> p
 
 def summarize(actions: pl.Series) -> dict[str, int]:
     """The summary of per-row actions (`RowAction`): blank rows are skipped, not counted
-    in Total."""
+    in Total; No change rows are counted in Total, not in Valid (the commit writes nothing for them)."""
     counts = dict(actions.value_counts().iter_rows())
     inserts, updates = counts.get(RowAction.INSERT, 0), counts.get(RowAction.UPDATE, 0)
     skipped = counts.get(RowAction.SKIP, 0)
@@ -91,14 +95,17 @@ def summarize(actions: pl.Series) -> dict[str, int]:
         "skipped": skipped,
         "insert": inserts,
         "update": updates,
+        "no_change": counts.get(RowAction.NO_CHANGE, 0),
     }
 
 
 def summary_sentence(summary: Mapping[str, int]) -> str:
     """A summary (`SUMMARY_KEYS`) as the one line every front end shows:
-    "Total 3, Valid 1 (Insert 1, Update 0), Error 2, Skipped 1"."""
+    "Total 3, Valid 1 (Insert 1, Update 0), Error 2, Skipped 1" (", No change 4" after Valid when rows
+    would change nothing)."""
     s = summary
-    return (f"Total {s['total']}, Valid {s['valid']} (Insert {s['insert']}, Update {s['update']}), "
+    unchanged = f", No change {s['no_change']}" if s.get("no_change") else ""
+    return (f"Total {s['total']}, Valid {s['valid']} (Insert {s['insert']}, Update {s['update']}){unchanged}, "
             f"Error {s['errors']}, Skipped {s['skipped']}")
 
 
@@ -254,14 +261,18 @@ class Report:
         Before a commit nothing has an ID; rows that would fail say Failed with their errors.
         """
         rows = self.rows.join(self.row_messages(), on="row", how="left")
+        unchanged = pl.col("action") == RowAction.NO_CHANGE
         return rows.select(
             pl.col("row").alias("Row Number"),
             pl.when(pl.col("action") == RowAction.ERROR).then(pl.lit(RowStatus.FAILED))
             .when(pl.col("action") == RowAction.SKIP).then(pl.lit(RowStatus.SKIPPED))
+            .when(unchanged).then(pl.lit(NO_CHANGE_STATUS))
             .otherwise(pl.lit(RowStatus.VALID)).alias("Status"),
-            pl.when(pl.col("action").is_in(VALID_ACTIONS)).then(pl.col("action")).alias("Action"),
+            pl.when(pl.col("action").is_in([*VALID_ACTIONS, RowAction.NO_CHANGE])).then(pl.col("action"))
+            .alias("Action"),
             pl.lit(None, pl.String).alias("Created/Updated ID"),
-            pl.col("messages").fill_null("").alias("Error Messages"),
+            pl.when(unchanged).then(pl.lit(NO_CHANGE_NOTE)).otherwise(pl.col("messages").fill_null(""))
+            .alias("Error Messages"),
         )
 
     def fixed_data(self) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -313,7 +324,7 @@ class Report:
         for row, col_index, error, tip in worst.iter_rows():
             css.iat[row - self.first_row, col_index + 1] = ERROR_CSS if error else WARNING_CSS
             tips.iat[row - self.first_row, col_index + 1] = tip
-        action_css = {RowAction.ERROR: ERROR_CSS, RowAction.SKIP: "color: #888"}
+        action_css = {RowAction.ERROR: ERROR_CSS, RowAction.SKIP: "color: #888", RowAction.NO_CHANGE: "color: #888"}
         css["Action"] = [action_css.get(a, "") for a in frame["Action"]]
         styler = frame.style.apply(lambda _: css, axis=None).set_tooltips(tips)
         return styler.set_caption(

@@ -10,6 +10,8 @@ classic desktop add-in, xlwings Server and xlwings Lite:
 - `submit(book)`: the server's review, then the Confirm Import step (a sheet);
   `confirm_import(book)` commits it (results next to each row), `cancel_import(book)`,
   `retry_failed(book)`, `import_history(book)`, `download_results(book)` (`importing.py`);
+- `validate_on_server(book)`: the server's review painted, what committing would change listed on a
+  Changes sheet and the changed cells marked (nothing committed);
 - `clear_marks(book)`, `new_from_template(book)`;
 - `dispatch(tag)`: what the ribbon calls (see `addin/`).
 
@@ -22,6 +24,7 @@ from bulkassist.excel.commands import (
     new_from_template,
     refresh_lists,
     validate,
+    validate_on_server,
 )
 from bulkassist.excel.config import load_config
 from bulkassist.excel.dispatch import COMMANDS, dispatch
@@ -49,4 +52,5 @@ __all__ = [
     "retry_failed",
     "submit",
     "validate",
+    "validate_on_server",
 ]

@@ -17,19 +17,21 @@ import datetime as dt
 import functools
 import gc
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import polars as pl
 
 import bulkassist.engine.validation as validation
+from bulkassist.client import CHANGE_COLUMNS, issue_frame
 from bulkassist.domains import all_domains, get_domain
 from bulkassist.engine.headers import match_headers
-from bulkassist.engine.report import Report, empty_issues, errors_table
+from bulkassist.engine.report import ISSUE_SCHEMA, Report, empty_issues, errors_table
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.errors import BulkAssistError, SchemaError
 from bulkassist.excel.config import load_config
 from bulkassist.excel.datasheet import RESULT_HEADERS, DataSheet
-from bulkassist.excel.grid import write_block, write_frame
+from bulkassist.excel.grid import write_block, write_escaped, write_frame
 from bulkassist.excel.painter import (
     DROPDOWN,
     Capabilities,
@@ -40,12 +42,14 @@ from bulkassist.excel.painter import (
     runs_of,
 )
 from bulkassist.excel.settings import (
+    CHANGES_SHEET,
     LISTS_SHEET,
     SETTINGS_SHEET,
     Settings,
     SettingsSheet,
     is_own_sheet,
 )
+from bulkassist.io.cells import excel_text_entries
 from bulkassist.io.reading import read_table
 from bulkassist.spec import OPERATION_LABELS, Domain, Kind
 from bulkassist.status import RowAction, RowStatus
@@ -136,10 +140,11 @@ class Workbook:
                                    options=self.settings.options_for(domain, operation))
 
     # ------------------------------------------------------------- writing
-    def paint(self, data: DataSheet, report: Report, changed: pl.DataFrame | None = None) -> dict[str, int]:
+    def paint(self, data: DataSheet, report: Report, changed: pl.DataFrame | None = None,
+              updated: pl.DataFrame | None = None) -> dict[str, int]:
         """Fills (merged rectangles), notes and the issue list for `report`; returns counts."""
         issues = data.cells(report.cell_issues)
-        fills = self.painter.fill(data.sheet, rectangles(cell_kinds(issues, changed)))
+        fills = self.painter.fill(data.sheet, rectangles(cell_kinds(issues, changed, updated)))
         notes = self.painter.notes(data.sheet, note_texts(issues))
         self.store.write_issues(report.errors_frame())
         return {"fills": fills, "notes": notes, "cells": issues.select("row", "column").unique().height}
@@ -312,6 +317,100 @@ def refresh_lists(book: Any) -> int:
               f"Fetched {len(names)} select lists from {config.url}; dropdowns on {count} columns"
               + ("" if wb.caps.dropdowns else " (this Excel client cannot show dropdowns)") + ".")
     return count
+
+
+CHANGES_HEADERS = ["Row", "Field", "Old value", "New value", "Change"]
+
+
+@command
+def validate_on_server(book: Any) -> pl.DataFrame:
+    """Validate against the server: its verdict painted on the sheet, and what committing would change
+    listed on a Changes sheet (row, field, old, new) with the changed cells marked. Nothing is committed:
+    the server's import is cancelled once its review and preview are in hand."""
+    wb = Workbook(book)
+    data = wb.data_sheet()
+    if data.sheet.name == CHANGES_SHEET:
+        raise SchemaError(f"the records are on a sheet named {CHANGES_SHEET!r}, which Validate against the server "
+                          f"writes; rename that sheet and try again.")
+    domain = wb.domain(data)
+    operation = wb.settings.operation_for(domain)
+    options = wb.settings.options_for(domain, operation)
+    config = load_config()
+    client = config.client()
+    table = data.table(book.name)
+    report = wb.validate(data, domain, client.lists(domain.name), table)
+    upload = _upload_frame(report, table.date_cells)
+
+    def progress(done: int, total: int) -> None:
+        wb.status(f"BulkAssist: {done} of {total} rows")
+
+    imp = client.start_import(upload, domain.name, operation, options=options, name=book.name, progress=progress)
+    try:
+        review = imp.review()
+        changes = _all_changes(imp)
+    finally:
+        imp.cancel()  # a preview, not an import: Submit sends the sheet again
+    # Everything from the server is in hand: only now is the book written.
+    verdict = _server_report(report, data, review)
+    changes = changes.with_columns(pl.col("row") + data.row_offset)
+    columns = {f: i + 1 for i, f in match_headers(domain, data.headers).fields.items()}
+    updated = changes.filter((pl.col("change") == "changed") & pl.col("field").is_in(list(columns))).select(
+        "row", pl.col("field").replace_strict(columns, return_dtype=pl.Int64).alias("column"))
+    wb.store.ensure(domain, wb.settings, data.sheet.name)
+    wb.painter.clear()
+    counts = wb.paint(data, verdict, updated=updated)
+    wb.dropdowns(data, domain, client.lists(domain.name))
+    _changes_sheet(wb, changes)
+    kept = changes.filter(pl.col("change") == "kept").height
+    summary = _summary(verdict, f"server {config.url}", counts)
+    summary += [("Import ID", f"{imp.id} (preview, cancelled)"), ("No change", verdict.summary["no_change"]),
+                ("Changed cells", updated.height), ("Kept (blank) cells", kept)]
+    wb.finish(summary, f"Validated on the server (import {imp.id}, nothing committed): {verdict.summary_sentence()}.\n"
+                       f"{updated.height} cells would change a stored value (marked lavender, listed on the "
+                       f"{CHANGES_SHEET!r} sheet); {kept} blank cells keep the stored value. Submit to import.")
+    return changes
+
+
+def _all_changes(imp: Any) -> pl.DataFrame:
+    """The whole preview of `imp` (server row numbers) as a polars frame of CHANGE_COLUMNS."""
+    items: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        body = imp.changes_page(page, 5000)
+        items.extend(body["items"])
+        if not body["items"] or len(items) >= body["total"]:
+            break
+        page += 1
+    schema = {"row": pl.Int64, "field": pl.String, "old": pl.String, "new": pl.String, "change": pl.String}
+    return pl.DataFrame(items, schema=schema).select(list(CHANGE_COLUMNS))
+
+
+def _server_report(report: Report, data: DataSheet, review: dict[str, Any]) -> Report:
+    """The local report with the server's issues and actions (its rows counted from the header as row 1)."""
+    issues = issue_frame(review["issues"]).with_columns(pl.col("row") + data.row_offset).cast(ISSUE_SCHEMA)
+    answered = pl.DataFrame(review["rows"], schema={"row": pl.Int64, "action": pl.String}) if review["rows"] \
+        else pl.DataFrame(schema={"row": pl.Int64, "action": pl.String})
+    actions = (report.rows.select("row").join(answered.with_columns(pl.col("row") + data.row_offset), on="row",
+                                              how="left")["action"].fill_null(RowAction.SKIP))
+    return replace(report, issues=issues, actions=actions)
+
+
+def _changes_sheet(wb: Workbook, changes: pl.DataFrame) -> None:
+    """The Changes sheet: Row | Field | Old value | New value | Change, replacing the previous list."""
+    book = wb.book
+    old_rows = 0
+    if CHANGES_SHEET in [s.name for s in book.sheets]:
+        sheet = book.sheets[CHANGES_SHEET]
+        old_rows = sheet.used_range.last_cell.row
+    else:
+        current = book.sheets.active
+        sheet = book.sheets.add(CHANGES_SHEET, after=book.sheets[-1])
+        current.activate()
+    texts = excel_text_entries(changes.select("field", "old", "new", "change")).fill_null("")
+    rows: list[list[Any]] = [list(CHANGES_HEADERS)]
+    rows += [[r, *t] for r, t in zip(changes["row"].to_list(), texts.rows(), strict=True)]
+    rows += [[""] * len(CHANGES_HEADERS) for _ in range(max(0, old_rows - len(rows)))]
+    write_escaped(sheet, 1, 1, rows)
 
 
 def _upload_frame(report: Report, date_cells: dict[str, pl.Series]) -> pl.DataFrame:

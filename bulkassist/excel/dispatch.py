@@ -18,6 +18,7 @@ from bulkassist.excel.commands import (
     new_from_template,
     refresh_lists,
     validate,
+    validate_on_server,
 )
 from bulkassist.excel.importing import (
     cancel_import,
@@ -32,6 +33,7 @@ COMMANDS: dict[str, Callable[[Any], Any]] = {
     "validate": validate,
     "apply_suggestions": apply_suggestions,
     "refresh_lists": refresh_lists,
+    "validate_server": validate_on_server,
     "submit": submit,
     "confirm_import": confirm_import,
     "cancel_import": cancel_import,

@@ -152,6 +152,12 @@ def write_block(sheet: Any, row: int, col: int, rows: list[list[Any]], text: boo
                 lambda start, stop: body[start:stop])
 
 
+def write_escaped(sheet: Any, row: int, col: int, rows: list[list[Any]]) -> None:
+    """Write `rows` whose text is already escaped for Excel (`bulkassist.io.cells` helpers): one action."""
+    if rows:
+        sheet.range((row, col), (row + len(rows) - 1, col + len(rows[0]) - 1)).raw_value = rows
+
+
 def write_frame(sheet: Any, row: int, col: int, frame: pl.DataFrame, header: list[str] | None = None,
                 pad_to: int = 0, text: bool = False) -> None:
     """A frame in bounded blocks (vectorised escaping), optionally under a header, padded with blank rows.

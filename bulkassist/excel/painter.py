@@ -39,9 +39,10 @@ COLORS = {
     "error": "#FFC7CE",
     "warning": "#FFEB9C",
     "changed": "#DDEBF7",  # a cell Apply suggestions rewrote and that is now valid
+    "update": "#E4DFEC",  # Validate against the server: committing would change the stored value (lavender)
 }
-# Which kind wins when one cell has several (an error beats a warning beats a fix).
-PRIORITY = {"error": 3, "warning": 2, "changed": 1}
+# Which kind wins when one cell has several (an error beats a warning beats a fix beats a previewed change).
+PRIORITY = {"error": 4, "warning": 3, "changed": 2, "update": 1}
 
 FILL, NOTE, DROPDOWN = "fill", "note", "dropdown"
 
@@ -211,15 +212,20 @@ def runs_of(cells: pl.DataFrame) -> list[Run]:
     return [Run(*r) for r in vertical_runs(cells).select("column", "first_row", "last_row", "kind").iter_rows()]
 
 
-def cell_kinds(issues: pl.DataFrame, changed: pl.DataFrame | None = None) -> pl.DataFrame:
-    """One row per marked cell (`row`, `column`, `kind`): the strongest of its issues, or "changed".
+def cell_kinds(issues: pl.DataFrame, changed: pl.DataFrame | None = None, updated: pl.DataFrame | None = None
+               ) -> pl.DataFrame:
+    """One row per marked cell (`row`, `column`, `kind`): the strongest of its issues, "changed" or "update".
 
     `issues` carries sheet coordinates (`row`, `column`, `severity`); `changed`
-    (`row`, `column`) lists cells a fix rewrote.
+    (`row`, `column`) lists cells a fix rewrote; `updated` (`row`, `column`) cells whose value would
+    replace a different stored value (the server's preview of changes).
     """
     frames = [issues.select("row", "column", pl.col("severity").alias("kind"))]
     if changed is not None and not changed.is_empty():
         frames.append(changed.select("row", "column", pl.lit("changed").alias("kind")))
+    if updated is not None and not updated.is_empty():
+        frames.append(updated.select(pl.col("row").cast(pl.Int64), pl.col("column").cast(pl.Int64),
+                                     pl.lit("update").alias("kind")))
     rank = pl.col("kind").replace_strict(PRIORITY, default=0, return_dtype=pl.Int8)
     return (
         pl.concat(frames)

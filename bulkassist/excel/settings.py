@@ -38,12 +38,14 @@ LISTS_SHEET = "BulkAssist Lists"
 CONFIRM_SHEET = "BulkAssist Confirm"  # Submit's Confirm Import step (see `importing.py`)
 HISTORY_SHEET = "BulkAssist History"  # Import History
 RESULTS_PREFIX = "BulkAssist Results "  # + Import ID: a downloaded results file
-OWN_SHEETS = (SETTINGS_SHEET, LISTS_SHEET, CONFIRM_SHEET, HISTORY_SHEET)
+CHANGES_SHEET = "BulkAssist Changes"  # Validate against the server: what committing would change (row, field, old, new)
+OWN_SHEETS = (SETTINGS_SHEET, LISTS_SHEET, CONFIRM_SHEET, HISTORY_SHEET, CHANGES_SHEET)
 
 
 def is_own_sheet(name: str) -> bool:
     """A sheet BulkAssist writes (settings, lists, confirm, history, results): never a sheet of records."""
     return name in OWN_SHEETS or name.startswith(RESULTS_PREFIX)
+
 
 SETTINGS_COL, SUMMARY_COL, ISSUES_COL, MARKS_COL = 1, 4, 7, 14  # A, D, G, N
 MARK_HEADERS = ["Sheet", "Range", "Kind"]

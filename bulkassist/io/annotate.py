@@ -154,7 +154,7 @@ def _errors_sheet(report: Report, data_sheet: str) -> Sheet:
 def _summary_sheet(report: Report) -> Sheet:
     s = report.summary
     labels = ["Source", "Domain", "Operation", "Total Rows", "Valid Rows", "Error Rows", "Skipped Rows",
-              "Insert", "Update"]
+              "Insert", "Update", "No change"]
     values = [report.source, report.domain.title, OPERATION_LABELS.get(report.operation, report.operation),
               *(str(s[k]) for k in SUMMARY_KEYS)]
     frame = pl.DataFrame({"Summary": labels, "Value": values})

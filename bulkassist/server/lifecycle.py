@@ -19,6 +19,7 @@ import's status changes, and refuses any other move.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -33,6 +34,7 @@ from bulkassist.errors import BulkAssistError, Conflict, FileTooLarge, InvalidRe
 from bulkassist.io.csv import csv_size
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.io.xlsx import MAX_CELL_CHARS
+from bulkassist.server import preview
 from bulkassist.server.auth import Caller
 from bulkassist.server.domains import Context, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
@@ -281,8 +283,10 @@ def validate_import(session: Session, caller: Caller, imp: Import) -> None:
     _store(session, caller, imp, _uploaded_table(session, imp))
 
 
-def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> tuple[Report, pl.Series]:
-    """The report with the database's checks, and what each row would do (Insert / Update), valid or not."""
+def _validated(session: Session, caller: Caller, imp: Import, table: Table
+               ) -> tuple[Report, pl.Series, pl.DataFrame]:
+    """The report with the database's checks and actions, what each row would do (Insert / Update), valid or
+    not, and the preview of its updates (`preview.py`)."""
     dom = domain_for(session, caller.org_id, imp.domain)
     lists = lists_for(session, caller.org_id, dom.select_lists)
     try:
@@ -291,7 +295,8 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> t
         raise InvalidRequest(str(exc)) from None
     rows = _reviewed_rows(report)
     ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {}, user_id=imp.user_id)
-    extra, actions, intents = behaviour_for(dom).review(ctx, rows)
+    behaviour = behaviour_for(dom)
+    extra, actions, intents = behaviour.review(ctx, rows)
     # The server's checks name a field; place them on the file column that holds it.
     placed = {field: i for i, name in enumerate(report.frame_columns)
               if (field := report.column_fields.get(name))}
@@ -300,7 +305,10 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table) -> t
         pl.col("field").replace_strict({f: report.columns[i] for f, i in placed.items()},
                                        default=pl.col("field"), return_dtype=pl.String).alias("column"),
     )
-    return report.add_issues(extra, actions), intents
+    report = report.add_issues(extra, actions)
+    # Validation is done: what each Update row would change (Update rows that change nothing: No change).
+    changes, actions = preview.preview(ctx, behaviour, _reviewed_rows(report))
+    return replace(report, actions=actions), intents, changes
 
 
 # The stored report's column saying what each row would do (Insert / Update), a row with errors too.
@@ -315,11 +323,12 @@ def _reviewed_rows(report: Report) -> pl.DataFrame:
 
 def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
     """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
-    report, intents = _validated(session, caller, imp, table)
+    report, intents, changes = _validated(session, caller, imp, table)
     normalized = _reviewed_rows(report).with_columns(intents.alias(INTENT))
     blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
                         issues=to_blob(report.issues))
     session.merge(blob)
+    preview.store(session, imp, changes)
     s = report.summary
     for key, column in _SUMMARY_COLUMNS.items():
         setattr(imp, column, s[key])
@@ -327,8 +336,9 @@ def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Repor
     noted = report.issues.filter(pl.col("row").is_not_null())["row"].unique()
     rule_skipped = (report.actions == RowAction.SKIP) & report.row_numbers.is_in(noted)
     # Before the commit the verdict decides the status; after a failed commit an edit only prepares the retry.
+    # Rows that change nothing, like rows a rule skipped, leave the import committable (it writes nothing).
     if ImportStatus.VALIDATED in TRANSITIONS[imp.status]:
-        if s["valid"] == 0 and (s["errors"] or not rule_skipped.any()):
+        if s["valid"] == 0 and (s["errors"] or not (rule_skipped.any() or s["no_change"])):
             transition(session, imp, ImportStatus.VALIDATION_FAILED, message=(
                 "nothing to import: the file has no data rows" if s["total"] == 0 else
                 "no row can be imported; fix the errors (edit the rows or the file) and validate again"))
@@ -441,5 +451,6 @@ def confirmation(session: Session, imp: Import) -> dict[str, Any]:
         "options": imp.options or {},
         "insert": imp.to_insert,
         "update": imp.to_update,
+        "no_change": imp.no_change,
     }
 

@@ -186,6 +186,7 @@ class Import(Base):
     skipped: Mapped[int] = mapped_column(default=0)
     to_insert: Mapped[int] = mapped_column(default=0)
     to_update: Mapped[int] = mapped_column(default=0)
+    no_change: Mapped[int] = mapped_column(default=0)  # Update rows that would change nothing (not written)
     inserted: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
@@ -224,6 +225,17 @@ class ImportReport(Base):
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)  # cells as uploaded (after edits)
     normalized: Mapped[bytes] = mapped_column(sa.LargeBinary)  # per field, system format, + row, action
     issues: Mapped[bytes] = mapped_column(sa.LargeBinary)  # ISSUE_SCHEMA
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ImportChanges(Base):
+    """The preview of an import's updates: per Update row and field, the stored value and the new one
+    (`preview.CHANGE_SCHEMA`), a Parquet blob rewritten with the report on every validation and edit."""
+
+    __tablename__ = "import_changes"
+    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    changes: Mapped[int] = mapped_column(default=0)  # entries (row, field) in `data`
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -14,7 +14,13 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.engine.report import ERRORS_COLUMNS, RESULT_COLUMNS, errors_table
+from bulkassist.engine.report import (
+    ERRORS_COLUMNS,
+    NO_CHANGE_NOTE,
+    NO_CHANGE_STATUS,
+    RESULT_COLUMNS,
+    errors_table,
+)
 from bulkassist.io.csv import csv_bytes
 from bulkassist.io.xlsx import write_data
 from bulkassist.server.domains import OUTCOME_SCHEMA
@@ -49,19 +55,23 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
              .join(messages, on="row", how="left")
              .join(_outcomes(session, imp), on="row", how="left")
              .filter((pl.col("action") != RowAction.SKIP) | pl.col("notes").is_not_null()))
+    # A No change row is never written: Skipped before and after the commit, its Action says why.
+    unchanged = pl.col("action") == RowAction.NO_CHANGE
     out = frame.select(
         pl.col("row").alias("Row Number"),
         pl.when(pl.col("status").is_not_null()).then(pl.col("status"))
         .when(pl.col("action") == RowAction.ERROR).then(pl.lit(RowStatus.FAILED))
         .when(pl.col("action") == RowAction.SKIP).then(pl.lit(RowStatus.SKIPPED))
+        .when(unchanged).then(pl.lit(NO_CHANGE_STATUS))
         .otherwise(pl.lit(pending)).alias("Status"),
         pl.coalesce(pl.col("action_right"),
-                    pl.when(pl.col("action").is_in(VALID_ACTIONS)).then(pl.col("action")),
+                    pl.when(pl.col("action").is_in([*VALID_ACTIONS, RowAction.NO_CHANGE])).then(pl.col("action")),
                     # Seed 003: a row that failed validation says what it would have done.
                     pl.when((pl.col("action") == RowAction.ERROR) & pl.col(INTENT).is_in(VALID_ACTIONS))
                     .then(pl.col(INTENT))).alias("Action"),
         pl.col("record_id").cast(pl.String).alias("Created/Updated ID"),
         pl.when(pl.col("message").is_not_null() & (pl.col("message") != "")).then(pl.col("message"))
+        .when(unchanged).then(pl.lit(NO_CHANGE_NOTE))
         .when(pl.col("action") == RowAction.SKIP).then(pl.col("notes"))
         .otherwise(pl.col("errors")).fill_null("").alias("Error Messages"),
         pl.col("invoice_id").cast(pl.String).alias(INVOICE_COLUMN),

@@ -259,7 +259,8 @@ class Usage(BaseModel):
 
 
 class Summary(BaseModel):
-    """The seed's counts: Total, Valid (Insert + Update), Error and Skipped rows."""
+    """The seed's counts: Total, Valid (Insert + Update), Error and Skipped rows, and the Update rows that
+    would change nothing (No change: counted in Total, not in Valid; the commit writes nothing for them)."""
 
     total: int
     valid: int
@@ -267,6 +268,7 @@ class Summary(BaseModel):
     skipped: int
     insert: int
     update: int
+    no_change: int
 
 
 class Committed(BaseModel):
@@ -332,7 +334,7 @@ class BatchDropped(BaseModel):
 
 class ReviewRow(BaseModel):
     row: int = Field(..., description="the spreadsheet row number")
-    action: str = Field(..., description="Insert, Update, Skip or Error")
+    action: str = Field(..., description="Insert, Update, No change, Skip or Error")
 
 
 class Issue(BaseModel):
@@ -381,6 +383,28 @@ class Confirmation(BaseModel):
     options: dict[str, Any]
     insert: int
     update: int
+    no_change: int = Field(..., description="Update rows that change nothing: not written, no usage")
+
+
+class Change(BaseModel):
+    """One field of one Update row: the stored value and the value the commit will write."""
+
+    row: int = Field(..., description="the spreadsheet row number")
+    field: str
+    old: str | None = Field(..., description="the stored value")
+    new: str | None = Field(..., description="the file's value; null when the cell is blank (change: kept)")
+    change: str = Field(..., description="changed: old -> new; kept: the blank cell keeps the stored value")
+
+
+class Changes(BaseModel):
+    """A page of the preview of an import's updates (only fields that change or are kept are listed)."""
+
+    id: int = Field(..., description="the Import ID")
+    total: int = Field(..., description="entries matching the filters, on every page")
+    page: int
+    page_size: int
+    fields: list[str] = Field(..., description="every field with an entry (for a filter), in file order")
+    items: list[Change]
 
 
 class FileRows(BaseModel):

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from bulkassist.domains import get_domain
 from bulkassist.errors import InvalidRequest
-from bulkassist.server import lifecycle, results
+from bulkassist.server import lifecycle, preview, results
 from bulkassist.server.bodies import read_body
 from bulkassist.server.committer import cancel as cancel_import
 from bulkassist.server.history import import_history
@@ -22,6 +22,7 @@ from bulkassist.server.schemas import (
     Batch,
     BatchDropped,
     BatchStored,
+    Changes,
     Confirmation,
     ErrorAnswer,
     FileRows,
@@ -117,6 +118,18 @@ def review(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
            issues_limit: int | None = Query(None, ge=0, le=10_000_000)) -> dict:
     """Total / Valid / Error / Skipped, Insert or Update per row, and every issue."""
     return lifecycle.review(session, get_import(session, caller, import_id), issues_limit)
+
+
+@router.get("/imports/{import_id}/changes", response_model=Changes)
+def changes(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
+            field: str | None = Query(None, max_length=400, pattern=NO_NUL, description="only this field"),
+            change: Literal["changed", "kept"] | None = Query(None, description="only changed or only kept"),
+            page: int = Query(1, ge=1, le=10**7), page_size: int = Query(100, ge=1, le=5000)) -> dict:
+    """Preview of changes: per Update row and field, the stored value (old) and the file's value (new);
+    blank cells keep the stored value (change: kept). Rows whose values all equal the stored record are
+    No change rows of the review."""
+    imp = get_import(session, caller, import_id)
+    return preview.page(session, imp, page=page, page_size=page_size, field=field, change=change)
 
 
 @router.patch("/imports/{import_id}/rows/{row}", response_model=RowEdited)
