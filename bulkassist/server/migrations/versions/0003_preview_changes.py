@@ -4,7 +4,7 @@ Update rows that would change nothing are counted (imports.no_change), and the p
 updates (stored value -> new value per row and field) is kept next to its report (import_changes).
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0006
 Create Date: 2026-12-01 05:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003'
-down_revision = '0002'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
