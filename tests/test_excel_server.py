@@ -176,8 +176,18 @@ def test_confirm_writes_results_and_new_ids_so_the_next_submit_updates(engine, a
     assert [str(v[0]) for v in id_writes[0]["values"]] == [str(i) for i in ids]
     assert results.height == 5 and client.imports()["total"] == before + 1
 
-    # the next Submit of the same sheet updates those clients instead of creating them again
-    payload2, _, _ = _submitted(apply_actions(payload, actions), engine)
+    # the next Submit of the same sheet matches those clients instead of creating them again: unchanged,
+    # they are No change rows, and nothing is left waiting
+    same, _, unchanged = _submitted(apply_actions(payload, actions), engine)
+    assert unchanged["summary"]["no_change"] == 4 and unchanged["summary"]["insert"] == 0
+    assert unchanged["status"] == "Cancelled"
+    # changed, they update those clients
+    records = sheet_values(same, DATA_SHEET)
+    first_name = records[0].index("First Name")
+    changed = [list(r) for r in records]
+    for r in changed[1:5]:
+        r[first_name] = f"{r[first_name]}x"
+    payload2, _, _ = _submitted(make_payload(template_book("client", changed)), engine)
     book2 = open_book(payload2, engine)
     again = bx.confirm_import(book2)
     assert again.filter(again["Status"] == "Success")["Action"].to_list() == ["Update"] * 4

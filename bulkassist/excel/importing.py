@@ -187,6 +187,13 @@ def submit(book: Any) -> dict[str, Any] | None:
         except BulkAssistError as exc:  # another server or user's import: say so, never hide it
             replaced = f" Import {earlier.import_id}, which was waiting for confirmation, could not be cancelled: {exc}"
     s = imp.summary
+    if s["valid"] == 0 and s.get("no_change"):
+        wb.status(False)
+        imp.cancel()  # nothing to write: it must not wait for a confirmation that would import nothing
+        book.app.alert(f"Import {imp.id}: nothing to import — {s['no_change']} of {s['total']} rows change no stored "
+                       f"value (No change)" + (f" and {s['errors']} have errors" if s["errors"] else "")
+                       + f". The import is cancelled.{replaced}", title=TITLE, buttons="ok", mode="info")
+        return imp.info
     if s["valid"] == 0:
         wb.status(False)
         book.app.alert(f"Import {imp.id}: nothing can be imported — {s['errors']} of {s['total']} rows have "
