@@ -8,6 +8,7 @@ rows cost a few dozen vectorised passes, not a million Python calls.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +27,9 @@ from bulkassist.engine.rules import RuleContext, run_rules
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.io.cells import would_be_formula
 from bulkassist.io.reading import Table, column_letter, read_table
-from bulkassist.kinds import CellColumn, kind_of
+from bulkassist.kinds import CellColumn, CellKind, kind_of
 from bulkassist.kinds.base import q
-from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain
+from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, Field, Kind
 from bulkassist.spec import UPDATE as UPDATE_OP
 from bulkassist.status import RowAction
 
@@ -90,7 +91,19 @@ def validate_table(
     first_row = table.header_row + 1
     file_issues = _file_issues(table, domain, match, frame, file_size) + unused
 
-    trimmed = _trimmed(frame)
+    # Each field column is checked on its own (in parallel: polars releases the GIL), the others are
+    # only trimmed; `blank` needs every column's trimmed cells.
+    def check(idx: int) -> _Checked:
+        f = domain.field(match.fields[idx])
+        return _check_column(f, frame[names[idx]], table.number_cells.get(names[idx]),
+                             table.date_cells.get(names[idx]), lists)
+
+    field_idx = list(match.fields)
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        checked = dict(zip(field_idx, pool.map(check, field_idx), strict=True))
+    others = [c for i, c in enumerate(names) if i not in checked]
+    trimmed_others = _trimmed(frame.select(others))
+    trimmed = pl.DataFrame([checked[i].values if i in checked else trimmed_others[c] for i, c in enumerate(names)])
     blank = (
         trimmed.select(pl.all_horizontal(pl.all().is_null())).to_series()
         if names else pl.Series([], dtype=pl.Boolean)
@@ -101,24 +114,12 @@ def validate_table(
     dates: dict[str, pl.Series] = {}
     parts: list[pl.DataFrame] = []
     for idx, field_name in match.fields.items():
-        f = domain.field(field_name)
-        kind = kind_of(f)
-        frame_col = names[idx]
-        col = CellColumn(
-            field=f,
-            values=trimmed[frame_col].alias(field_name),
-            number_cells=table.number_cells.get(frame_col),
-            date_cells=table.date_cells.get(frame_col),
-        )
-        found = kind.check(col, lists)
-        values[field_name] = col.values
+        found = checked[idx]
+        values[field_name] = found.values.alias(field_name)
         normalized[field_name] = found.normalized.alias(field_name)
         if found.dates is not None:
             dates[field_name] = found.dates
-        if found.issues.height:
-            parts.append(found.issues.with_columns(field=pl.lit(field_name)))
-        if kind.stored_as_typed:
-            parts.append(_text_hazards(col))
+        parts += [p.with_columns(field=pl.lit(field_name)) for p in found.issues if p.height]
     for idx, custom in match.custom.items():
         normalized[custom] = trimmed[names[idx]].alias(custom)
 
@@ -152,6 +153,83 @@ def validate_table(
         options=dict(options or {}),
     )
     return report
+
+
+_WORKERS = min(4, os.cpu_count() or 1)
+# A column whose first `_DISTINCT_SAMPLE` cells hold at most `_DISTINCT_SHARE` distinct values (names,
+# select lists) is checked once per distinct value and the findings are placed on every cell holding it:
+# the per-cell work becomes one hashing pass.
+_DISTINCT_SAMPLE = 20_000
+_DISTINCT_SHARE = 0.1
+_DISTINCT_MIN_ROWS = 50_000
+
+
+@dataclass
+class _Checked:
+    values: pl.Series  # trimmed, null where blank
+    normalized: pl.Series
+    dates: pl.Series | None
+    issues: list[pl.DataFrame]  # FINDING_SCHEMA frames, idx = data row
+
+
+def _check_column(f: Field, raw: pl.Series, number_cells: pl.Series | None, date_cells: pl.Series | None,
+                  lists: SelectLists) -> _Checked:
+    """One file column checked as field `f`: its trimmed values, what gets stored and its findings.
+
+    A check's findings depend on the cell's text only, so a column of few distinct texts is checked per
+    distinct text (`_per_distinct`); a workbook's typed cells and dates (whose parsed values the rules
+    read per row) are checked cell by cell.
+    """
+    kind = kind_of(f)
+    if number_cells is None and date_cells is None and kind.kind is not Kind.DATE and _few_distinct(raw):
+        return _per_distinct(f, kind, raw, lists)
+    values = _trimmed_series(raw)
+    col = CellColumn(field=f, values=values.alias(f.name), number_cells=number_cells, date_cells=date_cells)
+    found = kind.check(col, lists)
+    issues = [found.issues, _text_hazards(col)] if kind.stored_as_typed else [found.issues]
+    return _Checked(values, found.normalized, found.dates, issues)
+
+
+def _few_distinct(raw: pl.Series) -> bool:
+    if raw.len() < _DISTINCT_MIN_ROWS:
+        return False
+    sample = raw.head(_DISTINCT_SAMPLE)
+    return sample.n_unique() <= _DISTINCT_SHARE * sample.len()
+
+
+def _per_distinct(f: Field, kind: CellKind, raw: pl.Series, lists: SelectLists) -> _Checked:
+    """`_check_column` on the distinct texts of `raw`, mapped back to its cells (exact: by text, no hash)."""
+    distinct = raw.unique(maintain_order=True)
+    trimmed = _trimmed_series(distinct)
+    col = CellColumn(field=f, values=trimmed.alias(f.name))
+    found = kind.check(col, lists)
+    values = raw if _same(trimmed, distinct) else _trimmed_series(raw)
+    normalized = values
+    if not _same(found.normalized, trimmed):
+        changed = pl.DataFrame({"old": trimmed, "new": found.normalized}).filter(
+            pl.col("old").ne_missing(pl.col("new")) & pl.col("old").is_not_null()).unique("old", maintain_order=True)
+        normalized = values.replace(changed["old"], changed["new"])
+    issues = [found.issues, _text_hazards(col)] if kind.stored_as_typed else [found.issues]
+    return _Checked(values, normalized, None, [_on_cells(p, distinct, raw) for p in issues if p.height])
+
+
+def _same(a: pl.Series, b: pl.Series) -> bool:
+    return bool(a.eq_missing(b).all())
+
+
+def _on_cells(found: pl.DataFrame, distinct: pl.Series, raw: pl.Series) -> pl.DataFrame:
+    """Findings about distinct texts (`idx` into `distinct`) as findings about every cell of `raw`
+    holding that text: in the findings' order, then by row (so two findings of a cell keep their order)."""
+    keyed = found.with_columns(_v=distinct.gather(found["idx"])).drop("idx")
+    cells = pl.DataFrame({"_v": raw}).with_row_index("idx").filter(
+        pl.col("_v").is_in(keyed["_v"].unique().implode(), nulls_equal=True))
+    return keyed.join(cells, on="_v", how="inner", nulls_equal=True, maintain_order="left_right").select(
+        pl.col("idx").cast(pl.Int64), *[c for c in found.columns if c != "idx"])
+
+
+def _trimmed_series(values: pl.Series) -> pl.Series:
+    """`values` without surrounding spaces, blank cells null; the same Series when nothing changes."""
+    return _trimmed(values.to_frame()).to_series()
 
 
 def _trimmed(frame: pl.DataFrame) -> pl.DataFrame:
