@@ -25,7 +25,7 @@ from bulkassist.engine.report import (
 )
 from bulkassist.engine.rules import RuleContext, run_rules
 from bulkassist.engine.selectlists import SelectLists, demo_lists
-from bulkassist.io.cells import would_be_formula
+from bulkassist.io.cells import FORMULA_START, would_be_formula
 from bulkassist.io.reading import Table, column_letter, read_table
 from bulkassist.kinds import CellColumn, CellKind, kind_of
 from bulkassist.kinds.base import q
@@ -404,13 +404,18 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
     return (pl.concat(parts) if parts else pl.DataFrame()), missing_columns
 
 
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
 def _text_hazards(col: CellColumn) -> pl.DataFrame:
     """Text cells holding a formula (a CSV exported with formulas shown, or an injection attempt: an
     error), text a spreadsheet would run as a formula ("@home", "-x", "＝1+1": a warning, it is stored
     as typed and escaped in every file written), or a control character such as NUL (databases refuse
     it; it usually comes from a binary copy-paste)."""
-    frame = pl.DataFrame({"v": col.values}).with_row_index("idx")
-    control = pl.col("v").str.contains(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+    # One regex pass finds the few cells that may be either; only they get the exact tests.
+    maybe = pl.col("v").str.contains(f"{FORMULA_START}|{_CONTROL}")
+    frame = pl.DataFrame({"v": col.values}).with_row_index("idx").filter(maybe)
+    control = pl.col("v").str.contains(_CONTROL)
     formula = pl.col("v").str.starts_with("=")
     hits = frame.filter(control | would_be_formula(pl.col("v")))
     return hits.select(

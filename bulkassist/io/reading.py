@@ -48,6 +48,7 @@ import csv
 import datetime as dt
 import io
 import math
+import mmap
 import re
 import unicodedata
 import zipfile
@@ -220,6 +221,7 @@ def _read_csv_file(path: Path, label: str, separator: str | None) -> Table | Non
             prefix = head.removeprefix(codecs.BOM_UTF8)[:_SAMPLE_BYTES]
             if b"\x00" in prefix or not _NON_SPACE.search(prefix):
                 return None
+            any_cr = _holds_cr(fh)
     except OSError:
         return None  # the general path names what is wrong with the path
     hint = _SEPARATOR_HINT.match(prefix)
@@ -239,13 +241,19 @@ def _read_csv_file(path: Path, label: str, separator: str | None) -> Table | Non
     # polars ends a record only at "\n": a lone "\r" (old Mac Excel) would stay inside some cell. A cell
     # holding "\r" at all is rare (a quoted multi-line cell): the general path settles those files.
     # One pass over the frame answers both questions.
-    found = raw.select(*(pl.col(c).str.contains("\r", literal=True).any().alias(f"r{i}")
-                         for i, c in enumerate(raw.columns)),
-                       *((pl.col(c) == "").any().alias(f"e{i}") for i, c in enumerate(raw.columns))).row(0)
-    if any(found[:raw.width]):
+    # A file without any "\r" (one memchr pass) needs no look at its cells.
+    if any_cr and any(raw.select(pl.all().str.contains("\r", literal=True).any()).row(0)):
         return None
-    return _to_table(_empty_as_null(raw, found[raw.width:]), label, separator=separator,
-                     encoding="utf-8-sig" if with_bom else "utf-8")
+    return _to_table(_empty_as_null(raw), label, separator=separator, encoding="utf-8-sig" if with_bom else "utf-8")
+
+
+def _holds_cr(fh: Any) -> bool:
+    """True when the file holds a "\r" anywhere, found on a memory map (the file is not read into Python)."""
+    try:
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return mapped.find(b"\r") >= 0
+    except (ValueError, OSError):  # an empty file cannot be mapped
+        return True
 
 
 def _empty_as_null(raw: pl.DataFrame, has_empty: tuple[bool, ...] | None = None) -> pl.DataFrame:
