@@ -441,31 +441,37 @@ def _text_hazards(col: CellColumn) -> pl.DataFrame:
 
 def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: list[str], first_row: int,
            frame: pl.DataFrame) -> pl.DataFrame:
-    """Turn per-field findings (idx, field, ...) into report issues (row, col_index, column, value, ...)."""
+    """Turn per-field findings (idx, field, ...) into report issues (row, col_index, column, value, ...).
+
+    Each part is placed on its own (most hold one field: a column lookup, no join) and the value is
+    gathered per issue, not per cell of the file; the parts keep their order for issues of one cell.
+    """
     parts = [p for p in parts if p.height]
     if not parts:
         return pl.DataFrame(schema=ISSUE_SCHEMA)
-    found = pl.concat(parts, how="diagonal_relaxed")
-    where = pl.DataFrame(
-        {"field": list(match.fields.values()), "col_index": list(match.fields.keys())},
-        schema={"field": pl.String, "col_index": pl.Int64},
-    )
-    found = found.join(where, on="field", how="left")
-    # The value exactly as the file holds it, gathered per issue (not per cell of the file).
-    pieces = []
-    for (idx,), group in found.with_row_index("_n").partition_by("col_index", as_dict=True).items():
-        value = frame[names[idx]].gather(group["idx"]) if idx is not None else pl.Series([None] * group.height,
-                                                                                           dtype=pl.String)
-        pieces.append(group.with_columns(value=value))
-    found = pl.concat(pieces, how="vertical").sort("_n").drop("_n")
-    headers = pl.DataFrame({"col_index": list(range(len(names))), "column": list(table.headers)},
-                           schema={"col_index": pl.Int64, "column": pl.String})
-    found = found.join(headers, on="col_index", how="left")
-    return found.select(
-        (pl.col("idx") + first_row).alias("row"),
-        "col_index", "column", "field", "value", "code", "severity", "message", "suggestion", "confidence",
-        pl.col("safe").fill_null(False),
-    ).sort(["row", "col_index"]).cast(ISSUE_SCHEMA)
+    col_of = {name: idx for idx, name in match.fields.items()}
+    headers = pl.Series(list(table.headers), dtype=pl.String)
+    placed = []
+    for part in parts:
+        fields = part["field"].unique()
+        if fields.len() == 1:
+            col_index = col_of.get(fields[0])
+            columns = pl.repeat(col_index, part.height, dtype=pl.Int64, eager=True)
+        else:
+            columns = part["field"].replace_strict(col_of, default=None, return_dtype=pl.Int64)
+        value = pl.repeat(None, part.height, dtype=pl.String, eager=True)
+        for index in columns.unique().drop_nulls().to_list():
+            at = (columns == index).arg_true()
+            cells = frame[names[index]].gather(part["idx"].gather(at) if at.len() < part.height else part["idx"])
+            value = cells if at.len() == part.height else value.scatter(at, cells)
+        placed.append(part.with_columns(
+            col_index=columns, column=headers.gather(columns), value=value.alias("value"),
+        ).select(
+            (pl.col("idx") + first_row).alias("row"),
+            "col_index", "column", "field", "value", "code", "severity", "message", "suggestion", "confidence",
+            pl.col("safe").fill_null(False),
+        ).cast(ISSUE_SCHEMA))
+    return pl.concat(placed, how="vertical").sort(["row", "col_index"], maintain_order=True)
 
 
 def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
