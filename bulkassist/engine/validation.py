@@ -132,11 +132,14 @@ def validate_table(
             f"add the column (see the template) and fill it in.", "missing_column", field=field_name))
     parts.append(run_rules(RuleContext(domain, {k: normalized[k] for k in values}, frame.height, first_row, dates)))
 
-    cell_issues = _drop_explained(_place(parts, match, table, names, first_row, frame))
-    issues = pl.concat([_file_issue_frame(file_issues), cell_issues], how="vertical")
+    parts = [p for p in parts if p.height]
+
+    def issues() -> pl.DataFrame:  # placed when a front end first reads them (a summary does not need them)
+        cell_issues = _drop_explained(_place(parts, match, table, names, first_row, frame))
+        return pl.concat([_file_issue_frame(file_issues), cell_issues], how="vertical")
 
     blocking = any(fi.blocking for fi in file_issues)
-    actions = _actions(domain, operation, values, cell_issues, blank, first_row, blocking)
+    actions = _actions(domain, operation, values, _error_rows(parts, match), blank, blocking)
     report = Report(
         domain=domain,
         operation=operation,
@@ -483,10 +486,26 @@ def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
     return issues.join(redundant, on=ISSUE_COLUMNS, how="anti", nulls_equal=True)
 
 
-def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], cell_issues: pl.DataFrame,
-             blank: pl.Series, first_row: int, blocking: bool) -> pl.Series:
+def _error_rows(parts: list[pl.DataFrame], match: HeaderMatch) -> pl.Series:
+    """The data rows (0-based) with an error among the findings, as `_drop_explained` leaves them: read
+    from the findings themselves, so row actions never wait for the issues to be placed."""
+    if not parts:
+        return pl.Series("idx", [], dtype=pl.Int64)
+    found = pl.concat([p.select(pl.col("idx").cast(pl.Int64), "field", "code", "severity") for p in parts])
+    errors = found.filter(pl.col("severity") == ERROR_SEVERITY)
+    in_file = list(match.fields.values())
+    several = found.filter((pl.col("code") == "several_values") & pl.col("field").is_in(in_file))
+    if several.height:
+        explained = (pl.col("code") == "not_in_list") & pl.col("field").is_in(in_file)
+        errors = pl.concat([errors.filter(~explained),
+                            errors.filter(explained).join(several.select("idx", "field"), on=["idx", "field"],
+                                                          how="anti")])
+    return errors["idx"].unique()
+
+
+def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], error_idx: pl.Series,
+             blank: pl.Series, blocking: bool) -> pl.Series:
     height = blank.len()
-    error_idx = (cell_issues.filter(pl.col("severity") == ERROR_SEVERITY)["row"] - first_row).unique()
     has_error = pl.Series([False] * height) if height else pl.Series([], dtype=pl.Boolean)
     if error_idx.len():
         has_error = has_error.scatter(error_idx.cast(pl.Int64), True)
