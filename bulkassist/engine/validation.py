@@ -222,12 +222,13 @@ def _same(a: pl.Series, b: pl.Series) -> bool:
 
 def _on_cells(found: pl.DataFrame, distinct: pl.Series, raw: pl.Series) -> pl.DataFrame:
     """Findings about distinct texts (`idx` into `distinct`) as findings about every cell of `raw`
-    holding that text: in the findings' order, then by row (so two findings of a cell keep their order)."""
+    holding that text: in the findings' order, then by row (so two findings of a cell keep their order),
+    with the cell's text as `value`."""
     keyed = found.with_columns(_v=distinct.gather(found["idx"])).drop("idx")
     cells = pl.DataFrame({"_v": raw}).with_row_index("idx").filter(
         pl.col("_v").is_in(keyed["_v"].unique().implode(), nulls_equal=True))
     return keyed.join(cells, on="_v", how="inner", nulls_equal=True, maintain_order="left_right").select(
-        pl.col("idx").cast(pl.Int64), *[c for c in found.columns if c != "idx"])
+        pl.col("idx").cast(pl.Int64), *[c for c in found.columns if c != "idx"], pl.col("_v").alias("value"))
 
 
 def _trimmed_series(values: pl.Series) -> pl.Series:
@@ -463,12 +464,14 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
         else:
             columns = part["field"].replace_strict(col_of, default=None, return_dtype=pl.Int64)
         value = pl.repeat(None, part.height, dtype=pl.String, eager=True)
-        for index in columns.unique().drop_nulls().to_list():
+        # Findings made per distinct text carry the cell's text already (`_on_cells`).
+        for index in [] if "value" in part.columns else columns.unique().drop_nulls().to_list():
             at = (columns == index).arg_true()
             cells = frame[names[index]].gather(part["idx"].gather(at) if at.len() < part.height else part["idx"])
             value = cells if at.len() == part.height else value.scatter(at, cells)
         placed.append(part.with_columns(
-            col_index=columns, column=headers.gather(columns), value=value.alias("value"),
+            col_index=columns, column=headers.gather(columns),
+            value=part["value"] if "value" in part.columns else value.alias("value"),
         ).select(
             (pl.col("idx") + first_row).alias("row"),
             "col_index", "column", "field", "value", "code", "severity", "message", "suggestion", "confidence",
