@@ -136,6 +136,9 @@ def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
                    render(rule.message, rows=pl.col("rows"), value=pl.col("k0")))
 
 
+_HASH_SLICE = 200_000
+
+
 def key_hash(keys: list[pl.Expr]) -> pl.Expr:
     """One 64-bit hash per row of the key values (what `duplicate_rows` compares first)."""
     return pl.struct(keys).hash()
@@ -151,12 +154,15 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
     them); a hash collision only adds a candidate, and the candidates (few) are compared exactly.
     """
     complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-    hashed = frame.select(
-        "i", pl.when(complete).then(hasher([pl.col(k).str.to_lowercase() if k in caseless else pl.col(k)
-                                            for k in keys])).alias("h"))
-    ordered = hashed["h"].drop_nulls().sort()
+    hash_expr = pl.when(complete).then(
+        hasher([pl.col(k).str.to_lowercase() if k in caseless else pl.col(k) for k in keys])).alias("h")
+    # In slices: the lower-cased text only ever exists for one slice (a full copy of the names cost
+    # 120 MB per million rows); the hashes are 8 bytes a row.
+    hashes = pl.concat([frame.slice(start, _HASH_SLICE).select(hash_expr)["h"]
+                        for start in range(0, frame.height, _HASH_SLICE)] or [frame.select(hash_expr)["h"]])
+    ordered = hashes.drop_nulls().sort()
     repeated = ordered.filter((ordered == ordered.shift(1)) | (ordered == ordered.shift(-1))).unique()
-    candidates = frame.filter(hashed["h"].is_in(repeated.implode()))
+    candidates = frame.filter(hashes.is_in(repeated.implode()))
     return candidates.with_columns(pl.col(k).str.to_lowercase() for k in keys).filter(
         pl.struct(keys).is_duplicated())
 

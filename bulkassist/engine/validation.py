@@ -135,7 +135,9 @@ def validate_table(
     parts = [p for p in parts if p.height]
 
     def issues() -> pl.DataFrame:  # placed when a front end first reads them (a summary does not need them)
-        cell_issues = _drop_explained(_place(parts, match, table, names, first_row, frame))
+        found = parts[:]
+        parts.clear()  # `_place` lets each finding frame go once placed
+        cell_issues = _drop_explained(_place(found, match, table, names, first_row, frame))
         return pl.concat([_file_issue_frame(file_issues), cell_issues], how="vertical")
 
     blocking = any(fi.blocking for fi in file_issues)
@@ -158,7 +160,7 @@ def validate_table(
     return report
 
 
-_WORKERS = min(4, os.cpu_count() or 1)
+_WORKERS = min(4, os.cpu_count() or 1)  # threads checking columns (each holds its column's temporaries)
 # A column whose first `_DISTINCT_SAMPLE` cells hold at most `_DISTINCT_SHARE` distinct values (names,
 # select lists) is checked once per distinct value and the findings are placed on every cell holding it:
 # the per-cell work becomes one hashing pass.
@@ -450,13 +452,14 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     Each part is placed on its own (most hold one field: a column lookup, no join) and the value is
     gathered per issue, not per cell of the file; the parts keep their order for issues of one cell.
     """
-    parts = [p for p in parts if p.height]
+    parts[:] = [p for p in parts if p.height][::-1]  # in place: the frames leave `parts` as they are placed
     if not parts:
         return pl.DataFrame(schema=ISSUE_SCHEMA)
     col_of = {name: idx for idx, name in match.fields.items()}
     headers = pl.Series(list(table.headers), dtype=pl.String)
     placed = []
-    for part in parts:
+    while parts:
+        part = parts.pop()  # each finding frame is let go once placed: one copy of the issues at a time
         fields = part["field"].unique()
         if fields.len() == 1:
             col_index = col_of.get(fields[0])
@@ -477,7 +480,7 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
             "col_index", "column", "field", "value", "code", "severity", "message", "suggestion", "confidence",
             pl.col("safe").fill_null(False),
         ).cast(ISSUE_SCHEMA))
-    return pl.concat(placed, how="vertical").sort(["row", "col_index"], maintain_order=True)
+    return pl.concat(placed, how="vertical", rechunk=False).sort(["row", "col_index"], maintain_order=True)
 
 
 def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
@@ -494,15 +497,15 @@ def _error_rows(parts: list[pl.DataFrame], match: HeaderMatch) -> pl.Series:
     from the findings themselves, so row actions never wait for the issues to be placed."""
     if not parts:
         return pl.Series("idx", [], dtype=pl.Int64)
-    found = pl.concat([p.select(pl.col("idx").cast(pl.Int64), "field", "code", "severity") for p in parts])
-    errors = found.filter(pl.col("severity") == ERROR_SEVERITY)
     in_file = list(match.fields.values())
-    several = found.filter((pl.col("code") == "several_values") & pl.col("field").is_in(in_file))
+    errors = pl.concat([p.filter(pl.col("severity") == ERROR_SEVERITY).select(
+        pl.col("idx").cast(pl.Int64), "field", "code") for p in parts])
+    several = pl.concat([p.filter((pl.col("code") == "several_values") & pl.col("field").is_in(in_file)).select(
+        pl.col("idx").cast(pl.Int64), "field") for p in parts])
     if several.height:
         explained = (pl.col("code") == "not_in_list") & pl.col("field").is_in(in_file)
         errors = pl.concat([errors.filter(~explained),
-                            errors.filter(explained).join(several.select("idx", "field"), on=["idx", "field"],
-                                                          how="anti")])
+                            errors.filter(explained).join(several, on=["idx", "field"], how="anti")])
     return errors["idx"].unique()
 
 
