@@ -50,7 +50,8 @@ def validate(
 
     `operation` is "add", "update" or "add_update" (default: the domain's only
     operation, or "add_update"). `lists` answers select lists (default: the
-    packaged demo lists; a `Client` supplies the server's).
+    packaged demo lists; a `Client` supplies the server's); field columns are checked in parallel
+    threads, so `lists.options` may be called from several threads at once.
     """
 
     dom = get_domain(domain)
