@@ -33,7 +33,7 @@ class RuleContext:
     def col(self, name: str) -> pl.Series:
         if name in self.values:
             return self.values[name]
-        return pl.Series(name, [None] * self.height, dtype=pl.String)
+        return pl.repeat(None, self.height, dtype=pl.String, eager=True).alias(name)
 
     def present(self, name: str) -> bool:
         return name in self.values

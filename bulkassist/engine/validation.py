@@ -359,11 +359,11 @@ def _row_operations(domain: Domain, operation: str, values: dict[str, pl.Series]
     """Per row, the operation whose requirements apply: a filled Client ID makes an Add an Update."""
     key = _id_key(domain)
     if operation == UPDATE_OP:
-        return pl.Series("op", [UPDATE_OP] * height, dtype=pl.String)
+        return pl.repeat(UPDATE_OP, height, dtype=pl.String, eager=True).alias("op")
     if key and key in values:
         has_id = values[key].is_not_null()
         return pl.select(pl.when(has_id).then(pl.lit(UPDATE_OP)).otherwise(pl.lit(ADD))).to_series().alias("op")
-    return pl.Series("op", [ADD if operation == ADD or key else ADD_UPDATE] * height, dtype=pl.String)
+    return pl.repeat(ADD if operation == ADD or key else ADD_UPDATE, height, dtype=pl.String, eager=True).alias("op")
 
 
 def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Series],
@@ -386,7 +386,7 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
         col = values.get(f.name)
         absent = col is None
         if absent:
-            col = pl.Series(f.name, [None] * blank.len(), dtype=pl.String)
+            col = pl.repeat(None, blank.len(), dtype=pl.String, eager=True).alias(f.name)
         frame = pl.DataFrame({"v": col, "op": row_op, "blank": blank}).with_row_index("idx")
         missing = frame.filter(pl.col("v").is_null() & ~pl.col("blank") & pl.col("op").is_in(ops))
         if not missing.height:
@@ -513,7 +513,7 @@ def _error_rows(parts: list[pl.DataFrame], match: HeaderMatch) -> pl.Series:
 def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], error_idx: pl.Series,
              blank: pl.Series, blocking: bool) -> pl.Series:
     height = blank.len()
-    has_error = pl.Series([False] * height) if height else pl.Series([], dtype=pl.Boolean)
+    has_error = pl.repeat(False, height, dtype=pl.Boolean, eager=True)  # no Python list of a million
     if error_idx.len():
         has_error = has_error.scatter(error_idx.cast(pl.Int64), True)
     key = _id_key(domain)
@@ -526,7 +526,7 @@ def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], error
     frame = pl.DataFrame({
         "blank": blank,
         "err": has_error,
-        "id": values[key] if key and key in values else pl.Series([None] * height, dtype=pl.String),
+        "id": values[key] if key and key in values else pl.repeat(None, height, dtype=pl.String, eager=True),
     })
     return frame.select(
         pl.when(pl.col("blank")).then(pl.lit(RowAction.SKIP))
