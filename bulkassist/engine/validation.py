@@ -481,7 +481,13 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
             "col_index", "column", "field", "value", "code", "severity", "message", "suggestion", "confidence",
             pl.col("safe").fill_null(False),
         ).cast(ISSUE_SCHEMA))
-    return pl.concat(placed, how="vertical", rechunk=False).sort(["row", "col_index"], maintain_order=True)
+    issues = pl.concat(placed, how="vertical", rechunk=False)
+    placed.clear()
+    # Sorted a column at a time, each source column let go once gathered: never two full copies.
+    order = issues.select(pl.arg_sort_by(["row", "col_index"], maintain_order=True)).to_series()
+    columns = {name: issues.to_series(i) for i, name in enumerate(issues.columns)}
+    del issues
+    return pl.DataFrame([columns.pop(name).gather(order) for name in ISSUE_COLUMNS])
 
 
 def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
