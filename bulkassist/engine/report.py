@@ -109,6 +109,26 @@ def summary_sentence(summary: Mapping[str, int]) -> str:
             f"Error {s['errors']}, Skipped {s['skipped']}")
 
 
+class _OnFirstRead:
+    """A dataclass field that may be given a zero-argument function instead of its value: the function
+    is called once, when the field is first read, and its result kept (validation hands the issues over
+    this way, so a front end that only needs row actions and the summary never waits for them)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = "_" + name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            raise AttributeError(self._slot)  # the field has no default
+        value = obj.__dict__[self._slot]
+        if callable(value):
+            value = obj.__dict__[self._slot] = value()
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self._slot] = value
+
+
 @dataclass
 class Report:
     """What validation found, per cell, per row and in total.
@@ -128,11 +148,16 @@ class Report:
     column_fields: dict[str, str | None]  # frame column -> domain field it maps to (None: ignored)
     data: pl.DataFrame
     normalized: pl.DataFrame
-    issues: pl.DataFrame
+    issues: pl.DataFrame = _OnFirstRead()  # type: ignore[assignment]  # or a function giving it (see _OnFirstRead)
     actions: pl.Series  # a RowAction per data row
     header_row: int = 1
     custom_columns: list[str] = field(default_factory=list)  # frame columns holding custom fields
     options: dict[str, Any] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its issues placed (a pending function does not pickle)."""
+        self.issues  # noqa: B018  (reading places them)
+        return dict(self.__dict__)
 
     # ----------------------------------------------------------------- rows
     @property

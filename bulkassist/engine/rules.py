@@ -33,7 +33,7 @@ class RuleContext:
     def col(self, name: str) -> pl.Series:
         if name in self.values:
             return self.values[name]
-        return pl.Series(name, [None] * self.height, dtype=pl.String)
+        return pl.repeat(None, self.height, dtype=pl.String, eager=True).alias(name)
 
     def present(self, name: str) -> bool:
         return name in self.values
@@ -126,24 +126,45 @@ def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
         return pl.DataFrame(schema={"field": pl.String, **FINDING_SCHEMA})
     keys = [f"k{i}" for i in range(len(rule.fields))]
     frame = pl.DataFrame({k: ctx.col(f) for k, f in zip(keys, rule.fields, strict=True)}).with_row_index("i")
-    complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-    # Text compares case-insensitively. Rows can only be duplicates if their text has the same length and
-    # first letter and their other values match: one cheap pass over those leaves few candidates (10k of
-    # 1M client rows), and only they are lower-cased and compared.
-    cheap: list[pl.Expr] = []
-    for k, f in zip(keys, rule.fields, strict=True):
-        if kind_of(ctx.domain.field(f)).caseless:
-            cheap += [pl.col(k).str.len_chars().alias(f"{k}_len"), pl.col(k).str.head(1).str.to_lowercase().alias(f"{k}_1")]
-        else:
-            cheap.append(pl.col(k))
-    candidates = frame.filter(complete & pl.struct(cheap).hash().is_duplicated())  # a collision only adds a candidate
-    dup = candidates.with_columns(pl.col(k).str.to_lowercase() for k in keys).filter(pl.struct(keys).is_duplicated())
+    caseless = {k for k, f in zip(keys, rule.fields, strict=True) if kind_of(ctx.domain.field(f)).caseless}
+    dup = duplicate_rows(frame, keys, caseless)
     if not dup.height:
         return pl.DataFrame(schema={"field": pl.String, **FINDING_SCHEMA})
     rows = (pl.col("i") + ctx.first_row).cast(pl.String)
     dup = dup.with_columns(rows=rows.head(10).implode().over(keys).list.join(", ")).rename({"i": "idx"})
     return _issues(dup.sort("idx"), pl.lit(True), rule, rule.fields[0], "duplicate_in_file",
                    render(rule.message, rows=pl.col("rows"), value=pl.col("k0")))
+
+
+_HASH_SLICE = 200_000
+
+
+def key_hash(keys: list[pl.Expr]) -> pl.Expr:
+    """One 64-bit hash per row of the key values (what `duplicate_rows` compares first)."""
+    return pl.struct(keys).hash()
+
+
+def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
+                   hasher: Callable[[list[pl.Expr]], pl.Expr] = key_hash) -> pl.DataFrame:
+    """The rows of `frame` whose complete key (`keys`, compared lower-cased) appears more than once, with
+    the keys lower-cased.
+
+    Rows with equal keys have equal hashes (text in `caseless` is hashed lower-cased), so a sort of the
+    hashes finds every candidate at integer speed (1M rows: 0.05 s, against 0.2 s for a hash table of
+    them); a hash collision only adds a candidate, and the candidates (few) are compared exactly.
+    """
+    complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
+    hash_expr = pl.when(complete).then(
+        hasher([pl.col(k).str.to_lowercase() if k in caseless else pl.col(k) for k in keys])).alias("h")
+    # In slices: the lower-cased text only ever exists for one slice (a full copy of the names cost
+    # 120 MB per million rows); the hashes are 8 bytes a row.
+    hashes = pl.concat([frame.slice(start, _HASH_SLICE).select(hash_expr)["h"]
+                        for start in range(0, frame.height, _HASH_SLICE)] or [frame.select(hash_expr)["h"]])
+    ordered = hashes.drop_nulls().sort()
+    repeated = ordered.filter((ordered == ordered.shift(1)) | (ordered == ordered.shift(-1))).unique()
+    candidates = frame.filter(hashes.is_in(repeated.implode()))
+    return candidates.with_columns(pl.col(k).str.to_lowercase() for k in keys).filter(
+        pl.struct(keys).is_duplicated())
 
 
 def _slug(text: str) -> str:

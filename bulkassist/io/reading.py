@@ -48,6 +48,7 @@ import csv
 import datetime as dt
 import io
 import math
+import mmap
 import re
 import unicodedata
 import zipfile
@@ -154,6 +155,10 @@ def read_table(
         return _from_frame(source, name or "DataFrame")
     if _is_pandas_frame(source):
         return _from_pandas(source, name or "DataFrame")
+    if isinstance(source, (str, Path)) and encoding is None:
+        fast = _read_csv_file(Path(source), name or Path(source).name, separator)
+        if fast is not None:
+            return fast
     data, label = _load_bytes(source, name)
     suffix = Path(label).suffix.lower()
     if suffix in _REFUSED_EXTENSIONS or data.startswith(_OLE_MAGIC):
@@ -191,6 +196,77 @@ def _load_bytes(source: Any, name: str | None) -> tuple[bytes, str]:
 
 
 # --------------------------------------------------------------------- CSV
+def _read_csv_file(path: Path, label: str, separator: str | None) -> Table | None:
+    """A UTF-8 (or ASCII) CSV file read by polars straight from disk, or None when the file needs the
+    general path (`_read_csv` over its bytes): another suffix, a BOM other than UTF-8's, a NUL byte or
+    no text in the first 64 KB, a "\r" in a cell (a lone "\r" line break), a record polars refuses,
+    a byte that is not UTF-8.
+
+    Only the first 64 KB are looked at in Python (sep= line, separator, BOM); polars reads the file
+    itself and refuses any byte that is not UTF-8, so no character is ever changed or lost, and
+    neither the file's bytes nor a decoded copy of them is held while the frame is built. Whatever it
+    declines is read by the general path, which says exactly what is wrong.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in CSV_EXTENSIONS or (separator is not None and len(separator) != 1):
+        return None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SAMPLE_BYTES + len(codecs.BOM_UTF8))
+            if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
+                return None
+            if any(head.startswith(bom) for bom, codec in _BOMS if codec != "utf-8-sig"):
+                return None
+            with_bom = head.startswith(codecs.BOM_UTF8)
+            prefix = head.removeprefix(codecs.BOM_UTF8)[:_SAMPLE_BYTES]
+            if b"\x00" in prefix or not _NON_SPACE.search(prefix):
+                return None
+            any_cr = _holds_cr(fh)
+    except OSError:
+        return None  # the general path names what is wrong with the path
+    hint = _SEPARATOR_HINT.match(prefix)
+    separator = separator or (hint.group(1).decode() if hint else detect_separator(
+        prefix.decode("utf-8", errors="ignore")))  # only a character cut by the sample is ignored
+    options: dict[str, Any] = dict(
+        separator=separator, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False,
+    )
+    try:
+        if pl.read_csv(path, n_rows=1, **options).width > MAX_COLUMNS:
+            return None
+        raw = pl.read_csv(path, **options)
+    except pl.exceptions.PolarsError:
+        return None
+    if not raw.width:
+        return None
+    # polars ends a record only at "\n": a lone "\r" (old Mac Excel) would stay inside some cell. A cell
+    # holding "\r" at all is rare (a quoted multi-line cell): the general path settles those files.
+    # One pass over the frame answers both questions.
+    # A file without any "\r" (one memchr pass) needs no look at its cells.
+    if any_cr and any(raw.select(pl.all().str.contains("\r", literal=True).any()).row(0)):
+        return None
+    return _to_table(_empty_as_null(raw), label, separator=separator, encoding="utf-8-sig" if with_bom else "utf-8")
+
+
+def _holds_cr(fh: Any) -> bool:
+    """True when the file holds a "\r" anywhere, found on a memory map (the file is not read into Python)."""
+    try:
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return mapped.find(b"\r") >= 0
+    except (ValueError, OSError):  # an empty file cannot be mapped
+        return True
+
+
+def _empty_as_null(raw: pl.DataFrame, has_empty: tuple[bool, ...] | None = None) -> pl.DataFrame:
+    """Empty cells as null. polars already reads an empty field as null, a quoted "" as "": only the
+    columns holding "" are rewritten (one pass to find them, no second copy of the others)."""
+    if not raw.width:
+        return raw
+    if has_empty is None:
+        has_empty = raw.select((pl.all() == "").any()).row(0)
+    dirty = [c for c, hit in zip(raw.columns, has_empty, strict=True) if hit]
+    return raw.with_columns(pl.col(c).replace("", None) for c in dirty) if dirty else raw
+
+
 def _read_csv(data: bytes, label: str, separator: str | None, encoding: str | None) -> Table:
     if separator is not None and len(separator) != 1:
         raise FileFormatError(f"separator {separator!r} for {label} must be one character such as , ; | or a tab.")
@@ -477,7 +553,7 @@ def _parse_csv(payload: bytes, separator: str, label: str) -> tuple[pl.DataFrame
             first_line = str(exc).strip().splitlines()[0]
             raise FileFormatError(f"{label} cannot be read as CSV ({first_line}). {_SAVE_AS}") from None
         return _parse_ragged(payload, text, separator, label, options)
-    return raw.with_columns(pl.all().replace("", None)), [_too_wide(label, width)] if width > MAX_COLUMNS else []
+    return _empty_as_null(raw), [_too_wide(label, width)] if width > MAX_COLUMNS else []
 
 
 def _parse_ragged(payload: bytes, text: str, separator: str, label: str,
@@ -496,7 +572,7 @@ def _parse_ragged(payload: bytes, text: str, separator: str, label: str,
             f"{label}: record(s) {rows} hold up to {max(lengths):,} values; only the first {MAX_COLUMNS:,} "
             f"columns are read. Check those records for a missing quote or line break."
         )
-    return raw.with_columns(pl.all().replace("", None)), notes
+    return _empty_as_null(raw), notes
 
 
 def _too_wide(label: str, width: int) -> str:
@@ -818,9 +894,10 @@ def _to_table(
     body = raw.slice(header_index + 1)
 
     # Excel's used range often runs past the data: drop what it adds at the end.
-    filled = body.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled"))["filled"]
-    last_row = int(filled.arg_true().max()) + 1 if filled.any() else 0
-    body = body.head(last_row)
+    if body.height and not any(v is not None for v in body.row(body.height - 1)):
+        filled = body.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled"))["filled"]
+        last_row = int(filled.arg_true().max()) + 1 if filled.any() else 0
+        body = body.head(last_row)
     keep = len(headers)
     while keep and not headers[keep - 1].strip() and body.to_series(keep - 1).null_count() == body.height:
         keep -= 1

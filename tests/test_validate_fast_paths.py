@@ -1,0 +1,200 @@
+"""The fast paths of validation give exactly what the plain paths give (issue 15).
+
+* a column of few distinct texts is checked per distinct text, then placed on every cell;
+* duplicate rows are found by sorting a key hash, with an exact comparison of the candidates;
+* a UTF-8 CSV path is read by polars straight from disk, everything else by the general reader;
+* issues are placed on first read, while row actions come from the findings themselves.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal, assert_series_equal
+
+import bulkassist
+from bulkassist.engine import validation
+from bulkassist.engine.rules import duplicate_rows
+from bulkassist.errors import FileFormatError
+from bulkassist.io.reading import read_table
+from bulkassist.kinds.email import EMAIL_REGEX, is_email
+from bulkassist.status import RowAction
+from tests.sheets import check
+
+ROWS = 60_000  # above validation._DISTINCT_MIN_ROWS: names and select lists take the per-distinct path
+
+# What people put in a client file, good and bad, with spaces, formulas, control characters and blanks.
+POOLS = {
+    "Client ID": ["", "100234", "100234.0", "12", " 100235 ", "abc"],
+    "First Name": ["Maria", " maria", "MARIA ", "=HYPERLINK(\"x\")", "+1 Bob", "Ann\x01e", "", "   ", "-5",
+                   "Zoë", "x" * 60],
+    "Last Name": ["Lopez", "lopez", "Ray", "@home", "", "O'Neil", "Ray "],
+    "Email Address": ["a@b.org", "a @b.org", "a..b@c.org", "", "=a@b.org", "a@-b.org", "a.@b.org", "x@y"],
+    "Date of Birth": ["02/03/1990", "1990-02-03", "13/25/1990", "2/3/1990", "", "01/01/2090", "32874"],
+    "Language": ["English", "english", " Spanish ", "SPANISH", "Englsh", "", "English, Spanish", "=1+1"],
+    "Staff Name": ["Anna Lee", "anna lee", "Ana Lee", "", "Lee Anna", " Anna  Lee "],
+    "Client Type": ["Adult Education", "adult education", "Adult Educations", "", "Dual Enrollment"],
+}
+CASE_POOLS = {
+    "Identifier": ["jd1", "jd2", "", "=x"],
+    "FirstName": ["John", "john", " John"],
+    "LastName": ["Doe", "doe"],
+    "ReferralSource": ["HOUSING", "Housing & Residence Life", "housing & residence life", "Hosing", "", " POLICE "],
+    "Flags": ["BLACK", "BLACK,YELLOW", "black, yelow", "", "RED,,BLUE", "BLACK;YELLOW"],
+    "Status": ["ACTIVE", "active", "Actve", ""],
+}
+
+
+def _frame(pools: dict[str, list[str]], rows: int, seed: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pl.DataFrame({name: [pool[i] for i in rng.integers(0, len(pool), rows)] for name, pool in pools.items()},
+                        schema={name: pl.String for name in pools})
+
+
+def _both_paths(monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame, domain: str, operation: str):
+    fast = bulkassist.validate(frame, domain, operation)
+    with monkeypatch.context() as patch:
+        patch.setattr(validation, "_DISTINCT_MIN_ROWS", 10**12)  # every column checked cell by cell
+        plain = bulkassist.validate(frame, domain, operation)
+    return fast, plain
+
+
+@pytest.mark.parametrize(("pools", "domain", "operation"), [(POOLS, "client", "add_update"),
+                                                             (CASE_POOLS, "case", None)])
+def test_checking_per_distinct_text_finds_exactly_what_checking_every_cell_finds(monkeypatch, pools, domain,
+                                                                                  operation):
+    frame = _frame(pools, ROWS, seed=3)
+    assert validation._few_distinct(frame[next(iter(pools))])  # the per-distinct path is the one taken
+    fast, plain = _both_paths(monkeypatch, frame, domain, operation)
+    assert fast.issues.height > ROWS // 2  # plenty of findings of every kind, suggestions included
+    assert fast.issues["suggestion"].drop_nulls().len() > 1000
+    assert_frame_equal(fast.issues, plain.issues)
+    assert_series_equal(fast.actions, plain.actions)
+    assert_frame_equal(fast.normalized, plain.normalized)
+
+
+def _exact_duplicates(frame: pl.DataFrame, keys: list[str]) -> list[int]:
+    """Brute force: rows whose complete key, lower-cased, appears more than once."""
+    groups: dict[tuple, list[int]] = {}
+    for row in frame.iter_rows(named=True):
+        key = tuple(row[k] for k in keys)
+        if all(v is not None for v in key):
+            groups.setdefault(tuple(v.lower() for v in key), []).append(row["i"])
+    return sorted(i for members in groups.values() if len(members) > 1 for i in members)
+
+
+@pytest.mark.parametrize("hasher", [
+    None,  # the real hash
+    lambda keys: pl.lit(7, dtype=pl.UInt64),  # every row collides with every other
+    lambda keys: keys[0].str.len_bytes().cast(pl.UInt64),  # many collisions between different keys
+], ids=["hash", "all-collide", "length-only"])
+def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(hasher):
+    rng = random.Random(5)
+    names = ["Ann", "ann", "ANN", "Bob", "bob", "Eve", "Zoë", "zoË", None]
+    dates = ["01/02/1990", "01/02/1990 ", "02/01/1990", None]
+    frame = pl.DataFrame({
+        "k0": [rng.choice(names) for _ in range(3000)],
+        "k1": [rng.choice(names) for _ in range(3000)],
+        "k2": [rng.choice(dates) for _ in range(3000)],
+    }, schema={k: pl.String for k in ("k0", "k1", "k2")}).with_row_index("i")
+    keys = ["k0", "k1", "k2"]
+    found = duplicate_rows(frame, keys, {"k0", "k1"}, **({"hasher": hasher} if hasher else {}))
+    assert sorted(found["i"].to_list()) == _exact_duplicates(frame, keys)
+    assert found.height > 100
+
+
+def test_duplicate_rows_are_reported_whatever_their_case():
+    rows = [["", "Maria", "Lopez", "02/03/1990"], ["", "MARIA", "lopez", "02/03/1990"], ["", "Maria", "Lopez", "02/04/1990"]]
+    report = check(["Client ID", "First Name", "Last Name", "Date of Birth"], rows, "client", "add")
+    duplicates = report.issues.filter(pl.col("code") == "duplicate_in_file")
+    assert duplicates["row"].to_list() == [2, 3]
+    assert "rows 2, 3" in duplicates["message"][0]
+
+
+def _old_is_email(value: pl.Expr) -> pl.Expr:
+    """The definition before issue 15 (two extractions and five tests), kept as the reference."""
+    local = value.str.extract(r"^([^@]*)@", 1)
+    domain = value.str.extract(r"@([^@]*)$", 1)
+    return (value.str.contains(EMAIL_REGEX) & ~value.str.contains(r"\.\.", literal=False)
+            & ~local.str.starts_with(".") & ~local.str.ends_with(".") & ~domain.str.contains(r"(^|\.)-|-(\.|$)"))
+
+
+_ADDRESS = st.builds(lambda name, domain, tld: f"{name}@{domain}.{tld}", st.text(alphabet="ab.-", max_size=5),
+                     st.text(alphabet="ab.-1", max_size=6), st.text(alphabet="abZ-.", min_size=1, max_size=4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab.-@ ,Z", max_size=14) | _ADDRESS, min_size=1, max_size=400))
+def test_the_one_pass_email_test_equals_the_reference(texts):
+    texts = texts + ["a@b.org", "a.@b.org", ".a@b.org", "a@-b.org", "a@b-.org", "a@b.-c.org", "a-.b@c.org",
+                     "a@.b.org", "a..b@c.org", "a@b..org", None]
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    got = frame.select(is_email(pl.col("v")))["v"].to_list()
+    want = frame.select(_old_is_email(pl.col("v")))["v"].to_list()
+    assert got == want
+
+
+FILES = {
+    "plain.csv": b"Client ID,First Name\n100234,Maria\n,\"\"\n\n,Ray\n\n\n",
+    "crlf.csv": b"Client ID,First Name\r\n100234,Maria\r\n,Ray\r\n",
+    "bom.csv": b"\xef\xbb\xbfClient ID;First Name\r\n1;Zo\xc3\xab\r\n",
+    "sep_line.csv": b"sep=;\r\nClient ID;First Name\r\n1;Maria\r\n",
+    "title.csv": b"Clients of 2024\nClient ID,First Name,Last Name\n1,Ann,Lee\n",
+    "lone_cr.csv": b"Client ID,First Name\r100234,Maria\r,Ray\r",
+    "quoted_break.csv": b"Client ID,Notes\r\n1,\"two\r\nlines\"\r\n2,\"lone\rcr\"\r\n",
+    "cp1252.csv": b"Client ID,First Name\n1,Zo\xeb\n",
+    "utf16.csv": "Client ID\tFirst Name\r\n1\tZoë\r\n".encode("utf-16"),
+    "mixed.csv": b"Client ID,First Name\n1,Zo\xc3\xab\n2,Zo\xeb\n",
+    "quote.csv": b"Client ID,First Name\n1,\"Maria\n",
+    "ragged.csv": b"a,b\n1,2,3,4\n",
+    "nul.csv": b"a,b\n1,\x002\n",
+    "blank.csv": b"  \n\n",
+    "tab.tsv": b"a\tb\n1\t2\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_a_csv_path_reads_as_its_bytes_do(tmp_path, name):
+    """The path (polars straight from disk when it can) and the bytes (the general reader) agree on
+    everything, refusals included."""
+    path = tmp_path / name
+    path.write_bytes(FILES[name])
+    try:
+        from_bytes = read_table(FILES[name], name=name)
+    except FileFormatError as exc:
+        with pytest.raises(FileFormatError) as refused:
+            read_table(path)
+        assert str(refused.value) == str(exc)
+        return
+    from_path = read_table(path)
+    assert_frame_equal(from_path.frame, from_bytes.frame)
+    for attribute in ("headers", "source", "separator", "encoding", "header_row", "notes"):
+        assert getattr(from_path, attribute) == getattr(from_bytes, attribute), attribute
+
+
+def test_row_actions_need_no_placed_issues_and_agree_with_them(tmp_path):
+    header = ["username", "course_code", "complete", "credit_type", "credits"]
+    rows = [["ann", "C1", "1", "CPE, CME", "1"], ["bob", "C1", "1", "XYZ", "1"], ["", "", "", "", ""],
+            ["eve", "C1", "1", "CPE", "1"]]
+    report = check(header, rows, "course_record", "add")
+    assert callable(report.__dict__["_issues"])  # not placed yet
+    assert report.summary["skipped"] == 1 and callable(report.__dict__["_issues"])
+    issues = report.issues  # placed now, once
+    assert report.__dict__["_issues"] is issues
+    error_rows = set(issues.filter((pl.col("severity") == "error") & pl.col("row").is_not_null())["row"])
+    assert set(report.error_rows) == error_rows == {2, 3}
+    assert action(report, 5) == RowAction.INSERT
+    # "CPE, CME" is explained by the one-credit-type rule; "not in the list" is not repeated for it.
+    assert issues.filter(pl.col("row") == 2)["code"].to_list() == ["several_values"]
+    again = pickle.loads(pickle.dumps(check(header, rows, "course_record", "add")))
+    assert_frame_equal(again.issues, issues)
+
+
+def action(report: bulkassist.Report, row: int) -> str:
+    return report.rows.filter(pl.col("row") == row)["action"][0]
