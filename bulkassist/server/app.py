@@ -31,7 +31,7 @@ from bulkassist.errors import (
 from bulkassist.server.bodies import BodyLimit, BodyTooLarge
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
-from bulkassist.server.routes import admin, catalog, imports
+from bulkassist.server.routes import admin, catalog, imports, mappings
 from bulkassist.server.schemas import Health
 
 log = logging.getLogger("bulkassist.server")
@@ -128,7 +128,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         """Liveness: no authentication needed."""
         return {"status": "ok", "worker": committer.worker, "database": engine.dialect.name}
 
-    for module in (catalog, imports, admin):
+    for module in (catalog, imports, mappings, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 
