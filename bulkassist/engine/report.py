@@ -230,6 +230,8 @@ class Report:
                 "confidence", "safe", "col_index",
             ).to_dicts(),
             "rows": self.rows.to_dicts(),
+            "mapping": dict(self.mapping),
+            "unmapped": self.unmapped,
         }
 
     def to_json(self, **kwargs: Any) -> str:
