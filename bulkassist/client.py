@@ -365,6 +365,8 @@ class Import:
 
         answer = self.mapping_answer()
         frame = pd.DataFrame(answer["columns"], columns=["column", "target", "confidence", "method", "samples"])
+        for name in ("target", "method"):  # an unmapped column's target is None, as the server says, not NaN
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
         frame.attrs.update({k: v for k, v in answer.items() if k != "columns"})
         return frame
 
