@@ -9,6 +9,7 @@ field, so a typo in a header is a message rather than silently lost data.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u00a0]")
 
 
+@lru_cache(maxsize=8192)  # headers and field names repeat across columns, proposals and files
 def header_key(header: str) -> str:
     """The matching key of a header: NFKC-folded, lower case, letters and digits only."""
     text = unicodedata.normalize("NFKC", _INVISIBLE.sub(" ", header or "")).lower()

@@ -33,7 +33,7 @@ from bulkassist.engine.headers import clean_header, header_key
 from bulkassist.engine.selectlists import SelectLists
 from bulkassist.errors import InvalidRequest
 from bulkassist.io.reading import Table
-from bulkassist.spec import Domain, Field, Kind
+from bulkassist.spec import Domain, Kind
 
 DO_NOT_IMPORT = "-"
 # Rows of each column read to propose a target from its values (and to show samples).
@@ -102,20 +102,34 @@ def _fuzzy(domain: Domain, header: str, taken: set[str]) -> tuple[str, float] | 
     return (names[best[2]][0], round(best[1] / 100, 2)) if best else None
 
 
-def _by_values(domain: Domain, header: str, values: pl.Series, taken: set[str],
-               lists: SelectLists | None) -> tuple[str, float] | None:
-    """The field whose kind (or select list) most of the sampled values fit; ties go to the field whose
-    name is closest to the header."""
-    values = values.drop_nulls()
-    if not values.len():
-        return None
-    scores: dict[str, float] = {}
+def _value_tests(domain: Domain, lists: SelectLists | None) -> tuple[dict[str, pl.Expr], dict[str, str]]:
+    """({test: expression true for a value `v` that fits it}, {field: its test}) for the fields that can be
+    recognised by their values; fields of one kind (two phone fields) share one test."""
+    tests: dict[str, pl.Expr] = {}
+    of_field: dict[str, str] = {}
     for f in domain.fields:
-        if f.name in taken:
+        pattern = _KIND_PATTERNS.get(f.kind)
+        if pattern:
+            key = f.kind.value
+            tests.setdefault(key, pl.col("v").str.contains(pattern))
+        elif f.kind is Kind.SELECT and f.select_list and lists is not None:
+            options = lists.options(f.select_list)
+            known = [v for v, _ in options] + ([lbl for _, lbl in options] if f.match_labels else [])
+            if not known:
+                continue
+            key = f"{f.select_list}\x1f{f.match_labels}"
+            tests.setdefault(key, pl.col("v").is_in(pl.Series(known, dtype=pl.String).implode()))
+        else:
             continue
-        share = _share(f, values, lists)
-        if share >= VALUES_SHARE:
-            scores[f.name] = share
+        of_field[f.name] = key
+    return tests, of_field
+
+
+def _by_values(domain: Domain, header: str, shares: dict[str, float], taken: set[str]
+               ) -> tuple[str, float] | None:
+    """The field whose kind (or select list) most of the sampled values fit; ties go to the field whose
+    name is closest to the header, then to the spec's order."""
+    scores = {name: share for name, share in shares.items() if name not in taken and share >= VALUES_SHARE}
     if not scores:
         return None
     order = {f.name: i for i, f in enumerate(domain.fields)}
@@ -130,36 +144,25 @@ def _similar(header: str, name: str) -> float:
     return ratio if ratio >= 60 else 0.0
 
 
-def _share(f: Field, values: pl.Series, lists: SelectLists | None) -> float:
-    pattern = _KIND_PATTERNS.get(f.kind)
-    if pattern:
-        return float(values.str.contains(pattern).mean() or 0.0)
-    if f.kind is Kind.SELECT and f.select_list and lists is not None:
-        options = lists.options(f.select_list)
-        known = [v for v, _ in options] + ([lbl for _, lbl in options] if f.match_labels else [])
-        return float(values.is_in(known).mean() or 0.0) if known else 0.0
-    return 0.0
-
-
 def propose_mapping(frame_or_sample: Any, domain: Domain, saved: dict[str, str] | None = None, *,
                     lists: SelectLists | None = None) -> list[dict[str, Any]]:
     """Per column of the file: {column, target, confidence, method, samples}.
 
     `saved` is a mapping the organisation saved ({header: target or "-"}), applied by exact header.
     `target` is a field name, `Custom.<NAME>`, "-" (do not import) or None (no proposal); only the
-    first `SAMPLE_ROWS` rows are read.
+    first `SAMPLE_ROWS` rows are read, and every column's samples and value shares are computed in one
+    vectorised pass over them.
     """
-    headers, frame = _sample(frame_or_sample)
+    headers, cells = _sample(frame_or_sample)
+    names = cells.columns
     saved_by_header = {clean_header(h): t for h, t in (saved or {}).items()}
     out: list[dict[str, Any]] = []
     taken: set[str] = set()
-    # First pass: what needs no guess (saved, exact, alias, normalised), so a guess never takes a field
-    # a later column names exactly.
-    for idx, header in enumerate(headers):
+    # First: what needs no guess (saved, exact, alias, normalised), so a guess never takes a field a later
+    # column names exactly.
+    for header in headers:
         text = clean_header(header)
-        values = frame[frame.columns[idx]].str.strip_chars().replace("", None)
-        samples = values.drop_nulls().unique(maintain_order=True).head(SAMPLES_SHOWN).to_list()
-        entry = {"column": text, "target": None, "confidence": 0.0, "method": None, "samples": samples}
+        entry = {"column": text, "target": None, "confidence": 0.0, "method": None, "samples": []}
         if text in saved_by_header:
             entry.update(target=saved_by_header[text], confidence=1.0, method="saved")
         elif text and (auto := automatic_target(domain, text)) is not None:
@@ -169,14 +172,28 @@ def propose_mapping(frame_or_sample: Any, domain: Domain, saved: dict[str, str] 
                 entry.update(target=None, confidence=0.0, method=None)
             taken.add(entry["target"] or "")
         out.append(entry)
+    guessing = [i for i, e in enumerate(out) if e["target"] is None and e["column"]]
+    # One long frame (column, value) of the sample: samples and value shares of every column in a few
+    # vectorised passes, not a pass per column and field.
+    long = (cells.unpivot(variable_name="col", value_name="v").with_columns(pl.col("v").str.strip_chars())
+            .filter(pl.col("v") != "") if names else pl.DataFrame(schema={"col": pl.String, "v": pl.String}))
+    samples = dict(long.unique(["col", "v"], maintain_order=True).group_by("col").agg(
+        pl.col("v").head(SAMPLES_SHOWN)).iter_rows())
     for idx, entry in enumerate(out):
-        if entry["target"] is not None or not entry["column"]:
-            continue
-        guess = _fuzzy(domain, entry["column"], taken)
-        method = "fuzzy"
+        entry["samples"] = samples.get(names[idx], []) if idx < len(names) else []
+    tests, of_field = _value_tests(domain, lists)
+    wanted = [names[i] for i in guessing]
+    shares: dict[str, dict[str, float]] = {}
+    if tests and wanted:
+        found = long.group_by("col").agg(
+            expr.mean().alias(key) for key, expr in tests.items())
+        shares = {row.pop("col"): row for row in found.iter_rows(named=True)}
+    for idx in guessing:
+        entry = out[idx]
+        guess, method = _fuzzy(domain, entry["column"], taken), "fuzzy"
         if guess is None:
-            guess = _by_values(domain, entry["column"], frame[frame.columns[idx]].str.strip_chars()
-                               .replace("", None), taken, lists)
+            by_test = shares.get(names[idx], {})
+            guess = _by_values(domain, entry["column"], {f: by_test.get(t) or 0.0 for f, t in of_field.items()}, taken)
             method = "values"
         if guess is not None:
             entry.update(target=guess[0], confidence=guess[1], method=method)
