@@ -13,7 +13,13 @@ from pathlib import Path
 
 import click
 
-from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, mapping_options, parse_mapping, parse_options
+from bulkassist.cli.options import (
+    EXIT_INVALID,
+    EXIT_OK,
+    mapping_options,
+    parse_mapping,
+    parse_options,
+)
 from bulkassist.client import Client
 from bulkassist.domains import all_domains, get_domain
 from bulkassist.engine import validation

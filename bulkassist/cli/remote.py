@@ -15,7 +15,13 @@ from typing import Any
 
 import click
 
-from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, mapping_options, parse_mapping, parse_options
+from bulkassist.cli.options import (
+    EXIT_INVALID,
+    EXIT_OK,
+    mapping_options,
+    parse_mapping,
+    parse_options,
+)
 from bulkassist.client import HISTORY_COLUMNS, Client, Import
 from bulkassist.status import FINISHED, ImportStatus, RowAction
 
@@ -170,7 +176,7 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
 
 def _print_unmapped(imp: Import, err: bool = False) -> None:
     answer = imp.mapping_answer()
-    click.echo(f"Columns not mapped (map each with --map \"Column=Target\", or \"Column=-\" not to import):", err=err)
+    click.echo("Columns not mapped (map each with --map \"Column=Target\", or \"Column=-\" not to import):", err=err)
     for col in answer["columns"]:
         if col["column"] in answer["unmapped"]:
             guess = (f"proposed {col['target']} ({col['method']}, {col['confidence']:.0%})" if col["target"]

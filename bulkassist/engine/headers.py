@@ -9,9 +9,9 @@ field, so a typo in a header is a message rather than silently lost data.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 

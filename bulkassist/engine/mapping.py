@@ -22,7 +22,6 @@ target, a field of another domain, or two columns sent to one field.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import polars as pl

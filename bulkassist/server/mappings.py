@@ -31,7 +31,15 @@ from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
 from bulkassist.server.lifecycle import _store, _unpack, describe, stored_report
 from bulkassist.server.memory import apply_saved, headers_key, saved_for_headers, saved_mapping
-from bulkassist.server.models import Import, ImportBatch, ImportReport, RememberedValue, RowResult, SavedMapping, User
+from bulkassist.server.models import (
+    Import,
+    ImportBatch,
+    ImportReport,
+    RememberedValue,
+    RowResult,
+    SavedMapping,
+    User,
+)
 from bulkassist.server.orgdata import domain_for, lists_for
 from bulkassist.spec import Domain
 from bulkassist.status import EDITABLE, UPLOADABLE, ImportStatus, RowStatus
