@@ -132,7 +132,9 @@ class MappingChoice(BaseModel):
 
     model_config = ConfigDict(strict=True)
 
-    mapping: dict[Annotated[str, Field(max_length=400, pattern=NO_NUL)], Target | None] = Field(
+    # Keys are checked by the service against the file's headers (a key matching no column is a 400 naming
+    # the columns): a key pattern is not something every client of the document reads.
+    mapping: dict[str, Target | None] = Field(
         ..., description='{column header: field name, "Custom.<NAME>", "-" (do not import) or null}')
     save: bool = Field(False, description="also save the mapping for the organisation and domain (Save Mapping)")
     name: Text | None = Field(None, min_length=1, max_length=200, description="the saved mapping's name")
