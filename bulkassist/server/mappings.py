@@ -29,6 +29,7 @@ from bulkassist.engine.mapping import (
 from bulkassist.errors import Conflict, InvalidRequest, NotFound
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
+from bulkassist.server.frames import from_blob
 from bulkassist.server.lifecycle import _store, _unpack, describe, stored_report
 from bulkassist.server.memory import apply_saved, headers_key, saved_for_headers, saved_mapping
 from bulkassist.server.models import (
@@ -237,8 +238,10 @@ def bulk_fix(session: Session, caller: Caller, imp: Import, column: str, value: 
     if imp.status not in EDITABLE:
         raise Conflict(f"import {imp.id} is {imp.status}; cells can be fixed after validation and before the commit")
     dom = domain_for(session, caller.org_id, imp.domain)
-    data, _, _ = stored_report(session, imp)
-    table = _unpack(data, imp)
+    stored = session.get(ImportReport, imp.id)
+    if stored is None:
+        raise Conflict(f"import {imp.id} has not been validated yet; validate it first")
+    table = _unpack(from_blob(stored.data), imp)  # only the cells: the old review is rebuilt, never read
     name, field = _column(dom, imp, table, column)
     cells = table.frame[name]
     hit = (cells.str.strip_chars() == value.strip()).fill_null(False)
