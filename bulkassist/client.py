@@ -228,11 +228,13 @@ class Client:
     # ------------------------------------------------------------- imports
     def start_import(self, source: Any, domain: str, operation: str, *, options: dict[str, Any] | None = None,
                      name: str | None = None, sheet: str | None = None, separator: str | None = None,
-                     progress: Progress | None = None) -> Import:
+                     progress: Progress | None = None, mapping: dict[str, str] | None = None) -> Import:
         """Read `source`, create an import, upload its rows in batches of at most 10 MB, validate it.
 
-        `source` is a path, bytes, a pandas/polars DataFrame or a `Table`. Returns the
-        validated `Import`; call `.review()`, `.edit_row()`, `.confirm()`, `.commit()`.
+        `source` is a path, bytes, a pandas/polars DataFrame or a `Table`. `mapping` pairs columns with
+        target fields ({"Student Number": "Identifier", "Notes": "-"}; "-" is do not import); without it
+        the organisation's saved mapping for the same headers applies. Returns the validated `Import`;
+        call `.mapping()`, `.review()`, `.edit_row()`, `.confirm()`, `.commit()`.
         """
         headers, rows, file_name, typed = _read_rows(source, name=name, sheet=sheet, separator=separator)
         size = _file_size(source, headers, rows)
@@ -244,6 +246,8 @@ class Client:
         imp = self.create_import(domain, operation, options=options, file_name=file_name, sheet=sheet,
                                  file_size=size)
         imp.upload(headers, rows, progress=progress, typed=typed)
+        if mapping:
+            imp.set_mapping(mapping)
         imp.validate()
         return imp
 
@@ -276,6 +280,27 @@ class Client:
 
     def get_import(self, import_id: int) -> Import:
         return Import(self, self._json("GET", f"/imports/{import_id}"))
+
+    # ------------------------------------------------ mappings and memory
+    def mappings(self, domain: str) -> list[dict[str, Any]]:
+        """The organisation's saved column mappings of `domain`: `{id, name, headers, columns, ...}`."""
+        return self._json("GET", f"/mappings/{quote(domain, safe='')}")
+
+    def rename_mapping(self, domain: str, mapping_id: int, name: str) -> dict[str, Any]:
+        return self._json("PATCH", f"/mappings/{quote(domain, safe='')}/{mapping_id}", json={"name": name},
+                          idempotent=True)
+
+    def delete_mapping(self, domain: str, mapping_id: int) -> dict[str, Any]:
+        """Delete a saved mapping; imports mapped by it keep their targets."""
+        return self._json("DELETE", f"/mappings/{quote(domain, safe='')}/{mapping_id}")
+
+    def remembered_values(self, domain: str | None = None) -> list[dict[str, Any]]:
+        """Value fixes the organisation remembered `{id, domain, field, value, new_value, user, created_at}`."""
+        return self._json("GET", "/remembered-values", params={} if domain is None else {"domain": domain})
+
+    def forget_value(self, value_id: int) -> dict[str, Any]:
+        """Forget a remembered value fix (administrators)."""
+        return self._json("DELETE", f"/remembered-values/{value_id}")
 
     def __repr__(self) -> str:
         return f"<bulkassist.Client {self.url}>"
@@ -410,6 +435,45 @@ class Import:
         texts = ["field", "old", "new", "change"]
         frame[texts] = frame[texts].astype(object).where(frame[texts].notna(), None)  # a missing value is None
         return frame.astype({"row": "int64"})
+
+    # ------------------------------------------------------------ mapping
+    def mapping_answer(self) -> dict[str, Any]:
+        """The server's mapping page: `{columns, unmapped, saved_mapping, saved_mapping_id, partial, complete}`."""
+        return self.client._json("GET", f"{self._path}/mapping")
+
+    def mapping(self) -> Any:
+        """The proposed mapping as a pandas DataFrame: column, target, confidence, method, samples (one row per
+        column of the file); `.attrs` carries unmapped, saved_mapping, partial and complete."""
+        import pandas as pd  # pandas only for notebook users who ask for a frame
+
+        answer = self.mapping_answer()
+        frame = pd.DataFrame(answer["columns"], columns=["column", "target", "confidence", "method", "samples"])
+        for name in ("target", "method"):  # an unmapped column's target is None, as the server says, not NaN
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+        frame.attrs.update({k: v for k, v in answer.items() if k != "columns"})
+        return frame
+
+    def set_mapping(self, mapping: dict[str, str | None], save: bool = False, name: str | None = None
+                    ) -> dict[str, Any]:
+        """Choose target fields ({column: field, "Custom.NAME", "-" or None}); the import is revalidated once."""
+        answer = self.client._json("PUT", f"{self._path}/mapping",
+                                   json={"mapping": mapping, "save": save, "name": name})
+        self.refresh()
+        return answer
+
+    def save_mapping(self, name: str | None = None) -> dict[str, Any]:
+        """Save the import's mapping for the organisation (Save Mapping): the next file with the same headers,
+        in any order, is mapped by it."""
+        return self.set_mapping({}, save=True, name=name)
+
+    def apply_to_all(self, column: str, value: str, new_value: str, remember: bool = False) -> dict[str, Any]:
+        """Every cell of `column` equal to `value` becomes `new_value`, revalidated once on the server;
+        `remember=True` applies (and lists) the same fix on the organisation's later files.
+        Returns `{cells_changed, summary, status, remembered_id}`."""
+        answer = self.client._json("POST", f"{self._path}/fix", json={
+            "column": column, "value": value, "new_value": new_value, "remember": remember}, idempotent=True)
+        self.info["summary"] = answer["summary"]
+        return answer
 
     def confirm(self) -> dict[str, Any]:
         """What Confirm Import shows: File Name, Rows to Import, Total Rows, Errors Skipped, Import Usage."""

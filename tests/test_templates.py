@@ -110,7 +110,7 @@ def test_a_blank_template_reads_as_a_header_only_file_the_validator_accepts(doma
                            if ext == "csv" else None)
         assert table.headers == get_domain(domain).field_names and table.height == 0
         report = bulkassist.validate(table, domain)
-        assert report.file_issues.filter(pl.col("code").is_in(["unknown_column", "column_order"])).height == 0
+        assert report.file_issues.filter(pl.col("code").is_in(["unmapped_column", "column_order"])).height == 0
 
 
 def test_prefilled_template_keeps_leading_zeros_and_escapes_formulas(tmp_path):

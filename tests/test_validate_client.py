@@ -138,10 +138,11 @@ def test_headers_with_stray_spaces_case_and_aliases_are_matched():
                                     "DOB": "Date of Birth", "social security number": "SSN"}
 
 
-def test_unknown_header_suggests_the_closest_field():
+def test_unknown_header_is_an_unmapped_error_that_suggests_the_closest_field():
     report = check(["First Name", "Last Name", "Emial Adress"], [["A", "B", "x@y.org"]], "client", "add")
     issue = report.file_issues.to_dicts()[0]
-    assert issue["code"] == "unknown_column" and issue["severity"] == "warning"
+    assert issue["code"] == "unmapped_column" and issue["severity"] == "error"
+    assert "'Emial Adress' is not mapped: map it" in issue["message"] and report.unmapped == ["Emial Adress"]
     assert "did you mean 'Email Address'?" in issue["message"]
 
 

@@ -241,7 +241,7 @@ def test_course_record_headers_with_spaces_and_special_characters_are_reported_n
     report = check([" username ", "course_code\u00a0", "complete*", "credit type", "crédits"],
                    [["a@x.org", "PHARM-101", "1", "CPE", "1"]], "course_record")
     assert set(report.column_fields.values()) >= {"username", "course_code", "complete", "credit_type"}
-    unknown = report.file_issues.filter(pl.col("code") == "unknown_column").to_dicts()
+    unknown = report.file_issues.filter(pl.col("code") == "unmapped_column").to_dicts()
     assert len(unknown) == 1 and "'crédits'" in unknown[0]["message"] and "did you mean 'credits'" in unknown[0]["message"]
 
 

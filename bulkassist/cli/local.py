@@ -13,10 +13,17 @@ from pathlib import Path
 
 import click
 
-from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, parse_options
+from bulkassist.cli.options import (
+    EXIT_INVALID,
+    EXIT_OK,
+    mapping_options,
+    parse_mapping,
+    parse_options,
+)
 from bulkassist.client import Client
 from bulkassist.domains import all_domains, get_domain
 from bulkassist.engine import validation
+from bulkassist.engine.mapping import propose_mapping
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.io.annotate import write_annotated
 from bulkassist.io.reading import Table, column_letter
@@ -43,12 +50,27 @@ def _validate_options(f):
     f = click.option("--operation", "-p", default=None,
                      help="add, update or add_update (default: the domain's only operation, else add_update).")(f)
     f = click.option("--domain", "-d", required=True, help="client, client_assignment, case, qualification, ...")(f)
+    f = mapping_options(f)
     return click.argument("file", type=click.Path(dir_okay=False))(f)
 
 
-def _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token):
+def _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token, maps,
+                    mapping_file):
     return validation.validate(file, domain, operation, lists=_lists(domain, server, token),
-                               options=parse_options(options), sheet=sheet, separator=separator, encoding=encoding)
+                               options=parse_options(options), sheet=sheet, separator=separator, encoding=encoding,
+                               mapping=parse_mapping(maps, mapping_file))
+
+
+def _print_proposal(report, lists: SelectLists) -> None:
+    """The proposed target of every column that is not mapped, and how to map it."""
+    table = Table(frame=report.data, headers=report.columns, source=report.source, header_row=report.header_row)
+    proposed = {p["column"]: p for p in propose_mapping(table, report.domain, lists=lists)}
+    click.echo("Columns not mapped (map each with --map \"Column=Target\", or --map \"Column=-\" not to import):")
+    for column in report.unmapped:
+        p = proposed.get(column) or {"target": None}
+        guess = (f"proposed {p['target']} ({p['method']}, {p['confidence']:.0%})" if p["target"] else "no proposal")
+        samples = ", ".join(repr(v) for v in p.get("samples", [])[:3])
+        click.echo(f"  {column!r}: {guess}" + (f"; values {samples}" if samples else ""))
 
 
 def _cell_name(row: int | None, col_index: int | None, column: str | None) -> str:
@@ -63,10 +85,11 @@ def _cell_name(row: int | None, col_index: int | None, column: str | None) -> st
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write an annotated copy of the workbook (.xlsx).")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False), help="Write every issue to a CSV file.")
 @click.option("--limit", default=200, show_default=True, help="Issues printed in table format (0: all).")
-def validate(file, domain, operation, sheet, separator, encoding, options, server, token, fmt, output, errors_path,
-             limit):
-    """Check FILE against a domain's rules; exit 1 when it has errors."""
-    report = _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token)
+def validate(file, domain, operation, sheet, separator, encoding, options, server, token, maps, mapping_file, fmt,
+             output, errors_path, limit):
+    """Check FILE against a domain's rules; exit 1 when it has errors or columns that are not mapped."""
+    report = _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token, maps,
+                             mapping_file)
     if output:
         write_annotated(report, output, lists=_lists(domain, server, token))
     if errors_path:
@@ -75,6 +98,8 @@ def validate(file, domain, operation, sheet, separator, encoding, options, serve
         click.echo(report.to_json())
     else:
         _print_table(report, limit)
+        if report.unmapped:
+            _print_proposal(report, _lists(domain, server, token))
         if output:
             click.echo(f"annotated workbook: {output}")
         if errors_path:
@@ -103,14 +128,16 @@ def _print_table(report, limit: int) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the fixed file: .csv, or .xlsx annotated with what is left to fix.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def fix(file, domain, operation, sheet, separator, encoding, options, server, token, output, fmt):
+def fix(file, domain, operation, sheet, separator, encoding, options, server, token, maps, mapping_file, output,
+        fmt):
     """Apply every safe fix to FILE and list each change; what is not safe is left for a person."""
-    report = _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token)
+    report = _run_validation(file, domain, operation, sheet, separator, encoding, options, server, token, maps,
+                             mapping_file)
     data, changes = report.fixed_data()
     lists = _lists(domain, server, token)
     fixed = validation.validate(Table(frame=data, headers=report.columns, source=Path(output).name,
                                       header_row=report.header_row), report.domain, report.operation,
-                                lists=lists, options=report.options)
+                                lists=lists, options=report.options, mapping=parse_mapping(maps, mapping_file))
     if output.lower().endswith(".csv"):
         write_data(data, output, headers=report.columns)
     else:

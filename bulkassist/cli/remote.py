@@ -15,7 +15,13 @@ from typing import Any
 
 import click
 
-from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, parse_options
+from bulkassist.cli.options import (
+    EXIT_INVALID,
+    EXIT_OK,
+    mapping_options,
+    parse_mapping,
+    parse_options,
+)
 from bulkassist.client import HISTORY_COLUMNS, Client, Import
 from bulkassist.status import FINISHED, ImportStatus, RowAction
 
@@ -137,34 +143,130 @@ def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None,
               help="Print what each Update row will change (stored value -> new value) and ask before committing.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the results file here (.csv or .xlsx).")
+@mapping_options
+@click.option("--save-mapping", "save_as", default=None, metavar="NAME",
+              help="Save the mapping for your organisation under NAME (reused on files with the same headers).")
 @_format_option
 @_server_option
 @_token_option
 def submit(file: str, domain: str, operation: str, options: tuple[str, ...], sheet: str | None,
-           separator: str | None, yes: bool, validate_only: bool, show_changes: bool, output: str | None, fmt: str,
-           server: str, token: str) -> None:
-    """Upload FILE to the import server, review, confirm and commit it (with a progress bar)."""
+           separator: str | None, yes: bool, validate_only: bool, show_changes: bool, output: str | None,
+           maps: tuple[str, ...], mapping_file: str | None, save_as: str | None, fmt: str, server: str,
+           token: str) -> None:
+    """Upload FILE to the import server, map its columns, review, confirm and commit it (with a progress bar)."""
     client = Client(server, token)
+    mapping = parse_mapping(maps, mapping_file)
     with click.progressbar(length=1, label="Uploading", file=sys.stderr) as bar:
         def uploaded(done: int, total: int) -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
         imp = client.start_import(file, domain, operation, options=parse_options(options), sheet=sheet,
-                                  separator=separator, progress=uploaded)
-    s = imp.summary
+                                  separator=separator, progress=uploaded, mapping=mapping)
     err = fmt == "json"
+    if save_as:
+        imp.save_mapping(save_as)
+    if imp.info.get("saved_mapping"):
+        click.echo(f"Columns mapped with your saved mapping {imp.info['saved_mapping']!r}", err=err)
+    s = imp.summary
     unchanged = f", {s['no_change']} no change" if s.get("no_change") else ""
     click.echo(f"Import {imp.id}: {s['total']} rows — {s['valid']} valid ({s['insert']} insert, "
                f"{s['update']} update){unchanged}, {s['errors']} with errors, {s['skipped']} skipped", err=err)
     if s["errors"]:
         _print_issues(imp.review(issues_limit=20)["issues"], err=err)
+    if imp.info.get("unmapped"):
+        _print_unmapped(imp, err=err)
     if show_changes:
         _print_changes(imp, err=err)
     if validate_only:
         _emit(fmt, imp.info, lambda: None)
-        sys.exit(EXIT_INVALID if s["errors"] else EXIT_OK)
+        sys.exit(EXIT_INVALID if s["errors"] or imp.info.get("unmapped") else EXIT_OK)
+    if imp.info.get("unmapped"):
+        click.echo(f"Import {imp.id} not committed: map every column first (`bulkassist map {imp.id} --map ...`).",
+                   err=True)
+        sys.exit(EXIT_INVALID)
     _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output, show_changes=show_changes)
+
+
+def _print_unmapped(imp: Import, err: bool = False) -> None:
+    answer = imp.mapping_answer()
+    click.echo("Columns not mapped (map each with --map \"Column=Target\", or \"Column=-\" not to import):", err=err)
+    for col in answer["columns"]:
+        if col["column"] in answer["unmapped"]:
+            guess = (f"proposed {col['target']} ({col['method']}, {col['confidence']:.0%})" if col["target"]
+                     else "no proposal")
+            click.echo(f"  {col['column']!r}: {guess}", err=err)
+
+
+def _print_mapping(answer: dict[str, Any]) -> None:
+    if answer.get("saved_mapping"):
+        click.echo(f"Saved mapping: {answer['saved_mapping']}")
+    for col in answer["columns"]:
+        target = "Do not import" if col["target"] == "-" else col["target"] or "(not mapped)"
+        how = f" ({col['method']}, {col['confidence']:.0%})" if col["method"] else ""
+        click.echo(f"  {col['column']} -> {target}{how}")
+    if answer.get("partial"):
+        p = answer["partial"]
+        click.echo(f"Saved mapping {p['name']!r} fits in part; the file lacks: {', '.join(p['missing'])}")
+    click.echo("Every column is mapped." if answer["complete"] else f"Not mapped: {', '.join(answer['unmapped'])}")
+
+
+@click.command("map")
+@_id_argument
+@mapping_options
+@click.option("--save", "save_as", default=None, metavar="NAME", help="Also save the mapping under NAME.")
+@_format_option
+@_server_option
+@_token_option
+def map_columns(import_id: int, maps: tuple[str, ...], mapping_file: str | None, save_as: str | None, fmt: str,
+                server: str, token: str) -> None:
+    """Show or set the column mapping of an import (the Import Field Mapping page); exit 1 while a column is
+    not mapped."""
+    imp = Client(server, token).get_import(import_id)
+    mapping = parse_mapping(maps, mapping_file)
+    answer = imp.set_mapping(mapping or {}, save=bool(save_as), name=save_as) if mapping or save_as else (
+        imp.mapping_answer())
+    _emit(fmt, answer, lambda: _print_mapping(answer))
+    sys.exit(EXIT_OK if answer["complete"] else EXIT_INVALID)
+
+
+@click.command("mappings")
+@click.argument("domain")
+@_format_option
+@_server_option
+@_token_option
+def saved_mappings(domain: str, fmt: str, server: str, token: str) -> None:
+    """Your organisation's saved column mappings of DOMAIN."""
+    found = Client(server, token).mappings(domain)
+
+    def table() -> None:
+        if not found:
+            click.echo(f"No saved {domain} mapping.")
+        for m in found:
+            pairs = ", ".join(f"{c} -> {'Do not import' if t == '-' else t}" for c, t in m["columns"].items())
+            click.echo(f"{m['id']}: {m['name']} (by {m['user']}, {m['updated_at']}): {pairs}")
+
+    _emit(fmt, found, table)
+
+
+@click.command("apply-to-all")
+@_id_argument
+@click.argument("column")
+@click.argument("value")
+@click.argument("new_value")
+@click.option("--remember", is_flag=True, help="Remember the fix for your organisation (applied to later files).")
+@_format_option
+@_server_option
+@_token_option
+def apply_to_all(import_id: int, column: str, value: str, new_value: str, remember: bool, fmt: str, server: str,
+                 token: str) -> None:
+    """Bulk fix: every cell of COLUMN equal to VALUE becomes NEW_VALUE, revalidated once."""
+    answer = Client(server, token).get_import(import_id).apply_to_all(column, value, new_value, remember=remember)
+    s = answer["summary"]
+    _emit(fmt, answer, lambda: click.echo(
+        f"{answer['cells_changed']} cells of {column!r} changed from {value!r} to {new_value!r}"
+        + (" (remembered for your organisation)" if remember else "")
+        + f"; Total {s['total']}, Valid {s['valid']}, Errors {s['errors']}, Skipped {s['skipped']}"))
 
 
 @click.command()
@@ -381,4 +483,5 @@ def unlock(domain: str, server: str, token: str) -> None:
     click.echo(f"{domain} importer {'unlocked' if done else 'was not locked'}")
 
 
-COMMANDS: list[click.Command] = [submit, start, status, edit, cancel, retry, history, results, usage, locks, unlock]
+COMMANDS: list[click.Command] = [submit, start, status, edit, map_columns, apply_to_all, saved_mappings, cancel, retry,
+                                 history, results, usage, locks, unlock]

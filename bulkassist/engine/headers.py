@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -20,6 +21,7 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u00a0]")
 
 
+@lru_cache(maxsize=8192)  # headers and field names repeat across columns, proposals and files
 def header_key(header: str) -> str:
     """The matching key of a header: NFKC-folded, lower case, letters and digits only."""
     text = unicodedata.normalize("NFKC", _INVISIBLE.sub(" ", header or "")).lower()
@@ -41,6 +43,8 @@ class HeaderMatch:
     duplicates: dict[int, int] = field(default_factory=dict)  # col_index -> first col_index of the same field
     blank: list[int] = field(default_factory=list)  # columns with no header
     renamed: dict[int, str] = field(default_factory=dict)  # col_index -> field, matched by alias or loose key
+    mapped: dict[int, str] = field(default_factory=dict)  # col_index -> target a person chose (mapping)
+    skipped: list[int] = field(default_factory=list)  # columns a person chose not to import ("-")
 
     def column_of(self, field_name: str) -> int | None:
         for idx, name in self.fields.items():
@@ -49,7 +53,10 @@ class HeaderMatch:
         return None
 
 
-def match_headers(domain: Domain, headers: list[str]) -> HeaderMatch:
+def match_headers(domain: Domain, headers: list[str], mapping: dict[int, str] | None = None) -> HeaderMatch:
+    """Which field each column fills. `mapping` ({column index: field, `Custom.NAME` or "-"}, checked by
+    `mapping.resolve_mapping`) is what a person chose; it comes before what the headers say."""
+    mapping = mapping or {}
     exact: dict[str, str] = {}
     loose: dict[str, str] = {}
     for f in domain.fields:
@@ -60,7 +67,17 @@ def match_headers(domain: Domain, headers: list[str]) -> HeaderMatch:
 
     result = HeaderMatch()
     first_col: dict[str, int] = {}
+    for idx, target in mapping.items():
+        if target == "-":
+            result.skipped.append(idx)
+        elif domain.custom_prefix and target.startswith(domain.custom_prefix):
+            result.custom[idx] = result.mapped[idx] = target
+        else:
+            first_col.setdefault(target, idx)
+            result.fields[idx] = result.mapped[idx] = target
     for idx, raw in enumerate(headers):
+        if idx in mapping:
+            continue
         text = clean_header(raw)
         if not text:
             result.blank.append(idx)
@@ -82,6 +99,8 @@ def match_headers(domain: Domain, headers: list[str]) -> HeaderMatch:
         result.fields[idx] = name
         if text != name:
             result.renamed[idx] = name
+    result.fields = dict(sorted(result.fields.items()))
+    result.custom = dict(sorted(result.custom.items()))
     return result
 
 

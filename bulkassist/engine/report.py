@@ -153,6 +153,13 @@ class Report:
     header_row: int = 1
     custom_columns: list[str] = field(default_factory=list)  # frame columns holding custom fields
     options: dict[str, Any] = field(default_factory=dict)
+    # header -> target: a field, `Custom.NAME`, "-" (do not import) or None (not mapped: an error)
+    mapping: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def unmapped(self) -> list[str]:
+        """Headers of the columns that are neither named by their header nor mapped (they block the import)."""
+        return [header for header, target in self.mapping.items() if target is None]
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with its issues placed (a pending function does not pickle)."""
@@ -255,6 +262,8 @@ class Report:
                 "confidence", "safe", "col_index",
             ).to_dicts(),
             "rows": self.rows.to_dicts(),
+            "mapping": dict(self.mapping),
+            "unmapped": self.unmapped,
         }
 
     def to_json(self, **kwargs: Any) -> str:

@@ -16,6 +16,7 @@ import polars as pl
 
 from bulkassist.domains import get_domain
 from bulkassist.engine.headers import HeaderMatch, clean_header, match_headers
+from bulkassist.engine.mapping import DO_NOT_IMPORT, propose_mapping, resolve_mapping
 from bulkassist.engine.report import (
     ERROR_SEVERITY,
     ISSUE_COLUMNS,
@@ -45,12 +46,18 @@ def validate(
     separator: str | None = None,
     encoding: str | None = None,
     name: str | None = None,
+    mapping: dict[str, str] | None = None,
+    remembered: dict[str, dict[str, str]] | None = None,
 ) -> Report:
     """Validate `data` (a path, bytes, a pandas or polars DataFrame, or a `Table`) for an import.
 
     `operation` is "add", "update" or "add_update" (default: the domain's only
     operation, or "add_update"). `lists` answers select lists (default: the
-    packaged demo lists; a `Client` supplies the server's); field columns are checked in parallel
+    packaged demo lists; a `Client` supplies the server's). `mapping` pairs
+    columns with targets ({"Student Number": "Identifier", "Notes": "-"}; "-"
+    is do not import); a column neither mapped nor named by its header is an
+    error until it is. `remembered` ({field: {value: new value}}) are value
+    fixes the organisation remembered: applied, and listed as warnings. Field columns are checked in parallel
     threads, so `lists.options` may be called from several threads at once.
     """
 
@@ -62,7 +69,8 @@ def validate(
     table = data if isinstance(data, Table) else read_table(
         data, sheet=sheet, separator=separator, encoding=encoding, name=name)
     size = os.path.getsize(data) if isinstance(data, (str, os.PathLike)) else None
-    return validate_table(table, dom, op, lists=lists or demo_lists(), options=opts, file_size=size)
+    return validate_table(table, dom, op, lists=lists or demo_lists(), options=opts, file_size=size,
+                          mapping=mapping, remembered=remembered)
 
 
 @dataclass
@@ -84,19 +92,25 @@ def validate_table(
     lists: SelectLists,
     options: dict[str, Any] | None = None,
     file_size: int | None = None,
+    mapping: dict[str, str] | None = None,
+    remembered: dict[str, dict[str, str]] | None = None,
 ) -> Report:
-    match = match_headers(domain, table.headers)
-    table, match, unused = _without_unused_columns(table, domain, match)
+    chosen = resolve_mapping(domain, table.headers, mapping)
+    match = match_headers(domain, table.headers, chosen)
+    table, match, unused = _without_unused_columns(table, domain, match, chosen)
     frame = table.frame
     names = list(frame.columns)
     first_row = table.header_row + 1
-    file_issues = _file_issues(table, domain, match, frame, file_size) + unused
+    file_issues = _file_issues(table, domain, match, frame, file_size, lists) + unused
+
+    # The organisation's remembered value fixes first (listed as warnings): the checks read the fixed cells.
+    source, recalled = _remembered(frame, match, names, remembered)
 
     # Each field column is checked on its own (in parallel: polars releases the GIL), the others are
     # only trimmed; `blank` needs every column's trimmed cells.
     def check(idx: int) -> _Checked:
         f = domain.field(match.fields[idx])
-        return _check_column(f, frame[names[idx]], table.number_cells.get(names[idx]),
+        return _check_column(f, source[names[idx]], table.number_cells.get(names[idx]),
                              table.date_cells.get(names[idx]), lists)
 
     field_idx = list(match.fields)
@@ -113,7 +127,7 @@ def validate_table(
     values: dict[str, pl.Series] = {}
     normalized: dict[str, pl.Series] = {}
     dates: dict[str, pl.Series] = {}
-    parts: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame] = [recalled]
     for idx, field_name in match.fields.items():
         found = checked[idx]
         values[field_name] = found.values.alias(field_name)
@@ -157,6 +171,7 @@ def validate_table(
         header_row=table.header_row,
         custom_columns=[names[i] for i in match.custom],
         options=dict(options or {}),
+        mapping=_mapping_of(table.headers, match),
     )
     return report
 
@@ -239,6 +254,50 @@ def _trimmed_series(values: pl.Series) -> pl.Series:
     return _trimmed(values.to_frame()).to_series()
 
 
+def _mapping_of(headers: list[str], match: HeaderMatch) -> dict[str, str | None]:
+    """{header: target} of every headed column: a field, `Custom.NAME`, "-" (do not import) or None (unmapped)."""
+    out: dict[str, str | None] = {}
+    for idx, header in enumerate(headers):
+        text = clean_header(header)
+        if text and text not in out:
+            out[text] = (match.fields.get(idx) or match.custom.get(idx)
+                         or (DO_NOT_IMPORT if idx in match.skipped else None)
+                         or (match.fields.get(match.duplicates[idx]) if idx in match.duplicates else None))
+    return out
+
+
+def _remembered(frame: pl.DataFrame, match: HeaderMatch, names: list[str],
+                remembered: dict[str, dict[str, str]] | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The cells with the organisation's remembered values replaced (a column with one is trimmed), and
+    one warning per replaced cell (code `remembered_value`, safe, the new value as its suggestion): never a
+    silent change."""
+    if not remembered:
+        return frame, pl.DataFrame()
+    parts = []
+    for idx, field_name in match.fields.items():
+        pairs = remembered.get(field_name)
+        if not pairs or idx >= len(names):
+            continue
+        col = _trimmed_series(frame[names[idx]])
+        hit = col.is_in(list(pairs))
+        if not hit.any():
+            continue
+        fixed = col.replace_strict(pairs, default=col)
+        parts.append(pl.DataFrame({"old": col, "new": fixed}).with_row_index("idx").filter(hit).select(
+            pl.col("idx").cast(pl.Int64),
+            pl.lit(field_name).alias("field"),
+            pl.lit("remembered_value").alias("code"),
+            pl.lit(WARNING_SEVERITY).alias("severity"),
+            pl.concat_str([q(pl.col("old")), pl.lit(" was changed to "), q(pl.col("new")),
+                           pl.lit(", a value fix your organisation remembered")]).alias("message"),
+            pl.col("new").alias("suggestion"),
+            pl.lit(1.0).alias("confidence"),
+            pl.lit(True).alias("safe"),
+        ))
+        frame = frame.with_columns(fixed.alias(names[idx]))
+    return frame, (pl.concat(parts) if parts else pl.DataFrame())
+
+
 def _trimmed(frame: pl.DataFrame) -> pl.DataFrame:
     """Cells without surrounding spaces, blank cells null. Only columns that need it are rewritten:
     a clean column is shared, not copied (a million-row file would otherwise double in memory)."""
@@ -259,11 +318,11 @@ def _trimmed(frame: pl.DataFrame) -> pl.DataFrame:
 MAX_UNKNOWN_COLUMNS = 20
 
 
-def _without_unused_columns(table: Table, domain: Domain,
-                            match: HeaderMatch) -> tuple[Table, HeaderMatch, list[_FileIssue]]:
+def _without_unused_columns(table: Table, domain: Domain, match: HeaderMatch,
+                            chosen: dict[int, str]) -> tuple[Table, HeaderMatch, list[_FileIssue]]:
     """The table up to its last field column or its `MAX_UNKNOWN_COLUMNS`-th other column, whichever is
     further; the columns after it are named in one file-level warning. Column positions never change."""
-    used = [*match.fields, *match.custom, *match.duplicates]
+    used = [*match.fields, *match.custom, *match.duplicates, *match.skipped]
     others = sorted([*match.unknown, *match.blank])
     keep = max([*used, *others[:MAX_UNKNOWN_COLUMNS]], default=-1) + 1
     if keep >= len(table.headers):
@@ -279,12 +338,12 @@ def _without_unused_columns(table: Table, domain: Domain,
         f"a column the import needs before column {column_letter(keep)})."
     )
     narrowed = table.first_columns(keep)
-    return narrowed, match_headers(domain, narrowed.headers), [
+    return narrowed, match_headers(domain, narrowed.headers, {i: t for i, t in chosen.items() if i < keep}), [
         _FileIssue(message, "unused_columns", WARNING_SEVERITY)]
 
 
 def _file_issues(table: Table, domain: Domain, match: HeaderMatch, frame: pl.DataFrame,
-                 file_size: int | None) -> list[_FileIssue]:
+                 file_size: int | None, lists: SelectLists) -> list[_FileIssue]:
     out: list[_FileIssue] = []
     headers = table.headers
     src = table.source
@@ -301,13 +360,22 @@ def _file_issues(table: Table, domain: Domain, match: HeaderMatch, frame: pl.Dat
                 f"Column {column_letter(idx)} has no header (a merged or deleted header?) but holds {filled} values; "
                 "they are ignored. Give the column one of the template's headers or delete it.",
                 "blank_header", WARNING_SEVERITY, idx, headers[idx]))
-    for idx, closest in match.unknown.items():
-        hint = f"; did you mean '{closest}'?" if closest else ""
-        severity = ERROR_SEVERITY if domain.strict_column_order else WARNING_SEVERITY
-        extra = "" if domain.strict_column_order else ("" if closest else ";") + " its values are ignored."
+    # A column neither named by its header nor mapped is an error until a person maps it or chooses
+    # "Do not import": its values are never dropped silently.
+    proposal = propose_mapping(table, domain, lists=lists) if match.unknown else []
+    for idx in match.unknown:
+        guess = proposal[idx]
+        hint = (f"; did you mean '{guess['target']}'?" if guess["method"] == "fuzzy" else
+                f"; its values look like {guess['target']}" if guess["method"] == "values" else "")
         out.append(_FileIssue(
-            f"Column {column_letter(idx)} '{clean_header(headers[idx])}' is not a {domain.title} field{hint}{extra}",
-            "unknown_column", severity, idx, headers[idx], closest))
+            f"Column {column_letter(idx)} '{clean_header(headers[idx])}' is not mapped: map it to a {domain.title} "
+            f"field or choose Do not import ('{DO_NOT_IMPORT}'){hint}.",
+            "unmapped_column", ERROR_SEVERITY, idx, headers[idx], guess["target"]))
+    for idx in match.skipped:
+        filled = frame[frame.columns[idx]].str.strip_chars().replace("", None).drop_nulls().len()
+        out.append(_FileIssue(
+            f"Column {column_letter(idx)} '{clean_header(headers[idx])}' is not imported (mapped to Do not import); "
+            f"its {filled:,} filled cells are left out.", "not_imported", WARNING_SEVERITY, idx, headers[idx]))
     for idx, first in match.duplicates.items():
         out.append(_FileIssue(
             f"Column {column_letter(idx)} '{clean_header(headers[idx])}' repeats column {column_letter(first)} "

@@ -34,7 +34,7 @@ from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
 from bulkassist.server.events import Deliverer
 from bulkassist.server.listindex import ListIndex
-from bulkassist.server.routes import admin, catalog, imports, records
+from bulkassist.server.routes import admin, catalog, imports, mappings, records
 from bulkassist.server.schemas import Health
 
 log = logging.getLogger("bulkassist.server")
@@ -135,7 +135,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         """Liveness: no authentication needed."""
         return {"status": "ok", "worker": committer.worker, "database": engine.dialect.name}
 
-    for module in (catalog, imports, records, admin):
+    for module in (catalog, imports, mappings, records, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

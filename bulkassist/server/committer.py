@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulkassist.errors import Conflict
 from bulkassist.server.bulk import insert_rows
 from bulkassist.server.domains import OUTCOME_SCHEMA, Context, behaviour_for, outcomes
-from bulkassist.server.lifecycle import stored_report, transition
+from bulkassist.server.lifecycle import require_mapped, stored_report, transition
 from bulkassist.server.models import Import, Organisation, RowResult, utcnow
 from bulkassist.server.orgdata import builtin_domain
 from bulkassist.server.usage import check_allowance, record_usage
@@ -119,6 +119,7 @@ class Committer:
             if imp.status == ImportStatus.VALIDATION_FAILED:
                 raise Conflict(f"import {imp.id} has no valid row to import; fix the errors first")
             raise Conflict(f"import {imp.id} is {imp.status}; it can be committed once, after validation")
+        require_mapped(imp)
         pending = self.pending_rows(session, imp, retry=retry).height
         # One commit start at a time per organisation: this write takes the organisation's row lock
         # (PostgreSQL) or the database write lock (SQLite) before usage is read. Rows that running

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 import bulkassist.engine.validation as validation
 from bulkassist.domains import get_domain
 from bulkassist.engine.headers import header_key, match_headers
+from bulkassist.engine.mapping import DO_NOT_IMPORT, resolve_mapping
 from bulkassist.engine.report import SUMMARY_KEYS, Report
 from bulkassist.errors import BulkAssistError, Conflict, FileTooLarge, InvalidRequest, NotFound
 from bulkassist.io.csv import csv_size
@@ -38,6 +39,7 @@ from bulkassist.server import preview
 from bulkassist.server.auth import Caller
 from bulkassist.server.domains import Context, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
+from bulkassist.server.memory import apply_saved, remembered_for, saved_mapping
 from bulkassist.server.models import Import, ImportBatch, ImportReport, RowResult, User
 from bulkassist.server.orgdata import domain_for, lists_for
 from bulkassist.server.schemas import Batch
@@ -106,6 +108,8 @@ def describe(session: Session, imp: Import) -> dict[str, Any]:
         "committed": {"inserted": imp.inserted, "updated": imp.updated, "failed": imp.failed},
         "progress": {"done": imp.progress_done, "total": imp.progress_total},
         **outcome(imp),
+        "saved_mapping": saved.name if (saved := saved_mapping(session, imp)) is not None else None,
+        "unmapped": list(imp.unmapped or []),
     }
 
 
@@ -289,10 +293,13 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table
     not, and the preview of its updates (`preview.py`)."""
     dom = domain_for(session, caller.org_id, imp.domain)
     lists = lists_for(session, caller.org_id, dom.select_lists)
+    apply_saved(session, imp)
     try:
-        report = validation.validate(table, dom, imp.operation, lists=lists, options=imp.options)
+        report = validation.validate(table, dom, imp.operation, lists=lists, options=imp.options,
+                                     mapping=imp.mapping, remembered=remembered_for(session, imp.org_id, dom.name))
     except BulkAssistError as exc:
         raise InvalidRequest(str(exc)) from None
+    imp.unmapped = report.unmapped
     rows = _reviewed_rows(report)
     ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {}, user_id=imp.user_id)
     behaviour = behaviour_for(dom)
@@ -406,7 +413,8 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
     dom = domain_for(session, caller.org_id, imp.domain)
     columns = table.frame.columns
     by_key = {header_key(h): name for h, name in zip(table.headers, columns, strict=True)}
-    for idx, field_name in match_headers(dom, table.headers).fields.items():
+    chosen = resolve_mapping(dom, table.headers, imp.mapping)
+    for idx, field_name in match_headers(dom, table.headers, chosen).fields.items():
         for alias in (field_name, *dom.field(field_name).aliases):
             by_key.setdefault(header_key(alias), columns[idx])
     for header, value in values.items():
@@ -436,9 +444,19 @@ def _committed_rows(session: Session, imp: Import, rows: list[int]) -> bool:
 
 
 # ----------------------------------------------------------------- confirm
+def require_mapped(imp: Import) -> None:
+    """An import whose file has columns neither named by their header nor mapped cannot be confirmed: their
+    values would be lost without anyone choosing so."""
+    if imp.unmapped:
+        raise Conflict(f"import {imp.id} has columns that are not mapped: "
+                       f"{', '.join(repr(c) for c in imp.unmapped)}; map each to a field or choose Do not import "
+                       f"('{DO_NOT_IMPORT}') (PUT /api/v1/imports/{imp.id}/mapping), then confirm")
+
+
 def confirmation(session: Session, imp: Import) -> dict[str, Any]:
     """Step 5 of the seed: File Name, Rows to Import, Total Rows, Errors Skipped, Import Usage."""
     stored_report(session, imp)
+    require_mapped(imp)
     usage = usage_for(session, imp.org_id)
     return {
         "File Name": imp.file_name,

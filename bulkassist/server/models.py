@@ -199,6 +199,46 @@ class Import(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     committed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The column mapping chosen for this import ({header: target or "-"}), the saved mapping it came from,
+    # and the headers still unmapped after the last validation (they block the commit).
+    mapping: Mapped[dict[str, str] | None] = mapped_column(sa.JSON, default=None)
+    mapping_id: Mapped[int | None] = mapped_column(default=None)
+    unmapped: Mapped[list[str] | None] = mapped_column(sa.JSON, default=None)
+
+
+class SavedMapping(Base):
+    """A column mapping an organisation saved for a domain; applied to the next file with the same headers
+    (in any order: `headers_key` is the hash of the sorted headers)."""
+
+    __tablename__ = "mappings"
+    __table_args__ = (sa.UniqueConstraint("org_id", "domain", "name", name="uq_mappings_name"),
+                      sa.UniqueConstraint("org_id", "domain", "headers_key", name="uq_mappings_headers"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    headers_key: Mapped[str] = mapped_column(sa.String(64))
+    headers: Mapped[list[str]] = mapped_column(sa.JSON)
+    columns: Mapped[dict[str, str]] = mapped_column(sa.JSON)  # header -> target or "-"
+    user_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RememberedValue(Base):
+    """A value fix an organisation remembered for a field ("Asain" -> "Asian"): applied to later files as a
+    listed, safe fix."""
+
+    __tablename__ = "remembered_values"
+    __table_args__ = (sa.Index("ix_remembered_values_org_domain", "org_id", "domain"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(sa.String(64))
+    field: Mapped[str] = mapped_column(sa.String(200))
+    value: Mapped[str] = mapped_column(sa.Text)
+    new_value: Mapped[str] = mapped_column(sa.Text)
+    user_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ImportBatch(Base):

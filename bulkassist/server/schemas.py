@@ -132,6 +132,41 @@ class RowEdit(BaseModel):
               description=f"{{header: new value}}, at least one; a text value holds at most {MAX_CELL_CHARS:,} characters"))
 
 
+# A column mapping's target: a field name, `Custom.<NAME>`, or "-" (do not import).
+Target = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+
+
+class MappingChoice(BaseModel):
+    """The Target Field of some columns; columns not named keep theirs, null returns one to automatic matching."""
+
+    model_config = ConfigDict(strict=True)
+
+    # Keys are checked by the service against the file's headers (a key matching no column is a 400 naming
+    # the columns): a key pattern is not something every client of the document reads.
+    mapping: dict[str, Target | None] = Field(
+        ..., description='{column header: field name, "Custom.<NAME>", "-" (do not import) or null}')
+    save: bool = Field(False, description="also save the mapping for the organisation and domain (Save Mapping)")
+    name: Text | None = Field(None, min_length=1, max_length=200, description="the saved mapping's name")
+
+
+class MappingRename(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    name: Text = Field(..., min_length=1, max_length=200)
+
+
+class BulkFix(BaseModel):
+    """Every cell of `column` equal to `value` becomes `new_value` (apply to all)."""
+
+    model_config = ConfigDict(strict=True)
+
+    column: Text = Field(..., min_length=1, max_length=400, description="the column's header or its field")
+    value: Text = Field(..., min_length=1, max_length=MAX_CELL_CHARS)
+    new_value: Text = Field(..., max_length=MAX_CELL_CHARS)
+    remember: bool = Field(False, description="remember the fix for the organisation: applied (and listed) on "
+                                              "later files")
+
+
 class NewUser(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -311,6 +346,9 @@ class ImportInfo(BaseModel):
                                              "the commit starts")
     error_count: int = Field(..., description="seed 001's Errors: rows with a validation error plus rows the "
                                               "commit failed")
+    saved_mapping: str | None = Field(None, description="the saved column mapping the import's mapping came from")
+    unmapped: list[str] = Field(default_factory=list, description="columns neither named by their header nor "
+                                                                  "mapped: the import cannot be confirmed")
 
 
 class History(BaseModel):
@@ -405,6 +443,64 @@ class Changes(BaseModel):
     page_size: int
     fields: list[str] = Field(..., description="every field with an entry (for a filter), in file order")
     items: list[Change]
+
+
+class ColumnMapping(BaseModel):
+    """One column of the file (Import Field) and its Target Field."""
+
+    column: str = Field(..., description="the header as written (spaces folded)")
+    target: str | None = Field(..., description='a field, "Custom.<NAME>", "-" (do not import) or null (unmapped)')
+    confidence: float = Field(..., description="0..1")
+    method: str | None = Field(..., description="saved, manual, exact, alias, normalised, fuzzy or values")
+    samples: list[str] = Field(..., description="up to 5 values of the column")
+
+
+class PartialMapping(BaseModel):
+    id: int
+    name: str
+    missing: list[str] = Field(..., description="headers of the saved mapping the file does not have")
+
+
+class MappingAnswer(BaseModel):
+    columns: list[ColumnMapping]
+    unmapped: list[str] = Field(..., description="columns that block the import until mapped or set to '-'")
+    saved_mapping: str | None = Field(..., description="the saved mapping applied to this import")
+    saved_mapping_id: int | None
+    partial: PartialMapping | None = Field(..., description="a saved mapping offered for some columns only")
+    complete: bool = Field(..., description="every column is mapped or set to '-'")
+
+
+class SavedMappingInfo(BaseModel):
+    id: int
+    domain: str
+    name: str
+    headers: list[str]
+    columns: dict[str, str]
+    user: str | None
+    created_at: str
+    updated_at: str
+
+
+class MappingDeleted(BaseModel):
+    id: int
+    deleted: bool
+
+
+class FixApplied(BaseModel):
+    cells_changed: int
+    summary: Summary
+    status: str
+    remembered_id: int | None = Field(..., description="the remembered value fix, when remember was true")
+
+
+class RememberedValueInfo(BaseModel):
+    id: int
+    domain: str
+    field: str
+    value: str
+    new_value: str
+    user: str | None
+    created_at: str
 
 
 class FileRows(BaseModel):
