@@ -123,6 +123,20 @@ class RowEdit(BaseModel):
               description=f"{{header: new value}}, at least one; a text value holds at most {MAX_CELL_CHARS:,} characters"))
 
 
+class UndoRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    force: bool = Field(False, description="undo records changed since the import too (otherwise they are "
+                                           "conflicts, left as they are)")
+
+
+class OrgSettings(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    undo_retention_days: int = Field(..., ge=0, le=3650,
+                                     description="how many days after its commit an import can be undone")
+
+
 class NewUser(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -241,6 +255,41 @@ class Progress(BaseModel):
     total: int
 
 
+class UndoEffects(BaseModel):
+    """What an undo does about what the import set off besides records: usage, workflow events, invoices."""
+
+    usage: dict[str, Any]
+    workflow: dict[str, Any]
+    invoices: dict[str, Any] | None = None
+
+
+class UndoInfo(BaseModel):
+    """An undo's progress over the records the import wrote, and what it did."""
+
+    done: int
+    total: int
+    removed: int
+    restored: int
+    conflicts: int
+    force: bool
+    reverted_at: str | None
+    effects: UndoEffects
+
+
+class UndoPlan(BaseModel):
+    """What an undo would do now: the confirmation the person answers before undoing."""
+
+    id: int
+    remove: int = Field(..., description="records the import inserted, to remove")
+    restore: int = Field(..., description="records the import updated, to give back their old values")
+    conflicts: int = Field(..., description="records changed since the import: left as they are unless forced")
+    linked: int = Field(..., description="inserted records later records link to: never removed")
+    gone: int = Field(..., description="records that no longer exist")
+    invoices: int = Field(..., description="invoices the import created that are not voided yet")
+    undo_until: str | None
+    effects: UndoEffects
+
+
 class ImportInfo(BaseModel):
     """An import: a row of the Import History, its status, counts and commit progress."""
 
@@ -251,7 +300,7 @@ class ImportInfo(BaseModel):
     options: dict[str, Any]
     file_name: str
     status: str = Field(..., description="Created, Uploading, Validated, ValidationFailed, Committing, Committed, "
-                                         "CommitFailed or Cancelled")
+                                         "CommitFailed, Cancelled, Reverting, Reverted or PartlyReverted")
     message: str
     user: str | None
     created_at: str
@@ -263,6 +312,8 @@ class ImportInfo(BaseModel):
     summary: Summary
     committed: Committed
     progress: Progress
+    undo: UndoInfo | None = Field(None, description="the undo, once one started")
+    undo_until: str | None = Field(None, description="until when the import can be undone (UTC)")
 
 
 class History(BaseModel):

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
 from bulkassist.server.bulk import allocate_ids, insert_rows
+from bulkassist.server.changelog import log_inserts, log_updates
 from bulkassist.server.models import Course, Record, Section, utcnow
 from bulkassist.spec import ADD, ADD_UPDATE, Domain, ParentLink
 from bulkassist.spec import UPDATE as OP_UPDATE
@@ -127,6 +128,11 @@ class RecordStore:
     def data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """record ID -> stored fields."""
         return {i: d for found in self._lookup((Record.id, Record.data), domain, ids, Record.id.in_) for i, d in found}
+
+    def stored_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, tuple[str | None, dict[str, Any]]]:
+        """record ID -> (stored key, stored fields)."""
+        return {i: (k, d) for found in self._lookup((Record.id, Record.key, Record.data), domain, ids, Record.id.in_)
+                for i, k, d in found}
 
     def parents(self, link: ParentLink, refs: pl.Series) -> pl.Series:
         """Per value of `refs`, the ID of the parent record it names (by the parent's ID or by its match
@@ -400,6 +406,7 @@ class RecordBehaviour:
             for i, k, p, d in zip(ids, self.key_series(rows).to_list(), parent_ids, self.record_data(ctx, rows),
                                   strict=True)
         ])
+        log_inserts(ctx.session, ctx.import_id, ids, now)
         return outcomes(rows["row"].to_list(), RowStatus.SUCCESS, RowAction.INSERT, ids)
 
     def update(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
@@ -409,18 +416,23 @@ class RecordBehaviour:
             keys = self.key_series(rows).to_list()
             found = self.existing(ctx, keys)
             targets = [found.get(k) for k in keys]
-        stored = ctx.store.data_by_id(self.domain.name, [t for t in targets if t is not None])
+        stored = ctx.store.stored_by_id(self.domain.name, [t for t in targets if t is not None])
         now = utcnow()
-        changes, done_rows, done_ids, failed_rows = [], [], [], []
+        changes, done_rows, done_ids, failed_rows, befores, keys = [], [], [], [], [], []
         for row, target, data in zip(rows["row"].to_list(), targets, self.record_data(ctx, rows), strict=True):
             if target is None or target not in stored:
                 failed_rows.append(row)
                 continue
-            changes.append({"id": target, "data": {**(stored[target] or {}), **data}, "updated_at": now})
+            key, old = stored[target]
+            old = old or {}
+            changes.append({"id": target, "data": {**old, **data}, "updated_at": now})
+            befores.append({k: old.get(k) for k in data})  # what undo puts back (null: the field was absent)
+            keys.append(key)
             done_rows.append(row)
             done_ids.append(target)
         if changes:
             ctx.session.execute(sa.update(Record), changes)
+            log_updates(ctx.session, ctx.import_id, done_ids, befores, keys, now)
         result = [outcomes(done_rows, RowStatus.SUCCESS, RowAction.UPDATE, done_ids)]
         if failed_rows:
             result.append(outcomes(failed_rows, RowStatus.FAILED, RowAction.UPDATE,
