@@ -411,6 +411,36 @@ class Import:
         return f"<Import {self.id} {self.info.get('domain')}/{self.info.get('operation')} {self.info.get('status')}>"
 
 
+# ------------------------------------------------------- undo sentences
+def undo_plan_text(plan: dict[str, Any]) -> str:
+    """What an undo will do, in the words every front end shows before asking to confirm."""
+    parts = [f"{plan['remove']} record(s) the import added will be removed",
+             f"{plan['restore']} record(s) it updated get their old values back"]
+    if plan["conflicts"]:
+        parts.append(f"{plan['conflicts']} record(s) changed since will be left as they are (conflicts; undo with "
+                     f"force to undo them too)")
+    if plan["linked"]:
+        parts.append(f"{plan['linked']} record(s) later records link to will be kept")
+    if plan["invoices"]:
+        parts.append(f"{plan['invoices']} invoice(s) of removed assignments will be voided")
+    effects = plan["effects"]
+    if effects["workflow"]["events"]:
+        parts.append(effects["workflow"]["note"])
+    parts.append(effects["usage"]["note"])
+    return "; ".join(parts) + "."
+
+
+def undo_text(info: dict[str, Any]) -> str:
+    """What an undo did (`info`: the import as the server answers it after an undo)."""
+    undo = info["undo"]
+    text = (f"Import {info['id']} {info['status']}: {undo['removed']} record(s) removed, {undo['restored']} "
+            f"restored, {undo['conflicts']} conflict(s) left as they are")
+    invoices = undo["effects"].get("invoices")
+    if invoices:
+        text += f"; {invoices['voided']} invoice(s) voided"
+    return f"{text}; {undo['effects']['usage']['note']}."
+
+
 # ---------------------------------------------------------------- helpers
 def _backoff(attempt: int) -> float:
     return min(0.25 * (2 ** attempt), 4.0)

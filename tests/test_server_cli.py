@@ -67,3 +67,22 @@ def test_admin_commands_create_an_organisation_a_user_and_a_working_token(tmp_pa
             client.me()
     finally:
         server.stop()
+
+
+def test_undo_command_says_what_it_will_do_then_undoes(server, tmp_path):
+    from tests.test_server_undo import new_import_id
+
+    env = {"BULKASSIST_URL": server.url, "BULKASSIST_TOKEN": server.tokens["importer"]}
+    import_id = new_import_id(Client(server.url, server.tokens["importer"]))
+    declined = CliRunner().invoke(main, ["undo", str(import_id)], input="n\n", env=env)
+    assert "1 record(s) the import added will be removed" in declined.output, declined.output
+    assert declined.exit_code == 1 and "left as it is" in declined.output
+
+    out = tmp_path / "undo.csv"
+    result = CliRunner().invoke(main, ["undo", str(import_id), "--yes", "-o", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"Import {import_id} Reverted: 1 record(s) removed" in result.output
+    assert "usage is not refunded" in result.output
+    assert pl.read_csv(out)["Outcome"].to_list() == ["Removed"]
+    again = CliRunner().invoke(main, ["undo", str(import_id), "--yes"], env=env)
+    assert again.exit_code == 2 and "already undone" in again.output

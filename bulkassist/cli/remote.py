@@ -1,4 +1,4 @@
-"""Commands that talk to an import server through `bulkassist.Client`: submit, history, results.
+"""Commands that talk to an import server through `bulkassist.Client`: submit, history, results, undo.
 
 They need only the base install (the client), never the server's own packages.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from bulkassist.cli.options import EXIT_INVALID, EXIT_OK, parse_options
-from bulkassist.client import HISTORY_COLUMNS, Client
+from bulkassist.client import HISTORY_COLUMNS, Client, undo_plan_text, undo_text
 from bulkassist.status import ImportStatus
 
 _server_option = click.option("--server", envvar="BULKASSIST_URL", required=True, show_envvar=True,
@@ -120,4 +120,35 @@ def results(import_id: int, output: str | None, errors_only: bool, server: str, 
         click.echo(data.decode("utf-8-sig"), nl=False)
 
 
-COMMANDS: list[click.Command] = [submit, history, results]
+@click.command()
+@click.argument("import_id", type=int)
+@click.option("--force", is_flag=True, help="Undo records changed since the import too (otherwise they are "
+                                            "conflicts, left as they are).")
+@click.option("--yes", "-y", is_flag=True, help="Undo without asking.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the undo's results file here (.csv or .xlsx).")
+@_server_option
+@_token_option
+def undo(import_id: int, force: bool, yes: bool, output: str | None, server: str, token: str) -> None:
+    """Undo import IMPORT_ID: remove the records it added, give the records it updated their old values back."""
+    imp = Client(server, token).get_import(import_id)
+    plan = imp.undo_plan()
+    click.echo(f"Undo import {import_id}: {undo_plan_text(plan)}")
+    if not yes and not click.confirm("Undo it?", default=False):
+        click.echo(f"Import {import_id} left as it is.")
+        sys.exit(EXIT_INVALID)
+    with click.progressbar(length=1, label="Undoing", file=sys.stderr) as bar:
+        def undone(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        final = imp.undo(force=force, progress=undone)
+    click.echo(undo_text(final))
+    if output:
+        fmt = "xlsx" if output.lower().endswith(".xlsx") else "csv"
+        Path(output).write_bytes(imp.undo_results_file(fmt))
+        click.echo(f"Undo results written to {output}")
+    sys.exit(EXIT_OK if final["status"] == ImportStatus.REVERTED else EXIT_INVALID)
+
+
+COMMANDS: list[click.Command] = [submit, history, results, undo]
