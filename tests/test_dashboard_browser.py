@@ -280,3 +280,31 @@ def test_stopped_server_is_a_message_and_the_upload_is_kept(page: object, messy_
         own.stop()
         if again is not None:
             again.stop()
+
+
+def test_history_undo_asks_with_what_will_happen_then_undoes(page: object, importer_url: str,
+                                                             sqlite_server: object) -> None:
+    client = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    imp = client.start_import(_csv([MESSY_ROWS[0], MESSY_ROWS[6]]).encode(), "client", "add", name="undo-me.csv")
+    imp.commit(timeout=60)
+    ui = DashboardPage(page, importer_url, SHOTS / "undo")
+    ui.open()
+    page.get_by_role("tab", name="Import History").click()
+    page.locator(".ba-history-select select").select_option(label=str(imp.id))
+    page.locator(".ba-history-detail", has_text="undo-me.csv").wait_for(timeout=30_000)
+
+    ui.click(".ba-history-undo")
+    question = page.locator(".ba-undo-question")
+    question.wait_for(timeout=30_000)
+    assert f"Undo import {imp.id}?" in question.inner_text()
+    assert "2 record(s) the import added will be removed" in question.inner_text()
+    assert "usage is not refunded" in question.inner_text()
+    ui.shot("01-confirm")
+    ui.click(".ba-undo-yes")
+
+    page.locator(".ba-history-status", has_text="Reverted").wait_for(timeout=60_000)
+    assert f"Import {imp.id} Reverted: 2 record(s) removed" in page.locator(".ba-history-status").inner_text()
+    page.locator(".ba-history-undo-results-a").wait_for(timeout=30_000)
+    ui.shot("02-reverted")
+    assert imp.status()["status"] == "Reverted"
+    assert set(imp.undo_results()["Outcome"]) == {"Removed"}
