@@ -3,6 +3,11 @@ and PostgreSQL, against a plain bulk insert of the same rows into the same datab
 
     python bench/commit.py                 # 100k rows, SQLite and PostgreSQL
     python bench/commit.py --rows 20000 --databases sqlite
+    python bench/commit.py --rows 20000 --baseline c2c58bc   # this tree against a commit, same run
+
+`--baseline REF` measures the commit of the inserts and of an update of every one of them with the
+code of git REF and with this tree, alternately (`--repeat` times each, medians), each in its own
+process with its own server, and prints the ratio (target: the change log undo needs costs <= 10%).
 
 Prints seconds per stage, the end-to-end total and its ratio to the plain insert (targets: <= 15 s end
 to end per database, ratio <= 3x), and the suggest endpoint's latency on a 2,000-value list (p95 <= 200 ms). The server is a real uvicorn subprocess (`start_server_process`);
@@ -13,6 +18,10 @@ table shaped like the server's records table, in one transaction.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -84,6 +93,65 @@ def end_to_end(database_url: str, path: Path, folder: Path) -> dict[str, float]:
             "suggest_p50_ms": p50, "suggest_p95_ms": p95}
 
 
+def commit_stages(database_url: str, path: Path, folder: Path) -> dict[str, float]:
+    """Seconds to commit the file's rows as inserts, then to commit an update of every one of them."""
+    from bulkassist.client import Client, _read_rows
+    from bulkassist.server.launch import start_server_process
+
+    server = start_server_process(database_url, data_dir=folder)
+    try:
+        client = Client(server.url, server.tokens["importer"], timeout=600)
+        headers, rows, name, typed = _read_rows(str(path), name=None, sheet=None, separator=None)
+        imp = client.create_import("client", "add", file_name=name)
+        imp.upload(headers, rows, typed=typed)
+        imp.validate()
+        t0 = time.perf_counter()
+        final = imp.commit(poll=0.05, timeout=600)
+        insert = time.perf_counter() - t0
+        assert final["committed"]["inserted"] == rows.height, final
+        ids = imp.results()["Created/Updated ID"]
+        changed = rows.with_columns(pl.Series("Client ID", ids.to_list()), pl.lit("Changed").alias("First Name"))
+        upd = client.create_import("client", "update", file_name="update.csv")
+        upd.upload(headers, changed)
+        upd.validate()
+        t0 = time.perf_counter()
+        final = upd.commit(poll=0.05, timeout=600)
+        update = time.perf_counter() - t0
+        assert final["committed"]["updated"] == rows.height, final
+    finally:
+        server.stop()
+    return {"insert": insert, "update": update}
+
+
+def compare(ref: str, rows: int, databases: list[str], repeat: int, folder: Path) -> None:
+    """This tree against git `ref`, alternately, each run in a fresh process and server; medians, ratios."""
+    here = Path(__file__).resolve().parent.parent
+    baseline = folder / "baseline"
+    baseline.mkdir()
+    archive = subprocess.run(["git", "-C", str(here), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+    trees = {"baseline": baseline, "this tree": here}
+    for db in databases:
+        times: dict[str, dict[str, list[float]]] = {t: {"insert": [], "update": []} for t in trees}
+        for i in range(repeat):
+            for label, tree in trees.items():
+                out = subprocess.run(
+                    [sys.executable, str(Path(__file__).resolve()), "--rows", str(rows), "--databases", db,
+                     "--commit-only"], env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
+                    capture_output=True, text=True).stdout
+                stages = json.loads(out.strip().splitlines()[-1])
+                for stage, seconds in stages.items():
+                    times[label][stage].append(seconds)
+                print(f"  {db} run {i + 1} {label:<9}: insert commit {stages['insert']:.2f} s, "
+                      f"update commit {stages['update']:.2f} s", flush=True)
+        for stage in ("insert", "update"):
+            base = statistics.median(times["baseline"][stage])
+            mine = statistics.median(times["this tree"][stage])
+            verdict = "PASS" if mine <= base * 1.10 else "FAIL"
+            print(f"{db:<9} {stage} commit of {rows} rows: baseline {ref} {base:.2f} s, this tree {mine:.2f} s "
+                  f"(medians of {repeat}); ratio {mine / base:.3f} (target <= 1.10) {verdict}")
+
+
 def plain_insert(database_url: str, path: Path) -> float:
     """The same rows inserted as plainly as SQLAlchemy allows: one executemany in one transaction."""
     frame = pl.read_csv(path, infer_schema=False)
@@ -125,12 +193,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--baseline", metavar="REF", help="compare the commit with the code of this git ref")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tree with --baseline (medians)")
+    parser.add_argument("--commit-only", action="store_true", help=argparse.SUPPRESS)  # one --baseline run
     args = parser.parse_args()
+    databases = args.databases.split(",")
     with tempfile.TemporaryDirectory(prefix="bench-commit-") as tmp:
         folder = Path(tmp)
         path = rows_file(args.rows, folder)
+        if args.commit_only:
+            url, schema = (f"sqlite:///{folder / 'bench.sqlite'}", None) if databases[0] == "sqlite" else pg_schema_url()
+            try:
+                print(json.dumps(commit_stages(url, path, folder / "server")))
+            finally:
+                if schema:
+                    drop_schema(schema)
+            return
         print(f"{args.rows} client rows, {path.stat().st_size / 1e6:.1f} MB CSV")
-        for db in args.databases.split(","):
+        if args.baseline:
+            compare(args.baseline, args.rows, databases, args.repeat, folder)
+            return
+        for db in databases:
             schema = None
             if db == "sqlite":
                 url = f"sqlite:///{folder / 'bench.sqlite'}"

@@ -1,6 +1,7 @@
 """Undoing an import: its inserted records removed, the fields it updated given back their old values.
 
-What to undo is the change log the commit wrote (`changelog.py`, table `import_changes`). An import
+What to undo is the import's change log (`changelog.py`, table `import_changes`): the updates the
+commit logged, and the records it created, which the undo logs when it starts. An import
 that wrote records (Committed, CommitFailed or Cancelled after some rows) can be undone by a user
 allowed to import its domain, within the organisation's retention period (`undo_retention_days`,
 30 by default, counted from the commit).
@@ -38,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.errors import Conflict, UndoExpired
+from bulkassist.server.changelog import inserted_records, log_inserted
 from bulkassist.server.lifecycle import describe, locked, transition
 from bulkassist.server.models import Import, ImportChange, Invoice, Organisation, Record, RowResult, utcnow
 from bulkassist.status import UNDOABLE, ImportStatus, RowAction, UndoOutcome
@@ -71,21 +73,24 @@ def _check_undoable(session: Session, imp: Import) -> None:
         raise UndoExpired(f"import {imp.id} committed on {imp.committed_at:%Y-%m-%d %H:%M} UTC, more than {days} "
                           f"days ago: your organisation's undo retention period has ended; an administrator can "
                           f"lengthen it (undo_retention_days), or correct the records with a new import")
-    if not session.scalar(sa.select(sa.func.count()).select_from(ImportChange).where(
-            ImportChange.import_id == imp.id)):
+    if not imp.inserted + imp.updated:
         raise Conflict(f"import {imp.id} wrote no record; there is nothing to undo")
 
 
 def plan(session: Session, imp: Import) -> dict[str, Any]:
     """What an undo would do now (the confirmation): records to remove, to restore, conflicts, invoices."""
     _check_undoable(session, imp)
-    # A change still to undo, or a conflict an undo again takes up once more.
-    changes = session.execute(
-        sa.select(ImportChange.record_id, ImportChange.action, ImportChange.written_at, Record.id,
-                  sa.func.coalesce(Record.updated_at, Record.created_at))
-        .outerjoin(Record, Record.id == ImportChange.record_id)
-        .where(ImportChange.import_id == imp.id, ImportChange.outcome.is_(None) | (
-            ImportChange.outcome == UndoOutcome.CONFLICT))).all()
+    # A change still to undo, or a conflict an undo again takes up once more; and the records the
+    # import created, which the undo logs when it starts.
+    last_write = sa.func.coalesce(Record.updated_at, Record.created_at)
+    logged = (sa.select(ImportChange.record_id, ImportChange.action, ImportChange.written_at, Record.id, last_write)
+              .outerjoin(Record, Record.id == ImportChange.record_id)
+              .where(ImportChange.import_id == imp.id, ImportChange.outcome.is_(None) | (
+                  ImportChange.outcome == UndoOutcome.CONFLICT)))
+    created = inserted_records(imp.id, imp.org_id).subquery()
+    unlogged = sa.select(created.c.id, sa.literal(str(RowAction.INSERT)), created.c.created_at, Record.id,
+                         last_write).join(Record, Record.id == created.c.id)
+    changes = [*session.execute(logged).all(), *session.execute(unlogged).all()]
     frame = pl.DataFrame([tuple(c) for c in changes], orient="row", schema={
         "record_id": pl.Int64, "action": pl.String, "written_at": pl.Datetime("us"), "exists": pl.Int64,
         "last_write": pl.Datetime("us")})
@@ -120,6 +125,7 @@ def start_undo(session: Session, imp: Import, *, force: bool, worker: str) -> No
     Undoing a PartlyReverted import again takes up its conflicts once more (forced or not).
     """
     _check_undoable(session, imp)
+    log_inserted(session, imp.id, imp.org_id)
     session.execute(sa.update(ImportChange).where(ImportChange.import_id == imp.id,
                                                   ImportChange.outcome == UndoOutcome.CONFLICT)
                     .values(outcome=None, message=""))
@@ -229,14 +235,15 @@ def _parts(ids: list[int]) -> list[list[int]]:
 def _linked(session: Session, imp: Import, ids: list[int]) -> dict[int, int]:
     """Of `ids` (records the import inserted), those other records link to -> how many, not counting the
     import's own inserts that the undo removes too."""
-    own = sa.select(ImportChange.record_id).where(
+    removed_too = sa.select(ImportChange.record_id).where(
         ImportChange.import_id == imp.id, ImportChange.action == RowAction.INSERT,
         ImportChange.outcome.is_(None) | (ImportChange.outcome == UndoOutcome.REMOVED))
+    not_logged_yet = sa.select(inserted_records(imp.id, imp.org_id).subquery().c.id)
     found: dict[int, int] = {}
     for part in _parts(ids):
         found.update(session.execute(sa.select(Record.parent_id, sa.func.count()).where(
-            Record.org_id == imp.org_id, Record.parent_id.in_(part), Record.id.not_in(own))
-            .group_by(Record.parent_id)).all())
+            Record.org_id == imp.org_id, Record.parent_id.in_(part), Record.id.not_in(removed_too),
+            Record.id.not_in(not_logged_yet)).group_by(Record.parent_id)).all())
     return found
 
 

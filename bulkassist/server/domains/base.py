@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
 from bulkassist.server.bulk import allocate_ids, insert_rows
-from bulkassist.server.changelog import log_inserts, log_updates
+from bulkassist.server.changelog import log_updates
 from bulkassist.server.models import Course, Record, Section, utcnow
 from bulkassist.spec import ADD, ADD_UPDATE, Domain, ParentLink
 from bulkassist.spec import UPDATE as OP_UPDATE
@@ -406,7 +406,6 @@ class RecordBehaviour:
             for i, k, p, d in zip(ids, self.key_series(rows).to_list(), parent_ids, self.record_data(ctx, rows),
                                   strict=True)
         ])
-        log_inserts(ctx.session, ctx.import_id, ids, now)
         return outcomes(rows["row"].to_list(), RowStatus.SUCCESS, RowAction.INSERT, ids)
 
     def update(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
