@@ -216,3 +216,13 @@ def test_killed_undo_resumes_and_restores_every_record_exactly_once(database_url
     assert final["undo"]["restored"] == final["undo"]["done"] == ROWS and final["undo"]["conflicts"] == 0
     assert results.height == ROWS and set(results["Outcome"]) == {"Restored"}
     assert stored(database_url, ids) == original
+
+
+def test_notebook_imp_undo_reports_progress_and_what_was_done(client):
+    """The notebook API: `imp.undo()` waits, calling progress(done, total), and answers what it did."""
+    imp = client.get_import(new_import_id(client))
+    seen: list[tuple[int, int]] = []
+    final = imp.undo(progress=lambda done, total: seen.append((done, total)), timeout=60)
+    assert final["status"] == "Reverted" and seen[-1] == (1, 1)
+    assert final["undo"]["effects"]["workflow"]["events"] == 0
+    assert imp.status()["undo_until"] is None  # a Reverted import cannot be undone again
