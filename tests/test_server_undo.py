@@ -226,3 +226,18 @@ def test_notebook_imp_undo_reports_progress_and_what_was_done(client):
     assert final["status"] == "Reverted" and seen[-1] == (1, 1)
     assert final["undo"]["effects"]["workflow"]["events"] == 0
     assert imp.status()["undo_until"] is None  # a Reverted import cannot be undone again
+
+
+def test_undo_of_cases_says_their_workflow_events_cannot_be_called_back(server, client):
+    from tests.test_server_domains import CASE
+
+    ident = unique_name()
+    imp = client.start_import(csv_bytes(CASE, [[ident, "John", "Doe", "ACTIVE", "1"], [ident + "b", "Jane", "Roe",
+                                                                                        "ACTIVE", "1"]]),
+                              "case", "add", options={"run_workflow": True}, name="cases.csv")
+    imp.commit(timeout=60)
+    assert "2 workflow event(s)" in imp.undo_plan()["effects"]["workflow"]["note"]
+    final = imp.undo(timeout=60)
+    assert final["status"] == "Reverted" and final["undo"]["removed"] == 2
+    workflow = final["undo"]["effects"]["workflow"]
+    assert workflow["events"] == 2 and workflow["recalled"] == 0 and "cannot be called back" in workflow["note"]
