@@ -15,12 +15,18 @@ from bulkassist.client import Client, read_results_csv
 from bulkassist.errors import Conflict, NotFound, PermissionDenied, UndoExpired
 from bulkassist.server.launch import start_server_process
 from tests.test_server_crash import CRASH_ENV, ROWS, client_rows, database_url  # noqa: F401 (fixture)
-from tests.test_server_lifecycle import CLIENT_HEADER, assignment_header, csv_bytes, new_clients, unique_name
+from tests.test_server_lifecycle import (
+    CLIENT_HEADER,
+    assignment_header,
+    csv_bytes,
+    new_clients,
+    unique_name,
+)
 
 
-def stored(database_url: str, ids: list[int]) -> dict[int, dict[str, Any]]:
+def stored(url: str, ids: list[int]) -> dict[int, dict[str, Any]]:
     """record ID -> its stored fields, read straight from the server's database."""
-    engine = sa.create_engine(database_url)
+    engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             records = sa.table("records", sa.column("id"), sa.column("data", sa.JSON))

@@ -41,7 +41,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulkassist.errors import Conflict, UndoExpired
 from bulkassist.server.changelog import inserted_records, log_inserted
 from bulkassist.server.lifecycle import describe, locked, transition
-from bulkassist.server.models import Import, ImportChange, Invoice, Organisation, Record, RowResult, utcnow
+from bulkassist.server.models import (
+    Import,
+    ImportChange,
+    Invoice,
+    Organisation,
+    Record,
+    RowResult,
+    utcnow,
+)
 from bulkassist.status import UNDOABLE, ImportStatus, RowAction, UndoOutcome
 
 log = logging.getLogger("bulkassist.server")
