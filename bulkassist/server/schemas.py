@@ -285,7 +285,7 @@ class UndoPlan(BaseModel):
     conflicts: int = Field(..., description="records changed since the import: left as they are unless forced")
     linked: int = Field(..., description="inserted records later records link to: never removed")
     gone: int = Field(..., description="records that no longer exist")
-    invoices: int = Field(..., description="invoices the import created that are not voided yet")
+    invoices: int = Field(..., description="invoices of the assignments to remove, which the undo voids")
     undo_until: str | None
     effects: UndoEffects
 

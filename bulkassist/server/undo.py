@@ -54,7 +54,6 @@ from bulkassist.status import UNDOABLE, ImportStatus, RowAction, UndoOutcome
 
 log = logging.getLogger("bulkassist.server")
 UNDO_STATUSES = frozenset({ImportStatus.REVERTING, ImportStatus.REVERTED, ImportStatus.PARTLY_REVERTED})
-RESULT_COLUMNS = ("Record ID", "Row Number", "Action", "Outcome", "Invoice ID", "Message")
 _IN_CHUNK = 900  # values per IN (...) query: under SQLite's variable limit
 _GONE = "the record no longer exists; nothing to undo"
 _LINKED = "later records link to it ({n}); undo the import that added them first, or remove them"
@@ -105,13 +104,16 @@ def plan(session: Session, imp: Import) -> dict[str, Any]:
     present = frame.filter(pl.col("exists").is_not_null())
     changed = present.filter(pl.col("last_write") != pl.col("written_at"))
     same = present.filter(pl.col("last_write") == pl.col("written_at"))
-    linked = _linked(session, imp, same.filter(pl.col("action") == RowAction.INSERT)["record_id"].to_list())
-    invoices = session.scalar(sa.select(sa.func.count()).select_from(Invoice).where(
-        Invoice.import_id == imp.id, Invoice.voided_at.is_(None))) or 0
+    inserted = same.filter(pl.col("action") == RowAction.INSERT)["record_id"].to_list()
+    linked = _linked(session, imp, inserted)
+    removed = [r for r in inserted if r not in linked]
+    invoices = sum(session.scalar(sa.select(sa.func.count()).select_from(Invoice).where(
+        Invoice.import_id == imp.id, Invoice.record_id.in_(part), Invoice.voided_at.is_(None))) or 0
+        for part in _parts(removed))
     deadline = undo_deadline(session, imp)
     return {
         "id": imp.id,
-        "remove": same.filter(pl.col("action") == RowAction.INSERT).height - len(linked),
+        "remove": len(removed),
         "restore": same.filter(pl.col("action") == RowAction.UPDATE).height,
         "conflicts": changed.height,
         "linked": len(linked),
