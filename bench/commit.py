@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -126,15 +127,18 @@ def commit_stages(database_url: str, path: Path, folder: Path) -> dict[str, floa
 def compare(ref: str, rows: int, databases: list[str], repeat: int, folder: Path) -> None:
     """This tree against git `ref`, alternately, each run in a fresh process and server; medians, ratios."""
     here = Path(__file__).resolve().parent.parent
-    baseline = folder / "baseline"
+    baseline, current = folder / "baseline", folder / "current"
     baseline.mkdir()
     archive = subprocess.run(["git", "-C", str(here), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
-    trees = {"baseline": baseline, "this tree": here}
+    # This tree as it is now: edits made while the bench runs do not leak into later runs.
+    shutil.copytree(here / "bulkassist", current / "bulkassist")
+    trees = {"baseline": baseline, "this tree": current}
     for db in databases:
         times: dict[str, dict[str, list[float]]] = {t: {"insert": [], "update": []} for t in trees}
         for i in range(repeat):
-            for label, tree in trees.items():
+            # ABBA: each tree runs first as often as second, so a load that drifts favours neither.
+            for label, tree in (list(trees.items()) if i % 2 == 0 else list(trees.items())[::-1]):
                 out = subprocess.run(
                     [sys.executable, str(Path(__file__).resolve()), "--rows", str(rows), "--databases", db,
                      "--commit-only"], env={**os.environ, "PYTHONPATH": str(tree)}, check=True,

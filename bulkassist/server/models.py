@@ -207,9 +207,9 @@ class ImportReport(Base):
 class ImportChange(Base):
     """One record an import wrote, logged in the commit's chunk transaction so the import can be undone.
 
-    An inserted record has no `before`; an updated one keeps the values the import overwrote (`before`:
-    field -> old value, null when the field was absent) and its key before. `written_at` is the
-    `updated_at` the import gave the record: a record whose `updated_at` differs was changed since.
+    An inserted record has no `before`; an updated one keeps its fields (`before`) and key as they were
+    before the import. `written_at` is the `updated_at` (`created_at` for an insert) the import gave the
+    record: a record whose last write differs was changed since.
     `outcome` (an `UndoOutcome`) is set by the undo in the same transaction as the record's restore, so
     a resumed undo restores each record exactly once.
     """

@@ -1,4 +1,4 @@
-"""Undoing an import: its inserted records removed, the fields it updated given back their old values.
+"""Undoing an import: its inserted records removed, the records it updated put back as they were.
 
 What to undo is the import's change log (`changelog.py`, table `import_changes`): the updates the
 commit logged, and the records it created, which the undo logs when it starts. An import
@@ -8,7 +8,8 @@ allowed to import its domain, within the organisation's retention period (`undo_
 
 Safe against later changes: every write gives a record a new `updated_at`; the log keeps the one the
 import gave it. A record whose last write is not the import's was changed since (a later import, or
-an undo of one): it is a *Conflict*, listed and left as it is, unless the undo is forced. A record a
+an undo of one): it is a *Conflict*, listed and left as it is, unless the undo is forced (then it is
+put back as it was before the import, and the later change is undone with it). A record a
 later record links to (an assignment of a client the import created) is never removed: that would
 leave the later record pointing nowhere; undo the later import first.
 
@@ -161,7 +162,8 @@ def run_undo(sessions: sessionmaker[Session], worker: str, import_id: int, *, ch
                 imp = session.scalars(locked(import_id, session.bind.dialect.name)).one()
                 if imp.status != ImportStatus.REVERTING or imp.worker != worker:
                     return  # another worker took over, or it is done
-                ids = list(session.scalars(_pending(import_id).order_by(ImportChange.record_id).limit(chunk_rows)))
+                ids = list(session.scalars(_pending(import_id).order_by(ImportChange.record_id)
+                                           .limit(min(chunk_rows, _IN_CHUNK))))
                 if not ids:
                     _finish(session, imp)
                     return
@@ -178,11 +180,11 @@ def run_undo(sessions: sessionmaker[Session], worker: str, import_id: int, *, ch
 def _undo_chunk(session: Session, imp: Import, ids: list[int]) -> None:
     """Undo the changes of `ids` (pending changes of `imp`): one transaction, one outcome each."""
     dialect = session.bind.dialect.name
-    records = sa.select(Record.id, Record.key, Record.data, sa.func.coalesce(Record.updated_at, Record.created_at)
-                        ).where(Record.id.in_(ids), Record.org_id == imp.org_id)
+    records = sa.select(Record.id, sa.func.coalesce(Record.updated_at, Record.created_at)).where(
+        Record.id.in_(ids), Record.org_id == imp.org_id)
     if dialect == "postgresql":
         records = records.with_for_update()  # a concurrent import cannot change them under us
-    current = {i: (k, d, at) for i, k, d, at in session.execute(records)}
+    last_writes = dict(session.execute(records).all())
     changes = session.execute(sa.select(ImportChange.record_id, ImportChange.action, ImportChange.before,
                                         ImportChange.before_key, ImportChange.written_at).where(
         ImportChange.import_id == imp.id, ImportChange.record_id.in_(ids))).all()
@@ -191,24 +193,18 @@ def _undo_chunk(session: Session, imp: Import, ids: list[int]) -> None:
     removes: list[int] = []
     restores: list[dict[str, Any]] = []
     for record_id, action, before, before_key, written_at in changes:
-        if record_id not in current:
+        if record_id not in last_writes:
             outcome[record_id] = (UndoOutcome.GONE, _GONE)
             continue
-        key, data, last_write = current[record_id]
+        last_write = last_writes[record_id]
         if last_write != written_at and not imp.undo_force:
             outcome[record_id] = (UndoOutcome.CONFLICT, f"changed since the import (last written "
                                   f"{last_write:%Y-%m-%d %H:%M:%S} UTC); left as it is; undo with force to "
                                   f"undo it anyway")
         elif action == RowAction.INSERT:
             removes.append(record_id)
-        else:
-            restored = {**(data or {})}
-            for field, old in (before or {}).items():
-                if old is None:
-                    restored.pop(field, None)
-                else:
-                    restored[field] = old
-            restores.append({"id": record_id, "data": restored, "key": before_key, "updated_at": now})
+        else:  # back to the record as it was before the import (forced: later changes are undone too)
+            restores.append({"id": record_id, "data": before, "key": before_key, "updated_at": now})
             outcome[record_id] = (UndoOutcome.RESTORED, "")
     linked = _linked(session, imp, removes)
     for record_id, n in linked.items():

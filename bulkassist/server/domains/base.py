@@ -129,10 +129,6 @@ class RecordStore:
         """record ID -> stored fields."""
         return {i: d for found in self._lookup((Record.id, Record.data), domain, ids, Record.id.in_) for i, d in found}
 
-    def stored_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, tuple[str | None, dict[str, Any]]]:
-        """record ID -> (stored key, stored fields)."""
-        return {i: (k, d) for found in self._lookup((Record.id, Record.key, Record.data), domain, ids, Record.id.in_)
-                for i, k, d in found}
 
     def parents(self, link: ParentLink, refs: pl.Series) -> pl.Series:
         """Per value of `refs`, the ID of the parent record it names (by the parent's ID or by its match
@@ -415,23 +411,19 @@ class RecordBehaviour:
             keys = self.key_series(rows).to_list()
             found = self.existing(ctx, keys)
             targets = [found.get(k) for k in keys]
-        stored = ctx.store.stored_by_id(self.domain.name, [t for t in targets if t is not None])
+        stored = ctx.store.data_by_id(self.domain.name, [t for t in targets if t is not None])
         now = utcnow()
-        changes, done_rows, done_ids, failed_rows, befores, keys = [], [], [], [], [], []
+        changes, done_rows, done_ids, failed_rows = [], [], [], []
         for row, target, data in zip(rows["row"].to_list(), targets, self.record_data(ctx, rows), strict=True):
             if target is None or target not in stored:
                 failed_rows.append(row)
                 continue
-            key, old = stored[target]
-            old = old or {}
-            changes.append({"id": target, "data": {**old, **data}, "updated_at": now})
-            befores.append({k: old.get(k) for k in data})  # what undo puts back (null: the field was absent)
-            keys.append(key)
+            changes.append({"id": target, "data": {**(stored[target] or {}), **data}, "updated_at": now})
             done_rows.append(row)
             done_ids.append(target)
         if changes:
+            log_updates(ctx.session, ctx.import_id, ctx.org_id, done_ids, now)  # what undo puts back
             ctx.session.execute(sa.update(Record), changes)
-            log_updates(ctx.session, ctx.import_id, done_ids, befores, keys, now)
         result = [outcomes(done_rows, RowStatus.SUCCESS, RowAction.UPDATE, done_ids)]
         if failed_rows:
             result.append(outcomes(failed_rows, RowStatus.FAILED, RowAction.UPDATE,
