@@ -284,6 +284,8 @@ def test_stopped_server_is_a_message_and_the_upload_is_kept(page: object, messy_
 
 def test_history_undo_asks_with_what_will_happen_then_undoes(page: object, importer_url: str,
                                                              sqlite_server: object) -> None:
+    admin = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    admin.settings(undo_retention_days=30)  # whatever an earlier test set
     client = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["importer"])
     imp = client.start_import(_csv([MESSY_ROWS[0], MESSY_ROWS[6]]).encode(), "client", "add", name="undo-me.csv")
     imp.commit(timeout=60)

@@ -73,6 +73,7 @@ def test_undo_command_says_what_it_will_do_then_undoes(server, tmp_path):
     from tests.test_server_undo import new_import_id
 
     env = {"BULKASSIST_URL": server.url, "BULKASSIST_TOKEN": server.tokens["importer"]}
+    Client(server.url, server.tokens["admin"]).settings(undo_retention_days=30)  # whatever an earlier test set
     import_id = new_import_id(Client(server.url, server.tokens["importer"]))
     declined = CliRunner().invoke(main, ["undo", str(import_id)], input="n\n", env=env)
     assert "1 record(s) the import added will be removed" in declined.output, declined.output

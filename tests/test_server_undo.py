@@ -24,6 +24,14 @@ from tests.test_server_lifecycle import (
 )
 
 
+@pytest.fixture
+def client(client_for) -> Client:
+    """The importer, with the organisation's retention back at its default (the schemathesis test, run as
+    an administrator, sets it to whatever it generates)."""
+    client_for("admin").settings(undo_retention_days=30)
+    return client_for("importer")
+
+
 def stored(url: str, ids: list[int]) -> dict[int, dict[str, Any]]:
     """record ID -> its stored fields, read straight from the server's database."""
     engine = sa.create_engine(url)

@@ -1,8 +1,8 @@
 """What an import changed, logged so it can be undone (`undo.py` reads it back), without a Python loop.
 
 An updated record is logged by the domain behaviour inside the commit's chunk transaction (and
-savepoint), just before the update: one INSERT ... SELECT per chunk copies the record's fields and key
-as they were into the log, inside the database, so the log and the update are committed together or
+savepoint), just before the update: one INSERT ... SELECT per chunk copies the records' fields and
+keys as they were into the log, inside the database, so the log and the update are committed together or
 not at all, at the cost of one statement. A record the same import writes twice (the same Client ID
 on two rows, or a row retried) keeps its first copy (the state before the import) and the latest
 `written_at`.
@@ -14,17 +14,16 @@ it starts (`log_inserted`), one INSERT ... SELECT, so the commit of new records 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from bulkassist.server.models import ImportChange, Record
 from bulkassist.status import RowAction
 
-_IN_CHUNK = 900  # values per IN (...) query: under SQLite's variable limit
 _LOG = ImportChange.__table__
 
 
@@ -33,24 +32,26 @@ def _not_logged(import_id: int, record: type[Record]) -> sa.ColumnElement[bool]:
     return ~sa.exists().where(_LOG.c.import_id == import_id, _LOG.c.record_id == record.id)
 
 
+# The IDs travel as one parameter (a JSON array on SQLite, an array on PostgreSQL), not one parameter
+# each: binding thousands of parameters cost more than the copy itself.
+_IDS = {"sqlite": "IN (SELECT value FROM json_each(:ids))", "postgresql": "= ANY(CAST(:ids AS BIGINT[]))"}
+_COPY = sa.text(
+    "INSERT INTO import_changes (import_id, record_id, action, before, before_key, written_at, message) "
+    "SELECT :import_id, id, :action, data, key, :at, '' FROM records WHERE org_id = :org_id AND id {ids} "
+    "ON CONFLICT (import_id, record_id) DO UPDATE SET written_at = excluded.written_at")
+
+
 def log_updates(session: Session, import_id: int, org_id: int, record_ids: Iterable[int], at: datetime) -> None:
     """Before the import updates `record_ids` (at `at`): copy their stored fields and key into its log.
 
-    One upsert per part: a record this import wrote before keeps its first copy (the state before the
-    import) and gets the latest `written_at`.
+    One upsert: a record this import wrote before keeps its first copy (the state before the import)
+    and gets the latest `written_at`.
     """
+    dialect = session.bind.dialect.name
     ids = sorted(set(record_ids))
-    stored = aliased(Record)  # never correlated with a `records` of a query this one is part of
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    copy = insert(_LOG).from_select(
-        ["import_id", "record_id", "action", "before", "before_key", "written_at", "message"],
-        sa.select(sa.literal(import_id), stored.id, sa.literal(str(RowAction.UPDATE)), stored.data, stored.key,
-                  sa.literal(at, sa.DateTime()), sa.literal(""))
-        .where(stored.id.in_(sa.bindparam("ids", expanding=True)), stored.org_id == org_id))
-    upsert = copy.on_conflict_do_update(index_elements=[_LOG.c.import_id, _LOG.c.record_id],
-                                        set_={"written_at": copy.excluded.written_at})
-    for i in range(0, len(ids), _IN_CHUNK):
-        session.execute(upsert, {"ids": ids[i:i + _IN_CHUNK]})
+    copy = sa.text(_COPY.text.format(ids=_IDS[dialect])).bindparams(sa.bindparam("at", type_=sa.DateTime()))
+    session.execute(copy, {"import_id": import_id, "action": str(RowAction.UPDATE), "at": at, "org_id": org_id,
+                           "ids": json.dumps(ids) if dialect == "sqlite" else ids})
 
 
 def inserted_records(import_id: int, org_id: int) -> sa.Select:

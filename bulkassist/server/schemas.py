@@ -136,6 +136,12 @@ class OrgSettings(BaseModel):
     undo_retention_days: int = Field(..., ge=0, le=3650,
                                      description="how many days after its commit an import can be undone")
 
+    @field_validator("undo_retention_days", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        """JSON has one number type: 30.0 is the integer 30 (the document says integer), 30.5 is not."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
 
 class NewUser(BaseModel):
     model_config = ConfigDict(strict=True)
