@@ -94,8 +94,15 @@ def end_to_end(database_url: str, path: Path, folder: Path) -> dict[str, float]:
             "suggest_p50_ms": p50, "suggest_p95_ms": p95}
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used: steadier than wall time on a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def commit_stages(database_url: str, path: Path, folder: Path) -> dict[str, float]:
-    """Seconds to commit the file's rows as inserts, then to commit an update of every one of them."""
+    """Seconds (wall, and the server's CPU) to commit the file's rows as inserts, then to commit an update
+    of every one of them."""
     from bulkassist.client import Client, _read_rows
     from bulkassist.server.launch import start_server_process
 
@@ -106,22 +113,25 @@ def commit_stages(database_url: str, path: Path, folder: Path) -> dict[str, floa
         imp = client.create_import("client", "add", file_name=name)
         imp.upload(headers, rows, typed=typed)
         imp.validate()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds(server.pid)
         final = imp.commit(poll=0.05, timeout=600)
-        insert = time.perf_counter() - t0
+        insert, insert_cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - c0
         assert final["committed"]["inserted"] == rows.height, final
         ids = imp.results()["Created/Updated ID"]
         changed = rows.with_columns(pl.Series("Client ID", ids.to_list()), pl.lit("Changed").alias("First Name"))
         upd = client.create_import("client", "update", file_name="update.csv")
         upd.upload(headers, changed)
         upd.validate()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds(server.pid)
         final = upd.commit(poll=0.05, timeout=600)
-        update = time.perf_counter() - t0
+        update, update_cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - c0
         assert final["committed"]["updated"] == rows.height, final
     finally:
         server.stop()
-    return {"insert": insert, "update": update}
+    return {"insert": insert, "update": update, "insert_cpu": insert_cpu, "update_cpu": update_cpu}
+
+
+STAGES = ("insert", "update", "insert_cpu", "update_cpu")
 
 
 def compare(ref: str, rows: int, databases: list[str], repeat: int, folder: Path) -> None:
@@ -135,7 +145,7 @@ def compare(ref: str, rows: int, databases: list[str], repeat: int, folder: Path
     shutil.copytree(here / "bulkassist", current / "bulkassist")
     trees = {"baseline": baseline, "this tree": current}
     for db in databases:
-        times: dict[str, dict[str, list[float]]] = {t: {"insert": [], "update": []} for t in trees}
+        times: dict[str, dict[str, list[float]]] = {t: {s: [] for s in STAGES} for t in trees}
         for i in range(repeat):
             # ABBA: each tree runs first as often as second, so a load that drifts favours neither.
             for label, tree in (list(trees.items()) if i % 2 == 0 else list(trees.items())[::-1]):
