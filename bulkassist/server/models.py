@@ -215,6 +215,7 @@ class ImportChange(Base):
     """
 
     __tablename__ = "import_changes"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: one b-tree (the key), not a table and an index
     import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
     record_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     action: Mapped[str] = mapped_column(sa.String(16))  # a RowAction: Insert / Update

@@ -25,7 +25,8 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('message', sa.Text(), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['import_id'], ['imports.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('import_id', 'record_id')
+    sa.PrimaryKeyConstraint('import_id', 'record_id'),
+    sqlite_with_rowid=False,  # SQLite: one b-tree (the key), not a table and an index
     )
     with op.batch_alter_table('organisations') as batch_op:
         batch_op.add_column(sa.Column('undo_retention_days', sa.Integer(), server_default='30', nullable=False))
