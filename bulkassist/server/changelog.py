@@ -21,10 +21,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from bulkassist.server.models import ImportChange, Record
+from bulkassist.server.models import UndoLogEntry, Record
 from bulkassist.status import RowAction
 
-_LOG = ImportChange.__table__
+_LOG = UndoLogEntry.__table__
 
 
 def _not_logged(import_id: int, record: type[Record]) -> sa.ColumnElement[bool]:
@@ -36,7 +36,7 @@ def _not_logged(import_id: int, record: type[Record]) -> sa.ColumnElement[bool]:
 # each: binding thousands of parameters cost more than the copy itself.
 _IDS = {"sqlite": "IN (SELECT value FROM json_each(:ids))", "postgresql": "= ANY(CAST(:ids AS BIGINT[]))"}
 _COPY = sa.text(
-    "INSERT INTO import_changes (import_id, record_id, action, before, before_key, written_at, message) "
+    "INSERT INTO import_undo_log (import_id, record_id, action, before, before_key, written_at, message) "
     "SELECT :import_id, id, :action, data, key, :at, '' FROM records WHERE org_id = :org_id AND id {ids} "
     "ON CONFLICT (import_id, record_id) DO UPDATE SET written_at = excluded.written_at")
 

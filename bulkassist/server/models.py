@@ -204,7 +204,7 @@ class ImportReport(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class ImportChange(Base):
+class UndoLogEntry(Base):
     """One record an import wrote, logged in the commit's chunk transaction so the import can be undone.
 
     An inserted record has no `before`; an updated one keeps its fields (`before`) and key as they were
@@ -214,7 +214,7 @@ class ImportChange(Base):
     a resumed undo restores each record exactly once.
     """
 
-    __tablename__ = "import_changes"
+    __tablename__ = "import_undo_log"
     __table_args__ = {"sqlite_with_rowid": False}  # SQLite: one b-tree (the key), not a table and an index
     import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
     record_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)

@@ -1,6 +1,6 @@
 """Undoing an import: its inserted records removed, the records it updated put back as they were.
 
-What to undo is the import's change log (`changelog.py`, table `import_changes`): the updates the
+What to undo is the import's change log (`changelog.py`, table `import_undo_log`): the updates the
 commit logged, and the records it created, which the undo logs when it starts. An import
 that wrote records (Committed, CommitFailed or Cancelled after some rows) can be undone by a user
 allowed to import its domain, within the organisation's retention period (`undo_retention_days`,
@@ -44,7 +44,7 @@ from bulkassist.server.changelog import inserted_records, log_inserted
 from bulkassist.server.lifecycle import describe, locked, transition
 from bulkassist.server.models import (
     Import,
-    ImportChange,
+    UndoLogEntry,
     Invoice,
     Organisation,
     Record,
@@ -91,10 +91,10 @@ def plan(session: Session, imp: Import) -> dict[str, Any]:
     # A change still to undo, or a conflict an undo again takes up once more; and the records the
     # import created, which the undo logs when it starts.
     last_write = sa.func.coalesce(Record.updated_at, Record.created_at)
-    logged = (sa.select(ImportChange.record_id, ImportChange.action, ImportChange.written_at, Record.id, last_write)
-              .outerjoin(Record, Record.id == ImportChange.record_id)
-              .where(ImportChange.import_id == imp.id, ImportChange.outcome.is_(None) | (
-                  ImportChange.outcome == UndoOutcome.CONFLICT)))
+    logged = (sa.select(UndoLogEntry.record_id, UndoLogEntry.action, UndoLogEntry.written_at, Record.id, last_write)
+              .outerjoin(Record, Record.id == UndoLogEntry.record_id)
+              .where(UndoLogEntry.import_id == imp.id, UndoLogEntry.outcome.is_(None) | (
+                  UndoLogEntry.outcome == UndoOutcome.CONFLICT)))
     created = inserted_records(imp.id, imp.org_id).subquery()
     unlogged = sa.select(created.c.id, sa.literal(str(RowAction.INSERT)), created.c.created_at, Record.id,
                          last_write).join(Record, Record.id == created.c.id)
@@ -126,8 +126,8 @@ def plan(session: Session, imp: Import) -> dict[str, Any]:
 
 
 def _pending(import_id: int) -> sa.Select:
-    return sa.select(ImportChange.record_id).where(ImportChange.import_id == import_id,
-                                                   ImportChange.outcome.is_(None))
+    return sa.select(UndoLogEntry.record_id).where(UndoLogEntry.import_id == import_id,
+                                                   UndoLogEntry.outcome.is_(None))
 
 
 def start_undo(session: Session, imp: Import, *, force: bool, worker: str) -> None:
@@ -137,11 +137,11 @@ def start_undo(session: Session, imp: Import, *, force: bool, worker: str) -> No
     """
     _check_undoable(session, imp)
     log_inserted(session, imp.id, imp.org_id)
-    session.execute(sa.update(ImportChange).where(ImportChange.import_id == imp.id,
-                                                  ImportChange.outcome == UndoOutcome.CONFLICT)
+    session.execute(sa.update(UndoLogEntry).where(UndoLogEntry.import_id == imp.id,
+                                                  UndoLogEntry.outcome == UndoOutcome.CONFLICT)
                     .values(outcome=None, message=""))
-    counts = dict(session.execute(sa.select(ImportChange.outcome.is_(None), sa.func.count()).where(
-        ImportChange.import_id == imp.id).group_by(ImportChange.outcome.is_(None))).all())
+    counts = dict(session.execute(sa.select(UndoLogEntry.outcome.is_(None), sa.func.count()).where(
+        UndoLogEntry.import_id == imp.id).group_by(UndoLogEntry.outcome.is_(None))).all())
     pending, done = counts.get(True, 0), counts.get(False, 0)
     transition(session, imp, ImportStatus.REVERTING, worker=worker, heartbeat_at=utcnow(), undo_force=force,
                undo_total=pending + done, undo_done=done, conflicts=0,
@@ -162,7 +162,7 @@ def run_undo(sessions: sessionmaker[Session], worker: str, import_id: int, *, ch
                 imp = session.scalars(locked(import_id, session.bind.dialect.name)).one()
                 if imp.status != ImportStatus.REVERTING or imp.worker != worker:
                     return  # another worker took over, or it is done
-                ids = list(session.scalars(_pending(import_id).order_by(ImportChange.record_id)
+                ids = list(session.scalars(_pending(import_id).order_by(UndoLogEntry.record_id)
                                            .limit(min(chunk_rows, _IN_CHUNK))))
                 if not ids:
                     _finish(session, imp)
@@ -185,9 +185,9 @@ def _undo_chunk(session: Session, imp: Import, ids: list[int]) -> None:
     if dialect == "postgresql":
         records = records.with_for_update()  # a concurrent import cannot change them under us
     last_writes = dict(session.execute(records).all())
-    changes = session.execute(sa.select(ImportChange.record_id, ImportChange.action, ImportChange.before,
-                                        ImportChange.before_key, ImportChange.written_at).where(
-        ImportChange.import_id == imp.id, ImportChange.record_id.in_(ids))).all()
+    changes = session.execute(sa.select(UndoLogEntry.record_id, UndoLogEntry.action, UndoLogEntry.before,
+                                        UndoLogEntry.before_key, UndoLogEntry.written_at).where(
+        UndoLogEntry.import_id == imp.id, UndoLogEntry.record_id.in_(ids))).all()
     now = utcnow()
     outcome: dict[int, tuple[str, str]] = {}
     removes: list[int] = []
@@ -220,7 +220,7 @@ def _undo_chunk(session: Session, imp: Import, ids: list[int]) -> None:
                                                            f"assignment was removed"))
     if restores:
         session.execute(sa.update(Record), restores)
-    log_table = ImportChange.__table__
+    log_table = UndoLogEntry.__table__
     session.execute(
         sa.update(log_table).where(log_table.c.import_id == imp.id, log_table.c.record_id == sa.bindparam("rid"))
         .values(outcome=sa.bindparam("out"), message=sa.bindparam("msg")),
@@ -241,9 +241,9 @@ def _parts(ids: list[int]) -> list[list[int]]:
 def _linked(session: Session, imp: Import, ids: list[int]) -> dict[int, int]:
     """Of `ids` (records the import inserted), those other records link to -> how many, not counting the
     import's own inserts that the undo removes too."""
-    removed_too = sa.select(ImportChange.record_id).where(
-        ImportChange.import_id == imp.id, ImportChange.action == RowAction.INSERT,
-        ImportChange.outcome.is_(None) | (ImportChange.outcome == UndoOutcome.REMOVED))
+    removed_too = sa.select(UndoLogEntry.record_id).where(
+        UndoLogEntry.import_id == imp.id, UndoLogEntry.action == RowAction.INSERT,
+        UndoLogEntry.outcome.is_(None) | (UndoLogEntry.outcome == UndoOutcome.REMOVED))
     not_logged_yet = sa.select(inserted_records(imp.id, imp.org_id).subquery().c.id)
     found: dict[int, int] = {}
     for part in _parts(ids):
@@ -307,8 +307,8 @@ def undo_results(session: Session, imp: Import) -> pl.DataFrame:
     if imp.status not in UNDO_STATUSES:
         raise Conflict(f"import {imp.id} is {imp.status}; it has not been undone, so there are no undo results")
     changes = pl.DataFrame([tuple(r) for r in session.execute(
-        sa.select(ImportChange.record_id, ImportChange.action, ImportChange.outcome, ImportChange.message)
-        .where(ImportChange.import_id == imp.id)).all()], orient="row",
+        sa.select(UndoLogEntry.record_id, UndoLogEntry.action, UndoLogEntry.outcome, UndoLogEntry.message)
+        .where(UndoLogEntry.import_id == imp.id)).all()], orient="row",
         schema={"record_id": pl.Int64, "action": pl.String, "outcome": pl.String, "message": pl.String})
     rows = pl.DataFrame([tuple(r) for r in session.execute(
         sa.select(RowResult.record_id, sa.func.min(RowResult.row), sa.func.max(RowResult.invoice_id))

@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('import_changes',
+    op.create_table('import_undo_log',
     sa.Column('import_id', sa.Integer(), nullable=False),
     sa.Column('record_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('action', sa.String(length=16), nullable=False),
@@ -49,4 +49,4 @@ def downgrade() -> None:
             batch_op.drop_column(name)
     with op.batch_alter_table('organisations') as batch_op:
         batch_op.drop_column('undo_retention_days')
-    op.drop_table('import_changes')
+    op.drop_table('import_undo_log')
