@@ -21,7 +21,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from bulkassist.server.models import UndoLogEntry, Record
+from bulkassist.server.models import Record, UndoLogEntry
 from bulkassist.status import RowAction
 
 _LOG = UndoLogEntry.__table__

@@ -44,11 +44,11 @@ from bulkassist.server.changelog import inserted_records, log_inserted
 from bulkassist.server.lifecycle import describe, locked, transition
 from bulkassist.server.models import (
     Import,
-    UndoLogEntry,
     Invoice,
     Organisation,
     Record,
     RowResult,
+    UndoLogEntry,
     utcnow,
 )
 from bulkassist.status import UNDOABLE, ImportStatus, RowAction, UndoOutcome
