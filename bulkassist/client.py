@@ -43,7 +43,7 @@ from bulkassist.errors import (
 from bulkassist.io.csv import csv_size
 from bulkassist.io.reading import read_table
 from bulkassist.spec import Domain
-from bulkassist.status import FINAL
+from bulkassist.status import FINAL, UNDONE
 
 API = "/api/v1"
 _RETRY_STATUS = {502, 503, 504}
@@ -210,6 +210,13 @@ class Client:
     def courses(self, search: str) -> list[dict[str, Any]]:
         """Courses whose Course Code starts with `search` (the server answers from two characters on)."""
         return self._json("GET", "/courses", params={"search": search})["courses"]
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """Your organisation's settings (administrators), e.g. `settings(undo_retention_days=7)` to change."""
+        if changes:
+            current = self._json("GET", "/admin/settings")
+            return self._json("PUT", "/admin/settings", json={**current, **changes})
+        return self._json("GET", "/admin/settings")
 
     def usage(self) -> dict[str, Any]:
         """Rows imported today / this week / this month and the organisation's limits."""
@@ -498,13 +505,15 @@ class Import:
 
     def wait(self, progress: Progress | None = None, *, poll: float = 0.3, timeout: float | None = None
              ) -> dict[str, Any]:
-        """Poll until the commit has finished; `progress(done, total)` after each poll."""
+        """Poll until the commit (or the undo) has finished; `progress(done, total)` after each poll."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             info = self.refresh().info
+            undo = info.get("undo")
             if progress:
-                progress(info["progress"]["done"], info["progress"]["total"])
-            if info["status"] in FINAL:
+                counts = undo if undo else info["progress"]
+                progress(counts["done"], counts["total"])
+            if info["status"] in (UNDONE if undo else FINAL):
                 return info
             if deadline is not None and time.monotonic() > deadline:
                 raise ServerError(f"import {self.id} is still {info['status']} after {timeout} s; "
@@ -515,6 +524,29 @@ class Import:
         """Cancel; rows committed before the cancel stay committed and are listed in the results."""
         self.info = self.client._json("POST", f"{self._path}/cancel", idempotent=True)
         return self.info
+
+    # --------------------------------------------------------------- undo
+    def undo_plan(self) -> dict[str, Any]:
+        """What undoing would do now: `{remove, restore, conflicts, linked, gone, invoices, undo_until,
+        effects}` (records to remove, to restore, changed since, ...)."""
+        return self.client._json("GET", f"{self._path}/undo")
+
+    def undo(self, force: bool = False, progress: Progress | None = None, wait: bool = True, *,
+             poll: float = 0.3, timeout: float | None = None) -> dict[str, Any]:
+        """Undo the import: the records it inserted are removed, the fields it updated get their old values
+        back. Records changed since are conflicts, left as they are, unless `force`. The answer's `undo`
+        says what was done, and how invoices, workflow events and usage were handled."""
+        self.info = self.client._json("POST", f"{self._path}/undo", json={"force": force}, idempotent=True)
+        return self.wait(progress, poll=poll, timeout=timeout) if wait else self.info
+
+    def undo_results(self) -> pl.DataFrame:
+        """The undo's results: Record ID, Row Number, Action, Outcome, Invoice ID, Message."""
+        body = self.client._json("GET", f"{self._path}/undo/results", params={"format": "json"})
+        return pl.DataFrame(body["rows"], schema=body["columns"], orient="row")
+
+    def undo_results_file(self, fmt: str = "csv") -> bytes:
+        """The undo's results file (csv or xlsx) as the server builds it."""
+        return self.client.request("GET", f"{self._path}/undo/results", params={"format": fmt}).content
 
     # ------------------------------------------------------------ results
     def results(self) -> pl.DataFrame:
@@ -553,6 +585,36 @@ class Import:
 
     def __repr__(self) -> str:
         return f"<Import {self.id} {self.info.get('domain')}/{self.info.get('operation')} {self.info.get('status')}>"
+
+
+# ------------------------------------------------------- undo sentences
+def undo_plan_text(plan: dict[str, Any]) -> str:
+    """What an undo will do, in the words every front end shows before asking to confirm."""
+    parts = [f"{plan['remove']} record(s) the import added will be removed",
+             f"{plan['restore']} record(s) it updated get their old values back"]
+    if plan["conflicts"]:
+        parts.append(f"{plan['conflicts']} record(s) changed since will be left as they are (conflicts; undo with "
+                     f"force to undo them too)")
+    if plan["linked"]:
+        parts.append(f"{plan['linked']} record(s) later records link to will be kept")
+    if plan["invoices"]:
+        parts.append(f"{plan['invoices']} invoice(s) of removed assignments will be voided")
+    effects = plan["effects"]
+    if effects["workflow"]["events"]:
+        parts.append(effects["workflow"]["note"])
+    parts.append(effects["usage"]["note"])
+    return "; ".join(parts) + "."
+
+
+def undo_text(info: dict[str, Any]) -> str:
+    """What an undo did (`info`: the import as the server answers it after an undo)."""
+    undo = info["undo"]
+    text = (f"Import {info['id']} {info['status']}: {undo['removed']} record(s) removed, {undo['restored']} "
+            f"restored, {undo['conflicts']} conflict(s) left as they are")
+    invoices = undo["effects"].get("invoices")
+    if invoices:
+        text += f"; {invoices['voided']} invoice(s) voided"
+    return f"{text}; {undo['effects']['usage']['note']}."
 
 
 # ---------------------------------------------------------------- helpers

@@ -144,6 +144,12 @@ class Locked(Conflict):
     code = "locked"
 
 
+class UndoExpired(Conflict):
+    """The import committed longer ago than the organisation's undo retention period."""
+
+    code = "undo_expired"
+
+
 class PayloadTooLarge(ServerError):
     """A batch or file is larger than the server accepts."""
 

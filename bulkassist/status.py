@@ -11,6 +11,8 @@ server's `lifecycle.transition` refuses anything else):
 
     Created -> Uploading -> Validated | ValidationFailed -> Committing -> Committed | CommitFailed
     any status before Committed -> Cancelled          CommitFailed -> Committing (retry)
+    Committed | CommitFailed | Cancelled (rows written) -> Reverting -> Reverted | PartlyReverted
+    PartlyReverted -> Reverting (undo again, e.g. forced over the conflicts)
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class ImportStatus(StrEnum):
     COMMITTED = "Committed"
     COMMIT_FAILED = "CommitFailed"  # rows failed while writing, or the worker died; retry writes the rest
     CANCELLED = "Cancelled"  # rows committed before the cancel stay committed
+    REVERTING = "Reverting"  # a worker is undoing what the import wrote
+    REVERTED = "Reverted"  # everything the import wrote is undone
+    PARTLY_REVERTED = "PartlyReverted"  # undone except records changed since (conflicts), left as they are
 
 
 class RowAction(StrEnum):
@@ -61,9 +66,12 @@ TRANSITIONS: dict[ImportStatus, frozenset[ImportStatus]] = {
     _S.VALIDATED: frozenset({_S.VALIDATED, _S.VALIDATION_FAILED, _S.COMMITTING, _S.CANCELLED}),
     _S.VALIDATION_FAILED: frozenset({_S.VALIDATED, _S.VALIDATION_FAILED, _S.CANCELLED}),
     _S.COMMITTING: frozenset({_S.COMMITTED, _S.COMMIT_FAILED, _S.CANCELLED}),
-    _S.COMMITTED: frozenset(),
-    _S.COMMIT_FAILED: frozenset({_S.COMMITTING, _S.CANCELLED}),
-    _S.CANCELLED: frozenset(),
+    _S.COMMITTED: frozenset({_S.REVERTING}),
+    _S.COMMIT_FAILED: frozenset({_S.COMMITTING, _S.CANCELLED, _S.REVERTING}),
+    _S.CANCELLED: frozenset({_S.REVERTING}),
+    _S.REVERTING: frozenset({_S.REVERTED, _S.PARTLY_REVERTED}),
+    _S.REVERTED: frozenset(),
+    _S.PARTLY_REVERTED: frozenset({_S.REVERTING}),
 }
 
 # The seed's four statuses an import ends in, in the seed's order (Import History offers them so):
@@ -73,3 +81,15 @@ UPLOADABLE = frozenset({_S.CREATED, _S.UPLOADING})  # rows can still be uploaded
 EDITABLE = frozenset({_S.VALIDATED, _S.VALIDATION_FAILED, _S.COMMIT_FAILED})  # rows can be edited and revalidated
 FINISHED = frozenset({_S.COMMITTED, _S.COMMIT_FAILED, _S.CANCELLED})  # a commit ended, or the import was cancelled
 VALID_ACTIONS = (RowAction.INSERT, RowAction.UPDATE)  # the rows a commit writes (No change rows are not)
+UNDOABLE = frozenset({_S.COMMITTED, _S.COMMIT_FAILED, _S.CANCELLED, _S.PARTLY_REVERTED})  # may be undone
+UNDONE = (_S.REVERTED, _S.PARTLY_REVERTED)  # an undo ended: a client waiting for one stops here
+
+
+class UndoOutcome(StrEnum):
+    """What an undo did to one record the import wrote (the Outcome of the undo's results file)."""
+
+    REMOVED = "Removed"  # a record the import inserted, deleted
+    RESTORED = "Restored"  # a record the import updated, its fields back to their values before
+    CONFLICT = "Conflict"  # changed since (a later import or edit): left as it is
+    GONE = "Gone"  # no longer exists: nothing to undo
+    PENDING = "Pending"  # not undone yet (the undo is running)

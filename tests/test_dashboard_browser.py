@@ -309,6 +309,7 @@ def test_an_administrator_sees_importer_locks_and_unlocks_one(page: object, sqli
     finally:
         admin.unlock("course_record")  # never leave the shared server's importer locked
 
+
 def test_changes_view_strikes_the_stored_value_highlights_the_new_one_and_filters_by_field(
         page: object, importer_url: str, sqlite_server: object, tmp_path: Path) -> None:
     from bulkassist.client import Client
@@ -353,3 +354,33 @@ def test_changes_view_strikes_the_stored_value_highlights_the_new_one_and_filter
     assert fields == ["Language", "Language"]
     assert section.locator("mark.ba-new").all_inner_texts() == ["Spanish", "Vietnamese"]
     ui.shot("02-changes-language")
+
+
+def test_history_undo_asks_with_what_will_happen_then_undoes(page: object, importer_url: str,
+                                                             sqlite_server: object) -> None:
+    admin = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    admin.settings(undo_retention_days=30)  # whatever an earlier test set
+    client = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    imp = client.start_import(_csv([MESSY_ROWS[0], MESSY_ROWS[6]]).encode(), "client", "add", name="undo-me.csv")
+    imp.commit(timeout=60)
+    ui = DashboardPage(page, importer_url, SHOTS / "undo")
+    ui.open()
+    page.get_by_role("tab", name="Import History").click()
+    page.locator(".ba-history-select select").select_option(label=str(imp.id))
+    page.locator(".ba-history-detail", has_text="undo-me.csv").wait_for(timeout=30_000)
+
+    ui.click(".ba-history-undo")
+    question = page.locator(".ba-undo-question")
+    question.wait_for(timeout=30_000)
+    assert f"Undo import {imp.id}?" in question.inner_text()
+    assert "2 record(s) the import added will be removed" in question.inner_text()
+    assert "usage is not refunded" in question.inner_text()
+    ui.shot("01-confirm")
+    ui.click(".ba-undo-yes")
+
+    page.locator(".ba-history-status", has_text="Reverted").wait_for(timeout=60_000)
+    assert f"Import {imp.id} Reverted: 2 record(s) removed" in page.locator(".ba-history-status").inner_text()
+    page.locator(".ba-history-undo-results-a").wait_for(timeout=30_000)
+    ui.shot("02-reverted")
+    assert imp.status()["status"] == "Reverted"
+    assert set(imp.undo_results()["Outcome"]) == {"Removed"}

@@ -72,7 +72,8 @@ def test_other_organisation_cannot_read_or_change_anything(client_for, server):
         ("GET", path, {}), ("GET", f"{path}/review", {}), ("GET", f"{path}/confirmation", {}),
         ("GET", f"{path}/results", {}), ("GET", f"{path}/errors", {}),
         ("POST", f"{path}/validate", {}), ("POST", f"{path}/commit", {}), ("POST", f"{path}/retry", {}),
-        ("POST", f"{path}/cancel", {}),
+        ("POST", f"{path}/cancel", {}), ("GET", f"{path}/undo", {}), ("GET", f"{path}/undo/results", {}),
+        ("POST", f"{path}/undo", {"json": {"force": True}}),
         ("PATCH", f"{path}/rows/2", {"json": {"values": {"First Name": "Hacked"}}}),
         ("POST", f"{path}/batches", {"json": {"batch_id": "x", "first_row": 0, "headers": CLIENT_HEADER,
                                               "rows": []}}),
@@ -96,7 +97,7 @@ def _refused_everywhere(reader: Client, import_id: int) -> None:
     """Every read of the import answers 403, and the history does not list it."""
     path = f"/imports/{import_id}"
     for url in (path, f"{path}/review", f"{path}/confirmation", f"{path}/results", f"{path}/errors",
-                f"{path}/results?format=json", f"{path}/errors?format=xlsx"):
+                f"{path}/results?format=json", f"{path}/errors?format=xlsx", f"{path}/undo", f"{path}/undo/results"):
         with pytest.raises(PermissionDenied, match="import permission"):
             reader.request("GET", url)
     assert import_id not in [i["id"] for i in reader.imports()["items"]]

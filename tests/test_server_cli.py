@@ -250,3 +250,23 @@ def test_every_data_command_takes_format_json(tmp_path):
                           "--format", "json"))
     assert {"row": 2, "column": "Language", "value": "english", "fixed": "English"} in fixed["changes"]
     assert _as_json(_run({}, "validate", str(path), "-d", "client", "-p", "add", "--format", "json"))
+
+
+def test_undo_command_says_what_it_will_do_then_undoes(server, tmp_path):
+    from tests.test_server_undo import new_import_id
+
+    env = {"BULKASSIST_URL": server.url, "BULKASSIST_TOKEN": server.tokens["importer"]}
+    Client(server.url, server.tokens["admin"]).settings(undo_retention_days=30)  # whatever an earlier test set
+    import_id = new_import_id(Client(server.url, server.tokens["importer"]))
+    declined = CliRunner().invoke(main, ["undo", str(import_id)], input="n\n", env=env)
+    assert "1 record(s) the import added will be removed" in declined.output, declined.output
+    assert declined.exit_code == 1 and "left as it is" in declined.output
+
+    out = tmp_path / "undo.csv"
+    result = CliRunner().invoke(main, ["undo", str(import_id), "--yes", "-o", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"Import {import_id} Reverted: 1 record(s) removed" in result.output
+    assert "usage is not refunded" in result.output
+    assert pl.read_csv(out)["Outcome"].to_list() == ["Removed"]
+    again = CliRunner().invoke(main, ["undo", str(import_id), "--yes"], env=env)
+    assert again.exit_code == 2 and "already undone" in again.output

@@ -1,5 +1,5 @@
 """Commands that talk to an import server through `bulkassist.Client`: submit, start, status, edit,
-cancel, retry, history, results, usage, locks, unlock.
+cancel, retry, history, results, usage, locks, unlock, undo.
 
 They need only the base install (the client), never the server's own packages. Every command that
 prints data takes `--format json` (one JSON document on stdout; prompts and progress go to stderr).
@@ -22,7 +22,7 @@ from bulkassist.cli.options import (
     parse_mapping,
     parse_options,
 )
-from bulkassist.client import HISTORY_COLUMNS, Client, Import
+from bulkassist.client import HISTORY_COLUMNS, Client, Import, undo_plan_text, undo_text
 from bulkassist.status import FINISHED, ImportStatus, RowAction
 
 SHOWN_CHANGES = 200  # lines of changes `submit --show-changes` prints before asking
@@ -483,5 +483,36 @@ def unlock(domain: str, server: str, token: str) -> None:
     click.echo(f"{domain} importer {'unlocked' if done else 'was not locked'}")
 
 
+@click.command()
+@click.argument("import_id", type=int)
+@click.option("--force", is_flag=True, help="Undo records changed since the import too (otherwise they are "
+                                            "conflicts, left as they are).")
+@click.option("--yes", "-y", is_flag=True, help="Undo without asking.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the undo's results file here (.csv or .xlsx).")
+@_server_option
+@_token_option
+def undo(import_id: int, force: bool, yes: bool, output: str | None, server: str, token: str) -> None:
+    """Undo import IMPORT_ID: remove the records it added, give the records it updated their old values back."""
+    imp = Client(server, token).get_import(import_id)
+    plan = imp.undo_plan()
+    click.echo(f"Undo import {import_id}: {undo_plan_text(plan)}")
+    if not yes and not click.confirm("Undo it?", default=False):
+        click.echo(f"Import {import_id} left as it is.")
+        sys.exit(EXIT_INVALID)
+    with click.progressbar(length=1, label="Undoing", file=sys.stderr) as bar:
+        def undone(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        final = imp.undo(force=force, progress=undone)
+    click.echo(undo_text(final))
+    if output:
+        fmt = "xlsx" if output.lower().endswith(".xlsx") else "csv"
+        Path(output).write_bytes(imp.undo_results_file(fmt))
+        click.echo(f"Undo results written to {output}")
+    sys.exit(EXIT_OK if final["status"] == ImportStatus.REVERTED else EXIT_INVALID)
+
+
 COMMANDS: list[click.Command] = [submit, start, status, edit, map_columns, apply_to_all, saved_mappings, cancel, retry,
-                                 history, results, usage, locks, unlock]
+                                 history, results, usage, locks, unlock, undo]

@@ -1,9 +1,12 @@
-"""The Import History tab: previous imports, their results, records, retry and cancel.
+"""The Import History tab: previous imports, their results, records, retry, cancel and undo.
 
 Columns as seed 000 lists them (Import ID, Domain, Status, Operation, File
 Name, Total Records, Valid Records, Errors, User, Date) with seed 001's
 Successful %. Click a row (or pick the Import ID) to act on that import;
 Records lists what it created or updated, each openable, and why rows failed.
+Undo asks first, saying what it will do (records to remove and to restore,
+conflicts left as they are, invoices voided), then shows what it did and
+offers its results file.
 """
 
 from __future__ import annotations
@@ -16,19 +19,20 @@ import ipywidgets as widgets
 import polars as pl
 from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 
-from bulkassist.client import HISTORY_COLUMNS
+from bulkassist.client import HISTORY_COLUMNS, undo_plan_text, undo_text
 from bulkassist.dashboard import grids
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.records import ImportRecords
 from bulkassist.domains import all_domains
 from bulkassist.spec import OPERATION_LABELS
-from bulkassist.status import FINAL, FINISHED, ImportStatus
+from bulkassist.status import FINAL, FINISHED, UNDOABLE, UNDONE, ImportStatus
 
 PAGE_SIZE = 50
 GRID_HEIGHT = 420
 STATUS_COLOURS = {ImportStatus.COMMITTED: "#1b6e2e", ImportStatus.VALIDATION_FAILED: "#b00020",
-                  ImportStatus.COMMIT_FAILED: "#b00020", ImportStatus.CANCELLED: "#7a5a00"}
+                  ImportStatus.COMMIT_FAILED: "#b00020", ImportStatus.CANCELLED: "#7a5a00",
+                  ImportStatus.REVERTED: "#5f6368", ImportStatus.PARTLY_REVERTED: "#7a5a00"}
 ID = "Import ID"
 
 
@@ -45,7 +49,7 @@ class History(widgets.VBox):
         self.notice = notice
         self.page = 1
         self.frame = pl.DataFrame()
-        self.status_filter = widgets.Dropdown(options=[("All statuses", ""), *[(s, s) for s in FINAL]],
+        self.status_filter = widgets.Dropdown(options=[("All statuses", ""), *[(s, s) for s in (*FINAL, *UNDONE)]],
                                               value="", description="Status")
         self.status_filter.observe(lambda _: self.refresh(1), "value")
         refresh = widgets.Button(description="Refresh", icon="refresh")
@@ -67,6 +71,7 @@ class History(widgets.VBox):
         self.selected = widgets.Dropdown(options=[], description=ID, style={"description_width": "initial"})
         self.selected.add_class("ba-history-select")
         self.results_link = DownloadLink("ba-history-results")
+        self.undo_link = DownloadLink("ba-history-undo-results")
         self.detail = widgets.HTML()
         self.detail.add_class("ba-history-detail")
         self.selected.observe(self._on_select, "value")
@@ -75,13 +80,24 @@ class History(widgets.VBox):
         self.cancel_button = self._action("Cancel Import", "ba-history-cancel", self._cancel, "stop")
         self.records_button = self._action("Records", "ba-history-records", self._records, "list")
         self.records = ImportRecords(client, notice)
-        actions = [self.download_button, self.records_button, self.retry_button, self.cancel_button]
+        self.undo_button = self._action("Undo Import", "ba-history-undo", self._ask_undo, "undo")
+        actions = [self.download_button, self.records_button, self.retry_button, self.cancel_button, self.undo_button]
         self.status = widgets.HTML()
         self.status.add_class("ba-history-status")
+        self.undo_question = widgets.HTML()
+        self.undo_force = widgets.Checkbox(description="Also undo records changed since (force)", value=False,
+                                           indent=False)
+        self.undo_force.add_class("ba-undo-force")
+        self.undo_confirm = widgets.VBox([self.undo_question, self.undo_force, widgets.HBox([
+            self._action("Undo", "ba-undo-yes", self._undo, "check"),
+            self._action("Keep the import", "ba-undo-no", lambda _: self._close_undo(), "times")])])
+        self.undo_confirm.add_class("ba-undo-confirm")
+        self.undo_confirm.layout.display = "none"
         toolbar = widgets.HBox([self.status_filter, refresh, self.previous, self.next])
         super().__init__([
             widgets.HTML("<h2>Import History</h2>"), toolbar, self.grid,
-            widgets.HBox([self.selected, *actions]), self.detail, self.results_link, self.status, self.records,
+            widgets.HBox([self.selected, *actions]), self.undo_confirm, self.detail, self.results_link,
+            self.undo_link, self.status, self.records,
         ])
         self.add_class("ba-history")
 
@@ -112,6 +128,8 @@ class History(widgets.VBox):
     def _on_select(self, _: object = None) -> None:
         """Show the chosen import's row in words (the grid is a canvas a screen reader cannot read)."""
         self.results_link.withdraw()
+        self.undo_link.withdraw()
+        self._close_undo()
         chosen = self.frame.filter(pl.col(ID) == self.selected.value) if self.frame.height else self.frame
         item = chosen.row(0, named=True) if chosen.height else None
         # The seed's rules: only a failed commit is retried; a finished import cannot be cancelled.
@@ -120,6 +138,7 @@ class History(widgets.VBox):
         self.download_button.disabled = self.records_button.disabled = item is None
         self.records.rows.children = []
         self.records.viewer.clear()
+        self.undo_button.disabled = item is None or item["Status"] not in UNDOABLE
         if item is None:
             self.detail.value = ""
             return
@@ -142,6 +161,8 @@ class History(widgets.VBox):
             if imp is not None:
                 self.results_link.offer(imp.results_file("csv"), f"import-{imp.id}-results.csv",
                                         f"Save results of import {imp.id}")
+                if imp.info["undo"]:
+                    self._offer_undo_results(imp)
                 self.notice.clear()
 
     def _records(self, _: object) -> None:
@@ -150,6 +171,42 @@ class History(widgets.VBox):
             imp = self._chosen()
             if imp is not None:
                 self.records.show(imp)
+
+    def _offer_undo_results(self, imp: Any) -> None:
+        self.undo_link.offer(imp.undo_results_file("csv"), f"import-{imp.id}-undo.csv",
+                             f"Save the undo results of import {imp.id}")
+
+    def _ask_undo(self, _: object) -> None:
+        """The confirmation: what the undo will do, in the words of every front end, before anything is done."""
+        with self.notice.guard():
+            imp = self._chosen()
+            if imp is None:
+                return
+            plan = imp.undo_plan()
+            self.undo_question.value = (f'<div class="ba-undo-question"><b>Undo import {imp.id}?</b> '
+                                        f"{html.escape(undo_plan_text(plan))}</div>")
+            self.undo_force.value = False
+            self.undo_force.layout.display = "" if plan["conflicts"] else "none"
+            self.undo_confirm.layout.display = ""
+
+    def _close_undo(self) -> None:
+        self.undo_confirm.layout.display = "none"
+
+    def _undo(self, _: object) -> None:
+        with self.notice.guard():
+            imp = self._chosen()
+            if imp is not None:
+                self._close_undo()
+                imp.undo(force=self.undo_force.value, wait=False)
+                self.status.value = f"Undoing import {imp.id}…"
+                threading.Thread(target=self._undone, args=(imp,), daemon=True).start()
+
+    def _undone(self, imp: Any) -> None:
+        with self.notice.guard():
+            info = imp.wait()
+            self.refresh(self.page)
+            self.status.value = html.escape(undo_text(info))
+            self._offer_undo_results(imp)
 
     def _retry(self, _: object) -> None:
         with self.notice.guard():

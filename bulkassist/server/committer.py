@@ -1,4 +1,5 @@
-"""Committing imports in the background: crash-safe, resumable, shared by stateless workers.
+"""Committing imports (and undoing them, `undo.py`) in the background: crash-safe, resumable, shared by
+stateless workers.
 
 Rows are written in chunks. Each chunk is one transaction holding the records,
 the per-row outcomes (`row_results`), the usage and the progress counters, so
@@ -32,9 +33,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bulkassist.errors import Conflict
 from bulkassist.server.bulk import insert_rows
 from bulkassist.server.domains import OUTCOME_SCHEMA, Context, behaviour_for, outcomes
-from bulkassist.server.lifecycle import require_mapped, stored_report, transition
+from bulkassist.server.lifecycle import locked, require_mapped, stored_report, transition
 from bulkassist.server.models import Import, Organisation, RowResult, utcnow
 from bulkassist.server.orgdata import builtin_domain
+from bulkassist.server.undo import run_undo, start_undo
 from bulkassist.server.usage import check_allowance, record_usage
 from bulkassist.status import TRANSITIONS, VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
@@ -44,6 +46,7 @@ CHUNK_ROWS = int(os.environ.get("BULKASSIST_CHUNK_ROWS", "5000"))
 # Seconds to wait between chunks: throttles a big commit on a busy SQLite, and lets the crash test
 # kill a server reliably in the middle of one.
 CHUNK_PAUSE = float(os.environ.get("BULKASSIST_CHUNK_PAUSE", "0"))
+_BACKGROUND = (ImportStatus.COMMITTING, ImportStatus.REVERTING)  # the statuses a worker runs (and adopts)
 
 
 class Committer:
@@ -91,17 +94,17 @@ class Committer:
         limit = utcnow() - timedelta(seconds=self.stale_after)
         adopted = []
         with self.sessions.begin() as session:
-            stale = session.execute(sa.select(Import.id, Import.heartbeat_at).where(
-                Import.status == ImportStatus.COMMITTING, Import.heartbeat_at < limit)).all()
-            for import_id, beat in stale:
+            stale = session.execute(sa.select(Import.id, Import.status, Import.heartbeat_at).where(
+                Import.status.in_(_BACKGROUND), Import.heartbeat_at < limit)).all()
+            for import_id, status, beat in stale:
                 claimed = session.execute(
-                    sa.update(Import).where(Import.id == import_id, Import.status == ImportStatus.COMMITTING,
+                    sa.update(Import).where(Import.id == import_id, Import.status == status,
                                             Import.heartbeat_at == beat)
                     .values(worker=self.worker, heartbeat_at=utcnow())).rowcount
                 if claimed:
                     adopted.append(import_id)
+                    log.warning("resuming import %s, %s (its worker stopped)", import_id, status)
         for import_id in adopted:
-            log.warning("resuming the commit of import %s (its worker stopped)", import_id)
             self.launch(import_id)
         return adopted
 
@@ -153,8 +156,17 @@ class Committer:
             query = query.where(RowResult.row.in_(rows))
         return list(session.scalars(query).all())
 
+    def start_undo(self, session: Session, imp: Import, *, force: bool) -> None:
+        """Move the import to Reverting, claimed by this process's worker (`launch` then runs it)."""
+        start_undo(session, imp, force=force, worker=self.worker)
+
     # -------------------------------------------------------------- worker side
     def run(self, import_id: int) -> None:
+        with self.sessions() as session:
+            status = session.scalar(sa.select(Import.status).where(Import.id == import_id))
+        if status == ImportStatus.REVERTING:
+            run_undo(self.sessions, self.worker, import_id, chunk_rows=CHUNK_ROWS, pause=CHUNK_PAUSE)
+            return
         try:
             self._run(import_id)
         except Exception as exc:  # the worker must leave a status behind, whatever happened
@@ -250,11 +262,8 @@ class Committer:
                 Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}), status)
 
 
-def _locked(session: Session, import_id: int):
-    query = sa.select(Import).where(Import.id == import_id)
-    if session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return query
+def _locked(session: Session, import_id: int) -> sa.Select:
+    return locked(import_id, session.bind.dialect.name)
 
 
 def cancel(session: Session, imp: Import) -> None:

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.server.auth import Caller
-from bulkassist.server.lifecycle import describe
 from bulkassist.server.models import Import, User
+from bulkassist.server.undo import described
 
 
 def import_history(session: Session, caller: Caller, *, domain: str | None = None, status: str | None = None,
@@ -33,4 +33,4 @@ def import_history(session: Session, caller: Caller, *, domain: str | None = Non
         query = query.join(User, User.id == Import.user_id).where(User.name == user)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     items = session.scalars(query.order_by(Import.id.desc()).offset((page - 1) * page_size).limit(page_size)).all()
-    return {"items": [describe(session, i) for i in items], "total": total, "page": page, "page_size": page_size}
+    return {"items": [described(session, i) for i in items], "total": total, "page": page, "page_size": page_size}

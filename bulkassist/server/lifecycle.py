@@ -81,6 +81,13 @@ def transition(session: Session, imp: Import, to: ImportStatus, **values: Any) -
         raise Conflict(f"import {imp.id} was changed by another request meanwhile; look at its status")
 
 
+def locked(import_id: int, dialect: str) -> sa.Select:
+    """The query of an import that a worker changes: locked for the transaction on PostgreSQL (SQLite's
+    writers are serialised already)."""
+    query = sa.select(Import).where(Import.id == import_id)
+    return query.with_for_update() if dialect == "postgresql" else query
+
+
 # The Import columns that keep the report's summary, by summary key (insert / update: rows *to* insert / update).
 _SUMMARY_COLUMNS = {key: {"insert": "to_insert", "update": "to_update"}.get(key, key) for key in SUMMARY_KEYS}
 

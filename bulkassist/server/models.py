@@ -34,6 +34,8 @@ class Organisation(Base):
     limit_day: Mapped[int | None] = mapped_column(default=None)
     limit_week: Mapped[int | None] = mapped_column(default=None)
     limit_month: Mapped[int | None] = mapped_column(default=None)
+    # How long after its commit an import can be undone (the organisation's choice, set by its admin).
+    undo_retention_days: Mapped[int] = mapped_column(default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -204,6 +206,14 @@ class Import(Base):
     mapping: Mapped[dict[str, str] | None] = mapped_column(sa.JSON, default=None)
     mapping_id: Mapped[int | None] = mapped_column(default=None)
     unmapped: Mapped[list[str] | None] = mapped_column(sa.JSON, default=None)
+    # The undo (`undo.py`): its options, progress over the changed records, and what it did.
+    undo_force: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    undo_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    undo_total: Mapped[int] = mapped_column(default=0, server_default="0")
+    removed: Mapped[int] = mapped_column(default=0, server_default="0")
+    restored: Mapped[int] = mapped_column(default=0, server_default="0")
+    conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
+    reverted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class SavedMapping(Base):
@@ -277,6 +287,28 @@ class ImportChanges(Base):
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
     changes: Mapped[int] = mapped_column(default=0)  # entries (row, field) in `data`
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class UndoLogEntry(Base):
+    """One record an import wrote, logged in the commit's chunk transaction so the import can be undone.
+
+    An inserted record has no `before`; an updated one keeps its fields (`before`) and key as they were
+    before the import. `written_at` is the `updated_at` (`created_at` for an insert) the import gave the
+    record: a record whose last write differs was changed since.
+    `outcome` (an `UndoOutcome`) is set by the undo in the same transaction as the record's restore, so
+    a resumed undo restores each record exactly once.
+    """
+
+    __tablename__ = "import_undo_log"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: one b-tree (the key), not a table and an index
+    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    action: Mapped[str] = mapped_column(sa.String(16))  # a RowAction: Insert / Update
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
+    before_key: Mapped[str | None] = mapped_column(sa.String(400), default=None)
+    written_at: Mapped[datetime | None] = mapped_column(default=None)
+    outcome: Mapped[str | None] = mapped_column(sa.String(16), default=None)
+    message: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class RowResult(Base):
@@ -356,6 +388,9 @@ class Invoice(Base):
     import_id: Mapped[int | None] = mapped_column(default=None)
     amount: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An invoice is never deleted: undoing the import that created it voids it, saying why.
+    voided_at: Mapped[datetime | None] = mapped_column(default=None)
+    void_reason: Mapped[str | None] = mapped_column(sa.Text, default=None)
 
 
 class Learner(Base):

@@ -166,6 +166,25 @@ class BulkFix(BaseModel):
     remember: bool = Field(False, description="remember the fix for the organisation: applied (and listed) on "
                                               "later files")
 
+class UndoRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    force: bool = Field(False, description="undo records changed since the import too (otherwise they are "
+                                           "conflicts, left as they are)")
+
+
+class OrgSettings(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    undo_retention_days: int = Field(..., ge=0, le=3650,
+                                     description="how many days after its commit an import can be undone")
+
+    @field_validator("undo_retention_days", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        """JSON has one number type: 30.0 is the integer 30 (the document says integer), 30.5 is not."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
 
 class NewUser(BaseModel):
     model_config = ConfigDict(strict=True)
@@ -319,6 +338,41 @@ class Progress(BaseModel):
     total: int
 
 
+class UndoEffects(BaseModel):
+    """What an undo does about what the import set off besides records: usage, workflow events, invoices."""
+
+    usage: dict[str, Any]
+    workflow: dict[str, Any]
+    invoices: dict[str, Any] | None = None
+
+
+class UndoInfo(BaseModel):
+    """An undo's progress over the records the import wrote, and what it did."""
+
+    done: int
+    total: int
+    removed: int
+    restored: int
+    conflicts: int
+    force: bool
+    reverted_at: str | None
+    effects: UndoEffects
+
+
+class UndoPlan(BaseModel):
+    """What an undo would do now: the confirmation the person answers before undoing."""
+
+    id: int
+    remove: int = Field(..., description="records the import inserted, to remove")
+    restore: int = Field(..., description="records the import updated, to give back their old values")
+    conflicts: int = Field(..., description="records changed since the import: left as they are unless forced")
+    linked: int = Field(..., description="inserted records later records link to: never removed")
+    gone: int = Field(..., description="records that no longer exist")
+    invoices: int = Field(..., description="invoices of the assignments to remove, which the undo voids")
+    undo_until: str | None
+    effects: UndoEffects
+
+
 class ImportInfo(BaseModel):
     """An import: a row of the Import History, its status, counts and commit progress."""
 
@@ -329,7 +383,7 @@ class ImportInfo(BaseModel):
     options: dict[str, Any]
     file_name: str
     status: str = Field(..., description="Created, Uploading, Validated, ValidationFailed, Committing, Committed, "
-                                         "CommitFailed or Cancelled")
+                                         "CommitFailed, Cancelled, Reverting, Reverted or PartlyReverted")
     message: str
     user: str | None
     created_at: str
@@ -349,6 +403,8 @@ class ImportInfo(BaseModel):
     saved_mapping: str | None = Field(None, description="the saved column mapping the import's mapping came from")
     unmapped: list[str] = Field(default_factory=list, description="columns neither named by their header nor "
                                                                   "mapped: the import cannot be confirmed")
+    undo: UndoInfo | None = Field(None, description="the undo, once one started")
+    undo_until: str | None = Field(None, description="until when the import can be undone (UTC)")
 
 
 class History(BaseModel):

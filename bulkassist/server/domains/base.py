@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
 from bulkassist.server.bulk import allocate_ids, insert_rows
+from bulkassist.server.changelog import log_updates
 from bulkassist.server.models import Course, Record, Section, User, user_id_of, user_ref, utcnow
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, ParentLink
 from bulkassist.spec import UPDATE as OP_UPDATE
@@ -142,6 +143,7 @@ class RecordStore:
     def data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """record ID -> stored fields."""
         return {i: d for found in self._lookup((Record.id, Record.data), domain, ids, Record.id.in_) for i, d in found}
+
 
     def parents(self, link: ParentLink, refs: pl.Series) -> pl.Series:
         """Per value of `refs`, the ID of the parent record it names (by the parent's ID or by its match
@@ -492,6 +494,7 @@ class RecordBehaviour:
             done_rows.append(row)
             done_ids.append(target)
         if changes:
+            log_updates(ctx.session, ctx.import_id, ctx.org_id, done_ids, now)  # what undo puts back
             ctx.session.execute(sa.update(Record), changes)
         result = [outcomes(done_rows, RowStatus.SUCCESS, RowAction.UPDATE, done_ids)]
         if failed_rows:

@@ -38,6 +38,7 @@ from bulkassist.server.schemas import (
     NewGroup,
     NewUser,
     NewWebhook,
+    OrgSettings,
     TokenIssued,
     Unlocked,
     UserCreated,
@@ -49,6 +50,21 @@ from bulkassist.server.schemas import (
 )
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(400, 401, 403, 404, 409, 422))
+
+
+@router.get("/settings", response_model=OrgSettings)
+def settings(caller: CallerDep, session: SessionDep) -> dict:
+    """Your organisation's settings: how many days after its commit an import can be undone."""
+    caller.require_admin()
+    return {"undo_retention_days": session.get(Organisation, caller.org_id).undo_retention_days}
+
+
+@router.put("/settings", response_model=OrgSettings)
+def put_settings(body: OrgSettings, caller: CallerDep, session: SessionDep) -> dict:
+    """Change your organisation's settings (the undo retention period, in days)."""
+    caller.require_admin()
+    session.get(Organisation, caller.org_id).undo_retention_days = body.undo_retention_days
+    return {"undo_retention_days": body.undo_retention_days}
 
 
 @router.get("/users", response_model=list[UserInfo])

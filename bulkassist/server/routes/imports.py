@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from bulkassist.domains import get_domain
 from bulkassist.errors import InvalidRequest
-from bulkassist.server import lifecycle, preview, results
+from bulkassist.server import lifecycle, preview, results, undo
 from bulkassist.server.bodies import read_body
 from bulkassist.server.committer import cancel as cancel_import
 from bulkassist.server.history import import_history
@@ -32,6 +32,8 @@ from bulkassist.server.schemas import (
     Review,
     RowEdit,
     RowEdited,
+    UndoPlan,
+    UndoRequest,
     error_responses,
 )
 from bulkassist.status import ImportStatus
@@ -65,8 +67,8 @@ def history(caller: CallerDep, session: SessionDep,
 
 @router.get("/imports/{import_id}", response_model=ImportInfo)
 def status(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
-    """Status, counts and commit progress."""
-    return describe(session, get_import(session, caller, import_id))
+    """Status, counts, commit progress, and the undo's progress once one started."""
+    return undo.described(session, get_import(session, caller, import_id))
 
 
 @router.post("/imports/{import_id}/batches", response_model=BatchStored,
@@ -182,6 +184,41 @@ def cancel(caller: CallerDep, session: SessionDep, import_id: int = ImportId) ->
     session.flush()
     session.refresh(imp)
     return describe(session, imp)
+
+
+@router.get("/imports/{import_id}/undo", response_model=UndoPlan)
+def undo_plan(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
+    """What undoing the import would do now: records to remove and to restore, conflicts, invoices."""
+    return undo.plan(session, get_import(session, caller, import_id))
+
+
+@router.post("/imports/{import_id}/undo", status_code=202, response_model=ImportInfo)
+def undo_import(request: Request, caller: CallerDep, body: UndoRequest | None = None, import_id: int = ImportId
+                ) -> dict:
+    """Undo the import in the background (within the organisation's retention period): inserted records
+    removed, updated fields restored; records changed since are conflicts left as they are unless
+    `force`. Poll the import for progress; the same request again while it runs changes nothing."""
+    force = body.force if body else False
+    committer = request.app.state.committer
+    with request.app.state.sessions.begin() as session:
+        imp = get_import(session, caller, import_id, for_update=True)
+        if not (imp.status == ImportStatus.REVERTING and imp.undo_force == force):
+            committer.start_undo(session, imp, force=force)
+    with request.app.state.sessions() as session:
+        imp = get_import(session, caller, import_id)
+        if imp.status == ImportStatus.REVERTING and imp.worker == committer.worker:
+            committer.launch(imp.id)
+        return undo.described(session, imp)
+
+
+@router.get("/imports/{import_id}/undo/results",
+            responses={200: {"model": FileRows, "content": {"text/csv": {}, results.XLSX: {}}}})
+def undo_results_file(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
+                      format: Literal["json", "csv", "xlsx"] = "csv") -> Response:
+    """The undo's results: Record ID, Row Number, Action, Outcome (Removed / Restored / Conflict / Gone),
+    Invoice ID, Message."""
+    imp = get_import(session, caller, import_id)
+    return _file(undo.undo_results(session, imp), format, f"import_{imp.id}_undo")
 
 
 @router.get("/imports/{import_id}/results",
