@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -325,7 +326,7 @@ def test_administration_lists_importer_locks_and_unlocks_after_asking(sqlite_ser
     try:
         app = App(admin)
         assert app.tabs.titles[-1] == "Administration"
-        app.tabs.selected_index = 2
+        app.tabs.selected_index = app.tabs.children.index(app.admin)  # after Registration, which admins see too
         rows = [r for r in app.admin.locks.rows.children if "ba-lock-course_record" in r._dom_classes]
         assert len(rows) == 1 and f"import {held_by}" in rows[0].children[1].value
         unlock = rows[0].children[0]
@@ -349,3 +350,93 @@ def test_only_administrators_get_the_administration_tab(app: App, sqlite_server:
         importer.locks()
     with pytest.raises(errors.PermissionDenied):
         importer.unlock("course_record")
+
+
+def _webhook_row(app: App, hook_id: int):
+    rows = [r for r in app.admin.webhooks.rows.children if f"ba-webhook-{hook_id}" in r._dom_classes]
+    assert len(rows) <= 1
+    return rows[0] if rows else None
+
+
+def test_administration_adds_lists_and_deletes_a_webhook_after_asking(sqlite_server: object) -> None:
+    admin = Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    app = App(admin)
+    app.tabs.selected_index = app.tabs.children.index(app.admin)  # Administration: locks and webhooks, one tab
+    panel = app.admin.webhooks
+    assert panel in app.admin.children
+    panel.url.value = "http://127.0.0.1:9/hooks/<b>dash</b>"
+    panel.secret.value = "dash-secret-0123456789"
+    panel.children[1].children[2].click()  # Add webhook
+    hook = next(h for h in admin.webhooks() if h["url"] == "http://127.0.0.1:9/hooks/<b>dash</b>")
+    try:
+        assert "dash-secret-0123456789" in panel.shown_secret.value and "only this once" in panel.shown_secret.value
+        assert panel.url.value == "" and panel.secret.value == ""
+        row = _webhook_row(app, hook["id"])
+        text = row.children[1].value
+        assert "&lt;b&gt;dash&lt;/b&gt;" in text and "<b>dash</b>" not in text  # escaped, never markup
+        assert hook["created_at"] in text and "active" in text
+        row.children[0].click()  # Delete asks first: nothing is deleted yet
+        assert hook["id"] in {h["id"] for h in admin.webhooks()}
+        panel.confirm.children[0].children[2].click()  # Keep
+        assert panel.confirm.children == () and hook["id"] in {h["id"] for h in admin.webhooks()}
+        row.children[0].click()
+        panel.confirm.children[0].children[1].click()  # Delete
+        assert hook["id"] not in {h["id"] for h in admin.webhooks()}
+        assert "deleted" in panel.status.value and _webhook_row(app, hook["id"]) is None
+        assert panel.shown_secret.value == ""
+    finally:
+        if hook["id"] in {h["id"] for h in admin.webhooks()}:
+            admin.delete_webhook(hook["id"])
+
+
+def test_a_bad_webhook_url_shows_a_message_and_adds_nothing(sqlite_server: object) -> None:
+    admin = Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    app = App(admin)
+    before = admin.webhooks()
+    panel = app.admin.webhooks
+    panel.url.value = "ftp://example.org/<script>alert(1)</script>"
+    panel.children[1].children[2].click()
+    assert app.notice.layout.display is None and "ba-notice-error" in app.notice.value
+    assert "url" in app.notice.value and "<script>" not in app.notice.value
+    assert admin.webhooks() == before and panel.shown_secret.value == ""
+    assert panel.url.value == "ftp://example.org/<script>alert(1)</script>"  # kept to be corrected
+
+
+def test_the_delivery_log_shows_a_run_workflow_delivery(sqlite_server: object) -> None:
+    from tests.receiver import Receiver
+    from tests.test_server_events import ident, import_cases
+
+    admin = Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    importer = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    app = App(admin)
+    panel = app.admin.webhooks
+    with Receiver(answers=[500, 204]) as receiver:
+        panel.url.value = receiver.url
+        panel.children[1].children[2].click()
+        hook = next(h for h in admin.webhooks() if h["url"] == receiver.url)
+        try:
+            imp, final = import_cases(importer, [[ident(), "Hook", "Log", "ACTIVE", "1"]], run_workflow=True)
+            assert final["status"] == "Committed"
+            receiver.wait_for(imp.id, 2)  # refused once, then accepted
+            for _ in range(100):  # the second attempt's outcome is written just after the receiver answered
+                mine = [d for d in admin.deliveries(webhook_id=hook["id"]) if d["import_id"] == imp.id]
+                if mine and mine[0]["status"] == "delivered":
+                    break
+                time.sleep(0.1)
+            refresh = next(c for c in panel.children if "ba-deliveries-refresh" in c._dom_classes)
+            refresh.click()
+            row = next(r for r in panel.delivery_log.value.split("<tr")[2:] if f"(import {imp.id})" in r)
+            cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+            assert cells[0] == "case.created" and cells[1].startswith("record ") and cells[2] == receiver.url
+            assert cells[3:] == ["delivered", "2", "HTTP 204"]
+            answers = delivery_answers(admin, hook["id"], imp.id)
+            assert answers[0].startswith("HTTP 500 — the receiver answered 500") and answers[1] == "HTTP 204"
+        finally:
+            admin.delete_webhook(hook["id"])
+
+
+def delivery_answers(admin: Client, hook_id: int, import_id: int) -> list[str]:
+    from bulkassist.dashboard.webhooks import last_answer
+
+    d = next(d for d in admin.deliveries(webhook_id=hook_id) if d["import_id"] == import_id)
+    return [last_answer({"log": d["log"][: i + 1]}) for i in range(len(d["log"]))]

@@ -310,6 +310,32 @@ def test_an_administrator_sees_importer_locks_and_unlocks_one(page: object, sqli
         admin.unlock("course_record")  # never leave the shared server's importer locked
 
 
+def test_an_administrator_adds_a_webhook_and_sees_it_listed(page: object, sqlite_server: object) -> None:
+    """Issue 10: the Administration tab's Webhooks panel adds a URL, shows its secret once and lists it."""
+    admin = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    url = "http://127.0.0.1:9/hooks/browser"
+    try:
+        with _dashboard(sqlite_server, "admin") as voila:
+            ui = DashboardPage(page, voila.url, SHOTS / "admin")
+            ui.open()
+            page.get_by_role("tab", name="Administration").click()
+            page.locator(".ba-admin-webhooks").wait_for(state="visible", timeout=30_000)
+            page.locator(".ba-webhook-url input").fill(url)
+            page.locator(".ba-webhook-secret input").fill("browser-secret-0123456789")
+            ui.click(".ba-webhook-add")
+            once = page.locator(".ba-webhook-secret-once", has_text="browser-secret-0123456789")
+            once.wait_for(state="visible", timeout=30_000)
+            assert "only this once" in once.inner_text()
+            hook = next(h for h in admin.webhooks() if h["url"] == url)
+            row = page.locator(f".ba-webhook-{hook['id']}")
+            row.wait_for(state="visible", timeout=30_000)
+            assert url in row.inner_text() and "active" in row.inner_text()
+            ui.shot("04-webhook-added")
+    finally:
+        for hook in admin.webhooks():
+            if hook["url"] == url:
+                admin.delete_webhook(hook["id"])
+
 def test_changes_view_strikes_the_stored_value_highlights_the_new_one_and_filters_by_field(
         page: object, importer_url: str, sqlite_server: object, tmp_path: Path) -> None:
     from bulkassist.client import Client

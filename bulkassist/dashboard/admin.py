@@ -1,4 +1,4 @@
-"""The Administration tab (administrators only): importer locks and Unlock (seed 004).
+"""The Administration tab (administrators only): importer locks and Unlock (seed 004), and webhooks.
 
 An import in progress locks its domain's importer for the organisation; an import that
 hangs or fails keeps it locked. The seed's steps — log in as a site admin, open the
@@ -14,6 +14,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from bulkassist.dashboard.notices import Notice
+from bulkassist.dashboard.webhooks import Webhooks
 from bulkassist.domains import all_domains
 
 ADVICE = ("An import that hangs or fails locks its importer. Before unlocking, review the import file: no special "
@@ -96,8 +97,10 @@ class Administration(widgets.VBox):
 
     def __init__(self, client: Any, notice: Notice):
         self.locks = Locks(client, notice)
-        super().__init__([self.locks])
+        self.webhooks = Webhooks(client, notice)
+        super().__init__([self.locks, self.webhooks])
         self.add_class("ba-admin")
 
     def refresh(self) -> None:
         self.locks.refresh()
+        self.webhooks.refresh()

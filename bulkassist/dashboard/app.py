@@ -1,6 +1,6 @@
 """The Bulk Data Import window: the New Import and Import History tabs over one server, the
-Registration & Certification tab for users who manage those records, and Administration (importer locks)
-for administrators."""
+Registration & Certification tab for users who manage those records, and Administration (importer locks,
+webhooks) for administrators."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class App(widgets.VBox):
                 self.notice.show(f"{me.get('user')} may not import (no Bulk Upload role), but may manage "
                                  f"Registration & Certification records: open that tab to see and export them.",
                                  "info", "Registration & Certification")
-        # Administrators also get the Administration tab (importer locks); nobody else sees it.
+        # Administrators also get the Administration tab (importer locks, webhooks); nobody else sees it.
         self.admin = Administration(client, self.notice) if me and me.get("admin") else None
         if self.admin is not None:
             pages.append((self.admin, "Administration"))
