@@ -293,6 +293,15 @@ class Client:
         """The organisation's saved column mappings of `domain`: `{id, name, headers, columns, ...}`."""
         return self._json("GET", f"/mappings/{quote(domain, safe='')}")
 
+    def save_mapping(self, domain: str, columns: dict[str, str], name: str,
+                     headers: list[str] | None = None) -> dict[str, Any]:
+        """Save a column mapping ({header: target or "-"}) for the organisation without an import; the next file
+        with these `headers` (default: the keys of `columns`), in any order, is mapped by it."""
+        body: dict[str, Any] = {"name": name, "columns": columns}
+        if headers is not None:
+            body["headers"] = list(headers)
+        return self._json("POST", f"/mappings/{quote(domain, safe='')}", json=body, idempotent=True)
+
     def rename_mapping(self, domain: str, mapping_id: int, name: str) -> dict[str, Any]:
         return self._json("PATCH", f"/mappings/{quote(domain, safe='')}/{mapping_id}", json={"name": name},
                           idempotent=True)

@@ -183,3 +183,33 @@ def test_cli_maps_with_map_and_mapping_file_and_lists_saved_mappings(server, tmp
     case_file(tag).write_csv(path)
     reused = run(main, ["submit", str(path), "-d", "case", "-p", "add", "--yes"], env=env)
     assert reused.exit_code == 0 and f"saved mapping 'CLI {tag}'" in reused.output
+
+
+def test_a_mapping_saved_without_an_import_maps_the_next_upload_and_stays_in_its_organisation(client, client_for):
+    tag = uuid.uuid4().hex[:8]
+    file = case_file(tag)
+    columns = {**chosen(tag), "FirstName": "FirstName"}
+    saved = client.save_mapping("case", columns, f"Excel {tag}", headers=file.columns)
+    assert saved["columns"]["Mobile"] == "CellPhoneNumber" and saved["columns"]["LastName"] == "LastName"
+    assert sorted(saved["headers"]) == sorted(file.columns)
+    assert [m["id"] for m in client.mappings("case") if m["name"] == f"Excel {tag}"] == [saved["id"]]
+    again = client.save_mapping("case", {**columns, "Mobile": "AltPhoneNumber"}, f"Excel {tag}", headers=file.columns)
+    assert again["id"] == saved["id"] and again["columns"]["Mobile"] == "AltPhoneNumber"  # same headers: replaced
+
+    imp = client.start_import(file.select(list(reversed(file.columns))), "case", "add")
+    assert imp.info["saved_mapping"] == f"Excel {tag}" and imp.info["unmapped"] == []
+
+    with pytest.raises(InvalidRequest, match="'Student Number' -> 'Client ID'.*not of Case imports"):
+        client.save_mapping("case", {"Student Number": "Client ID"}, f"Bad {tag}", headers=file.columns)
+    with pytest.raises(InvalidRequest, match="'Student Number' and 'FirstName' both map to 'FirstName'"):
+        client.save_mapping("case", {"Student Number": "FirstName"}, f"Bad {tag}", headers=file.columns)
+    with pytest.raises(InvalidRequest, match="column 'Nope' is not one of the headers"):
+        client.save_mapping("case", {"Nope": "-"}, f"Bad {tag}", headers=file.columns)
+    assert not [m for m in client.mappings("case") if m["name"] == f"Bad {tag}"]
+
+    other = client_for("other_org")
+    assert not [m for m in other.mappings("case") if m["id"] == saved["id"]]
+    theirs = other.start_import(file, "case", "add")
+    assert theirs.info["saved_mapping"] is None and theirs.info["unmapped"]
+    with pytest.raises(PermissionDenied):
+        client_for("viewer").save_mapping("case", columns, f"Viewer {tag}", headers=file.columns)

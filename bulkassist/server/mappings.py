@@ -165,6 +165,37 @@ def save_mapping(session: Session, caller: Caller, imp: Import, dom: Domain, nam
     return found
 
 
+def save_columns(session: Session, caller: Caller, domain: str, name: str, columns: dict[str, str],
+                 headers: list[str] | None) -> dict[str, Any]:
+    """Save {header: target} for the organisation and domain without an import; refused (naming the column and
+    the target) like an import's mapping. `headers` are the file's (default: the keys of `columns`)."""
+    dom = domain_for(session, caller.org_id, domain)
+    caller.require_import(dom.name)
+    headers = list(headers) if headers is not None else list(columns)
+    present = {clean_header(h) for h in headers}
+    missing = [c for c in columns if clean_header(c) not in present]
+    if missing:
+        raise InvalidRequest(f"mapping: column {missing[0]!r} is not one of the headers "
+                             f"({', '.join(repr(clean_header(h)) for h in headers)})")
+    chosen = resolve_mapping(dom, headers, columns)
+    stored: dict[str, str] = {}
+    for idx, header in enumerate(headers):
+        text = clean_header(header)
+        target = chosen.get(idx) or (auto[0] if text and (auto := automatic_target(dom, text)) else None)
+        if text and target:
+            stored[text] = target
+    found = saved_for_headers(session, caller.org_id, dom.name, headers)
+    if found is None:
+        found = SavedMapping(org_id=caller.org_id, domain=dom.name, name=name, headers_key=headers_key(headers),
+                             user_id=caller.user_id, headers=sorted(present - {""}), columns=stored)
+        session.add(found)
+    else:
+        found.columns, found.name = stored, name
+    _name_free(session, found)
+    session.flush()
+    return _describe_mapping(session, found)
+
+
 def _name_free(session: Session, mapping: SavedMapping) -> None:
     taken = session.scalars(sa.select(SavedMapping.id).where(
         SavedMapping.org_id == mapping.org_id, SavedMapping.domain == mapping.domain,

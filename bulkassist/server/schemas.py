@@ -149,6 +149,21 @@ class MappingChoice(BaseModel):
     name: Text | None = Field(None, min_length=1, max_length=200, description="the saved mapping's name")
 
 
+class MappingSave(BaseModel):
+    """A column mapping saved without an import (the Excel add-in's Map columns): the next file with these
+    headers, in any order, is mapped by it."""
+
+    model_config = ConfigDict(strict=True)
+
+    name: Text = Field(..., min_length=1, max_length=200, description="the saved mapping's name")
+    columns: dict[str, Target] = Field(
+        ..., min_length=1, max_length=2000,
+        description='{column header: field name, "Custom.<NAME>" or "-" (do not import)}')
+    headers: list[Annotated[str, Field(max_length=400, pattern=NO_NUL)]] | None = Field(
+        None, max_length=2000, description="every header of the file (default: the keys of `columns`); the "
+                                           "mapping applies to files with exactly these headers")
+
+
 class MappingRename(BaseModel):
     model_config = ConfigDict(strict=True)
 

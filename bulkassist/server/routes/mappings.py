@@ -19,6 +19,7 @@ from bulkassist.server.schemas import (
     MappingChoice,
     MappingDeleted,
     MappingRename,
+    MappingSave,
     RememberedValueInfo,
     SavedMappingInfo,
     error_responses,
@@ -56,6 +57,13 @@ def bulk_fix(body: BulkFix, caller: CallerDep, session: SessionDep, import_id: i
 def saved_mappings(caller: CallerDep, session: SessionDep, domain: str = Domain) -> list[dict]:
     """The organisation's saved mappings of a domain."""
     return mappings.list_mappings(session, caller, domain)
+
+
+@router.post("/mappings/{domain}", response_model=SavedMappingInfo)
+def save_mapping(body: MappingSave, caller: CallerDep, session: SessionDep, domain: str = Domain) -> dict:
+    """Save a column mapping without an import (Map columns in Excel): checked like an import's mapping; saving
+    again for the same headers replaces it."""
+    return mappings.save_columns(session, caller, domain, body.name, body.columns, body.headers)
 
 
 @router.patch("/mappings/{domain}/{mapping_id}", response_model=SavedMappingInfo)
