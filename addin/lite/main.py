@@ -36,6 +36,12 @@ def apply_suggestions(book: xw.Book):
 
 
 @xw.script
+def map_columns(book: xw.Book):
+    """Check and store the column mapping chosen on the BulkAssist sheet; save it on the server."""
+    bx.map_columns(book)
+
+
+@xw.script
 def refresh_lists(book: xw.Book):
     """Fetch the select lists from the import server again."""
     bx.refresh_lists(book)

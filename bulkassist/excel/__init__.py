@@ -6,6 +6,8 @@ classic desktop add-in, xlwings Server and xlwings Lite:
 - `validate(book)`: fill invalid cells (errors red, warnings amber), a note with
   the message and "Suggested: X", dropdowns on select-list columns, summary;
 - `apply_suggestions(book)`: write every safe fix, mark it, revalidate;
+- `map_columns(book)`: check and store the column mapping chosen on the BulkAssist sheet, and save it
+  on the server (`columns.py`);
 - `refresh_lists(book)`: fetch the select lists from the server again;
 - `submit(book)`: the server's review, then the Confirm Import step (a sheet);
   `confirm_import(book)` commits it (results next to each row), `cancel_import(book)`,
@@ -26,6 +28,7 @@ from bulkassist.excel.commands import (
     validate,
     validate_on_server,
 )
+from bulkassist.excel.columns import map_columns
 from bulkassist.excel.config import load_config
 from bulkassist.excel.dispatch import COMMANDS, dispatch
 from bulkassist.excel.importing import (
@@ -47,6 +50,7 @@ __all__ = [
     "download_results",
     "import_history",
     "load_config",
+    "map_columns",
     "new_from_template",
     "refresh_lists",
     "retry_failed",

@@ -25,10 +25,11 @@ import polars as pl
 import bulkassist.engine.validation as validation
 from bulkassist.client import CHANGE_COLUMNS, issue_frame
 from bulkassist.domains import all_domains, get_domain
-from bulkassist.engine.headers import match_headers
+from bulkassist.engine.headers import HeaderMatch, clean_header, match_headers
+from bulkassist.engine.mapping import DO_NOT_IMPORT, automatic_target, propose_mapping, resolve_mapping
 from bulkassist.engine.report import ISSUE_SCHEMA, Report, empty_issues, errors_table
 from bulkassist.engine.selectlists import SelectLists, demo_lists
-from bulkassist.errors import BulkAssistError, SchemaError
+from bulkassist.errors import BulkAssistError, NotLicensed, PermissionDenied, SchemaError
 from bulkassist.excel.config import load_config
 from bulkassist.excel.datasheet import RESULT_HEADERS, DataSheet
 from bulkassist.excel.grid import write_block, write_escaped, write_frame
@@ -44,7 +45,9 @@ from bulkassist.excel.painter import (
 from bulkassist.excel.settings import (
     CHANGES_SHEET,
     LISTS_SHEET,
+    MAPPING_TITLE,
     SETTINGS_SHEET,
+    MappingRow,
     Settings,
     SettingsSheet,
     is_own_sheet,
@@ -89,6 +92,10 @@ class Workbook:
         self.store = SettingsSheet(book)
         self.settings: Settings = self.store.settings()
         self.painter = Painter(book, self.caps, self.store.marks())
+        # The column mapping of the data sheet ({header: target or "-"}): what Map columns stored on the
+        # BulkAssist sheet, else the server's saved mapping for exactly these headers (`saved_name`).
+        self.columns: dict[str, str] = {}
+        self.saved_name: str | None = None
 
     # ------------------------------------------------------------- reading
     def data_sheet(self) -> DataSheet:
@@ -133,17 +140,62 @@ class Workbook:
             return demo_lists(), "packaged demo lists (no server configured)"
         return config.client().lists(domain.name), f"server {config.url}"
 
+    def load_mapping(self, data: DataSheet, domain: Domain, client: Any = None) -> dict[str, str]:
+        """The column mapping commands use: stored by Map columns for this data sheet and domain, else (with a
+        server) the organisation's saved mapping for exactly these headers, in any order."""
+        present = {clean_header(h) for h in data.headers if clean_header(h)}
+        stored = self.store.stored_mapping(data.sheet.name, domain.name)
+        self.columns = {k: v for k, v in stored.items() if k in present}
+        self.saved_name = None
+        if not self.columns and client is not None:
+            try:
+                saved = client.mappings(domain.name)
+            except (PermissionDenied, NotLicensed):  # may read lists, may not import: no saved mappings
+                saved = []
+            for found in saved:
+                if set(found["headers"]) == present:
+                    self.columns, self.saved_name = dict(found["columns"]), found["name"]
+                    break
+        return self.columns
+
+    def match(self, data: DataSheet, domain: Domain) -> HeaderMatch:
+        """Which field each column of the data sheet fills, with the column mapping."""
+        return match_headers(domain, data.headers, resolve_mapping(domain, data.headers, self.columns))
+
     def validate(self, data: DataSheet, domain: Domain, lists: SelectLists, table: Any = None) -> Report:
         operation = self.settings.operation_for(domain)
         table = table if table is not None else data.table(self.book.name)
-        return validation.validate(table, domain, operation, lists=lists,
+        return validation.validate(table, domain, operation, lists=lists, mapping=self.columns or None,
                                    options=self.settings.options_for(domain, operation))
+
+    def mapping_rows(self, data: DataSheet, domain: Domain, table: Any, lists: SelectLists) -> list[MappingRow]:
+        """The Column mapping block with this sheet's rows rebuilt: every header no field name matches, with
+        its proposal (target, confidence, method, samples), the Chosen Target typed before (else what is mapped,
+        else the proposal) and what is mapped; other sheets' rows kept as they are."""
+        old = self.store.mapping_rows()
+        typed = {r.column: r.chosen for r in old if (r.sheet, r.domain) == (data.sheet.name, domain.name)}
+        proposal = propose_mapping(table, domain, self.columns if self.saved_name else None, lists=lists)
+        rows = []
+        for p in proposal:
+            column = p["column"]
+            auto = automatic_target(domain, column) if column else None
+            mapped = self.columns.get(column, "")
+            if not column or (auto is not None and mapped in ("", auto[0])):
+                continue
+            rows.append(MappingRow(
+                data.sheet.name, domain.name, column, p["target"] or "", p["confidence"], p["method"] or "",
+                ", ".join(p["samples"])[:250], typed.get(column) or mapped or p["target"] or "", mapped))
+        return [r for r in old if (r.sheet, r.domain) != (data.sheet.name, domain.name)] + rows
 
     # ------------------------------------------------------------- writing
     def paint(self, data: DataSheet, report: Report, changed: pl.DataFrame | None = None,
               updated: pl.DataFrame | None = None) -> dict[str, int]:
         """Fills (merged rectangles), notes and the issue list for `report`; returns counts."""
-        issues = data.cells(report.cell_issues)
+        # The header of a column that is not mapped is marked too, its note naming the proposed target.
+        headers = report.file_issues.filter((pl.col("code") == "unmapped_column") & pl.col("col_index").is_not_null()
+                                            ).with_columns(pl.lit(data.header_row).cast(ISSUE_SCHEMA["row"]).alias("row"),
+                                                           pl.col("field").alias("suggestion"))
+        issues = data.cells(pl.concat([report.cell_issues, headers]))
         fills = self.painter.fill(data.sheet, rectangles(cell_kinds(issues, changed, updated)))
         notes = self.painter.notes(data.sheet, note_texts(issues))
         self.store.write_issues(report.errors_frame())
@@ -153,7 +205,7 @@ class Workbook:
         """An in-cell dropdown on every select-list column, listing the values on the lists sheet."""
         if not self.caps.dropdowns:
             return 0
-        match = match_headers(domain, data.headers)
+        match = self.match(data, domain)
         fields = {idx: domain.field(name) for idx, name in match.fields.items()
                   if domain.field(name).kind is Kind.SELECT and domain.field(name).select_list}
         if not fields:
@@ -226,16 +278,48 @@ def _message(report: Report, counts: dict[str, int], caps: Capabilities) -> str:
 
 # ------------------------------------------------------------------ commands
 def _open(book: Any) -> tuple[Workbook, DataSheet, Domain, SelectLists, str]:
-    """Everything a validating command reads before it writes anything."""
+    """Everything a validating command reads before it writes anything (the column mapping included)."""
     wb = Workbook(book)
     data = wb.data_sheet()
     domain = wb.domain(data)
-    lists, source = wb.lists(domain)
+    config = load_config()
+    client = config.client() if config.configured else None
+    lists, source = (client.lists(domain.name), f"server {config.url}") if client is not None else wb.lists(domain)
+    wb.load_mapping(data, domain, client)
     return wb, data, domain, lists, source
 
 
+def _mapping_text(wb: Workbook, rows: list[MappingRow], data: DataSheet, report: Report) -> str:
+    """What the message box says about the column mapping ("" when every header names a field)."""
+    mine = [r for r in rows if (r.sheet, r.domain) == (data.sheet.name, report.domain.name)]
+    unmapped = [clean_header(c) for c in report.file_issues.filter(pl.col("code") == "unmapped_column")["column"]]
+    parts = []
+    if wb.saved_name:
+        parts.append(f"Column mapping: the server's saved mapping {wb.saved_name!r} maps these headers "
+                     f"({len(mine)} columns not named by their header); stored under {MAPPING_TITLE!r} on the "
+                     f"{SETTINGS_SHEET!r} sheet.")
+    elif wb.columns:
+        skipped = sum(1 for t in wb.columns.values() if t == DO_NOT_IMPORT)
+        parts.append(f"Column mapping: {len(wb.columns) - skipped} columns mapped, {skipped} not imported, as "
+                     f"stored by Map columns.")
+    if unmapped:
+        parts.append(f"{len(unmapped)} columns are not mapped ({', '.join(repr(c) for c in unmapped[:5])}): they "
+                     f"are listed with proposed targets under {MAPPING_TITLE!r} on the {SETTINGS_SHEET!r} sheet. "
+                     f"Edit Chosen Target ('{DO_NOT_IMPORT}' = do not import) and press Map columns.")
+    return "\n".join(parts)
+
+
+def _write_mapping(wb: Workbook, data: DataSheet, domain: Domain, table: Any, lists: SelectLists,
+                   report: Report) -> str:
+    """The Column mapping block of the BulkAssist sheet (settings sheet already ensured); the message text."""
+    rows = wb.mapping_rows(data, domain, table, lists)
+    if rows or wb.store.mapping_rows():
+        wb.store.write_mapping(rows)
+    return _mapping_text(wb, rows, data, report)
+
+
 def _show(wb: Workbook, data: DataSheet, report: Report, lists: SelectLists, source: str,
-          changed: pl.DataFrame | None = None) -> Report:
+          changed: pl.DataFrame | None = None, mapping: str = "") -> Report:
     """Paint `report` (previous marks already cleared), dropdowns, summary, marks log, message box."""
     counts = wb.paint(data, report, None if changed is None else changed.select("row", "column"))
     wb.dropdowns(data, report.domain, lists)
@@ -244,6 +328,12 @@ def _show(wb: Workbook, data: DataSheet, report: Report, lists: SelectLists, sou
     if changed is not None:
         summary.append(("Fixed cells", changed.height))
         message = f"Applied {changed.height} safe fixes (marked blue).\n{message}"
+    if wb.saved_name:
+        summary.append(("Column mapping", f"server's saved mapping {wb.saved_name!r}"))
+    elif wb.columns:
+        summary.append(("Column mapping", f"{len(wb.columns)} columns, by Map columns"))
+    if mapping:
+        message += "\n" + mapping
     wb.finish(summary, message)
     return report
 
@@ -252,10 +342,12 @@ def _show(wb: Workbook, data: DataSheet, report: Report, lists: SelectLists, sou
 def validate(book: Any) -> Report:
     """Validate: clear the previous marks, then fill, annotate and list every issue; dropdowns; summary."""
     wb, data, domain, lists, source = _open(book)
-    report = wb.validate(data, domain, lists)
+    table = data.table(book.name)
+    report = wb.validate(data, domain, lists, table)
     wb.store.ensure(domain, wb.settings, data.sheet.name)
+    mapping = _write_mapping(wb, data, domain, table, lists, report)
     wb.painter.clear()
-    return _show(wb, data, report, lists, source)
+    return _show(wb, data, report, lists, source, mapping=mapping)
 
 
 @command
@@ -275,9 +367,10 @@ def apply_suggestions(book: Any) -> Report:
             masks[name] = mask.scatter(hit, False) if hit.len() else mask
     after = wb.validate(data, domain, lists, table)
     wb.store.ensure(domain, wb.settings, data.sheet.name)
+    mapping = _write_mapping(wb, data, domain, table, lists, after)
     wb.painter.clear()
     _write_fixes(data, fixed, changed, report.first_row)
-    return _show(wb, data, after, lists, source, changed)
+    return _show(wb, data, after, lists, source, changed, mapping)
 
 
 def _changed_cells(before: pl.DataFrame, after: pl.DataFrame, first_row: int) -> pl.DataFrame:
@@ -338,13 +431,16 @@ def validate_on_server(book: Any) -> pl.DataFrame:
     config = load_config()
     client = config.client()
     table = data.table(book.name)
-    report = wb.validate(data, domain, client.lists(domain.name), table)
+    lists = client.lists(domain.name)
+    wb.load_mapping(data, domain, client)
+    report = wb.validate(data, domain, lists, table)
     upload = _upload_frame(report, table.date_cells)
 
     def progress(done: int, total: int) -> None:
         wb.status(f"BulkAssist: {done} of {total} rows")
 
-    imp = client.start_import(upload, domain.name, operation, options=options, name=book.name, progress=progress)
+    imp = client.start_import(upload, domain.name, operation, options=options, name=book.name, progress=progress,
+                              mapping=wb.columns or None)
     try:
         review = imp.review()
         changes = _all_changes(imp)
@@ -353,13 +449,14 @@ def validate_on_server(book: Any) -> pl.DataFrame:
     # Everything from the server is in hand: only now is the book written.
     verdict = _server_report(report, data, review)
     changes = changes.with_columns(pl.col("row") + data.row_offset)
-    columns = {f: i + 1 for i, f in match_headers(domain, data.headers).fields.items()}
+    columns = {f: i + 1 for i, f in wb.match(data, domain).fields.items()}
     updated = changes.filter((pl.col("change") == "changed") & pl.col("field").is_in(list(columns))).select(
         "row", pl.col("field").replace_strict(columns, return_dtype=pl.Int64).alias("column"))
     wb.store.ensure(domain, wb.settings, data.sheet.name)
+    mapping = _write_mapping(wb, data, domain, table, lists, verdict)
     wb.painter.clear()
     counts = wb.paint(data, verdict, updated=updated)
-    wb.dropdowns(data, domain, client.lists(domain.name))
+    wb.dropdowns(data, domain, lists)
     _changes_sheet(wb, changes)
     kept = changes.filter(pl.col("change") == "kept").height
     summary = _summary(verdict, f"server {config.url}", counts)
@@ -367,7 +464,8 @@ def validate_on_server(book: Any) -> pl.DataFrame:
                 ("Changed cells", updated.height), ("Kept (blank) cells", kept)]
     wb.finish(summary, f"Validated on the server (import {imp.id}, nothing committed): {verdict.summary_sentence()}.\n"
                        f"{updated.height} cells would change a stored value (marked lavender, listed on the "
-                       f"{CHANGES_SHEET!r} sheet); {kept} blank cells keep the stored value. Submit to import.")
+                       f"{CHANGES_SHEET!r} sheet); {kept} blank cells keep the stored value. Submit to import."
+                       + (f"\n{mapping}" if mapping else ""))
     return changes
 
 
@@ -442,11 +540,12 @@ def _write_results(data: DataSheet, results: pl.DataFrame) -> None:
                 RESULT_HEADERS)
 
 
-def _write_created_ids(data: DataSheet, domain: Domain, results: pl.DataFrame) -> int:
+def _write_created_ids(data: DataSheet, domain: Domain, results: pl.DataFrame, match: HeaderMatch | None = None
+                       ) -> int:
     """The created record's ID into the ID column of each inserted row, so the next submit updates it."""
     if not domain.id_field:
         return 0
-    index = match_headers(domain, data.headers).column_of(domain.id_field)
+    index = (match or match_headers(domain, data.headers)).column_of(domain.id_field)
     if index is None:
         return 0
     inserted = _results_by_row(data, results).filter(

@@ -20,6 +20,7 @@ from bulkassist.excel.commands import (
     validate,
     validate_on_server,
 )
+from bulkassist.excel.columns import map_columns
 from bulkassist.excel.importing import (
     cancel_import,
     confirm_import,
@@ -32,6 +33,7 @@ from bulkassist.excel.importing import (
 COMMANDS: dict[str, Callable[[Any], Any]] = {
     "validate": validate,
     "apply_suggestions": apply_suggestions,
+    "map_columns": map_columns,
     "refresh_lists": refresh_lists,
     "validate_server": validate_on_server,
     "submit": submit,

@@ -140,8 +140,13 @@ def _finish_import(wb: Workbook, data: DataSheet, imp: Import, info: dict[str, A
     """Everything from the server is in hand: results next to the rows, new IDs, the summary, a message."""
     results = imp.results()
     domain = wb.domain(data)
+    wb.load_mapping(data, domain)
+    try:
+        match = wb.match(data, domain)
+    except BulkAssistError:  # the stored mapping was edited since Submit: the ID column by its header
+        match = None
     _write_results(data, results)
-    ids = _write_created_ids(data, domain, results)
+    ids = _write_created_ids(data, domain, results, match)
     committed, total = info["committed"], info["summary"]["total"]
     failed = committed["failed"] + info["summary"]["errors"]
     wb.store.ensure(domain, wb.settings, data.sheet.name)
@@ -166,6 +171,7 @@ def submit(book: Any) -> dict[str, Any] | None:
     options = wb.settings.options_for(domain, operation)
     client = load_config().client()
     table = data.table(book.name)
+    wb.load_mapping(data, domain, client)
     report = wb.validate(data, domain, client.lists(domain.name), table)
     upload = _upload_frame(report, table.date_cells)
     earlier = None
@@ -175,7 +181,7 @@ def submit(book: Any) -> dict[str, Any] | None:
         except BulkAssistError:
             earlier = None
     imp = client.start_import(upload, domain.name, operation, options=options, name=book.name,
-                              progress=_progress(wb))
+                              progress=_progress(wb), mapping=wb.columns or None)
     replaced = ""
     if earlier is not None and earlier.status == ImportStatus.VALIDATED and earlier.import_id != imp.id:
         # The import waiting for confirmation is replaced by this one: it must not stay open on the server.
@@ -216,6 +222,8 @@ def submit(book: Any) -> dict[str, Any] | None:
         ["Import ID", imp.id],
         ["Domain", domain.title],
         ["Operation", OPERATION_LABELS[operation]],
+        ["Column mapping", f"server's saved mapping {wb.saved_name!r}" if wb.saved_name else
+         f"{len(wb.columns)} columns, by Map columns" if wb.columns else "by the headers"],
         ["Insert", confirm["insert"]],
         ["Update", confirm["update"]],
         ["Status", imp.info["status"]],

@@ -11,6 +11,12 @@ Layout (one sheet, four blocks side by side, so every block is one 2-D write)::
                       the last Validate (what notes cannot show, and all a VBA client gets)
     N:P  marks log    Sheet | Range | Kind: every rectangle BulkAssist painted, so the next
                       run removes exactly those and nothing of the user's
+    R:Z  column mapping  Data sheet | Domain | Import Field | Proposed Target | Confidence |
+                      Method | Samples | Chosen Target | Mapped To: the headers no field name
+                      matches, as Validate proposes them; the user edits Chosen Target ("-" =
+                      do not import) and Map columns checks it and stores it in Mapped To,
+                      which Validate, Apply suggestions, Validate against the server and
+                      Submit use (per data sheet and domain)
 
 Dropdown sources live on a second, hidden sheet, "BulkAssist Lists" (one column
 per select list). Server URL and token are never stored here (see `config.py`).
@@ -29,7 +35,7 @@ import polars as pl
 
 from bulkassist.engine.report import SHEET_ERRORS_COLUMNS
 from bulkassist.errors import SchemaError
-from bulkassist.excel.grid import read_block, write_block, write_frame
+from bulkassist.excel.grid import read_block, text, write_block, write_frame
 from bulkassist.excel.painter import Mark
 from bulkassist.spec import ADD_UPDATE, OPERATION_LABELS, Domain, name_key, parse_operation
 
@@ -47,8 +53,12 @@ def is_own_sheet(name: str) -> bool:
     return name in OWN_SHEETS or name.startswith(RESULTS_PREFIX)
 
 
-SETTINGS_COL, SUMMARY_COL, ISSUES_COL, MARKS_COL = 1, 4, 7, 14  # A, D, G, N
+SETTINGS_COL, SUMMARY_COL, ISSUES_COL, MARKS_COL, MAPPING_COL = 1, 4, 7, 14, 18  # A, D, G, N, R
 MARK_HEADERS = ["Sheet", "Range", "Kind"]
+MAPPING_TITLE = "Column mapping"
+MAPPING_HEADERS = ["Data sheet", "Domain", "Import Field", "Proposed Target", "Confidence", "Method", "Samples",
+                   "Chosen Target", "Mapped To"]
+CHOSEN_COL = MAPPING_COL + MAPPING_HEADERS.index("Chosen Target")  # the cell a user edits
 SUMMARY_TITLE = "Last run"
 SETTINGS_TITLE = "BulkAssist settings"
 
@@ -88,6 +98,25 @@ class Settings:
             with _in_sheet(option.label):
                 chosen[option.name] = option.default if raw in (None, "") else option.parse(raw)
         return chosen
+
+
+@dataclass
+class MappingRow:
+    """One row of the Column mapping block: an Import Field of a data sheet, its proposal and what was chosen."""
+
+    sheet: str
+    domain: str
+    column: str
+    proposed: str = ""
+    confidence: Any = None
+    method: str = ""
+    samples: str = ""
+    chosen: str = ""  # what the user typed (or the proposal, until they change it)
+    mapped: str = ""  # what Map columns stored: the target Validate and Submit use
+
+    def cells(self) -> list[Any]:
+        return [self.sheet, self.domain, self.column, self.proposed, self.confidence, self.method, self.samples,
+                self.chosen, self.mapped]
 
 
 class SettingsSheet:
@@ -132,6 +161,17 @@ class SettingsSheet:
 
     def marks(self) -> list[Mark]:
         return [Mark(str(s), str(a), str(k)) for s, a, k in self._column(MARKS_COL, 2, 3)]
+
+    def mapping_rows(self) -> list[MappingRow]:
+        """The Column mapping block (below its title and header row)."""
+        return [MappingRow(text(a).strip(), text(b).strip(), text(c).strip(), text(d).strip(), e, text(f).strip(),
+                           text(g), text(h).strip(), text(i).strip())
+                for a, b, c, d, e, f, g, h, i in self._column(MAPPING_COL, 3, len(MAPPING_HEADERS))]
+
+    def stored_mapping(self, sheet: str, domain: str) -> dict[str, str]:
+        """{header: target or "-"} Map columns stored for this data sheet and domain."""
+        return {r.column: r.mapped for r in self.mapping_rows()
+                if r.sheet == sheet and r.domain == domain and r.column and r.mapped}
 
     def _length(self, col: int) -> int:
         """How many rows (header included) a block currently fills."""
@@ -178,6 +218,14 @@ class SettingsSheet:
         """`issues` in the errors layout (`errors_table`): its SHEET_ERRORS_COLUMNS are written."""
         write_frame(self.sheet, 1, ISSUES_COL, issues.select(SHEET_ERRORS_COLUMNS), SHEET_ERRORS_COLUMNS,
                     pad_to=self._length(ISSUES_COL))
+
+    def write_mapping(self, rows: list[MappingRow]) -> None:
+        """The Column mapping block: title, header row, `rows`, padded over the rows it held before."""
+        block: list[list[Any]] = [[MAPPING_TITLE] + [None] * (len(MAPPING_HEADERS) - 1), list(MAPPING_HEADERS)]
+        block += [r.cells() for r in rows]
+        old = 2 + len(self.mapping_rows()) if self.values else 0
+        block += [[None] * len(MAPPING_HEADERS) for _ in range(max(0, old - len(block)))]
+        write_block(self.sheet, 1, MAPPING_COL, block)
 
     def write_marks(self, marks: list[Mark]) -> None:
         frame = pl.DataFrame([(m.sheet, m.address, m.kind) for m in marks], schema=MARK_HEADERS, orient="row")
