@@ -20,6 +20,7 @@ classic desktop add-in, xlwings Server and xlwings Lite:
 The workbook layout is described in `settings.py` and `datasheet.py`.
 """
 
+from bulkassist.excel.columns import map_columns
 from bulkassist.excel.commands import (
     apply_suggestions,
     clear_marks,
@@ -28,7 +29,6 @@ from bulkassist.excel.commands import (
     validate,
     validate_on_server,
 )
-from bulkassist.excel.columns import map_columns
 from bulkassist.excel.config import load_config
 from bulkassist.excel.dispatch import COMMANDS, dispatch
 from bulkassist.excel.importing import (

@@ -26,7 +26,12 @@ import bulkassist.engine.validation as validation
 from bulkassist.client import CHANGE_COLUMNS, issue_frame
 from bulkassist.domains import all_domains, get_domain
 from bulkassist.engine.headers import HeaderMatch, clean_header, match_headers
-from bulkassist.engine.mapping import DO_NOT_IMPORT, automatic_target, propose_mapping, resolve_mapping
+from bulkassist.engine.mapping import (
+    DO_NOT_IMPORT,
+    automatic_target,
+    propose_mapping,
+    resolve_mapping,
+)
 from bulkassist.engine.report import ISSUE_SCHEMA, Report, empty_issues, errors_table
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.errors import BulkAssistError, NotLicensed, PermissionDenied, SchemaError

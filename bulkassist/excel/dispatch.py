@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bulkassist.excel.columns import map_columns
 from bulkassist.excel.commands import (
     TITLE,
     apply_suggestions,
@@ -20,7 +21,6 @@ from bulkassist.excel.commands import (
     validate,
     validate_on_server,
 )
-from bulkassist.excel.columns import map_columns
 from bulkassist.excel.importing import (
     cancel_import,
     confirm_import,
