@@ -170,6 +170,14 @@ def test_map_columns_saves_on_the_server_and_submit_sends_the_mapping(engine, as
     assert saved[0]["columns"]["Mobile"] == "Phone Number" and saved[0]["columns"][notes] == "-"
     assert saved[0]["columns"]["First Name"] == "First Name"  # the whole file's mapping
 
+    # Without the server's copy, what the workbook stored is what maps the server's import.
+    client.delete_mapping("client", saved[0]["id"])
+    changes, actions, _ = _run(bx.validate_on_server, stored_, engine)
+    assert "Validated on the server" in _alert(actions) and changes is not None
+    written = [str(v) for a in of(actions, "setValues") for row in a["values"] for v in row]
+    assert not [v for v in written if "is not mapped" in v]  # the server's review has no unmapped column
+    assert [v for v in written if "is not imported (mapped to Do not import)" in v]
+
     _, actions, submitted = _run(bx.submit, stored_, engine)
     confirm = {str(k).strip(): v for k, v, *_ in sheet_values(submitted, CONFIRM_SHEET) if k not in ("", None)}
     assert (confirm["Rows to Import"], confirm["Errors Skipped"]) == (4, 1)
