@@ -36,7 +36,8 @@ def one_record(caller: CallerDep, session: SessionDep, domain: str = DomainName,
     return records.describe_record(records.get_record(session, caller.org_id, dom, record_id))
 
 
-@router.get("/imports/{import_id}/records", response_model=ImportRecords, tags=["imports"])
+@router.get("/imports/{import_id}/records", response_model=ImportRecords, tags=["imports"],
+            responses=error_responses(409))  # an import not validated yet (e.g. cancelled before its review)
 def import_records(caller: CallerDep, session: SessionDep,
                    import_id: int = Path(..., ge=1, le=2**31 - 1, description="the Import ID")) -> dict:
     """Seed 001's Records tab: each row's status and action, the record it created or updated (with a
