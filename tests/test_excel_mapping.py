@@ -11,9 +11,13 @@ import polars as pl
 import pytest
 
 import bulkassist.excel as bx
+from bulkassist.client import Client
 from bulkassist.excel.painter import COLORS
 from bulkassist.excel.settings import CONFIRM_SHEET, MAPPING_COL, MAPPING_HEADERS, SETTINGS_SHEET
-from tests.test_excel_server import _new_clients, as_user, excel_server  # noqa: F401 - fixtures
+from tests.test_excel_server import (
+    _new_clients,
+    excel_server,  # noqa: F401 - a server of this module
+)
 from tests.test_excel_support import (
     DATA_SHEET,
     _offline,  # noqa: F401 - autouse fixture
@@ -28,6 +32,19 @@ from tests.test_excel_support import (
     stored,
     template_book,
 )
+
+
+@pytest.fixture(name="as_user")
+def _as_user(excel_server, monkeypatch):  # noqa: F811 - the imported fixture, this module's own server
+    """`as_user("importer")`: the add-in's config (environment) points at the server as that user."""
+
+    def configure(role: str = "importer") -> Client:
+        monkeypatch.setenv("BULKASSIST_URL", excel_server.url)
+        monkeypatch.setenv("BULKASSIST_TOKEN", excel_server.tokens[role])
+        return Client(excel_server.url, excel_server.tokens[role])
+
+    return configure
+
 
 RENAMED = {"Client ID": "Student Number", "Phone Number": "Mobile"}
 

@@ -407,6 +407,7 @@ def refresh_lists(book: Any) -> int:
     domain = wb.domain(data)
     config = load_config()
     lists = config.client().lists(domain.name)
+    wb.load_mapping(data, domain)  # a column mapped to a select-list field gets its dropdown too
     wb.store.ensure(domain, wb.settings, data.sheet.name)
     wb.painter.clear([DROPDOWN])
     count = wb.dropdowns(data, domain, lists)
