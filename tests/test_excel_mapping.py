@@ -120,7 +120,7 @@ def test_validate_lists_unmatched_headers_with_proposals_and_marks_their_headers
 def test_map_columns_stores_the_mapping_and_a_later_validate_uses_it(engine):
     payload = make_payload(template_book("client", _renamed(client_rows())))
     _, _, after = _run(bx.validate, payload, engine)
-    chosen = _choose(after, {"Student Number": "client id", "Notes": "-"})  # Mobile keeps the proposal
+    chosen = _choose(after, {"Student Number": "client id", "Notes": "Do not import"})  # Mobile: the proposal
     mapped, actions, stored_ = _run(bx.map_columns, chosen, engine)
     assert mapped == {"Student Number": "Client ID", "Mobile": "Phone Number", "Notes": "-"}
     assert not of(actions, "setValues", 0)  # headers not renamed

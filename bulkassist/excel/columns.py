@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from bulkassist.engine.headers import clean_header
+from bulkassist.engine.headers import clean_header, header_key
 from bulkassist.engine.mapping import DO_NOT_IMPORT, mapping_json, resolve_mapping
 from bulkassist.errors import Conflict, SchemaError
 from bulkassist.excel.commands import Workbook, command
@@ -52,7 +52,8 @@ def map_columns(book: Any) -> dict[str, str]:
     if gone:
         raise SchemaError(f"sheet {data.sheet.name!r} has no column {gone[0]!r} any more, which the {MAPPING_TITLE!r} "
                           f"list names; press Validate to list the columns again, then Map columns.")
-    chosen = {r.column: r.chosen for r in mine if r.chosen}
+    # "Do not import" typed out means "-", as the dashboard's dropdown shows it.
+    chosen = {r.column: DO_NOT_IMPORT if header_key(r.chosen) == "donotimport" else r.chosen for r in mine if r.chosen}
     # Refused here, naming the column and the target, before anything is written or sent.
     resolved = mapping_json(data.headers, resolve_mapping(domain, data.headers, chosen))
     open_ = [r.column for r in mine if not r.chosen]
