@@ -142,6 +142,25 @@ def test_map_columns_stores_the_mapping_and_a_later_validate_uses_it(engine):
     assert _mapping_block(again)["Notes"]["Mapped To"] == "-"  # Validate keeps what Map columns stored
 
 
+def test_rename_headers_true_renames_the_mapped_headers_and_nothing_else(engine):
+    payload = make_payload(template_book("client", _renamed(client_rows())))
+    _, _, after = _run(bx.validate, payload, engine)
+    settings = sheet_values(after, SETTINGS_SHEET)
+    row = next(i for i, r in enumerate(settings) if stored(r[0]) in ("", None))
+    settings[row][0], settings[row][1] = "Rename headers", True
+    mapped, actions, renamed = _run(bx.map_columns, _choose(after, {"Student Number": "Client ID", "Notes": "-"}),
+                                    engine)
+    header = sheet_values(renamed, DATA_SHEET)[0]
+    before = _renamed(client_rows())[0]
+    assert [stored(h) for h in header[:len(before)]] == [
+        {"Student Number": "Client ID", "Mobile": "Phone Number"}.get(h, h) for h in before]
+    assert list(_mapping_block(renamed)) == ["Notes"]  # the renamed columns need no mapping any more
+    assert "Headers renamed" in _alert(actions)
+    report, _, _ = _run(bx.validate, renamed, engine)
+    assert report.file_issues.filter(pl.col("code") == "unmapped_column").height == 0
+    assert report.column_fields["Client ID"] == "Client ID" and report.mapping["Notes"] == "-"
+
+
 def test_apply_suggestions_uses_the_stored_mapping(engine):
     payload = make_payload(template_book("client", _renamed(client_rows())))
     _, _, after = _run(bx.validate, payload, engine)

@@ -13,7 +13,8 @@ import) and presses *Map columns*:
 - with a server configured, the mapping is saved for the organisation (`POST /mappings/{domain}`), so
   the next file with the same headers is mapped by itself, in Excel, the dashboard, the CLI.
 
-The headers in the user's sheet are never renamed.
+The headers in the user's sheet are not renamed unless the BulkAssist sheet says `Rename headers | TRUE`:
+then each column mapped to a field gets the field's name as its header (and needs no mapping any more).
 """
 
 from __future__ import annotations
@@ -26,12 +27,22 @@ from bulkassist.engine.mapping import DO_NOT_IMPORT, mapping_json, resolve_mappi
 from bulkassist.errors import Conflict, SchemaError
 from bulkassist.excel.commands import Workbook, command
 from bulkassist.excel.config import load_config
+from bulkassist.excel.grid import write_block
 from bulkassist.excel.settings import MAPPING_TITLE, SETTINGS_SHEET
+from bulkassist.spec import name_key
 
 
 def mapping_name(book: Any, sheet: str) -> str:
     """The name a mapping saved from Excel gets on the server."""
     return f"Excel: {sheet} ({book.name})"[:200]
+
+
+def _rename_headers(wb: Workbook) -> bool:
+    """Whether the BulkAssist sheet asks Map columns to rename the mapped headers (`Rename headers | TRUE`)."""
+    for key, value in wb.settings.options.items():
+        if name_key(key) == "renameheaders":
+            return str(value).strip().casefold() in ("true", "1", "yes", "1.0")
+    return False
 
 
 @command
@@ -68,10 +79,21 @@ def map_columns(book: Any) -> dict[str, str]:
         except Conflict:  # the name is taken by a mapping of other headers: keep both
             digest = hashlib.sha256("\x1f".join(sorted(headers)).encode("utf-8")).hexdigest()[:6]
             saved = client.save_mapping(domain.name, resolved, f"{name[:190]} [{digest}]", headers=headers)
+    rename = _rename_headers(wb)
     # Everything fallible is done: only now is the book written.
     for row in mine:
         row.chosen = resolved.get(row.column, "")
         row.mapped = row.chosen
+    renamed: list[str] = []
+    if rename:
+        for idx, header in enumerate(data.headers):
+            target = resolved.get(clean_header(header))
+            if target and target != DO_NOT_IMPORT:
+                write_block(data.sheet, data.header_row, idx + 1, [[target]])
+                renamed.append(f"{clean_header(header)!r} -> {target!r}")
+        # A renamed column names its field by its header now: its row would map a header that is gone.
+        every = [r for r in every if not ((r.sheet, r.domain) == (data.sheet.name, domain.name)
+                                          and r.mapped not in ("", DO_NOT_IMPORT))]
     wb.store.write_mapping(every)
     skipped = [c for c, t in resolved.items() if t == DO_NOT_IMPORT]
     message = (f"Column mapping of sheet {data.sheet.name!r} ({domain.title}) stored on the {SETTINGS_SHEET!r} sheet: "
@@ -86,7 +108,8 @@ def map_columns(book: Any) -> dict[str, str]:
     if open_:
         message += (f"\n{len(open_)} columns still have no Chosen Target ({', '.join(repr(c) for c in open_[:5])}): "
                     f"type a target or '{DO_NOT_IMPORT}' (do not import), then Map columns again.")
-    message += "\nYour headers are not renamed. Press Validate to check the records with this mapping."
+    message += (f"\nHeaders renamed (Rename headers is TRUE): {', '.join(renamed)}." if renamed else
+                "\nYour headers are not renamed.") + " Press Validate to check the records with this mapping."
     summary = [("Column mapping", f"{len(resolved)} columns, by Map columns"),
                ("Saved on server", saved["name"] if saved else "no")]
     wb.finish(summary, message)
