@@ -149,6 +149,15 @@ class MappingChoice(BaseModel):
     name: Text | None = Field(None, min_length=1, max_length=200, description="the saved mapping's name")
 
 
+class ImportOptions(BaseModel):
+    """New options for an import not yet committed (seed 001's Start Import window); the options not named
+    keep their value."""
+
+    model_config = ConfigDict(strict=True)
+
+    options: dict[str, Any] = Field(..., description="e.g. {\"run_workflow\": true, \"duplicate_action\": \"skip\"}")
+
+
 class MappingRename(BaseModel):
     model_config = ConfigDict(strict=True)
 
