@@ -20,7 +20,7 @@ from bulkassist.dashboard.browser import column_centre
 from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, TOKEN_ENV, URL_ENV
 from bulkassist.dashboard.notices import Notice, describe
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
-from bulkassist.dashboard.wizard import confirmation_html, outcome_html
+from bulkassist.dashboard.wizard import CONFIRM, MAP, REVIEW, confirmation_html, outcome_html
 
 REPO = Path(__file__).resolve().parent.parent
 HEADERS = ["First Name", "Last Name", "Phone Number", "Date of Birth", "Staff Name"]
@@ -188,7 +188,7 @@ def test_wizard_starts_the_import_with_the_chosen_options(app: App) -> None:
     wizard.receive_file("assignments.csv", _csv_bytes([["100001", "MATH101", "01", "Enrolled"]], headers))
     assert "assignments.csv" in wizard.file_label.value
     wizard.review_button.click()
-    assert wizard.step == 3, app.notice.value
+    assert wizard.step == REVIEW, app.notice.value
     assert wizard.imp.info["options"] == {"auto_create_invoices": True}
     assert wizard.imp.info["file_name"] == "assignments.csv"
 
@@ -249,7 +249,7 @@ def test_an_edit_made_while_the_server_is_away_is_kept_and_saved_later() -> None
         wizard.choose_domain("client")
         wizard.receive_file("clients.csv", _csv_bytes([GOOD, BAD_DATE], HEADERS))
         wizard.review_button.click()
-        assert wizard.step == 3, app.notice.value
+        assert wizard.step == REVIEW, app.notice.value
         own.stop()
 
         wizard.review.edit(3, "Date of Birth", "12/25/1990")
@@ -258,7 +258,7 @@ def test_an_edit_made_while_the_server_is_away_is_kept_and_saved_later() -> None
         assert wizard.review.data.error_page(0, 200).loc[3, "Date of Birth"] == "12/25/1990"  # still shown
         assert wizard.review.save_button.layout.display is None
         wizard.continue_button.click()
-        assert wizard.step == 3 and "not saved" in app.notice.value
+        assert wizard.step == REVIEW and "not saved" in app.notice.value
 
         again = restart_server(own)
         wizard.review.save_button.click()
@@ -284,7 +284,7 @@ def test_an_xlsx_with_typed_cells_is_reviewed_like_a_csv(app: App, tmp_path: Pat
     wizard.choose_domain("client")
     wizard.receive_file(path.name, path.read_bytes())
     wizard.review_button.click()
-    assert wizard.step == 3, app.notice.value
+    assert wizard.step == REVIEW, app.notice.value
     data = wizard.review.data
     assert data.summary["total"] == 2 and data.summary["valid"] == 1
     assert set(data.error_page(0, 200).loc[3, INVALID].split("|")) == {"Phone Number", "Date of Birth"}
