@@ -47,13 +47,14 @@ def automatic_note(answer: dict[str, Any], domain_title: str) -> str:
     return f'<div class="ba-mapping-note">{how}{not_imported}</div>'
 
 
-def _confidence(column: dict[str, Any]) -> str:
+def _confidence(column: dict[str, Any], unmapped: bool) -> str:
     if column["target"] is None:
         return '<span class="ba-map-unmapped-label">Not mapped: choose a Target Field or “Do not import”</span>'
     method = METHOD_LABELS.get(column["method"] or "", column["method"] or "")
     confidence = column.get("confidence")
     percent = f"{round(100 * confidence)}% · " if isinstance(confidence, int | float) else ""
-    return f'<span class="ba-map-confidence">{percent}{html.escape(method)}</span>'
+    confirm = " — proposed: confirm or change it" if unmapped else ""
+    return f'<span class="ba-map-confidence">{percent}{html.escape(method)}{confirm}</span>'
 
 
 class MapFields(widgets.VBox):
@@ -128,6 +129,7 @@ class MapFields(widgets.VBox):
 
     def _row(self, column: dict[str, Any]) -> widgets.HBox:
         name, target = column["column"], column["target"]
+        unmapped = set(self.answer.get("unmapped") or [])
         samples = ", ".join(s for s in column.get("samples") or [] if s not in (None, ""))
         dropdown = widgets.Dropdown(options=self._options(target), value=target or CHOOSE,
                                     layout=widgets.Layout(width="250px"))
@@ -144,10 +146,10 @@ class MapFields(widgets.VBox):
             widgets.HTML(f'<span class="ba-map-samples">{html.escape(samples)}</span>',
                          layout=widgets.Layout(width="280px")),
             widgets.HBox([dropdown, custom], layout=widgets.Layout(width="330px")),
-            widgets.HTML(_confidence(column), layout=widgets.Layout(width="260px")),
+            widgets.HTML(_confidence(column, name in unmapped), layout=widgets.Layout(width="260px")),
         ])
         row.add_class("ba-map-row")
-        if target is None:
+        if name in unmapped:  # no target, or only a guess (similar header, values) not confirmed yet
             row.add_class("ba-map-unmapped")
         self.targets[name], self.custom_names[name], self.rows[name] = dropdown, custom, row
         return row
@@ -165,9 +167,11 @@ class MapFields(widgets.VBox):
         return out
 
     def changes(self) -> dict[str, str]:
-        """The targets that differ from the server's answer: what Continue sends (`PUT .../mapping`)."""
+        """What Continue sends (`PUT .../mapping`): the targets that differ from the server's answer, and the
+        proposals for columns still unmapped (a guess counts once the person has seen and kept it)."""
         proposed = {c["column"]: c["target"] for c in self.answer["columns"]}
-        return {k: v for k, v in self.chosen().items() if v != CHOOSE and v != proposed.get(k)}
+        unmapped = set(self.answer.get("unmapped") or [])
+        return {k: v for k, v in self.chosen().items() if v != CHOOSE and (v != proposed.get(k) or k in unmapped)}
 
     def missing(self) -> list[str]:
         return [k for k, v in self.chosen().items() if v == CHOOSE]
