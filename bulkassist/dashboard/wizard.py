@@ -19,7 +19,12 @@ import ipywidgets as widgets
 
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.dropzone import FileDrop
-from bulkassist.dashboard.mapping import MapFields, StartImportWindow, automatic_note, needs_decision
+from bulkassist.dashboard.mapping import (
+    MapFields,
+    StartImportWindow,
+    automatic_note,
+    needs_decision,
+)
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.review import ReviewStep, count_tiles
 from bulkassist.dashboard.review_data import ReviewData
