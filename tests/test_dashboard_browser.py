@@ -509,7 +509,7 @@ def test_start_import_window_cancel_then_start_later_from_history(page: object, 
     page.locator(".ba-history-start").click()
     later = page.locator(".ba-history-start-window")
     later.wait_for(state="visible")
-    assert later.locator(".ba-start-duplicate_action select").input_value() == "skip"  # kept with the job
+    assert later.locator(".ba-start-duplicate_action select").input_value() == "Skip/Do not create"  # kept
     assert later.locator(".ba-start-run_workflow input[type=checkbox]").is_checked()
     assert "1 row(s) to import" in later.inner_text()
     ui.shot("02-start-from-history")
