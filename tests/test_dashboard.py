@@ -537,6 +537,7 @@ def test_start_import_window_cancel_keeps_the_job_and_history_starts_it_later(ap
     window = wizard.start_window
     assert window.layout.display is None and wizard.confirm_button.layout.display == "none"
     assert window.options == {"run_workflow": False, "duplicate_action": "create"}
+    assert "1 row(s) to import" in window.facts.value
     window.fields["duplicate_action"].value = "skip"  # sent at once: the server holds it
     imp = wizard.imp
     client = Client(sqlite_server.url, sqlite_server.tokens["importer"])

@@ -24,6 +24,7 @@ from bulkassist.dashboard.mapping import (
     StartImportWindow,
     automatic_note,
     needs_decision,
+    start_facts_html,
 )
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.review import ReviewStep, count_tiles
@@ -452,7 +453,7 @@ class Wizard(widgets.VBox):
             self.confirm_button.layout.display = "none" if windowed else None
             self.start_window.layout.display = None if windowed else "none"
             if windowed:
-                self.start_window.show(self.imp, self.domain)
+                self.start_window.show(self.imp, self.domain, start_facts_html(self.imp.info))
             self.notice.clear()
             self.go(CONFIRM)
 
