@@ -456,7 +456,7 @@ def test_map_fields_step_maps_saves_and_maps_a_shuffled_file_automatically(page:
     _map_row(page, "Student Number").locator("select").select_option(label="Identifier")
     _map_row(page, f"Notes {tag}").locator("select").select_option(label="Do not import")
     deadline = _map_row(page, "Deadline")
-    deadline.locator("select").select_option(label="Custom.… (custom field)")
+    deadline.locator("select").select_option(label="Custom field (Custom.NAME)…")
     deadline.locator(".ba-map-custom input").fill("SANCTION_DEADLINE")
     page.locator(".ba-map-save input[type=checkbox]").check()
     page.locator(".ba-map-name input").fill(f"Cases {tag}")

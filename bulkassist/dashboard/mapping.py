@@ -87,7 +87,7 @@ class MapFields(widgets.VBox):
         self.domain, self.answer = domain, answer
         self.targets, self.custom_names, self.rows = {}, {}, {}
         header = widgets.HBox([widgets.HTML(f"<b>{t}</b>", layout=widgets.Layout(width=w)) for t, w in (
-            ("Import Field", "200px"), ("Sample values", "280px"), ("Target Field", "330px"),
+            ("Import Field", "200px"), ("Sample values", "280px"), ("Target Field", "420px"),
             ("Confidence", "260px"))])
         header.add_class("ba-map-header")
         lines = [header]
@@ -123,7 +123,7 @@ class MapFields(widgets.VBox):
         if prefix:
             if current and current.startswith(prefix):
                 options.append((current, current))
-            options.append((f"{prefix}… (custom field)", CUSTOM))
+            options.append((f"Custom field ({prefix}NAME)…", CUSTOM))
         options.append(("Do not import", DO_NOT_IMPORT))
         return options
 
@@ -134,7 +134,7 @@ class MapFields(widgets.VBox):
         dropdown = widgets.Dropdown(options=self._options(target), value=target or CHOOSE,
                                     layout=widgets.Layout(width="250px"))
         dropdown.add_class("ba-map-target")
-        custom = widgets.Text(placeholder="NAME", layout=widgets.Layout(width="80px", display="none"))
+        custom = widgets.Text(placeholder="NAME", layout=widgets.Layout(width="150px", display="none"))
         custom.add_class("ba-map-custom")
 
         def changed(_: object = None, dropdown: widgets.Dropdown = dropdown, custom: widgets.Text = custom) -> None:
@@ -145,7 +145,7 @@ class MapFields(widgets.VBox):
                          layout=widgets.Layout(width="200px")),
             widgets.HTML(f'<span class="ba-map-samples">{html.escape(samples)}</span>',
                          layout=widgets.Layout(width="280px")),
-            widgets.HBox([dropdown, custom], layout=widgets.Layout(width="330px")),
+            widgets.HBox([dropdown, custom], layout=widgets.Layout(width="420px")),
             widgets.HTML(_confidence(column, name in unmapped), layout=widgets.Layout(width="260px")),
         ])
         row.add_class("ba-map-row")
