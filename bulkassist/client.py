@@ -491,6 +491,12 @@ class Import:
         self.info["summary"] = answer["summary"]
         return answer
 
+    def set_options(self, **options: Any) -> dict[str, Any]:
+        """Change options before the commit (seed 001's Start Import window), e.g.
+        `imp.set_options(run_workflow=True, duplicate_action="skip")`; the import is revalidated once."""
+        self.info = self.client._json("PATCH", self._path, json={"options": options}, idempotent=True)
+        return self.info
+
     def confirm(self) -> dict[str, Any]:
         """What Confirm Import shows: File Name, Rows to Import, Total Rows, Errors Skipped, Import Usage."""
         return self.client._json("GET", f"{self._path}/confirmation")

@@ -20,7 +20,7 @@ from bulkassist.dashboard.browser import column_centre
 from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, TOKEN_ENV, URL_ENV
 from bulkassist.dashboard.notices import Notice, describe
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
-from bulkassist.dashboard.wizard import confirmation_html, outcome_html
+from bulkassist.dashboard.wizard import CONFIRM, MAP, REVIEW, confirmation_html, outcome_html
 
 REPO = Path(__file__).resolve().parent.parent
 HEADERS = ["First Name", "Last Name", "Phone Number", "Date of Birth", "Staff Name"]
@@ -188,7 +188,7 @@ def test_wizard_starts_the_import_with_the_chosen_options(app: App) -> None:
     wizard.receive_file("assignments.csv", _csv_bytes([["100001", "MATH101", "01", "Enrolled"]], headers))
     assert "assignments.csv" in wizard.file_label.value
     wizard.review_button.click()
-    assert wizard.step == 3, app.notice.value
+    assert wizard.step == REVIEW, app.notice.value
     assert wizard.imp.info["options"] == {"auto_create_invoices": True}
     assert wizard.imp.info["file_name"] == "assignments.csv"
 
@@ -249,7 +249,7 @@ def test_an_edit_made_while_the_server_is_away_is_kept_and_saved_later() -> None
         wizard.choose_domain("client")
         wizard.receive_file("clients.csv", _csv_bytes([GOOD, BAD_DATE], HEADERS))
         wizard.review_button.click()
-        assert wizard.step == 3, app.notice.value
+        assert wizard.step == REVIEW, app.notice.value
         own.stop()
 
         wizard.review.edit(3, "Date of Birth", "12/25/1990")
@@ -258,7 +258,7 @@ def test_an_edit_made_while_the_server_is_away_is_kept_and_saved_later() -> None
         assert wizard.review.data.error_page(0, 200).loc[3, "Date of Birth"] == "12/25/1990"  # still shown
         assert wizard.review.save_button.layout.display is None
         wizard.continue_button.click()
-        assert wizard.step == 3 and "not saved" in app.notice.value
+        assert wizard.step == REVIEW and "not saved" in app.notice.value
 
         again = restart_server(own)
         wizard.review.save_button.click()
@@ -284,7 +284,7 @@ def test_an_xlsx_with_typed_cells_is_reviewed_like_a_csv(app: App, tmp_path: Pat
     wizard.choose_domain("client")
     wizard.receive_file(path.name, path.read_bytes())
     wizard.review_button.click()
-    assert wizard.step == 3, app.notice.value
+    assert wizard.step == REVIEW, app.notice.value
     data = wizard.review.data
     assert data.summary["total"] == 2 and data.summary["valid"] == 1
     assert set(data.error_page(0, 200).loc[3, INVALID].split("|")) == {"Phone Number", "Date of Birth"}
@@ -440,3 +440,156 @@ def delivery_answers(admin: Client, hook_id: int, import_id: int) -> list[str]:
 
     d = next(d for d in admin.deliveries(webhook_id=hook_id) if d["import_id"] == import_id)
     return [last_answer({"log": d["log"][: i + 1]}) for i in range(len(d["log"]))]
+
+
+# ----------------------------------------------------- column mapping (issue 9, seed 001 steps 3-5)
+def _case_csv(tag: str, order: list[int] | None = None, status: str = "ACTIVE") -> bytes:
+    """A seed-001 case file with non-standard headers; `tag` makes its header set unique to the test (a saved
+    mapping belongs to one header set, and the server is shared)."""
+    import uuid
+
+    ident = uuid.uuid4().hex[:6]
+    headers = ["Student Number", "FirstName", "LastName", "Mobile", f"Notes {tag}", "Deadline", "Status"]
+    rows = [[f"s{ident}1", "John", "Doe", "333-333-4444", "met at orientation", "01/02/2027", status],
+            [f"s{ident}2", "Jane", "Smith", "333-333-5555", "", "02/03/2027", status]]
+    order = order or list(range(len(headers)))
+    return _csv_bytes([[r[i] for i in order] for r in rows], [headers[i] for i in order])
+
+
+def _upload(app: App, name: str, content: bytes, domain: str = "case") -> None:
+    app.wizard.choose_domain(domain)
+    app.wizard.receive_file(name, content)
+    app.wizard.review_button.click()
+
+
+def test_map_fields_maps_by_hand_saves_and_maps_shuffled_columns_automatically(app: App, sqlite_server: object
+                                                                                ) -> None:
+    import uuid
+
+    from bulkassist.dashboard.mapping import CUSTOM
+
+    tag = uuid.uuid4().hex[:8]
+    wizard = app.wizard
+    _upload(app, "cases.csv", _case_csv(tag))
+    assert wizard.step == MAP, app.notice.value
+    fields = wizard.map_fields
+    unmapped = [name for name, row in fields.rows.items() if "ba-map-unmapped" in row._dom_classes]
+    assert unmapped == ["Student Number", "Mobile", f"Notes {tag}", "Deadline"]
+    assert "4 column(s) are not mapped" in fields.heading.value
+    assert fields.targets["Mobile"].value == "CellPhoneNumber"  # proposed from its values, to be confirmed
+    assert fields.targets["FirstName"].value == "FirstName"
+    assert {"Identifier", "Do not import"} <= {label for label, _ in fields.targets["Student Number"].options}
+
+    wizard.map_button.click()  # nothing chosen yet: the step says which columns, and stays
+    assert wizard.step == MAP and "Columns not mapped" in app.notice.value
+    assert "Student Number" in app.notice.value and f"Notes {tag}" in app.notice.value
+
+    fields.targets["Student Number"].value = "Identifier"
+    fields.targets[f"Notes {tag}"].value = "-"
+    fields.targets["Deadline"].value = CUSTOM
+    assert fields.custom_names["Deadline"].layout.display is None
+    fields.custom_names["Deadline"].value = "SANCTION_DEADLINE"
+    fields.save.value = True
+    fields.name.value = f"Cases {tag}"
+    wizard.map_button.click()
+    assert wizard.step == REVIEW, app.notice.value
+    assert f"Mapping saved as “Cases {tag}”" in wizard.mapping_note.value
+    answer = wizard.imp.mapping_answer()
+    targets = {c["column"]: c["target"] for c in answer["columns"]}
+    assert answer["complete"] and targets["Deadline"] == "Custom.SANCTION_DEADLINE" and targets[f"Notes {tag}"] == "-"
+    assert wizard.review.data.summary["valid"] == 2
+    client = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    assert f"Cases {tag}" in [m["name"] for m in client.mappings("case")]
+
+    again = App(client)  # the next file, its columns in another order, is mapped without asking and says so
+    _upload(again, "cases-2.csv", _case_csv(tag, order=[6, 5, 4, 3, 2, 1, 0]))
+    assert again.wizard.step == REVIEW, again.notice.value
+    assert f"saved mapping “Cases {tag}”" in again.wizard.mapping_note.value
+    assert "Not imported: Notes" in again.wizard.mapping_note.value  # a column left out is named, never silent
+    assert again.wizard.review.data.summary["valid"] == 2
+    assert again.wizard.map_fields.targets["Student Number"].value == "Identifier"
+
+
+def test_unmapped_columns_stop_the_review_from_going_on_and_say_why(app: App) -> None:
+    import uuid
+
+    wizard = app.wizard
+    _upload(app, "cases.csv", _case_csv(uuid.uuid4().hex[:8]))
+    assert wizard.step == MAP
+    wizard._show_review("")  # the Review reached with columns still unmapped (e.g. through its step tab)
+    wizard.continue_button.click()
+    assert wizard.step == REVIEW and "not mapped" in app.notice.value and "Student Number" in app.notice.value
+    assert wizard.imp.info["status"] == "Validated"
+
+
+def test_start_import_window_cancel_keeps_the_job_and_history_starts_it_later(app: App, sqlite_server: object
+                                                                               ) -> None:
+    import uuid
+
+    from bulkassist.dashboard.app import HISTORY
+
+    wizard = app.wizard
+    rows = [[f"w{uuid.uuid4().hex[:6]}", "Ann", "Lee", "ACTIVE", "1"]]
+    _upload(app, "window.csv", _csv_bytes(rows, ["Identifier", "FirstName", "LastName", "Status", "TreatmentPeriod"]))
+    assert wizard.step == REVIEW and "All columns matched the fields of Case" in wizard.mapping_note.value
+    wizard.continue_button.click()
+    assert wizard.step == CONFIRM, app.notice.value
+    window = wizard.start_window
+    assert window.layout.display is None and wizard.confirm_button.layout.display == "none"
+    assert window.options == {"run_workflow": False, "duplicate_action": "create"}
+    assert "1 row(s) to import" in window.facts.value
+    window.fields["duplicate_action"].value = "skip"  # sent at once: the server holds it
+    imp = wizard.imp
+    client = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    assert client.get_import(imp.id).info["options"]["duplicate_action"] == "skip"
+    window.cancel_button.click()
+    assert app.tabs.selected_index == HISTORY and "Import kept" in app.notice.value
+    kept = client.get_import(imp.id).info
+    assert kept["status"] == "Validated" and kept["options"]["duplicate_action"] == "skip"
+    assert wizard.step == 0 and wizard.imp is None
+
+    history = app.history
+    history.selected.value = imp.id
+    assert not history.start_button.disabled
+    history.start_button.click()
+    later = history.start_window
+    assert later.layout.display is None and later.options == {"run_workflow": False, "duplicate_action": "skip"}
+    assert "1 row(s) to import" in later.facts.value
+    later.fields["run_workflow"].value = True
+    later.start_button.click()
+    final = client.get_import(imp.id).wait(timeout=60)
+    assert final["status"] == "Committed" and final["options"] == {"run_workflow": True, "duplicate_action": "skip"}
+    history.refresh()
+    history.selected.value = imp.id
+    assert history.start_button.disabled  # a committed import cannot be started again
+
+
+def test_apply_to_all_fixes_every_cell_with_the_value_and_can_remember_it(app: App, sqlite_server: object) -> None:
+    import uuid
+
+    wizard = app.wizard
+    value = "Activ"  # a value no other test remembers (forgotten again at the end)
+    rows = [[f"a{uuid.uuid4().hex[:6]}", "Ann", "Lee", value, "1"] for _ in range(3)]
+    rows.append([f"a{uuid.uuid4().hex[:6]}", "Bo", "Ray", "ACTIVE", "1"])
+    _upload(app, "apply.csv", _csv_bytes(rows, ["Identifier", "FirstName", "LastName", "Status", "TreatmentPeriod"]))
+    assert wizard.step == REVIEW, app.notice.value
+    review = wizard.review
+    assert review.data.summary["errors"] == 3
+    items = review.apply_items.children
+    assert len(items) == 1 and review.apply_box.layout.display is None
+    what, button, remember = items[0].children
+    assert button.description == f"Apply to all 3 cells with '{value}'" and "“ACTIVE”" in what.value
+    remember.value = True
+    button.click()
+    admin = Client(sqlite_server.url, sqlite_server.tokens["admin"])
+    remembered = [v for v in admin.remembered_values("case") if v["value"] == value]
+    try:
+        assert review.data.summary == {**review.data.summary, "valid": 4, "errors": 0}
+        assert "3 cell(s) of Status changed" in review.apply_status.value and "remembered" in review.apply_status.value
+        assert review.apply_items.children == ()
+        assert review.data.valid_page(0, 200)["Status (file)"].tolist() == ["ACTIVE"] * 4
+        assert wizard.imp.refresh().info["summary"]["valid"] == 4
+        assert len(remembered) == 1 and remembered[0]["new_value"] == "ACTIVE"
+    finally:
+        for item in remembered:
+            admin.forget_value(item["id"])

@@ -410,3 +410,109 @@ def test_history_undo_asks_with_what_will_happen_then_undoes(page: object, impor
     ui.shot("02-reverted")
     assert imp.status()["status"] == "Reverted"
     assert set(imp.undo_results()["Outcome"]) == {"Removed"}
+
+
+# ----------------------------------------------------- column mapping (issue 9, seed 001 steps 3-5)
+DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+
+
+def _case_csv(tag: str, order: list[int] | None = None) -> str:
+    import uuid
+
+    ident = uuid.uuid4().hex[:6]
+    headers = ["Student Number", "FirstName", "LastName", "Mobile", f"Notes {tag}", "Deadline", "Status"]
+    rows = [[f"b{ident}1", "John", "Doe", "333-333-4444", "met at orientation", "01/02/2027", "ACTIVE"],
+            [f"b{ident}2", "Jane", "Smith", "(333) 333-5555", "", "02/03/2027", "INACTIVE"],
+            [f"b{ident}3", "Ann", "Lee", "333.333.6666", "late", "03/04/2027", "ACTIVE"]]
+    order = order or list(range(len(headers)))
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows([[r[i] for i in order] for r in [headers, *rows]])
+    return buf.getvalue()
+
+
+def _map_row(page: object, column: str) -> object:
+    return page.locator(".ba-map-row").filter(has=page.locator(".ba-map-column", has_text=column))
+
+
+def test_map_fields_step_maps_saves_and_maps_a_shuffled_file_automatically(page: object, importer_url: str,
+                                                                          tmp_path: Path) -> None:
+    import uuid
+
+    tag = uuid.uuid4().hex[:8]
+    first = tmp_path / "cases-student-number.csv"
+    first.write_text(_case_csv(tag), encoding="utf-8")
+    ui = DashboardPage(page, importer_url, SHOTS / "mapping")
+    ui.to_upload("case", "Add")
+    ui.upload(first)
+    ui.click(".ba-review-button")
+    ui.step_visible("ba-step-map", 120)
+    assert page.locator(".ba-map-unmapped").count() == 4  # no target, or a guess to confirm: highlighted
+    assert "4 column(s) are not mapped" in page.locator(".ba-map-heading").inner_text()
+    assert _map_row(page, "Mobile").locator("select").input_value() == "CellPhoneNumber"  # from its values
+    ui.click(".ba-map-continue")  # nothing chosen for Student Number yet: the step says so and stays
+    assert "Student Number" in ui.wait_notice("not mapped")
+    assert page.locator(".ba-step-map").is_visible()
+
+    _map_row(page, "Student Number").locator("select").select_option(label="Identifier")
+    _map_row(page, f"Notes {tag}").locator("select").select_option(label="Do not import")
+    deadline = _map_row(page, "Deadline")
+    deadline.locator("select").select_option(label="Custom field (Custom.NAME)…")
+    deadline.locator(".ba-map-custom input").fill("SANCTION_DEADLINE")
+    page.locator(".ba-map-save input[type=checkbox]").check()
+    page.locator(".ba-map-name input").fill(f"Cases {tag}")
+    page.locator(".ba-map-name input").press("Tab")
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    page.locator(".ba-step-map").screenshot(path=str(DOCS_IMG / "dashboard-map-fields.png"))
+    ui.click(".ba-map-continue")
+    ui.step_visible("ba-step-review", 120)
+    assert f"Mapping saved as “Cases {tag}”" in page.locator(".ba-mapping-status").inner_text()
+    assert ui.counts()["valid"] == 3
+    ui.shot("01-mapped-review")
+
+    second = tmp_path / "cases-shuffled.csv"  # the same headers in another order: mapped without asking
+    second.write_text(_case_csv(tag, order=[6, 3, 0, 5, 2, 4, 1]), encoding="utf-8")
+    ui.to_upload("case", "Add")
+    ui.upload(second)
+    ui.review()
+    note = page.locator(".ba-mapping-status").inner_text()
+    assert f"saved mapping “Cases {tag}”" in note and f"Not imported: Notes {tag}" in note
+    assert ui.counts()["valid"] == 3
+    ui.shot("02-shuffled-mapped-automatically")
+
+
+def test_start_import_window_cancel_then_start_later_from_history(page: object, importer_url: str,
+                                                                 tmp_path: Path) -> None:
+    import uuid
+
+    path = tmp_path / "cases-later.csv"
+    path.write_text(f"Identifier,FirstName,LastName,Status,TreatmentPeriod\r\nl{uuid.uuid4().hex[:6]},Kim,Park,ACTIVE,1\r\n",
+                    encoding="utf-8")
+    ui = DashboardPage(page, importer_url, SHOTS / "start-later")
+    ui.to_upload("case", "Add")
+    ui.upload(path)
+    ui.review()
+    assert "All columns matched the fields of Case" in page.locator(".ba-mapping-status").inner_text()
+    ui.click(".ba-continue")
+    ui.step_visible("ba-step-confirm")
+    window = page.locator(".ba-step-confirm .ba-start-window")
+    window.wait_for(state="visible")
+    assert not page.locator(".ba-confirm").is_visible()  # cases start from the window
+    window.locator(".ba-start-duplicate_action select").select_option(label="Skip/Do not create")
+    window.locator(".ba-start-run_workflow input[type=checkbox]").check()
+    ui.shot("01-start-import-window")
+    window.locator(".ba-start-cancel").click()
+    assert "Start it later from Import History" in ui.wait_notice("Import kept")
+    page.locator(".ba-history").wait_for(state="visible")
+    page.locator(".ba-history-detail").filter(has_text="cases-later.csv").wait_for(timeout=30_000)
+    assert "Validated" in page.locator(".ba-history-detail").inner_text()
+
+    page.locator(".ba-history-start").click()
+    later = page.locator(".ba-history-start-window")
+    later.wait_for(state="visible")
+    assert later.locator(".ba-start-duplicate_action select").input_value() == "Skip/Do not create"  # kept
+    assert later.locator(".ba-start-run_workflow input[type=checkbox]").is_checked()
+    assert "1 row(s) to import" in later.inner_text()
+    ui.shot("02-start-from-history")
+    later.locator(".ba-start-import").click()
+    page.locator(".ba-history-status").filter(has_text="Committed").wait_for(timeout=60_000)
+    ui.shot("03-started")

@@ -213,3 +213,32 @@ def test_a_mapping_saved_without_an_import_maps_the_next_upload_and_stays_in_its
     assert theirs.info["saved_mapping"] is None and theirs.info["unmapped"]
     with pytest.raises(PermissionDenied):
         client_for("viewer").save_mapping("case", columns, f"Viewer {tag}", headers=file.columns)
+
+
+def test_start_import_window_options_change_after_the_mapping_and_revalidate(client, client_for):
+    """Seed 001 step 4: the Start Import window sets Run Workflow on Import and Duplicate Case Action after the
+    job was created and mapped; Cancel keeps the job Validated, to be started later with the options."""
+    tag = uuid.uuid4().hex[:8]
+    cases = case_file(tag)
+    first = client.start_import(cases, "case", "add", name="first.csv", mapping=chosen(tag))
+    assert first.commit()["status"] == ImportStatus.COMMITTED
+    imp = client.start_import(cases, "case", "add", name="again.csv", mapping=chosen(tag))
+    assert imp.info["options"] == {"run_workflow": False, "duplicate_action": "create"}
+    assert imp.info["summary"]["valid"] == 3  # duplicates are created as provided
+
+    info = imp.set_options(run_workflow=True, duplicate_action="skip")
+    assert info["options"] == {"run_workflow": True, "duplicate_action": "skip"}
+    assert info["status"] == ImportStatus.VALIDATED and info["summary"]["valid"] == 0  # revalidated: all skipped
+    assert client.get_import(imp.id).info["options"]["duplicate_action"] == "skip"
+    assert imp.mapping_answer()["complete"]  # the mapping is kept
+
+    with pytest.raises(InvalidRequest, match="duplicate_action|Duplicate Case Action"):
+        imp.set_options(duplicate_action="sometimes")
+    outsider = client_for("other_org")
+    with pytest.raises(NotFound):
+        outsider.get_import(imp.id).set_options(run_workflow=False)
+    info = imp.set_options(duplicate_action="create")
+    assert info["options"] == {"run_workflow": True, "duplicate_action": "create"} and info["summary"]["valid"] == 3
+    assert imp.commit()["status"] == ImportStatus.COMMITTED
+    with pytest.raises(Conflict, match="before the commit"):
+        imp.set_options(run_workflow=False)

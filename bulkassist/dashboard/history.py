@@ -4,7 +4,8 @@ Columns as seed 000 lists them (Import ID, Domain, Status, Operation, File
 Name, Total Records, Valid Records, Errors, User, Date) with seed 001's
 Successful %. Click a row (or pick the Import ID) to act on that import;
 Records lists what it created or updated, each openable, and why rows failed.
-Undo asks first, saying what it will do (records to remove and to restore,
+A Validated import that was not started (seed 001: Cancel in the Start Import
+window) is started here with Start Import, which shows the same window. Undo asks first, saying what it will do (records to remove and to restore,
 conflicts left as they are, invoices voided), then shows what it did and
 offers its results file.
 """
@@ -22,6 +23,7 @@ from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 from bulkassist.client import HISTORY_COLUMNS, undo_plan_text, undo_text
 from bulkassist.dashboard import grids
 from bulkassist.dashboard.downloads import DownloadLink
+from bulkassist.dashboard.mapping import StartImportWindow, start_facts_html
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.records import ImportRecords
 from bulkassist.domains import all_domains
@@ -81,7 +83,11 @@ class History(widgets.VBox):
         self.records_button = self._action("Records", "ba-history-records", self._records, "list")
         self.records = ImportRecords(client, notice)
         self.undo_button = self._action("Undo Import", "ba-history-undo", self._ask_undo, "undo")
-        actions = [self.download_button, self.records_button, self.retry_button, self.cancel_button, self.undo_button]
+        self.start_button = self._action("Start Import", "ba-history-start", self._ask_start, "play")
+        self.start_window = StartImportWindow(notice, on_start=self._start, on_cancel=lambda _: self._close_start(),
+                                              css_class="ba-history-start-window")
+        self.start_window.layout.display = "none"
+        actions = [self.start_button, self.download_button, self.records_button, self.retry_button, self.cancel_button, self.undo_button]
         self.status = widgets.HTML()
         self.status.add_class("ba-history-status")
         self.undo_question = widgets.HTML()
@@ -96,7 +102,7 @@ class History(widgets.VBox):
         toolbar = widgets.HBox([self.status_filter, refresh, self.previous, self.next])
         super().__init__([
             widgets.HTML("<h2>Import History</h2>"), toolbar, self.grid,
-            widgets.HBox([self.selected, *actions]), self.undo_confirm, self.detail, self.results_link,
+            widgets.HBox([self.selected, *actions]), self.start_window, self.undo_confirm, self.detail, self.results_link,
             self.undo_link, self.status, self.records,
         ])
         self.add_class("ba-history")
@@ -130,11 +136,13 @@ class History(widgets.VBox):
         self.results_link.withdraw()
         self.undo_link.withdraw()
         self._close_undo()
+        self._close_start()
         chosen = self.frame.filter(pl.col(ID) == self.selected.value) if self.frame.height else self.frame
         item = chosen.row(0, named=True) if chosen.height else None
         # The seed's rules: only a failed commit is retried; a finished import cannot be cancelled.
         self.retry_button.disabled = item is None or item["Status"] != ImportStatus.COMMIT_FAILED
         self.cancel_button.disabled = item is None or item["Status"] in FINISHED
+        self.start_button.disabled = item is None or item["Status"] != ImportStatus.VALIDATED
         self.download_button.disabled = self.records_button.disabled = item is None
         self.records.rows.children = []
         self.records.viewer.clear()
@@ -207,6 +215,32 @@ class History(widgets.VBox):
             self.refresh(self.page)
             self.status.value = html.escape(undo_text(info))
             self._offer_undo_results(imp)
+
+    def _ask_start(self, _: object) -> None:
+        """Seed 001: the data job's START IMPORT, with the Start Import Job window (its options as saved)."""
+        with self.notice.guard():
+            imp = self._chosen()
+            if imp is not None:
+                if imp.info["status"] != ImportStatus.VALIDATED:
+                    self.notice.show(f"Import {imp.id} is {imp.info['status']}; only a Validated import can be "
+                                     "started.", "warning")
+                    return
+                unmapped = imp.info.get("unmapped") or []
+                if unmapped:
+                    self.notice.show(f"Import {imp.id} has columns not mapped ({', '.join(unmapped)}); map them "
+                                     "before starting it.", "warning", "Columns not mapped")
+                    return
+                self.start_window.show(imp, self.client.domain(imp.info["domain"]), start_facts_html(imp.info))
+                self.notice.clear()
+
+    def _close_start(self) -> None:
+        self.start_window.layout.display = "none"
+
+    def _start(self, imp: Any) -> None:
+        self._close_start()
+        imp.commit(wait=False)
+        self.status.value = f"Import {imp.id} started…"
+        threading.Thread(target=self._finish, args=(imp,), daemon=True).start()
 
     def _retry(self, _: object) -> None:
         with self.notice.guard():

@@ -7,6 +7,10 @@ a blank cell that keeps the stored value says so. It is loaded again after every
 An edit in the Errors grid (the seed's pencil) or a click on "✔ Accept" in the
 issues grid sends that one row to the server (`Import.edit_row`), which
 revalidates it at once; its answer recolours the row and updates the counts.
+
+Apply to all: next to each suggestion for a select-list value, one button fixes every cell of the column
+holding that value ("apply to all 1,284 cells with 'Full Time'", `Import.apply_to_all`), revalidated once on
+the server, optionally remembered for the organisation; the review is then loaded again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, Revi
 from bulkassist.status import VALID_ACTIONS, RowAction
 
 PAGE_SIZE = 200
+APPLY_ALL_SHOWN = 10  # the most frequent wrong select-list values offered for "apply to all"
 ALL_FIELDS = "All fields"
 COUNTS = (("total", "Total Rows"), ("valid", "Valid Rows"), ("errors", "Error Rows"), ("skipped", "Skipped Rows"))
 
@@ -116,6 +121,7 @@ class ReviewStep(widgets.VBox):
             self.error_title, hint, self.error_pager, self.error_grid,
             widgets.HBox([self.edit_status, self.save_button]),
             widgets.HTML("<h4>Problems and suggestions on this page</h4>"), self.issues_grid,
+            self._apply_all_box(),
             widgets.HBox([self.export_button, self.errors_link]),
         ])
         self.error_box.add_class("ba-error-section")
@@ -130,13 +136,100 @@ class ReviewStep(widgets.VBox):
         self._show_pending()
         self.edit_status.value = ""
         self.errors_link.withdraw()
+        self.apply_status.value = ""
         self._refresh_counts()
+        self._show_apply_offers()
         self.file_issues.value = _file_issues_html(data.file_issues)
         self.error_pager.reset(data.listed_errors.len())
         self.valid_pager.reset(data.rows_with(*VALID_ACTIONS).len())
         self._show_error_page(0)
         self._show_valid_page(0)
         self._load_changes()
+
+    # ---------------------------------------------------------- apply to all
+    def _apply_all_box(self) -> widgets.VBox:
+        self.apply_items = widgets.VBox()
+        self.apply_status = widgets.HTML()
+        self.apply_status.add_class("ba-apply-status")
+        self.apply_box = widgets.VBox([
+            widgets.HTML("<h4>Fix a value everywhere</h4><div class='ba-hint'>One click changes every cell of the "
+                         "column with that value; the server checks the import again once.</div>"),
+            self.apply_items, self.apply_status])
+        self.apply_box.add_class("ba-apply-all")
+        self.apply_box.layout.display = "none"
+        return self.apply_box
+
+    def apply_offers(self) -> pl.DataFrame:
+        """The suggestions for select-list values, one per (column, value): frame_column, value, suggestion,
+        cells (how many cells of the column hold the value), most cells first."""
+        assert self.data is not None
+        names = self.data.columns
+        offers = (
+            self.data.issues.filter((pl.col("code") == "not_in_list") & pl.col("suggestion").is_not_null()
+                                    & pl.col("value").is_not_null() & pl.col("col_index").is_not_null())
+            .with_columns(pl.col("col_index").replace_strict(list(range(len(names))), names, default=None,
+                                                             return_dtype=pl.String).alias("frame_column"))
+            .filter(pl.col("frame_column").is_not_null())
+            .unique(["frame_column", "value"], keep="first", maintain_order=True)
+            .select("frame_column", "value", "suggestion")
+        )
+        if offers.height == 0:
+            return offers.with_columns(pl.lit(0, dtype=pl.Int64).alias("cells"))
+        counts = pl.concat([
+            self.data.data.select(pl.col(name).str.strip_chars().alias("value"))
+            .group_by("value").len("cells").with_columns(pl.lit(name).alias("frame_column"))
+            for name in offers["frame_column"].unique().to_list()
+        ])
+        return (offers.with_columns(pl.col("value").str.strip_chars().alias("key"))
+                .join(counts.rename({"value": "key"}), on=["frame_column", "key"], how="left")
+                .with_columns(pl.col("cells").fill_null(0).cast(pl.Int64)).drop("key")
+                .sort("cells", descending=True, maintain_order=True))
+
+    def _show_apply_offers(self) -> None:
+        assert self.data is not None
+        items = []
+        for offer in self.apply_offers().head(APPLY_ALL_SHOWN).iter_rows(named=True):
+            header = self.data.header_of(offer["frame_column"])
+            n = offer["cells"]
+            button = widgets.Button(description=f"Apply to all {n:,} cell{'s' if n != 1 else ''} with "
+                                                f"'{offer['value']}'", layout=widgets.Layout(width="auto"))
+            button.add_class("ba-apply-button")
+            remember = widgets.Checkbox(value=False, description="remember for this organisation", indent=False,
+                                        layout=widgets.Layout(width="auto"))
+            remember.add_class("ba-apply-remember")
+            button.on_click(lambda _, o=offer, r=remember: self.apply_to_all(o["frame_column"], o["value"],
+                                                                             o["suggestion"], r.value))
+            item = widgets.HBox([
+                widgets.HTML(f'<span class="ba-apply-what">{html.escape(header)}: '
+                             f'“{html.escape(offer["value"])}” → <b>“{html.escape(offer["suggestion"])}”</b></span>'),
+                button, remember])
+            item.add_class("ba-apply-item")
+            items.append(item)
+        self.apply_items.children = items
+        self.apply_box.layout.display = None if items else "none"
+
+    def apply_to_all(self, frame_column: str, value: str, new_value: str, remember: bool = False) -> None:
+        """Fix every cell of the column equal to `value` on the server (one revalidation), then show the new
+        review. Unsaved edits are sent first, so none is lost when the review is loaded again."""
+        assert self.data is not None
+        if self.pending:
+            self.save_pending()
+            if self.pending:
+                return
+        header = self.data.header_of(frame_column)
+        with self.notice.guard():
+            answer = self.imp.apply_to_all(header, value, new_value, remember=remember)
+            cells = self.data.data[frame_column]
+            fixed = self.data.data.with_columns(
+                pl.when(cells.str.strip_chars() == value.strip()).then(pl.lit(new_value)).otherwise(cells)
+                .alias(frame_column))
+            self.show(self.imp, ReviewData.from_review(self.data.headers, fixed, self.imp.review(),
+                                                       first_row=self.data.first_row))
+            kept = " · remembered for your organisation" if answer.get("remembered_id") else ""
+            self.apply_status.value = (f'<span class="ba-apply-done">{answer["cells_changed"]:,} cell(s) of '
+                                       f"{html.escape(header)} changed from “{html.escape(value)}” to "
+                                       f"“{html.escape(new_value)}”, revalidated{kept}.</span>")
+            self.notice.clear()
 
     # -------------------------------------------------------------- changes
     def _load_changes(self, keep_fields: bool = False) -> None:
@@ -241,6 +334,7 @@ class ReviewStep(widgets.VBox):
         grids.show_page(self.error_grid, self.data.error_page(self.error_pager.page, self.page_size),
                         grids.ERROR_GRID_HEIGHT)
         self._show_issues()
+        self._show_apply_offers()
         self._show_pending()
 
     def save_pending(self, _: object = None) -> None:

@@ -27,6 +27,7 @@ STATUS = "Status"
 # renderer colours a cell when its column is listed (see `grids.py`).
 INVALID = "Invalid cells"
 ACCEPT_LABEL = "✔ Accept"
+RESERVED = frozenset({ROW, STATUS, INVALID, "Action"})  # the columns the review's grids add to the file's
 
 
 def action_series(rows: list[dict[str, Any]], first_row: int, height: int) -> pl.Series:
@@ -50,6 +51,18 @@ class ReviewData:
 
     def __post_init__(self) -> None:
         self.data = self.data.cast(pl.String)
+        # A file column named like a column the grids add (a case file's "Status") is shown as "Status (file)".
+        taken = set(self.data.columns)
+        renamed = {}
+        for name in self.data.columns:
+            if name in RESERVED:
+                new = f"{name} (file)"
+                while new in taken:
+                    new += "'"
+                renamed[name] = new
+                taken.add(new)
+        if renamed:
+            self.data = self.data.rename(renamed)
         self.listed_errors = self.rows_with(RowAction.ERROR)
 
     @classmethod

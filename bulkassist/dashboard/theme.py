@@ -67,5 +67,18 @@ STYLESHEET = """
 .ba-kept-value { color: #333; padding: 0 3px; }
 .ba-kept { color: #777; font-style: italic; margin-left: 6px; }
 .ba-empty { color: #999; font-style: italic; }
+.ba-map-row { border-bottom: 1px solid #e3e3e3; align-items: center; padding: 2px 4px; }
+.ba-map-header { border-bottom: 2px solid #c4c4c4; padding: 2px 4px; }
+.ba-map-unmapped { background: #fde7e9; border-left: 4px solid #b00020; }
+.ba-map-unmapped-label { color: #b00020; font-weight: 600; }
+.ba-map-samples { color: #555; font-family: monospace; font-size: 12px; }
+.ba-map-confidence { color: #1b4d1b; }
+.ba-map-unmapped-count { color: #7a0010; margin: 4px 0; }
+.ba-map-saved, .ba-map-complete, .ba-mapping-note { color: #1b4d1b; margin: 4px 0; }
+.ba-map-partial { color: #5c4300; margin: 4px 0; }
+.ba-start-window { border: 1px solid #9dbcf5; border-radius: 8px; padding: 8px 14px; margin: 8px 0;
+  background: #f7faff; max-width: 720px; }
+.ba-apply-all { margin: 6px 0; }
+.ba-apply-item { align-items: center; }
 </style>
 """

@@ -1,7 +1,9 @@
-"""The New Import wizard: the six steps of seed 000, one page each.
+"""The New Import wizard: the steps of seed 000 with seed 001's Map Fields, one page each.
 
-1 Select Domain → 2 Download Template → 3 Upload File → 4 Review Results →
-5 Confirm Import → 6 Progress and results. The wizard holds the user's
+1 Select Domain → 2 Download Template → 3 Upload File → 4 Map Fields → 5 Review Results →
+6 Confirm Import (for cases, seed 001's Start Import Job window) → 7 Progress and results.
+Map Fields is passed straight through, and the Review says so, when every column was matched by name,
+alias or the organisation's saved mapping; a column that needs a decision stops there. The wizard holds the user's
 choices, file and import; a server error shows in the banner and leaves all
 of them in place, so the user can retry without uploading or editing again.
 """
@@ -17,13 +19,24 @@ import ipywidgets as widgets
 
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.dropzone import FileDrop
+from bulkassist.dashboard.mapping import (
+    MapFields,
+    StartImportWindow,
+    automatic_note,
+    needs_decision,
+    start_facts_html,
+)
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.review import ReviewStep, count_tiles
 from bulkassist.dashboard.review_data import ReviewData
 from bulkassist.io.reading import read_table
 from bulkassist.spec import OPERATION_LABELS, Domain
 
-STEPS = ("Select Domain", "Download Template", "Upload File", "Review Results", "Confirm Import", "Import")
+STEPS = ("Select Domain", "Download Template", "Upload File", "Map Fields", "Review Results", "Confirm Import",
+         "Import")
+UPLOAD, MAP, REVIEW, CONFIRM, PROGRESS = 2, 3, 4, 5, 6
+# Domains whose Confirm step is seed 001's Start Import Job window (its options, Start Import, Cancel).
+START_WINDOW_DOMAINS = frozenset({"case"})
 # "" means detect (a Dropdown cannot show an option whose value is None).
 SEPARATORS = (("Detect automatically", ""), ("Comma ,", ","), ("Semicolon ;", ";"), ("Tab", "\t"),
               ("Pipe |", "|"))
@@ -74,7 +87,7 @@ class Wizard(widgets.VBox):
         # Every page is in the page from the start, hidden but one: the browser builds the review's
         # grids while the user picks a domain, not after the 100k-row review has arrived (~1 s).
         self.pages = [
-            self._domain_page(), self._template_page(), self._upload_page(),
+            self._domain_page(), self._template_page(), self._upload_page(), self._map_page(),
             self._review_page(), self._confirm_page(), self._progress_page(),
         ]
         self.step = 0
@@ -319,7 +332,7 @@ class Wizard(widgets.VBox):
         key = (self.domain.name, self.operation.value, tuple(sorted(self.options.items())),
                self.separator.value, self.file_name, len(self.content))
         if self.imp is not None and key == self._imported_key:
-            self.go(3)
+            self.go(MAP if self.map_fields.answer and needs_decision(self.map_fields.answer) else REVIEW)
             return
         with self.notice.guard():
             self.review_button.disabled = True
@@ -331,37 +344,102 @@ class Wizard(widgets.VBox):
                     self.table, self.domain.name, self.operation.value, options=self.options,
                     name=self.file_name, separator=separator, progress=self._uploading)
                 self._imported_key = key
-                self.review.show(self.imp, ReviewData.from_review(
-                    self.table.headers, self.table.frame, self.imp.review(), first_row=self.table.first_row))
+                answer = self.imp.mapping_answer()
+                self.map_fields.show(answer, self.domain)
                 self.notice.clear()
-                self.go(3)
+                if needs_decision(answer):
+                    self.go(MAP)
+                else:  # every column matched by name, alias or a saved mapping: say so on the Review
+                    self._show_review(automatic_note(answer, self.domain.title))
             finally:
                 self.review_button.disabled = False
                 self.upload_status.value = ""
 
-    # --------------------------------------------------- 4 Review Results
+    # ------------------------------------------------------- 4 Map Fields
+    def _map_page(self) -> widgets.VBox:
+        self.map_fields = MapFields()
+        self.map_button = _button("Continue ›", "ba-map-continue", self.apply_mapping, button_style="primary")
+        return _page(
+            "Step 4: Map Fields", "ba-step-map",
+            widgets.HTML("Each column of your file (Import Field) is paired with a field of the import (Target "
+                         "Field). Check each one; columns highlighted in red need a Target Field or "
+                         "“Do not import”."),
+            self.map_fields, self._nav(UPLOAD, self.map_button),
+        )
+
+    def apply_mapping(self, _: object = None) -> None:
+        """Continue: send the chosen targets (one revalidation on the server), then show the Review."""
+        missing = self.map_fields.missing()
+        if missing:
+            self.notice.show(f"Choose a Target Field, or “Do not import”, for {', '.join(missing)}: a column is "
+                             "never left out without your say.", "warning", "Columns not mapped")
+            return
+        changes = self.map_fields.changes()
+        save = self.map_fields.save.value
+        name = self.map_fields.name.value.strip() or None
+        with self.notice.guard():
+            answer = (self.imp.set_mapping(changes, save=save, name=name) if changes or save
+                      else self.imp.mapping_answer())
+            self.map_fields.show(answer, self.domain)
+            if not answer["complete"]:
+                self.notice.show(f"Still not mapped: {', '.join(answer['unmapped'])}.", "warning",
+                                 "Columns not mapped")
+                return
+            self.notice.clear()
+            note = (f"Mapping saved as “{html.escape(answer['saved_mapping'])}” for your organisation."
+                    if save and answer.get("saved_mapping") else "Mapping applied.")
+            self._show_review(f'<div class="ba-mapping-note">{note}</div>')
+
+    def _show_review(self, note: str) -> None:
+        self.mapping_note.value = note
+        self.review.show(self.imp, ReviewData.from_review(
+            self.table.headers, self.table.frame, self.imp.review(), first_row=self.table.first_row))
+        self.go(REVIEW)
+
+    # --------------------------------------------------- 5 Review Results
     def _review_page(self) -> widgets.VBox:
         self.continue_button = _button("Continue ›", "ba-continue", self._confirm, button_style="primary")
+        self.mapping_note = widgets.HTML()
+        self.mapping_note.add_class("ba-mapping-status")
+        change = _button("Change mapping", "ba-change-mapping", lambda _: self.go(MAP), icon="exchange",
+                         layout=widgets.Layout(width="auto"))
         return _page(
-            "Step 4: Review Results", "ba-step-review",
+            "Step 5: Review Results", "ba-step-review",
+            widgets.HBox([self.mapping_note, change]),
             self.review,
             widgets.HTML('<div class="ba-hint">Rows that fail validation are not imported; '
                          "valid rows are processed even when other rows contain errors.</div>"),
-            self._nav(2, self.continue_button),
+            self._nav(MAP, self.continue_button),
         )
 
-    # --------------------------------------------------- 5 Confirm Import
+    # --------------------------------------------------- 6 Confirm Import
     def _confirm_page(self) -> widgets.VBox:
         self.confirmation = widgets.HTML()
         self.confirmation.add_class("ba-confirmation")
         self.confirm_button = _button("Confirm & Import", "ba-confirm", self._commit, button_style="success")
-        return _page("Step 5: Confirm Import", "ba-step-confirm", self.confirmation,
-                     self._nav(3, self.confirm_button))
+        self.start_window = StartImportWindow(self.notice, on_start=lambda _: self._commit(None),
+                                              on_cancel=self._keep_for_later)
+        self.start_window.layout.display = "none"
+        return _page("Step 6: Confirm Import", "ba-step-confirm", self.confirmation, self.start_window,
+                     self._nav(REVIEW, self.confirm_button))
+
+    def _keep_for_later(self, imp: Any) -> None:
+        """Cancel in the Start Import window: the job stays Validated with its mapping, for Import History."""
+        self.reset()
+        self.notice.show(f"Import {imp.id} was not started; it is kept, Validated, with its mapping. Start it "
+                         "later from Import History: choose it and press Start Import.", "info", "Import kept")
+        self._on_history()
 
     def _confirm(self, _: object) -> None:
         if self.review.pending:
             self.notice.show(f"{len(self.review.pending)} edit(s) are not saved on the server yet: press "
                              "“Save unsaved edits” first.", "warning", "Unsaved edits")
+            return
+        unmapped = (self.imp.refresh().info.get("unmapped") or []) if self.imp is not None else []
+        if unmapped:
+            self.notice.show(f"{', '.join(unmapped)}: not mapped. Go back to Map Fields and choose a Target Field "
+                             "or “Do not import” for each; the import cannot be confirmed before.", "warning",
+                             "Columns not mapped")
             return
         summary = self.review.data.summary if self.review.data is not None else {}
         if not summary or (summary["valid"] == 0 and not summary.get("no_change")):
@@ -371,8 +449,13 @@ class Wizard(widgets.VBox):
         with self.notice.guard():
             self.confirmation.value = confirmation_html(self.imp.confirm())
             self.confirm_button.disabled = False
+            windowed = self.domain is not None and self.domain.name in START_WINDOW_DOMAINS
+            self.confirm_button.layout.display = "none" if windowed else None
+            self.start_window.layout.display = None if windowed else "none"
+            if windowed:
+                self.start_window.show(self.imp, self.domain, start_facts_html(self.imp.info))
             self.notice.clear()
-            self.go(4)
+            self.go(CONFIRM)
 
     # ------------------------------------------------- 6 Progress, results
     def _progress_page(self) -> widgets.VBox:
@@ -406,7 +489,7 @@ class Wizard(widgets.VBox):
             self.outcome.value = ""
             self.after_buttons.layout.display = "none"
             self.results_link.withdraw()
-            self.go(5)
+            self.go(PROGRESS)
             threading.Thread(target=self._follow_commit, daemon=True).start()
 
     def _show_progress(self, done: int, total: int) -> None:

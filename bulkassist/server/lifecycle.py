@@ -158,6 +158,20 @@ def create_import(session: Session, caller: Caller, *, domain: str, operation: s
     return imp
 
 
+def set_options(session: Session, caller: Caller, imp: Import, options: dict[str, Any]) -> None:
+    """Change the options of an import not yet committed (seed 001's Start Import window: Run Workflow on
+    Import, Duplicate Case Action); given options replace the stored ones, the rest stay. A validated
+    import is revalidated once, since an option may change what a row does."""
+    if imp.status not in UPLOADABLE | {ImportStatus.VALIDATED, ImportStatus.VALIDATION_FAILED}:
+        raise Conflict(f"import {imp.id} is {imp.status}; its options can be changed before the commit only")
+    dom = domain_for(session, caller.org_id, imp.domain)
+    _, opts = _parse_choices(dom, imp.operation, {**(imp.options or {}), **options})
+    imp.options = opts
+    if imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None:
+        data, _, _ = stored_report(session, imp)
+        _store(session, caller, imp, _unpack(data, imp))
+
+
 def _parse_choices(dom: Domain, operation: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The operation and options as the spec reads them (any spelling a front end sends)."""
     try:

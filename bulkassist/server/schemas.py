@@ -164,6 +164,15 @@ class MappingSave(BaseModel):
                                            "mapping applies to files with exactly these headers")
 
 
+class ImportOptions(BaseModel):
+    """New options for an import not yet committed (seed 001's Start Import window); the options not named
+    keep their value."""
+
+    model_config = ConfigDict(strict=True)
+
+    options: dict[str, Any] = Field(..., description="e.g. {\"run_workflow\": true, \"duplicate_action\": \"skip\"}")
+
+
 class MappingRename(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -180,6 +189,7 @@ class BulkFix(BaseModel):
     new_value: Text = Field(..., max_length=MAX_CELL_CHARS)
     remember: bool = Field(False, description="remember the fix for the organisation: applied (and listed) on "
                                               "later files")
+
 
 class UndoRequest(BaseModel):
     model_config = ConfigDict(strict=True)

@@ -28,6 +28,7 @@ from bulkassist.server.schemas import (
     FileRows,
     History,
     ImportInfo,
+    ImportOptions,
     NewImport,
     Review,
     RowEdit,
@@ -69,6 +70,16 @@ def history(caller: CallerDep, session: SessionDep,
 def status(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
     """Status, counts, commit progress, and the undo's progress once one started."""
     return undo.described(session, get_import(session, caller, import_id))
+
+
+@router.patch("/imports/{import_id}", response_model=ImportInfo)
+def set_options(body: ImportOptions, caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
+    """Change the options before the commit (Start Import window: Run Workflow on Import, Duplicate Case
+    Action); a validated import is revalidated once."""
+    imp = get_import(session, caller, import_id, for_update=True)
+    lifecycle.set_options(session, caller, imp, body.options)
+    session.flush()
+    return undo.described(session, imp)
 
 
 @router.post("/imports/{import_id}/batches", response_model=BatchStored,
