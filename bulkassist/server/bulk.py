@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -72,6 +73,15 @@ def insert_rows(session: Session, table: sa.Table, columns: Sequence[str], rows:
         cursor.close()
 
 
+def json_text(value: Any) -> str:
+    """`value` as JSON text, with orjson (several times faster than `json.dumps`; an update commit
+    encodes every record it writes); what orjson refuses (an integer over 64 bits) with `json`."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def update_records(session: Session, table: sa.Table, changes: Sequence[tuple[int, dict[str, Any]]],
                    at: Any) -> None:
     """Set `data` (stored as JSON) and `updated_at` = `at` of the rows of `table` with these IDs:
@@ -94,6 +104,6 @@ def update_records(session: Session, table: sa.Table, changes: Sequence[tuple[in
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.executemany(f'UPDATE "{table.name}" SET data = ?, updated_at = ? WHERE id = ?',
-                           ((json.dumps(d), stamp, i) for i, d in changes))
+                           ((json_text(d), stamp, i) for i, d in changes))
     finally:
         cursor.close()

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -162,7 +163,7 @@ class RecordStore:
                 "json_each(?))", (self.org_id, domain, json.dumps(sorted(set(ids))))).fetchall()
         finally:
             cursor.close()
-        return {i: None if d is None else json.loads(d) for i, d in found}
+        return {i: None if d is None else orjson.loads(d) for i, d in found}
 
 
     def parents(self, link: ParentLink, refs: pl.Series) -> pl.Series:
