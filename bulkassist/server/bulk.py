@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -68,5 +69,41 @@ def insert_rows(session: Session, table: sa.Table, columns: Sequence[str], rows:
     try:
         cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', (
             [stored(i, v) for i, v in enumerate(row)] if convert else row for row in rows))
+    finally:
+        cursor.close()
+
+
+def json_text(value: Any) -> str:
+    """`value` as JSON text, with orjson (several times faster than `json.dumps`; an update commit
+    encodes every record it writes); what orjson refuses (an integer over 64 bits) with `json`."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def update_records(session: Session, table: sa.Table, changes: Sequence[tuple[int, dict[str, Any]]],
+                   at: Any) -> None:
+    """Set `data` (stored as JSON) and `updated_at` = `at` of the rows of `table` with these IDs:
+    `changes` are (id, data) pairs.
+
+    SQLite: one driver executemany with the values stored as SQLAlchemy stores them, skipping the ORM's
+    bulk update (which collects, processes and compiles parameters per row: most of an update commit's
+    time, more than the statement itself). PostgreSQL: an executemany, which
+    psycopg pipelines (as fast as one UPDATE ... FROM unnest, whose plan scans the records per chunk).
+    """
+    if not changes:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        session.execute(sa.update(table).where(table.c.id == sa.bindparam("_id")).values(
+            data=sa.bindparam("_data", type_=table.c.data.type), updated_at=sa.bindparam("_at", type_=sa.DateTime())),
+            [{"_id": i, "_data": d, "_at": at} for i, d in changes])
+        return
+    stamp = at.strftime("%Y-%m-%d %H:%M:%S.%f")
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(f'UPDATE "{table.name}" SET data = ?, updated_at = ? WHERE id = ?',
+                           ((json_text(d), stamp, i) for i, d in changes))
     finally:
         cursor.close()

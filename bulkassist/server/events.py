@@ -89,6 +89,8 @@ def deliver_pending(session_factory: sessionmaker[Session], now: datetime | None
     The due deliveries are POSTed in parallel (SENDERS at a time) and their outcomes written in one
     transaction."""
     now = now or utcnow()
+    if not _work_waiting(session_factory, now):
+        return 0
     _fan_out(session_factory, now)
     claimed = _claim_due(session_factory, now, limit)
     if not claimed:
@@ -97,6 +99,27 @@ def deliver_pending(session_factory: sessionmaker[Session], now: datetime | None
         answers = list(pool.map(_post, claimed))
     _record(session_factory, claimed, answers, now)
     return len(claimed)
+
+
+def _work_waiting(session_factory: sessionmaker[Session], now: datetime) -> bool:
+    """Whether an event waits to be fanned out or a delivery is due. SQLite: asked outside a transaction,
+    because every session there begins IMMEDIATE (the database's one write lock): an idle pass every
+    POLL seconds would otherwise queue the commit worker's chunks behind it (and it behind them).
+    PostgreSQL: always True (its passes lock nothing a commit needs)."""
+    engine = session_factory.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()  # the driver's connection is in autocommit mode: this SELECT takes no lock
+    try:
+        cursor = raw.cursor()
+        found = cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {OutboxEvent.__tablename__} WHERE fanned_out = 0) OR EXISTS "
+            f"(SELECT 1 FROM {WebhookDelivery.__tablename__} WHERE status = 'pending' AND next_attempt_at <= ?)",
+            (now.strftime("%Y-%m-%d %H:%M:%S.%f"),)).fetchone()[0]
+        cursor.close()
+    finally:
+        raw.close()
+    return bool(found)
 
 
 def _fan_out(session_factory: sessionmaker[Session], now: datetime) -> None:

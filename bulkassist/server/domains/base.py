@@ -22,18 +22,20 @@ A record is stored with its match key's values joined by KEY_SEP (`RecordBehavio
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
-from bulkassist.server.bulk import allocate_ids, insert_rows
+from bulkassist.server.bulk import allocate_ids, insert_rows, update_records
 from bulkassist.server.changelog import log_updates
 from bulkassist.server.models import Course, Record, Section, User, user_id_of, user_ref, utcnow
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, ParentLink
@@ -142,7 +144,26 @@ class RecordStore:
 
     def data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """record ID -> stored fields."""
-        return {i: d for found in self._lookup((Record.id, Record.data), domain, ids, Record.id.in_) for i, d in found}
+        if self.session.bind.dialect.name == "sqlite":
+            return self._sqlite_data_by_id(domain, ids)
+        # PostgreSQL: the IDs as one array parameter (psycopg decodes the JSON): one query, not one per 900.
+        return dict(self.session.execute(sa.text(
+            "SELECT id, data FROM records WHERE org_id = :org AND domain = :domain AND id = ANY(CAST(:ids AS BIGINT[]))"
+        ), {"org": self.org_id, "domain": domain, "ids": sorted(set(ids))}).all())
+
+    def _sqlite_data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """`data_by_id` on SQLite: the IDs as one JSON parameter, the JSON read straight from the driver (an
+        update commit reads every record it updates: SQLAlchemy's per-row result processing and the
+        expanded IN lists cost more than the query)."""
+        self.session.flush()  # the driver's cursor does not autoflush
+        cursor = self.session.connection().connection.driver_connection.cursor()
+        try:
+            found = cursor.execute(
+                "SELECT id, data FROM records WHERE org_id = ? AND domain = ? AND id IN (SELECT value FROM "
+                "json_each(?))", (self.org_id, domain, json.dumps(sorted(set(ids))))).fetchall()
+        finally:
+            cursor.close()
+        return {i: None if d is None else orjson.loads(d) for i, d in found}
 
 
     def parents(self, link: ParentLink, refs: pl.Series) -> pl.Series:
@@ -490,12 +511,12 @@ class RecordBehaviour:
             if target is None or target not in stored:
                 failed_rows.append(row)
                 continue
-            changes.append({"id": target, "data": {**(stored[target] or {}), **data}, "updated_at": now})
+            changes.append((target, {**(stored[target] or {}), **data}))
             done_rows.append(row)
             done_ids.append(target)
         if changes:
             log_updates(ctx.session, ctx.import_id, ctx.org_id, done_ids, now)  # what undo puts back
-            ctx.session.execute(sa.update(Record), changes)
+            update_records(ctx.session, Record.__table__, changes, now)
         result = [outcomes(done_rows, RowStatus.SUCCESS, RowAction.UPDATE, done_ids)]
         if failed_rows:
             result.append(outcomes(failed_rows, RowStatus.FAILED, RowAction.UPDATE,
