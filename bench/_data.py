@@ -61,3 +61,25 @@ def client_frame(rows: int, bad_share: float = 0.03, seed: int = 7) -> pl.DataFr
         mask = pl.Series(rng.random(rows) < share)
         exprs.append(pl.when(mask).then(mutate(pl.col(col))).otherwise(pl.col(col)).alias(col))
     return frame.with_columns(exprs)
+
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # the test PostgreSQL (trust auth)
+
+
+def pg_schema_url() -> tuple[str, str]:
+    """A fresh schema in the test PostgreSQL: (its SQLAlchemy URL, its name)."""
+    import uuid
+
+    import psycopg
+
+    schema = f"ba_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{PG_URL}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

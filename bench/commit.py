@@ -33,9 +33,7 @@ import polars as pl
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _data import client_frame  # noqa: E402
-
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from _data import client_frame, drop_schema, pg_schema_url  # noqa: E402
 
 
 def rows_file(rows: int, folder: Path) -> Path:
@@ -187,22 +185,6 @@ def plain_insert(database_url: str, path: Path) -> float:
         table.drop(engine)
         engine.dispose()
     return elapsed
-
-
-def pg_schema_url() -> tuple[str, str]:
-    import psycopg
-
-    schema = f"ba_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{PG_URL}?options=-csearch_path%3D{schema}", schema
-
-
-def drop_schema(schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def main() -> None:

@@ -24,16 +24,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _data import client_frame  # noqa: E402
+from _data import client_frame, drop_schema, pg_schema_url  # noqa: E402
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_S = 3.0
 FIELDS = ["First Name", "Last Name", "Email Address", "Phone Number", "Date of Birth", "Language",
           "Ethnicity", "Staff Name", "Client Type"]
@@ -108,22 +106,6 @@ def time_baseline(maker, org_id: int, ids: list[int]) -> float:
         found = RecordStore(session, org_id).data_by_id("client", ids)
     assert len(found) == len(ids)
     return time.perf_counter() - t0
-
-
-def pg_schema_url() -> tuple[str, str]:
-    import psycopg
-
-    schema = f"ba_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{PG_URL}?options=-csearch_path%3D{schema}", schema
-
-
-def drop_schema(schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def main() -> None:
