@@ -54,6 +54,7 @@ ERRORS_SHEET = "Errors"
 SUMMARY_SHEET = "Summary"
 MAX_ROW = 1_048_576
 MAX_CELL_CHARS = 32_767  # Excel refuses (repairs) a longer cell
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CHUNK_ROWS = 20_000  # rows (or notes, links) turned into XML at a time: bounds memory on a million-row report
 # zlib level of every part. Measured on a 1M-row annotated workbook (bench/workbook.py --levels 1,6):
 # level 1 35.7 s CPU, 173 MB; level 6 46.0 s CPU, 140 MB. A quarter less work for a quarter more bytes.

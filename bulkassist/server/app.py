@@ -1,7 +1,9 @@
 """The FastAPI application: `create_app(database_url)`.
 
 Everything is under /api/v1 and described by the generated OpenAPI document
-(/api/v1/openapi.json, docs at /api/v1/docs). Every error is JSON
+(/api/v1/openapi.json), browsable with Swagger UI at /api/v1/docs and ReDoc at /api/v1/redoc; their
+scripts are served by the server itself (fastapi-offline), so the docs work without the internet.
+Every answer has a model in `schemas`, so the document shows the shape of each. Every error is JSON
 `{"error": {"code", "message"}, "detail"}`; bad input is a 4xx with a
 message, never a 500. Services raise `bulkassist.errors` classes, which carry
 their status and code; one handler answers them all.
@@ -17,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -62,14 +65,15 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         committer.stop()
         deliverer.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="BulkAssist import server",
         version="1",
         description="Bulk Data Import: specs, select lists, templates and import jobs (create, upload, "
                     "validate, review, edit, confirm, commit, results, history, cancel, retry).",
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
-        redoc_url=None,
+        redoc_url=f"{API_PREFIX}/redoc",
+        static_url=f"{API_PREFIX}/docs-assets",
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit)

@@ -30,7 +30,6 @@ from bulkassist.server.orgdata import builtin_domain
 from bulkassist.status import VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
 INVOICE_COLUMN = "Invoice ID"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _outcomes(session: Session, imp: Import) -> pl.DataFrame:

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from bulkassist.io.xlsx import MAX_CELL_CHARS
+from bulkassist.io.xlsx import MAX_CELL_CHARS, MEDIA_TYPE
 
 # ---------------------------------------------------------------- requests
 # Text the server stores or looks up: PostgreSQL text holds no NUL character, so the document says so
@@ -264,13 +264,107 @@ class ListOption(BaseModel):
 
 
 # ----------------------------------------------------------------- answers
-class Health(BaseModel):
+class Answer(BaseModel):
+    """An answer's model. FastAPI keeps only the declared fields of what a route returns, so a field a
+    service adds without declaring it here would vanish from the answer without a word: undeclared
+    fields are refused instead (a 500 that every HTTP test sees), and the document says
+    `additionalProperties: false`, which generated clients rely on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+class Health(Answer):
     status: str
     worker: str = Field(..., description="the process answering (its commit worker's name)")
     database: str = Field(..., description="sqlite or postgresql")
 
 
-class Me(BaseModel):
+class FieldSpec(Answer):
+    """One column of a domain's import file and how its cells are checked."""
+
+    name: str = Field(..., description="the header exactly as the template writes it")
+    kind: str = Field(..., description="text, integer, number, date, phone, ssn, email, select, multi_select, "
+                                       "boolean or id")
+    aliases: list[str] = Field(..., description="other headers taken for this column")
+    required_for: list[str] = Field(..., description="operations in which a blank cell is an error")
+    max_length: int | None
+    select_list: str | None = Field(..., description="the select list a select cell's value comes from")
+    match_labels: bool = Field(..., description="a select cell may hold the option's label as well as its value")
+    formats: list[str] = Field(..., description="date: strftime formats accepted, the first canonical; phone: "
+                                                "layouts accepted")
+    pattern: str | None = Field(..., description="a regular expression the whole value must match")
+    pattern_hint: str | None
+    minimum: float | None
+    separator: str = Field(..., description="what joins the values of a multi_select cell")
+    zero_pad: int | None = Field(..., description="digits an all-digit ID must have")
+    names_user: str | None = Field(..., description="the cell names a user of the organisation by User ID")
+    description: str
+    example: str
+
+
+class OptionSpec(Answer):
+    """An import option a user chooses when starting the import."""
+
+    name: str = Field(..., description="its key in an import's `options`")
+    label: str
+    kind: str = Field(..., description="boolean or choice")
+    choices: list[list[str]] = Field(..., description="[value, label] of each choice")
+    default: Any
+    operations: list[str]
+    description: str
+    in_results: bool = Field(..., description="the results file shows the chosen value next to each row")
+
+
+class RuleSpec(Answer):
+    """A rule over several fields of a row."""
+
+    check: str
+    fields: list[str]
+    message: str
+    severity: str
+    params: dict[str, Any]
+
+
+class ParentSpec(Answer):
+    field: str = Field(..., description="the column naming the parent record")
+    parent_domain: str
+    parent_field: str
+
+
+class CourseLinkSpec(Answer):
+    course_field: str
+    section_field: str
+
+
+class DomainSpec(Answer):
+    """A domain's spec (`Domain.to_dict`; `Domain.from_dict` rebuilds it): what the server enforces."""
+
+    name: str
+    title: str
+    seed: str = Field(..., description="the help-centre article the domain comes from")
+    description: str
+    operations: list[str]
+    match_key: list[str] = Field(..., description="fields that identify an existing record")
+    id_field: str | None = Field(..., description="the field that receives the created record's ID")
+    custom_prefix: str | None = Field(..., description='e.g. "Custom.": columns starting with it are custom fields')
+    strict_column_order: bool
+    max_file_bytes: int | None
+    batch_bytes: int = Field(..., description="the most one upload batch may hold")
+    default_separator: str
+    available_by_default: bool
+    update_only_fields_present: bool
+    export_columns: list[list[str | None]] = Field(..., description="[export header, field or null] in the "
+                                                                    "export's column order")
+    name_fields: list[str]
+    reference_field: str | None
+    sequence_field: str | None
+    fields: list[FieldSpec]
+    options: list[OptionSpec]
+    rules: list[RuleSpec]
+    parents: list[ParentSpec]
+    course_link: CourseLinkSpec | None
+
+
+class Me(Answer):
     user: str
     user_id: int
     user_ref: str = Field(..., description="the User ID files name this user by (ProviderUserID, CreatedByID)")
@@ -283,7 +377,7 @@ class Me(BaseModel):
     export_domains: list[str] = Field(..., description='domains this user may export ("*": all)')
 
 
-class DomainInfo(BaseModel):
+class DomainInfo(Answer):
     name: str
     title: str
     operations: list[str]
@@ -292,7 +386,7 @@ class DomainInfo(BaseModel):
     importable: bool = Field(..., description="enabled, licensed and permitted for this user")
 
 
-class SelectOption(BaseModel):
+class SelectOption(Answer):
     value: str
     label: str
 
@@ -304,23 +398,23 @@ class Candidate(SelectOption):
     score: float = Field(..., description="0-100")
 
 
-class Suggestions(BaseModel):
+class Suggestions(Answer):
     query: str
     list_name: str = Field(..., alias="list")
     candidates: list[Candidate]
 
 
-class Course(BaseModel):
+class Course(Answer):
     code: str
     title: str
 
 
-class Courses(BaseModel):
+class Courses(Answer):
     courses: list[Course]
     message: str = Field(..., description="why there are no results yet, when the search is too short")
 
 
-class Limits(BaseModel):
+class Limits(Answer):
     """Rows an organisation may import per period (null: no limit)."""
 
     today: int | None
@@ -328,7 +422,7 @@ class Limits(BaseModel):
     month: int | None
 
 
-class Usage(BaseModel):
+class Usage(Answer):
     """Rows imported today, this week and this month, and the organisation's limits."""
 
     today: int
@@ -337,7 +431,7 @@ class Usage(BaseModel):
     limits: Limits
 
 
-class Summary(BaseModel):
+class Summary(Answer):
     """The seed's counts: Total, Valid (Insert + Update), Error and Skipped rows, and the Update rows that
     would change nothing (No change: counted in Total, not in Valid; the commit writes nothing for them)."""
 
@@ -350,7 +444,7 @@ class Summary(BaseModel):
     no_change: int
 
 
-class Committed(BaseModel):
+class Committed(Answer):
     """Records Inserted / Updated / Failed so far."""
 
     inserted: int
@@ -358,12 +452,12 @@ class Committed(BaseModel):
     failed: int
 
 
-class Progress(BaseModel):
+class Progress(Answer):
     done: int
     total: int
 
 
-class UndoEffects(BaseModel):
+class UndoEffects(Answer):
     """What an undo does about what the import set off besides records: usage, workflow events, invoices."""
 
     usage: dict[str, Any]
@@ -371,7 +465,7 @@ class UndoEffects(BaseModel):
     invoices: dict[str, Any] | None = None
 
 
-class UndoInfo(BaseModel):
+class UndoInfo(Answer):
     """An undo's progress over the records the import wrote, and what it did."""
 
     done: int
@@ -384,7 +478,7 @@ class UndoInfo(BaseModel):
     effects: UndoEffects
 
 
-class UndoPlan(BaseModel):
+class UndoPlan(Answer):
     """What an undo would do now: the confirmation the person answers before undoing."""
 
     id: int
@@ -398,7 +492,7 @@ class UndoPlan(BaseModel):
     effects: UndoEffects
 
 
-class ImportInfo(BaseModel):
+class ImportInfo(Answer):
     """An import: a row of the Import History, its status, counts and commit progress."""
 
     id: int = Field(..., description="the Import ID")
@@ -432,31 +526,31 @@ class ImportInfo(BaseModel):
     undo_until: str | None = Field(None, description="until when the import can be undone (UTC)")
 
 
-class History(BaseModel):
+class History(Answer):
     items: list[ImportInfo]
     total: int = Field(..., description="imports matching the filters, on every page")
     page: int
     page_size: int
 
 
-class BatchStored(BaseModel):
+class BatchStored(Answer):
     batch_id: str
     rows: int
     duplicate: bool = Field(..., description="the batch id was already stored: nothing was added")
 
 
-class BatchDropped(BaseModel):
+class BatchDropped(Answer):
     batch_id: str
     first_row: int = Field(..., description="the 0-based position of the batch's first row in the file")
     rows: int = Field(..., description="rows the batch held, no longer uploaded")
 
 
-class ReviewRow(BaseModel):
+class ReviewRow(Answer):
     row: int = Field(..., description="the spreadsheet row number")
     action: str = Field(..., description="Insert, Update, No change, Skip or Error")
 
 
-class Issue(BaseModel):
+class Issue(Answer):
     """One problem in a cell, a row or the file (`row` / `column` null when it is not about one)."""
 
     row: int | None
@@ -472,7 +566,7 @@ class Issue(BaseModel):
     safe: bool | None = Field(..., description="the suggestion may be applied without asking")
 
 
-class Review(BaseModel):
+class Review(Answer):
     id: int
     status: str
     summary: Summary
@@ -481,7 +575,7 @@ class Review(BaseModel):
     issues_total: int = Field(..., description="every issue, also those left out by issues_limit")
 
 
-class RowEdited(BaseModel):
+class RowEdited(Answer):
     row: int
     action: str
     issues: list[Issue]
@@ -489,7 +583,7 @@ class RowEdited(BaseModel):
     status: str
 
 
-class Confirmation(BaseModel):
+class Confirmation(Answer):
     """What Confirm Import shows (seed step 5), then the import's own settings."""
 
     file_name: str = Field(..., alias="File Name")
@@ -505,7 +599,7 @@ class Confirmation(BaseModel):
     no_change: int = Field(..., description="Update rows that change nothing: not written, no usage")
 
 
-class Change(BaseModel):
+class Change(Answer):
     """One field of one Update row: the stored value and the value the commit will write."""
 
     row: int = Field(..., description="the spreadsheet row number")
@@ -515,7 +609,7 @@ class Change(BaseModel):
     change: str = Field(..., description="changed: old -> new; kept: the blank cell keeps the stored value")
 
 
-class Changes(BaseModel):
+class Changes(Answer):
     """A page of the preview of an import's updates (only fields that change or are kept are listed)."""
 
     id: int = Field(..., description="the Import ID")
@@ -526,7 +620,7 @@ class Changes(BaseModel):
     items: list[Change]
 
 
-class ColumnMapping(BaseModel):
+class ColumnMapping(Answer):
     """One column of the file (Import Field) and its Target Field."""
 
     column: str = Field(..., description="the header as written (spaces folded)")
@@ -536,13 +630,13 @@ class ColumnMapping(BaseModel):
     samples: list[str] = Field(..., description="up to 5 values of the column")
 
 
-class PartialMapping(BaseModel):
+class PartialMapping(Answer):
     id: int
     name: str
     missing: list[str] = Field(..., description="headers of the saved mapping the file does not have")
 
 
-class MappingAnswer(BaseModel):
+class MappingAnswer(Answer):
     columns: list[ColumnMapping]
     unmapped: list[str] = Field(..., description="columns that block the import until mapped or set to '-'")
     saved_mapping: str | None = Field(..., description="the saved mapping applied to this import")
@@ -551,7 +645,7 @@ class MappingAnswer(BaseModel):
     complete: bool = Field(..., description="every column is mapped or set to '-'")
 
 
-class SavedMappingInfo(BaseModel):
+class SavedMappingInfo(Answer):
     id: int
     domain: str
     name: str
@@ -562,19 +656,19 @@ class SavedMappingInfo(BaseModel):
     updated_at: str
 
 
-class MappingDeleted(BaseModel):
+class MappingDeleted(Answer):
     id: int
     deleted: bool
 
 
-class FixApplied(BaseModel):
+class FixApplied(Answer):
     cells_changed: int
     summary: Summary
     status: str
     remembered_id: int | None = Field(..., description="the remembered value fix, when remember was true")
 
 
-class RememberedValueInfo(BaseModel):
+class RememberedValueInfo(Answer):
     id: int
     domain: str
     field: str
@@ -584,14 +678,25 @@ class RememberedValueInfo(BaseModel):
     created_at: str
 
 
-class FileRows(BaseModel):
+def file_responses(*, rows_as_json: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route answering a file: CSV text or XLSX bytes, or (`rows_as_json`, with
+    `format=json`) its columns and rows as `FileRows`."""
+    content: dict[str, Any] = {
+        "text/csv": {"schema": {"type": "string", "description": "comma-separated values, a header row first"}},
+        MEDIA_TYPE: {"schema": {"type": "string", "format": "binary", "description": "an Excel workbook"}}}
+    if rows_as_json:
+        return {200: {"model": FileRows, "content": content}}
+    return {200: {"description": "the file", "content": content}}
+
+
+class FileRows(Answer):
     """A results or errors file as JSON (`format=json`): its column headers, then its rows."""
 
     columns: list[str]
     rows: list[list[Any]]
 
 
-class UserInfo(BaseModel):
+class UserInfo(Answer):
     id: int
     user_ref: str = Field(..., description="the User ID files name this user by (ProviderUserID, CreatedByID)")
     name: str
@@ -599,18 +704,18 @@ class UserInfo(BaseModel):
     active: bool
 
 
-class UserCreated(BaseModel):
+class UserCreated(Answer):
     id: int
     name: str
     token: str = Field(..., description="the new user's API token (shown once)")
 
 
-class TokenIssued(BaseModel):
+class TokenIssued(Answer):
     user: str
     token: str = Field(..., description="shown once; only its hash is stored")
 
 
-class GroupInfo(BaseModel):
+class GroupInfo(Answer):
     id: int
     name: str
     is_admin: bool
@@ -619,35 +724,35 @@ class GroupInfo(BaseModel):
     export_domains: list[str]
 
 
-class GroupCreated(BaseModel):
+class GroupCreated(Answer):
     id: int
     name: str
 
 
-class ListReplaced(BaseModel):
+class ListReplaced(Answer):
     list_name: str = Field(..., alias="list")
     values: int
 
 
-class CreditTypeInfo(BaseModel):
+class CreditTypeInfo(Answer):
     name: str
     max_credits: float
     variable: bool
 
 
-class LockInfo(BaseModel):
+class LockInfo(Answer):
     domain: str
     import_id: int | None
     reason: str
     locked_at: str
 
 
-class Unlocked(BaseModel):
+class Unlocked(Answer):
     domain: str
     unlocked: bool = Field(..., description="false: the importer was not locked")
 
 
-class RecordInfo(BaseModel):
+class RecordInfo(Answer):
     """A record an import wrote: its fields as stored."""
 
     id: int
@@ -660,14 +765,14 @@ class RecordInfo(BaseModel):
     fields: dict[str, Any]
 
 
-class RecordPage(BaseModel):
+class RecordPage(Answer):
     items: list[RecordInfo]
     total: int
     page: int
     page_size: int
 
 
-class ImportRecordRow(BaseModel):
+class ImportRecordRow(Answer):
     row: int = Field(..., description="the spreadsheet row number")
     status: str = Field(..., description="Success, Failed, Skipped, Not Imported, ...")
     action: str | None = Field(..., description="Insert or Update (what the row did, or would have done)")
@@ -676,13 +781,13 @@ class ImportRecordRow(BaseModel):
     error: str | None = Field(..., description="why the row failed or was skipped")
 
 
-class ImportRecords(BaseModel):
+class ImportRecords(Answer):
     import_id: int
     domain: str
     items: list[ImportRecordRow]
 
 
-class WebhookInfo(BaseModel):
+class WebhookInfo(Answer):
     id: int
     url: str
     active: bool
@@ -694,19 +799,19 @@ class WebhookCreated(WebhookInfo):
     secret: str = Field(..., description="the signing secret (answered once)")
 
 
-class WebhookDeleted(BaseModel):
+class WebhookDeleted(Answer):
     id: int
     deleted: bool
 
 
-class DeliveryAttemptInfo(BaseModel):
+class DeliveryAttemptInfo(Answer):
     number: int
     at: str
     status_code: int | None = Field(..., description="the receiver's HTTP status (null: not reached)")
     error: str
 
 
-class DeliveryInfo(BaseModel):
+class DeliveryInfo(Answer):
     """One event sent to one webhook: pending (will be retried), delivered or failed (out of attempts)."""
 
     id: int

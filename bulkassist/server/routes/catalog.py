@@ -18,6 +18,7 @@ from bulkassist.domains import BUILTIN
 from bulkassist.engine.selectlists import lists_payload
 from bulkassist.errors import InvalidRequest, NotFound
 from bulkassist.io.templates import write_template
+from bulkassist.io.xlsx import MEDIA_TYPE
 from bulkassist.server.domains import RecordStore
 from bulkassist.server.domains.courses import course_rows, prefilled_domains
 from bulkassist.server.models import Course
@@ -30,11 +31,13 @@ from bulkassist.server.schemas import (
     Courses,
     DomainInfo,
     DomainLists,
+    DomainSpec,
     Me,
     SelectOption,
     Suggestions,
     Usage,
     error_responses,
+    file_responses,
 )
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import Domain
@@ -44,7 +47,7 @@ router = APIRouter(tags=["catalog"], responses=error_responses(400, 401, 403, 40
 RecordIds = Annotated[list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None,
                       Query(max_length=500, description="records to export, at most 500 (default: all)")]
 ListName = Annotated[str, fastapi.Path(pattern=NO_NUL, description="a select list of the organisation")]
-MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
+MEDIA = {"xlsx": MEDIA_TYPE, "csv": "text/csv"}
 
 
 @router.get("/me", response_model=Me)
@@ -62,7 +65,7 @@ def domains(caller: CallerDep, session: SessionDep) -> list[dict]:
              caller.can_import(d.name)} for d in BUILTIN.values()]
 
 
-@router.get("/domains/{name}")
+@router.get("/domains/{name}", response_model=DomainSpec)
 def domain_spec(name: str, caller: CallerDep, session: SessionDep) -> dict:
     """The domain's spec (`Domain.to_dict`): what the server will enforce."""
     return domain_for(session, caller.org_id, name).to_dict()
@@ -125,7 +128,7 @@ def courses(caller: CallerDep, session: SessionDep,
 
 
 @router.get("/domains/{name}/template", response_class=Response,
-            responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+            responses=file_responses())
 def template(name: str, caller: CallerDep, session: SessionDep,
              format: Literal["xlsx", "csv"] = "xlsx",
              course_code: str | None = Query(None, max_length=40, pattern=NO_NUL)) -> Response:
@@ -146,7 +149,7 @@ def template(name: str, caller: CallerDep, session: SessionDep,
 
 
 @router.get("/domains/{name}/export", response_class=Response,
-            responses={200: {"content": {m: {} for m in MEDIA.values()}}})
+            responses=file_responses())
 def export(name: str, caller: CallerDep, session: SessionDep,
            format: Literal["csv", "xlsx"] = "csv",
            record_id: RecordIds = None,

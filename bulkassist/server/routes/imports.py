@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from bulkassist.domains import get_domain
 from bulkassist.errors import InvalidRequest
+from bulkassist.io.xlsx import MEDIA_TYPE
 from bulkassist.server import lifecycle, preview, results, undo
 from bulkassist.server.bodies import read_body
 from bulkassist.server.committer import cancel as cancel_import
@@ -25,7 +26,6 @@ from bulkassist.server.schemas import (
     Changes,
     Confirmation,
     ErrorAnswer,
-    FileRows,
     History,
     ImportInfo,
     ImportOptions,
@@ -36,6 +36,7 @@ from bulkassist.server.schemas import (
     UndoPlan,
     UndoRequest,
     error_responses,
+    file_responses,
 )
 from bulkassist.status import ImportStatus
 
@@ -223,7 +224,7 @@ def undo_import(request: Request, caller: CallerDep, body: UndoRequest | None = 
 
 
 @router.get("/imports/{import_id}/undo/results",
-            responses={200: {"model": FileRows, "content": {"text/csv": {}, results.XLSX: {}}}})
+            responses=file_responses(rows_as_json=True))
 def undo_results_file(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
                       format: Literal["json", "csv", "xlsx"] = "csv") -> Response:
     """The undo's results: Record ID, Row Number, Action, Outcome (Removed / Restored / Conflict / Gone),
@@ -233,7 +234,7 @@ def undo_results_file(caller: CallerDep, session: SessionDep, import_id: int = I
 
 
 @router.get("/imports/{import_id}/results",
-            responses={200: {"model": FileRows, "content": {"text/csv": {}, results.XLSX: {}}}})
+            responses=file_responses(rows_as_json=True))
 def results_file(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
                  format: Literal["json", "csv", "xlsx"] = "csv") -> Response:
     """Row Number, Status, Action, Created/Updated ID, Error Messages (+ Invoice ID when invoiced)."""
@@ -243,7 +244,7 @@ def results_file(caller: CallerDep, session: SessionDep, import_id: int = Import
 
 
 @router.get("/imports/{import_id}/errors",
-            responses={200: {"model": FileRows, "content": {"text/csv": {}, results.XLSX: {}}}})
+            responses=file_responses(rows_as_json=True))
 def errors_file(caller: CallerDep, session: SessionDep, import_id: int = ImportId,
                 format: Literal["json", "csv", "xlsx"] = "csv") -> Response:
     """Every validation error and commit failure: row, record, column, value, message, suggestion."""
@@ -256,5 +257,5 @@ def _file(frame, fmt: str, stem: str) -> Response:
         body = {"columns": frame.columns, "rows": [list(r) for r in frame.iter_rows()]}
         return Response(json.dumps(body, default=str), media_type="application/json")
     content = results.as_csv(frame) if fmt == "csv" else results.as_xlsx(frame)
-    media = "text/csv; charset=utf-8" if fmt == "csv" else results.XLSX
+    media = "text/csv; charset=utf-8" if fmt == "csv" else MEDIA_TYPE
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
