@@ -1,8 +1,7 @@
 """The FastAPI application: `create_app(database_url)`.
 
 Everything is under /api/v1 and described by the generated OpenAPI document
-(/api/v1/openapi.json), browsable with Swagger UI at /api/v1/docs and ReDoc at /api/v1/redoc; their
-scripts are served by the server itself (fastapi-offline), so the docs work without the internet.
+(/api/v1/openapi.json), browsable with Swagger UI at /api/v1/docs and ReDoc at /api/v1/redoc (`docs`: they work offline).
 Every answer has a model in `schemas`, so the document shows the shape of each. Every error is JSON
 `{"error": {"code", "message"}, "detail"}`; bad input is a 4xx with a
 message, never a 500. Services raise `bulkassist.errors` classes, which carry
@@ -19,7 +18,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -35,6 +33,7 @@ from bulkassist.errors import (
 from bulkassist.server.bodies import BodyLimit, BodyTooLarge
 from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
+from bulkassist.server.docs import add_docs
 from bulkassist.server.events import Deliverer
 from bulkassist.server.listindex import ListIndex
 from bulkassist.server.routes import admin, catalog, imports, mappings, records
@@ -65,17 +64,17 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         committer.stop()
         deliverer.stop()
 
-    app = FastAPIOffline(
+    app = FastAPI(
         title="BulkAssist import server",
         version="1",
         description="Bulk Data Import: specs, select lists, templates and import jobs (create, upload, "
                     "validate, review, edit, confirm, commit, results, history, cancel, retry).",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
-        redoc_url=f"{API_PREFIX}/redoc",
-        static_url=f"{API_PREFIX}/docs-assets",
+        docs_url=None,  # `add_docs`: Swagger UI and ReDoc that work offline
+        redoc_url=None,
         lifespan=lifespan,
     )
+    add_docs(app, API_PREFIX)
     app.add_middleware(BodyLimit)
     app.state.engine = engine
     app.state.sessions = maker

@@ -837,7 +837,7 @@ class ErrorDetail(BaseModel):
     message: str
 
 
-class ErrorAnswer(BaseModel):
+class ErrorAnswer(Answer):
     """The one shape of every error answer (4xx and 5xx)."""
 
     error: ErrorDetail
