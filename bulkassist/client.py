@@ -40,6 +40,7 @@ from bulkassist.errors import (
     UsageLimitExceeded,
     error_class,
 )
+from bulkassist.frames import as_flavour, flavour_of
 from bulkassist.io.csv import csv_size
 from bulkassist.io.reading import read_table
 from bulkassist.spec import Domain
@@ -86,8 +87,11 @@ class Client:
     """A session with one import server, as one user (API token)."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 30, retries: int = 3,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, as_: str | None = None):
+        """`as_` ("pandas", "polars" or "pyarrow") is the DataFrame library of the frames this client hands
+        back when nothing else says which: the history, and imports not started from a frame (polars)."""
         self.url = url.rstrip("/")
+        self.as_ = as_
         self.timeout = timeout
         self.retries = retries
         self._http = session or requests.Session()
@@ -238,7 +242,8 @@ class Client:
                      progress: Progress | None = None, mapping: dict[str, str] | None = None) -> Import:
         """Read `source`, create an import, upload its rows in batches of at most 10 MB, validate it.
 
-        `source` is a path, bytes, a pandas/polars DataFrame or a `Table`. `mapping` pairs columns with
+        `source` is a path, bytes, a pandas/polars DataFrame, a polars LazyFrame, a pyarrow Table or a `Table`;
+        the import's frames (issues, results, records) come back in the library of a frame. `mapping` pairs columns with
         target fields ({"Student Number": "Identifier", "Notes": "-"}; "-" is do not import); without it
         the organisation's saved mapping for the same headers applies. Returns the validated `Import`;
         call `.mapping()`, `.review()`, `.edit_row()`, `.confirm()`, `.commit()`.
@@ -252,6 +257,7 @@ class Client:
             raise FileTooLarge(too_large, size=size, limit=self.domain(domain).max_file_bytes)
         imp = self.create_import(domain, operation, options=options, file_name=file_name, sheet=sheet,
                                  file_size=size)
+        imp.flavour = flavour_of(source) or self.as_
         imp.upload(headers, rows, progress=progress, typed=typed)
         if mapping:
             imp.set_mapping(mapping)
@@ -278,12 +284,13 @@ class Client:
                                     "page_size": page_size}.items() if v is not None}
         return self._json("GET", "/imports", params=params)
 
-    def history(self, **filters: Any) -> pl.DataFrame:
-        """The import history as the seed's table: Import ID, Domain, Status, Operation, File Name, ..."""
+    def history(self, as_: str | None = None, **filters: Any) -> Any:
+        """The import history as the seed's table: Import ID, Domain, Status, Operation, File Name, ...
+        in the DataFrame library `as_` (default: the client's, else polars)."""
         items = self.imports(**filters)["items"]
         frame = pl.DataFrame([{k: item.get(k) for k in HISTORY_COLUMNS} for item in items],
                              schema={k: _HISTORY_TYPES.get(k, pl.String) for k in HISTORY_COLUMNS}, orient="row")
-        return frame.rename(HISTORY_COLUMNS)
+        return as_flavour(frame.rename(HISTORY_COLUMNS), as_, self.as_)
 
     def get_import(self, import_id: int) -> Import:
         return Import(self, self._json("GET", f"/imports/{import_id}"))
@@ -328,6 +335,8 @@ class Import:
     def __init__(self, client: Client, info: dict[str, Any]):
         self.client = client
         self.info = info
+        # The DataFrame library the import's frames come back in: the started-from frame's, else the client's.
+        self.flavour: str | None = client.as_
 
     @property
     def id(self) -> int:
@@ -409,9 +418,14 @@ class Import:
         return self.info.get("summary") or {}
 
     @property
-    def issues(self) -> pl.DataFrame:
-        """Every issue as a polars frame in `ISSUE_SCHEMA`."""
-        return issue_frame(self.review()["issues"])
+    def issues(self) -> Any:
+        """Every issue (columns of `ISSUE_SCHEMA`), in the DataFrame library the import was started from."""
+        return self.issues_frame()
+
+    def issues_frame(self, as_: str | None = None) -> Any:
+        """Every issue (columns of `ISSUE_SCHEMA`) in the DataFrame library `as_` ("pandas", "polars",
+        "pyarrow"; default: the one the import was started from, else polars)."""
+        return as_flavour(issue_frame(self.review()["issues"]), as_, self.flavour)
 
     def edit_row(self, row: int, values: dict[str, Any]) -> dict[str, Any]:
         """Change cells of spreadsheet row `row` ({header: value}); revalidated at once.
@@ -564,12 +578,14 @@ class Import:
         return self.client.request("GET", f"{self._path}/undo/results", params={"format": fmt}).content
 
     # ------------------------------------------------------------ results
-    def results(self) -> pl.DataFrame:
-        """Row Number, Status, Action, Created/Updated ID, Error Messages (+ Invoice ID when invoiced)."""
+    def results(self, as_: str | None = None) -> Any:
+        """Row Number, Status, Action, Created/Updated ID, Error Messages (+ Invoice ID when invoiced), in the
+        DataFrame library `as_` (default: the one the import was started from, else polars)."""
         body = self.client._json("GET", f"{self._path}/results", params={"format": "json"})
         columns = body["columns"]
-        return pl.DataFrame(body["rows"], schema=columns, orient="row") if body["rows"] else pl.DataFrame(
+        frame = pl.DataFrame(body["rows"], schema=columns, orient="row") if body["rows"] else pl.DataFrame(
             schema=dict.fromkeys(columns or RESULT_COLUMNS, pl.String))
+        return as_flavour(frame, as_, self.flavour)
 
     @property
     def successful_percent(self) -> float | None:
@@ -581,14 +597,15 @@ class Import:
         """Seed 001's Errors: rows with a validation error plus rows the commit failed."""
         return int(self.info.get("error_count") or 0)
 
-    def records(self) -> pl.DataFrame:
+    def records(self, as_: str | None = None) -> Any:
         """Seed 001's Records tab: Row Number, Status, Action, Record ID, Link (to open the record with
-        `client.record`) and Error (the reason a row failed)."""
+        `client.record`) and Error (the reason a row failed), in the DataFrame library `as_` (default: the
+        one the import was started from, else polars)."""
         items = self.client._json("GET", f"{self._path}/records")["items"]
         frame = pl.DataFrame([{k: item.get(k) for k in RECORDS_COLUMNS} for item in items],
                              schema={k: pl.Int64 if k in ("row", "record_id") else pl.String for k in RECORDS_COLUMNS},
                              orient="row")
-        return frame.rename(RECORDS_COLUMNS)
+        return as_flavour(frame.rename(RECORDS_COLUMNS), as_, self.flavour)
 
     def results_file(self, fmt: str = "csv") -> bytes:
         """The results file (csv, xlsx, or json `{columns, rows}`) as the server builds it."""

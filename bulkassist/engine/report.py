@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from bulkassist.frames import as_flavour
 from bulkassist.io.csv import csv_bytes
 from bulkassist.spec import Domain, Kind
 from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
@@ -155,6 +156,9 @@ class Report:
     options: dict[str, Any] = field(default_factory=dict)
     # header -> target: a field, `Custom.NAME`, "-" (do not import) or None (not mapped: an error)
     mapping: dict[str, str | None] = field(default_factory=dict)
+    # The DataFrame library of what was validated ("pandas", "polars", "pyarrow"; None: a file): the frames
+    # the report hands a user (errors_frame, results_frame, fixed_data) come in it (`bulkassist.frames`).
+    flavour: str | None = None
 
     @property
     def unmapped(self) -> list[str]:
@@ -269,13 +273,14 @@ class Report:
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(**kwargs), ensure_ascii=False)
 
-    def errors_frame(self) -> pl.DataFrame:
-        """Every issue, file-level ones first, in the layout of the errors file (`ERRORS_COLUMNS`)."""
-        return errors_table(self.issues.sort(["row", "col_index"], nulls_last=False))
+    def errors_frame(self, as_: str | None = None) -> Any:
+        """Every issue, file-level ones first, in the layout of the errors file (`ERRORS_COLUMNS`), in the
+        library of the validated frame or `as_` ("pandas", "polars", "pyarrow"; polars for a file)."""
+        return as_flavour(errors_table(self.issues.sort(["row", "col_index"], nulls_last=False)), as_, self.flavour)
 
     def errors_csv(self, path: str | None = None) -> str:
         """The errors file as CSV text (written to `path` too when given). Cells cannot start a formula."""
-        data = csv_bytes(self.errors_frame())
+        data = csv_bytes(self.errors_frame(as_="polars"))
         if path is not None:
             with open(path, "wb") as fh:
                 fh.write(data)
@@ -289,14 +294,15 @@ class Report:
             .agg(pl.col("message").str.join("; ").alias("messages"))
         )
 
-    def results_frame(self) -> pl.DataFrame:
-        """Pre-commit results in the seeds' layout: Row Number, Status, Action, Created/Updated ID, Error Messages.
+    def results_frame(self, as_: str | None = None) -> Any:
+        """Pre-commit results in the seeds' layout: Row Number, Status, Action, Created/Updated ID, Error Messages,
+        in the library of the validated frame or `as_`.
 
         Before a commit nothing has an ID; rows that would fail say Failed with their errors.
         """
         rows = self.rows.join(self.row_messages(), on="row", how="left")
         unchanged = pl.col("action") == RowAction.NO_CHANGE
-        return rows.select(
+        return as_flavour(rows.select(
             pl.col("row").alias("Row Number"),
             pl.when(pl.col("action") == RowAction.ERROR).then(pl.lit(RowStatus.FAILED))
             .when(pl.col("action") == RowAction.SKIP).then(pl.lit(RowStatus.SKIPPED))
@@ -307,10 +313,11 @@ class Report:
             pl.lit(None, pl.String).alias("Created/Updated ID"),
             pl.when(unchanged).then(pl.lit(NO_CHANGE_NOTE)).otherwise(pl.col("messages").fill_null(""))
             .alias("Error Messages"),
-        )
+        ), as_, self.flavour)
 
-    def fixed_data(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """The data with every safe fix applied, and the list of changes (row, column, value, suggestion).
+    def fixed_data(self, as_: str | None = None) -> tuple[Any, Any]:
+        """The data with every safe fix applied, and the list of changes (row, column, value, suggestion),
+        in the library of the validated frame or `as_`.
 
         Only issues whose `safe` flag is set are applied: case/space-folded select
         values, unambiguous dates, phones and SSNs rebuilt from their digits.
@@ -329,7 +336,8 @@ class Report:
             col = data[name].clone()
             col.scatter(positions, group["suggestion"])
             data = data.with_columns(col.alias(name))
-        return data, changes.select("row", "column", "value", "suggestion", "message")
+        return as_flavour(data, as_, self.flavour), as_flavour(
+            changes.select("row", "column", "value", "suggestion", "message"), as_, self.flavour)
 
     def styled(self, max_rows: int = 500) -> Styler:
         """A pandas Styler of the first `max_rows` rows: errors red, warnings amber, messages as tooltips.

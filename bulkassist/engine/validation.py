@@ -26,6 +26,7 @@ from bulkassist.engine.report import (
 )
 from bulkassist.engine.rules import RuleContext, run_rules
 from bulkassist.engine.selectlists import SelectLists, demo_lists
+from bulkassist.frames import flavour_of
 from bulkassist.io.cells import FORMULA_START, would_be_formula
 from bulkassist.io.reading import Table, column_letter, read_table
 from bulkassist.kinds import CellColumn, CellKind, kind_of
@@ -49,7 +50,8 @@ def validate(
     mapping: dict[str, str] | None = None,
     remembered: dict[str, dict[str, str]] | None = None,
 ) -> Report:
-    """Validate `data` (a path, bytes, a pandas or polars DataFrame, or a `Table`) for an import.
+    """Validate `data` (a path, bytes, a pandas or polars DataFrame, a polars LazyFrame, a pyarrow Table,
+    or a `Table`) for an import; the report's frames come back in `data`'s library.
 
     `operation` is "add", "update" or "add_update" (default: the domain's only
     operation, or "add_update"). `lists` answers select lists (default: the
@@ -69,8 +71,10 @@ def validate(
     table = data if isinstance(data, Table) else read_table(
         data, sheet=sheet, separator=separator, encoding=encoding, name=name)
     size = os.path.getsize(data) if isinstance(data, (str, os.PathLike)) else None
-    return validate_table(table, dom, op, lists=lists or demo_lists(), options=opts, file_size=size,
-                          mapping=mapping, remembered=remembered)
+    report = validate_table(table, dom, op, lists=lists or demo_lists(), options=opts, file_size=size,
+                            mapping=mapping, remembered=remembered)
+    report.flavour = flavour_of(data)
+    return report
 
 
 @dataclass

@@ -63,6 +63,7 @@ import fastexcel
 import polars as pl
 
 from bulkassist.errors import FileFormatError
+from bulkassist.frames import polars_of
 
 SEPARATORS = (",", ";", "\t", "|")
 CSV_EXTENSIONS = (".csv", ".txt", ".tsv", ".tab")
@@ -141,7 +142,8 @@ def read_table(
     encoding: str | None = None,
     name: str | None = None,
 ) -> Table:
-    """Read a CSV / XLSX file (path, bytes or file object) or a pandas / polars DataFrame as a `Table`.
+    """Read a CSV / XLSX file (path, bytes or file object), a pandas / polars DataFrame, a polars
+    LazyFrame or a pyarrow Table as a `Table`.
 
     `sheet` picks a worksheet by name or 0-based position (default: the first);
     `separator` overrides CSV separator detection; `encoding` names a CSV's
@@ -153,6 +155,9 @@ def read_table(
         return source
     if isinstance(source, pl.DataFrame):
         return _from_frame(source, name or "DataFrame")
+    converted = polars_of(source)  # a polars LazyFrame, a pyarrow Table
+    if converted is not None:
+        return _from_frame(converted, name or "DataFrame")
     if _is_pandas_frame(source):
         return _from_pandas(source, name or "DataFrame")
     if isinstance(source, (str, Path)) and encoding is None:
@@ -191,7 +196,8 @@ def _load_bytes(source: Any, name: str | None) -> tuple[bytes, str]:
             data = data.encode("utf-8")
         return data, name or Path(str(getattr(source, "name", "upload"))).name
     raise TypeError(
-        f"read_table cannot read a {type(source).__name__}; give a path, bytes, a file object or a DataFrame"
+        f"read_table cannot read a {type(source).__name__}; give a path, bytes, a file object, a pandas or "
+        f"polars DataFrame, a polars LazyFrame or a pyarrow Table"
     )
 
 
