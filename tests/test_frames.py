@@ -4,7 +4,9 @@ client's (over real HTTP, on SQLite and PostgreSQL) come back in the library the
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
+from pathlib import Path
 
 import pandas as pd
 import polars as pl
@@ -105,3 +107,24 @@ def test_history_and_reopened_imports_follow_the_clients_library(client_for):
     assert isinstance(client_for("importer").history(), pl.DataFrame)
     reopened = pandas_client.get_import(imp.id)
     assert isinstance(reopened.issues, pd.DataFrame) and set(reopened.issues["row"]) == {3, 4}
+
+
+def readme_examples(heading: str) -> list[str]:
+    """The Python blocks of the README's section `heading`, in order."""
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_the_readmes_dataframe_examples_run_as_written(sqlite_server, monkeypatch):
+    monkeypatch.setenv("BULKASSIST_URL", sqlite_server.url)
+    monkeypatch.setenv("BULKASSIST_TOKEN", sqlite_server.tokens["importer"])
+    local, remote = readme_examples("### DataFrames in, DataFrames out")
+    seen: dict[str, object] = {}
+    exec(compile(local, "README.md", "exec"), seen)
+    assert isinstance(seen["fixed"], pd.DataFrame) and isinstance(seen["arrow"].results_frame(), pa.Table)
+    assert isinstance(seen["lazy"].errors_frame(), pl.DataFrame)
+    exec(compile(remote, "README.md", "exec"), seen)
+    imp = seen["imp"]
+    assert isinstance(imp.results(), pd.DataFrame) and imp.info["status"] == "Committed"
+    assert isinstance(seen["client"].history(), pd.DataFrame)

@@ -45,4 +45,4 @@ def test_quickstart_validates_fixes_submits_and_reads_results(sqlite_server: obj
     assert "Successful: 100.0%  Errors: 0" in _output_of(notebook, "imp.successful_percent")
     assert "/api/v1/records/client/" in _output_of(notebook, "records = imp.records()")
     assert "'First Name'" in _output_of(notebook, 'client.record("client"')
-    assert "clients-from-notebook.csv" in _output_of(notebook, "client.history()")
+    assert "clients-from-notebook.csv" in _output_of(notebook, "client.history(")
