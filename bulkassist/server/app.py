@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -73,6 +74,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         docs_url=None,  # `add_docs`: Swagger UI and ReDoc that work offline
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
     )
     add_docs(app, API_PREFIX)
     app.add_middleware(BodyLimit)
@@ -141,6 +143,12 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
     for module in (catalog, imports, mappings, records, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    """`imports_commit`, not `commit_api_v1_imports__import_id__commit_post`: the method names a client
+    generated from the document gets."""
+    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
 
 
 def _answer(status: int, code: str, message: str, headers: dict[str, str] | None = None, **fields: object
