@@ -277,3 +277,20 @@ def test_redoc_page_names_its_document(sqlite_server):
     script = re.search(r'<script src="([^"]+)"', answer.text).group(1)
     assert requests.get(f"{sqlite_server.url}{script}", timeout=30).status_code == 200
 
+
+
+def test_a_domains_spec_is_answered_exactly_as_the_spec_writes_it(sqlite_server):
+    """The spec's model describes `Domain.to_dict` and changes nothing in it (no field dropped, no 0
+    turned into 0.0), so `Domain.from_dict` rebuilds the very spec the server enforces."""
+    from bulkassist.domains import BUILTIN
+    from bulkassist.spec import Domain
+
+    headers = {"Authorization": f"Bearer {sqlite_server.tokens['admin']}"}
+    enabled = [d["name"] for d in requests.get(f"{sqlite_server.url}{API}/domains", headers=headers, timeout=30
+                                               ).json() if d["enabled"]]
+    assert len(enabled) >= 5
+    for name in enabled:
+        answer = requests.get(f"{sqlite_server.url}{API}/domains/{name}", headers=headers, timeout=30)
+        # as JSON text: 0 and 0.0 are equal in Python, not to a client that reads types
+        assert json.dumps(answer.json(), sort_keys=True) == json.dumps(BUILTIN[name].to_dict(), sort_keys=True), name
+        assert Domain.from_dict(answer.json()) == BUILTIN[name]

@@ -293,7 +293,7 @@ class FieldSpec(Answer):
                                                 "layouts accepted")
     pattern: str | None = Field(..., description="a regular expression the whole value must match")
     pattern_hint: str | None
-    minimum: float | None
+    minimum: int | float | None  # as the spec writes it: 1 stays 1
     separator: str = Field(..., description="what joins the values of a multi_select cell")
     zero_pad: int | None = Field(..., description="digits an all-digit ID must have")
     names_user: str | None = Field(..., description="the cell names a user of the organisation by User ID")
