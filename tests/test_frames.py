@@ -48,10 +48,11 @@ def test_a_reports_frames_come_back_in_the_library_given(given):
     expected = bulkassist.validate(pl.DataFrame(ROWS), "client", "add")
     assert report.summary == expected.summary == {**report.summary, "total": 3, "valid": 1, "errors": 2}
     fixed, changes = report.fixed_data()
-    for frame in (report.errors_frame(), report.results_frame(), fixed, changes):
+    for frame in (report.issues_frame(), report.errors_frame(), report.results_frame(), fixed, changes):
         assert type(frame) is KIND[given]
     assert as_polars(report.results_frame()).equals(expected.results_frame())
     assert as_polars(report.errors_frame()).equals(expected.errors_frame())
+    assert as_polars(report.issues_frame()).equals(expected.issues)
     assert as_polars(changes).select("row", "suggestion").rows() == [(4, "English")]  # english: a safe fix
 
 

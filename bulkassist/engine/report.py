@@ -273,6 +273,11 @@ class Report:
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(**kwargs), ensure_ascii=False)
 
+    def issues_frame(self, as_: str | None = None) -> Any:
+        """`issues` (`ISSUE_SCHEMA`: row, column, field, value, code, severity, message, suggestion ...) in the
+        library of the validated frame or `as_`; `issues` itself stays polars, as every front end reads it."""
+        return as_flavour(self.issues, as_, self.flavour)
+
     def errors_frame(self, as_: str | None = None) -> Any:
         """Every issue, file-level ones first, in the layout of the errors file (`ERRORS_COLUMNS`), in the
         library of the validated frame or `as_` ("pandas", "polars", "pyarrow"; polars for a file)."""
