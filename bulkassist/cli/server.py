@@ -172,6 +172,26 @@ def revoke_tokens(user, org, database_url) -> None:
     click.echo(f"{count} token(s) of {user!r} revoked")
 
 
+@admin.command("set-password")
+@click.argument("user")
+@_org_option
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (scripts) instead of a prompt.")
+@_db_option
+def set_password(user, org, password_stdin, database_url) -> None:
+    """Give USER a password to sign in to the dashboard with (stored as an argon2id hash; ends their sessions).
+
+    The password is asked for (twice, not echoed), or read from standard input with --password-stdin; it is
+    never an argument, so it stays out of the shell history and the process list.
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    ended = _run(database_url, lambda s: ops.set_password(s, _user(s, user, org), password))
+    click.echo(f"password of {user!r} set ({ended} open sign-in session(s) ended)")
+
+
 @admin.command("set-list")
 @click.argument("org")
 @click.argument("list_name")
