@@ -12,7 +12,13 @@ import pytest
 import requests
 
 from bulkassist.client import Client
-from bulkassist.errors import InvalidRequest, PermissionDenied, SessionExpired, SignInFailed, TooManySignInAttempts
+from bulkassist.errors import (
+    InvalidRequest,
+    PermissionDenied,
+    SessionExpired,
+    SignInFailed,
+    TooManySignInAttempts,
+)
 from tests.conftest import SERVER_ENV, _pg_available, drop_pg_schema, fresh_pg_schema
 
 SESSION_SECONDS, MAX_FAILURES = 4, 3
