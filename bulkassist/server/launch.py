@@ -7,8 +7,8 @@
 
 The database is migrated and seeded in this process first, so the tokens of
 the demo users (`admin`, `importer`, `viewer`, `other_org`, `unlicensed`,
-`limited`) are known (and, with `passwords=True`, their passwords for signing in); then `python -m bulkassist.server` serves it on
-127.0.0.1 and a free port. `stop()` ends the process by its PID; `kill()`
+`limited`) are known (with `passwords=True`, their dashboard passwords too);
+then `python -m bulkassist.server` serves it on 127.0.0.1 and a free port. `stop()` ends the process by its PID; `kill()`
 sends SIGKILL (what the crash test does).
 """
 
