@@ -67,6 +67,19 @@ class RunningVoila:
     process: subprocess.Popen = field(repr=False)
     log_path: Path = field(repr=False)
 
+    def kernels(self) -> list[int]:
+        """PIDs of the kernel processes Voila is running now (Linux: read from /proc; [] elsewhere)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # The parent PID is the 2nd field after the ")" that ends the command name.
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                if parent == self.pid and b"ipykernel" in (stat.parent / "cmdline").read_bytes():
+                    found.append(int(stat.parent.name))
+            except (OSError, IndexError, ValueError):  # a process that ended while being read
+                continue
+        return found
+
     def stop(self, timeout: float = 10) -> None:
         if self.process.poll() is None:
             self.process.terminate()
