@@ -113,7 +113,7 @@ class Dashboard(widgets.VBox):
     def expired(self, exc: SessionExpired) -> None:
         """An action was refused because the session ended: the form, saying why (the work in the page is lost
         with the kernel's state only if the visitor leaves; signing in again starts a fresh page state)."""
-        self._show_form(str(exc), "error", "Your session has expired.")
+        self._show_form(str(exc), "error", "Your session has ended.")
 
     def _show_form(self, text: str, kind: str, title: str) -> None:
         self.client = self.app = None
