@@ -37,6 +37,9 @@ from bulkassist.errors import (
     PermissionDenied,
     ServerError,
     ServerUnreachable,
+    SessionExpired,
+    SignInFailed,
+    TooManySignInAttempts,
     UsageLimitExceeded,
     error_class,
 )
@@ -73,6 +76,9 @@ RECORDS_COLUMNS = {"row": "Row Number", "status": "Status", "action": "Action", 
 
 # What to do next, for an error class and its subclasses.
 _HINTS: dict[type[ServerError], str] = {
+    SignInFailed: "",  # these messages say what to do: sign in again, or ask for a new password
+    SessionExpired: "",
+    TooManySignInAttempts: "",
     AuthenticationFailed: "Check the API token (ask your administrator for a new one: `bulkassist admin create-token`).",
     NotLicensed: "Bulk Data Import is a licensed feature: submit a support ticket to have it enabled.",
     DomainNotEnabled: "Ask your administrator to enable this domain for your organisation.",
@@ -84,7 +90,7 @@ _HINTS: dict[type[ServerError], str] = {
 
 
 class Client:
-    """A session with one import server, as one user (API token)."""
+    """A session with one import server, as one user (an API token, or a sign-in session: `Client.sign_in`)."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 30, retries: int = 3,
                  session: requests.Session | None = None, as_: str | None = None):
@@ -99,6 +105,27 @@ class Client:
         self._http.headers["User-Agent"] = "bulkassist-client/0.1"
         self._lists: dict[str, tuple[str, dict[str, Any]]] = {}  # domain -> (etag, payload)
         self._domains: dict[str, Domain] = {}
+        self.expires_at: str | None = None  # a sign-in session's end (UTC, ISO 8601); None for an API token
+
+    @classmethod
+    def sign_in(cls, url: str, name: str | None = None, password: str | None = None, *,
+                organisation: str | None = None, token: str | None = None, **kwargs: Any) -> Client:
+        """A client acting as the user who signs in with `name` and `password` (or an API `token`): it holds
+        a session credential that expires (`expires_at`) and ends with `sign_out()`. Raises `SignInFailed`
+        for a wrong name or password, `TooManySignInAttempts` after repeated failures."""
+        body = {"token": token} if token else {"name": name, "password": password, "organisation": organisation}
+        anonymous = cls(url, "", **kwargs)
+        issued = anonymous._json("POST", "/sessions", json={k: v for k, v in body.items() if v is not None})
+        client = cls(url, issued["token"], **kwargs)
+        client.expires_at = issued["expires_at"]
+        return client
+
+    def sign_out(self) -> None:
+        """End this client's sign-in session on the server (one already ended is fine)."""
+        try:
+            self.request("DELETE", "/sessions/current")
+        except SessionExpired:
+            pass
 
     # ------------------------------------------------------------ transport
     def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any

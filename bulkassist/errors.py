@@ -104,6 +104,19 @@ class InvalidToken(AuthenticationFailed):
     code = "invalid_token"
 
 
+class SignInFailed(AuthenticationFailed):
+    """The user name and password (or the API token) given to sign in do not match: one answer for a wrong
+    name and a wrong password, so a caller cannot learn which names exist."""
+
+    code = "sign_in_failed"
+
+
+class SessionExpired(AuthenticationFailed):
+    """The sign-in session has expired or was ended (signed out, password changed): sign in again."""
+
+    code = "session_expired"
+
+
 class PermissionDenied(ServerError):
     """The user's permission groups do not grant this."""
 
@@ -169,6 +182,13 @@ class UsageLimitExceeded(ServerError):
 
     http_status = 429
     code = "usage_limit_exceeded"
+
+
+class TooManySignInAttempts(ServerError):
+    """Too many failed sign-ins for one user name in a short time: that name is refused for a while."""
+
+    http_status = 429
+    code = "too_many_sign_in_attempts"
 
 
 def error_class(code: str, status: int) -> type[BulkAssistError]:

@@ -15,9 +15,9 @@ import pytest
 import bulkassist
 from bulkassist import errors
 from bulkassist.client import Client
-from bulkassist.dashboard import App, grids
+from bulkassist.dashboard import App, Dashboard, grids
 from bulkassist.dashboard.browser import column_centre
-from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, TOKEN_ENV, URL_ENV
+from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, URL_ENV
 from bulkassist.dashboard.notices import Notice, describe
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
 from bulkassist.dashboard.wizard import CONFIRM, MAP, REVIEW, confirmation_html, outcome_html
@@ -223,11 +223,10 @@ def test_history_offers_the_results_file_of_a_committed_import(app: App, sqlite_
     assert "Success" in text
 
 
-def test_app_without_server_settings_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dashboard_without_server_url_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(URL_ENV, raising=False)
-    monkeypatch.delenv(TOKEN_ENV, raising=False)
-    with pytest.raises(errors.AuthenticationFailed, match="BULKASSIST_URL"):
-        App.from_environment()
+    with pytest.raises(errors.InvalidRequest, match="BULKASSIST_URL"):
+        Dashboard.from_environment()
 
 
 def restart_server(server: object) -> object:

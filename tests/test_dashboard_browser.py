@@ -70,15 +70,25 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def _dashboard(server: object, token_name: str) -> object:
-    """Voila serving the dashboard as the user of `token_name` (a context manager)."""
-    return start_voila(server.url, server.tokens[token_name], timeout=120)  # a cold kernel on a busy 2-core machine
+def _dashboard(server: object) -> object:
+    """Voila serving the dashboard of `server` (a context manager); each page signs in."""
+    return start_voila(server.url, timeout=120)  # a cold kernel on a busy 2-core machine
+
+
+def _as(server: object, role: str) -> dict[str, str]:
+    """How a page signs in as a demo user: with the user's API token."""
+    return {"token": server.tokens[role]}
 
 
 @pytest.fixture(scope="module")
 def importer_url(sqlite_server: object) -> Iterator[str]:
-    with _dashboard(sqlite_server, "importer") as voila:
+    with _dashboard(sqlite_server) as voila:
         yield voila.url
+
+
+@pytest.fixture
+def importer(sqlite_server: object) -> dict[str, str]:
+    return _as(sqlite_server, "importer")
 
 
 @pytest.fixture
@@ -104,8 +114,9 @@ def _expected_issue_index(path: Path, rows: list[int], skip_rows: set[int], row:
     return listed.index((row, column))
 
 
-def test_import_flow_from_messy_file_to_history(page: object, importer_url: str, messy_file: Path) -> None:
-    ui = DashboardPage(page, importer_url, SHOTS / "flow")
+def test_import_flow_from_messy_file_to_history(page: object, importer_url: str, importer: dict,
+                                                messy_file: Path) -> None:
+    ui = DashboardPage(page, importer_url, SHOTS / "flow", sign_in=importer)
     ui.open()
     assert page.locator(".ba-domain-payment").is_disabled()  # not enabled on the demo server: shown, unavailable
     assert "Unavailable" in page.locator(".ba-domains").inner_text()
@@ -197,8 +208,8 @@ def test_import_flow_from_messy_file_to_history(page: object, importer_url: str,
 
 
 def test_drag_and_drop_shows_the_file_name_and_a_too_large_file_is_refused(
-        page: object, importer_url: str) -> None:
-    ui = DashboardPage(page, importer_url, SHOTS / "upload")
+        page: object, importer_url: str, importer: dict) -> None:
+    ui = DashboardPage(page, importer_url, SHOTS / "upload", sign_in=importer)
     ui.to_upload("client", "Add & Update")
     ui.drop("dropped.csv", _csv(MESSY_ROWS[:2]))
     page.locator(".ba-file-name", has_text="dropped.csv").wait_for()
@@ -214,8 +225,9 @@ def test_drag_and_drop_shows_the_file_name_and_a_too_large_file_is_refused(
     ui.shot("02-too-large")
 
 
-def test_unreadable_file_gets_a_clear_message(page: object, importer_url: str, tmp_path: Path) -> None:
-    ui = DashboardPage(page, importer_url)
+def test_unreadable_file_gets_a_clear_message(page: object, importer_url: str, importer: dict,
+                                              tmp_path: Path) -> None:
+    ui = DashboardPage(page, importer_url, sign_in=importer)
     ui.to_upload("client", "Add")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"this is not a workbook")
@@ -226,8 +238,8 @@ def test_unreadable_file_gets_a_clear_message(page: object, importer_url: str, t
 
 
 def test_viewer_without_import_permission_sees_why(page: object, sqlite_server: object) -> None:
-    with _dashboard(sqlite_server, "viewer") as voila:
-        ui = DashboardPage(page, voila.url, SHOTS / "errors")
+    with _dashboard(sqlite_server) as voila:
+        ui = DashboardPage(page, voila.url, SHOTS / "errors", sign_in=_as(sqlite_server, "viewer"))
         ui.open()
         assert page.locator(".ba-domain-client").is_disabled()
         assert "permission" in page.locator(".ba-domains").inner_text().lower()
@@ -238,8 +250,8 @@ def test_usage_limit_is_a_message_and_the_review_is_kept(page: object, sqlite_se
                                                          tmp_path: Path) -> None:
     over_limit = tmp_path / "six-clients.csv"  # the limited organisation may import 5 rows a day
     over_limit.write_text(_csv([MESSY_ROWS[0]] * 6), encoding="utf-8")
-    with _dashboard(sqlite_server, "limited") as voila:
-        ui = DashboardPage(page, voila.url, SHOTS / "errors")
+    with _dashboard(sqlite_server) as voila:
+        ui = DashboardPage(page, voila.url, SHOTS / "errors", sign_in=_as(sqlite_server, "limited"))
         ui.to_upload("client", "Add")
         ui.upload(over_limit)
         ui.review()
@@ -260,8 +272,8 @@ def test_stopped_server_is_a_message_and_the_upload_is_kept(page: object, messy_
     own = start_server_process()
     again = None
     try:
-        with _dashboard(own, "importer") as voila:
-            ui = DashboardPage(page, voila.url, SHOTS / "errors")
+        with _dashboard(own) as voila:
+            ui = DashboardPage(page, voila.url, SHOTS / "errors", sign_in=_as(own, "importer"))
             ui.to_upload("client", "Add")
             ui.upload(messy_file)
             own.stop()
@@ -289,8 +301,8 @@ def test_an_administrator_sees_importer_locks_and_unlocks_one(page: object, sqli
     admin = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["admin"])
     held_by = _lock_course_records(sqlite_server)
     try:
-        with _dashboard(sqlite_server, "admin") as voila:
-            ui = DashboardPage(page, voila.url, SHOTS / "admin")
+        with _dashboard(sqlite_server) as voila:
+            ui = DashboardPage(page, voila.url, SHOTS / "admin", sign_in=_as(sqlite_server, "admin"))
             ui.open()
             page.get_by_role("tab", name="Administration").click()
             row = page.locator(".ba-lock-course_record")
@@ -315,8 +327,8 @@ def test_an_administrator_adds_a_webhook_and_sees_it_listed(page: object, sqlite
     admin = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["admin"])
     url = "http://127.0.0.1:9/hooks/browser"
     try:
-        with _dashboard(sqlite_server, "admin") as voila:
-            ui = DashboardPage(page, voila.url, SHOTS / "admin")
+        with _dashboard(sqlite_server) as voila:
+            ui = DashboardPage(page, voila.url, SHOTS / "admin", sign_in=_as(sqlite_server, "admin"))
             ui.open()
             page.get_by_role("tab", name="Administration").click()
             page.locator(".ba-admin-webhooks").wait_for(state="visible", timeout=30_000)
@@ -337,7 +349,7 @@ def test_an_administrator_adds_a_webhook_and_sees_it_listed(page: object, sqlite
                 admin.delete_webhook(hook["id"])
 
 def test_changes_view_strikes_the_stored_value_highlights_the_new_one_and_filters_by_field(
-        page: object, importer_url: str, sqlite_server: object, tmp_path: Path) -> None:
+        page: object, importer_url: str, importer: dict, sqlite_server: object, tmp_path: Path) -> None:
     from bulkassist.client import Client
     from tests.test_server_lifecycle import CLIENT_HEADER, csv_bytes, unique_name
 
@@ -353,7 +365,7 @@ def test_changes_view_strikes_the_stored_value_highlights_the_new_one_and_filter
         [b, "F1", last, "01/02/1990", "English", ""],  # No change
         [c, "F2", last, "", "Vietnamese", ""],  # Language changes; a blank Date of Birth is kept
     ]))
-    ui = DashboardPage(page, importer_url, SHOTS / "changes")
+    ui = DashboardPage(page, importer_url, SHOTS / "changes", sign_in=importer)
     ui.to_upload("client", "Update")
     ui.upload(path)
     ui.review()
@@ -382,14 +394,14 @@ def test_changes_view_strikes_the_stored_value_highlights_the_new_one_and_filter
     ui.shot("02-changes-language")
 
 
-def test_history_undo_asks_with_what_will_happen_then_undoes(page: object, importer_url: str,
+def test_history_undo_asks_with_what_will_happen_then_undoes(page: object, importer_url: str, importer: dict,
                                                              sqlite_server: object) -> None:
     admin = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["admin"])
     admin.settings(undo_retention_days=30)  # whatever an earlier test set
     client = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["importer"])
     imp = client.start_import(_csv([MESSY_ROWS[0], MESSY_ROWS[6]]).encode(), "client", "add", name="undo-me.csv")
     imp.commit(timeout=60)
-    ui = DashboardPage(page, importer_url, SHOTS / "undo")
+    ui = DashboardPage(page, importer_url, SHOTS / "undo", sign_in=importer)
     ui.open()
     page.get_by_role("tab", name="Import History").click()
     page.locator(".ba-history-select select").select_option(label=str(imp.id))
@@ -434,14 +446,14 @@ def _map_row(page: object, column: str) -> object:
     return page.locator(".ba-map-row").filter(has=page.locator(".ba-map-column", has_text=column))
 
 
-def test_map_fields_step_maps_saves_and_maps_a_shuffled_file_automatically(page: object, importer_url: str,
-                                                                          tmp_path: Path) -> None:
+def test_map_fields_step_maps_saves_and_maps_a_shuffled_file_automatically(
+        page: object, importer_url: str, importer: dict, tmp_path: Path) -> None:
     import uuid
 
     tag = uuid.uuid4().hex[:8]
     first = tmp_path / "cases-student-number.csv"
     first.write_text(_case_csv(tag), encoding="utf-8")
-    ui = DashboardPage(page, importer_url, SHOTS / "mapping")
+    ui = DashboardPage(page, importer_url, SHOTS / "mapping", sign_in=importer)
     ui.to_upload("case", "Add")
     ui.upload(first)
     ui.click(".ba-review-button")
@@ -480,14 +492,14 @@ def test_map_fields_step_maps_saves_and_maps_a_shuffled_file_automatically(page:
     ui.shot("02-shuffled-mapped-automatically")
 
 
-def test_start_import_window_cancel_then_start_later_from_history(page: object, importer_url: str,
-                                                                 tmp_path: Path) -> None:
+def test_start_import_window_cancel_then_start_later_from_history(
+        page: object, importer_url: str, importer: dict, tmp_path: Path) -> None:
     import uuid
 
     path = tmp_path / "cases-later.csv"
     path.write_text(f"Identifier,FirstName,LastName,Status,TreatmentPeriod\r\nl{uuid.uuid4().hex[:6]},Kim,Park,ACTIVE,1\r\n",
                     encoding="utf-8")
-    ui = DashboardPage(page, importer_url, SHOTS / "start-later")
+    ui = DashboardPage(page, importer_url, SHOTS / "start-later", sign_in=importer)
     ui.to_upload("case", "Add")
     ui.upload(path)
     ui.review()

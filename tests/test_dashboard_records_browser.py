@@ -37,11 +37,11 @@ def browser() -> Iterator[object]:
 def test_registrar_selects_records_and_exports_them(browser: object, sqlite_server: object) -> None:
     registrar = Client(sqlite_server.url, sqlite_server.tokens["registrar"])
     first, second = (r["id"] for r in registrar.records("qualification", page_size=2)["items"])
-    with start_voila(sqlite_server.url, sqlite_server.tokens["registrar"], timeout=120) as voila:
+    with start_voila(sqlite_server.url, timeout=120) as voila:
         context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
         page = context.new_page()
         try:
-            ui = DashboardPage(page, voila.url, SHOTS)
+            ui = DashboardPage(page, voila.url, SHOTS, sign_in={"token": sqlite_server.tokens["registrar"]})
             ui.open()
             page.locator(".ba-tabs .lm-TabBar-tab", has_text="Registration & Certification").click()
             page.locator(f".ba-record-check-{first} input").wait_for(state="visible", timeout=60_000)

@@ -5,7 +5,7 @@ Four kinds of command, one module each:
 - `local`: validate, fix, template, domains, lists — a file checked on this machine;
 - `remote`: submit, history, results — an import server, through `bulkassist.Client`;
 - `records`: status, records, export — what an import did and the records it wrote, through the client;
-- `server`: serve, demo, admin ... — run or administer a server. They need FastAPI and SQLAlchemy
+- `server`: serve, demo, dashboard, admin ... — run or administer a server and its dashboard. They need FastAPI and SQLAlchemy
   (the [server] extra), so the group loads that module only when one of them is asked for.
 
 Exit codes (`options`): 0 nothing is wrong, 1 the file has errors, 2 the command could not run (bad
@@ -22,7 +22,7 @@ from bulkassist.cli import local, records, remote
 from bulkassist.cli.options import EXIT_USAGE
 from bulkassist.errors import BulkAssistError
 
-SERVER_COMMANDS = ("admin", "demo", "serve")
+SERVER_COMMANDS = ("admin", "dashboard", "demo", "serve")
 
 
 class _Group(click.Group):

@@ -1,4 +1,4 @@
-"""Commands that run or administer an import server: serve, demo, admin ...
+"""Commands that run or administer an import server and its dashboard: serve, demo, dashboard, admin ...
 
 They import the server (FastAPI, SQLAlchemy: the [server] extra), so `bulkassist.cli` loads this
 module only when one of them is used; the local and remote commands never do.
@@ -46,12 +46,13 @@ def serve(database_url: str | None, host: str, port: int, workers: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--server-only", is_flag=True, help="Do not start the dashboard.")
 def demo(database_url: str | None, port: int, server_only: bool) -> None:
-    """Start the server with a demo organisation, users, lists, clients and courses; print URL and tokens.
+    """Start the server with demo organisations, users, lists, clients and courses, and the dashboard; print
+    the URLs, each demo user's API token and dashboard password.
 
     Runs until Ctrl+C / SIGTERM, then stops the server (and the dashboard) it started.
     """
     url = database_url or default_database_url()
-    server = start_server_process(url, port=port, demo=True,
+    server = start_server_process(url, port=port, demo=True, passwords=True,
                                   data_dir=tempfile.mkdtemp(prefix="bulkassist-demo-"))
     dashboard = None
     # SIGTERM ends the demo like Ctrl+C, so the `finally` below stops what it started.
@@ -59,21 +60,16 @@ def demo(database_url: str | None, port: int, server_only: bool) -> None:
     try:
         click.echo(f"BulkAssist demo server: {server.url}  (API docs: {server.url}/api/v1/docs; "
                    f"log: {server.log_path})")
-        click.echo("API tokens of the demo users (shown once):")
+        click.echo("Demo users (shown once): name, dashboard password, API token")
         for role, token in server.tokens.items():
-            click.echo(f"  {role:<11} {token}")
+            click.echo(f"  {role:<11} {server.passwords[role]:<14} {token}")
         click.echo("\nIn a notebook:\n"
                    f"  client = bulkassist.Client({server.url!r}, {server.tokens['importer']!r})\n"
                    "  imp = client.start_import('clients.xlsx', domain='client', operation='add_update')")
         if not server_only:
-            try:
-                # The dashboard is another extra (Voila, ipywidgets): the demo serves the API without it.
-                from bulkassist.dashboard.launch import start_voila
-            except ImportError:
-                click.echo("(the dashboard needs the [dashboard] extra; serving the API only)", err=True)
-            else:
-                dashboard = start_voila(server.url, server.tokens["importer"])
-                click.echo(f"Dashboard: {dashboard.url}")
+            dashboard = _start_dashboard(server.url, {})
+            if dashboard is not None:
+                click.echo(f"Dashboard: {dashboard.url}  (sign in as a demo user above, e.g. importer)")
         click.echo("Press Ctrl+C to stop.", err=True)
         server.process.wait()
     except KeyboardInterrupt:
@@ -82,6 +78,60 @@ def demo(database_url: str | None, port: int, server_only: bool) -> None:
         if dashboard is not None:
             dashboard.stop()
         server.stop()
+
+
+def _start_dashboard(server_url: str, culling: dict[str, Any], **kwargs: Any) -> Any:
+    """Voila serving the dashboard with `culling` (`KernelCulling` fields; the rest its defaults), or None (and a
+    note) without the [dashboard] extra."""
+    try:
+        # The dashboard is another extra (Voila, ipywidgets): the demo serves the API without it.
+        from bulkassist.dashboard.launch import KernelCulling, start_voila
+    except ImportError:
+        click.echo("(the dashboard needs the [dashboard] extra; serving the API only)", err=True)
+        return None
+    settings = KernelCulling(**{k: v for k, v in culling.items() if v is not None})
+    voila = start_voila(server_url, culling=settings, **kwargs)
+    click.echo(f"Dashboard kernels end after {settings.idle_timeout} s without activity"
+               f"{' (open pages too)' if settings.cull_connected else ''}, checked every "
+               f"{settings.cull_interval} s; at most {settings.max_kernels} run at once.", err=True)
+    return voila
+
+
+@click.command()
+@click.option("--server", "server_url", required=True, envvar="BULKASSIST_URL", show_envvar=True,
+              help="The import server's URL, e.g. https://imports.example.org")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (behind your proxy).")
+@click.option("--port", default=8866, show_default=True, type=int)
+@click.option("--idle-timeout", type=click.IntRange(1), default=None,
+              help="Seconds without activity after which a page's kernel is shut down [default: 1800].")
+@click.option("--cull-interval", type=click.IntRange(1), default=None,
+              help="Seconds between checks for idle kernels [default: 60].")
+@click.option("--cull-connected/--keep-connected", default=None,
+              help="Also end idle kernels whose page is still open: the visitor reloads and signs in again "
+                   "[default: --cull-connected].")
+@click.option("--max-kernels", type=click.IntRange(1), default=None,
+              help="Most kernels (open pages) at once; over it the least recently active kernel without a page "
+                   "ends, or the new page is refused with 503 [default: 20].")
+def dashboard(server_url: str, host: str, port: int, idle_timeout: int | None, cull_interval: int | None,
+              cull_connected: bool | None, max_kernels: int | None) -> None:
+    """Serve the dashboard for a team: each visitor signs in to the import server at --server as themselves.
+
+    Runs until Ctrl+C / SIGTERM.
+    """
+    culling = {"idle_timeout": idle_timeout, "cull_interval": cull_interval, "cull_connected": cull_connected,
+               "max_kernels": max_kernels}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    voila = _start_dashboard(server_url.rstrip("/"), culling, host=host, port=port)
+    if voila is None:
+        raise click.ClickException("install the dashboard with pip install 'bulkassist[dashboard]'")
+    click.echo(f"Dashboard for {server_url}: {voila.url}  (log: {voila.log_path}). Press Ctrl+C to stop.",
+               err=True)
+    try:
+        voila.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        voila.stop()
 
 
 # ------------------------------------------------------------------- admin
@@ -170,6 +220,26 @@ def revoke_tokens(user, org, database_url) -> None:
     """Revoke every API token of USER (they answer 401 from now on)."""
     count = _run(database_url, lambda s: ops.revoke_tokens(s, _user(s, user, org)))
     click.echo(f"{count} token(s) of {user!r} revoked")
+
+
+@admin.command("set-password")
+@click.argument("user")
+@_org_option
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (scripts) instead of a prompt.")
+@_db_option
+def set_password(user, org, password_stdin, database_url) -> None:
+    """Give USER a password to sign in to the dashboard with (stored as an argon2id hash; ends their sessions).
+
+    The password is asked for (twice, not echoed), or read from standard input with --password-stdin; it is
+    never an argument, so it stays out of the shell history and the process list.
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    ended = _run(database_url, lambda s: ops.set_password(s, _user(s, user, org), password))
+    click.echo(f"password of {user!r} set ({ended} open sign-in session(s) ended)")
 
 
 @admin.command("set-list")
@@ -262,5 +332,5 @@ def _safe_url(url: str) -> str:
     return url
 
 
-COMMANDS: dict[str, click.Command] = {c.name: c for c in (serve, demo, admin)}
+COMMANDS: dict[str, click.Command] = {c.name: c for c in (serve, demo, dashboard, admin)}
 

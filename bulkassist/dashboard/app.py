@@ -5,32 +5,35 @@ webhooks) for administrators."""
 from __future__ import annotations
 
 import html
-import os
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 
-from bulkassist.client import Client
 from bulkassist.dashboard.admin import Administration
 from bulkassist.dashboard.failures import FailureBanner
 from bulkassist.dashboard.history import History
-from bulkassist.dashboard.launch import TOKEN_ENV, URL_ENV
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.records import RegistrationPage
 from bulkassist.dashboard.theme import STYLESHEET
 from bulkassist.dashboard.wizard import Wizard
-from bulkassist.errors import AuthenticationFailed
+from bulkassist.errors import SessionExpired
 
 NEW_IMPORT, HISTORY = 0, 1  # the tabs every user has; Registration and Administration follow when allowed
 REGISTRATION_DOMAIN = "qualification"
 
 
 class App(widgets.VBox):
-    """The whole dashboard for one user of one import server (`client`: a `bulkassist.Client`)."""
+    """The whole dashboard for one user of one import server (`client`: a `bulkassist.Client`).
 
-    def __init__(self, client: Any):
+    `on_sign_out` adds a Sign out button; `on_expired(exc)` is called instead of showing the banner when an
+    action is refused because the sign-in session ended (`signin.Dashboard` shows its form again).
+    """
+
+    def __init__(self, client: Any, *, on_sign_out: Callable[[], None] | None = None,
+                 on_expired: Callable[[SessionExpired], None] | None = None):
         self.client = client
-        self.notice = Notice()
+        self.notice = Notice(on_expired=on_expired)
         self.failures = FailureBanner(client, self.notice)
         self.history = History(client, self.notice)
         self.wizard = Wizard(client, self.notice, on_history=self.show_history)
@@ -38,7 +41,14 @@ class App(widgets.VBox):
         self.tabs.add_class("ba-tabs")
         self.tabs.observe(self._on_tab, "selected_index")
         self.title = widgets.HTML(self._title())
-        super().__init__([widgets.HTML(STYLESHEET), self.title, self.notice, self.failures, self.tabs])
+        self.sign_out_button = widgets.Button(description="Sign out", icon="sign-out",
+                                              layout=widgets.Layout(display=None if on_sign_out else "none"))
+        self.sign_out_button.add_class("ba-signout")
+        if on_sign_out is not None:
+            self.sign_out_button.on_click(lambda _: on_sign_out())
+        header = widgets.HBox([self.title, self.sign_out_button], layout=widgets.Layout(align_items="center",
+                                                                                       gap="24px"))
+        super().__init__([widgets.HTML(STYLESHEET), header, self.notice, self.failures, self.tabs])
         self.add_class("ba-app")
         self.registration = RegistrationPage(client, self.notice, REGISTRATION_DOMAIN)
         me: dict | None = None
@@ -66,17 +76,6 @@ class App(widgets.VBox):
         who = f" · signed in as {html.escape(str(me.get('user')))} ({html.escape(str(me.get('organisation')))})" \
             if me else ""
         return f"<h1>Bulk Data Import</h1><div class='ba-hint'>Server: {html.escape(self.client.url)}{who}</div>"
-
-    @classmethod
-    def from_environment(cls) -> App:
-        """The app for the server named by BULKASSIST_URL, as the user of BULKASSIST_TOKEN (set by `start_voila`)."""
-        url, token = os.environ.get(URL_ENV), os.environ.get(TOKEN_ENV)
-        if not url or not token:
-            raise AuthenticationFailed(
-                f"set {URL_ENV} and {TOKEN_ENV} to the import server's URL and your API token "
-                f"(`bulkassist demo` does this for you)"
-            )
-        return cls(Client(url, token))
 
     def show_history(self) -> None:
         self.tabs.selected_index = HISTORY

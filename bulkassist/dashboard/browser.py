@@ -45,22 +45,53 @@ def column_centre(columns: list[str], name: str, widths: dict[str, int]) -> floa
 
 
 class DashboardPage:
-    """One browser tab on the dashboard; screenshots go to `shots` when given."""
+    """One browser tab on the dashboard; screenshots go to `shots` when given.
 
-    def __init__(self, page: Any, url: str, shots: Path | None = None):
+    `sign_in`: how `open()` signs in, `{"name": ..., "password": ...}` or `{"token": ...}`.
+    """
+
+    def __init__(self, page: Any, url: str, shots: Path | None = None, *, sign_in: dict[str, str] | None = None):
         self.page = page
         self.url = url
         self.shots = shots
+        self.credentials = sign_in or {}
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------ basics
     def open(self, timeout: float = 120) -> float:
-        """Load the page; seconds until the wizard's widgets are visible."""
+        """Load the page and sign in; seconds until the wizard's widgets are visible."""
+        start = time.perf_counter()
+        self.load(timeout)
+        self.sign_in(**self.credentials, timeout=timeout)
+        return time.perf_counter() - start
+
+    def load(self, timeout: float = 120) -> float:
+        """Load the page; seconds until the sign-in form is visible."""
         start = time.perf_counter()
         self.page.goto(self.url, timeout=timeout * 1000)
-        self.page.wait_for_selector(".ba-domain", state="visible", timeout=timeout * 1000)
+        self.page.wait_for_selector(".ba-signin-button", state="visible", timeout=timeout * 1000)
         return time.perf_counter() - start
+
+    def sign_in(self, name: str = "", password: str = "", token: str = "", *, wait: bool = True,
+                timeout: float = 120) -> float:
+        """Fill in the sign-in form (a token when given) and press Sign in; with `wait`, seconds until the
+        wizard's widgets are visible."""
+        if token:
+            self.page.locator(".ba-signin-use-token input").check()
+            self.page.locator(".ba-signin-token input").fill(token)
+        else:
+            self.page.locator(".ba-signin-name input").fill(name)
+            self.page.locator(".ba-signin-password input").fill(password)
+        start = time.perf_counter()
+        self.click(".ba-signin-button")
+        if wait:
+            self.page.wait_for_selector(".ba-domain", state="visible", timeout=timeout * 1000)
+        return time.perf_counter() - start
+
+    def sign_out(self, timeout: float = 30) -> None:
+        self.click(".ba-signout")
+        self.page.wait_for_selector(".ba-signin-button", state="visible", timeout=timeout * 1000)
 
     def shot(self, name: str) -> Path | None:
         if self.shots is None:

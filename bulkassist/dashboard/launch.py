@@ -1,8 +1,10 @@
-"""Start the dashboard: Voila serving `notebooks/dashboard.ipynb` on 127.0.0.1.
+"""Start the dashboard: Voila serving `notebooks/dashboard.ipynb`.
 
-The notebook reads the server's URL and token from the environment
-(`BULKASSIST_URL`, `BULKASSIST_TOKEN`), so one Voila process serves one
-server and the token never appears in a URL or a notebook file.
+The notebook reads only the import server's URL from the environment
+(`BULKASSIST_URL`): each visitor signs in on the page (`signin.Dashboard`),
+so one Voila process serves every user of one server, each as themselves,
+and no token or password is in a URL, a notebook file or Voila's environment.
+Its kernels end when idle and are capped (`kernels.KernelCulling`).
 """
 
 from __future__ import annotations
@@ -17,23 +19,43 @@ import time
 import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 import bulkassist
 from bulkassist.errors import ServerError
 
-URL_ENV, TOKEN_ENV = "BULKASSIST_URL", "BULKASSIST_TOKEN"
+URL_ENV = "BULKASSIST_URL"
 
 # The whole dashboard notebook. `notebooks/dashboard.ipynb` holds exactly this
 # cell (a test keeps them equal); an installed wheel has no `notebooks/`
 # folder, so the launcher writes the same notebook to a temporary folder.
-NOTEBOOK_SOURCE = "from bulkassist.dashboard import App\n\nApp.from_environment()"
+NOTEBOOK_SOURCE = "from bulkassist.dashboard import Dashboard\n\nDashboard.from_environment()"
 
 # The upload widget sends the whole file in one websocket message; Tornado's
 # default cap (10 MiB) would drop the connection instead of letting the
 # dashboard say the file is too large.
 WEBSOCKET_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class KernelCulling:
+    """When the dashboard's kernels end (seconds) and how many may run at once (see `kernels.py`)."""
+
+    idle_timeout: int = 1800
+    cull_interval: int = 60
+    cull_connected: bool = True
+    max_kernels: int = 20
+
+    def config(self) -> dict[str, dict[str, Any]]:
+        """The traitlets configuration (Voila's config file) that applies these settings."""
+        return {
+            "VoilaConfiguration": {"multi_kernel_manager_class": "bulkassist.dashboard.kernels.CappedKernelManager"},
+            "MappingKernelManager": {"cull_idle_timeout": self.idle_timeout, "cull_interval": self.cull_interval,
+                                     "cull_connected": self.cull_connected},
+            "CappedKernelManager": {"max_kernels": self.max_kernels},
+        }
 
 
 @dataclass
@@ -44,6 +66,19 @@ class RunningVoila:
     pid: int
     process: subprocess.Popen = field(repr=False)
     log_path: Path = field(repr=False)
+
+    def kernels(self) -> list[int]:
+        """PIDs of the kernel processes Voila is running now (Linux: read from /proc; [] elsewhere)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # The parent PID is the 2nd field after the ")" that ends the command name.
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                if parent == self.pid and b"ipykernel" in (stat.parent / "cmdline").read_bytes():
+                    found.append(int(stat.parent.name))
+            except (OSError, IndexError, ValueError):  # a process that ended while being read
+                continue
+        return found
 
     def stop(self, timeout: float = 10) -> None:
         if self.process.poll() is None:
@@ -86,37 +121,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def voila_config(culling: KernelCulling) -> dict:
+    """Everything the dashboard's Voila needs beyond its defaults: the websocket message size, the kernel
+    culling and the cap (what `start_voila` writes to Voila's config file)."""
+    return {"Voila": {"tornado_settings": {"websocket_max_message_size": WEBSOCKET_MAX_MESSAGE_BYTES}},
+            **culling.config()}
+
+
 def start_voila(
     server_url: str,
-    token: str,
     *,
     port: int | None = None,
+    host: str = "127.0.0.1",
+    culling: KernelCulling | None = None,
     open_browser: bool = False,
     preheat: bool = True,
     timeout: float = 60,
 ) -> RunningVoila:
-    """Serve the dashboard for the import server at `server_url`, authenticated with `token`.
+    """Serve the dashboard for the import server at `server_url`; each visitor signs in as themselves.
 
-    With `preheat`, Voila keeps one kernel that has already built the app, so
-    a page shows its widgets in about 2 s instead of 4-5 s (the kernel start
-    and imports happen before the user arrives); the pool refills after each
-    page load. Returns once Voila accepts connections; the dashboard's URL is
-    `RunningVoila.url`. Raises `ServerError` when Voila exits or does not
-    answer within `timeout` seconds (its log is named in the message).
+    With `preheat`, Voila keeps one kernel that has already built the sign-in
+    form, so a page shows its widgets in about 2 s instead of 4-5 s (the kernel
+    start and imports happen before the user arrives); the pool refills after
+    each page load. `culling` says when idle kernels end and how many may run
+    (default: `KernelCulling()`). Returns once Voila accepts connections; the
+    dashboard's URL is `RunningVoila.url`. Raises `ServerError` when Voila
+    exits or does not answer within `timeout` seconds (its log is named in the
+    message).
     """
     port = port or free_port()
     notebook = notebook_path()
-    env = {**os.environ, URL_ENV: server_url, TOKEN_ENV: token}
+    env = {**os.environ, URL_ENV: server_url}
     folder = Path(tempfile.mkdtemp(prefix="bulkassist-voila-"))
     log_path = folder / "voila.log"
     # Typed settings go through a config file: on the command line a dict value stays a string.
-    (folder / "voila.json").write_text(json.dumps(
-        {"Voila": {"tornado_settings": {"websocket_max_message_size": WEBSOCKET_MAX_MESSAGE_BYTES}}}))
+    (folder / "voila.json").write_text(json.dumps(voila_config(culling or KernelCulling())))
     command = [
         sys.executable, "-m", "voila", str(notebook),
         "--no-browser",
         f"--port={port}",
-        "--Voila.ip=127.0.0.1",
+        f"--Voila.ip={host}",
         "--Voila.port_retries=0",
         f"--Voila.config_file_paths={folder}",
     ]
@@ -126,14 +170,15 @@ def start_voila(
         process = subprocess.Popen(
             command, cwd=notebook.parent, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    url = f"http://127.0.0.1:{port}/"
+    reach = "127.0.0.1" if host in ("0.0.0.0", "") else host  # where this process can connect to it
+    url = f"http://{reach}:{port}/"
     running = RunningVoila(url=url, pid=process.pid, process=process, log_path=log_path)
     deadline = time.monotonic() + timeout
-    while not _accepts_connections(port):
+    while not _accepts_connections(reach, port):
         if process.poll() is not None or time.monotonic() > deadline:
             running.stop()
             raise ServerError(
-                f"Voila did not start on 127.0.0.1:{port} (exit code {process.returncode}); "
+                f"Voila did not start on {host}:{port} (exit code {process.returncode}); "
                 f"see its log in {log_path}"
             )
         time.sleep(0.1)
@@ -142,7 +187,7 @@ def start_voila(
     return running
 
 
-def _accepts_connections(port: int) -> bool:
+def _accepts_connections(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((host, port)) == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import ipywidgets as widgets
@@ -21,6 +21,8 @@ TITLES: tuple[tuple[type[BaseException], str], ...] = (
     (errors.NotLicensed, "Bulk Data Import is not licensed"),
     (errors.DomainNotEnabled, "This domain is not enabled"),
     (errors.PermissionDenied, "Permission denied"),
+    (errors.SessionExpired, "Your session has expired"),
+    (errors.TooManySignInAttempts, "Too many failed sign-ins"),
     (errors.AuthenticationFailed, "Sign-in failed"),
     (errors.UsageLimitExceeded, "Import usage limit reached"),
     (errors.ServerUnreachable, "The import server cannot be reached"),
@@ -55,8 +57,10 @@ def describe(exc: BaseException) -> tuple[str, str]:
 class Notice(widgets.HTML):
     """One banner at the top of a page: error (red), warning (amber), info or success."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, *, on_expired: Callable[[errors.SessionExpired], None] | None = None,
+                 **kwargs: object) -> None:
         super().__init__(**kwargs)
+        self.on_expired = on_expired  # the page's sign-in form takes over when the session has ended
         self.add_class("ba-notice")
         self.layout.display = "none"
 
@@ -78,6 +82,11 @@ class Notice(widgets.HTML):
         """Run a user action; any error becomes the banner instead of a lost traceback."""
         try:
             yield
+        except errors.SessionExpired as exc:
+            if self.on_expired is None:
+                self.show_error(exc)
+            else:
+                self.on_expired(exc)
         except errors.BulkAssistError as exc:
             self.show_error(exc)
         except Exception as exc:  # the page must survive anything a handler raises

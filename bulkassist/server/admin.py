@@ -1,4 +1,5 @@
-"""Administration: organisations, users, tokens, permission groups, limits, domains, select lists, unlock.
+"""Administration: organisations, users, tokens, passwords, permission groups, limits, domains, select lists,
+unlock.
 
 Used by `bulkassist admin ...` (directly on the database), by the org-admin
 routes (`/api/v1/admin/...`) and by the demo data.
@@ -24,6 +25,8 @@ from bulkassist.server.models import (
     utcnow,
 )
 from bulkassist.server.orgdata import builtin_domain, replace_list
+from bulkassist.server.signin import end_sessions
+from bulkassist.server.signin import set_password as _set_password
 
 
 def organisation(session: Session, name: str) -> Organisation:
@@ -111,9 +114,16 @@ def create_token(session: Session, user: User, name: str = "token") -> str:
 
 
 def revoke_tokens(session: Session, user: User) -> int:
-    """Revoke every live token of `user`; how many were revoked."""
+    """Revoke every live token of `user`, and end their sign-in sessions; how many tokens were revoked."""
+    end_sessions(session, user.id)
     return session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                            .values(revoked_at=utcnow())).rowcount
+
+
+def set_password(session: Session, user: User, password: str) -> int:
+    """Give `user` a password to sign in to the dashboard with (stored as an argon2id hash); ends their open
+    sign-in sessions (how many)."""
+    return _set_password(session, user, password)
 
 
 def set_list(session: Session, org: Organisation, name: str, options: list[tuple[str, str]]) -> None:

@@ -38,16 +38,20 @@ from bulkassist.server.docs import add_docs
 from bulkassist.server.events import Deliverer
 from bulkassist.server.listindex import ListIndex
 from bulkassist.server.routes import admin, catalog, imports, mappings, records
+from bulkassist.server.routes import sessions as signin_routes
 from bulkassist.server.schemas import Health
+from bulkassist.server.signin import SignInPolicy
 
 log = logging.getLogger("bulkassist.server")
 API_PREFIX = "/api/v1"
 
 
-def create_app(database_url: str | None = None, *, workers: bool = True) -> FastAPI:
+def create_app(database_url: str | None = None, *, workers: bool = True,
+               signin_policy: SignInPolicy | None = None) -> FastAPI:
     """The import server on `database_url` (default: DATABASE_URL or SQLite in the user's data folder).
 
     Migrations run here; `workers=False` leaves out the background committer and webhook deliverer (tests of pure HTTP).
+    `signin_policy`: session lifetime and failed sign-in limit (default: from the environment, `SignInPolicy.from_env`).
     """
     engine = make_engine(database_url)
     migrate(engine)
@@ -81,6 +85,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
     app.state.engine = engine
     app.state.sessions = maker
     app.state.committer = committer
+    app.state.signin_policy = signin_policy or SignInPolicy.from_env()
     app.state.list_index = ListIndex()  # the suggest endpoint's matchers, per organisation and list
     origins = [o.strip() for o in os.environ.get("BULKASSIST_CORS_ORIGINS", "").split(",") if o.strip()]
     if origins:
@@ -140,7 +145,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True) -> Fast
         """Liveness: no authentication needed."""
         return {"status": "ok", "worker": committer.worker, "database": engine.dialect.name}
 
-    for module in (catalog, imports, mappings, records, admin):
+    for module in (catalog, imports, mappings, records, admin, signin_routes):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
 

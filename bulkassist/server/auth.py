@@ -1,8 +1,10 @@
-"""Who is calling and what they may do: API tokens, the licence, permission groups.
+"""Who is calling and what they may do: API tokens, sign-in sessions, the licence, permission groups.
 
 Tokens are random (`ba_` + 32 url-safe bytes); only their SHA-256 is stored,
 which is enough for high-entropy secrets and keeps a leaked database from
-leaking working tokens.
+leaking working tokens. A browser's sign-in session (`bs_` + 32 bytes, issued
+by `signin.py`) is sent the same way, as a bearer credential, and is checked
+here too: it must not have expired or been revoked.
 """
 
 from __future__ import annotations
@@ -15,15 +17,25 @@ import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from bulkassist.errors import AuthenticationFailed, InvalidToken, NotLicensed, PermissionDenied
+from bulkassist.errors import (
+    AuthenticationFailed,
+    InvalidToken,
+    NotLicensed,
+    PermissionDenied,
+    SessionExpired,
+)
 from bulkassist.server.models import (
     ApiToken,
     GroupMember,
     Organisation,
     PermissionGroup,
+    SignInSession,
     User,
     user_ref,
+    utcnow,
 )
+
+SESSION_PREFIX = "bs_"
 
 
 def new_token() -> str:
@@ -108,11 +120,31 @@ class Caller:
 
 
 def caller_for_token(session: Session, token: str) -> Caller | None:
+    """The caller of a live API token, else None."""
+    user_id = session.scalar(sa.select(ApiToken.user_id).where(ApiToken.token_hash == hash_token(token),
+                                                               ApiToken.revoked_at.is_(None)))
+    return None if user_id is None else caller_for_user(session, user_id)
+
+
+def caller_for_session(session: Session, credential: str) -> Caller:
+    """The caller of a live sign-in session credential; `SessionExpired` when it ended, expired or is unknown."""
+    row = session.scalars(sa.select(SignInSession).where(SignInSession.token_hash == hash_token(credential))).first()
+    if row is None or row.revoked_at is not None:
+        raise SessionExpired("your sign-in session has ended (signed out, or your password was changed); "
+                             "sign in again")
+    if row.expires_at <= utcnow():
+        raise SessionExpired("your sign-in session has expired; sign in again")
+    caller = caller_for_user(session, row.user_id)
+    if caller is None:
+        raise SessionExpired("your user account is no longer active; ask your administrator")
+    return caller
+
+
+def caller_for_user(session: Session, user_id: int) -> Caller | None:
+    """The caller for an active user: organisation, licence and the grants of their permission groups."""
     row = session.execute(
-        sa.select(User, Organisation)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .join(Organisation, Organisation.id == User.org_id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        sa.select(User, Organisation).join(Organisation, Organisation.id == User.org_id)
+        .where(User.id == user_id, User.active.is_(True))
     ).first()
     if row is None:
         return None
@@ -140,8 +172,11 @@ def authenticate(request: Request) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("send your API token as 'Authorization: Bearer <token>' (create one with "
                                    "`bulkassist admin create-token`)")
+    token = token.strip()
     with request.app.state.sessions() as session:
-        caller = caller_for_token(session, token.strip())
+        if token.startswith(SESSION_PREFIX):
+            return caller_for_session(session, token)
+        caller = caller_for_token(session, token)
     if caller is None:
         raise InvalidToken("the API token is unknown or revoked; ask for a new one")
     return caller

@@ -14,12 +14,14 @@ Organisations (each with the packaged demo select lists):
 - "Unlicensed Organisation": no Bulk Data Import licence; user `unlicensed`.
 - "Limited Organisation": licensed with 5 rows a day; user `limited`.
 
-Seeding is idempotent: run again, it only issues fresh tokens for the same users.
+Seeding is idempotent: run again, it only issues fresh tokens for the same users. `demo_passwords` gives
+every demo user a fresh random password to sign in to the dashboard with (`bulkassist demo` prints them).
 """
 
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import date
 
 import sqlalchemy as sa
@@ -88,6 +90,15 @@ def seed_demo(session: Session, *, clients: int = 120) -> dict[str, str]:
         user = admin.user(session, role, admin.organisation(session, org_name))
         tokens[role] = admin.create_token(session, user, name="demo")
     return tokens
+
+
+def demo_passwords(session: Session) -> dict[str, str]:
+    """A fresh random password for every demo user (role -> password), set as an administrator would."""
+    passwords = {}
+    for role, org_name in ORGS.items():
+        passwords[role] = secrets.token_urlsafe(9)
+        admin.set_password(session, admin.user(session, role, admin.organisation(session, org_name)), passwords[role])
+    return passwords
 
 
 def _organisations(session: Session, lists) -> None:

@@ -7,8 +7,8 @@
 
 The database is migrated and seeded in this process first, so the tokens of
 the demo users (`admin`, `importer`, `viewer`, `other_org`, `unlicensed`,
-`limited`) are known; then `python -m bulkassist.server` serves it on
-127.0.0.1 and a free port. `stop()` ends the process by its PID; `kill()`
+`limited`) are known (with `passwords=True`, their dashboard passwords too);
+then `python -m bulkassist.server` serves it on 127.0.0.1 and a free port. `stop()` ends the process by its PID; `kill()`
 sends SIGKILL (what the crash test does).
 """
 
@@ -28,7 +28,7 @@ import requests
 
 from bulkassist.errors import ServerUnreachable
 from bulkassist.server.db import make_engine, migrate, sessions
-from bulkassist.server.demo import seed_demo
+from bulkassist.server.demo import demo_passwords, seed_demo
 
 
 @dataclass
@@ -40,6 +40,7 @@ class RunningServer:
     data_dir: Path
     log_path: Path
     process: subprocess.Popen = field(repr=False)
+    passwords: dict[str, str] = field(default_factory=dict, repr=False)  # demo user -> password (passwords=True)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -76,39 +77,44 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_database(database_url: str, *, demo: bool = True) -> dict[str, str]:
-    """Migrate the database and (demo) seed it; returns a token per demo user."""
+def prepare_database(database_url: str, *, demo: bool = True, passwords: bool = False
+                     ) -> tuple[dict[str, str], dict[str, str]]:
+    """Migrate the database and (demo) seed it; returns a token per demo user and, with `passwords`, a fresh
+    password per demo user (argon2 hashing takes a moment per user, so only when asked)."""
     engine = make_engine(database_url)
     try:
         migrate(engine)
         if not demo:
-            return {}
+            return {}, {}
         with sessions(engine).begin() as session:
-            return seed_demo(session)
+            return seed_demo(session), demo_passwords(session) if passwords else {}
     finally:
         engine.dispose()
 
 
 def start_server_process(database_url: str | None = None, *, port: int | None = None, demo: bool = True,
                          data_dir: str | os.PathLike | None = None, env: dict[str, str] | None = None,
-                         workers: int = 1, wait: float = 60) -> RunningServer:
+                         workers: int = 1, wait: float = 60, passwords: bool = False,
+                         log_level: str = "warning") -> RunningServer:
     """A real uvicorn server on 127.0.0.1 in a subprocess, answering when this returns.
+
+    Its log (uvicorn's, at `log_level`; "info" adds the access log) goes to `RunningServer.log_path`.
 
     `workers` > 1 runs several uvicorn worker processes on the same database (PostgreSQL).
     """
     folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bulkassist-server-"))
     folder.mkdir(parents=True, exist_ok=True)
     url = database_url or f"sqlite:///{folder / 'bulkassist.sqlite'}"
-    tokens = prepare_database(url, demo=demo)
+    tokens, demo_users = prepare_database(url, demo=demo, passwords=passwords)
     port = port or free_port()
     log_path = folder / f"server-{port}.log"
     command = [sys.executable, "-m", "bulkassist.server", "--database-url", url, "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers)]
+               "--port", str(port), "--workers", str(workers), "--log-level", log_level]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                    env={**os.environ, **(env or {})}, start_new_session=True)
     server = RunningServer(url=f"http://127.0.0.1:{port}", pid=process.pid, database_url=url, tokens=tokens,
-                           data_dir=folder, log_path=log_path, process=process)
+                           data_dir=folder, log_path=log_path, process=process, passwords=demo_users)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -75,6 +75,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(sa.String(254), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # argon2id (salt and cost inside the string); None: the user signs in with an API token only.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(200), default=None)
 
 
 class ApiToken(Base):
@@ -88,6 +90,28 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SignInSession(Base):
+    """A browser's sign-in: like an API token only its SHA-256 is stored, but it ends at `expires_at` or when
+    revoked (sign-out, a new password)."""
+
+    __tablename__ = "sign_in_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins per user name (whether or not a user has it) since `first_at`: the limit on guessing."""
+
+    __tablename__ = "sign_in_failures"
+    name: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PermissionGroup(Base):

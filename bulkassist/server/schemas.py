@@ -219,6 +219,24 @@ class NewUser(BaseModel):
     groups: list[Text] = Field(default_factory=list)
 
 
+class SignIn(BaseModel):
+    """Sign in with `name` and `password` (and `organisation` when several have a user of that name), or with
+    an API `token`. Sent in the body, never in the URL."""
+
+    model_config = ConfigDict(strict=True)
+
+    name: Text | None = Field(None, min_length=1, max_length=200)
+    password: Text | None = Field(None, min_length=1, max_length=1024)
+    organisation: Text | None = Field(None, max_length=200)
+    token: Text | None = Field(None, min_length=1, max_length=200)
+
+
+class NewPassword(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    password: Text = Field(..., min_length=8, max_length=1024, description="at least 8 characters")
+
+
 class NewGroup(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -713,6 +731,23 @@ class UserCreated(Answer):
 class TokenIssued(Answer):
     user: str
     token: str = Field(..., description="shown once; only its hash is stored")
+
+
+class SessionIssued(Answer):
+    token: str = Field(..., description="the session credential (shown once): send it as 'Authorization: Bearer "
+                                        "<token>' until it expires or you sign out")
+    expires_at: str = Field(..., description="UTC, ISO 8601")
+    user: str
+    organisation: str
+
+
+class SignedOut(Answer):
+    signed_out: bool = Field(..., description="false when the session had already ended")
+
+
+class PasswordSet(Answer):
+    user: str
+    sessions_ended: int = Field(..., description="the user's open sign-in sessions, ended by the new password")
 
 
 class GroupInfo(Answer):

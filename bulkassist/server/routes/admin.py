@@ -36,9 +36,11 @@ from bulkassist.server.schemas import (
     LockInfo,
     NewCreditType,
     NewGroup,
+    NewPassword,
     NewUser,
     NewWebhook,
     OrgSettings,
+    PasswordSet,
     TokenIssued,
     Unlocked,
     UserCreated,
@@ -91,6 +93,18 @@ def create_token(caller: CallerDep, session: SessionDep, user_id: int = Path(...
     if user is None or user.org_id != caller.org_id:
         raise NotFound(f"user {user_id} not found in your organisation")
     return {"user": user.name, "token": admin.create_token(session, user)}
+
+
+@router.put("/users/{user_id}/password", response_model=PasswordSet)
+def set_password(body: NewPassword, caller: CallerDep, session: SessionDep,
+                 user_id: int = Path(..., ge=1, le=2**31 - 1)) -> dict:
+    """Give a user of your organisation a password to sign in with (POST /sessions); ends their open sessions.
+    Stored as an argon2id hash, never answered or logged."""
+    caller.require_admin()
+    user = session.get(User, user_id)
+    if user is None or user.org_id != caller.org_id:
+        raise NotFound(f"user {user_id} not found in your organisation")
+    return {"user": user.name, "sessions_ended": admin.set_password(session, user, body.password)}
 
 
 @router.get("/groups", response_model=list[GroupInfo])
