@@ -38,7 +38,7 @@ class Locks(widgets.VBox):
         self.confirm.add_class("ba-unlock-confirm-box")
         self.status = widgets.HTML()
         self.status.add_class("ba-locks-status")
-        refresh = widgets.Button(description="Refresh", icon="refresh")
+        refresh = widgets.Button(description="⟳ Refresh")
         refresh.add_class("ba-locks-refresh")
         refresh.on_click(lambda _: self.refresh())
         super().__init__([widgets.HTML(f"<h2>Importer locks</h2><div class='ba-hint'>{html.escape(ADVICE)}</div>"),
@@ -62,7 +62,7 @@ class Locks(widgets.VBox):
         text = widgets.HTML(
             f"<b>{html.escape(_title(lock['domain']))}</b> importer — locked by {html.escape(held)} since "
             f"{html.escape(str(lock['locked_at']))}: {html.escape(str(lock.get('reason') or ''))}")
-        button = widgets.Button(description="Unlock", icon="unlock", button_style="warning")
+        button = widgets.Button(description="Unlock", button_style="warning")
         button.add_class("ba-unlock")
         button.add_class(f"ba-unlock-{lock['domain']}")
         button.on_click(lambda _, d=lock["domain"]: self.ask(d))
@@ -75,7 +75,7 @@ class Locks(widgets.VBox):
         """The seed's second step: say what unlocking does, then Unlock (or keep the lock)."""
         question = widgets.HTML(f"Unlock the <b>{html.escape(_title(domain))}</b> importer? New imports of this "
                                 f"domain can start again at once.")
-        yes = widgets.Button(description="Unlock", icon="unlock", button_style="danger")
+        yes = widgets.Button(description="Unlock", button_style="danger")
         yes.add_class("ba-unlock-confirm")
         yes.on_click(lambda _: self.unlock(domain))
         keep = widgets.Button(description="Keep locked")

@@ -54,7 +54,7 @@ class History(widgets.VBox):
         self.status_filter = widgets.Dropdown(options=[("All statuses", ""), *[(s, s) for s in (*FINAL, *UNDONE)]],
                                               value="", description="Status")
         self.status_filter.observe(lambda _: self.refresh(1), "value")
-        refresh = widgets.Button(description="Refresh", icon="refresh")
+        refresh = widgets.Button(description="⟳ Refresh")
         refresh.add_class("ba-history-refresh")
         refresh.on_click(lambda _: self.refresh(self.page))
         self.previous = widgets.Button(description="‹ Newer")
@@ -77,13 +77,13 @@ class History(widgets.VBox):
         self.detail = widgets.HTML()
         self.detail.add_class("ba-history-detail")
         self.selected.observe(self._on_select, "value")
-        self.download_button = self._action("Download Results", "ba-history-download", self._download, "download")
-        self.retry_button = self._action("Retry Failed Records", "ba-history-retry", self._retry, "repeat")
-        self.cancel_button = self._action("Cancel Import", "ba-history-cancel", self._cancel, "stop")
-        self.records_button = self._action("Records", "ba-history-records", self._records, "list")
+        self.download_button = self._action("⤓ Download Results", "ba-history-download", self._download)
+        self.retry_button = self._action("↻ Retry Failed Records", "ba-history-retry", self._retry)
+        self.cancel_button = self._action("■ Cancel Import", "ba-history-cancel", self._cancel)
+        self.records_button = self._action("☰ Records", "ba-history-records", self._records)
         self.records = ImportRecords(client, notice)
-        self.undo_button = self._action("Undo Import", "ba-history-undo", self._ask_undo, "undo")
-        self.start_button = self._action("Start Import", "ba-history-start", self._ask_start, "play")
+        self.undo_button = self._action("↶ Undo Import", "ba-history-undo", self._ask_undo)
+        self.start_button = self._action("▶ Start Import", "ba-history-start", self._ask_start)
         self.start_window = StartImportWindow(notice, on_start=self._start, on_cancel=lambda _: self._close_start(),
                                               css_class="ba-history-start-window")
         self.start_window.layout.display = "none"
@@ -95,8 +95,8 @@ class History(widgets.VBox):
                                            indent=False)
         self.undo_force.add_class("ba-undo-force")
         self.undo_confirm = widgets.VBox([self.undo_question, self.undo_force, widgets.HBox([
-            self._action("Undo", "ba-undo-yes", self._undo, "check"),
-            self._action("Keep the import", "ba-undo-no", lambda _: self._close_undo(), "times")])])
+            self._action("Undo", "ba-undo-yes", self._undo),
+            self._action("Keep the import", "ba-undo-no", lambda _: self._close_undo())])])
         self.undo_confirm.add_class("ba-undo-confirm")
         self.undo_confirm.layout.display = "none"
         toolbar = widgets.HBox([self.status_filter, refresh, self.previous, self.next])
@@ -108,8 +108,8 @@ class History(widgets.VBox):
         self.add_class("ba-history")
 
     @staticmethod
-    def _action(label: str, css_class: str, handler: Any, icon: str) -> widgets.Button:
-        button = widgets.Button(description=label, icon=icon, layout=widgets.Layout(width="auto"))
+    def _action(label: str, css_class: str, handler: Any) -> widgets.Button:
+        button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
         button.add_class(css_class)
         button.on_click(handler)
         return button

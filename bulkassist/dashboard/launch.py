@@ -35,6 +35,11 @@ NOTEBOOK_SOURCE = "from bulkassist.dashboard import App\n\nApp.from_environment(
 # dashboard say the file is too large.
 WEBSOCKET_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
+# Our Voila template (`share/voila/templates/bulkassist`, found through JUPYTER_PATH): Voila's lab template
+# without the icon font it loads from a CDN, so the page loads nothing from outside 127.0.0.1.
+SHARE = Path(__file__).resolve().parent / "share"
+TEMPLATE = "bulkassist"
+
 
 @dataclass
 class RunningVoila:
@@ -106,7 +111,8 @@ def start_voila(
     """
     port = port or free_port()
     notebook = notebook_path()
-    env = {**os.environ, URL_ENV: server_url, TOKEN_ENV: token}
+    env = {**os.environ, URL_ENV: server_url, TOKEN_ENV: token,
+           "JUPYTER_PATH": os.pathsep.join(filter(None, [str(SHARE), os.environ.get("JUPYTER_PATH")]))}
     folder = Path(tempfile.mkdtemp(prefix="bulkassist-voila-"))
     log_path = folder / "voila.log"
     # Typed settings go through a config file: on the command line a dict value stays a string.
@@ -119,6 +125,7 @@ def start_voila(
         "--Voila.ip=127.0.0.1",
         "--Voila.port_retries=0",
         f"--Voila.config_file_paths={folder}",
+        f"--template={TEMPLATE}",
     ]
     if preheat:
         command += ["--preheat_kernel=True", "--pool_size=1"]

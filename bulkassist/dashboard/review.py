@@ -83,10 +83,10 @@ class ReviewStep(widgets.VBox):
         self.error_grid.on_cell_change(self._on_cell_change)
         self.issues_grid.on_cell_click(self._on_issue_click)
 
-        self.export_button = widgets.Button(description="Export errors as CSV", icon="download",
+        self.export_button = widgets.Button(description="⤓ Export errors as CSV",
                                             layout=widgets.Layout(width="auto"))
         self.export_button.add_class("ba-export-errors")
-        self.save_button = widgets.Button(button_style="warning", icon="upload", layout=widgets.Layout(width="auto"))
+        self.save_button = widgets.Button(button_style="warning", layout=widgets.Layout(width="auto"))
         self.save_button.add_class("ba-save-edits")
         self.save_button.on_click(self.save_pending)
         self.save_button.layout.display = "none"
@@ -94,7 +94,7 @@ class ReviewStep(widgets.VBox):
         self.errors_link = DownloadLink("ba-errors-download")
 
         hint = widgets.HTML(
-            '<div class="ba-hint">Double-click a cell to edit it (the seed\'s pencil); press Enter to save. '
+            '<div class="ba-hint">Double-click a cell to edit it, type the new value and press Enter to save. '
             "The row is validated again at once. Red cells are invalid; green rows are fixed. "
             "Click <b>✔ Accept</b> below to use a suggested value.</div>"
         )

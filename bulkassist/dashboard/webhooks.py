@@ -61,7 +61,7 @@ class Webhooks(widgets.VBox):
         self.url.add_class("ba-webhook-url")
         self.secret = widgets.Text(placeholder="optional: leave empty for a generated one", description="Secret")
         self.secret.add_class("ba-webhook-secret")
-        add = widgets.Button(description="Add webhook", icon="plus", button_style="primary")
+        add = widgets.Button(description="＋ Add webhook", button_style="primary")
         add.add_class("ba-webhook-add")
         add.on_click(lambda _: self.add())
         self.shown_secret = widgets.HTML()
@@ -74,7 +74,7 @@ class Webhooks(widgets.VBox):
         self.status.add_class("ba-webhooks-status")
         self.delivery_log = widgets.HTML()
         self.delivery_log.add_class("ba-deliveries")
-        refresh = widgets.Button(description="Refresh", icon="refresh")
+        refresh = widgets.Button(description="⟳ Refresh")
         refresh.add_class("ba-deliveries-refresh")
         refresh.on_click(lambda _: self.refresh())
         super().__init__([
@@ -99,7 +99,7 @@ class Webhooks(widgets.VBox):
     def _row(self, hook: dict[str, Any]) -> widgets.HBox:
         text = widgets.HTML(f"<b>{_e(hook['url'])}</b> — added {_e(hook.get('created_at'))}, "
                             f"{'active' if hook.get('active') else 'inactive'}")
-        button = widgets.Button(description="Delete", icon="trash", button_style="warning")
+        button = widgets.Button(description="Delete", button_style="warning")
         button.add_class("ba-webhook-delete")
         button.on_click(lambda _, h=hook: self.ask(h))
         row = widgets.HBox([button, text])
@@ -123,7 +123,7 @@ class Webhooks(widgets.VBox):
     def ask(self, hook: dict[str, Any]) -> None:
         """Say what deleting does, then Delete (or keep the webhook)."""
         question = widgets.HTML(f"Delete the webhook <b>{_e(hook['url'])}</b>? It receives no more events.")
-        yes = widgets.Button(description="Delete", icon="trash", button_style="danger")
+        yes = widgets.Button(description="Delete", button_style="danger")
         yes.add_class("ba-webhook-delete-confirm")
         yes.on_click(lambda _: self.delete(hook))
         keep = widgets.Button(description="Keep")

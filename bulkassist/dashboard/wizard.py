@@ -232,7 +232,7 @@ class Wizard(widgets.VBox):
         self.template_format.add_class("ba-template-format")
         self.template_link = DownloadLink("ba-template-download")
         self.template_button = _button("Download Template", "ba-template-button", self._download_template,
-                                       icon="download", layout=widgets.Layout(width="auto"))
+                                       layout=widgets.Layout(width="auto"))
         return _page(
             "Step 2: Download Template", "ba-step-template",
             widgets.HTML("Choose one of the following template options."),
@@ -401,7 +401,7 @@ class Wizard(widgets.VBox):
         self.continue_button = _button("Continue ›", "ba-continue", self._confirm, button_style="primary")
         self.mapping_note = widgets.HTML()
         self.mapping_note.add_class("ba-mapping-status")
-        change = _button("Change mapping", "ba-change-mapping", lambda _: self.go(MAP), icon="exchange",
+        change = _button("Change mapping", "ba-change-mapping", lambda _: self.go(MAP),
                          layout=widgets.Layout(width="auto"))
         return _page(
             "Step 5: Review Results", "ba-step-review",
