@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bulkassist.dashboard.clock import BrowserClock, local_time
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.webhooks import Webhooks
 from bulkassist.domains import all_domains
@@ -28,9 +29,10 @@ def _title(domain: str) -> str:
 class Locks(widgets.VBox):
     """The organisation's importer locks, each with Unlock (and a confirmation)."""
 
-    def __init__(self, client: Any, notice: Notice):
+    def __init__(self, client: Any, notice: Notice, clock: BrowserClock):
         self.client = client
         self.notice = notice
+        self.clock = clock
         self.found: list[dict[str, Any]] = []
         self.rows = widgets.VBox()
         self.rows.add_class("ba-locks")
@@ -61,7 +63,7 @@ class Locks(widgets.VBox):
         held = f"import {lock['import_id']}" if lock.get("import_id") else "an import"
         text = widgets.HTML(
             f"<b>{html.escape(_title(lock['domain']))}</b> importer — locked by {html.escape(held)} since "
-            f"{html.escape(str(lock['locked_at']))}: {html.escape(str(lock.get('reason') or ''))}")
+            f"{html.escape(local_time(lock['locked_at'], self.clock.zone))}: {html.escape(str(lock.get('reason') or ''))}")
         button = widgets.Button(description="Unlock", button_style="warning")
         button.add_class("ba-unlock")
         button.add_class(f"ba-unlock-{lock['domain']}")
@@ -95,9 +97,10 @@ class Locks(widgets.VBox):
 class Administration(widgets.VBox):
     """Everything an administrator of the organisation manages in the dashboard."""
 
-    def __init__(self, client: Any, notice: Notice):
-        self.locks = Locks(client, notice)
-        self.webhooks = Webhooks(client, notice)
+    def __init__(self, client: Any, notice: Notice, clock: BrowserClock | None = None):
+        clock = clock or BrowserClock()
+        self.locks = Locks(client, notice, clock)
+        self.webhooks = Webhooks(client, notice, clock)
         super().__init__([self.locks, self.webhooks])
         self.add_class("ba-admin")
 

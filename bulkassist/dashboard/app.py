@@ -12,6 +12,7 @@ import ipywidgets as widgets
 
 from bulkassist.client import Client
 from bulkassist.dashboard.admin import Administration
+from bulkassist.dashboard.clock import BrowserClock
 from bulkassist.dashboard.failures import FailureBanner
 from bulkassist.dashboard.history import History
 from bulkassist.dashboard.launch import TOKEN_ENV, URL_ENV
@@ -31,14 +32,15 @@ class App(widgets.VBox):
     def __init__(self, client: Any):
         self.client = client
         self.notice = Notice()
-        self.failures = FailureBanner(client, self.notice)
-        self.history = History(client, self.notice)
+        self.clock = BrowserClock()  # the browser's time zone, for every date the page shows
+        self.failures = FailureBanner(client, self.notice, self.clock)
+        self.history = History(client, self.notice, self.clock)
         self.wizard = Wizard(client, self.notice, on_history=self.show_history)
         self.tabs = widgets.Tab(children=[self.wizard, self.history], titles=["New Import", "Import History"])
         self.tabs.add_class("ba-tabs")
         self.tabs.observe(self._on_tab, "selected_index")
         self.title = widgets.HTML(self._title())
-        super().__init__([widgets.HTML(STYLESHEET), self.title, self.notice, self.failures, self.tabs])
+        super().__init__([widgets.HTML(STYLESHEET), self.clock, self.title, self.notice, self.failures, self.tabs])
         self.add_class("ba-app")
         self.registration = RegistrationPage(client, self.notice, REGISTRATION_DOMAIN)
         me: dict | None = None
@@ -54,7 +56,7 @@ class App(widgets.VBox):
                                  f"Registration & Certification records: open that tab to see and export them.",
                                  "info", "Registration & Certification")
         # Administrators also get the Administration tab (importer locks, webhooks); nobody else sees it.
-        self.admin = Administration(client, self.notice) if me and me.get("admin") else None
+        self.admin = Administration(client, self.notice, self.clock) if me and me.get("admin") else None
         if self.admin is not None:
             pages.append((self.admin, "Administration"))
         if pages:

@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bulkassist.dashboard.clock import BrowserClock, local_time
 from bulkassist.dashboard.notices import Notice
 
 HINT = ("Imports with Run Workflow on Import send a signed case.created event for each new case to every "
@@ -53,9 +54,10 @@ def deliveries_html(deliveries: list[dict[str, Any]]) -> str:
 class Webhooks(widgets.VBox):
     """List, add and delete the organisation's webhooks; the delivery log with Refresh."""
 
-    def __init__(self, client: Any, notice: Notice):
+    def __init__(self, client: Any, notice: Notice, clock: BrowserClock):
         self.client = client
         self.notice = notice
+        self.clock = clock
         self.found: list[dict[str, Any]] = []
         self.url = widgets.Text(placeholder="https://example.org/hooks", description="URL")
         self.url.add_class("ba-webhook-url")
@@ -97,7 +99,7 @@ class Webhooks(widgets.VBox):
             self.delivery_log.value = deliveries_html(self.client.deliveries(limit=50))
 
     def _row(self, hook: dict[str, Any]) -> widgets.HBox:
-        text = widgets.HTML(f"<b>{_e(hook['url'])}</b> — added {_e(hook.get('created_at'))}, "
+        text = widgets.HTML(f"<b>{_e(hook['url'])}</b> — added {_e(local_time(hook.get('created_at'), self.clock.zone))}, "
                             f"{'active' if hook.get('active') else 'inactive'}")
         button = widgets.Button(description="Delete", button_style="warning")
         button.add_class("ba-webhook-delete")

@@ -8,6 +8,7 @@ read it); a model only describes and checks it.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -335,6 +336,19 @@ class Usage(BaseModel):
     week: int
     month: int
     limits: Limits
+
+
+class DayUsage(BaseModel):
+    """Rows committed on one UTC day."""
+
+    day: date
+    rows: int
+
+
+class DailyUsage(Usage):
+    """Rows committed per UTC day, oldest first and today last, with the usage and limits of `Usage`."""
+
+    days: list[DayUsage]
 
 
 class Summary(BaseModel):
