@@ -32,7 +32,7 @@ FilterHandler = Callable[[str | None, str | None], None]
 def _bar_figure(title: str, css_class: str, colour: str, y_label: str) -> tuple[bqplot.Figure, bqplot.Bars]:
     x, y = bqplot.OrdinalScale(), bqplot.LinearScale(min=0)
     bars = bqplot.Bars(x=[], y=[], scales={"x": x, "y": y}, colors=[colour], padding=0.25,
-                       label_display=True, label_display_vertical_offset=-4,
+                       label_display=True, label_display_format="d", label_display_vertical_offset=-4,
                        tooltip=bqplot.Tooltip(fields=["x", "y"], labels=["", "errors"]))
     axes = [bqplot.Axis(scale=x, tick_rotate=-30, tick_style={"font-size": "11px"}),
             bqplot.Axis(scale=y, side="left", label=y_label, tick_format="d", grid_lines="dashed")]
@@ -40,6 +40,14 @@ def _bar_figure(title: str, css_class: str, colour: str, y_label: str) -> tuple[
                            layout=widgets.Layout(**FIGURE_LAYOUT), animation_duration=0)
     figure.add_class(css_class)
     return figure, bars
+
+
+def whole_numbers(figure: bqplot.Figure, top: int) -> None:
+    """Count axes show whole numbers only (0, 1, 2 ... not 0.2, 0.4), with room above the tallest bar."""
+    step = max(1, -(-int(top) // 5))
+    ticks = list(range(0, int(top) + step + 1, step))
+    figure.axes[1].tick_values = ticks
+    figure.axes[1].scale.max = float(ticks[-1])
 
 
 class ProblemChart(widgets.VBox):
@@ -81,9 +89,11 @@ class ProblemChart(widgets.VBox):
         per_kind = counts.group_by("kind", maintain_order=True).agg(pl.col("errors").sum()).sort(
             "errors", descending=True, maintain_order=True)
         self._columns, self._kinds = per_column["column"].to_list(), per_kind["kind"].to_list()
-        with self.column_bars.hold_sync(), self.kind_bars.hold_sync():
-            self.column_bars.x, self.column_bars.y = self._columns, per_column["errors"].to_list()
-            self.kind_bars.x, self.kind_bars.y = self._kinds, per_kind["errors"].to_list()
+        for figure, bars, names, frame in ((self.by_column, self.column_bars, self._columns, per_column),
+                                           (self.by_kind, self.kind_bars, self._kinds, per_kind)):
+            with bars.hold_sync():
+                bars.x, bars.y = names, frame["errors"].to_list()
+            whole_numbers(figure, frame["errors"].max() or 0)
         self._select()
 
     def choose(self, column: str | None, kind: str | None) -> None:
@@ -149,11 +159,12 @@ class UsageChart(widgets.VBox):
         """`days`: `day` (date), `rows` (`Client.daily_usage`); `usage`: `Client.usage()` with its limits."""
         labels = days["day"].dt.strftime("%-d %b").to_list()
         limits = usage.get("limits") or {}
+        daily = limits.get("today")
         with self.bars.hold_sync(), self.limit.hold_sync():
             self.bars.x, self.bars.y = labels, days["rows"].to_list()
-            daily = limits.get("today")
             self.limit.x, self.limit.y = (labels, [daily] * len(labels)) if daily is not None else ([], [])
             self.limit.visible = daily is not None
+        whole_numbers(self.figure, max(days["rows"].max() or 0, daily or 0))
         self.words.value = usage_words(usage)
 
 
