@@ -24,7 +24,9 @@ CHOSEN_COLOUR = "#0b57d0"
 USAGE_COLOUR = "#1b6e2e"
 LIMIT_COLOUR = "#b00020"
 FIGURE_LAYOUT = {"width": "560px", "height": "300px"}
-MARGIN = {"top": 40, "bottom": 80, "left": 56, "right": 16}
+MARGIN = {"top": 40, "bottom": 90, "left": 56, "right": 24}
+# Slanted labels end at their tick, so a long column name reads down-left from its bar, never across the axis.
+TICKS = {"font-size": "11px", "text-anchor": "end", "fill": "#333"}
 
 FilterHandler = Callable[[str | None, str | None], None]
 
@@ -34,7 +36,7 @@ def _bar_figure(title: str, css_class: str, colour: str, y_label: str) -> tuple[
     bars = bqplot.Bars(x=[], y=[], scales={"x": x, "y": y}, colors=[colour], padding=0.25,
                        label_display=True, label_display_format="d", label_display_vertical_offset=-4,
                        tooltip=bqplot.Tooltip(fields=["x", "y"], labels=["", "errors"]))
-    axes = [bqplot.Axis(scale=x, tick_rotate=-30, tick_style={"font-size": "11px"}),
+    axes = [bqplot.Axis(scale=x, tick_rotate=-30, tick_style=TICKS),
             bqplot.Axis(scale=y, side="left", label=y_label, tick_format="d", grid_lines="dashed")]
     figure = bqplot.Figure(marks=[bars], axes=axes, title=title, fig_margin=dict(MARGIN),
                            layout=widgets.Layout(**FIGURE_LAYOUT), animation_duration=0)
@@ -142,7 +144,7 @@ class UsageChart(widgets.VBox):
                                 tooltip=bqplot.Tooltip(fields=["x", "y"], labels=["day", "rows"]))
         self.limit = bqplot.Lines(x=[], y=[], scales={"x": x, "y": y}, colors=[LIMIT_COLOUR],
                                   line_style="dashed", stroke_width=2, labels=["Daily limit"], display_legend=True)
-        axes = [bqplot.Axis(scale=x, tick_rotate=-45, tick_style={"font-size": "10px"}),
+        axes = [bqplot.Axis(scale=x, tick_rotate=-45, tick_style={**TICKS, "font-size": "10px"}),
                 bqplot.Axis(scale=y, side="left", label="Rows imported", tick_format="d",
                             grid_lines="dashed")]
         self.figure = bqplot.Figure(marks=[self.bars, self.limit], axes=axes,
@@ -175,6 +177,7 @@ def usage_words(usage: dict[str, Any]) -> str:
     for period, label in (("today", "Today"), ("week", "This week"), ("month", "This month")):
         used, limit = usage.get(period) or 0, limits.get(period)
         over = " ba-usage-full" if limit is not None and used >= limit else ""
-        of = f" of {limit:,} rows" if limit is not None else " rows (no limit)"
+        rows = "row" if (limit if limit is not None else used) == 1 else "rows"
+        of = f" of {limit:,} {rows}" if limit is not None else f" {rows} (no limit)"
         parts.append(f'<span class="ba-usage-{period}{over}">{label}: <b>{used:,}</b>{of}</span>')
     return '<div class="ba-hint">' + " · ".join(parts) + "</div>"
