@@ -17,6 +17,7 @@ from bulkassist import errors
 from bulkassist.client import Client
 from bulkassist.dashboard import App, grids
 from bulkassist.dashboard.browser import column_centre
+from bulkassist.dashboard.clock import local_time
 from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, TOKEN_ENV, URL_ENV
 from bulkassist.dashboard.notices import Notice, describe
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
@@ -374,7 +375,8 @@ def test_administration_adds_lists_and_deletes_a_webhook_after_asking(sqlite_ser
         row = _webhook_row(app, hook["id"])
         text = row.children[1].value
         assert "&lt;b&gt;dash&lt;/b&gt;" in text and "<b>dash</b>" not in text  # escaped, never markup
-        assert hook["created_at"] in text and "active" in text
+        assert f"added {local_time(hook['created_at'], 'UTC')}, active" in text  # a date as a person reads it
+        assert "T" not in local_time(hook["created_at"], "UTC")
         row.children[0].click()  # Delete asks first: nothing is deleted yet
         assert hook["id"] in {h["id"] for h in admin.webhooks()}
         panel.confirm.children[0].children[2].click()  # Keep
