@@ -726,6 +726,7 @@ def test_a_workbook_of_several_sheets_asks_which_sheet_to_import(app: App, tmp_p
     assert wizard.sheet_box.layout.display is None and "has 2 sheets" in wizard.sheet_box.children[0].value
     assert [v for _, v in wizard.sheet.options] == ["", "Read me", "Clients"]
     assert wizard.review_button.disabled  # nothing is imported before the person picks a sheet
+    assert wizard.separator.layout.display == "none"  # a workbook has no separator
     wizard.sheet.value = "Clients"
     assert not wizard.review_button.disabled
     wizard.review_button.click()

@@ -337,6 +337,7 @@ class Wizard(widgets.VBox):
             sheets = sheet_names(content, name)
         except FileFormatError:
             sheets = []  # Review Results reads the file and says what is wrong with it
+        self.separator.layout.display = "none" if sheets else None  # a workbook has no separator to choose
         if len(sheets) < 2:
             self.sheet.options = []
             self.sheet_box.layout.display = "none"
