@@ -253,6 +253,13 @@ class Client:
         """Rows imported today / this week / this month and the organisation's limits."""
         return self._json("GET", "/usage")
 
+    def daily_usage(self, days: int = 30) -> pl.DataFrame:
+        """Rows imported per UTC day over the last `days` days (columns `day`, `rows`; today last); the
+        organisation's limits are in `usage()`."""
+        answer = self._json("GET", "/usage/daily", params={"days": days})
+        return pl.DataFrame(answer["days"], schema={"day": pl.String, "rows": pl.Int64}, orient="row").with_columns(
+            pl.col("day").str.to_date())
+
     # ------------------------------------------------------ administration
     def locks(self) -> list[dict[str, Any]]:
         """The organisation's importer locks `{domain, import_id, reason, locked_at}` (administrators only)."""

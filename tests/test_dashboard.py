@@ -17,6 +17,7 @@ from bulkassist import errors
 from bulkassist.client import Client
 from bulkassist.dashboard import App, Dashboard, grids
 from bulkassist.dashboard.browser import column_centre
+from bulkassist.dashboard.clock import local_time
 from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, URL_ENV
 from bulkassist.dashboard.notices import Notice, describe
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
@@ -373,7 +374,8 @@ def test_administration_adds_lists_and_deletes_a_webhook_after_asking(sqlite_ser
         row = _webhook_row(app, hook["id"])
         text = row.children[1].value
         assert "&lt;b&gt;dash&lt;/b&gt;" in text and "<b>dash</b>" not in text  # escaped, never markup
-        assert hook["created_at"] in text and "active" in text
+        assert f"added {local_time(hook['created_at'], 'UTC')}, active" in text  # a date as a person reads it
+        assert "T" not in local_time(hook["created_at"], "UTC")
         row.children[0].click()  # Delete asks first: nothing is deleted yet
         assert hook["id"] in {h["id"] for h in admin.webhooks()}
         panel.confirm.children[0].children[2].click()  # Keep
@@ -596,3 +598,144 @@ def test_apply_to_all_fixes_every_cell_with_the_value_and_can_remember_it(app: A
     finally:
         for item in remembered:
             admin.forget_value(item["id"])
+
+
+# ------------------------------------------- issue 13: what a person sees (charts, dates, sizes, sheets)
+def _review_step(rows: list[list[str]]) -> tuple[object, ReviewData]:
+    from bulkassist.dashboard.review import ReviewStep
+
+    _, data = _review(rows)
+    step = ReviewStep(Notice())
+    step.show(None, data)  # an Add import: nothing asks the server before an edit
+    return step, data
+
+
+def test_the_review_chart_counts_errors_per_column_and_kind_like_the_report() -> None:
+    report, _ = _review([GOOD, BAD_DATE, TWO_BAD, BAD_DATE])
+    step, _ = _review_step([GOOD, BAD_DATE, TWO_BAD, BAD_DATE])
+    chart = step.chart
+    assert dict(zip(chart.column_bars.x, chart.column_bars.y, strict=True)) == {
+        "Date of Birth": 2, "Phone Number": 1, "Staff Name": 1}
+    assert dict(zip(chart.kind_bars.x, chart.kind_bars.y, strict=True)) == {
+        "Not a date": 2, "Not a phone number": 1, "Not in the list": 1}
+    assert report.problem_counts()["errors"].sum() == report.errors.filter(pl.col("row").is_not_null()).height
+    plotted = report.plot()  # the notebook's chart is the same widget with the same bars
+    assert list(plotted.column_bars.x) == list(chart.column_bars.x)
+    assert list(plotted.column_bars.y) == list(chart.column_bars.y)
+
+
+def test_clicking_a_bar_filters_the_errors_grid_and_show_all_lists_every_error_row_again() -> None:
+    step, _ = _review_step([GOOD, BAD_DATE, TWO_BAD, BAD_DATE])
+    assert step.error_grid.data.index.tolist() == [3, 4, 5]
+    chart = step.chart
+    chart.column_bars.selected = [list(chart.column_bars.x).index("Staff Name")]  # what a click in the browser sends
+    assert step.error_grid.data.index.tolist() == [4]
+    assert "Staff Name" in chart.caption.value and chart.show_all.layout.display is None
+    chart.kind_bars.selected = [list(chart.kind_bars.x).index("Not a date")]  # and a kind: both must hold
+    assert step.error_grid.data.index.tolist() == []
+    chart.show_all.click()
+    assert step.error_grid.data.index.tolist() == [3, 4, 5]
+    assert chart.column_bars.selected is None and chart.show_all.layout.display == "none"
+    chart.kind_bars.selected = [list(chart.kind_bars.x).index("Not a date")]
+    assert step.error_grid.data.index.tolist() == [3, 5]
+    assert step.error_pager.n_rows == 2
+
+
+def test_history_dates_are_in_the_browsers_time_zone_and_the_usage_chart_shows_limits(sqlite_server: object
+                                                                                     ) -> None:
+    client = Client(sqlite_server.url, sqlite_server.tokens["limited"])
+    imp = client.start_import(_csv_bytes([["", "Maria", "Lopez"]], ["Client ID", "First Name", "Last Name"]),
+                              "client", "add", name="when.csv")
+    imp.commit(timeout=60)
+    app = App(client)
+    app.show_history()
+    created = imp.status()["created_at"]
+    row = app.history.frame.filter(pl.col("Import ID") == imp.id).row(0, named=True)
+    utc = pl.Series([created]).str.replace(r"(Z|[+-]00:?00)$", "").str.to_datetime(strict=False)[0]
+    assert row["Date"] == utc.strftime("%-d %b %Y, %H:%M") and "T" not in row["Date"]
+    app.clock.time_zone = "Asia/Kolkata"  # what the browser reports: UTC+05:30, all year
+    row = app.history.frame.filter(pl.col("Import ID") == imp.id).row(0, named=True)
+    from datetime import timedelta
+    assert row["Date"] == (utc + timedelta(hours=5, minutes=30)).strftime("%-d %b %Y, %H:%M")
+    assert "Asia/Kolkata" in app.history.zone.value
+    chart = app.history.usage_chart
+    assert chart.layout.display is None and len(chart.bars.y) == 30
+    assert chart.bars.y[-1] == client.usage()["today"] >= 1
+    assert list(chart.limit.y) == [5] * 30  # the limited organisation may import 5 rows a day
+    assert "Today: <b>" in chart.words.value and "of 5 rows" in chart.words.value
+
+
+def test_a_viewer_gets_no_usage_chart_and_no_error_for_it(sqlite_server: object) -> None:
+    app = App(Client(sqlite_server.url, sqlite_server.tokens["viewer"]))
+    said = app.notice.value  # the page already says the viewer may not import
+    app.show_history()
+    assert app.history.usage_chart.layout.display == "none"
+    assert app.notice.value == said
+
+
+@pytest.mark.parametrize(("size", "shown"), [(0, "0 bytes"), (1, "1 byte"), (512, "512 bytes"),
+                                             (1023, "1,023 bytes"), (1024, "1 KB"), (740 * 1024, "740 KB"),
+                                             (int(17.6 * 1024 * 1024), "17.6 MB")])
+def test_file_sizes_are_exact_below_a_kilobyte(size: int, shown: str) -> None:
+    from bulkassist.dashboard.wizard import file_size
+
+    assert file_size(size) == shown
+
+
+def _texts(widget: object) -> list[str]:
+    """Every text a widget tree shows: HTML values, labels, descriptions, options, tooltips."""
+    import ipywidgets as widgets
+
+    found = []
+    for name in ("value", "description", "tooltip", "placeholder"):
+        value = getattr(widget, name, None)
+        if isinstance(value, str):
+            found.append(value)
+    if isinstance(widget, (widgets.Dropdown, widgets.Select, widgets.ToggleButtons, widgets.RadioButtons)):
+        found += [str(label) for label in widget._options_labels]
+    for child in getattr(widget, "children", ()) or ():
+        found += _texts(child)
+    return found
+
+
+def test_the_page_uses_no_internal_words(app: App) -> None:
+    app.wizard.choose_domain("client")
+    app.show_history()
+    text = " ".join(_texts(app)).lower()
+    for word in ("seed", "pencil", "frame_column", "col_index", "polars", "dataframe", "kernel", "traceback"):
+        assert word not in text, word
+
+
+def test_a_workbook_of_several_sheets_asks_which_sheet_to_import(app: App, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "Read me"
+    notes.append(["This workbook lists new clients on the Clients sheet."])
+    clients = book.create_sheet("Clients")
+    clients.append(HEADERS)
+    clients.append(GOOD)
+    clients.append(BAD_DATE)
+    path = tmp_path / "two-sheets.xlsx"
+    book.save(path)
+    wizard = app.wizard
+    wizard.choose_domain("client")
+    wizard.receive_file(path.name, path.read_bytes())
+    assert wizard.sheet_box.layout.display is None and "has 2 sheets" in wizard.sheet_box.children[0].value
+    assert [v for _, v in wizard.sheet.options] == ["", "Read me", "Clients"]
+    assert wizard.review_button.disabled  # nothing is imported before the person picks a sheet
+    assert wizard.separator.layout.display == "none"  # a workbook has no separator
+    wizard.sheet.value = "Clients"
+    assert not wizard.review_button.disabled
+    wizard.review_button.click()
+    assert wizard.step == REVIEW, app.notice.value
+    assert wizard.review.data.summary["total"] == 2 and wizard.review.data.summary["errors"] == 1
+    assert wizard.imp.info.get("sheet") in (None, "Clients")
+
+    single = tmp_path / "one-sheet.xlsx"  # one sheet: nothing to ask
+    from .sheets import write_xlsx
+
+    write_xlsx(single, HEADERS, [GOOD])
+    wizard.receive_file(single.name, single.read_bytes())
+    assert wizard.sheet_box.layout.display == "none" and not wizard.review_button.disabled

@@ -528,3 +528,124 @@ def test_start_import_window_cancel_then_start_later_from_history(
     later.locator(".ba-start-import").click()
     page.locator(".ba-history-status").filter(has_text="Committed").wait_for(timeout=60_000)
     ui.shot("03-started")
+
+
+# ------------------------------------- issue 13: charts, local dates, the sheet picker, nothing from outside
+def _x_tick_index(page: object, chart: str, name: str) -> int:
+    """Where bar `name` is on a chart: the x axis ticks (the first axis) name the bars in order."""
+    ticks = page.locator(f".{chart} g.axis").first.locator(".tick text").all_text_contents()
+    return ticks.index(name)
+
+
+def _grid_rows(page: object, grid: str) -> int:
+    """How many body rows a grid shows: `grids.show_page` sizes a grid to its rows."""
+    from bulkassist.dashboard import grids
+
+    height = page.locator(f".{grid}").bounding_box()["height"]
+    return round((height - grids.HEADER_HEIGHT - grids.SCROLLBAR_ALLOWANCE) / grids.ROW_HEIGHT)
+
+
+def test_review_chart_shows_errors_per_column_and_kind_and_a_click_filters_the_grid(
+        page: object, importer_url: str, messy_file: Path) -> None:
+    ui = DashboardPage(page, importer_url, SHOTS / "charts")
+    ui.to_upload("client", "Add")
+    ui.upload(messy_file)
+    ui.review()
+    columns = page.locator(".ba-chart-columns")
+    columns.locator(".bar").first.wait_for(state="visible", timeout=30_000)
+    expected = bulkassist.validate(messy_file, "client", "add").problem_counts()
+    assert columns.locator(".bar").count() == expected["column"].n_unique() == 7
+    assert page.locator(".ba-chart-kinds .bar").count() == expected["kind"].n_unique()
+    assert _grid_rows(page, "ba-error-grid") == 4
+    page.locator(".ba-review").screenshot(path=str(DOCS_IMG / "dashboard-review.png"))
+
+    columns.locator(".bargroup").nth(_x_tick_index(page, "ba-chart-columns", "SSN")).locator(".bar").click()
+    page.locator(".ba-chart-filter", has_text="SSN").wait_for(timeout=30_000)
+    page.wait_for_function("document.querySelector('.ba-error-grid').getBoundingClientRect().height < 100",
+                           timeout=30_000)
+    assert _grid_rows(page, "ba-error-grid") == 1
+    assert _is_reddish(ui.error_cell_colour(HEADERS, 0, "SSN"))  # the row with the 8-digit SSN, alone
+    ui.shot("01-filtered-by-ssn")
+    page.locator(".ba-chart-show-all").click()
+    page.wait_for_function("document.querySelector('.ba-error-grid').getBoundingClientRect().height > 100",
+                           timeout=30_000)
+    assert _grid_rows(page, "ba-error-grid") == 4
+
+    kinds = page.locator(".ba-chart-kinds")
+    kinds.locator(".bargroup").nth(_x_tick_index(page, "ba-chart-kinds", "Not a date")).locator(".bar").click()
+    page.locator(".ba-chart-filter", has_text="Not a date").wait_for(timeout=30_000)
+    page.wait_for_function("document.querySelector('.ba-error-grid').getBoundingClientRect().height < 100",
+                           timeout=30_000)
+    assert _is_reddish(ui.error_cell_colour(HEADERS, 0, "Date of Birth"))
+    ui.shot("02-filtered-by-kind")
+
+
+def test_the_page_loads_nothing_from_outside_and_dates_are_in_the_browsers_time_zone(
+        browser: object, importer_url: str, sqlite_server: object) -> None:
+    client = bulkassist.Client(sqlite_server.url, sqlite_server.tokens["importer"])
+    imp = client.start_import(_csv([MESSY_ROWS[0]]).encode(), "client", "add", name="when-offline.csv")
+    imp.commit(timeout=60)
+    context = browser.new_context(viewport=VIEWPORT, timezone_id="Asia/Tokyo")  # UTC+9 all year
+    outside: list[str] = []
+    failed: list[str] = []
+
+    def only_local(route: object) -> None:
+        if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    tab = context.new_page()
+    tab.on("requestfailed", lambda request: failed.append(f"{request.url}: {request.failure}"))
+    try:
+        ui = DashboardPage(tab, importer_url, SHOTS / "history")
+        ui.open()
+        tab.get_by_role("tab", name="Import History").click()
+        tab.locator(".ba-history-select select").select_option(label=str(imp.id))
+        detail = tab.locator(".ba-history-detail", has_text="when-offline.csv")
+        detail.wait_for(timeout=30_000)
+        from datetime import timedelta
+
+        created = pl.Series([imp.status()["created_at"]]).str.replace(r"(Z|[+-]00:?00)$", "").str.to_datetime(
+            strict=False)[0]
+        local = (created + timedelta(hours=9)).strftime("%-d %b %Y, %H:%M")
+        assert f"Date: {local}" in detail.inner_text()
+        assert "Asia/Tokyo" in tab.locator(".ba-history-zone").inner_text()
+        chart = tab.locator(".ba-usage-chart")
+        chart.locator(".bar").last.wait_for(state="visible", timeout=30_000)  # today: days without an import are 0 high
+        assert chart.locator(".bar").count() == 30
+        assert "Today:" in tab.locator(".ba-usage-words").inner_text()
+        tab.locator(".ba-history").screenshot(path=str(DOCS_IMG / "dashboard-history.png"))
+        assert outside == [] and failed == [], (outside, failed)
+        for text in (tab.locator(".ba-app").inner_text(),):
+            assert "seed" not in text.lower() and "pencil" not in text.lower()
+    finally:
+        context.close()
+
+
+def test_a_workbook_of_several_sheets_asks_which_sheet_before_the_review(page: object, importer_url: str,
+                                                                          tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    book.active.append(["New clients are on the Clients sheet."])
+    sheet = book.create_sheet("Clients")
+    for row in [HEADERS, *MESSY_ROWS]:
+        sheet.append(row)
+    path = tmp_path / "clients-two-sheets.xlsx"
+    book.save(path)
+    ui = DashboardPage(page, importer_url, SHOTS / "sheets")
+    ui.to_upload("client", "Add")
+    ui.upload(path)
+    picker = page.locator(".ba-sheet-picker")
+    picker.wait_for(state="visible", timeout=30_000)
+    assert "has 2 sheets" in picker.inner_text()
+    assert page.locator(".ba-review-button").is_disabled()
+    page.locator(".ba-step-upload").screenshot(path=str(DOCS_IMG / "dashboard-sheet-picker.png"))
+    picker.locator("select").select_option(label="Clients")
+    page.wait_for_function("!document.querySelector('.ba-review-button').disabled", timeout=30_000)
+    ui.review()
+    assert ui.counts() == {"total": 6, "valid": 2, "errors": 4, "skipped": 1}

@@ -39,6 +39,9 @@ def test_quickstart_validates_fixes_submits_and_reads_results(sqlite_server: obj
     assert "'errors': 4" in _output_of(notebook, 'report = bulkassist.validate(clients')
     styled = _output_of(notebook, "report.styled()")
     assert "#FFC7CE" in styled.upper()  # invalid cells are painted red in the Styler
+    chart = next(c for c in notebook.cells if c.cell_type == "code" and c.source == "report.plot()")
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in chart.outputs)
+    assert "ProblemChart" in _output_of(notebook, "report.plot()")
     assert "'errors': 1" in _output_of(notebook, "fixed.loc[to_row(3)")
     assert "after the edit: Insert" in _output_of(notebook, "imp.edit_row(")
     assert "'Committed'" in _output_of(notebook, "final = imp.commit(")

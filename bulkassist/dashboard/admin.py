@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bulkassist.dashboard.clock import BrowserClock, local_time
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.webhooks import Webhooks
 from bulkassist.domains import all_domains
@@ -28,9 +29,10 @@ def _title(domain: str) -> str:
 class Locks(widgets.VBox):
     """The organisation's importer locks, each with Unlock (and a confirmation)."""
 
-    def __init__(self, client: Any, notice: Notice):
+    def __init__(self, client: Any, notice: Notice, clock: BrowserClock):
         self.client = client
         self.notice = notice
+        self.clock = clock
         self.found: list[dict[str, Any]] = []
         self.rows = widgets.VBox()
         self.rows.add_class("ba-locks")
@@ -38,7 +40,7 @@ class Locks(widgets.VBox):
         self.confirm.add_class("ba-unlock-confirm-box")
         self.status = widgets.HTML()
         self.status.add_class("ba-locks-status")
-        refresh = widgets.Button(description="Refresh", icon="refresh")
+        refresh = widgets.Button(description="⟳ Refresh")
         refresh.add_class("ba-locks-refresh")
         refresh.on_click(lambda _: self.refresh())
         super().__init__([widgets.HTML(f"<h2>Importer locks</h2><div class='ba-hint'>{html.escape(ADVICE)}</div>"),
@@ -61,8 +63,8 @@ class Locks(widgets.VBox):
         held = f"import {lock['import_id']}" if lock.get("import_id") else "an import"
         text = widgets.HTML(
             f"<b>{html.escape(_title(lock['domain']))}</b> importer — locked by {html.escape(held)} since "
-            f"{html.escape(str(lock['locked_at']))}: {html.escape(str(lock.get('reason') or ''))}")
-        button = widgets.Button(description="Unlock", icon="unlock", button_style="warning")
+            f"{html.escape(local_time(lock['locked_at'], self.clock.zone))}: {html.escape(str(lock.get('reason') or ''))}")
+        button = widgets.Button(description="Unlock", button_style="warning")
         button.add_class("ba-unlock")
         button.add_class(f"ba-unlock-{lock['domain']}")
         button.on_click(lambda _, d=lock["domain"]: self.ask(d))
@@ -75,7 +77,7 @@ class Locks(widgets.VBox):
         """The seed's second step: say what unlocking does, then Unlock (or keep the lock)."""
         question = widgets.HTML(f"Unlock the <b>{html.escape(_title(domain))}</b> importer? New imports of this "
                                 f"domain can start again at once.")
-        yes = widgets.Button(description="Unlock", icon="unlock", button_style="danger")
+        yes = widgets.Button(description="Unlock", button_style="danger")
         yes.add_class("ba-unlock-confirm")
         yes.on_click(lambda _: self.unlock(domain))
         keep = widgets.Button(description="Keep locked")
@@ -95,9 +97,10 @@ class Locks(widgets.VBox):
 class Administration(widgets.VBox):
     """Everything an administrator of the organisation manages in the dashboard."""
 
-    def __init__(self, client: Any, notice: Notice):
-        self.locks = Locks(client, notice)
-        self.webhooks = Webhooks(client, notice)
+    def __init__(self, client: Any, notice: Notice, clock: BrowserClock | None = None):
+        clock = clock or BrowserClock()
+        self.locks = Locks(client, notice, clock)
+        self.webhooks = Webhooks(client, notice, clock)
         super().__init__([self.locks, self.webhooks])
         self.add_class("ba-admin")
 

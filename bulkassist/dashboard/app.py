@@ -11,6 +11,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from bulkassist.dashboard.admin import Administration
+from bulkassist.dashboard.clock import BrowserClock
 from bulkassist.dashboard.failures import FailureBanner
 from bulkassist.dashboard.history import History
 from bulkassist.dashboard.notices import Notice
@@ -34,21 +35,22 @@ class App(widgets.VBox):
                  on_expired: Callable[[SessionExpired], None] | None = None):
         self.client = client
         self.notice = Notice(on_expired=on_expired)
-        self.failures = FailureBanner(client, self.notice)
-        self.history = History(client, self.notice)
+        self.clock = BrowserClock()  # the browser's time zone, for every date the page shows
+        self.failures = FailureBanner(client, self.notice, self.clock)
+        self.history = History(client, self.notice, self.clock)
         self.wizard = Wizard(client, self.notice, on_history=self.show_history)
         self.tabs = widgets.Tab(children=[self.wizard, self.history], titles=["New Import", "Import History"])
         self.tabs.add_class("ba-tabs")
         self.tabs.observe(self._on_tab, "selected_index")
         self.title = widgets.HTML(self._title())
-        self.sign_out_button = widgets.Button(description="Sign out", icon="sign-out",
+        self.sign_out_button = widgets.Button(description="Sign out",
                                               layout=widgets.Layout(display=None if on_sign_out else "none"))
         self.sign_out_button.add_class("ba-signout")
         if on_sign_out is not None:
             self.sign_out_button.on_click(lambda _: on_sign_out())
         header = widgets.HBox([self.title, self.sign_out_button], layout=widgets.Layout(align_items="center",
                                                                                        gap="24px"))
-        super().__init__([widgets.HTML(STYLESHEET), header, self.notice, self.failures, self.tabs])
+        super().__init__([widgets.HTML(STYLESHEET), self.clock, header, self.notice, self.failures, self.tabs])
         self.add_class("ba-app")
         self.registration = RegistrationPage(client, self.notice, REGISTRATION_DOMAIN)
         me: dict | None = None
@@ -64,7 +66,7 @@ class App(widgets.VBox):
                                  f"Registration & Certification records: open that tab to see and export them.",
                                  "info", "Registration & Certification")
         # Administrators also get the Administration tab (importer locks, webhooks); nobody else sees it.
-        self.admin = Administration(client, self.notice) if me and me.get("admin") else None
+        self.admin = Administration(client, self.notice, self.clock) if me and me.get("admin") else None
         if self.admin is not None:
             pages.append((self.admin, "Administration"))
         if pages:

@@ -14,6 +14,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from bulkassist.client import Import
+from bulkassist.dashboard.clock import BrowserClock, local_time
 from bulkassist.dashboard.downloads import data_link
 from bulkassist.dashboard.notices import Notice
 from bulkassist.status import ImportStatus
@@ -25,10 +26,12 @@ SHOWN = 5
 class FailureBanner(widgets.HTML):
     """Recent imports with failed records, each with a link to download its error file."""
 
-    def __init__(self, client: Any, notice: Notice):
+    def __init__(self, client: Any, notice: Notice, clock: BrowserClock | None = None):
         super().__init__()
         self.client = client
         self.notice = notice
+        self.clock = clock or BrowserClock()
+        self.clock.observe(lambda _: self.refresh() if self.value else None, "time_zone")
         self.add_class("ba-failures")
         self.layout.display = "none"
 
@@ -49,7 +52,7 @@ class FailureBanner(widgets.HTML):
                                  "ba-failures-link")
                 lines.append(
                     f"<li>Import {item['id']} · {html.escape(str(item['file_name']))} · "
-                    f"{html.escape(item['created_at'][:10])}: {failed} record{'s' if failed != 1 else ''} "
+                    f"{html.escape(local_time(item['created_at'], self.clock.zone))}: {failed} record{'s' if failed != 1 else ''} "
                     f"failed — {link}</li>")
             self.value = (
                 '<div class="ba-notice-warning"><b>Recent imports with failures</b><ul>' + "".join(lines)

@@ -8,6 +8,9 @@ A Validated import that was not started (seed 001: Cancel in the Start Import
 window) is started here with Start Import, which shows the same window. Undo asks first, saying what it will do (records to remove and to restore,
 conflicts left as they are, invoices voided), then shows what it did and
 offers its results file.
+
+Above the list, a chart of the rows the organisation imported per day against its daily limit, with this
+week's and this month's usage against theirs. Dates are in the browser's time zone (`clock.py`).
 """
 
 from __future__ import annotations
@@ -22,15 +25,19 @@ from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 
 from bulkassist.client import HISTORY_COLUMNS, undo_plan_text, undo_text
 from bulkassist.dashboard import grids
+from bulkassist.dashboard.charts import UsageChart
+from bulkassist.dashboard.clock import BrowserClock, local_times, zone_note
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.mapping import StartImportWindow, start_facts_html
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.records import ImportRecords
 from bulkassist.domains import all_domains
+from bulkassist.errors import PermissionDenied
 from bulkassist.spec import OPERATION_LABELS
 from bulkassist.status import FINAL, FINISHED, UNDOABLE, UNDONE, ImportStatus
 
 PAGE_SIZE = 50
+USAGE_DAYS = 30  # the days the usage chart shows, today last
 GRID_HEIGHT = 420
 STATUS_COLOURS = {ImportStatus.COMMITTED: "#1b6e2e", ImportStatus.VALIDATION_FAILED: "#b00020",
                   ImportStatus.COMMIT_FAILED: "#b00020", ImportStatus.CANCELLED: "#7a5a00",
@@ -46,15 +53,22 @@ def _status_renderer() -> TextRenderer:
 class History(widgets.VBox):
     """Import History, one page at a time, newest first."""
 
-    def __init__(self, client: Any, notice: Notice):
+    def __init__(self, client: Any, notice: Notice, clock: BrowserClock | None = None):
         self.client = client
         self.notice = notice
+        self.clock = clock or BrowserClock()
         self.page = 1
         self.frame = pl.DataFrame()
+        self.raw = pl.DataFrame()
+        self.usage_chart = UsageChart()
+        self.usage_chart.layout.display = "none"
+        self.zone = widgets.HTML()
+        self.zone.add_class("ba-history-zone")
+        self.clock.observe(lambda _: self._show_rows() if self.raw.height else None, "time_zone")
         self.status_filter = widgets.Dropdown(options=[("All statuses", ""), *[(s, s) for s in (*FINAL, *UNDONE)]],
                                               value="", description="Status")
         self.status_filter.observe(lambda _: self.refresh(1), "value")
-        refresh = widgets.Button(description="Refresh", icon="refresh")
+        refresh = widgets.Button(description="⟳ Refresh")
         refresh.add_class("ba-history-refresh")
         refresh.on_click(lambda _: self.refresh(self.page))
         self.previous = widgets.Button(description="‹ Newer")
@@ -77,13 +91,13 @@ class History(widgets.VBox):
         self.detail = widgets.HTML()
         self.detail.add_class("ba-history-detail")
         self.selected.observe(self._on_select, "value")
-        self.download_button = self._action("Download Results", "ba-history-download", self._download, "download")
-        self.retry_button = self._action("Retry Failed Records", "ba-history-retry", self._retry, "repeat")
-        self.cancel_button = self._action("Cancel Import", "ba-history-cancel", self._cancel, "stop")
-        self.records_button = self._action("Records", "ba-history-records", self._records, "list")
+        self.download_button = self._action("⤓ Download Results", "ba-history-download", self._download)
+        self.retry_button = self._action("↻ Retry Failed Records", "ba-history-retry", self._retry)
+        self.cancel_button = self._action("■ Cancel Import", "ba-history-cancel", self._cancel)
+        self.records_button = self._action("☰ Records", "ba-history-records", self._records)
         self.records = ImportRecords(client, notice)
-        self.undo_button = self._action("Undo Import", "ba-history-undo", self._ask_undo, "undo")
-        self.start_button = self._action("Start Import", "ba-history-start", self._ask_start, "play")
+        self.undo_button = self._action("↶ Undo Import", "ba-history-undo", self._ask_undo)
+        self.start_button = self._action("▶ Start Import", "ba-history-start", self._ask_start)
         self.start_window = StartImportWindow(notice, on_start=self._start, on_cancel=lambda _: self._close_start(),
                                               css_class="ba-history-start-window")
         self.start_window.layout.display = "none"
@@ -95,21 +109,21 @@ class History(widgets.VBox):
                                            indent=False)
         self.undo_force.add_class("ba-undo-force")
         self.undo_confirm = widgets.VBox([self.undo_question, self.undo_force, widgets.HBox([
-            self._action("Undo", "ba-undo-yes", self._undo, "check"),
-            self._action("Keep the import", "ba-undo-no", lambda _: self._close_undo(), "times")])])
+            self._action("Undo", "ba-undo-yes", self._undo),
+            self._action("Keep the import", "ba-undo-no", lambda _: self._close_undo())])])
         self.undo_confirm.add_class("ba-undo-confirm")
         self.undo_confirm.layout.display = "none"
         toolbar = widgets.HBox([self.status_filter, refresh, self.previous, self.next])
         super().__init__([
-            widgets.HTML("<h2>Import History</h2>"), toolbar, self.grid,
+            widgets.HTML("<h2>Import History</h2>"), self.usage_chart, toolbar, self.zone, self.grid,
             widgets.HBox([self.selected, *actions]), self.start_window, self.undo_confirm, self.detail, self.results_link,
             self.undo_link, self.status, self.records,
         ])
         self.add_class("ba-history")
 
     @staticmethod
-    def _action(label: str, css_class: str, handler: Any, icon: str) -> widgets.Button:
-        button = widgets.Button(description=label, icon=icon, layout=widgets.Layout(width="auto"))
+    def _action(label: str, css_class: str, handler: Any) -> widgets.Button:
+        button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
         button.add_class(css_class)
         button.on_click(handler)
         return button
@@ -119,9 +133,9 @@ class History(widgets.VBox):
         with self.notice.guard():
             page = max(1, page)
             frame = self.client.history(status=self.status_filter.value or None, page=page, page_size=PAGE_SIZE)
-            self.page, self.frame = page, _readable(frame)
-            shown = self.frame.with_columns(pl.all().exclude(ID).cast(pl.String).fill_null(""))
-            grids.show_page(self.grid, (shown if shown.height else _empty()).to_pandas().set_index(ID), GRID_HEIGHT)
+            self.page, self.raw = page, frame
+            self._show_rows()
+            self._show_usage()
             current = self.selected.value
             ids = frame[ID].to_list()
             self.selected.options = ids
@@ -130,6 +144,25 @@ class History(widgets.VBox):
             self._on_select()
             self.previous.disabled = page == 1
             self.next.disabled = frame.height < PAGE_SIZE
+
+    def _show_rows(self) -> None:
+        """The fetched page in the grid, its dates in the browser's time zone."""
+        self.frame = _readable(self.raw, self.clock.zone)
+        shown = self.frame.with_columns(pl.all().exclude(ID).cast(pl.String).fill_null(""))
+        grids.show_page(self.grid, (shown if shown.height else _empty()).to_pandas().set_index(ID), GRID_HEIGHT)
+        self.zone.value = f'<div class="ba-hint">{html.escape(zone_note(self.clock.zone))}.</div>'
+        if self.selected.value is not None:
+            self._on_select()
+
+    def _show_usage(self) -> None:
+        """The usage chart, for users who import (the server refuses the others: no chart for them)."""
+        try:
+            days, usage = self.client.daily_usage(USAGE_DAYS), self.client.usage()
+        except PermissionDenied:
+            self.usage_chart.layout.display = "none"
+            return
+        self.usage_chart.show(days, usage)
+        self.usage_chart.layout.display = None
 
     def _on_select(self, _: object = None) -> None:
         """Show the chosen import's row in words (the grid is a canvas a screen reader cannot read)."""
@@ -266,12 +299,14 @@ class History(widgets.VBox):
                 self.refresh(self.page)
 
 
-def _readable(frame: pl.DataFrame) -> pl.DataFrame:
-    """Domains and operations as a person names them ("Client Assignment", "Add & Update")."""
+def _readable(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
+    """Domains and operations as a person names them ("Client Assignment", "Add & Update"), dates as a person
+    reads them in their time zone ("30 Nov 2026, 18:30")."""
     titles = {d.name: d.title for d in all_domains()}
     return frame.with_columns(
         pl.col("Domain").replace(titles),
         pl.col("Operation").replace(OPERATION_LABELS),
+        local_times(pl.col("Date"), zone).alias("Date"),
     )
 
 

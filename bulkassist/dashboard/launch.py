@@ -38,6 +38,11 @@ NOTEBOOK_SOURCE = "from bulkassist.dashboard import Dashboard\n\nDashboard.from_
 # dashboard say the file is too large.
 WEBSOCKET_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
+# Our Voila template (`share/voila/templates/bulkassist`, found through JUPYTER_PATH): Voila's lab template
+# without the icon font it loads from a CDN, so the page loads nothing from outside 127.0.0.1.
+SHARE = Path(__file__).resolve().parent / "share"
+TEMPLATE = "bulkassist"
+
 
 @dataclass(frozen=True)
 class KernelCulling:
@@ -151,7 +156,8 @@ def start_voila(
     """
     port = port or free_port()
     notebook = notebook_path()
-    env = {**os.environ, URL_ENV: server_url}
+    env = {**os.environ, URL_ENV: server_url,
+           "JUPYTER_PATH": os.pathsep.join(filter(None, [str(SHARE), os.environ.get("JUPYTER_PATH")]))}
     folder = Path(tempfile.mkdtemp(prefix="bulkassist-voila-"))
     log_path = folder / "voila.log"
     # Typed settings go through a config file: on the command line a dict value stays a string.
@@ -163,6 +169,7 @@ def start_voila(
         f"--Voila.ip={host}",
         "--Voila.port_retries=0",
         f"--Voila.config_file_paths={folder}",
+        f"--template={TEMPLATE}",
     ]
     if preheat:
         command += ["--preheat_kernel=True", "--pool_size=1"]

@@ -194,10 +194,10 @@ class StartImportWindow(widgets.VBox):
         self.facts = widgets.HTML()
         self.facts.add_class("ba-start-facts")
         self.options_box = widgets.VBox()
-        self.start_button = widgets.Button(description="Start Import", button_style="success", icon="play")
+        self.start_button = widgets.Button(description="▶ Start Import", button_style="success")
         self.start_button.add_class("ba-start-import")
         self.start_button.on_click(self._start)
-        self.cancel_button = widgets.Button(description="Cancel", icon="times")
+        self.cancel_button = widgets.Button(description="Cancel")
         self.cancel_button.add_class("ba-start-cancel")
         self.cancel_button.on_click(self._cancel)
         super().__init__([self.title, self.facts, self.options_box,

@@ -40,7 +40,7 @@ class RecordViewer(widgets.HTML):
 
 
 def open_button(label: str, on_click: Any) -> widgets.Button:
-    button = widgets.Button(description=label, icon="external-link", layout=widgets.Layout(width="auto"))
+    button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
     button.add_class("ba-open-record")
     button.on_click(lambda _: on_click())
     return button
@@ -101,7 +101,7 @@ class RegistrationPage(widgets.VBox):
         self.counter = widgets.HTML()
         self.format = widgets.Dropdown(options=[("CSV", "csv"), ("XLSX", "xlsx")], value="csv", description="Format")
         self.format.add_class("ba-export-format")
-        self.export_button = widgets.Button(description="Export", icon="download", button_style="primary")
+        self.export_button = widgets.Button(description="⤓ Export", button_style="primary")
         self.export_button.add_class("ba-export-button")
         self.export_button.on_click(self._export)
         self.banner_text = widgets.HTML()

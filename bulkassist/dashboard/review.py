@@ -23,6 +23,7 @@ import pandas as pd
 import polars as pl
 
 from bulkassist.dashboard import grids
+from bulkassist.dashboard.charts import ProblemChart
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
@@ -83,10 +84,10 @@ class ReviewStep(widgets.VBox):
         self.error_grid.on_cell_change(self._on_cell_change)
         self.issues_grid.on_cell_click(self._on_issue_click)
 
-        self.export_button = widgets.Button(description="Export errors as CSV", icon="download",
+        self.export_button = widgets.Button(description="⤓ Export errors as CSV",
                                             layout=widgets.Layout(width="auto"))
         self.export_button.add_class("ba-export-errors")
-        self.save_button = widgets.Button(button_style="warning", icon="upload", layout=widgets.Layout(width="auto"))
+        self.save_button = widgets.Button(button_style="warning", layout=widgets.Layout(width="auto"))
         self.save_button.add_class("ba-save-edits")
         self.save_button.on_click(self.save_pending)
         self.save_button.layout.display = "none"
@@ -94,7 +95,7 @@ class ReviewStep(widgets.VBox):
         self.errors_link = DownloadLink("ba-errors-download")
 
         hint = widgets.HTML(
-            '<div class="ba-hint">Double-click a cell to edit it (the seed\'s pencil); press Enter to save. '
+            '<div class="ba-hint">Double-click a cell to edit it, type the new value and press Enter to save. '
             "The row is validated again at once. Red cells are invalid; green rows are fixed. "
             "Click <b>✔ Accept</b> below to use a suggested value.</div>"
         )
@@ -117,8 +118,10 @@ class ReviewStep(widgets.VBox):
             widgets.HBox([self.changes_field, self.changes_pager]), self.changes_table])
         self.changes_box.add_class("ba-changes-section")
         self.changes_box.layout.display = "none"
+        self.chart = ProblemChart(pl.DataFrame(schema={"column": pl.String, "kind": pl.String, "errors": pl.Int64}),
+                                  on_filter=self.filter_errors)
         self.error_box = widgets.VBox([
-            self.error_title, hint, self.error_pager, self.error_grid,
+            self.error_title, self.chart, hint, self.error_pager, self.error_grid,
             widgets.HBox([self.edit_status, self.save_button]),
             widgets.HTML("<h4>Problems and suggestions on this page</h4>"), self.issues_grid,
             self._apply_all_box(),
@@ -137,12 +140,12 @@ class ReviewStep(widgets.VBox):
         self.edit_status.value = ""
         self.errors_link.withdraw()
         self.apply_status.value = ""
+        self.chart.column = self.chart.kind = None
         self._refresh_counts()
         self._show_apply_offers()
         self.file_issues.value = _file_issues_html(data.file_issues)
-        self.error_pager.reset(data.listed_errors.len())
+        self.chart.choose(None, None)  # a new review lists every error row
         self.valid_pager.reset(data.rows_with(*VALID_ACTIONS).len())
-        self._show_error_page(0)
         self._show_valid_page(0)
         self._load_changes()
 
@@ -273,6 +276,14 @@ class ReviewStep(widgets.VBox):
         self.error_title.value = f"<h3>Errors <span class='ba-badge'>{summary['errors']:,} rows</span></h3>"
         self.valid_title.value = f"<h3>Valid Rows <span class='ba-badge'>{summary['valid']:,}</span></h3>"
         self.error_box.layout.display = None if self.data.listed_errors.len() else "none"
+        self.chart.show(self.data.problem_counts())
+
+    def filter_errors(self, column: str | None, kind: str | None) -> None:
+        """The chart's filter: list only the error rows with errors in `column` of `kind` (None: any)."""
+        assert self.data is not None
+        self.data.filter_errors(column, kind)
+        self.error_pager.reset(self.data.shown_errors.len())
+        self._show_error_page(0)
 
     def _show_error_page(self, page: int) -> None:
         assert self.data is not None

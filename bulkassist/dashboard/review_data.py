@@ -18,7 +18,7 @@ import polars as pl
 
 # The client's reading of the server's issue JSON, so both read it one way.
 from bulkassist.client import issue_frame
-from bulkassist.engine.report import ERROR_SEVERITY, summarize
+from bulkassist.engine.report import ERROR_SEVERITY, problem_counts, problem_kind, summarize
 from bulkassist.status import VALID_ACTIONS, RowAction
 
 ROW = "Row"
@@ -48,6 +48,7 @@ class ReviewData:
     issues: pl.DataFrame  # ISSUE_SCHEMA
     first_row: int = 2  # spreadsheet row of the first data row (the header is row 1)
     listed_errors: pl.Series = field(init=False)  # rows in the Errors section, fixed at review time
+    shown_errors: pl.Series = field(init=False)  # those of them the chart's filter lets through
 
     def __post_init__(self) -> None:
         self.data = self.data.cast(pl.String)
@@ -64,6 +65,7 @@ class ReviewData:
         if renamed:
             self.data = self.data.rename(renamed)
         self.listed_errors = self.rows_with(RowAction.ERROR)
+        self.shown_errors = self.listed_errors
 
     @classmethod
     def from_review(cls, headers: list[str], data: pl.DataFrame, review: dict[str, Any],
@@ -100,9 +102,26 @@ class ReviewData:
     def header_of(self, frame_column: str) -> str:
         return self.headers[self.columns.index(frame_column)]
 
+    def problem_counts(self) -> pl.DataFrame:
+        """Cell errors per column and kind of problem, as they stand after the edits so far (the chart)."""
+        return problem_counts(self.issues)
+
+    def filter_errors(self, column: str | None = None, kind: str | None = None) -> None:
+        """List only the error rows with an error in `column` (a header) of `kind` (a `problem_kind`); None
+        for either means any. Rows fixed since stay listed (green), as without a filter."""
+        if column is None and kind is None:
+            self.shown_errors = self.listed_errors
+            return
+        errors = self.issues.filter((pl.col("severity") == ERROR_SEVERITY) & pl.col("row").is_not_null())
+        if column is not None:
+            errors = errors.filter(pl.col("column").fill_null(pl.col("field")).fill_null("(no column)") == column)
+        if kind is not None:
+            errors = errors.filter(problem_kind(pl.col("code").fill_null("error")) == kind)
+        self.shown_errors = self.listed_errors.filter(self.listed_errors.is_in(errors["row"].implode()))
+
     # ------------------------------------------------------------- pages
     def error_page_rows(self, page: int, page_size: int) -> list[int]:
-        return self.listed_errors.slice(page * page_size, page_size).to_list()
+        return self.shown_errors.slice(page * page_size, page_size).to_list()
 
     def valid_page_rows(self, page: int, page_size: int) -> list[int]:
         return self.rows_with(*VALID_ACTIONS).slice(page * page_size, page_size).to_list()

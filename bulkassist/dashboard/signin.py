@@ -34,7 +34,7 @@ class SignInForm(widgets.VBox):
         self.password = widgets.Password(description="Password")
         self.use_token = widgets.Checkbox(description="Sign in with an API token instead", indent=False)
         self.token = widgets.Password(description="API token", placeholder="ba_...")
-        self.button = widgets.Button(description="Sign in", button_style="primary", icon="sign-in")
+        self.button = widgets.Button(description="Sign in", button_style="primary")
         for widget, name in ((self.name, "name"), (self.password, "password"), (self.use_token, "use-token"),
                              (self.token, "token"), (self.button, "button")):
             widget.add_class(f"ba-signin-{name}")

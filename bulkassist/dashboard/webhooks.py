@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from bulkassist.dashboard.clock import BrowserClock, local_time
 from bulkassist.dashboard.notices import Notice
 
 HINT = ("Imports with Run Workflow on Import send a signed case.created event for each new case to every "
@@ -53,15 +54,16 @@ def deliveries_html(deliveries: list[dict[str, Any]]) -> str:
 class Webhooks(widgets.VBox):
     """List, add and delete the organisation's webhooks; the delivery log with Refresh."""
 
-    def __init__(self, client: Any, notice: Notice):
+    def __init__(self, client: Any, notice: Notice, clock: BrowserClock):
         self.client = client
         self.notice = notice
+        self.clock = clock
         self.found: list[dict[str, Any]] = []
         self.url = widgets.Text(placeholder="https://example.org/hooks", description="URL")
         self.url.add_class("ba-webhook-url")
         self.secret = widgets.Text(placeholder="optional: leave empty for a generated one", description="Secret")
         self.secret.add_class("ba-webhook-secret")
-        add = widgets.Button(description="Add webhook", icon="plus", button_style="primary")
+        add = widgets.Button(description="＋ Add webhook", button_style="primary")
         add.add_class("ba-webhook-add")
         add.on_click(lambda _: self.add())
         self.shown_secret = widgets.HTML()
@@ -74,7 +76,7 @@ class Webhooks(widgets.VBox):
         self.status.add_class("ba-webhooks-status")
         self.delivery_log = widgets.HTML()
         self.delivery_log.add_class("ba-deliveries")
-        refresh = widgets.Button(description="Refresh", icon="refresh")
+        refresh = widgets.Button(description="⟳ Refresh")
         refresh.add_class("ba-deliveries-refresh")
         refresh.on_click(lambda _: self.refresh())
         super().__init__([
@@ -97,9 +99,9 @@ class Webhooks(widgets.VBox):
             self.delivery_log.value = deliveries_html(self.client.deliveries(limit=50))
 
     def _row(self, hook: dict[str, Any]) -> widgets.HBox:
-        text = widgets.HTML(f"<b>{_e(hook['url'])}</b> — added {_e(hook.get('created_at'))}, "
+        text = widgets.HTML(f"<b>{_e(hook['url'])}</b> — added {_e(local_time(hook.get('created_at'), self.clock.zone))}, "
                             f"{'active' if hook.get('active') else 'inactive'}")
-        button = widgets.Button(description="Delete", icon="trash", button_style="warning")
+        button = widgets.Button(description="Delete", button_style="warning")
         button.add_class("ba-webhook-delete")
         button.on_click(lambda _, h=hook: self.ask(h))
         row = widgets.HBox([button, text])
@@ -123,7 +125,7 @@ class Webhooks(widgets.VBox):
     def ask(self, hook: dict[str, Any]) -> None:
         """Say what deleting does, then Delete (or keep the webhook)."""
         question = widgets.HTML(f"Delete the webhook <b>{_e(hook['url'])}</b>? It receives no more events.")
-        yes = widgets.Button(description="Delete", icon="trash", button_style="danger")
+        yes = widgets.Button(description="Delete", button_style="danger")
         yes.add_class("ba-webhook-delete-confirm")
         yes.on_click(lambda _: self.delete(hook))
         keep = widgets.Button(description="Keep")

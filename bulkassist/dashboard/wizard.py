@@ -29,7 +29,8 @@ from bulkassist.dashboard.mapping import (
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.review import ReviewStep, count_tiles
 from bulkassist.dashboard.review_data import ReviewData
-from bulkassist.io.reading import read_table
+from bulkassist.errors import FileFormatError
+from bulkassist.io.reading import read_table, sheet_names
 from bulkassist.spec import OPERATION_LABELS, Domain
 
 STEPS = ("Select Domain", "Download Template", "Upload File", "Map Fields", "Review Results", "Confirm Import",
@@ -60,11 +61,13 @@ def _page(title: str, css_class: str, *children: widgets.Widget) -> widgets.VBox
     return box
 
 
-def _megabytes(size: int) -> str:
-    """A file size as a person reads it: "740 KB", "17.6 MB"."""
+def file_size(size: int) -> str:
+    """A file size as a person reads it: exact below 1 KB ("512 bytes"), then "740 KB", "17.6 MB"."""
+    if size < 1024:
+        return f"{size:,} byte{'s' if size != 1 else ''}"
     if size < 1024 * 1024:
-        return f"{max(1, round(size / 1024))} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
+        return f"{round(size / 1024):,} KB"
+    return f"{size / 1024 / 1024:,.1f} MB"
 
 
 class Wizard(widgets.VBox):
@@ -180,7 +183,7 @@ class Wizard(widgets.VBox):
             self.operation.value = self.domain.operations[0]
             self._show_options()
             self.drop.max_bytes = self.domain.max_file_bytes or MAX_UPLOAD_BYTES
-            self.drop.hint = f"CSV or XLSX, up to {_megabytes(self.drop.max_bytes)}"
+            self.drop.hint = f"CSV or XLSX, up to {file_size(self.drop.max_bytes)}"
             self.separator.value = ""
             self.template_kind.disabled = False
             self.domain_next.disabled = False
@@ -232,7 +235,7 @@ class Wizard(widgets.VBox):
         self.template_format.add_class("ba-template-format")
         self.template_link = DownloadLink("ba-template-download")
         self.template_button = _button("Download Template", "ba-template-button", self._download_template,
-                                       icon="download", layout=widgets.Layout(width="auto"))
+                                       layout=widgets.Layout(width="auto"))
         return _page(
             "Step 2: Download Template", "ba-step-template",
             widgets.HTML("Choose one of the following template options."),
@@ -284,6 +287,13 @@ class Wizard(widgets.VBox):
         self.separator = widgets.Dropdown(options=SEPARATORS, value="", description="Separator",
                                           style={"description_width": "initial"})
         self.separator.add_class("ba-separator")
+        self.sheet = widgets.Dropdown(options=[], description="Sheet", style={"description_width": "initial"},
+                                      layout=widgets.Layout(width="420px"))
+        self.sheet.add_class("ba-sheet")
+        self.sheet.observe(self._on_sheet, "value")
+        self.sheet_box = widgets.VBox([widgets.HTML(), self.sheet])
+        self.sheet_box.add_class("ba-sheet-picker")
+        self.sheet_box.layout.display = "none"
         self.review_button = _button("Review Results ›", "ba-review-button", self._start_review,
                                      button_style="primary", disabled=True)
         self.upload_status = widgets.HTML()
@@ -292,12 +302,12 @@ class Wizard(widgets.VBox):
             "Step 3: Upload File", "ba-step-upload",
             widgets.HTML("Upload your completed file by dragging and dropping it into the area, "
                          "or click Browse Files."),
-            self.drop, self.file_label, self.separator, self.upload_status,
+            self.drop, self.file_label, self.sheet_box, self.separator, self.upload_status,
             self._nav(1, self.review_button),
         )
 
     def _reading(self, name: str, size: int) -> None:
-        self.upload_status.value = f'<span class="ba-hint">Receiving {html.escape(name)} ({_megabytes(size)})…</span>'
+        self.upload_status.value = f'<span class="ba-hint">Receiving {html.escape(name)} ({file_size(size)})…</span>'
 
     def _uploading(self, done: int, total: int) -> None:
         text = (f"Sending rows to the server: {done:,} of {total:,}…" if done < total else
@@ -306,8 +316,8 @@ class Wizard(widgets.VBox):
 
     def _too_large(self, name: str, size: int) -> None:
         self.notice.show(
-            f"{name} is {_megabytes(size)}; files for this import can be at most "
-            f"{_megabytes(self.drop.max_bytes)}. Split the file, or remove columns you do not import.",
+            f"{name} is {file_size(size)}; files for this import can be at most "
+            f"{file_size(self.drop.max_bytes)}. Split the file, or remove columns you do not import.",
             "error", "File too large")
         self.upload_status.value = ""
 
@@ -318,8 +328,32 @@ class Wizard(widgets.VBox):
         self.notice.clear()
         self.upload_status.value = ""
         self.file_label.value = (f'<span class="ba-file-chosen">File: <b>{html.escape(name)}</b> '
-                                 f"({_megabytes(len(content))})</span>")
-        self.review_button.disabled = False
+                                 f"({file_size(len(content))})</span>")
+        self._offer_sheets(name, content)
+
+    def _offer_sheets(self, name: str, content: bytes) -> None:
+        """A workbook of several sheets: the person picks the one to import (none is taken silently)."""
+        try:
+            sheets = sheet_names(content, name)
+        except FileFormatError:
+            sheets = []  # Review Results reads the file and says what is wrong with it
+        self.separator.layout.display = "none" if sheets else None  # a workbook has no separator to choose
+        if len(sheets) < 2:
+            self.sheet.options = []
+            self.sheet_box.layout.display = "none"
+            self.review_button.disabled = False
+            return
+        self.sheet_box.children[0].value = (
+            f'<div class="ba-sheet-question">{html.escape(name)} has {len(sheets)} sheets: choose the one to '
+            "import.</div>")
+        self.sheet.options = [("Choose a sheet…", ""), *[(sheet, sheet) for sheet in sheets]]
+        self.sheet.value = ""
+        self.sheet_box.layout.display = None
+        self.review_button.disabled = True
+
+    def _on_sheet(self, change: dict) -> None:
+        if self.sheet.options:
+            self.review_button.disabled = not change["new"]
 
     def _start_review(self, _: object) -> None:
         """Read the file, start the import (upload + server validation) and show its review.
@@ -327,10 +361,11 @@ class Wizard(widgets.VBox):
         Coming back to this step with the same file and choices returns to the same
         import, with the edits already made there.
         """
-        if self.domain is None or self.content is None:
+        if self.domain is None or self.content is None or (self.sheet.options and not self.sheet.value):
             return
+        sheet = self.sheet.value or None
         key = (self.domain.name, self.operation.value, tuple(sorted(self.options.items())),
-               self.separator.value, self.file_name, len(self.content))
+               self.separator.value, self.file_name, len(self.content), sheet)
         if self.imp is not None and key == self._imported_key:
             self.go(MAP if self.map_fields.answer and needs_decision(self.map_fields.answer) else REVIEW)
             return
@@ -339,7 +374,7 @@ class Wizard(widgets.VBox):
             self.upload_status.value = '<span class="ba-working">Reading and validating on the server…</span>'
             try:
                 separator = self.separator.value or None
-                self.table = read_table(self.content, separator=separator, name=self.file_name)
+                self.table = read_table(self.content, separator=separator, name=self.file_name, sheet=sheet)
                 self.imp = self.client.start_import(
                     self.table, self.domain.name, self.operation.value, options=self.options,
                     name=self.file_name, separator=separator, progress=self._uploading)
@@ -401,7 +436,7 @@ class Wizard(widgets.VBox):
         self.continue_button = _button("Continue ›", "ba-continue", self._confirm, button_style="primary")
         self.mapping_note = widgets.HTML()
         self.mapping_note.add_class("ba-mapping-status")
-        change = _button("Change mapping", "ba-change-mapping", lambda _: self.go(MAP), icon="exchange",
+        change = _button("Change mapping", "ba-change-mapping", lambda _: self.go(MAP),
                          layout=widgets.Layout(width="auto"))
         return _page(
             "Step 5: Review Results", "ba-step-review",
@@ -512,6 +547,8 @@ class Wizard(widgets.VBox):
         self.imp = self.table = self.content = self.file_name = None
         self._imported_key = None
         self.file_label.value = '<span class="ba-hint">No file chosen yet.</span>'
+        self.sheet.options = []
+        self.sheet_box.layout.display = "none"
         self.review_button.disabled = True
         self.template_link.withdraw()
         self.notice.clear()

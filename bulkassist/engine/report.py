@@ -110,6 +110,40 @@ def summary_sentence(summary: Mapping[str, int]) -> str:
             f"Error {s['errors']}, Skipped {s['skipped']}")
 
 
+# The problem kinds a person names, for an issue `code` (the charts' legend); other codes read as their words.
+PROBLEM_KINDS = {
+    "required": "Missing value",
+    "not_in_list": "Not in the list",
+    "select_case": "Wrong capitals",
+    "date_format": "Not a date",
+    "invalid_email": "Not an email address",
+    "phone_format": "Not a phone number",
+    "ssn_format": "Not an SSN",
+    "duplicate_in_file": "Duplicate in the file",
+    "future_date": "Date in the future",
+}
+
+
+def problem_kind(codes: pl.Expr) -> pl.Expr:
+    """Issue codes as the kind of problem a person would name ("not_in_list" -> "Not in the list")."""
+    generic = codes.str.replace_all("_", " ").str.slice(0, 1).str.to_uppercase() + codes.str.replace_all(
+        "_", " ").str.slice(1)
+    return codes.replace_strict(PROBLEM_KINDS, default=generic, return_dtype=pl.String)
+
+
+def problem_counts(issues: pl.DataFrame) -> pl.DataFrame:
+    """Cell errors counted per column and kind of problem: `column`, `kind`, `errors` (most first).
+    File-level issues and warnings are not counted: they are no cell to fix."""
+    return (
+        issues.filter((pl.col("severity") == ERROR_SEVERITY) & pl.col("row").is_not_null())
+        .select(pl.col("column").fill_null(pl.col("field")).fill_null("(no column)").alias("column"),
+                problem_kind(pl.col("code").fill_null("error")).alias("kind"))
+        .group_by("column", "kind", maintain_order=True).len("errors")
+        .sort("errors", descending=True, maintain_order=True)
+        .with_columns(pl.col("errors").cast(pl.Int64))
+    )
+
+
 class _OnFirstRead:
     """A dataclass field that may be given a zero-argument function instead of its value: the function
     is called once, when the field is first read, and its result kept (validation hands the issues over
@@ -251,6 +285,18 @@ class Report:
     def summary_sentence(self) -> str:
         """"Total 3, Valid 1 (Insert 1, Update 0), Error 2, Skipped 1"."""
         return summary_sentence(self.summary)
+
+    def problem_counts(self) -> pl.DataFrame:
+        """Cell errors per column and kind of problem (`column`, `kind`, `errors`), what `plot()` draws."""
+        return problem_counts(self.issues)
+
+    def plot(self) -> Any:
+        """In a notebook: the dashboard's Review Results chart of this report, errors per column and per kind
+        of problem (a bqplot widget; needs the `dashboard` extra)."""
+        # bqplot and ipywidgets belong to the dashboard extra: validation never loads them.
+        from bulkassist.dashboard.charts import ProblemChart
+
+        return ProblemChart(self.problem_counts())
 
     # ------------------------------------------------------------- exports
     def to_dict(self, max_issues: int | None = None) -> dict[str, Any]:

@@ -725,6 +725,17 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def sheet_names(data: bytes, name: str) -> list[str]:
+    """The worksheets of an XLSX workbook, in workbook order ([] for a file that is not a workbook), so a
+    front end can ask which one to import. A workbook that cannot be read raises `FileFormatError`."""
+    if not (data.startswith(_ZIP_MAGIC) or Path(name).suffix.lower() in XLSX_EXTENSIONS):
+        return []
+    try:
+        return list(fastexcel.read_excel(data).sheet_names)
+    except Exception as exc:  # fastexcel raises several unrelated classes for a broken file
+        raise FileFormatError(f"{name} cannot be read as an Excel workbook ({exc}). {_SAVE_AS}") from None
+
+
 def _pick_sheet(names: list[str], sheet: str | int | None, label: str) -> str:
     if not names:
         raise FileFormatError(f"{label} has no worksheets. {_SAVE_AS}")

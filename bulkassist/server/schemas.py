@@ -8,6 +8,7 @@ read it); a model only describes and checks it.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -447,6 +448,19 @@ class Usage(Answer):
     week: int
     month: int
     limits: Limits
+
+
+class DayUsage(Answer):
+    """Rows committed on one UTC day."""
+
+    day: date
+    rows: int
+
+
+class DailyUsage(Usage):
+    """Rows committed per UTC day, oldest first and today last, with the usage and limits of `Usage`."""
+
+    days: list[DayUsage]
 
 
 class Summary(Answer):

@@ -1,4 +1,7 @@
-"""Import usage per organisation (rows committed today / this week / this month) against its limits."""
+"""Import usage per organisation (rows committed today / this week / this month, and per day) against its limits.
+
+Days are UTC days, the days the daily limit counts.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bulkassist.errors import UsageLimitExceeded
+from bulkassist.errors import PermissionDenied, UsageLimitExceeded
+from bulkassist.server.auth import Caller
 from bulkassist.server.models import Organisation, UsageEvent, utcnow
 
 PERIODS = ("today", "week", "month")
@@ -32,6 +36,24 @@ def usage_for(session: Session, org_id: int) -> dict[str, Any]:
     org = session.get(Organisation, org_id)
     limits = {"today": org.limit_day, "week": org.limit_week, "month": org.limit_month}
     return {**used, "limits": limits}
+
+
+def daily_usage(session: Session, caller: Caller, days: int) -> dict[str, Any]:
+    """Rows committed per UTC day over the last `days` days (oldest first, today last, days without an
+    import at 0), with the usage and limits of `usage_for`. For users who import and administrators."""
+    if not (caller.is_admin or caller.import_domains):
+        raise PermissionDenied(f"user {caller.user_name!r} may not import, so has no import usage to see; ask your "
+                               f"administrator to add you to a permission group that allows Bulk Data Import")
+    today = period_starts()["today"]
+    first = today - timedelta(days=days - 1)
+    day = sa.func.date(UsageEvent.at)  # 'YYYY-MM-DD' on SQLite, a date on PostgreSQL
+    counted = session.execute(
+        sa.select(day, sa.func.sum(UsageEvent.rows)).where(UsageEvent.org_id == caller.org_id, UsageEvent.at >= first)
+        .group_by(day)).all()
+    per_day = {str(when)[:10]: int(rows or 0) for when, rows in counted}
+    dates = [(first + timedelta(days=i)).date() for i in range(days)]
+    return {"days": [{"day": d.isoformat(), "rows": per_day.get(d.isoformat(), 0)} for d in dates],
+            **usage_for(session, caller.org_id)}
 
 
 def check_allowance(session: Session, org_id: int, rows: int, *, reserved: int = 0) -> None:

@@ -29,6 +29,7 @@ from bulkassist.server.routes.deps import CallerDep, SessionDep
 from bulkassist.server.schemas import (
     NO_NUL,
     Courses,
+    DailyUsage,
     DomainInfo,
     DomainLists,
     DomainSpec,
@@ -39,7 +40,7 @@ from bulkassist.server.schemas import (
     error_responses,
     file_responses,
 )
-from bulkassist.server.usage import usage_for
+from bulkassist.server.usage import daily_usage, usage_for
 from bulkassist.spec import Domain
 
 router = APIRouter(tags=["catalog"], responses=error_responses(400, 401, 403, 404, 422))
@@ -191,3 +192,12 @@ def _course_rows(session, org_id: int, dom: Domain, code: str) -> pl.DataFrame |
 def usage(caller: CallerDep, session: SessionDep) -> dict:
     """Rows imported today / this week / this month, and the organisation's limits (null: none)."""
     return usage_for(session, caller.org_id)
+
+
+@router.get("/usage/daily", response_model=DailyUsage)
+def usage_per_day(caller: CallerDep, session: SessionDep,
+                  days: Annotated[int, Query(ge=1, le=366, description="how many days, today included")] = 30
+                  ) -> dict:
+    """Rows imported per UTC day over the last `days` days (today last), with the organisation's limits; for
+    users who import and administrators."""
+    return daily_usage(session, caller, days)
