@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import polars as pl
+import requests
 
 from bulkassist.io import batches
 from bulkassist.io.batches import RowBatch
@@ -44,3 +46,17 @@ def test_malformed_arrow_is_refused_with_what_is_wrong(server):
     body = batches.encode(RowBatch("b", 0, list(CLIENT_HEADER), numbers))
     answer = call(server, "POST", f"/imports/{imp}/batches", data=body, headers={"Content-Type": batches.MEDIA_TYPE})
     assert answer.status_code == 400 and "text (utf8)" in message(answer)
+
+
+def test_a_get_answers_while_a_sqlite_write_transaction_is_open(sqlite_server):
+    writer = sqlite3.connect(sqlite_server.data_dir / "bulkassist.sqlite", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE organisations SET name = name")
+        # Before readers used a deferred BEGIN this waited for the 60 s busy timeout.
+        answer = requests.get(f"{sqlite_server.url}/api/v1/imports", timeout=15,
+                              headers={"Authorization": f"Bearer {sqlite_server.tokens['importer']}"})
+        assert answer.status_code == 200
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
