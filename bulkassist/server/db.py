@@ -1,7 +1,12 @@
 """Database engine, sessions and migrations.
 
 SQLite (a file in the user's data folder) when no URL is given, PostgreSQL
-through psycopg 3 otherwise. Migrations run at start-up (`alembic upgrade
+through psycopg 3 otherwise.
+
+On SQLite (WAL mode) a session says whether it writes: `sessions(engine).begin()` (or `Session.begin()`)
+opens a write transaction with `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing
+when they upgrade a read; a session used without `begin()` only reads, with a plain (deferred) `BEGIN`
+that never waits for a writer: a GET answers while a validation or a commit holds the write lock. Migrations run at start-up (`alembic upgrade
 head`, programmatically); on PostgreSQL an advisory lock makes several workers
 starting together migrate once.
 """
@@ -18,6 +23,7 @@ from platformdirs import user_data_dir
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.session import SessionTransaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 4_242_001
@@ -65,14 +71,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+_READS = "bulkassist_reads"  # the execution option of a reading connection (a deferred BEGIN)
+
+
 def _sqlite_begin(connection) -> None:
-    # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout instead of
-    # one failing with SQLITE_BUSY when it upgrades a read transaction to a write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer's IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout instead
+    # of one failing with SQLITE_BUSY when it upgrades a read transaction to a write. A reader's plain
+    # BEGIN takes no lock: in WAL mode it reads the last committed state while a writer works.
+    reads = connection.get_execution_options().get(_READS, False)
+    connection.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
+
+
+class _Session(Session):
+    """A session that writes once `begin()` opened its transaction, and otherwise only reads (on SQLite
+    through the engine's reading connections, see the module's docstring)."""
+
+    writes = False
+
+    def begin(self, nested: bool = False) -> SessionTransaction:
+        if not nested:
+            self.writes = True
+        return super().begin(nested=nested)
+
+    def get_bind(self, *args, **kwargs) -> Engine | sa.Connection:
+        bind = super().get_bind(*args, **kwargs)
+        reader = self.info.get(_READS)
+        return reader if reader is not None and not self.writes and bind is self.info.get("engine") else bind
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions of `engine`: `maker.begin()` for a transaction that writes, `maker()` for reading."""
+    info = {"engine": engine}
+    if engine.dialect.name == "sqlite":
+        info[_READS] = engine.execution_options(**{_READS: True})
+    return sessionmaker(engine, class_=_Session, expire_on_commit=False, info=info)
 
 
 def migrate(engine: Engine) -> None:

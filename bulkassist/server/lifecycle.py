@@ -18,7 +18,6 @@ import's status changes, and refuses any other move.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +31,8 @@ from bulkassist.engine.headers import header_key, match_headers
 from bulkassist.engine.mapping import DO_NOT_IMPORT, resolve_mapping
 from bulkassist.engine.report import SUMMARY_KEYS, Report
 from bulkassist.errors import BulkAssistError, Conflict, FileTooLarge, InvalidRequest, NotFound
+from bulkassist.io import batches
+from bulkassist.io.batches import MASKS, RowBatch
 from bulkassist.io.csv import csv_size
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.io.xlsx import MAX_CELL_CHARS
@@ -42,7 +43,6 @@ from bulkassist.server.frames import from_blob, to_blob
 from bulkassist.server.memory import apply_saved, remembered_for, saved_mapping
 from bulkassist.server.models import Import, ImportBatch, ImportReport, RowResult, User
 from bulkassist.server.orgdata import domain_for, lists_for
-from bulkassist.server.schemas import Batch
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import OPERATION_LABELS, Domain
 from bulkassist.status import EDITABLE, TRANSITIONS, UPLOADABLE, ImportStatus, RowAction, RowStatus
@@ -182,8 +182,8 @@ def _parse_choices(dom: Domain, operation: str, options: dict[str, Any]) -> tupl
 
 
 # ------------------------------------------------------------------ upload
-def add_batch(session: Session, imp: Import, batch: Batch, raw: bytes) -> dict[str, Any]:
-    """Store one batch (`raw`: the JSON as sent, `batch`: what it holds); the same batch id again is stored once."""
+def add_batch(session: Session, imp: Import, batch: RowBatch) -> dict[str, Any]:
+    """Store one batch (checked already: `bulkassist.io.batches`); the same batch id again is stored once."""
     existing = session.scalars(sa.select(ImportBatch).where(
         ImportBatch.import_id == imp.id, ImportBatch.batch_id == batch.batch_id)).first()
     if existing is not None:
@@ -197,20 +197,19 @@ def add_batch(session: Session, imp: Import, batch: Batch, raw: bytes) -> dict[s
     size = _within_file_limit(session, imp, batch)
     imp.headers = batch.headers
     transition(session, imp, ImportStatus.UPLOADING)
-    # The batch is stored as sent (the model checked it): no second serialisation.
     session.add(ImportBatch(import_id=imp.id, batch_id=batch.batch_id, first_row=batch.first_row,
-                            row_count=len(batch.rows), payload=raw, data_bytes=size))
-    return {"batch_id": batch.batch_id, "rows": len(batch.rows), "duplicate": False}
+                            row_count=batch.rows, payload=batches.store(batch), data_bytes=size))
+    return {"batch_id": batch.batch_id, "rows": batch.rows, "duplicate": False}
 
 
-def _within_file_limit(session: Session, imp: Import, batch: Batch) -> int:
+def _within_file_limit(session: Session, imp: Import, batch: RowBatch) -> int:
     """The batch's rows as CSV bytes (the header counted with the first batch), refused (413) when they
     take the import past its domain's file limit: every client is held to it, whatever it declared."""
     dom = get_domain(imp.domain)
     if not dom.max_file_bytes:
         return 0
     first = imp.headers is None
-    size = csv_size(batch.headers if first else [], _rows_frame(batch.rows, unique_names(batch.headers)))
+    size = csv_size(batch.headers if first else [], batch.cells)
     before = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ImportBatch.data_bytes), 0))
                             .where(ImportBatch.import_id == imp.id)) or 0
     too_large = dom.file_too_large(f"{imp.file_name} (as uploaded to import {imp.id})", int(before) + size)
@@ -219,10 +218,10 @@ def _within_file_limit(session: Session, imp: Import, batch: Batch) -> int:
     return size
 
 
-def _refuse_overlap(session: Session, imp: Import, batch: Batch) -> None:
+def _refuse_overlap(session: Session, imp: Import, batch: RowBatch) -> None:
     """A batch may not hold rows another batch of the import holds: validation would find a hole behind
     them and the import would be stuck."""
-    last = batch.first_row + len(batch.rows) - 1
+    last = batch.first_row + batch.rows - 1
     other = session.scalars(sa.select(ImportBatch).where(
         ImportBatch.import_id == imp.id, ImportBatch.row_count > 0, ImportBatch.first_row <= last,
         ImportBatch.first_row + ImportBatch.row_count > batch.first_row).order_by(ImportBatch.first_row)).first()
@@ -249,53 +248,25 @@ def drop_batch(session: Session, imp: Import, batch_id: str) -> dict[str, Any]:
 
 
 def _uploaded_table(session: Session, imp: Import) -> Table:
-    """Every uploaded batch, in file order, as a `Table` of text."""
-    batches = session.scalars(sa.select(ImportBatch).where(ImportBatch.import_id == imp.id)
-                              .order_by(ImportBatch.first_row)).all()
+    """Every uploaded batch, in file order, as a `Table` of text: the stored frames, concatenated."""
+    stored = session.execute(sa.select(ImportBatch.first_row, ImportBatch.row_count, ImportBatch.payload)
+                             .where(ImportBatch.import_id == imp.id, ImportBatch.row_count > 0)
+                             .order_by(ImportBatch.first_row)).all()
     if imp.headers is None:
         raise Conflict(f"import {imp.id} has no uploaded rows; upload the file's rows first")
     names = unique_names(imp.headers)
-    rows: list[list[Any]] = []
-    dates: dict[str, list[int]] = {}
-    numbers: dict[str, list[int]] = {}
+    frames = [pl.DataFrame(schema=dict.fromkeys(names, pl.String))]
     expected = 0
-    for batch in batches:
-        if batch.row_count == 0:
-            continue
-        if batch.first_row != expected:
-            raise Conflict(f"rows {expected}..{batch.first_row - 1} of import {imp.id} were never uploaded; "
+    for first_row, row_count, payload in stored:
+        if first_row != expected:
+            raise Conflict(f"rows {expected}..{first_row - 1} of import {imp.id} were never uploaded; "
                            f"upload the missing batch, then validate")
-        payload = json.loads(batch.payload)
-        rows.extend(payload["rows"])
-        for target, source in ((dates, payload.get("date_cells")), (numbers, payload.get("number_cells"))):
-            for idx, offsets in (source or {}).items():
-                if str(idx).isdigit() and int(idx) < len(names):
-                    target.setdefault(names[int(idx)], []).extend(batch.first_row + o for o in offsets)
-        expected += batch.row_count
-    frame = _rows_frame(rows, names)
-    return Table(frame=frame, headers=list(imp.headers), source=imp.file_name, sheet=imp.sheet,
-                 date_cells=_masks(dates, frame.height), number_cells=_masks(numbers, frame.height))
-
-
-def _rows_frame(rows: list[list[Any]], names: list[str]) -> pl.DataFrame:
-    """Uploaded rows as text columns `names`."""
-    schema = dict.fromkeys(names, pl.String)
-    try:
-        return pl.DataFrame(rows or None, schema=schema, orient="row")
-    except (TypeError, pl.exceptions.PolarsError):
-        # Numbers sent as JSON numbers: the validator reads text, as typed.
-        return pl.DataFrame([[None if c is None else str(c) for c in r] for r in rows], schema=schema,
-                            orient="row")
-
-
-def _masks(positions: dict[str, list[int]], height: int) -> dict[str, pl.Series]:
-    out = {}
-    for name, where in positions.items():
-        mask = pl.Series(name, [False] * height)
-        valid = [p for p in where if 0 <= p < height]
-        if valid:
-            out[name] = mask.scatter(valid, True)
-    return out
+        frames.append(batches.load(payload))
+        expected += row_count
+    # A mask column one batch lacks is False on its rows.
+    frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True)
+    frame = frame.with_columns(pl.col(c).fill_null(False) for c in frame.columns if c.startswith("\x1f"))
+    return _unpack(frame, imp)
 
 
 # ---------------------------------------------------------------- validate
@@ -375,12 +346,9 @@ def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Repor
     return report
 
 
-_MASKS = {"date_cells": "\x1fdate:", "number_cells": "\x1fnumber:"}
-
-
 def _pack(table: Table) -> pl.DataFrame:
     """The table's cells plus its typed-cell masks, as one frame to store."""
-    masks = [mask.alias(prefix + name) for kind, prefix in _MASKS.items()
+    masks = [mask.alias(prefix + name) for kind, prefix in MASKS.items()
              for name, mask in getattr(table, kind).items()]
     return table.frame.with_columns(masks) if masks else table.frame
 
@@ -389,7 +357,7 @@ def _unpack(data: pl.DataFrame, imp: Import) -> Table:
     """The `Table` `_pack` stored."""
     cells = [c for c in data.columns if not c.startswith("\x1f")]
     masks = {kind: {c[len(prefix):]: data[c].alias(c[len(prefix):]) for c in data.columns if c.startswith(prefix)}
-             for kind, prefix in _MASKS.items()}
+             for kind, prefix in MASKS.items()}
     return Table(frame=data.select(cells), headers=list(imp.headers or []), source=imp.file_name, sheet=imp.sheet,
                  **masks)
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bulkassist.io.batches import RowBatch, from_rows
 from bulkassist.io.xlsx import MAX_CELL_CHARS, MEDIA_TYPE
 
 # ---------------------------------------------------------------- requests
@@ -56,10 +57,10 @@ Cell = Annotated[str, Field(max_length=MAX_CELL_CHARS)] | int | float | bool | N
 
 
 class Batch(BaseModel):
-    """Rows of the file, in file order; `first_row` is the 0-based position of the first one."""
+    """Rows of the file, in file order; `first_row` is the 0-based position of the first one (the JSON
+    form of a batch, for small hand-made requests; the client sends Arrow: `bulkassist.io.batches`)."""
 
-    # Strict: the batch is stored as sent and read back as JSON, so a value passes only as the JSON
-    # type named here (no "3" for 3).
+    # Strict: a value passes only as the JSON type named here (no "3" for 3).
     model_config = ConfigDict(strict=True)
 
     batch_id: str = Field(..., min_length=1, max_length=200,
@@ -101,6 +102,11 @@ class Batch(BaseModel):
                                                        "headers", {"row": first + wrong, "cells": len(rows[wrong]),
                                                                    "width": width})
         return rows
+
+    def row_batch(self) -> RowBatch:
+        """The batch as a frame, as an Arrow batch arrives (`bulkassist.io.batches`)."""
+        return from_rows(self.batch_id, self.first_row, self.headers, self.rows,
+                         {"date_cells": self.date_cells, "number_cells": self.number_cells})
 
     @classmethod
     def from_json(cls, raw: bytes) -> Batch:

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from bulkassist.domains import get_domain
 from bulkassist.errors import InvalidRequest
+from bulkassist.io import batches
 from bulkassist.io.xlsx import MEDIA_TYPE
 from bulkassist.server import lifecycle, preview, results, undo
 from bulkassist.server.bodies import read_body
@@ -84,12 +85,15 @@ def set_options(body: ImportOptions, caller: CallerDep, session: SessionDep, imp
 
 
 @router.post("/imports/{import_id}/batches", response_model=BatchStored,
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": Batch.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": Batch.model_json_schema(ref_template="#/components/schemas/{model}")},
+                 batches.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
              responses={413: {"model": ErrorAnswer, "description": "the batch is over its domain's batch_bytes (10 MB)"}})
 async def upload(request: Request, caller: CallerDep, import_id: int = ImportId) -> dict:
     """Upload a batch of rows (at most the domain's `batch_bytes`, 10 MB); a batch id sent twice is stored
-    once."""
+    once. The body is an Arrow IPC stream (Content-Type `application/vnd.apache.arrow.stream`: one text
+    column per header, named as `unique_names(headers)`, and the batch's batch_id, first_row and headers in
+    the schema metadata `bulkassist.batch`; the Python client sends this), or a JSON `Batch`."""
     sessions = request.app.state.sessions
 
     def batch_bytes() -> int:
@@ -97,15 +101,16 @@ async def upload(request: Request, caller: CallerDep, import_id: int = ImportId)
             return get_domain(get_import(session, caller, import_id).domain).batch_bytes
 
     raw = await read_body(request, await run_in_threadpool(batch_bytes))
+    arrow = request.headers.get("content-type", "").split(";")[0].strip().lower() == batches.MEDIA_TYPE
 
     def store() -> dict:
-        # Reading 10 MB of JSON is CPU work: here, in a worker thread, never on the event loop.
+        # Reading 10 MB of rows is CPU work: here, in a worker thread, never on the event loop.
         try:
-            batch = Batch.from_json(raw)
+            batch = batches.decode(raw) if arrow else Batch.from_json(raw).row_batch()
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
         with sessions.begin() as session:
-            return lifecycle.add_batch(session, get_import(session, caller, import_id, for_update=True), batch, raw)
+            return lifecycle.add_batch(session, get_import(session, caller, import_id, for_update=True), batch)
 
     return await run_in_threadpool(store)
 
