@@ -1,6 +1,10 @@
 """Build BulkAssist.xlam from the text sources in this folder, on any OS, without Excel.
 
-    python addin/build.py [-o addin/dist/BulkAssist.xlam]
+    python addin/build.py [-o bulkassist/data/BulkAssist.xlam]
+
+The default output is the copy the wheel carries (`bulkassist addin path` / `bulkassist addin
+install`): it is checked in, and `tests/test_excel_addin.py` fails when it no longer matches what this
+script builds from the sources here — rebuild and commit it after changing them.
 
 Start: the ribbon add-in template that xlwings ships (`xlwings quickstart
 --addin --ribbon` copies the same file): a macro-enabled add-in whose VBA
@@ -36,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RIBBON = HERE / "customUI14.xml"
 CALLBACK = HERE / "BulkAssistRibbon.bas"
-DEFAULT_OUT = HERE / "dist" / "BulkAssist.xlam"
+DEFAULT_OUT = HERE.parent / "bulkassist" / "data" / "BulkAssist.xlam"
 
 TEMPLATE_CALLBACK_MODULE = "RibbonMyAddin"
 CALLBACK_MODULE = "BulkAssistRibbon"

@@ -8,6 +8,7 @@
     imp = client.start_import("clients.xlsx", domain="client", operation="add_update")
 """
 
+from bulkassist import schema
 from bulkassist.client import Client, Import
 from bulkassist.domains import all_domains, get_domain
 from bulkassist.engine.report import Report
@@ -43,5 +44,5 @@ __all__ = [
     "FileFormatError", "FileTooLarge", "Import", "ImportStatus", "InvalidRequest", "InvalidToken", "Kind", "Locked", "MalformedRequest", "NotFound",
     "NotLicensed", "Option", "PayloadTooLarge", "PermissionDenied", "Report", "RowAction", "RowStatus",
     "SchemaError", "ServerError", "ServerUnreachable", "StaticLists", "Table", "UnknownDomain",
-    "UsageLimitExceeded", "all_domains", "demo_lists", "get_domain", "read_table", "validate",
+    "UsageLimitExceeded", "all_domains", "demo_lists", "get_domain", "read_table", "schema", "validate",
 ]

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from bulkassist.domains import get_domain
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.kinds import kind_of
 from bulkassist.spec import Domain, Field
@@ -28,9 +29,12 @@ def field_checks(f: Field, lists: SelectLists, pa: Any) -> list[Any]:
     return checks
 
 
-def to_pandera(domain: Domain, operation: str, *, lists: SelectLists | None = None,
+def to_pandera(domain: str | Domain, operation: str, *, lists: SelectLists | None = None,
                backend: Literal["polars", "pandas"] = "polars") -> Any:
-    """A pandera DataFrameSchema for `domain` under `operation` (text columns, blank = null)."""
+    """A pandera DataFrameSchema for `domain` (a name such as "client", or a Domain) under `operation`
+    ("add", "Add & Update", ...): text columns, blank = null; select lists from `lists`, else the demo set."""
+    domain = get_domain(domain)
+    operation = domain.parse_operation(operation)
     if backend == "polars":
         import pandera.polars as pa  # pandera loads only for whoever asks for a schema, one backend
 

@@ -1,15 +1,19 @@
-"""The desktop add-in built from text: its ribbon buttons all reach a Python command."""
+"""The desktop add-in built from text: its ribbon buttons all reach a Python command, and the copy the
+package ships (`bulkassist addin path` / `install`) is exactly what the sources build."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from bulkassist.addin import addin_path
 from bulkassist.excel import COMMANDS
 
 ADDIN = Path(__file__).resolve().parents[1] / "addin"
@@ -70,6 +74,48 @@ def test_every_button_calls_the_one_vba_callback_which_passes_the_tag_to_python(
 def test_the_build_is_reproducible(xlam, tmp_path):
     again = _load_build().build(tmp_path / "again.xlam")
     assert again.read_bytes() == xlam.read_bytes()
+
+
+def test_the_packaged_addin_is_what_the_sources_build(xlam):
+    assert addin_path().read_bytes() == xlam.read_bytes(), (
+        "bulkassist/data/BulkAssist.xlam is out of date: run `python addin/build.py` and commit it")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bulkassist", "addin", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_addin_path_prints_the_packaged_xlam():
+    result = _cli("path")
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == addin_path()
+    assert zipfile.ZipFile(addin_path()).read("customUI/customUI14.xml")
+
+
+def test_addin_install_copies_the_xlam_into_the_named_folder(tmp_path):
+    dest = tmp_path / "XLSTART"
+    (dest).mkdir()
+    (dest / "BulkAssist.xlam").write_bytes(b"an older add-in")
+    result = _cli("install", "--dest", str(dest))
+    assert result.returncode == 0, result.stderr
+    assert (dest / "BulkAssist.xlam").read_bytes() == addin_path().read_bytes()  # the old copy is replaced
+    assert f"installed {dest / 'BulkAssist.xlam'}" in result.stdout
+    assert "Restart Excel" in result.stdout
+
+
+def test_addin_install_into_a_file_is_refused():
+    result = _cli("install", "--dest", str(addin_path()))
+    assert result.returncode == 2
+    assert "is a file" in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has an XLSTART folder to install into")
+def test_addin_install_without_dest_off_windows_says_where_the_addin_is_and_what_to_do():
+    result = _cli("install")
+    assert result.returncode == 2
+    assert "XLSTART" in result.stderr and "not Windows" in result.stderr
+    assert str(addin_path()) in result.stderr and "--dest FOLDER" in result.stderr
 
 
 def test_the_lite_scripts_wrap_every_command():

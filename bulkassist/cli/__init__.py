@@ -1,10 +1,11 @@
 """The `bulkassist` command line (`main`; `python -m bulkassist` runs it too).
 
-Four kinds of command, one module each:
+Five kinds of command, one module each:
 
 - `local`: validate, fix, template, domains, lists — a file checked on this machine;
 - `remote`: submit, history, results — an import server, through `bulkassist.Client`;
 - `records`: status, records, export — what an import did and the records it wrote, through the client;
+- `addin`: addin path, addin install — the Excel add-in packaged in the wheel;
 - `server`: serve, demo, dashboard, admin ... — run or administer a server and its dashboard. They need FastAPI and SQLAlchemy
   (the [server] extra), so the group loads that module only when one of them is asked for.
 
@@ -18,7 +19,7 @@ from typing import Any
 
 import click
 
-from bulkassist.cli import local, records, remote
+from bulkassist.cli import addin, local, records, remote
 from bulkassist.cli.options import EXIT_USAGE
 from bulkassist.errors import BulkAssistError
 
@@ -67,5 +68,5 @@ def main() -> None:
     """Validate, fix and submit bulk-import spreadsheets (CSV / XLSX)."""
 
 
-for _command in (*local.COMMANDS, *remote.COMMANDS, *records.COMMANDS):
+for _command in (*local.COMMANDS, *remote.COMMANDS, *records.COMMANDS, *addin.COMMANDS):
     main.add_command(_command)
