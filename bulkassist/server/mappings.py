@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import polars as pl
@@ -27,6 +26,7 @@ from bulkassist.engine.mapping import (
     resolve_mapping,
 )
 from bulkassist.errors import Conflict, InvalidRequest, NotFound
+from bulkassist.io import batches
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server.auth import Caller
 from bulkassist.server.frames import from_blob
@@ -59,10 +59,11 @@ def _sample(session: Session, imp: Import) -> Table:
     headers = _headers(imp)
     batch = session.scalars(sa.select(ImportBatch).where(ImportBatch.import_id == imp.id, ImportBatch.row_count > 0)
                             .order_by(ImportBatch.first_row).limit(1)).first()
-    rows = json.loads(batch.payload)["rows"][:SAMPLE_ROWS] if batch is not None else []
     names = unique_names(headers)
-    frame = pl.DataFrame([[None if c is None else str(c) for c in r] for r in rows] or None,
-                         schema=dict.fromkeys(names, pl.String), orient="row")
+    empty = pl.DataFrame(schema=dict.fromkeys(names, pl.String))
+    # The stored batch is the file's cells as text (plus cell-kind masks the sample has no use for).
+    frame = empty if batch is None else pl.concat(
+        [empty, batches.load(batch.payload).head(SAMPLE_ROWS).select(pl.col(n).cast(pl.String) for n in names)])
     return Table(frame=frame, headers=headers, source=imp.file_name)
 
 
