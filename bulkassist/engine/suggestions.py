@@ -32,6 +32,7 @@ SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
 _LEVELS = (84, 76, MIN_SCORE)  # thresholds tried in turn until `limit` options reach one
 _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
+_FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
 _CELLS = 4_000_000  # typed values x words, or x keys, compared at once (bounds memory)
 
 
@@ -199,6 +200,9 @@ class _WordIndex:
             least = np.maximum(seps, r - 1)  # need(s) falls while s <= S, then rises
             qualifies = r * gain[:, :-1] >= (t * (n + least) - 200 * np.minimum(seps, least))[:, None]
             wanted = np.flatnonzero((self.group_r == r) & qualifies.any(axis=0)[self.group_word])
+            if rows.size <= _FEW_ROWS:  # a few typed values (the suggest endpoint): no loop per word
+                self._expand(gain, t, n, seps, qualifies, wanted, r, found_rows, found_keys)
+                continue
             by_word = np.ascontiguousarray(qualifies.T)  # a word's typed values, read at once
             for g in wanted.tolist():
                 word, key_seps, lo, hi = (int(x) for x in (self.group_word[g], self.group_s[g], self.group_lo[g],
@@ -237,6 +241,28 @@ class _WordIndex:
             common = np.minimum(_rows(typed.bag, rows[r]), _rows(self.bag, key)).sum(axis=1, dtype=np.int64)
             keep[lo:lo + _PAIRS] = 200 * common >= t[r] * (n[r] + self.length[key])
         return rows[pair_row[keep]], pair_key[keep]
+
+    def _expand(self, gain: np.ndarray, t: np.ndarray, n: np.ndarray, seps: np.ndarray, qualifies: np.ndarray,
+                wanted: np.ndarray, r: int, found_rows: list, found_keys: list) -> None:
+        """`candidates`' check of the groups `wanted` (of keys of r words), every (row, key) at once."""
+        at, of = np.divmod(np.flatnonzero(qualifies[:, self.group_word[wanted]]), wanted.size)
+        group = wanted[of]
+        lo, key_seps = self.group_lo[group], self.group_s[group]
+        sizes = self.group_hi[group] - lo
+        short = (t[at] * (n[at] + key_seps) - 200 * np.minimum(seps[at], key_seps)
+                 - gain[at, self.group_word[group]])
+        entry = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+        row = np.repeat(at, sizes)
+        if r == 1:
+            reach = np.repeat(short <= 0, sizes)
+        else:
+            flat = row * gain.shape[1]
+            added = np.take(gain, flat + self.entry_others[entry, 0])
+            for j in range(1, r - 1):
+                added += np.take(gain, flat + self.entry_others[entry, j])
+            reach = added >= np.repeat(short, sizes)
+        found_rows.append(row[reach])
+        found_keys.append(self.entry_key[entry[reach]])
 
 
 class ListMatcher:
