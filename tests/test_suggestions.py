@@ -74,7 +74,7 @@ def test_one_typed_value_at_a_time_ranks_like_the_reference(seed):
     rng = random.Random(100 + seed)
     options, texts = _random_list(rng, ALPHABETS[seed])
     matcher = ListMatcher(options, match_labels=True)
-    for text in texts[:40]:
+    for text in texts[:40] + ["zzz", ""]:  # (nothing near, nothing typed)
         got = [[(options[j][0], float(s)) for j, s in found] for found in matcher._rank_fuzzy([fold(text)], 5)]
         assert got == reference(options, [text], 5, match_labels=True), text
 

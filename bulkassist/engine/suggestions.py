@@ -233,6 +233,8 @@ class _WordIndex:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         # A key is found through each of its qualifying words: once is enough.
         pairs = np.sort(np.concatenate(found_rows) * len(self.length) + np.concatenate(found_keys))
+        if not pairs.size:
+            return pairs, pairs
         pair_row, pair_key = np.divmod(pairs[np.r_[True, pairs[1:] != pairs[:-1]]], max(1, len(self.length)))
         # The characters' bound, order aside, where the words counted a letter of the text twice.
         keep = np.zeros(pair_row.size, dtype=bool)
