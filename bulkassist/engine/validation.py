@@ -455,10 +455,12 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
             continue
         col = values.get(f.name)
         absent = col is None
-        if absent:
-            col = pl.repeat(None, blank.len(), dtype=pl.String, eager=True).alias(f.name)
-        frame = pl.DataFrame({"v": col, "op": row_op, "blank": blank}).with_row_index("idx")
-        missing = frame.filter(pl.col("v").is_null() & ~pl.col("blank") & pl.col("op").is_in(ops))
+        # The blank cells first (a boolean pass), then the operation of those rows only: the row
+        # operations are text, and comparing a million of them per required field cost more than the rest.
+        empty = ~blank if absent else col.is_null() & ~blank
+        if not empty.any():
+            continue
+        missing = pl.DataFrame({"op": row_op}).with_row_index("idx").filter(empty).filter(pl.col("op").is_in(ops))
         if not missing.height:
             continue
         if absent:
