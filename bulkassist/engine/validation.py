@@ -426,14 +426,20 @@ def _id_key(domain: Domain) -> str | None:
 
 
 def _row_operations(domain: Domain, operation: str, values: dict[str, pl.Series], height: int) -> pl.Series:
-    """Per row, the operation whose requirements apply: a filled Client ID makes an Add an Update."""
+    """Per row, the operation whose requirements apply: a filled Client ID makes an Add an Update.
+
+    An Enum (one byte a row) rather than text: a text per row held 16 bytes of each of 5M rows."""
     key = _id_key(domain)
     if operation == UPDATE_OP:
-        return pl.repeat(UPDATE_OP, height, dtype=pl.String, eager=True).alias("op")
+        return pl.repeat(UPDATE_OP, height, dtype=_OPERATION, eager=True).alias("op")
     if key and key in values:
         has_id = values[key].is_not_null()
-        return pl.select(pl.when(has_id).then(pl.lit(UPDATE_OP)).otherwise(pl.lit(ADD))).to_series().alias("op")
-    return pl.repeat(ADD if operation == ADD or key else ADD_UPDATE, height, dtype=pl.String, eager=True).alias("op")
+        return pl.select(pl.when(has_id).then(pl.lit(UPDATE_OP, _OPERATION)).otherwise(pl.lit(ADD, _OPERATION))
+                         ).to_series().alias("op")
+    return pl.repeat(ADD if operation == ADD or key else ADD_UPDATE, height, dtype=_OPERATION, eager=True).alias("op")
+
+
+_OPERATION = pl.Enum([ADD, UPDATE_OP, ADD_UPDATE])
 
 
 def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Series],
