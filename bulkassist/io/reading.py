@@ -233,16 +233,22 @@ def _read_csv_file(path: Path, label: str, separator: str | None) -> Table | Non
     hint = _SEPARATOR_HINT.match(prefix)
     separator = separator or (hint.group(1).decode() if hint else detect_separator(
         prefix.decode("utf-8", errors="ignore")))  # only a character cut by the sample is ignored
+    # An empty field, quoted or not, is read as null (what `_empty_as_null` does on the general path):
+    # no second pass over the cells.
     options: dict[str, Any] = dict(
         separator=separator, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False,
+        null_values=[""],
     )
     try:
-        if pl.read_csv(path, n_rows=1, **options).width > MAX_COLUMNS:
+        # The width is measured on the head already read (a file of more columns goes the general way,
+        # which cuts it with a note); a record cut by the head only under-counts, and the read says.
+        whole_lines = prefix[:prefix.rfind(b"\n") + 1] or prefix
+        if pl.read_csv(io.BytesIO(whole_lines), n_rows=1, **options).width > MAX_COLUMNS:
             return None
         raw = pl.read_csv(path, **options)
     except pl.exceptions.PolarsError:
         return None
-    if not raw.width:
+    if not raw.width or raw.width > MAX_COLUMNS:
         return None
     # polars ends a record only at "\n": a lone "\r" (old Mac Excel) would stay inside some cell. A cell
     # holding "\r" at all is rare (a quoted multi-line cell): the general path settles those files.
@@ -250,7 +256,7 @@ def _read_csv_file(path: Path, label: str, separator: str | None) -> Table | Non
     # A file without any "\r" (one memchr pass) needs no look at its cells.
     if any_cr and any(raw.select(pl.all().str.contains("\r", literal=True).any()).row(0)):
         return None
-    return _to_table(_empty_as_null(raw), label, separator=separator, encoding="utf-8-sig" if with_bom else "utf-8")
+    return _to_table(raw, label, separator=separator, encoding="utf-8-sig" if with_bom else "utf-8")
 
 
 def _holds_cr(fh: Any) -> bool:
