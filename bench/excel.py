@@ -69,8 +69,9 @@ def old_path() -> None:
 
     grid.payload_values = lambda sheet: None  # read through Range.raw_value
     grid.MAX_ACTION_BYTES = 10**15  # every block in one action
-    commands.gc = type("NoFreeze", (), {"freeze": staticmethod(lambda: None),
-                                         "unfreeze": staticmethod(lambda: None)})
+    commands.gc = type("CollectorOn", (), {"isenabled": staticmethod(lambda: False),
+                                            "disable": staticmethod(lambda: None),
+                                            "enable": staticmethod(lambda: None)})
     assert gc.isenabled()
 
     def runs(cells: pl.DataFrame) -> pl.DataFrame:  # vertical runs only
