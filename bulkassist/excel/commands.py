@@ -73,9 +73,12 @@ def command(func: F) -> F:
 
     @functools.wraps(func)
     def run(book: Any, *args: Any, **kwargs: Any) -> Any:
-        # The payload of a million-row sheet is millions of Python objects that live as long as the command:
-        # frozen, the cyclic collector stops walking them again for every few thousand actions recorded.
-        gc.freeze()
+        # A million-row sheet is millions of Python objects in, and hundreds of thousands of actions and rows
+        # out, all living as long as the command: the cyclic collector would walk them again and again while
+        # they are built (it tripled the cost of turning the issue list into rows). Nothing here makes
+        # reference cycles worth collecting mid-command, so it waits until the command ends.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return func(book, *args, **kwargs)
         except BulkAssistError as exc:
@@ -83,7 +86,8 @@ def command(func: F) -> F:
                            buttons="ok", mode="critical")
             return None
         finally:
-            gc.unfreeze()
+            if collecting:
+                gc.enable()
 
     return run  # type: ignore[return-value]
 

@@ -87,7 +87,8 @@ def pending(book: Any) -> Pending:
 
 def fingerprint(data: DataSheet) -> str:
     """A digest of the records as read (headers and raw cells), to tell whether they changed since Submit."""
-    raw = json.dumps([data.headers, [list(r) for r in data.rows]], default=str, ensure_ascii=False)
+    width = len(data.headers)
+    raw = json.dumps([data.headers, [list(r[:width]) for r in data.rows]], default=str, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
