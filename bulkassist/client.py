@@ -53,6 +53,7 @@ API = "/api/v1"
 _RETRY_STATUS = {502, 503, 504}
 
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
+DOWNLOAD_CHUNK = 256 * 1024  # bytes read at a time from a download that reports its progress
 CHANGE_COLUMNS = ("row", "field", "old", "new", "change")  # `Import.changes()`
 CHANGES_PAGE = 5000  # entries per request when `Import.changes()` reads the whole preview
 
@@ -200,15 +201,24 @@ class Client:
         return self.request("GET", f"/domains/{domain}/template", params=params).content
 
     def export(self, domain: str, record_ids: list[int] | None = None, *, fmt: str = "csv",
-               page: int | None = None, page_size: int = 50) -> bytes:
+               page: int | None = None, page_size: int = 50, progress: Progress | None = None) -> bytes:
         """The domain's export file (Registration & Certification): the chosen records, one `page` of
-        `records(domain)`, or (neither) all of them; csv or xlsx. Needs the Data Export permission."""
+        `records(domain)`, or (neither) all of them; csv or xlsx. Needs the Data Export permission.
+        `progress(bytes received, bytes in total)` follows the download (total 0 when the server does not say)."""
         params: dict[str, Any] = {"format": fmt}
         if record_ids:
             params["record_id"] = [int(i) for i in record_ids]
         if page is not None:
             params.update(page=page, page_size=page_size)
-        return self.request("GET", f"/domains/{domain}/export", params=params).content
+        response = self.request("GET", f"/domains/{domain}/export", params=params, stream=progress is not None)
+        if progress is None:
+            return response.content
+        total = int(response.headers.get("Content-Length") or 0)
+        received = bytearray()
+        for chunk in response.iter_content(DOWNLOAD_CHUNK):
+            received += chunk
+            progress(len(received), total)
+        return bytes(received)
 
     def records(self, domain: str, *, page: int = 1, page_size: int = 50) -> dict[str, Any]:
         """One page of the domain's records `{items, total, page, page_size}` (the Registration &
