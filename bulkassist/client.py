@@ -16,7 +16,7 @@ import io
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
@@ -313,8 +313,8 @@ class Client:
                       ) -> Import:
         """An empty import to upload rows into (see `Import.upload`); resending the create is safe.
         `file_size` (bytes of the file) lets the server refuse a file over the domain's limit at once."""
-        body = {"domain": domain, "operation": operation, "options": options or {}, "file_name": file_name,
-                "sheet": sheet}
+        body: dict[str, Any] = {"domain": domain, "operation": operation, "options": options or {},
+                                "file_name": file_name, "sheet": sheet}
         if file_size is not None:
             body["file_size"] = file_size
         info = self._json("POST", "/imports", json=body, idempotent=True,
@@ -429,8 +429,8 @@ class Import:
                     progress(done, total)
         if not total:
             # A 0-row file still reaches the server so it can say so.
-            body = {"batch_id": f"{self.id}-empty", "first_row": first_row, "headers": headers, "rows": []}
-            self.client.request("POST", f"{self._path}/batches", json=body, idempotent=True)
+            empty = {"batch_id": f"{self.id}-empty", "first_row": first_row, "headers": headers, "rows": []}
+            self.client.request("POST", f"{self._path}/batches", json=empty, idempotent=True)
 
     def _send_batch(self, body: bytes, rows: int) -> int:
         self.client.request("POST", f"{self._path}/batches", data=body,
@@ -523,7 +523,7 @@ class Import:
         frame.attrs.update({k: v for k, v in answer.items() if k != "columns"})
         return frame
 
-    def set_mapping(self, mapping: dict[str, str | None], save: bool = False, name: str | None = None
+    def set_mapping(self, mapping: Mapping[str, str | None], save: bool = False, name: str | None = None
                     ) -> dict[str, Any]:
         """Choose target fields ({column: field, "Custom.NAME", "-" or None}); the import is revalidated once."""
         answer = self.client._json("PUT", f"{self._path}/mapping",

@@ -104,7 +104,7 @@ class _WordIndex:
         self.words = [found[i] for i in by_length]
         self.word_len = np.fromiter(map(len, self.words), dtype=np.int64, count=len(self.words))
         self.lengths = np.unique(self.word_len)
-        self.length_start = np.searchsorted(self.word_len, np.r_[self.lengths, np.iinfo(np.int64).max])
+        self.length_start = np.asarray(np.searchsorted(self.word_len, np.r_[self.lengths, np.iinfo(np.int64).max]))
         self.count = np.asarray(counts, dtype=np.int64)
         self.start = np.cumsum(self.count) - self.count
         self.flat = renumber[np.asarray(flat, dtype=np.int64)] if flat else np.zeros(0, np.int64)

@@ -555,9 +555,9 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     placed.clear()
     # Sorted a column at a time, each source column let go once gathered: never two full copies.
     order = issues.select(pl.arg_sort_by(["row", "col_index"], maintain_order=True)).to_series()
-    columns = {name: issues.to_series(i) for i, name in enumerate(issues.columns)}
+    by_name = {name: issues.to_series(i) for i, name in enumerate(issues.columns)}
     del issues
-    return pl.DataFrame([columns.pop(name).gather(order) for name in ISSUE_COLUMNS])
+    return pl.DataFrame([by_name.pop(name).gather(order) for name in ISSUE_COLUMNS])
 
 
 def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:

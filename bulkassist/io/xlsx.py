@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
@@ -447,7 +447,7 @@ def _comments_xml(notes: pl.DataFrame) -> Iterator[str]:
 
 def column_refs(frame: pl.DataFrame, column: str = "col") -> pl.Expr:
     """The column letters of `frame`'s 0-based `column` (append the row for an A1 reference)."""
-    width = int(frame[column].max() or 0) + 1
+    width = cast(int, frame[column].max() or 0) + 1
     letters = [column_letter(i) for i in range(width)]
     return pl.col(column).replace_strict(list(range(width)), letters, return_dtype=pl.String)
 
@@ -509,8 +509,10 @@ def write_package(path: str | os.PathLike, sheets: list[Sheet]) -> Path:
                 if kind == "start":
                     handle = zf.open(_entry(payload), "w", force_zip64=True)
                 elif kind == "data":
+                    assert handle is not None  # "start" comes first
                     handle.write(payload)
                 elif kind == "end":
+                    assert handle is not None
                     handle.close()
                 elif kind == "error":
                     raise payload
@@ -571,7 +573,7 @@ def _package_parts(sheets: list[Sheet]) -> Iterator[tuple[str, Iterable[str]]]:
     for number, sheet in enumerate(sheets, start=1):
         yield f"xl/worksheets/sheet{number}.xml", sheet.xml(selected=number == 1)
         if sheet.has_notes:
-            notes = sheet.notes.sort("row", "col")
+            notes = cast(pl.DataFrame, sheet.notes).sort("row", "col")  # has_notes: not None
             yield f"xl/worksheets/_rels/sheet{number}.xml.rels", [_rels([
                 ("rId1", f"{_NS_REL}/vmlDrawing", f"../drawings/vmlDrawing{number}.vml"),
                 ("rId2", f"{_NS_REL}/comments", f"../comments{number}.xml"),
@@ -593,6 +595,6 @@ def _entry(name: str) -> zipfile.ZipInfo:
     if hasattr(info, "compress_level"):
         info.compress_level = ZIP_LEVEL
     else:
-        info._compresslevel = ZIP_LEVEL
+        info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]  # the private slot before 3.13
     info.external_attr = 0o600 << 16
     return info
