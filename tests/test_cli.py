@@ -123,27 +123,6 @@ def test_template_command_writes_headers(tmp_path):
     assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("Identifier,FirstName,LastName")
 
 
-def test_the_readme_example_is_what_the_cli_prints(tmp_path):
-    """The README's `bulkassist validate` example, reproduced from the same workbook."""
-    from datetime import datetime
-    from pathlib import Path
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(["Client ID", "First Name", "Last Name ", "SSN", "Date of Birth", "Phone Number", "Ethnicity"])
-    ws.append([None, "Maria", "Lopez", "123456789", datetime(1990, 2, 3), "(727) 123-1234", "Asian"])
-    ws.append([None, "Jo", None, "123-45-6789", "1990-02-03", 7271231234, "asian"])
-    ws.append([None] * 7)
-    ws.append([None, "Ann", "Ray", 12345678, "13/25/1990", None, "Asain"])
-    wb.save(tmp_path / "clients.xlsx")
-    result = run("validate", "clients.xlsx", "--domain", "client", "--operation", "add", "-o", "clients.checked.xlsx",
-                 "--errors", "errors.csv", cwd=tmp_path)
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    block = readme.split("For a\nworkbook with typical Excel damage", 1)[1].split("```\n", 2)[1]
-    assert result.stdout == block
-    assert result.returncode == 1
-
-
 def test_local_commands_run_without_the_server_extra_and_server_commands_say_how_to_install_it(messy):
     """`python -m bulkassist` with FastAPI, SQLAlchemy and uvicorn impossible to import."""
     without_server = ("import runpy, sys; sys.modules.update(dict.fromkeys(['fastapi', 'sqlalchemy', 'uvicorn'])); "
