@@ -130,7 +130,9 @@ def test_the_notebook_walkthrough_runs_against_a_real_server(sqlite_server, exam
                                        'operation="add_update")\nimp.review()'), sqlite_server, "admin")
     checks = """
 assert imp.status()["status"] == "Committed", imp.info
-assert imp.results()["Status"].to_list().count("Success") == 2  # Maria, and Ann once her date was fixed
+statuses = dict(zip(imp.results()["Row Number"].to_list(), imp.results()["Status"].to_list()))
+assert statuses[2] == "Success" and statuses[5] == "Failed", statuses  # Ann's SSN still needs a person
+assert not [i for i in imp.review()["issues"] if i["row"] == 5 and i["column"] == "Date of Birth"]  # edited
 """
     python(code + checks, examples)
 
