@@ -332,5 +332,5 @@ def _safe_url(url: str) -> str:
     return url
 
 
-COMMANDS: dict[str, click.Command] = {c.name: c for c in (serve, demo, dashboard, admin)}
+COMMANDS: dict[str, click.Command] = {"serve": serve, "demo": demo, "dashboard": dashboard, "admin": admin}
 

@@ -345,7 +345,7 @@ def _selected_import(book: Any) -> int:
     row = selection.row
     value = read_block(selection.sheet, (row, 1), (row, 1))[0][0] if row > 1 else None
     try:
-        import_id = int(float(value))
+        import_id = int(float(str(value)))  # 42, 42.0 or '42'; None or text: not an ID
     except (TypeError, ValueError):
         raise SchemaError(f"row {row} of the {HISTORY_SHEET!r} sheet holds no Import ID; select a row of an "
                           f"import, then press Download results.") from None

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import polars as pl
 
@@ -160,7 +160,7 @@ def addresses(rects: pl.DataFrame) -> pl.Series:
     """The absolute A1 address of each rectangle ("$D$3:$E$5", "$D$3" for one cell), as xlwings writes it."""
     if rects.is_empty():
         return pl.Series("address", [], dtype=pl.String)
-    widest = int(rects["last_column"].max())
+    widest = cast(int, rects["last_column"].max())
     letters = pl.Series([column_letter(i) for i in range(widest)])
     def ref(column: str, row: str) -> pl.Expr:
         return pl.concat_str([pl.lit("$"), (pl.col(column) - 1).replace_strict(pl.int_range(widest, eager=True), letters,

@@ -56,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import charset_normalizer
 import fastexcel
@@ -132,6 +132,9 @@ class Table:
             date_cells={k: v for k, v in self.date_cells.items() if k in kept},
             number_cells={k: v for k, v in self.number_cells.items() if k in kept}, notes=list(self.notes),
         )
+
+
+SheetDtype = Literal["string", "boolean"]  # how fastexcel is asked to read a sheet' cells
 
 
 def read_table(
@@ -640,7 +643,7 @@ def _read_xlsx(data: bytes, label: str, sheet: str | int | None) -> Table:
     sheet_name = _pick_sheet(names, sheet, label)
     within = list(range(MAX_COLUMNS)) if width > MAX_COLUMNS else None
 
-    def load(dtypes: str, columns: list[int] | None = within) -> pl.DataFrame:
+    def load(dtypes: SheetDtype, columns: list[int] | list[str] | None = within) -> pl.DataFrame:
         return reader.load_sheet(
             sheet_name, header_row=None, skip_rows=0, dtypes=dtypes, use_columns=columns,
         ).to_polars()
@@ -761,7 +764,7 @@ def _pick_sheet(names: list[str], sheet: str | int | None, label: str) -> str:
 
 
 def _typed_cells(
-    raw: pl.DataFrame, load: Callable[[str, list[str] | None], pl.DataFrame]
+    raw: pl.DataFrame, load: Callable[[SheetDtype, list[str] | None], pl.DataFrame]
 ) -> tuple[pl.DataFrame, dict[int, pl.Series], dict[int, pl.Series]]:
     """Text with dates as ISO dates and booleans as TRUE/FALSE, and per column the date / number cell masks.
 
@@ -807,11 +810,11 @@ def _from_frame(frame: pl.DataFrame, label: str) -> Table:
 
 
 def _from_pandas(frame: Any, label: str) -> Table:
-    columns = []
+    columns: list[pl.Series] = []
     for index in range(frame.shape[1]):
         series = frame.iloc[:, index]
         try:
-            columns.append(pl.from_pandas(series))
+            columns.append(cast(pl.Series, pl.from_pandas(series)))
         except Exception:  # mixed Python objects (text and Timestamps...) that Arrow cannot type
             columns.append(pl.Series(series.tolist(), dtype=pl.Object))
     return _from_columns(columns, [str(c) for c in frame.columns], label)
@@ -919,7 +922,7 @@ def _to_table(
     # Excel's used range often runs past the data: drop what it adds at the end.
     if body.height and not any(v is not None for v in body.row(body.height - 1)):
         filled = body.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled"))["filled"]
-        last_row = int(filled.arg_true().max()) + 1 if filled.any() else 0
+        last_row = cast(int, filled.arg_true().max()) + 1 if filled.any() else 0
         body = body.head(last_row)
     keep = len(headers)
     while keep and not headers[keep - 1].strip() and body.to_series(keep - 1).null_count() == body.height:

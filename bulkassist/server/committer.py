@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.errors import Conflict
 from bulkassist.server.bulk import insert_rows
+from bulkassist.server.db import rows_changed
 from bulkassist.server.domains import OUTCOME_SCHEMA, Context, behaviour_for, outcomes
 from bulkassist.server.lifecycle import locked, require_mapped, stored_report, transition
 from bulkassist.server.models import Import, Organisation, RowResult, utcnow
@@ -97,10 +98,10 @@ class Committer:
             stale = session.execute(sa.select(Import.id, Import.status, Import.heartbeat_at).where(
                 Import.status.in_(_BACKGROUND), Import.heartbeat_at < limit)).all()
             for import_id, status, beat in stale:
-                claimed = session.execute(
+                claimed = rows_changed(session,
                     sa.update(Import).where(Import.id == import_id, Import.status == status,
                                             Import.heartbeat_at == beat)
-                    .values(worker=self.worker, heartbeat_at=utcnow())).rowcount
+                    .values(worker=self.worker, heartbeat_at=utcnow()))
                 if claimed:
                     adopted.append(import_id)
                     log.warning("resuming import %s, %s (its worker stopped)", import_id, status)
@@ -220,7 +221,8 @@ class Committer:
     def _write(self, session: Session, behaviour, ctx: Context, chunk: pl.DataFrame) -> pl.DataFrame:
         """Write a chunk in a savepoint; if the database refuses it, row by row so one bad row fails alone."""
         # Bulk paths (COPY) talk to the driver directly, so its own errors count as the database's too.
-        refused = (SQLAlchemyError, session.bind.dialect.dbapi.Error)
+        dbapi = session.get_bind().dialect.dbapi
+        refused = (SQLAlchemyError, dbapi.Error) if dbapi is not None else (SQLAlchemyError,)
         try:
             with session.begin_nested():
                 return behaviour.write(ctx, chunk)
@@ -263,7 +265,7 @@ class Committer:
 
 
 def _locked(session: Session, import_id: int) -> sa.Select:
-    return locked(import_id, session.bind.dialect.name)
+    return locked(import_id, session.get_bind().dialect.name)
 
 
 def cancel(session: Session, imp: Import) -> None:

@@ -85,7 +85,7 @@ class Batch(BaseModel):
             if len(where) < 2:
                 raise  # not a list of lists: the field's own sentence
             if any(e["type"] == "string_too_long" for e in exc.errors()):
-                row, col = where[0], where[1]
+                row, col = where[0], int(where[1])  # a list's place: an int
                 header = info.data["headers"][col] if col < len(info.data.get("headers", ())) else f"#{col + 1}"
                 raise PydanticCustomError(
                     "batch_row", "row {row} of the batch, column '{column}': the cell is {length} characters long; "

@@ -6,6 +6,8 @@ access log nor a proxy's log records them. See `signin.py` for the rules (expiry
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
 from bulkassist.errors import PermissionDenied, SignInFailed
@@ -14,7 +16,6 @@ from bulkassist.server.auth import SESSION_PREFIX, Caller, caller_for_user
 from bulkassist.server.routes.deps import CallerDep
 from bulkassist.server.schemas import (
     ErrorAnswer,
-    PasswordSignIn,
     SessionIssued,
     SignedOut,
     SignIn,
@@ -24,7 +25,7 @@ from bulkassist.server.schemas import (
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
-_TOO_MANY = {429: {"model": ErrorAnswer, "description": "too many failed sign-ins for this user name: it is "
+_TOO_MANY: dict[int | str, dict[str, Any]] = {429: {"model": ErrorAnswer, "description": "too many failed sign-ins for this user name: it is "
                                                         "refused until the lock window has passed"}}
 
 
@@ -41,22 +42,23 @@ def sign_in(body: SignIn, request: Request) -> dict:
         with request.app.state.sessions() as session:
             caller = signin.sign_in_with_token(session, body.token)
     else:
-        caller = _sign_in_with_password(request, body, policy)
+        caller = _sign_in_with_password(request, body.name, body.password, body.organisation, policy)
     with request.app.state.sessions.begin() as session:
         credential, row = signin.open_session(session, caller.user_id, policy)
     return {"token": credential, "expires_at": row.expires_at.isoformat(timespec="seconds") + "Z",
             "user": caller.user_name, "organisation": caller.org_name}
 
 
-def _sign_in_with_password(request: Request, body: PasswordSignIn, policy: signin.SignInPolicy) -> Caller:
+def _sign_in_with_password(request: Request, name: str, password: str, organisation: str | None,
+                           policy: signin.SignInPolicy) -> Caller:
     # Its own transaction, committed before the 401: a failure counts although the request is refused.
     with request.app.state.sessions.begin() as session:
-        signin.check_failures(session, body.name, policy)
-        user = signin.user_for_password(session, body.name, body.password, body.organisation)
+        signin.check_failures(session, name, policy)
+        user = signin.user_for_password(session, name, password, organisation)
         if user is None:
-            signin.record_failure(session, body.name, policy)
+            signin.record_failure(session, name, policy)
         else:
-            signin.clear_failures(session, body.name)
+            signin.clear_failures(session, name)
             caller = caller_for_user(session, user.id)
     if user is None or caller is None:
         raise SignInFailed(signin.WRONG_NAME_OR_PASSWORD)
