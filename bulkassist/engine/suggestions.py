@@ -8,7 +8,10 @@ below `MIN_SCORE`. Work is per *distinct* bad value, never per cell.
 The ranking is exactly that of scoring every typed value against every option,
 without doing so (10k typos x 50k options would be 10^9 scores): an index of
 the options' words bounds each score from above, so only options that can reach
-a threshold are scored. See `ListMatcher` for the bound.
+a threshold are scored (see `_WordIndex` for the bound), and the characters the
+two texts share, order aside, bound it again before a pair is scored. The top k
+are kept by thresholds, never by sorting a row of all options. The suggest
+endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
 
 from __future__ import annotations
