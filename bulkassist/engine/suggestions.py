@@ -32,7 +32,8 @@ MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # The score of a typed value against an option (both folded): the best of these, rounded to 0..100.
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
 SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
-_LEVELS = (84, 76, MIN_SCORE)  # thresholds tried in turn until `limit` options reach one
+_LEVELS = (84, 78, 72, 66, MIN_SCORE)  # thresholds tried in turn until `limit` options reach one (finer
+# steps cost less than they add: a row searched at a lower threshold finds many more candidates)
 _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
