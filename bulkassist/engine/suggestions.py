@@ -8,7 +8,10 @@ below `MIN_SCORE`. Work is per *distinct* bad value, never per cell.
 The ranking is exactly that of scoring every typed value against every option,
 without doing so (10k typos x 50k options would be 10^9 scores): an index of
 the options' words bounds each score from above, so only options that can reach
-a threshold are scored. See `ListMatcher` for the bound.
+a threshold are scored (see `_WordIndex` for the bound), and the characters the
+two texts share, order aside, bound it again before a pair is scored. The top k
+are kept by thresholds, never by sorting a row of all options. The suggest
+endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # The score of a typed value against an option (both folded): the best of these, rounded to 0..100.
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
 SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
-_LEVELS = (84, 76, MIN_SCORE)  # thresholds tried in turn until `limit` options reach one
+_LEVELS = (84, 78, 72, 66, MIN_SCORE)  # thresholds tried in turn until `limit` options reach one (finer
+# steps cost less than they add: a row searched at a lower threshold finds many more candidates)
 _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
@@ -194,7 +198,7 @@ class _WordIndex:
         lcs, n, seps = typed.lcs[rows], typed.n[rows], typed.seps[rows]
         t = threshold.astype(np.int64) - 1  # a score rounding to >= T is >= T - 0.5: keep a margin
         # Per word, 200 A(w) - t |w|: a key can reach T when its words' sum is >= need(s) (0: blank word).
-        gain = 200 * lcs - t[:, None] * np.r_[self.word_len, 0]
+        gain = 200 * lcs - t[:, None].astype(np.int32) * np.r_[self.word_len, 0]
         # (int16 halves the bytes read when no sum of gains can overflow it)
         gain = gain.astype(np.int16 if 200 * self.r_max * self.max_len < 2 ** 15 else np.int32)
         found_rows, found_keys = [], []
@@ -206,14 +210,17 @@ class _WordIndex:
                 self._expand(gain, t, n, seps, qualifies, wanted, r, found_rows, found_keys)
                 continue
             by_word = np.ascontiguousarray(qualifies.T)  # a word's typed values, read at once
+            word_gain = np.ascontiguousarray(gain.T)
+            need = {}  # per separator count of the keys: t (n + s) - 200 min(S, s), for every row
             for g in wanted.tolist():
                 word, key_seps, lo, hi = (int(x) for x in (self.group_word[g], self.group_s[g], self.group_lo[g],
                                                            self.group_hi[g]))
                 keys, others = self.entry_key[lo:hi], self.entry_others[lo:hi, :r - 1]
                 reaching = np.flatnonzero(by_word[word])
                 # What the other words must add up to for each typed value.
-                short = (t[reaching] * (n[reaching] + key_seps) - 200 * np.minimum(seps[reaching], key_seps)
-                         - gain[reaching, word])
+                if key_seps not in need:
+                    need[key_seps] = t * (n + key_seps) - 200 * np.minimum(seps, key_seps)
+                short = need[key_seps][reaching] - word_gain[word][reaching]
                 step = max(1, _CELLS // (hi - lo))
                 for begin in range(0, reaching.size, step):
                     block = reaching[begin:begin + step]
