@@ -163,3 +163,14 @@ def test_the_column_mapping_notebook_lines_run_on_cases_csv(examples):
     code = block("python", 'report = bulkassist.validate("cases.csv", "case", "add"')
     local = code.split("\nclient = ")[0]  # the rest works on an import and mappings of your own
     python(local + "\nassert report.unmapped == [] and report.mapping['Notes'] == '-'\n", examples)
+
+
+def test_the_undo_block_runs_on_the_shipped_workbook(sqlite_server, examples):
+    code = block("python", "imp.undo_plan()")
+    assert 'client.start_import("clients.xlsx"' in code
+    client = f"import bulkassist\nclient = bulkassist.Client({sqlite_server.url!r}, {sqlite_server.tokens['importer']!r})\n"
+    checks = """
+assert imp.status()["status"] == "Reverted", imp.info
+assert imp.undo_results()["Outcome"].to_list() == ["Removed"]  # the one client the import added
+"""
+    python(client + code + checks, examples)
