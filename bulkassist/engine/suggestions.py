@@ -146,7 +146,8 @@ class _WordIndex:
         group = np.stack([entry_word[order], count[self.entry_key], self.seps[self.entry_key]])
         starts = np.flatnonzero(np.r_[True, (group[:, 1:] != group[:, :-1]).any(axis=0)]) if order.size \
             else np.zeros(0, np.int64)
-        self.group_word, self.group_r, self.group_s = group[:, starts] if order.size else np.zeros((3, 0), np.int64)
+        groups: np.ndarray = group[:, starts] if order.size else np.zeros((3, 0), np.int64)
+        self.group_word, self.group_r, self.group_s = groups
         self.group_lo, self.group_hi = starts, np.r_[starts[1:], order.size].astype(np.int64)
         self.word_counts = np.unique(count[count > 0])
         # The keys' most frequent characters, a bucket each; the others share the last bucket.
@@ -201,7 +202,8 @@ class _WordIndex:
         gain = 200 * lcs - t[:, None].astype(np.int32) * np.r_[self.word_len, 0]
         # (int16 halves the bytes read when no sum of gains can overflow it)
         gain = gain.astype(np.int16 if 200 * self.r_max * self.max_len < 2 ** 15 else np.int32)
-        found_rows, found_keys = [], []
+        found_rows: list[np.ndarray] = []
+        found_keys: list[np.ndarray] = []
         for r in self.word_counts.tolist():
             least = np.maximum(seps, r - 1)  # need(s) falls while s <= S, then rises
             qualifies = r * gain[:, :-1] >= (t * (n + least) - 200 * np.minimum(seps, least))[:, None]

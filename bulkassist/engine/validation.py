@@ -463,7 +463,7 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
         absent = col is None
         # The blank cells first (a boolean pass), then the operation of those rows only: the row
         # operations are text, and comparing a million of them per required field cost more than the rest.
-        empty = ~blank if absent else col.is_null() & ~blank
+        empty = ~blank if col is None else col.is_null() & ~blank
         if not empty.any():
             continue
         missing = pl.DataFrame({"op": row_op}).with_row_index("idx").filter(empty).filter(pl.col("op").is_in(ops))
@@ -564,9 +564,9 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     # Sorted a column at a time, each source column let go once gathered: never two full copies. A column
     # is made one chunk before its gather: a gather across the parts' chunks costs six times as much.
     order = issues.select(pl.arg_sort_by(["row", "col_index"], maintain_order=True)).to_series()
-    columns = {name: issues.to_series(i) for i, name in enumerate(issues.columns)}
+    by_name = {name: issues.to_series(i) for i, name in enumerate(issues.columns)}
     del issues
-    return pl.DataFrame([columns.pop(name).rechunk().gather(order) for name in ISSUE_COLUMNS])
+    return pl.DataFrame([by_name.pop(name).rechunk().gather(order) for name in ISSUE_COLUMNS])
 
 
 def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
