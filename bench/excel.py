@@ -64,10 +64,11 @@ def old_path() -> None:
     import polars as pl
 
     import bulkassist.excel.commands as commands
+    import bulkassist.excel.datasheet as datasheet
     import bulkassist.excel.grid as grid
     from bulkassist.excel.painter import COLORS, FILL, NOTE, Mark, Painter, vertical_runs
 
-    grid.payload_values = lambda sheet: None  # read through Range.raw_value
+    grid.payload_values = datasheet.payload_values = lambda sheet: None  # read through Range.raw_value
     grid.MAX_ACTION_BYTES = 10**15  # every block in one action
     commands.gc = type("CollectorOn", (), {"isenabled": staticmethod(lambda: False),
                                             "disable": staticmethod(lambda: None),
