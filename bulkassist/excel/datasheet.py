@@ -40,7 +40,7 @@ class DataSheet:
     sheet: Any  # xw.Sheet
     header_row: int
     headers: list[str]  # the data columns' headers, from column A up to the results block
-    rows: list[Sequence[Any]]  # data rows, raw as the engine holds them, trailing blank rows dropped; a row may
+    rows: Sequence[Sequence[Any]]  # data rows, raw as the engine holds them, trailing blank rows dropped; a row may
     # run past `headers` (the payload's rows are the whole used range): its first len(headers) cells are the data
     results_column: int  # 1-based sheet column where the results block starts (or would start)
 
@@ -52,6 +52,7 @@ class DataSheet:
                 f"sheet {sheet.name!r} has nothing on row {header_row}, where its header should be; "
                 f"put the column names there or change 'Header row' in the BulkAssist sheet."
             )
+        values: Sequence[Sequence[Any]]
         grid = payload_values(sheet)
         if grid is not None and len(grid) >= last.row and len(grid[header_row - 1]) >= last.column \
                 and min(map(len, grid[header_row:last.row]), default=last.column) >= last.column:
@@ -70,7 +71,7 @@ class DataSheet:
                 f"row {header_row} of sheet {sheet.name!r} holds no column headers; use New from template "
                 f"or type the headers of the import there."
             )
-        rows = values[1:]
+        rows = list(values[1:])
         while rows and all(v is None or v == "" for v in rows[-1][:width]):
             rows.pop()
         return cls(sheet=sheet, header_row=header_row, headers=header[:width], rows=rows,

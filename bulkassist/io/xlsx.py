@@ -484,7 +484,7 @@ def _comments_xml(notes: pl.DataFrame) -> Iterator[str]:
 
 def column_refs(frame: pl.DataFrame, column: str = "col") -> pl.Expr:
     """The column letters of `frame`'s 0-based `column` (append the row for an A1 reference)."""
-    width = int(frame[column].max() or 0) + 1
+    width = int(frame.select(pl.col(column).max().fill_null(0)).item()) + 1
     letters = [column_letter(i) for i in range(width)]
     return pl.col(column).replace_strict(list(range(width)), letters, return_dtype=pl.String)
 
@@ -540,7 +540,7 @@ def write_package(path: str | os.PathLike, sheets: list[Sheet]) -> Path:
     producer.start()
     try:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            handle = None
+            handle: Any = None  # zipfile's entry writer (a private class)
             while True:
                 kind, payload = queue.get()
                 if kind == "start":
@@ -611,6 +611,7 @@ def _package_parts(sheets: list[Sheet]) -> Iterator[tuple[str, Iterable[str]]]:
     for number, sheet in enumerate(sheets, start=1):
         yield f"xl/worksheets/sheet{number}.xml", sheet.xml(selected=number == 1)
         if sheet.has_notes:
+            assert sheet.notes is not None  # has_notes
             notes = sheet.notes.sort("row", "col")
             yield f"xl/worksheets/_rels/sheet{number}.xml.rels", [_rels([
                 ("rId1", f"{_NS_REL}/vmlDrawing", f"../drawings/vmlDrawing{number}.vml"),
