@@ -28,9 +28,11 @@ def allocate_ids(session: Session, table: sa.Table, count: int) -> pl.Series:
     if count == 0:
         return pl.Series("id", [], pl.Int64)
     if session.bind.dialect.name == "postgresql":
+        # The sequence looked up once: per nextval the lookup costs several times the nextval.
+        sequence = session.execute(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
         return pl.Series("id", session.execute(
-            sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-            {"t": table.name, "n": count}).scalars().all(), pl.Int64)
+            sa.text("SELECT array_agg(nextval(CAST(:s AS regclass))) FROM generate_series(1, :n)"),
+            {"s": sequence, "n": count}).scalar(), pl.Int64)
     # SQLite: writers are serialised (BEGIN IMMEDIATE), so the sequence cannot move under us; inserting
     # explicit IDs advances sqlite_sequence as AUTOINCREMENT requires.
     start = session.execute(sa.text("SELECT max(seq) FROM sqlite_sequence WHERE name = :t"),

@@ -443,9 +443,9 @@ class RecordBehaviour:
     def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Series]:
         """Per row, the parent record ID and, when a named parent is missing, why the row fails and the link
         field that names the parent (seed 003: the errors file's Field)."""
-        parent_ids = pl.Series("_parent", [None] * rows.height, pl.Int64)
-        problems = pl.Series("_problem", [None] * rows.height, pl.String)
-        fields = pl.Series("_field", [None] * rows.height, pl.String)
+        parent_ids = pl.repeat(None, rows.height, dtype=pl.Int64, eager=True).alias("_parent")
+        problems = pl.repeat(None, rows.height, dtype=pl.String, eager=True).alias("_problem")
+        fields = pl.repeat(None, rows.height, dtype=pl.String, eager=True).alias("_field")
         for link in self.domain.parents:
             if link.field not in rows.columns:
                 continue
