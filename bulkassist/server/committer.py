@@ -5,7 +5,9 @@ Rows are written in chunks. Each chunk is one transaction holding the records,
 the per-row outcomes (`row_results`), the usage and the progress counters, so
 after a crash a row is either fully written with its outcome or not at all.
 Which rows remain is always "valid rows without an outcome", so resuming
-never writes a row twice.
+never writes a row twice. A chunk's records and outcomes go to the database as one
+statement per table, built over whole columns (`bulk.py`); the stored rows are read a
+window (a Parquet row group) at a time, so memory is bounded by a window, not by the import.
 
 Workers claim an import with a conditional UPDATE (status and heartbeat
 unchanged since they looked), which works the same on SQLite and on
@@ -16,6 +18,7 @@ import once its heartbeat is older than `stale_after` seconds and resumes.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import socket
@@ -23,6 +26,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import polars as pl
@@ -31,22 +35,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.errors import Conflict
-from bulkassist.server.bulk import insert_rows
+from bulkassist.server.bulk import insert_frame
 from bulkassist.server.db import rows_changed
 from bulkassist.server.domains import OUTCOME_SCHEMA, Context, behaviour_for, outcomes
-from bulkassist.server.lifecycle import locked, require_mapped, stored_report, transition
-from bulkassist.server.models import Import, Organisation, RowResult, utcnow
+from bulkassist.server.lifecycle import locked, require_mapped, transition
+from bulkassist.server.models import Import, ImportReport, Organisation, RowResult, utcnow
 from bulkassist.server.orgdata import builtin_domain
 from bulkassist.server.undo import run_undo, start_undo
 from bulkassist.server.usage import check_allowance, record_usage
 from bulkassist.status import TRANSITIONS, VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
 log = logging.getLogger("bulkassist.server")
-_RESULT_COLUMNS = ("import_id", "row", "status", "action", "record_id", "invoice_id", "message", "field", "at")
-CHUNK_ROWS = int(os.environ.get("BULKASSIST_CHUNK_ROWS", "5000"))
+# Rows per transaction: a chunk's fixed costs (lock, commit, usage, progress) amortised over 20,000 rows.
+CHUNK_ROWS = int(os.environ.get("BULKASSIST_CHUNK_ROWS", "20000"))
 # Seconds to wait between chunks: throttles a big commit on a busy SQLite, and lets the crash test
 # kill a server reliably in the middle of one.
 CHUNK_PAUSE = float(os.environ.get("BULKASSIST_CHUNK_PAUSE", "0"))
+# Stored rows a commit reads at a time: a row group of the report's Parquet blob (polars writes 512^2 rows).
+_WINDOW = 512 ** 2
 _BACKGROUND = (ImportStatus.COMMITTING, ImportStatus.REVERTING)  # the statuses a worker runs (and adopts)
 
 
@@ -124,7 +130,7 @@ class Committer:
                 raise Conflict(f"import {imp.id} has no valid row to import; fix the errors first")
             raise Conflict(f"import {imp.id} is {imp.status}; it can be committed once, after validation")
         require_mapped(imp)
-        pending = self.pending_rows(session, imp, retry=retry).height
+        pending = self.pending_count(session, imp, retry=retry)
         # One commit start at a time per organisation: this write takes the organisation's row lock
         # (PostgreSQL) or the database write lock (SQLite) before usage is read. Rows that running
         # commits have reserved but not yet recorded count as used, so two commits cannot both pass.
@@ -140,22 +146,40 @@ class Committer:
                    retry_only_failed=retry, cancel_requested=False, progress_done=0, progress_total=pending,
                    message="")
 
-    def pending_rows(self, session: Session, imp: Import, *, retry: bool) -> pl.DataFrame:
-        """Valid rows still to write: without an outcome (resume), or without a success (retry)."""
-        _, normalized, _ = stored_report(session, imp)
-        valid = normalized.filter(pl.col("action").is_in(VALID_ACTIONS))
-        return valid.filter(~pl.col("row").is_in(self._done_rows(session, imp, None, retry=retry)))
+    def pending_rows(self, session: Session, imp: Import, *, retry: bool) -> tuple[bytes, pl.Expr]:
+        """The stored normalized rows (a Parquet blob: the cells as uploaded and the issues are not read) and
+        which of them are still to write: valid rows without an outcome (resume), or without a success (retry)."""
+        blob = session.scalar(sa.select(ImportReport.normalized).where(ImportReport.import_id == imp.id))
+        if blob is None:
+            raise Conflict(f"import {imp.id} has no validated rows to commit; validate it first")
+        done = self._done_rows(session, imp, None, retry=retry)
+        return blob, pl.col("action").is_in(VALID_ACTIONS) & ~pl.col("row").is_in(done.implode())
+
+    def pending_count(self, session: Session, imp: Import, *, retry: bool) -> int:
+        """How many rows are still to write (reading only the rows' numbers and actions)."""
+        blob, wanted = self.pending_rows(session, imp, retry=retry)
+        return pl.scan_parquet(io.BytesIO(blob)).select("row", "action").filter(wanted).select(pl.len()).collect().item()
 
     @staticmethod
-    def _done_rows(session: Session, imp: Import, rows: list[int] | None, *, retry: bool) -> list[int]:
-        """Rows (of `rows`, or all) that already have an outcome a resume / retry must not redo."""
+    def _windows(blob: bytes, wanted: pl.Expr) -> Iterator[pl.DataFrame]:
+        """The rows still to write, `_WINDOW` stored rows at a time: a commit holds a window of the import in
+        memory, not the import."""
+        stored = pl.scan_parquet(io.BytesIO(blob))
+        for start in range(0, stored.select(pl.len()).collect().item(), _WINDOW):
+            yield stored.slice(start, _WINDOW).filter(wanted).collect()
+
+    @staticmethod
+    def _done_rows(session: Session, imp: Import, rows: pl.Series | None, *, retry: bool) -> pl.Series:
+        """Rows (from the first to the last of `rows`, or all) that already have an outcome a resume / retry
+        must not redo. A range, not an IN list of a chunk's rows: one index range scan, no statement as
+        long as the chunk to compile."""
         done_status = [RowStatus.SUCCESS, RowStatus.SKIPPED]
         if not retry:
             done_status.append(RowStatus.FAILED)
         query = sa.select(RowResult.row).where(RowResult.import_id == imp.id, RowResult.status.in_(done_status))
         if rows is not None:
-            query = query.where(RowResult.row.in_(rows))
-        return list(session.scalars(query).all())
+            query = query.where(RowResult.row.between(rows.min(), rows.max()))
+        return pl.Series("row", session.scalars(query).all(), pl.Int64)
 
     def start_undo(self, session: Session, imp: Import, *, force: bool) -> None:
         """Move the import to Reverting, claimed by this process's worker (`launch` then runs it)."""
@@ -179,13 +203,15 @@ class Committer:
             imp = session.get(Import, import_id)
             if imp is None or imp.status != ImportStatus.COMMITTING or imp.worker != self.worker:
                 return
-            pending = self.pending_rows(session, imp, retry=imp.retry_only_failed)
             retry = imp.retry_only_failed
+            blob, wanted = self.pending_rows(session, imp, retry=retry)
+            remaining = imp.progress_total - imp.progress_done
             dom = builtin_domain(imp.domain)
         behaviour = behaviour_for(dom)
         # About twenty progress steps per import, never more than CHUNK_ROWS rows per transaction.
-        size = min(CHUNK_ROWS, max(50, -(-pending.height // 20)))
-        for number, chunk in enumerate(pending.iter_slices(size)):
+        size = min(CHUNK_ROWS, max(50, -(-remaining // 20)))
+        chunks = (chunk for window in self._windows(blob, wanted) for chunk in window.iter_slices(size))
+        for number, chunk in enumerate(chunks):
             if number and CHUNK_PAUSE:
                 time.sleep(CHUNK_PAUSE)
             with self.sessions.begin() as session:
@@ -195,8 +221,8 @@ class Committer:
                 if imp.cancel_requested:
                     break
                 # Under the import's lock: drop rows another worker wrote since we listed them.
-                chunk = chunk.filter(~pl.col("row").is_in(self._done_rows(session, imp, chunk["row"].to_list(),
-                                                                         retry=retry)))
+                done = self._done_rows(session, imp, chunk["row"], retry=retry)
+                chunk = chunk.filter(~pl.col("row").is_in(done.implode()))
                 if chunk.height == 0:
                     continue
                 ctx = Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {})
@@ -205,10 +231,9 @@ class Committer:
                     session.execute(sa.delete(RowResult).where(
                         RowResult.import_id == import_id, RowResult.row.in_(result["row"].to_list())))
                 now = utcnow()
-                insert_rows(session, RowResult.__table__, _RESULT_COLUMNS, [
-                    (import_id, *r[:-2], r[-2] or "", r[-1], now)
-                    for r in result.select("row", "status", "action", "record_id", "invoice_id", "message",
-                                           "field").rows()])
+                insert_frame(session, RowResult.__table__, result.select(*OUTCOME_SCHEMA).with_columns(
+                    pl.col("message").fill_null(""), import_id=pl.lit(import_id, pl.Int64),
+                    at=pl.lit(now, pl.Datetime("us"))))
                 ok = result.filter(pl.col("status") == RowStatus.SUCCESS)
                 record_usage(session, imp.org_id, imp.id, ok.height)
                 imp.progress_done += chunk.height
@@ -250,7 +275,7 @@ class Committer:
                 failed = session.scalar(sa.select(sa.func.count()).select_from(RowResult).where(
                     RowResult.import_id == import_id, RowResult.status == RowStatus.FAILED)) or 0
                 imp.failed = failed
-                if imp.cancel_requested and self.pending_rows(session, imp, retry=False).height:
+                if imp.cancel_requested and self.pending_count(session, imp, retry=False):
                     status = ImportStatus.CANCELLED
                     message = "cancelled during the commit; rows committed before stay"
                 elif failed:
