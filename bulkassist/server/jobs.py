@@ -32,7 +32,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import procrastinate
 import sqlalchemy as sa
+from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.server import committer, events, undo
@@ -156,8 +158,6 @@ class ProcrastinateQueue(Queue):
         self.app = app
 
     def defer(self, session: Session, job: Job) -> None:
-        from procrastinate.exceptions import AlreadyEnqueued
-
         # The job row is inserted on the session's own connection: it commits (or not) with the status.
         driver = session.connection().connection.driver_connection
         try:
@@ -170,9 +170,6 @@ class ProcrastinateQueue(Queue):
 
 def procrastinate_app(database_url: str, sessions: sessionmaker[Session] | None = None, **pool: Any) -> Any:
     """The procrastinate App of the server's database, its tasks bound to `sessions` (the worker's)."""
-    # procrastinate is the [server] extra's job queue; SQLite servers never load it.
-    import procrastinate
-
     conninfo = sa.make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo, **pool))
     queue = ProcrastinateQueue(app)
