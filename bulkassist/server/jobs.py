@@ -1,23 +1,25 @@
-"""The server's heavy work as jobs: committing (and retrying) an import, undoing it, delivering webhooks.
+"""The server's heavy work as jobs: validating an import, committing (and retrying) it, undoing it,
+delivering webhooks.
 
 A `Job` is a task name, its arguments and procrastinate's two locks:
 - `lock`: jobs with the same lock run one after another. A commit, a retry and an undo lock their
-  organisation (they write its records and count its usage): two of them never interleave.
+  organisation (they write its records and count its usage): two of them never interleave. A
+  validation locks its import (it writes the import's report only).
 - `queueing_lock`: at most one job with it waits in the queue: a commit requested again queues one job.
 
 Where the jobs run (`queue_for`):
 - PostgreSQL: on procrastinate's queue, whose tables live in the server's database (migration 0012),
   run by `bulkassist worker` processes on any number of machines (`run_worker`). The API defers a job
-  on its own database connection, in the transaction that moves the import to Committing or
-  Reverting: the job exists exactly when the status says work is due. Workers beat every
+  on its own database connection, in the transaction that moves the import to Validating, Committing
+  or Reverting: the job exists exactly when the status says work is due. Workers beat every
   STALE_SECONDS / 3; the periodic `retry_stalled` task puts the jobs of a worker silent for
   STALE_SECONDS back in the queue (procrastinate's stalled-job detection), and another worker runs them.
 - SQLite (the embedded server): the same functions in threads of the server process (`LocalQueue`),
   with the same locks. The process is the database's only user, so at start-up it runs again the jobs
-  of imports a stopped process left Committing or Reverting.
+  of imports a stopped process left Validating, Committing or Reverting.
 
-Every job may run twice (a retried stalled job whose worker was only slow): a commit writes the valid
-rows without an outcome, an undo the changes without an outcome, a delivery claims what it sends, so a
+Every job may run twice (a retried stalled job whose worker was only slow): a validation works on an
+import still Validating, a commit writes the valid rows without an outcome, an undo the changes without an outcome, a delivery claims what it sends, so a
 second run finds nothing left to do twice.
 """
 
@@ -37,7 +39,7 @@ import sqlalchemy as sa
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.orm import Session, sessionmaker
 
-from bulkassist.server import committer, events, undo
+from bulkassist.server import committer, events, lifecycle, undo
 from bulkassist.server.db import make_engine, migrate
 from bulkassist.server.db import sessions as make_sessions
 from bulkassist.server.models import Import
@@ -46,7 +48,7 @@ from bulkassist.status import ImportStatus
 log = logging.getLogger("bulkassist.server")
 # Seconds without a heartbeat after which a worker counts as dead and its jobs run again elsewhere.
 STALE_SECONDS = float(os.environ.get("BULKASSIST_STALE_SECONDS", "30"))
-COMMIT, UNDO, DELIVER = "commit", "undo", "deliver"
+VALIDATE, COMMIT, UNDO, DELIVER = "validate", "commit", "undo", "deliver"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class Job:
     args: dict[str, Any] = field(default_factory=dict)
     lock: str | None = None
     queueing_lock: str | None = None
+
+
+def validate_job(imp: Import) -> Job:
+    return Job(VALIDATE, {"import_id": imp.id}, lock=f"import:{imp.id}", queueing_lock=f"validate:{imp.id}")
 
 
 def commit_job(imp: Import) -> Job:
@@ -70,6 +76,10 @@ DELIVERY = Job(DELIVER, queueing_lock="webhooks")  # deliveries claim what they 
 
 
 # ------------------------------------------------------------------ the work
+def _validate(sessions: sessionmaker[Session], queue: Queue, import_id: int) -> None:
+    lifecycle.run_validation(sessions, import_id)
+
+
 def _commit(sessions: sessionmaker[Session], queue: Queue, import_id: int) -> None:
     committer.run_commit(sessions, import_id)
     with sessions.begin() as session:
@@ -84,8 +94,9 @@ def _deliver(sessions: sessionmaker[Session], queue: Queue, timestamp: int | Non
     events.deliver_all(sessions)
 
 
-WORK: dict[str, Callable[..., None]] = {COMMIT: _commit, UNDO: _undo, DELIVER: _deliver}
-RESUMED = {ImportStatus.COMMITTING: commit_job, ImportStatus.REVERTING: undo_job}  # (SQLite start-up)
+WORK: dict[str, Callable[..., None]] = {VALIDATE: _validate, COMMIT: _commit, UNDO: _undo, DELIVER: _deliver}
+RESUMED = {ImportStatus.VALIDATING: validate_job, ImportStatus.COMMITTING: commit_job,
+           ImportStatus.REVERTING: undo_job}  # what the SQLite server runs again at start-up
 
 
 class Queue:

@@ -125,12 +125,21 @@ def drop_batch(caller: CallerDep, session: SessionDep, import_id: int = ImportId
     return lifecycle.drop_batch(session, imp, batch_id)
 
 
-@router.post("/imports/{import_id}/validate", response_model=ImportInfo)
-def validate(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
-    """Validate every uploaded row on the server (authoritative); then review."""
-    imp = get_import(session, caller, import_id, for_update=True)
-    lifecycle.validate_import(session, caller, imp)
-    return describe(session, imp)
+@router.post("/imports/{import_id}/validate", status_code=202, response_model=ImportInfo,
+             responses={200: {"model": ImportInfo, "description": "validated already: the import as it is"}})
+def validate(request: Request, response: Response, caller: CallerDep, import_id: int = ImportId) -> dict:
+    """Validate every uploaded row on the server (authoritative), as a job: the import is Validating until
+    it ends Validated or ValidationFailed (poll it; then review). Rows that cannot be validated send it back
+    to Uploading with the reason as its message. Asked again, it does nothing (200 once validated)."""
+    with request.app.state.sessions.begin() as session:
+        imp = get_import(session, caller, import_id, for_update=True)
+        if lifecycle.start_validation(session, imp):
+            request.app.state.jobs.defer(session, jobs.validate_job(imp))
+    with request.app.state.sessions() as session:
+        imp = get_import(session, caller, import_id)
+        if imp.status != ImportStatus.VALIDATING:
+            response.status_code = 200
+        return describe(session, imp)
 
 
 @router.get("/imports/{import_id}/review", response_model=Review)
