@@ -175,3 +175,33 @@ def test_a_repeated_commit_request_queues_one_job(pg_database_url, tmp_path):
         if worker is not None:
             stop_process(worker)
         api.stop()
+
+
+def test_validation_is_a_job_whose_status_the_client_sees(pg_database_url, tmp_path):
+    api = start_server_process(pg_database_url, data_dir=tmp_path / "api", env=JOB_ENV, job_workers=0)
+    worker = None
+    try:
+        client = Client(api.url, api.tokens["importer"])
+        imp = client.create_import("client", "add", file_name="later.csv")
+        imp.upload(CLIENT_HEADER, client_rows(200, "Later" + uuid.uuid4().hex[:6]))
+        answer = requests.post(f"{api.url}/api/v1/imports/{imp.id}/validate", timeout=30,
+                               headers={"Authorization": f"Bearer {api.tokens['importer']}"})
+        assert answer.status_code == 202 and answer.json()["status"] == "Validating"
+        # No worker yet: the job waits in the queue and the import says so to every client that looks.
+        assert client.get_import(imp.id).status()["status"] == "Validating"
+        engine = make_engine(pg_database_url)
+        with engine.connect() as conn:
+            jobs = conn.execute(sa.text(
+                "SELECT status, lock FROM procrastinate_jobs WHERE task_name = 'validate' "
+                "AND (args->>'import_id')::int = :i"), {"i": imp.id}).all()
+        engine.dispose()
+        assert [tuple(j) for j in jobs] == [("todo", f"import:{imp.id}")]
+
+        worker = start_worker_process(pg_database_url, tmp_path / "worker.log", env=JOB_ENV)
+        summary = client.get_import(imp.id).validate(timeout=60)  # polls while the worker validates
+        assert summary["total"] == 200 and summary["valid"] == 200
+        assert client.get_import(imp.id).status()["status"] == "Validated"
+    finally:
+        if worker is not None:
+            stop_process(worker)
+        api.stop()
