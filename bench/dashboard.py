@@ -9,12 +9,16 @@ notebooks/dashboard.ipynb (`start_voila`), Debian's Chromium driven by Playwrigh
 when the file name shows below the upload area (the file has reached the kernel); the review is shown
 when the Errors grid and its counts are visible. The same steps are then timed without a browser
 (read, upload + server validation, review JSON, first page) to show where the time goes.
-Targets: widgets visible <= 5 s, first review page <= 3 s.
+Then `--kernel-loads` plain page loads (like `curl`: no page ever connects) against a Voila with a short
+idle timeout and a cap, counting the kernels alive during the loads and after the idle timeout.
+Targets: widgets visible on a warm server (pre-heated kernel) <= 2 s, first review page <= 3 s, kernels
+never above the cap and at most the pre-heated one left after the idle timeout.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -26,7 +30,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).parent))
 from _data import CLIENT_COLUMNS, client_frame  # noqa: E402
 
-from bulkassist.dashboard import start_voila  # noqa: E402
+from bulkassist.dashboard import KernelCulling, start_voila  # noqa: E402
 from bulkassist.dashboard.browser import VIEWPORT, DashboardPage, launch_chromium  # noqa: E402
 from bulkassist.dashboard.review import PAGE_SIZE  # noqa: E402
 from bulkassist.dashboard.review_data import ReviewData  # noqa: E402
@@ -124,12 +128,47 @@ def stage_figures(server_url: str, token: str, path: Path) -> dict[str, float]:
     return figures
 
 
+def kernel_figures(server_url: str, loads: int, cap: int, idle: int) -> dict[str, float]:
+    """`loads` page loads against a Voila capped at `cap` kernels that ends kernels idle for `idle` s."""
+    import requests
+
+    figures: dict[str, float] = {}
+    with start_voila(server_url, culling=KernelCulling(idle_timeout=idle, cull_interval=1, max_kernels=cap),
+                     timeout=120) as voila:
+        most = 0
+        for _ in range(loads):
+            requests.get(voila.url, timeout=120).raise_for_status()
+            most = max(most, len(voila.kernels()))
+        time.sleep(idle + 5)
+        figures[f"kernels alive at most during {loads} page loads (cap {cap})"] = most
+        figures[f"kernels alive {idle + 5} s after the last load (idle timeout {idle} s)"] = len(voila.kernels())
+    return figures
+
+
+def verdicts(figures: dict[str, float], cap: int) -> list[str]:
+    """PASS/FAIL per target of issue 11 / the dashboard."""
+    def line(ok: bool, text: str) -> str:
+        return f"{'PASS' if ok else 'FAIL'}  {text}"
+
+    warm = figures["widgets visible, pre-heated kernel (median s)"]
+    review = next(v for k, v in figures.items() if k.startswith("upload finished -> first review page"))
+    most = next(v for k, v in figures.items() if k.startswith("kernels alive at most"))
+    left = next(v for k, v in figures.items() if k.startswith("kernels alive") and "after the last" in k)
+    return [line(warm <= 2, f"widgets visible on a warm server {warm:.2f} s <= 2 s"),
+            line(review <= 3, f"upload finished -> first review page {review:.2f} s <= 3 s"),
+            line(most <= cap, f"kernels during the loads {most:.0f} <= cap {cap}"),
+            line(left <= 1, f"kernels after the idle timeout {left:.0f} <= 1 (the pre-heated one)")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--loads", type=int, default=3, help="page loads with a pre-heated kernel")
     parser.add_argument("--reviews", type=int, default=3, help="uploads of the big file, each in a fresh page")
     parser.add_argument("--settle", type=float, default=8, help="seconds for Voila to refill its kernel pool")
+    parser.add_argument("--kernel-loads", type=int, default=50, help="plain page loads against a capped Voila")
+    parser.add_argument("--cap", type=int, default=5, help="the kernel cap of that Voila")
+    parser.add_argument("--idle", type=int, default=10, help="its idle timeout (s)")
     args = parser.parse_args()
 
     from bulkassist.server.launch import start_server_process
@@ -143,12 +182,14 @@ def main() -> None:
             figures = browser_figures(voila.url, path, args.loads, args.reviews, args.settle,
                                       server.tokens["importer"])
         figures.update(stage_figures(server.url, server.tokens["importer"], path))
+        figures.update(kernel_figures(server.url, args.kernel_loads, args.cap, args.idle))
     finally:
         server.stop()
     width = max(map(len, figures))
     for name, value in figures.items():
         print(f"{name:<{width}}  {value:6.2f}")
-    print("targets: widgets visible <= 5 s; upload finished -> first review page <= 3 s")
+    print("\n".join(verdicts(figures, args.cap)))
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
 
 
 if __name__ == "__main__":

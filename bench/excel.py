@@ -69,8 +69,9 @@ def old_path() -> None:
 
     grid.payload_values = lambda sheet: None  # read through Range.raw_value
     grid.MAX_ACTION_BYTES = 10**15  # every block in one action
-    commands.gc = type("NoFreeze", (), {"freeze": staticmethod(lambda: None),
-                                         "unfreeze": staticmethod(lambda: None)})
+    commands.gc = type("CollectorOn", (), {"isenabled": staticmethod(lambda: False),
+                                            "disable": staticmethod(lambda: None),
+                                            "enable": staticmethod(lambda: None)})
     assert gc.isenabled()
 
     def runs(cells: pl.DataFrame) -> pl.DataFrame:  # vertical runs only
@@ -179,8 +180,8 @@ def main() -> None:
         return
 
     base_rows = args.rows if args.baseline_rows is None else args.baseline_rows
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores; "
-          f"medians of {args.runs} runs, each in a fresh process")
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip(),
+          f"({os.cpu_count()} cores); medians of {args.runs} runs, each in a fresh process")
     new = measure(args.rows, args.runs, old=False)
     old = measure(base_rows, args.runs, old=True)
     n, o = new[-1], old[-1]

@@ -1,20 +1,22 @@
 """Annotated-workbook writing: time, peak memory and zlib level, against the path before issue 15.
 
-    python bench/workbook.py [--rows 1000000] [--runs 3] [--levels 1,6] [--xlsxwriter]
+    python bench/workbook.py [--rows 1000000] [--runs 3] [--deflaters isal:1,zlib:1,zlib:6] [--xlsxwriter]
 
 Builds a deterministic client sheet (13 columns, about 3% bad cells, see
 `_data.py`) and validates it once, in a child process; then writes the
 annotated workbook (filled cells with notes, dropdowns, an Errors sheet with
 links, a Summary) with `bulkassist.io.annotate.write_annotated` --runs times
-at each zlib level of --levels, and prints median wall and CPU seconds, the
+with each deflater:level of --deflaters (ISA-L's `isal`, which the writer
+uses, and zlib), and prints median wall and CPU seconds, the
 file size and the peak resident memory while writing (VmHWM reset before each
 write; the report itself is in memory: "added" is the peak above the resident
 size before the write).
 
 The baseline, measured in the same run, is the writer as it ran before issue
 15: every part deflated at zlib's default level 6 (ZipFile.open with a ZipInfo
-ignored the archive's level 1), and the comments, VML drawing and hyperlinks
-built as one string each (`old_parts()` puts that back in the child).
+ignored the archive's level 1), the comments, VML drawing and hyperlinks
+built as one string each, and every cell through the escaping passes
+(`old_parts()` puts that back in the child).
 `--xlsxwriter` adds xlsxwriter in constant-memory mode, one call per cell and
 note (slow: use it with --rows 100000).
 
@@ -48,19 +50,24 @@ def old_parts() -> Any:
 
     import bulkassist.io.xlsx as xlsx
 
-    comments, vml, tail = xlsx._comments_xml, xlsx._vml_xml, xlsx.Sheet.tail
+    comments, vml, tail, cell = xlsx._comments_xml, xlsx._vml_xml, xlsx.Sheet.tail, xlsx._cell_xml
 
     def whole(build):
         def joined(*args: Any) -> Iterator[str]:
             yield "".join(build(*args))
         return joined
 
-    level = xlsx.ZIP_LEVEL
+    def escaped(*args: Any, **kwargs: Any) -> Any:  # every cell through the escaping passes, none patched in
+        return cell(*args, **{**kwargs, "plain": False})
+
+    deflater, level = xlsx.ZIP_DEFLATER, xlsx.ZIP_LEVEL
     xlsx._comments_xml, xlsx._vml_xml, xlsx.Sheet.tail = whole(comments), whole(vml), whole(tail)
-    xlsx.ZIP_LEVEL = 6
+    xlsx._cell_xml = escaped
+    xlsx.ZIP_DEFLATER, xlsx.ZIP_LEVEL = "zlib", 6
 
     def undo() -> None:
-        xlsx._comments_xml, xlsx._vml_xml, xlsx.Sheet.tail, xlsx.ZIP_LEVEL = comments, vml, tail, level
+        xlsx._comments_xml, xlsx._vml_xml, xlsx.Sheet.tail, xlsx._cell_xml = comments, vml, tail, cell
+        xlsx.ZIP_DEFLATER, xlsx.ZIP_LEVEL = deflater, level
     return undo
 
 
@@ -132,7 +139,7 @@ def _status_mb(key: str) -> float:
 
 
 def child(rows: int, runs: int, modes: list[str]) -> dict[str, Any]:
-    """One report, written `runs` times in each mode ("new:<level>", "old", "xlsxwriter")."""
+    """One report, written `runs` times in each mode ("new:<deflater>:<level>", "old", "xlsxwriter")."""
     import gc
 
     from _data import client_frame
@@ -148,9 +155,10 @@ def child(rows: int, runs: int, modes: list[str]) -> dict[str, Any]:
         path = Path(tmp) / "annotated.xlsx"
         for mode in modes:
             undo = old_parts() if mode == "old" else None
-            used = xlsx.ZIP_LEVEL
+            used = xlsx.ZIP_DEFLATER, xlsx.ZIP_LEVEL
             if mode.startswith("new:"):
-                xlsx.ZIP_LEVEL = int(mode[4:])
+                _, deflater, level = mode.split(":")
+                xlsx.ZIP_DEFLATER, xlsx.ZIP_LEVEL = deflater, int(level)
             write = write_with_xlsxwriter if mode == "xlsxwriter" else write_annotated
             out: dict[str, Any] = {"walls": [], "cpus": [], "peaks": [], "added_runs": [], "notes": notes,
                                    "issues": report.issues.height}
@@ -174,7 +182,7 @@ def child(rows: int, runs: int, modes: list[str]) -> dict[str, Any]:
                   f"added {', '.join(f'{a:,.0f}' for a in out['added_runs'])} MB, {out['mb']:.1f} MB file",
                   file=sys.stderr, flush=True)
             results[mode] = out
-            xlsx.ZIP_LEVEL = used
+            xlsx.ZIP_DEFLATER, xlsx.ZIP_LEVEL = used
             if undo:
                 undo()
     return results
@@ -197,7 +205,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--levels", default="1,6", help="zlib levels to compare (default 1,6; the writer uses 1)")
+    parser.add_argument("--deflaters", default="isal:1,zlib:1,zlib:6",
+                        help="deflater:level pairs to compare (the writer's own is always included)")
     parser.add_argument("--xlsxwriter", action="store_true", help="also xlsxwriter, one call per cell (slow)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -207,19 +216,21 @@ def main() -> None:
 
     import bulkassist.io.xlsx as xlsx
 
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load: {load} on {os.cpu_count()} cores; medians of {args.runs} writes of one report, in a fresh process")
-    levels = sorted({int(x) for x in args.levels.split(",")} | {xlsx.ZIP_LEVEL})
-    modes = [f"new:{level}" for level in levels] + ["old"] + (["xlsxwriter"] if args.xlsxwriter else [])
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip(),
+          f"({os.cpu_count()} cores); medians of {args.runs} writes of one report, in a fresh process")
+    used = f"{xlsx.ZIP_DEFLATER}:{xlsx.ZIP_LEVEL}"
+    deflaters = list(dict.fromkeys([used, *args.deflaters.split(",")]))
+    modes = [f"new:{d}" for d in deflaters] + ["old"] + (["xlsxwriter"] if args.xlsxwriter else [])
     measured = measure(args.rows, args.runs, modes)
-    results = {level: measured[f"new:{level}"] for level in levels}
-    old, new = measured["old"], results[xlsx.ZIP_LEVEL]
+    results = {d: measured[f"new:{d}"] for d in deflaters}
+    old, new = measured["old"], results[used]
     print(f"== {args.rows:,} rows x 13 columns, {new['issues']:,} issues, {new['notes']:,} annotated cells")
-    for level, r in sorted(results.items()):
-        mark = "  <- used" if level == xlsx.ZIP_LEVEL else ""
-        print(f"zlib level {level}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, {r['mb']:.1f} MB{mark}")
-    print(f"write_annotated (level {xlsx.ZIP_LEVEL}): {new['wall']:.2f} s wall, {new['cpu']:.2f} s CPU; "
-          f"before issue 15 (level 6, whole-string parts) {old['wall']:.2f} s wall, {old['cpu']:.2f} s CPU; "
+    for d, r in results.items():
+        mark = "  <- used" if d == used else ""
+        print(f"{d:8s}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, {r['mb']:.1f} MB, {r['added']:,.0f} MB added"
+              f"{mark}")
+    print(f"write_annotated ({used}): {new['wall']:.2f} s wall, {new['cpu']:.2f} s CPU; "
+          f"before issue 15 (zlib 6, whole-string parts, every cell escaped) {old['wall']:.2f} s wall, {old['cpu']:.2f} s CPU; "
           f"ratio before/now {old['wall'] / new['wall']:.1f}x wall, {old['cpu'] / new['cpu']:.1f}x CPU"
           f"   target <= {TARGET_S:g} s: {verdict(new['wall'] <= TARGET_S)}")
     print(f"peak memory while writing: {new['added']:,.0f} MB added ({new['peak']:,.0f} MB resident with the "

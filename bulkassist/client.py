@@ -16,7 +16,7 @@ import io
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
@@ -54,6 +54,7 @@ API = "/api/v1"
 _RETRY_STATUS = {502, 503, 504}
 
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
+DOWNLOAD_CHUNK = 256 * 1024  # bytes read at a time from a download that reports its progress
 CHANGE_COLUMNS = ("row", "field", "old", "new", "change")  # `Import.changes()`
 CHANGES_PAGE = 5000  # entries per request when `Import.changes()` reads the whole preview
 
@@ -201,15 +202,24 @@ class Client:
         return self.request("GET", f"/domains/{domain}/template", params=params).content
 
     def export(self, domain: str, record_ids: list[int] | None = None, *, fmt: str = "csv",
-               page: int | None = None, page_size: int = 50) -> bytes:
+               page: int | None = None, page_size: int = 50, progress: Progress | None = None) -> bytes:
         """The domain's export file (Registration & Certification): the chosen records, one `page` of
-        `records(domain)`, or (neither) all of them; csv or xlsx. Needs the Data Export permission."""
+        `records(domain)`, or (neither) all of them; csv or xlsx. Needs the Data Export permission.
+        `progress(bytes received, bytes in total)` follows the download (total 0 when the server does not say)."""
         params: dict[str, Any] = {"format": fmt}
         if record_ids:
             params["record_id"] = [int(i) for i in record_ids]
         if page is not None:
             params.update(page=page, page_size=page_size)
-        return self.request("GET", f"/domains/{domain}/export", params=params).content
+        response = self.request("GET", f"/domains/{domain}/export", params=params, stream=progress is not None)
+        if progress is None:
+            return response.content
+        total = int(response.headers.get("Content-Length") or 0)
+        received = bytearray()
+        for chunk in response.iter_content(DOWNLOAD_CHUNK):
+            received += chunk
+            progress(len(received), total)
+        return bytes(received)
 
     def records(self, domain: str, *, page: int = 1, page_size: int = 50) -> dict[str, Any]:
         """One page of the domain's records `{items, total, page, page_size}` (the Registration &
@@ -304,8 +314,8 @@ class Client:
                       ) -> Import:
         """An empty import to upload rows into (see `Import.upload`); resending the create is safe.
         `file_size` (bytes of the file) lets the server refuse a file over the domain's limit at once."""
-        body = {"domain": domain, "operation": operation, "options": options or {}, "file_name": file_name,
-                "sheet": sheet}
+        body: dict[str, Any] = {"domain": domain, "operation": operation, "options": options or {},
+                                "file_name": file_name, "sheet": sheet}
         if file_size is not None:
             body["file_size"] = file_size
         info = self._json("POST", "/imports", json=body, idempotent=True,
@@ -420,8 +430,8 @@ class Import:
                     progress(done, total)
         if not total:
             # A 0-row file still reaches the server so it can say so.
-            body = {"batch_id": f"{self.id}-empty", "first_row": first_row, "headers": headers, "rows": []}
-            self.client.request("POST", f"{self._path}/batches", json=body, idempotent=True)
+            empty = {"batch_id": f"{self.id}-empty", "first_row": first_row, "headers": headers, "rows": []}
+            self.client.request("POST", f"{self._path}/batches", json=empty, idempotent=True)
 
     def _send_batch(self, body: bytes, rows: int) -> int:
         self.client.request("POST", f"{self._path}/batches", data=body,
@@ -524,7 +534,7 @@ class Import:
         frame.attrs.update({k: v for k, v in answer.items() if k != "columns"})
         return frame
 
-    def set_mapping(self, mapping: dict[str, str | None], save: bool = False, name: str | None = None
+    def set_mapping(self, mapping: Mapping[str, str | None], save: bool = False, name: str | None = None
                     ) -> dict[str, Any]:
         """Choose target fields ({column: field, "Custom.NAME", "-" or None}); the import is revalidated once."""
         answer = self.client._json("PUT", f"{self._path}/mapping",

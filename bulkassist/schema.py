@@ -38,9 +38,9 @@ def to_pandera(domain: str | Domain, operation: str, *, lists: SelectLists | Non
     if backend == "polars":
         import pandera.polars as pa  # pandera loads only for whoever asks for a schema, one backend
 
-        text = pl.String
+        text: Any = pl.String
     else:
-        import pandera.pandas as pa  # pandera's pandas backend: only for pandas users
+        import pandera.pandas as pa  # type: ignore[no-redef]  # pandera's pandas backend: only for pandas users
 
         text = "string"
     provider = lists or demo_lists()

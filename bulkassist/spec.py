@@ -124,6 +124,14 @@ class Field:
             return DATE_FORMAT_LABELS.get(self.formats[0], self.formats[0])
         return self.formats[0]
 
+    @property
+    def list_name(self) -> str:
+        """The select list of a SELECT / MULTI_SELECT field (`select_list`), which its spec must name."""
+        if not self.select_list:
+            raise SchemaError(f"{self.name} is a {self.kind.value} field without a select list; name it in the "
+                              f"domain's spec (select_list=...)")
+        return self.select_list
+
     def is_required(self, operation: str) -> bool:
         return operation in self.required_for
 

@@ -18,7 +18,15 @@ server's `lifecycle.transition` refuses anything else):
 
 from __future__ import annotations
 
-from enum import StrEnum
+import sys
+from enum import Enum
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # Python 3.10 has no StrEnum: the same behaviour (str() is the value), which the seeds' texts rely on
+    class StrEnum(str, Enum):
+        def __str__(self) -> str:
+            return str(self.value)
 
 
 class ImportStatus(StrEnum):
@@ -62,7 +70,8 @@ class RowStatus(StrEnum):
 
 
 _S = ImportStatus
-TRANSITIONS: dict[ImportStatus, frozenset[ImportStatus]] = {
+# Keyed by the status text as stored (a member equals its text), so `TRANSITIONS[imp.status]` works on a row.
+TRANSITIONS: dict[str, frozenset[ImportStatus]] = {
     _S.CREATED: frozenset({_S.UPLOADING, _S.CANCELLED}),
     _S.UPLOADING: frozenset({_S.UPLOADING, _S.VALIDATING, _S.CANCELLED}),
     _S.VALIDATING: frozenset({_S.VALIDATED, _S.VALIDATION_FAILED, _S.UPLOADING, _S.CANCELLED}),

@@ -17,16 +17,18 @@ import polars as pl
 
 import bulkassist.excel as bx
 import bulkassist.excel.grid as grid
+import bulkassist.excel.painter as painter_module
 from bulkassist.engine.report import SHEET_ERRORS_COLUMNS
 from bulkassist.excel.painter import (
     COLORS,
     Capabilities,
     Painter,
     addresses,
+    joined_addresses,
     parse_addresses,
     rectangles,
 )
-from bulkassist.excel.settings import ISSUES_COL, SETTINGS_SHEET
+from bulkassist.excel.settings import ISSUES_COL, MARKS_COL, SETTINGS_SHEET
 from tests.test_excel_support import (
     _offline,  # noqa: F401 - autouse fixture
     apply_actions,
@@ -176,3 +178,49 @@ def test_no_action_of_a_big_sheets_validate_passes_the_cap(engine, monkeypatch):
     block = [row[ISSUES_COL - 1:ISSUES_COL + 5] for row in listed[1:report.issues.height + 1]]
     expected = report.errors_frame().select(pl.col(SHEET_ERRORS_COLUMNS).cast(pl.String).fill_null("")).rows()
     assert block == [list(r) for r in expected] and len(block) > 3000
+
+
+def test_joined_addresses_keep_every_address_in_order_within_the_cap():
+    rng = np.random.default_rng(5)
+    rects = pl.DataFrame({"first_row": rng.integers(1, 1_048_576, 3000), "first_column": rng.integers(1, 16384, 3000)}
+                         ).with_columns(pl.col("first_row").alias("last_row"),
+                                        (pl.col("first_column") + rng.integers(0, 2, 3000)).alias("last_column"))
+    written = addresses(rects)
+    for cap in (40, 500, 32_000):
+        joined = joined_addresses(written, cap)
+        assert all(len(j) <= cap for j in joined)
+        assert ",".join(joined).split(",") == written.to_list()
+        assert len(joined) <= 1 + len(",".join(written.to_list())) // (cap - 30) * 2
+    assert joined_addresses(pl.Series([], dtype=pl.String)) == []
+
+
+def test_the_marks_log_lists_many_rectangles_per_row_and_the_next_run_clears_exactly_them(engine, monkeypatch):
+    """The marks log holds the rectangles of a fill joined (cap lowered here so it takes several rows); the next
+    Validate removes exactly the cells the first one painted."""
+    monkeypatch.setattr(painter_module, "MAX_MARK_CHARS", 300)
+    header, good = client_rows()[0], client_rows()[1]
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(400):
+        row = list(good)
+        row[header.index("First Name")] = f"Ann{i}"
+        for c in rng.choice([3, 4, 5, 6, 8], size=2, replace=False):
+            row[c] = f"wrong {i}"
+        rows.append(row)
+    payload = make_payload(template_book("client", [header, *rows]))
+    book = open_book(payload, engine)
+    bx.validate(book)
+    first = book.json()["actions"]
+    fills = of(first, "setRangeColor", 0)
+    log = [row[MARKS_COL - 1:MARKS_COL + 2] for row in sheet_values(apply_actions(payload, first), SETTINGS_SHEET)]
+    fill_rows = [r for r in log[1:] if r[2] == "fill"]
+    assert 1 < len(fill_rows) < len(fills) // 10
+    assert all(len(r[1]) <= 300 for r in fill_rows)
+    assert sum(r[1].count(",") + 1 for r in fill_rows) == len(fills)
+
+    again = open_book(apply_actions(payload, first), engine)
+    bx.validate(again)
+    second = again.json()["actions"]
+    cleared = painted(first + of(second, "rangeClearFormats", 0))
+    assert cleared == {}
+    assert sum(a["row_count"] * a["column_count"] for a in of(second, "rangeClearFormats", 0)) == len(painted(first))

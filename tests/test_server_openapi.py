@@ -161,6 +161,7 @@ def test_real_answers_of_every_operation_match_the_document(own_server):
     book = openpyxl.load_workbook(io.BytesIO(call("GET", "/domains/client/template")))
     assert book.active["A1"].value == "Client ID"
     call("GET", "/usage")
+    assert len(call("GET", "/usage/daily?days=7")["days"]) == 7
 
     # an import through its life
     header = CLIENT_HEADER
@@ -222,6 +223,10 @@ def test_real_answers_of_every_operation_match_the_document(own_server):
     user = call("POST", "/admin/users", expect=201, json={"name": f"U{tag}"})
     call("GET", "/admin/users")
     call("POST", f"/admin/users/{user['id']}/tokens", expect=201)
+    assert call("PUT", f"/admin/users/{user['id']}/password", json={"password": f"pw-{tag}-long"})["user"] == f"U{tag}"
+    signed_in = call("POST", "/sessions", expect=201, json={"name": f"U{tag}", "password": f"pw-{tag}-long"})
+    assert call("DELETE", "/sessions/current", headers={"Authorization": f"Bearer {signed_in['token']}"}
+                )["signed_out"] is True
     call("POST", "/admin/groups", expect=201, json={"name": f"G{tag}", "import_domains": ["client"]})
     call("GET", "/admin/groups")
     call("PUT", f"/admin/lists/L{tag}", json=[{"value": "a", "label": "A"}])

@@ -52,7 +52,7 @@ def test_demo_server_only_prints_the_url_and_tokens(tmp_path):
             assert line, "".join(lines)
             lines.append(line)
         assert f"http://127.0.0.1:{port}" in lines[0]
-        token = next(line.split()[1] for line in lines if line.strip().startswith("importer"))
+        token = next(line.split()[-1] for line in lines if line.strip().startswith("importer"))  # name, password, token
         deadline = time.monotonic() + 30
         while True:
             try:

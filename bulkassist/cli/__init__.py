@@ -3,7 +3,8 @@
 Five kinds of command, one module each:
 
 - `local`: validate, fix, template, domains, lists — a file checked on this machine;
-- `remote`: submit, history, results — an import server, through `bulkassist.Client`;
+- `remote`: submit, start, edit, map, cancel, retry, history, results, undo ... — an import server,
+  through `bulkassist.Client`;
 - `records`: status, records, export — what an import did and the records it wrote, through the client;
 - `addin`: addin path, addin install — the Excel add-in packaged in the wheel;
 - `server`: serve, worker, demo, dashboard, admin ... — run or administer a server and its dashboard. They need FastAPI and SQLAlchemy
@@ -62,10 +63,16 @@ def _needs_server_extra(name: str, exc: ImportError) -> click.Command:
         "ignore_unknown_options": True, "allow_extra_args": True})
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=(
+    "Every command takes -h. The commands that talk to an import server read its URL and your API token from "
+    "BULKASSIST_URL and BULKASSIST_TOKEN when --server / --token are not given. Exit codes: 0 nothing is "
+    "wrong, 1 the file or import has errors, 2 the command could not run."))
 @click.version_option(package_name="bulkassist")
 def main() -> None:
-    """Validate, fix and submit bulk-import spreadsheets (CSV / XLSX)."""
+    """Validate, fix and submit bulk-import spreadsheets (CSV / XLSX).
+
+    Also runs as `python -m bulkassist`.
+    """
 
 
 for _command in (*local.COMMANDS, *remote.COMMANDS, *records.COMMANDS, *addin.COMMANDS):

@@ -8,18 +8,16 @@ from pathlib import Path
 
 import click
 
-from bulkassist.cli.remote import _server_option, _token_option
+from bulkassist.cli.options import format_option, id_argument, progress_option, server_required
+from bulkassist.cli.progress import progress_bar
 from bulkassist.client import RECORDS_COLUMNS, Client
-
-_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                              show_default=True, help="text for people, json for programs.")
+from bulkassist.status import ImportStatus
 
 
 @click.command()
-@click.argument("import_id", type=int)
-@_format_option
-@_server_option
-@_token_option
+@id_argument
+@format_option()
+@server_required
 def status(import_id: int, fmt: str, server: str, token: str) -> None:
     """An import's Info: status, counts, Successful % and Errors."""
     info = Client(server, token).get_import(import_id).info
@@ -33,14 +31,15 @@ def status(import_id: int, fmt: str, server: str, token: str) -> None:
     click.echo(f"File: {info['file_name']}  User: {info['user']}  Date: {info['created_at']}")
     click.echo(f"Rows: {s['total']} total, {s['valid']} valid, {s['errors']} with errors, {s['skipped']} skipped")
     click.echo(f"Committed: {c['inserted']} inserted, {c['updated']} updated, {c['failed']} failed")
+    if info["status"] == ImportStatus.COMMITTING:
+        click.echo(f"Committing: {info['progress']['done']} of {info['progress']['total']} rows written")
     click.echo(f"Successful: {'—' if percent is None else f'{percent:g}%'}  Errors: {info['error_count']}")
 
 
 @click.command()
-@click.argument("import_id", type=int)
-@_format_option
-@_server_option
-@_token_option
+@id_argument
+@format_option()
+@server_required
 def records(import_id: int, fmt: str, server: str, token: str) -> None:
     """An import's Records: each row's record (with its link) and the reason each failed row failed."""
     frame = Client(server, token).get_import(import_id).records()
@@ -60,13 +59,15 @@ def records(import_id: int, fmt: str, server: str, token: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
               help="Default: from the output file's extension (csv otherwise).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The file to write.")
-@_server_option
-@_token_option
+@progress_option
+@server_required
 def export(domain: str, record_ids: tuple[int, ...], page: int | None, page_size: int, fmt: str | None,
-           output: str, server: str, token: str) -> None:
+           output: str, progress: bool | None, server: str, token: str) -> None:
     """Export DOMAIN's records (Registration & Certification: seed 002's 32 columns) to a CSV or XLSX file."""
     fmt = fmt or ("xlsx" if output.lower().endswith(".xlsx") else "csv")
-    data = Client(server, token).export(domain, list(record_ids) or None, fmt=fmt, page=page, page_size=page_size)
+    with progress_bar(f"Downloading {Path(output).name}", progress) as bar:
+        data = Client(server, token).export(domain, list(record_ids) or None, fmt=fmt, page=page,
+                                            page_size=page_size, progress=bar)
     Path(output).write_bytes(data)
     what = f"{len(record_ids)} chosen record(s)" if record_ids else f"page {page}" if page else "all records"
     click.echo(f"Exported {what} of {domain} to {output}", err=True)

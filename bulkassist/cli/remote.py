@@ -1,5 +1,5 @@
-"""Commands that talk to an import server through `bulkassist.Client`: submit, start, status, edit,
-cancel, retry, history, results, usage, locks, unlock, undo.
+"""Commands that talk to an import server through `bulkassist.Client`: submit, start, edit, map,
+apply-to-all, mappings, cancel, retry, history, results, usage, locks, unlock, undo.
 
 They need only the base install (the client), never the server's own packages. Every command that
 prints data takes `--format json` (one JSON document on stdout; prompts and progress go to stderr).
@@ -18,21 +18,20 @@ import click
 from bulkassist.cli.options import (
     EXIT_INVALID,
     EXIT_OK,
+    format_option,
+    id_argument,
     mapping_options,
+    operation_option,
     parse_mapping,
     parse_options,
+    progress_option,
+    server_required,
 )
+from bulkassist.cli.progress import progress_bar
 from bulkassist.client import HISTORY_COLUMNS, Client, Import, undo_plan_text, undo_text
-from bulkassist.status import FINISHED, ImportStatus, RowAction
+from bulkassist.status import ImportStatus, RowAction
 
 SHOWN_CHANGES = 200  # lines of changes `submit --show-changes` prints before asking
-_server_option = click.option("--server", envvar="BULKASSIST_URL", required=True, show_envvar=True,
-                              help="URL of the import server.")
-_token_option = click.option("--token", envvar="BULKASSIST_TOKEN", required=True, show_envvar=True,
-                             help="Your API token.")
-_format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                              show_default=True, help="table: for people; json: one JSON document.")
-_id_argument = click.argument("import_id", type=click.IntRange(1, 2**31 - 1), metavar="ID")
 
 
 def _emit(fmt: str, data: Any, table: Callable[[], None]) -> None:
@@ -69,16 +68,10 @@ def _print_issues(issues: list[dict[str, Any]], err: bool = False) -> None:
         click.echo(f"  {mark} {where}, {issue['column'] or ''}: {issue['message']}{hint}", err=err)
 
 
-def _commit(imp: Import, *, retry: bool = False, quiet: bool = False) -> dict[str, Any]:
+def _commit(imp: Import, progress: bool | None, *, retry: bool = False) -> dict[str, Any]:
     """Commit (or retry) and wait, with a progress bar on stderr."""
-    total = max(imp.info["summary"]["valid"], 1)
-    with click.progressbar(length=total, label="Retrying" if retry else "Committing", file=sys.stderr) as bar:
-        def moved(done: int, length: int) -> None:
-            bar.length = max(length, 1)
-            bar.update(done - bar.pos)
-
-        run = imp.retry if retry else imp.commit
-        return run(progress=None if quiet else moved)
+    with progress_bar("Retrying" if retry else "Committing", progress) as bar:
+        return (imp.retry if retry else imp.commit)(progress=bar)
 
 
 def _outcome(final: dict[str, Any]) -> str:
@@ -99,7 +92,8 @@ def _write_results(imp: Import, output: str | None, fmt: str) -> None:
         click.echo(f"Results written to {output}", err=fmt == "json")
 
 
-def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None, show_changes: bool = False) -> None:
+def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None, progress: bool | None,
+                        show_changes: bool = False) -> None:
     """The seed's Confirm Import step, then Confirm & Import (asks when rows with errors would be skipped, and,
     after `--show-changes`, whether to write the changes shown)."""
     s = imp.summary
@@ -122,7 +116,7 @@ def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None,
         click.echo(f"Import {imp.id} not committed; `bulkassist start {imp.id}` commits it later, "
                    f"`bulkassist cancel {imp.id}` cancels it.", err=True)
         sys.exit(EXIT_INVALID)
-    final = _commit(imp)
+    final = _commit(imp, progress)
     _write_results(imp, output, fmt)
     _emit(fmt, final, lambda: click.echo(_outcome(final)))
     sys.exit(_finished_code(final))
@@ -130,8 +124,8 @@ def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None,
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--domain", "-d", required=True)
-@click.option("--operation", "-p", required=True, help="add, update or add_update.")
+@click.option("--domain", "-d", required=True, help="client, client_assignment, case, qualification, ...")
+@operation_option(True)
 @click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
               help="An import option, e.g. auto_create_invoices=true (repeatable).")
 @click.option("--sheet", default=None)
@@ -146,23 +140,26 @@ def _confirm_and_commit(imp: Import, *, yes: bool, fmt: str, output: str | None,
 @mapping_options
 @click.option("--save-mapping", "save_as", default=None, metavar="NAME",
               help="Save the mapping for your organisation under NAME (reused on files with the same headers).")
-@_format_option
-@_server_option
-@_token_option
+@format_option()
+@progress_option
+@server_required
 def submit(file: str, domain: str, operation: str, options: tuple[str, ...], sheet: str | None,
            separator: str | None, yes: bool, validate_only: bool, show_changes: bool, output: str | None,
-           maps: tuple[str, ...], mapping_file: str | None, save_as: str | None, fmt: str, server: str,
-           token: str) -> None:
-    """Upload FILE to the import server, map its columns, review, confirm and commit it (with a progress bar)."""
+           maps: tuple[str, ...], mapping_file: str | None, save_as: str | None, fmt: str, progress: bool | None,
+           server: str, token: str) -> None:
+    """Upload FILE to the import server, map its columns, review, confirm and commit it (with a progress bar).
+
+    \b
+    Exit codes:
+      0  every row was imported (--validate-only: no row has errors)
+      1  some rows failed (validation or commit), a column is not mapped, or you declined
+      2  the command could not run (unreadable file, server refused)
+    """
     client = Client(server, token)
     mapping = parse_mapping(maps, mapping_file)
-    with click.progressbar(length=1, label="Uploading", file=sys.stderr) as bar:
-        def uploaded(done: int, total: int) -> None:
-            bar.length = max(total, 1)
-            bar.update(done - bar.pos)
-
+    with progress_bar("Uploading", progress) as bar:
         imp = client.start_import(file, domain, operation, options=parse_options(options), sheet=sheet,
-                                  separator=separator, progress=uploaded, mapping=mapping)
+                                  separator=separator, progress=bar, mapping=mapping)
     err = fmt == "json"
     if save_as:
         imp.save_mapping(save_as)
@@ -185,7 +182,7 @@ def submit(file: str, domain: str, operation: str, options: tuple[str, ...], she
         click.echo(f"Import {imp.id} not committed: map every column first (`bulkassist map {imp.id} --map ...`).",
                    err=True)
         sys.exit(EXIT_INVALID)
-    _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output, show_changes=show_changes)
+    _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output, progress=progress, show_changes=show_changes)
 
 
 def _print_unmapped(imp: Import, err: bool = False) -> None:
@@ -212,12 +209,11 @@ def _print_mapping(answer: dict[str, Any]) -> None:
 
 
 @click.command("map")
-@_id_argument
+@id_argument
 @mapping_options
 @click.option("--save", "save_as", default=None, metavar="NAME", help="Also save the mapping under NAME.")
-@_format_option
-@_server_option
-@_token_option
+@format_option()
+@server_required
 def map_columns(import_id: int, maps: tuple[str, ...], mapping_file: str | None, save_as: str | None, fmt: str,
                 server: str, token: str) -> None:
     """Show or set the column mapping of an import (the Import Field Mapping page); exit 1 while a column is
@@ -232,9 +228,8 @@ def map_columns(import_id: int, maps: tuple[str, ...], mapping_file: str | None,
 
 @click.command("mappings")
 @click.argument("domain")
-@_format_option
-@_server_option
-@_token_option
+@format_option()
+@server_required
 def saved_mappings(domain: str, fmt: str, server: str, token: str) -> None:
     """Your organisation's saved column mappings of DOMAIN."""
     found = Client(server, token).mappings(domain)
@@ -250,14 +245,13 @@ def saved_mappings(domain: str, fmt: str, server: str, token: str) -> None:
 
 
 @click.command("apply-to-all")
-@_id_argument
+@id_argument
 @click.argument("column")
 @click.argument("value")
 @click.argument("new_value")
 @click.option("--remember", is_flag=True, help="Remember the fix for your organisation (applied to later files).")
-@_format_option
-@_server_option
-@_token_option
+@format_option()
+@server_required
 def apply_to_all(import_id: int, column: str, value: str, new_value: str, remember: bool, fmt: str, server: str,
                  token: str) -> None:
     """Bulk fix: every cell of COLUMN equal to VALUE becomes NEW_VALUE, revalidated once."""
@@ -270,50 +264,29 @@ def apply_to_all(import_id: int, column: str, value: str, new_value: str, rememb
 
 
 @click.command()
-@_id_argument
+@id_argument
 @click.option("--yes", "-y", is_flag=True, help="Commit without asking when rows with errors will be skipped.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the results file here (.csv or .xlsx).")
-@_format_option
-@_server_option
-@_token_option
-def start(import_id: int, yes: bool, output: str | None, fmt: str, server: str, token: str) -> None:
-    """Confirm & Import an import validated earlier (`submit --validate-only`, the notebook, Excel)."""
+@format_option()
+@progress_option
+@server_required
+def start(import_id: int, yes: bool, output: str | None, fmt: str, progress: bool | None, server: str,
+          token: str) -> None:
+    """Confirm & Import an import validated earlier (`submit --validate-only`, the notebook, Excel).
+
+    Exit codes: 0 every row was imported, 1 some rows failed or you declined, 2 the command could not run.
+    """
     imp = Client(server, token).get_import(import_id)
-    _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output)
-
-
-def _print_info(info: dict[str, Any]) -> None:
-    s, c, p = info["summary"], info["committed"], info["progress"]
-    click.echo(f"Import {info['id']}: {info['status']} — {info['domain']} / {info['operation_label']}, "
-               f"{info['file_name']}, by {info['user']} at {info['created_at']}")
-    if info.get("message"):
-        click.echo(f"  {info['message']}")
-    click.echo(f"  Total {s['total']}, Valid {s['valid']} (Insert {s['insert']}, Update {s['update']}), "
-               f"Errors {s['errors']}, Skipped {s['skipped']}")
-    if info["status"] == ImportStatus.COMMITTING or info["status"] in FINISHED:
-        click.echo(f"  Committed: Inserted {c['inserted']}, Updated {c['updated']}, Failed {c['failed']} "
-                   f"(progress {p['done']} of {p['total']})")
+    _confirm_and_commit(imp, yes=yes, fmt=fmt, output=output, progress=progress)
 
 
 @click.command()
-@_id_argument
-@_format_option
-@_server_option
-@_token_option
-def status(import_id: int, fmt: str, server: str, token: str) -> None:
-    """An import's status, counts and commit progress."""
-    info = Client(server, token).get_import(import_id).info
-    _emit(fmt, info, lambda: _print_info(info))
-
-
-@click.command()
-@_id_argument
+@id_argument
 @click.argument("row", type=click.IntRange(2, 10**9))
 @click.argument("values", nargs=-1, required=True, metavar='"COLUMN=VALUE"...')
-@_format_option
-@_server_option
-@_token_option
+@format_option()
+@server_required
 def edit(import_id: int, row: int, values: tuple[str, ...], fmt: str, server: str, token: str) -> None:
     """Change cells of spreadsheet ROW of an import (the seed's pencil) and revalidate it at once.
 
@@ -345,10 +318,9 @@ def edit(import_id: int, row: int, values: tuple[str, ...], fmt: str, server: st
 
 
 @click.command()
-@_id_argument
-@_format_option
-@_server_option
-@_token_option
+@id_argument
+@format_option()
+@server_required
 def cancel(import_id: int, fmt: str, server: str, token: str) -> None:
     """Cancel an import; during a commit the server stops after its current chunk (committed rows stay)."""
     info = Client(server, token).get_import(import_id).cancel()
@@ -358,16 +330,19 @@ def cancel(import_id: int, fmt: str, server: str, token: str) -> None:
 
 
 @click.command()
-@_id_argument
+@id_argument
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the results file here (.csv or .xlsx).")
-@_format_option
-@_server_option
-@_token_option
-def retry(import_id: int, output: str | None, fmt: str, server: str, token: str) -> None:
-    """Commit again only the rows of a CommitFailed import that failed; imported rows are never written twice."""
+@format_option()
+@progress_option
+@server_required
+def retry(import_id: int, output: str | None, fmt: str, progress: bool | None, server: str, token: str) -> None:
+    """Commit again only the rows of a CommitFailed import that failed; imported rows are never written twice.
+
+    Exit codes: 0 every row was imported, 1 some rows failed, 2 the command could not run.
+    """
     imp = Client(server, token).get_import(import_id)
-    final = _commit(imp, retry=True)
+    final = _commit(imp, progress, retry=True)
     _write_results(imp, output, fmt)
     _emit(fmt, final, lambda: click.echo(_outcome(final)))
     sys.exit(_finished_code(final))
@@ -403,9 +378,8 @@ def _shown(value: str | None) -> str:
 @click.option("--user", default=None)
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--page-size", default=20, show_default=True, type=click.IntRange(1, 500))
-@_format_option
-@_server_option
-@_token_option
+@format_option()
+@server_required
 def history(domain, status, user, page, page_size, fmt, server, token) -> None:
     """Import History: Import ID, Domain, Status, Operation, File Name, Total Records, Valid Records, Errors, User,
     Date."""
@@ -426,16 +400,15 @@ def history(domain, status, user, page, page_size, fmt, server, token) -> None:
 
 
 @click.command()
-@_id_argument
+@id_argument
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (.csv or .xlsx); default: print CSV.")
 @click.option("--errors", "errors_only", is_flag=True, help="The errors file instead of the results.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
-              help="What to print without -o: CSV, or JSON {columns, rows}.")
-@_server_option
-@_token_option
+@format_option(default="csv", other="csv", what="what to print without -o: the CSV file")
+@server_required
 def results(import_id: int, output: str | None, errors_only: bool, fmt: str, server: str, token: str) -> None:
-    """Download an import's results file (Row Number, Status, Action, Created/Updated ID, Error Messages)."""
+    """Download an import's results file (Row Number, Status, Action, Created/Updated ID, Error Messages);
+    --format json prints it as {columns, rows}."""
     imp = Client(server, token).get_import(import_id)
     kind = "xlsx" if output and output.lower().endswith(".xlsx") else "json" if fmt == "json" and not output else "csv"
     data = imp.errors_file(kind) if errors_only else imp.results_file(kind)
@@ -447,9 +420,8 @@ def results(import_id: int, output: str | None, errors_only: bool, fmt: str, ser
 
 
 @click.command()
-@_format_option
-@_server_option
-@_token_option
+@format_option()
+@server_required
 def usage(fmt: str, server: str, token: str) -> None:
     """Import Usage: rows imported today / this week / this month, against your organisation's limits."""
     body = Client(server, token).usage()
@@ -457,9 +429,8 @@ def usage(fmt: str, server: str, token: str) -> None:
 
 
 @click.command()
-@_format_option
-@_server_option
-@_token_option
+@format_option()
+@server_required
 def locks(fmt: str, server: str, token: str) -> None:
     """Importer locks of your organisation (seed 004; administrators only)."""
     found = Client(server, token).locks()
@@ -475,8 +446,7 @@ def locks(fmt: str, server: str, token: str) -> None:
 
 @click.command()
 @click.argument("domain")
-@_server_option
-@_token_option
+@server_required
 def unlock(domain: str, server: str, token: str) -> None:
     """Unlock DOMAIN's importer after an import hung or failed (seed 004; administrators only)."""
     done = Client(server, token).unlock(domain)
@@ -484,28 +454,28 @@ def unlock(domain: str, server: str, token: str) -> None:
 
 
 @click.command()
-@click.argument("import_id", type=int)
+@id_argument
 @click.option("--force", is_flag=True, help="Undo records changed since the import too (otherwise they are "
                                             "conflicts, left as they are).")
 @click.option("--yes", "-y", is_flag=True, help="Undo without asking.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the undo's results file here (.csv or .xlsx).")
-@_server_option
-@_token_option
-def undo(import_id: int, force: bool, yes: bool, output: str | None, server: str, token: str) -> None:
-    """Undo import IMPORT_ID: remove the records it added, give the records it updated their old values back."""
+@progress_option
+@server_required
+def undo(import_id: int, force: bool, yes: bool, output: str | None, progress: bool | None, server: str,
+         token: str) -> None:
+    """Undo import ID: remove the records it added, give the records it updated their old values back.
+
+    Exit codes: 0 Reverted, 1 conflicts were kept (PartlyReverted) or you declined, 2 the command could not run.
+    """
     imp = Client(server, token).get_import(import_id)
     plan = imp.undo_plan()
     click.echo(f"Undo import {import_id}: {undo_plan_text(plan)}")
     if not yes and not click.confirm("Undo it?", default=False):
         click.echo(f"Import {import_id} left as it is.")
         sys.exit(EXIT_INVALID)
-    with click.progressbar(length=1, label="Undoing", file=sys.stderr) as bar:
-        def undone(done: int, total: int) -> None:
-            bar.length = max(total, 1)
-            bar.update(done - bar.pos)
-
-        final = imp.undo(force=force, progress=undone)
+    with progress_bar("Undoing", progress) as bar:
+        final = imp.undo(force=force, progress=bar)
     click.echo(undo_text(final))
     if output:
         fmt = "xlsx" if output.lower().endswith(".xlsx") else "csv"
@@ -514,5 +484,5 @@ def undo(import_id: int, force: bool, yes: bool, output: str | None, server: str
     sys.exit(EXIT_OK if final["status"] == ImportStatus.REVERTED else EXIT_INVALID)
 
 
-COMMANDS: list[click.Command] = [submit, start, status, edit, map_columns, apply_to_all, saved_mappings, cancel, retry,
+COMMANDS: list[click.Command] = [submit, start, edit, map_columns, apply_to_all, saved_mappings, cancel, retry,
                                  history, results, usage, locks, unlock, undo]

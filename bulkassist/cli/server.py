@@ -360,5 +360,6 @@ def _safe_url(url: str) -> str:
     return url
 
 
-COMMANDS: dict[str, click.Command] = {c.name: c for c in (serve, worker, demo, dashboard, admin)}
+COMMANDS: dict[str, click.Command] = {"serve": serve, "worker": worker, "demo": demo, "dashboard": dashboard,
+                                      "admin": admin}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import bqplot
 import ipywidgets as widgets
@@ -95,7 +95,7 @@ class ProblemChart(widgets.VBox):
                                            (self.by_kind, self.kind_bars, self._kinds, per_kind)):
             with bars.hold_sync():
                 bars.x, bars.y = names, frame["errors"].to_list()
-            whole_numbers(figure, frame["errors"].max() or 0)
+            whole_numbers(figure, cast(int, frame["errors"].max() or 0))
         self._select()
 
     def choose(self, column: str | None, kind: str | None) -> None:
@@ -166,7 +166,7 @@ class UsageChart(widgets.VBox):
             self.bars.x, self.bars.y = labels, days["rows"].to_list()
             self.limit.x, self.limit.y = (labels, [daily] * len(labels)) if daily is not None else ([], [])
             self.limit.visible = daily is not None
-        whole_numbers(self.figure, max(days["rows"].max() or 0, daily or 0))
+        whole_numbers(self.figure, max(cast(int, days["rows"].max() or 0), daily or 0))
         self.words.value = usage_words(usage)
 
 

@@ -10,6 +10,7 @@ history grid's Date column costs no Python call per row.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import anywidget
@@ -63,7 +64,7 @@ def local_time(stamp: str | datetime | None, zone: str) -> str:
     if stamp is None or stamp == "":
         return ""
     text = stamp.isoformat() if isinstance(stamp, datetime) else str(stamp)
-    shown = local_times(pl.Series([text], dtype=pl.String), zone)[0]
+    shown = cast(pl.Series, local_times(pl.Series([text], dtype=pl.String), zone))[0]
     return shown if shown is not None else text
 
 

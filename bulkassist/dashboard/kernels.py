@@ -26,7 +26,8 @@ class CappedKernelManager(AsyncMappingKernelManager):
     max_kernels = Integer(0, config=True, help="Most kernels running at once (0: no cap). A new page over the "
                                                "cap first ends the least recently active kernel without a page.")
 
-    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+    # jupyter_server's manager starts kernels asynchronously; jupyter_client's base class declares it sync.
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
         if self.max_kernels > 0 and len(self._kernels) >= self.max_kernels:
             await self._make_room()
         return await super().start_kernel(*args, **kwargs)

@@ -84,7 +84,8 @@ class RegistrationPage(widgets.VBox):
 
     def __init__(self, client: Any, notice: Notice, domain: str = "qualification"):
         self.client, self.notice, self.domain = client, notice, domain
-        self.page, self.total, self.items = 1, 0, []
+        self.page, self.total = 1, 0
+        self.items: list[dict[str, Any]] = []
         self.chosen: set[int] = set()
         self.select_page = widgets.Checkbox(description="Select all on this page", indent=False)
         self.select_page.add_class("ba-select-page")

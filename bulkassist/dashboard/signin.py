@@ -82,7 +82,8 @@ class Dashboard(widgets.VBox):
         self.client: Client | None = None
         self.app: App | None = None
         self.form = SignInForm(server_url, self._signed_in)
-        super().__init__([widgets.HTML(STYLESHEET), self.form])
+        self.style = widgets.HTML(STYLESHEET)
+        super().__init__([self.style, self.form])
         self.add_class("ba-app")
 
     @classmethod
@@ -97,7 +98,7 @@ class Dashboard(widgets.VBox):
     def _signed_in(self, client: Client) -> None:
         self.client = client
         self.app = App(client, on_sign_out=self.sign_out, on_expired=self.expired)
-        self.children = [self.children[0], self.app]
+        self.children = [self.style, self.app]
 
     def sign_out(self) -> None:
         """End the session on the server and show the form again."""
@@ -118,4 +119,4 @@ class Dashboard(widgets.VBox):
     def _show_form(self, text: str, kind: str, title: str) -> None:
         self.client = self.app = None
         self.form.show(text, kind, title)
-        self.children = [self.children[0], self.form]
+        self.children = [self.style, self.form]

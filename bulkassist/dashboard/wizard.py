@@ -29,7 +29,7 @@ from bulkassist.dashboard.mapping import (
 from bulkassist.dashboard.notices import Notice
 from bulkassist.dashboard.review import ReviewStep, count_tiles
 from bulkassist.dashboard.review_data import ReviewData
-from bulkassist.errors import FileFormatError
+from bulkassist.errors import FileFormatError, InvalidRequest
 from bulkassist.io.reading import read_table, sheet_names
 from bulkassist.spec import OPERATION_LABELS, Domain
 
@@ -380,7 +380,7 @@ class Wizard(widgets.VBox):
                     name=self.file_name, separator=separator, progress=self._uploading)
                 self._imported_key = key
                 answer = self.imp.mapping_answer()
-                self.map_fields.show(answer, self.domain)
+                self.map_fields.show(answer, self.picked)
                 self.notice.clear()
                 if needs_decision(answer):
                     self.go(MAP)
@@ -415,7 +415,7 @@ class Wizard(widgets.VBox):
         with self.notice.guard():
             answer = (self.imp.set_mapping(changes, save=save, name=name) if changes or save
                       else self.imp.mapping_answer())
-            self.map_fields.show(answer, self.domain)
+            self.map_fields.show(answer, self.picked)
             if not answer["complete"]:
                 self.notice.show(f"Still not mapped: {', '.join(answer['unmapped'])}.", "warning",
                                  "Columns not mapped")
@@ -488,7 +488,7 @@ class Wizard(widgets.VBox):
             self.confirm_button.layout.display = "none" if windowed else None
             self.start_window.layout.display = None if windowed else "none"
             if windowed:
-                self.start_window.show(self.imp, self.domain, start_facts_html(self.imp.info))
+                self.start_window.show(self.imp, self.picked, start_facts_html(self.imp.info))
             self.notice.clear()
             self.go(CONFIRM)
 
@@ -511,6 +511,13 @@ class Wizard(widgets.VBox):
         return _page("Importing", "ba-step-progress", self.progress, self.progress_label, self.outcome,
                      self.after_buttons)
 
+    @property
+    def picked(self) -> Domain:
+        """The domain chosen in Select Domain, which every later step has."""
+        if self.domain is None:
+            raise InvalidRequest("choose a domain first (Select Domain)")
+        return self.domain
+
     def _commit(self, _: object) -> None:
         with self.notice.guard():
             self.confirm_button.disabled = True
@@ -519,7 +526,8 @@ class Wizard(widgets.VBox):
             finally:
                 self.confirm_button.disabled = False
             self.notice.clear()
-            self.progress.value, self.progress.max = 0, max(1, self.review.data.summary["valid"])
+            review = self.review.data
+            self.progress.value, self.progress.max = 0, max(1, review.summary["valid"] if review is not None else 0)
             self.progress_label.value = "Committing rows…"
             self.outcome.value = ""
             self.after_buttons.layout.display = "none"

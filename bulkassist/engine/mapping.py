@@ -161,7 +161,7 @@ def propose_mapping(frame_or_sample: Any, domain: Domain, saved: dict[str, str] 
     # column names exactly.
     for header in headers:
         text = clean_header(header)
-        entry = {"column": text, "target": None, "confidence": 0.0, "method": None, "samples": []}
+        entry: dict[str, Any] = {"column": text, "target": None, "confidence": 0.0, "method": None, "samples": []}
         if text in saved_by_header:
             entry.update(target=saved_by_header[text], confidence=1.0, method="saved")
         elif text and (auto := automatic_target(domain, text)) is not None:
@@ -249,11 +249,11 @@ def resolve_mapping(domain: Domain, headers: list[str], mapping: dict[str, str] 
     columns whose header names the field on its own).
     """
     out: dict[int, str] = {}
-    for column, target in (mapping or {}).items():
-        if target is None:
+    for column, given in (mapping or {}).items():
+        if given is None:
             continue
         idx = _column_index(headers, str(column))
-        out[idx] = target_of(domain, clean_header(headers[idx]), target)
+        out[idx] = target_of(domain, clean_header(headers[idx]), given)
     owner: dict[str, int] = {}
     for idx, header in enumerate(headers):
         target = out.get(idx)

@@ -10,7 +10,7 @@ hundred thousand issues costs no Python object per cell.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ WARNING_CSS = "background-color: #FFEB9C; color: #9C5700"
 # it is null for a file-level issue (a missing column, a duplicated header...).
 # `col_index` is the 0-based position of the column in the file (null when the
 # column is absent from the file), so painters never look a header up again.
-ISSUE_SCHEMA: dict[str, pl.DataType] = {
+ISSUE_SCHEMA = pl.Schema({
     "row": pl.Int64,
     "col_index": pl.Int64,
     "column": pl.String,
@@ -45,7 +45,7 @@ ISSUE_SCHEMA: dict[str, pl.DataType] = {
     "suggestion": pl.String,
     "confidence": pl.Float64,
     "safe": pl.Boolean,
-}
+})
 ISSUE_COLUMNS = list(ISSUE_SCHEMA)
 
 RESULT_COLUMNS = ["Row Number", "Status", "Action", "Created/Updated ID", "Error Messages"]
@@ -152,7 +152,7 @@ class _OnFirstRead:
     def __set_name__(self, owner: type, name: str) -> None:
         self._slot = "_" + name
 
-    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+    def __get__(self, obj: Any, objtype: type | None = None) -> pl.DataFrame:
         if obj is None:
             raise AttributeError(self._slot)  # the field has no default
         value = obj.__dict__[self._slot]
@@ -160,7 +160,7 @@ class _OnFirstRead:
             value = obj.__dict__[self._slot] = value()
         return value
 
-    def __set__(self, obj: Any, value: Any) -> None:
+    def __set__(self, obj: Any, value: pl.DataFrame | Callable[[], pl.DataFrame]) -> None:
         obj.__dict__[self._slot] = value
 
 
@@ -183,8 +183,8 @@ class Report:
     column_fields: dict[str, str | None]  # frame column -> domain field it maps to (None: ignored)
     data: pl.DataFrame
     normalized: pl.DataFrame
-    issues: pl.DataFrame = _OnFirstRead()  # type: ignore[assignment]  # or a function giving it (see _OnFirstRead)
     actions: pl.Series  # a RowAction per data row
+    issues: _OnFirstRead = _OnFirstRead()  # a DataFrame, or a function giving it (see _OnFirstRead)
     header_row: int = 1
     custom_columns: list[str] = field(default_factory=list)  # frame columns holding custom fields
     options: dict[str, Any] = field(default_factory=dict)

@@ -73,9 +73,12 @@ def command(func: F) -> F:
 
     @functools.wraps(func)
     def run(book: Any, *args: Any, **kwargs: Any) -> Any:
-        # The payload of a million-row sheet is millions of Python objects that live as long as the command:
-        # frozen, the cyclic collector stops walking them again for every few thousand actions recorded.
-        gc.freeze()
+        # A million-row sheet is millions of Python objects in, and hundreds of thousands of actions and rows
+        # out, all living as long as the command: the cyclic collector would walk them again and again while
+        # they are built (it tripled the cost of turning the issue list into rows). Nothing here makes
+        # reference cycles worth collecting mid-command, so it waits until the command ends.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return func(book, *args, **kwargs)
         except BulkAssistError as exc:
@@ -83,7 +86,8 @@ def command(func: F) -> F:
                            buttons="ok", mode="critical")
             return None
         finally:
-            gc.unfreeze()
+            if collecting:
+                gc.enable()
 
     return run  # type: ignore[return-value]
 
@@ -215,13 +219,13 @@ class Workbook:
                   if domain.field(name).kind is Kind.SELECT and domain.field(name).select_list}
         if not fields:
             return 0
-        names = list(dict.fromkeys(f.select_list for f in fields.values()))
+        names = list(dict.fromkeys(f.list_name for f in fields.values()))
         values = {n: [v for v, _ in lists.options(n)] for n in names}
         lists_sheet = self._lists_sheet(names, values)
         last = max(data.last_row, data.first_row) + SPARE_ROWS
         for idx, f in fields.items():
-            position = names.index(f.select_list) + 1
-            source = lists_sheet.range((2, position), (1 + max(1, len(values[f.select_list])), position))
+            position = names.index(f.list_name) + 1
+            source = lists_sheet.range((2, position), (1 + max(1, len(values[f.list_name])), position))
             target = data.sheet.range((data.first_row, idx + 1), (last, idx + 1))
             self.painter.dropdown(target, source)
         return len(fields)
@@ -593,11 +597,12 @@ def new_from_template(book: Any) -> str:
     wb = Workbook(book)
     domain = wb.domain()
     config = load_config()
-    headers, rows = list(domain.field_names), []
+    headers = list(domain.field_names)
+    rows: list[tuple[Any, ...]] = []
     if wb.settings.course_code:
         content = config.client().template(domain.name, course_code=wb.settings.course_code)
         table = read_table(content, name=f"{domain.name}-{wb.settings.course_code}.xlsx")
-        headers, rows = list(table.headers), [list(r) for r in table.frame.rows()]
+        headers, rows = list(table.headers), table.frame.rows()
     lists, source = wb.lists(domain)
     names = [s.name for s in book.sheets]
     name, n = domain.title, 1
@@ -605,7 +610,7 @@ def new_from_template(book: Any) -> str:
         n += 1
         name = f"{domain.title} ({n})"
     sheet = book.sheets.add(name, after=book.sheets[-1])
-    write_block(sheet, 1, 1, [headers, *rows])
+    write_block(sheet, 1, 1, [headers, *map(list, rows)])
     wb.settings.header_row = 1
     wb.store.ensure(domain, wb.settings, name)
     wb.store.set("Data sheet", name)

@@ -28,7 +28,7 @@ from bulkassist.errors import AuthenticationFailed, BulkAssistError
 try:  # Python 3.11+
     import tomllib
 except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+    import tomli as tomllib
 
 ENV_URL = "BULKASSIST_URL"
 ENV_TOKEN = "BULKASSIST_TOKEN"

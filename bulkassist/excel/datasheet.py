@@ -18,6 +18,7 @@ turned into a number from eight typed digits, exactly as for an XLSX file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -26,7 +27,7 @@ import polars as pl
 
 from bulkassist.engine.report import RESULT_COLUMNS
 from bulkassist.errors import SchemaError
-from bulkassist.excel.grid import column, read_block, text
+from bulkassist.excel.grid import column, payload_values, read_block, text
 from bulkassist.io.reading import Table, read_table, unique_names
 
 RESULT_HEADERS = RESULT_COLUMNS[1:]  # Status, Action, Created/Updated ID, Error Messages
@@ -39,7 +40,8 @@ class DataSheet:
     sheet: Any  # xw.Sheet
     header_row: int
     headers: list[str]  # the data columns' headers, from column A up to the results block
-    rows: list[tuple[Any, ...]]  # data rows, raw as the engine holds them, trailing blank rows dropped
+    rows: list[Sequence[Any]]  # data rows, raw as the engine holds them, trailing blank rows dropped; a row may
+    # run past `headers` (the payload's rows are the whole used range): its first len(headers) cells are the data
     results_column: int  # 1-based sheet column where the results block starts (or would start)
 
     @classmethod
@@ -50,8 +52,15 @@ class DataSheet:
                 f"sheet {sheet.name!r} has nothing on row {header_row}, where its header should be; "
                 f"put the column names there or change 'Header row' in the BulkAssist sheet."
             )
-        values = read_block(sheet, (header_row, 1), (last.row, last.column))
-        header = [text(v) for v in values[0]]
+        grid = payload_values(sheet)
+        if grid is not None and len(grid) >= last.row and len(grid[header_row - 1]) >= last.column \
+                and min(map(len, grid[header_row:last.row]), default=last.column) >= last.column:
+            # the payload's own rows (each at least as wide as the header): copying a million rows to
+            # tuples cost a second, and `table()` only picks columns out of them
+            values = grid[header_row - 1:last.row]
+        else:
+            values = read_block(sheet, (header_row, 1), (last.row, last.column))
+        header = [text(v) for v in values[0][:last.column]]
         results = _results_start(header)
         width = results
         while width and not header[width - 1].strip():
@@ -61,8 +70,8 @@ class DataSheet:
                 f"row {header_row} of sheet {sheet.name!r} holds no column headers; use New from template "
                 f"or type the headers of the import there."
             )
-        rows = [row[:width] for row in values[1:]]
-        while rows and all(v is None or v == "" for v in rows[-1]):
+        rows = values[1:]
+        while rows and all(v is None or v == "" for v in rows[-1][:width]):
             rows.pop()
         return cls(sheet=sheet, header_row=header_row, headers=header[:width], rows=rows,
                    results_column=(results if results < len(header) else width) + 1)

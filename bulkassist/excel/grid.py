@@ -188,7 +188,7 @@ def write_frame(sheet: Any, row: int, col: int, frame: pl.DataFrame, header: lis
         out: list[list[Any]] = [list(header)] if header and start == 0 else []
         first, last = max(start - top, 0), min(stop - top, cells.height)
         if last > first:
-            out += [list(r) for r in cells.slice(first, last - first).iter_rows()]
+            out += map(list, cells.slice(first, last - first).rows())
         out += [[""] * width for _ in range(stop - max(start, top + cells.height))]
         return out
 

@@ -87,7 +87,8 @@ def pending(book: Any) -> Pending:
 
 def fingerprint(data: DataSheet) -> str:
     """A digest of the records as read (headers and raw cells), to tell whether they changed since Submit."""
-    raw = json.dumps([data.headers, [list(r) for r in data.rows]], default=str, ensure_ascii=False)
+    width = len(data.headers)
+    raw = json.dumps([data.headers, [list(r[:width]) for r in data.rows]], default=str, ensure_ascii=False)
     return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
@@ -344,7 +345,7 @@ def _selected_import(book: Any) -> int:
     row = selection.row
     value = read_block(selection.sheet, (row, 1), (row, 1))[0][0] if row > 1 else None
     try:
-        import_id = int(float(value))
+        import_id = int(float(str(value)))  # 42, 42.0 or '42'; None or text: not an ID
     except (TypeError, ValueError):
         raise SchemaError(f"row {row} of the {HISTORY_SHEET!r} sheet holds no Import ID; select a row of an "
                           f"import, then press Download results.") from None

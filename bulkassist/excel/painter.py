@@ -21,14 +21,18 @@ xlwings Lite) shape this module:
 
 Everything painted is recorded as `Mark(sheet, address, kind)` so that the
 next run (or Clear marks) removes exactly that and leaves the user's own
-formatting elsewhere alone.
+formatting elsewhere alone. A fill mark's address lists many rectangles
+("$D$3,$F$7:$F$9,..."), up to `MAX_MARK_CHARS` (an Excel cell holds 32,767
+characters): a million-row sheet has half a million rectangles, and one
+marks-log row each was a second of work and tens of megabytes of actions.
+The address is only read back by BulkAssist, never handed to Excel whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import polars as pl
 
@@ -50,6 +54,9 @@ FILL, NOTE, DROPDOWN = "fill", "note", "dropdown"
 # notes cost O(n²); past this many the issue list carries the rest (a person
 # reads the first few hundred notes at most).
 MAX_NOTES = 500
+# Characters of one fill mark's address in the marks log (below Excel's 32,767 per cell, with room for the
+# longest single address, "$XFD$1048576:$XFD$1048576").
+MAX_MARK_CHARS = 32_000
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,7 @@ def addresses(rects: pl.DataFrame) -> pl.Series:
     """The absolute A1 address of each rectangle ("$D$3:$E$5", "$D$3" for one cell), as xlwings writes it."""
     if rects.is_empty():
         return pl.Series("address", [], dtype=pl.String)
-    widest = int(rects["last_column"].max())
+    widest = cast(int, rects["last_column"].max())
     letters = pl.Series([column_letter(i) for i in range(widest)])
     def ref(column: str, row: str) -> pl.Expr:
         return pl.concat_str([pl.lit("$"), (pl.col(column) - 1).replace_strict(pl.int_range(widest, eager=True), letters,
@@ -165,6 +172,18 @@ def addresses(rects: pl.DataFrame) -> pl.Series:
         .otherwise(pl.concat_str([ref("first_column", "first_row"), pl.lit(":"), ref("last_column", "last_row")]))
         .alias("address")
     ).to_series()
+
+
+def joined_addresses(address: pl.Series, limit: int = MAX_MARK_CHARS) -> list[str]:
+    """`address` joined with "," into as few strings of at most `limit` characters as the order allows."""
+    if address.is_empty():
+        return []
+    length = address.str.len_chars() + 1  # with the comma
+    before = length.cum_sum() - length  # characters of the addresses ahead of each one
+    # every address starts within its group's first `limit - longest` characters, so it ends within `limit`
+    group = before // max(1, limit - int(length.max()))
+    return (pl.DataFrame({"a": address, "g": group}).group_by("g", maintain_order=True)
+            .agg(pl.col("a").str.join(","))["a"].to_list())
 
 
 _A1 = r"^\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?$"
@@ -241,12 +260,14 @@ def note_texts(issues: pl.DataFrame, limit: int = MAX_NOTES) -> pl.DataFrame:
     line = pl.when(pl.col("suggestion").is_not_null() & (pl.col("suggestion") != "")).then(
         pl.col("message") + pl.lit("\nSuggested: ") + pl.col("suggestion")
     ).otherwise(pl.col("message"))
+    # the first cells picked before any text is built: a million-row report has half a million of them
+    first = issues.select("row", "column").unique().sort("row", "column").head(limit)
     return (
-        issues.with_columns(line.alias("text"))
+        issues.join(first, on=["row", "column"], how="semi")
+        .with_columns(line.alias("text"))
         .group_by("row", "column")
         .agg(pl.col("text").str.join("\n"))
         .sort("row", "column")
-        .head(limit)
     )
 
 
@@ -261,7 +282,8 @@ class Painter:
 
     # ------------------------------------------------------------- remove
     def clear(self, kinds: Iterable[str] = (FILL, NOTE, DROPDOWN)) -> int:
-        """Remove the logged marks of `kinds`; marks on sheets that no longer exist are dropped."""
+        """Remove the logged marks of `kinds`; marks on sheets that no longer exist are dropped. Returns how
+        many were removed (each rectangle of a fill mark counts)."""
         kinds = set(kinds)
         names = {s.name for s in self.book.sheets}
         kept, removed, fills = [], 0, []
@@ -269,7 +291,7 @@ class Painter:
             if mark.kind not in kinds:
                 kept.append(mark)
                 continue
-            removed += 1
+            removed += mark.address.count(",") + 1 if mark.kind == FILL else 1
             if mark.sheet not in names:
                 continue
             if mark.kind == FILL:
@@ -294,10 +316,12 @@ class Painter:
             return
         if append is None:
             for mark in fills:
-                self.book.sheets[mark.sheet].range(mark.address).clear_formats()
+                for area in mark.address.split(","):
+                    self.book.sheets[mark.sheet].range(area).clear_formats()
             return
-        frame = pl.DataFrame(fills, schema=["sheet", "address", "kind"], orient="row")
-        boxes = pl.concat([frame.select("sheet", "address"), parse_addresses(frame["address"])], how="horizontal")
+        frame = pl.DataFrame(fills, schema=["sheet", "address", "kind"], orient="row").select(
+            "sheet", pl.col("address").str.split(",")).explode("address")
+        boxes = pl.concat([frame, parse_addresses(frame["address"])], how="horizontal")
         positions = {s.name: s.index - 1 for s in self.book.sheets}
         for sheet, address, r1, r2, c1, c2 in boxes.iter_rows():
             if r1 is None or c1 is None or r2 < r1 or c2 < c1:  # not as we log them (edited?): xlwings reads it
@@ -319,15 +343,15 @@ class Painter:
         )
         append = _recorder(self.book)
         if append is None:
-            for r, c, h, w, color in boxes.iter_rows():
+            for r, c, h, w, color in boxes.rows():
                 sheet.range((r + 1, c + 1), (r + h, c + w)).color = color
         else:
             position = sheet.index - 1
-            for r, c, h, w, color in boxes.iter_rows():
+            for r, c, h, w, color in boxes.rows():
                 append(func="setRangeColor", args=color, sheet_position=position, start_row=r, start_column=c,
                        row_count=h, column_count=w)
         name = sheet.name
-        self.marks.extend(Mark(name, a, FILL) for a in addresses(rects))
+        self.marks.extend(Mark(name, a, FILL) for a in joined_addresses(addresses(rects), MAX_MARK_CHARS))
         return rects.height
 
     def notes(self, sheet: Any, texts: pl.DataFrame) -> int:

@@ -69,7 +69,7 @@ def write_annotated(
     marks = _cell_marks(report)
     fields = {f.name: f for f in report.domain.fields}  # custom-field columns map to no Field
     select_lists = {
-        index: spec.select_list
+        index: spec.list_name
         for index, column in enumerate(report.frame_columns)
         if (spec := fields.get(report.column_fields.get(column) or "")) is not None and spec.kind is Kind.SELECT
     }

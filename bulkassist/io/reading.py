@@ -56,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import charset_normalizer
 import fastexcel
@@ -132,6 +132,9 @@ class Table:
             date_cells={k: v for k, v in self.date_cells.items() if k in kept},
             number_cells={k: v for k, v in self.number_cells.items() if k in kept}, notes=list(self.notes),
         )
+
+
+SheetDtype = Literal["string", "boolean"]  # how fastexcel is asked to read a sheet' cells
 
 
 def read_table(
@@ -233,16 +236,22 @@ def _read_csv_file(path: Path, label: str, separator: str | None) -> Table | Non
     hint = _SEPARATOR_HINT.match(prefix)
     separator = separator or (hint.group(1).decode() if hint else detect_separator(
         prefix.decode("utf-8", errors="ignore")))  # only a character cut by the sample is ignored
+    # An empty field, quoted or not, is read as null (what `_empty_as_null` does on the general path):
+    # no second pass over the cells.
     options: dict[str, Any] = dict(
         separator=separator, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False,
+        null_values=[""],
     )
     try:
-        if pl.read_csv(path, n_rows=1, **options).width > MAX_COLUMNS:
+        # The width is measured on the head already read (a file of more columns goes the general way,
+        # which cuts it with a note); a record cut by the head only under-counts, and the read says.
+        whole_lines = prefix[:prefix.rfind(b"\n") + 1] or prefix
+        if pl.read_csv(io.BytesIO(whole_lines), n_rows=1, **options).width > MAX_COLUMNS:
             return None
         raw = pl.read_csv(path, **options)
     except pl.exceptions.PolarsError:
         return None
-    if not raw.width:
+    if not raw.width or raw.width > MAX_COLUMNS:
         return None
     # polars ends a record only at "\n": a lone "\r" (old Mac Excel) would stay inside some cell. A cell
     # holding "\r" at all is rare (a quoted multi-line cell): the general path settles those files.
@@ -250,7 +259,7 @@ def _read_csv_file(path: Path, label: str, separator: str | None) -> Table | Non
     # A file without any "\r" (one memchr pass) needs no look at its cells.
     if any_cr and any(raw.select(pl.all().str.contains("\r", literal=True).any()).row(0)):
         return None
-    return _to_table(_empty_as_null(raw), label, separator=separator, encoding="utf-8-sig" if with_bom else "utf-8")
+    return _to_table(raw, label, separator=separator, encoding="utf-8-sig" if with_bom else "utf-8")
 
 
 def _holds_cr(fh: Any) -> bool:
@@ -634,7 +643,7 @@ def _read_xlsx(data: bytes, label: str, sheet: str | int | None) -> Table:
     sheet_name = _pick_sheet(names, sheet, label)
     within = list(range(MAX_COLUMNS)) if width > MAX_COLUMNS else None
 
-    def load(dtypes: str, columns: list[int] | None = within) -> pl.DataFrame:
+    def load(dtypes: SheetDtype, columns: list[int] | list[str] | None = within) -> pl.DataFrame:
         return reader.load_sheet(
             sheet_name, header_row=None, skip_rows=0, dtypes=dtypes, use_columns=columns,
         ).to_polars()
@@ -755,7 +764,7 @@ def _pick_sheet(names: list[str], sheet: str | int | None, label: str) -> str:
 
 
 def _typed_cells(
-    raw: pl.DataFrame, load: Callable[[str, list[str] | None], pl.DataFrame]
+    raw: pl.DataFrame, load: Callable[[SheetDtype, list[str] | None], pl.DataFrame]
 ) -> tuple[pl.DataFrame, dict[int, pl.Series], dict[int, pl.Series]]:
     """Text with dates as ISO dates and booleans as TRUE/FALSE, and per column the date / number cell masks.
 
@@ -801,11 +810,11 @@ def _from_frame(frame: pl.DataFrame, label: str) -> Table:
 
 
 def _from_pandas(frame: Any, label: str) -> Table:
-    columns = []
+    columns: list[pl.Series] = []
     for index in range(frame.shape[1]):
         series = frame.iloc[:, index]
         try:
-            columns.append(pl.from_pandas(series))
+            columns.append(cast(pl.Series, pl.from_pandas(series)))
         except Exception:  # mixed Python objects (text and Timestamps...) that Arrow cannot type
             columns.append(pl.Series(series.tolist(), dtype=pl.Object))
     return _from_columns(columns, [str(c) for c in frame.columns], label)
@@ -913,7 +922,7 @@ def _to_table(
     # Excel's used range often runs past the data: drop what it adds at the end.
     if body.height and not any(v is not None for v in body.row(body.height - 1)):
         filled = body.select(pl.any_horizontal(pl.all().is_not_null()).alias("filled"))["filled"]
-        last_row = int(filled.arg_true().max()) + 1 if filled.any() else 0
+        last_row = cast(int, filled.arg_true().max()) + 1 if filled.any() else 0
         body = body.head(last_row)
     keep = len(headers)
     while keep and not headers[keep - 1].strip() and body.to_series(keep - 1).null_count() == body.height:

@@ -66,9 +66,9 @@ def write_template(
     if fmt != "xlsx":
         raise ValueError(f"template format {fmt!r} is not supported; use 'xlsx' or 'csv'")
     lists = lists_or_default(lists)
-    list_sheet = ListsSheet.build(lists, [f.select_list for f in dom.fields if f.kind is Kind.SELECT])
+    list_sheet = ListsSheet.build(lists, [f.list_name for f in dom.fields if f.kind is Kind.SELECT])
     validations = [
-        (f"{column_letter(i)}2:{column_letter(i)}{MAX_ROW}", list_sheet.ref(f.select_list))
+        (f"{column_letter(i)}2:{column_letter(i)}{MAX_ROW}", list_sheet.ref(f.list_name))
         for i, f in enumerate(dom.fields)
         if f.kind is Kind.SELECT and list_sheet.has(f.select_list)
     ]

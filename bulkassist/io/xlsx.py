@@ -31,6 +31,7 @@ import os
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,10 @@ from queue import Empty, Queue
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+from isal import isal_zlib
 
 from bulkassist.engine.selectlists import demo_lists
-from bulkassist.io.cells import is_formula_like, starts_formula
+from bulkassist.io.cells import FORMULA_START, is_formula_like, starts_formula
 from bulkassist.io.csv import write_csv
 from bulkassist.io.reading import column_letter
 
@@ -56,8 +58,11 @@ MAX_ROW = 1_048_576
 MAX_CELL_CHARS = 32_767  # Excel refuses (repairs) a longer cell
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CHUNK_ROWS = 20_000  # rows (or notes, links) turned into XML at a time: bounds memory on a million-row report
-# zlib level of every part. Measured on a 1M-row annotated workbook (bench/workbook.py --levels 1,6):
-# level 1 35.7 s CPU, 173 MB; level 6 46.0 s CPU, 140 MB. A quarter less work for a quarter more bytes.
+# The deflater and level of every part. A 1M-row annotated workbook is about 1.5 GB of XML, and deflating
+# it was the larger half of the work: ISA-L's deflate (`isal`) at its level 1 is about four times as fast
+# as zlib's level 1 and makes a smaller file (bench/workbook.py compares them; zlib's default, 6, is twice
+# zlib 1's time for a sixth fewer bytes). Either writes the standard deflate every zip reader takes.
+ZIP_DEFLATER = "isal"  # or "zlib"
 ZIP_LEVEL = 1
 
 # Cell styles (indexes into cellXfs of `_STYLES`). The default style (0) is text ("@"): most cells
@@ -290,17 +295,25 @@ def _xml_scalar(text: str) -> str:
     )
 
 
-def _cell_xml(ref: pl.Expr, style: pl.Expr | int, value: pl.Expr, *, numeric: bool = False) -> pl.Expr:
+def _cell_xml(ref: pl.Expr, style: pl.Expr | int, value: pl.Expr, *, numeric: bool = False,
+              plain: bool = False) -> pl.Expr:
     """One <c> element per value: inline text (escaped), or a number; an empty styled cell for a null value.
 
     The `s` attribute is left out for the default (text) style and
     `xml:space="preserve"` is only written where a value starts or ends with
     a space: both are most of the bytes of a plain cell. Text that begins
     like a formula takes the quote-prefix twin of its style.
+
+    `plain`: no value needs any of that (see `_needs_care`), so the same XML is
+    built without the regex and escaping passes, most of the cost of a sheet.
     """
     if numeric:
         present = value.is_not_null()
         filled = pl.concat_str([pl.lit('<c r="'), ref, _style_attr(style), pl.lit('"><v>'), value, pl.lit("</v></c>")])
+    elif plain:
+        present = value.str.len_bytes() > 0
+        filled = pl.concat_str([pl.lit('<c r="'), ref, _style_attr(style), pl.lit('" t="inlineStr"><is><t>'), value,
+                                pl.lit("</t></is></c>")])
     else:
         text = value.str.replace_all(_ILLEGAL_XML, "").str.slice(0, MAX_CELL_CHARS)
         present = text.str.len_bytes() > 0  # an empty string is an empty cell
@@ -315,6 +328,16 @@ def _cell_xml(ref: pl.Expr, style: pl.Expr | int, value: pl.Expr, *, numeric: bo
         return pl.when(present).then(filled).otherwise(pl.lit(""))
     empty = pl.concat_str([pl.lit('<c r="'), ref, _style_attr(style), pl.lit('"/>')])
     return pl.when(present).then(filled).when(style != TEXT_STYLE).then(empty).otherwise(pl.lit(""))
+
+
+# What makes a text need more than copying into <t>: a character to escape or drop, a space at either end
+# (xml:space), a formula start (quote-prefix style); or a length beyond an Excel cell's (`_needs_care`).
+_CARE = f"[&<>\"\r]|{_ILLEGAL_XML}|^\\s|\\s$|{FORMULA_START}"
+
+
+def _needs_care(text: pl.Series) -> pl.Series:
+    """True where `_cell_xml` must take the escaping path for a text."""
+    return (text.str.contains(_CARE) | (text.str.len_bytes() > MAX_CELL_CHARS)).fill_null(False)
 
 
 def _style_attr(style: pl.Expr | int, quoted: pl.Expr | None = None) -> pl.Expr:
@@ -363,28 +386,42 @@ def data_rows(
     marks = marks if marks is not None else pl.DataFrame(schema={"row": pl.Int64, "col": pl.Int64, "style": pl.Int64})
     header_marks = dict(marks.filter(pl.col("row") == header_row).select("col", "style").iter_rows())
     yield _header_row(headers, header_row, header_marks)
-    marks_by_col = {k[0]: g for k, g in marks.filter(pl.col("row") > header_row).group_by("col")}
+    # each marked column's style for every row, once (a join per column and chunk cost more than the cells)
+    styles = {
+        int(index): pl.repeat(style, frame.height, dtype=pl.Int64, eager=True)
+        .scatter(group["row"] - header_row - 1, group["style"]).alias(f"__s{index}")
+        for (index,), group in marks.filter(pl.col("row").is_between(header_row + 1, header_row + frame.height)
+                                            & (pl.col("col") < frame.width)).group_by("col")
+    }
+    texts = frame.select(pl.all().cast(pl.String))
+    care = {name: _needs_care(texts[name]) for name in texts.columns if name not in numeric}
     for start in range(0, frame.height, _CHUNK_ROWS):
-        chunk = frame.slice(start, _CHUNK_ROWS)
+        chunk = texts.slice(start, _CHUNK_ROWS)
         first = header_row + 1 + start
-        work = chunk.with_columns(pl.int_range(first, first + chunk.height, eager=True).alias("__row"))
+        work = chunk.with_columns(pl.int_range(first, first + chunk.height, eager=True).alias("__row"),
+                                  *(s.slice(start, chunk.height) for s in styles.values()))
         row_text = pl.col("__row").cast(pl.String)
-        cells = []
+        cells: list[pl.Expr] = []
+        patches: list[tuple[str, pl.Series, pl.Expr]] = []
         for index, name in enumerate(chunk.columns):
-            cell_style: pl.Expr | int = style
-            if index in marks_by_col:
-                marked = marks_by_col[index].select(pl.col("row").alias("__row"), pl.col("style").alias(f"__s{index}"))
-                work = work.join(marked, on="__row", how="left")
-                cell_style = pl.col(f"__s{index}").fill_null(style)
-            value = pl.col(name).cast(pl.String)
+            cell_style: pl.Expr | int = pl.col(f"__s{index}") if index in styles else style
+            value = pl.col(name)
             ref = pl.lit(column_letter(index)) + row_text
             if name in numeric:
                 is_number = value.str.contains(_NUMBER)
                 cells.append(_cell_xml(ref, cell_style, pl.when(is_number).then(value), numeric=True))
-                value = pl.when(~is_number).then(value)
-            cells.append(_cell_xml(ref, cell_style, value))
+                cells.append(_cell_xml(ref, cell_style, pl.when(~is_number).then(value)))
+                continue
+            # every cell the plain way; the few that need escaping (`_needs_care`) are built again below
+            hit = care[name].slice(start, chunk.height).arg_true()
+            if hit.len():
+                patches.append((f"__c{len(cells)}", hit, _cell_xml(ref, cell_style, value)))
+            cells.append(_cell_xml(ref, cell_style, value, plain=True))
         # Cells as separate columns first, so polars builds them in parallel, then one row string each.
         built = work.select(row_text.alias("__row"), *(cell.alias(f"__c{i}") for i, cell in enumerate(cells)))
+        if patches:
+            built = built.with_columns(built[column].scatter(hit, work[hit].select(cell).to_series())
+                                       for column, hit, cell in patches)
         row_xml = pl.concat_str([pl.lit('<row r="'), pl.col("__row"), pl.lit('">'), pl.exclude("__row"),
                                  pl.lit("</row>")])
         yield built.select(row_xml.str.join("")).item()
@@ -502,12 +539,15 @@ def write_package(path: str | os.PathLike, sheets: list[Sheet]) -> Path:
     producer = threading.Thread(target=_produce, args=(_package_parts(sheets), queue, stop), daemon=True)
     producer.start()
     try:
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as zf:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             handle = None
             while True:
                 kind, payload = queue.get()
                 if kind == "start":
                     handle = zf.open(_entry(payload), "w", force_zip64=True)
+                    # zipfile only knows zlib: its writer's deflater is swapped for the chosen one (the entry
+                    # stays ZIP_DEFLATED, and zipfile still counts the sizes and the CRC)
+                    handle._compressor = _deflater()
                 elif kind == "data":
                     handle.write(payload)
                 elif kind == "end":
@@ -585,14 +625,14 @@ def _rels(items: list[tuple[str, str, str]]) -> str:
     return f'{_XML_DECL}<Relationships xmlns="{_NS_PKG_REL}">{body}</Relationships>'
 
 
+def _deflater() -> Any:
+    """A raw-deflate compressor (no zlib header, as zip entries hold) of `ZIP_DEFLATER` at `ZIP_LEVEL`."""
+    module = isal_zlib if ZIP_DEFLATER == "isal" else zlib
+    return module.compressobj(ZIP_LEVEL, module.DEFLATED, -15)
+
+
 def _entry(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
-    # ZipFile.open(info, "w") ignores the archive's compresslevel and deflates at zlib's default (6) unless
-    # the entry carries its own level: `compress_level` from Python 3.13, the `_compresslevel` slot before.
-    if hasattr(info, "compress_level"):
-        info.compress_level = ZIP_LEVEL
-    else:
-        info._compresslevel = ZIP_LEVEL
     info.external_attr = 0o600 << 16
     return info

@@ -28,7 +28,7 @@ _NOTE_VALUES = 12  # select-list values quoted in a header note
 
 def _accepted(f: Field, lists: SelectLists) -> tuple[list[str], dict[str, str]]:
     """Accepted cell texts, and the label -> value map when labels are accepted."""
-    options = lists.options(f.select_list)
+    options = lists.options(f.list_name)
     values = [v for v, _ in options]
     labels = {lbl: v for v, lbl in options if f.match_labels and lbl and lbl != v}
     return values + list(labels), labels
@@ -36,7 +36,7 @@ def _accepted(f: Field, lists: SelectLists) -> tuple[list[str], dict[str, str]]:
 
 def _select_messages(f: Field, bad_values: list[str], lists: SelectLists) -> pl.DataFrame:
     """One row per distinct bad value: its suggestion, confidence, safety and message."""
-    matches = ListMatcher(lists.options(f.select_list), match_labels=f.match_labels).match(bad_values)
+    matches = ListMatcher(lists.options(f.list_name), match_labels=f.match_labels).match(bad_values)
     rows = []
     for text, m in zip(bad_values, matches, strict=True):
         if m.safe:
@@ -57,7 +57,7 @@ def _list_line(how: str, f: Field, lists: SelectLists | None) -> str:
     if f.match_labels:
         how += " (the value or its label)"
     try:
-        values = [v for v, _ in lists.options(f.select_list)] if lists is not None and f.select_list else []
+        values = [v for v, _ in lists.options(f.list_name)] if lists is not None and f.select_list else []
     except KeyError:
         values = []
     if not values:
@@ -90,9 +90,9 @@ class SelectKind(CellKind):
         return [_list_line("One value from the dropdown", f, lists), *length_line(f)]
 
     def pandera_checks(self, f: Field, lists: SelectLists, pa: Any) -> list[Any]:
-        accepted = [v for v, _ in lists.options(f.select_list)]
+        accepted = [v for v, _ in lists.options(f.list_name)]
         if f.match_labels:
-            accepted += [lbl for _, lbl in lists.options(f.select_list)]
+            accepted += [lbl for _, lbl in lists.options(f.list_name)]
         return [pa.Check.isin(accepted, error=f"{f.name}: list")]
 
 

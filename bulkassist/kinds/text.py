@@ -50,7 +50,10 @@ class TextKind(CellKind):
 
 def pattern_findings(df: pl.DataFrame, f: Field) -> pl.DataFrame:
     """Cells of `df` (a `cell_frame`) that do not match the field's pattern, with the fix Excel made necessary."""
-    bad = df.filter(pl.col("v").is_not_null() & ~pl.col("v").str.contains(f.pattern))
+    pattern = f.pattern
+    if pattern is None:  # a field without a pattern has no cell that breaks it
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    bad = df.filter(pl.col("v").is_not_null() & ~pl.col("v").str.contains(pattern))
     if not bad.height:
         return pl.DataFrame(schema=FINDING_SCHEMA)
     hint = f.pattern_hint or f"the pattern {f.pattern}"
@@ -61,7 +64,7 @@ def pattern_findings(df: pl.DataFrame, f: Field) -> pl.DataFrame:
         padded = pl.when(stripped.str.contains(r"^\d+$") & (stripped.str.len_chars() < f.zero_pad)).then(
             stripped.str.zfill(f.zero_pad)).otherwise(stripped)
     bad = bad.with_columns(sugg=padded).with_columns(
-        sugg=pl.when(pl.col("sugg").str.contains(f.pattern) & (pl.col("sugg") != pl.col("v")))
+        sugg=pl.when(pl.col("sugg").str.contains(pattern) & (pl.col("sugg") != pl.col("v")))
         .then(pl.col("sugg"))
     )
     lost_zeros = pl.col("sugg").is_not_null() & (pl.col("sugg").str.len_chars() > pl.col("v").str.len_chars())

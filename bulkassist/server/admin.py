@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bulkassist.errors import Conflict, InvalidRequest, NotFound
 from bulkassist.server.auth import issue_token
+from bulkassist.server.db import rows_changed
 from bulkassist.server.models import (
     ApiToken,
     DomainLock,
@@ -116,8 +117,8 @@ def create_token(session: Session, user: User, name: str = "token") -> str:
 def revoke_tokens(session: Session, user: User) -> int:
     """Revoke every live token of `user`, and end their sign-in sessions; how many tokens were revoked."""
     end_sessions(session, user.id)
-    return session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                           .values(revoked_at=utcnow())).rowcount
+    return rows_changed(session, sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
 
 
 def set_password(session: Session, user: User, password: str) -> int:

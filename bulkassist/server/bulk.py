@@ -20,7 +20,7 @@ def allocate_ids(session: Session, table: sa.Table, count: int) -> list[int]:
     """`count` new primary keys of `table`, reserved in this transaction."""
     if count == 0:
         return []
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return list(session.execute(
             sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
             {"t": table.name, "n": count}).scalars())
@@ -33,13 +33,22 @@ def allocate_ids(session: Session, table: sa.Table, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
+def driver_connection(session: Session) -> Any:
+    """The DBAPI driver's own connection under the session's (psycopg's for COPY, sqlite3's for executemany):
+    the bulk paths skip SQLAlchemy's per-row work."""
+    raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the database connection is closed")
+    return raw
+
+
 def insert_rows(session: Session, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert `rows` (tuples in `columns` order; dicts/lists go to JSON columns as JSON)."""
     if not rows:
         return
     json_cols = {i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.JSON)}
     connection = session.connection()
-    raw = connection.connection.driver_connection
+    raw = driver_connection(session)
     names = ", ".join(f'"{c}"' for c in columns)
     if connection.dialect.name == "postgresql":
         with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
@@ -101,7 +110,7 @@ def update_records(session: Session, table: sa.Table, changes: Sequence[tuple[in
             [{"_id": i, "_data": d, "_at": at} for i, d in changes])
         return
     stamp = at.strftime("%Y-%m-%d %H:%M:%S.%f")
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver_connection(session).cursor()
     try:
         cursor.executemany(f'UPDATE "{table.name}" SET data = ?, updated_at = ? WHERE id = ?',
                            ((json_text(d), stamp, i) for i, d in changes))

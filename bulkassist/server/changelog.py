@@ -47,7 +47,7 @@ def log_updates(session: Session, import_id: int, org_id: int, record_ids: Itera
     One upsert: a record this import wrote before keeps its first copy (the state before the import)
     and gets the latest `written_at`.
     """
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     ids = sorted(set(record_ids))
     copy = sa.text(_COPY.text.format(ids=_IDS[dialect])).bindparams(sa.bindparam("at", type_=sa.DateTime()))
     session.execute(copy, {"import_id": import_id, "action": str(RowAction.UPDATE), "at": at, "org_id": org_id,

@@ -149,7 +149,8 @@ def _run(sessions: sessionmaker[Session], import_id: int) -> None:
 def _write(session: Session, behaviour, ctx: Context, chunk: pl.DataFrame) -> pl.DataFrame:
     """Write a chunk in a savepoint; if the database refuses it, row by row so one bad row fails alone."""
     # Bulk paths (COPY) talk to the driver directly, so its own errors count as the database's too.
-    refused = (SQLAlchemyError, session.bind.dialect.dbapi.Error)
+    dbapi = session.get_bind().dialect.dbapi
+    refused = (SQLAlchemyError, dbapi.Error) if dbapi is not None else (SQLAlchemyError,)
     try:
         with session.begin_nested():
             return behaviour.write(ctx, chunk)
@@ -193,7 +194,7 @@ def _finish(sessions: sessionmaker[Session], import_id: int, status: ImportStatu
 
 
 def _locked(session: Session, import_id: int) -> sa.Select:
-    return locked(import_id, session.bind.dialect.name)
+    return locked(import_id, session.get_bind().dialect.name)
 
 
 def cancel(session: Session, imp: Import) -> None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from platformdirs import user_data_dir
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.session import SessionTransaction
 
@@ -116,3 +117,9 @@ def migrate(engine: Engine) -> None:
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def rows_changed(session: Session, statement: sa.Update) -> int:
+    """Run an UPDATE and answer how many rows it changed (its cursor's rowcount: `Session.execute` is typed
+    as answering any `Result`, an UPDATE's is a `CursorResult`)."""
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount

@@ -23,19 +23,22 @@ _POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'se
 def add_docs(app: FastAPI, prefix: str) -> None:
     """Swagger UI at `{prefix}/docs`, ReDoc at `{prefix}/redoc`, their assets under `{prefix}/docs-assets`."""
     assets = f"{prefix}/docs-assets"
+    openapi_url = app.openapi_url
+    if openapi_url is None:  # an app without its OpenAPI document has nothing to show
+        return
     app.mount(assets, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-assets")
     title = app.title
 
     @app.get(f"{prefix}/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
         return _offline(get_swagger_ui_html(
-            openapi_url=app.openapi_url, title=f"{title} - Swagger UI", swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            openapi_url=openapi_url, title=f"{title} - Swagger UI", swagger_js_url=f"{assets}/swagger-ui-bundle.js",
             swagger_css_url=f"{assets}/swagger-ui.css", swagger_favicon_url=f"{assets}/favicon.png"))
 
     @app.get(f"{prefix}/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
         return _offline(get_redoc_html(
-            openapi_url=app.openapi_url, title=f"{title} - ReDoc", redoc_js_url=f"{assets}/redoc.standalone.js",
+            openapi_url=openapi_url, title=f"{title} - ReDoc", redoc_js_url=f"{assets}/redoc.standalone.js",
             redoc_favicon_url=f"{assets}/favicon.png", with_google_fonts=False))
 
 

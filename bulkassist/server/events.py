@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.errors import InvalidRequest
 from bulkassist.server.bulk import insert_rows
+from bulkassist.server.db import rows_changed
 from bulkassist.server.models import DeliveryAttempt, OutboxEvent, Webhook, WebhookDelivery, utcnow
 
 log = logging.getLogger("bulkassist.server")
@@ -69,7 +70,7 @@ def check_url(url: str) -> str:
 
 # ------------------------------------------------------------------ outbox
 def write_events(session: Session, org_id: int, import_id: int, event: str,
-                 records: Sequence[tuple[int, dict[str, Any]]]) -> None:
+                 records: Sequence[tuple[int, dict[str, Any] | None]]) -> None:
     """One outbox event per (record id, record fields), in the caller's transaction."""
     now = utcnow()
     stamp = now.isoformat(timespec="seconds") + "Z"
@@ -136,7 +137,7 @@ def _fan_out(session_factory: sessionmaker[Session], now: datetime) -> None:
     with session_factory.begin() as session:
         query = sa.select(OutboxEvent.id, OutboxEvent.org_id).where(
             OutboxEvent.fanned_out.is_(False)).order_by(OutboxEvent.id).limit(5000)
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             # Two servers fanning out together take different events (SQLite: BEGIN IMMEDIATE serialises).
             query = query.with_for_update(skip_locked=True)
         events = session.execute(query).all()
@@ -169,9 +170,9 @@ def _claim_due(session_factory: sessionmaker[Session], now: datetime, limit: int
                    Webhook.active.is_(True))
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)).all()
         for d in due:
-            got = session.execute(sa.update(WebhookDelivery).where(
+            got = rows_changed(session, sa.update(WebhookDelivery).where(
                 WebhookDelivery.id == d.id, WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at == d.next_attempt_at).values(next_attempt_at=now + LEASE)).rowcount
+                WebhookDelivery.next_attempt_at == d.next_attempt_at).values(next_attempt_at=now + LEASE))
             if got:
                 claimed.append({"id": d.id, "attempts": d.attempts, "url": d.url, "secret": d.secret,
                                 "event": d.event, "payload": d.payload})

@@ -150,7 +150,7 @@ class LocalQueue(Queue):
             interrupted = session.scalars(sa.select(Import).where(Import.status.in_(list(RESUMED)))).all()
         for imp in interrupted:
             log.warning("running again the %s job of import %s (the server stopped during it)", imp.status, imp.id)
-            self._submit(RESUMED[imp.status](imp))
+            self._submit(RESUMED[ImportStatus(imp.status)](imp))
         threading.Thread(target=self._deliver_forever, name="bulkassist-webhooks", daemon=True).start()
 
     def _deliver_forever(self) -> None:

@@ -41,6 +41,7 @@ from bulkassist.io.reading import Table, unique_names
 from bulkassist.io.xlsx import MAX_CELL_CHARS
 from bulkassist.server import preview
 from bulkassist.server.auth import Caller
+from bulkassist.server.db import rows_changed
 from bulkassist.server.domains import Context, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
 from bulkassist.server.memory import apply_saved, remembered_for, saved_mapping
@@ -62,7 +63,7 @@ def get_import(session: Session, caller: Caller, import_id: int, *, for_update: 
     may see them.
     """
     query = sa.select(Import).where(Import.id == import_id, Import.org_id == caller.org_id)
-    if for_update and session.bind.dialect.name == "postgresql":
+    if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     imp = session.scalars(query).first()
     if imp is None:
@@ -80,8 +81,8 @@ def transition(session: Session, imp: Import, to: ImportStatus, **values: Any) -
     """
     if to not in TRANSITIONS[imp.status]:
         raise Conflict(f"import {imp.id} is {imp.status}; it cannot become {to}")
-    moved = session.execute(sa.update(Import).where(Import.id == imp.id, Import.status == imp.status)
-                            .values(status=to, **values)).rowcount
+    moved = rows_changed(session, sa.update(Import).where(Import.id == imp.id, Import.status == imp.status)
+                            .values(status=to, **values))
     if not moved:
         raise Conflict(f"import {imp.id} was changed by another request meanwhile; look at its status")
 
@@ -272,7 +273,7 @@ def _uploaded_table(session: Session, imp: Import) -> Table:
     stored = session.scalars(sa.select(ImportBatch.payload)
                              .where(ImportBatch.import_id == imp.id, ImportBatch.row_count > 0)
                              .order_by(ImportBatch.first_row)).all()
-    names = unique_names(imp.headers)
+    names = unique_names(list(imp.headers or []))
     frames = [pl.DataFrame(schema=dict.fromkeys(names, pl.String)), *(batches.load(p) for p in stored)]
     # A mask column one batch lacks is False on its rows.
     frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True)
@@ -301,7 +302,7 @@ def run_validation(sessions: sessionmaker[Session], import_id: int) -> None:
     put the import back to Uploading with the reason as its message. Safe to run again."""
     try:
         with sessions.begin() as session:
-            imp = session.scalars(locked(import_id, session.bind.dialect.name)).one()
+            imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
             if imp.status != ImportStatus.VALIDATING:
                 return  # validated already (the job ran before), or cancelled
             _store(session, imp, _uploaded_table(session, imp))
@@ -309,7 +310,7 @@ def run_validation(sessions: sessionmaker[Session], import_id: int) -> None:
         if not isinstance(exc, BulkAssistError):
             log.exception("validation of import %s failed", import_id)
         with sessions.begin() as session:
-            imp = session.scalars(locked(import_id, session.bind.dialect.name)).one()
+            imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
             if imp.status == ImportStatus.VALIDATING:
                 reason = str(exc) if isinstance(exc, BulkAssistError) else f"the validation failed: {exc}"
                 transition(session, imp, ImportStatus.UPLOADING, message=f"{reason}; then validate again")
@@ -395,7 +396,7 @@ def _unpack(data: pl.DataFrame, imp: Import) -> Table:
     masks = {kind: {c[len(prefix):]: data[c].alias(c[len(prefix):]) for c in data.columns if c.startswith(prefix)}
              for kind, prefix in MASKS.items()}
     return Table(frame=data.select(cells), headers=list(imp.headers or []), source=imp.file_name, sheet=imp.sheet,
-                 **masks)
+                 date_cells=masks["date_cells"], number_cells=masks["number_cells"])
 
 
 def stored_report(session: Session, imp: Import) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

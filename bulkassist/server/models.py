@@ -9,7 +9,7 @@ invoices) — the stand-in for the system of record behind the seeds.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -22,7 +22,9 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every model here is a plain table (no joined or aliased mapping), so its `__table__` is a `Table`
+    # with a name and columns, as the bulk writers (`bulk.insert_rows`) need.
+    __table__: ClassVar[sa.Table]
 
 
 # ------------------------------------------------------------------ access

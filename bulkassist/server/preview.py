@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.errors import Conflict, InvalidRequest
+from bulkassist.server.bulk import driver_connection
 from bulkassist.server.domains import Context, RecordBehaviour
 from bulkassist.server.frames import from_blob, to_blob
 from bulkassist.server.models import Import, ImportChanges, ImportReport
@@ -92,7 +93,7 @@ def preview(ctx: Context, behaviour: RecordBehaviour, rows: pl.DataFrame) -> tup
 def _refs(behaviour: RecordBehaviour, updates: pl.DataFrame) -> pl.Expr | pl.Series:
     """What finds each Update row's record: its record ID (ID-matched domains) or its stored key."""
     if behaviour.id_keyed:
-        return pl.col(behaviour.domain.id_field).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False
+        return pl.col(behaviour.id_field).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False
                                                                                           ).cast(pl.String).alias(_REF)
     return behaviour.key_series(updates).alias(_REF)
 
@@ -119,7 +120,7 @@ def _lookup(session: Session, org_id: int, domain: str, refs: Sequence[str], fie
             ) -> pl.DataFrame:
     """One query per CHUNK refs joining them (a JSON array) with the stored records of `domain`; the
     records' JSON is sent as text and read by polars in one pass (the database parses nothing)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # LATERAL ... OFFSET 0 (not flattened into a join): one index lookup per import row, the primary
         # key or the (org, domain, key) index, whatever the organisation's record count and however stale
         # the planner's statistics (with stale ones it would hash-join every record of the domain per chunk).
@@ -139,7 +140,7 @@ def _lookup(session: Session, org_id: int, domain: str, refs: Sequence[str], fie
         part = refs[start:start + CHUNK]
         params = {"org": org_id, "domain": domain,
                   "refs": json.dumps([int(r) for r in part] if by_id else list(part))}
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             parts.append(_copied(session, query, params, schema))
         else:
             parts.append(pl.DataFrame(session.execute(query, params).all(), schema=schema, orient="row"))
@@ -150,8 +151,8 @@ def _lookup(session: Session, org_id: int, domain: str, refs: Sequence[str], fie
 def _copied(session: Session, query: sa.TextClause, params: dict[str, Any], schema: dict[str, Any]
             ) -> pl.DataFrame:
     """PostgreSQL: the query's rows streamed as CSV (COPY ... TO STDOUT) into polars, no Python object per row."""
-    sql = str(query.compile(dialect=session.bind.dialect))  # :name -> %(name)s, as psycopg binds them
-    raw = session.connection().connection.driver_connection
+    sql = str(query.compile(dialect=session.get_bind().dialect))  # :name -> %(name)s, as psycopg binds them
+    raw = driver_connection(session)
     buffer = bytearray()
     with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
         for block in copy:

@@ -100,9 +100,9 @@ def export_frame(session: Session, org_id: int, dom: Domain, *, record_ids: list
                            f"choose records from your organisation's list")
         found.sort(key=lambda r: r.id)
     elif page is not None:
-        found = session.execute(query.order_by(Record.id).offset((page - 1) * page_size).limit(page_size)).all()
+        found = list(session.execute(query.order_by(Record.id).offset((page - 1) * page_size).limit(page_size)))
     else:
-        found = session.execute(query.order_by(Record.id)).all()
+        found = list(session.execute(query.order_by(Record.id)))
     sources = [source for _, source in dom.export_columns if source]
     records = pl.DataFrame({"_id": [r.id for r in found],
                             **{s: [_text((r.data or {}).get(s)) for r in found] for s in dict.fromkeys(sources)}},

@@ -85,7 +85,7 @@ class Batch(BaseModel):
             if len(where) < 2:
                 raise  # not a list of lists: the field's own sentence
             if any(e["type"] == "string_too_long" for e in exc.errors()):
-                row, col = where[0], where[1]
+                row, col = where[0], int(where[1])  # a list's place: an int
                 header = info.data["headers"][col] if col < len(info.data.get("headers", ())) else f"#{col + 1}"
                 raise PydanticCustomError(
                     "batch_row", "row {row} of the batch, column '{column}': the cell is {length} characters long; "
@@ -226,16 +226,26 @@ class NewUser(BaseModel):
     groups: list[Text] = Field(default_factory=list)
 
 
-class SignIn(BaseModel):
-    """Sign in with `name` and `password` (and `organisation` when several have a user of that name), or with
-    an API `token`. Sent in the body, never in the URL."""
+class PasswordSignIn(BaseModel):
+    """Sign in with `name` and `password` (and `organisation` when several have a user of that name). Sent in
+    the body, never in the URL."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
-    name: Text | None = Field(None, min_length=1, max_length=200)
-    password: Text | None = Field(None, min_length=1, max_length=1024)
+    name: Text = Field(..., min_length=1, max_length=200)
+    password: Text = Field(..., min_length=1, max_length=1024)
     organisation: Text | None = Field(None, max_length=200)
-    token: Text | None = Field(None, min_length=1, max_length=200)
+
+
+class TokenSignIn(BaseModel):
+    """Sign in with an API `token` (sent in the body, never in the URL)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    token: Text = Field(..., min_length=1, max_length=200)
+
+
+SignIn = PasswordSignIn | TokenSignIn
 
 
 class NewPassword(BaseModel):

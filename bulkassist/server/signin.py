@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bulkassist.errors import InvalidRequest, SignInFailed, TooManySignInAttempts
 from bulkassist.server.auth import SESSION_PREFIX, Caller, caller_for_token, hash_token
+from bulkassist.server.db import rows_changed
 from bulkassist.server.models import Organisation, SignInFailure, SignInSession, User, utcnow
 
 MIN_PASSWORD_LENGTH = 8
@@ -89,9 +90,9 @@ def set_password(session: Session, user: User, password: str) -> int:
 
 def end_sessions(session: Session, user_id: int) -> int:
     """Revoke every open sign-in session of a user; how many."""
-    return session.execute(sa.update(SignInSession).where(SignInSession.user_id == user_id,
+    return rows_changed(session, sa.update(SignInSession).where(SignInSession.user_id == user_id,
                                                           SignInSession.revoked_at.is_(None))
-                           .values(revoked_at=utcnow())).rowcount
+                           .values(revoked_at=utcnow()))
 
 
 def _matches(stored: str | None, password: str) -> bool:
@@ -156,9 +157,9 @@ def open_session(session: Session, user_id: int, policy: SignInPolicy) -> tuple[
 
 def close_session(session: Session, credential: str) -> bool:
     """Sign out: revoke the session of this credential (False when it had already ended)."""
-    return bool(session.execute(sa.update(SignInSession).where(SignInSession.token_hash == hash_token(credential),
+    return bool(rows_changed(session, sa.update(SignInSession).where(SignInSession.token_hash == hash_token(credential),
                                                                SignInSession.revoked_at.is_(None))
-                                .values(revoked_at=utcnow())).rowcount)
+                                .values(revoked_at=utcnow())))
 
 
 def sign_in_with_token(session: Session, token: str) -> Caller:

@@ -65,7 +65,7 @@ def undo_deadline(session: Session, imp: Import) -> datetime | None:
     """The moment the import can no longer be undone (None: it never committed a row)."""
     if imp.committed_at is None:
         return None
-    days = session.scalar(sa.select(Organisation.undo_retention_days).where(Organisation.id == imp.org_id))
+    days = session.get_one(Organisation, imp.org_id).undo_retention_days
     return imp.committed_at + timedelta(days=days)
 
 
@@ -76,7 +76,7 @@ def _check_undoable(session: Session, imp: Import) -> None:
         raise Conflict(f"import {imp.id} is {imp.status}; only an import that committed rows can be undone "
                        f"(Committed, CommitFailed, Cancelled after a commit, or PartlyReverted)")
     deadline = undo_deadline(session, imp)
-    if deadline is not None and utcnow() > deadline:
+    if deadline is not None and imp.committed_at is not None and utcnow() > deadline:
         days = (deadline - imp.committed_at).days
         raise UndoExpired(f"import {imp.id} committed on {imp.committed_at:%Y-%m-%d %H:%M} UTC, more than {days} "
                           f"days ago: your organisation's undo retention period has ended; an administrator can "
@@ -159,7 +159,7 @@ def run_undo(sessions: sessionmaker[Session], import_id: int, *, chunk_rows: int
                 time.sleep(pause)
             first = False
             with sessions.begin() as session:
-                imp = session.scalars(locked(import_id, session.bind.dialect.name)).one()
+                imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
                 if imp.status != ImportStatus.REVERTING:
                     return  # done (another run of the job finished it)
                 ids = list(session.scalars(_pending(import_id).order_by(UndoLogEntry.record_id)
@@ -171,7 +171,7 @@ def run_undo(sessions: sessionmaker[Session], import_id: int, *, chunk_rows: int
     except Exception as exc:  # the job must leave a status behind, whatever happened
         log.exception("undo of import %s failed", import_id)
         with sessions.begin() as session:
-            imp = session.scalars(locked(import_id, session.bind.dialect.name)).one()
+            imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
             if imp.status == ImportStatus.REVERTING:
                 transition(session, imp, ImportStatus.PARTLY_REVERTED, reverted_at=utcnow(),
                            message=f"the undo failed: {exc}; undo again to finish it (what is undone stays undone)")
@@ -179,7 +179,7 @@ def run_undo(sessions: sessionmaker[Session], import_id: int, *, chunk_rows: int
 
 def _undo_chunk(session: Session, imp: Import, ids: list[int]) -> None:
     """Undo the changes of `ids` (pending changes of `imp`): one transaction, one outcome each."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     records = sa.select(Record.id, sa.func.coalesce(Record.updated_at, Record.created_at)).where(
         Record.id.in_(ids), Record.org_id == imp.org_id)
     if dialect == "postgresql":
@@ -246,9 +246,9 @@ def _linked(session: Session, imp: Import, ids: list[int]) -> dict[int, int]:
     not_logged_yet = sa.select(inserted_records(imp.id, imp.org_id).subquery().c.id)
     found: dict[int, int] = {}
     for part in _parts(ids):
-        found.update(session.execute(sa.select(Record.parent_id, sa.func.count()).where(
+        found.update({parent: n for parent, n in session.execute(sa.select(Record.parent_id, sa.func.count()).where(
             Record.org_id == imp.org_id, Record.parent_id.in_(part), Record.id.not_in(removed_too),
-            Record.id.not_in(not_logged_yet)).group_by(Record.parent_id)).all())
+            Record.id.not_in(not_logged_yet)).group_by(Record.parent_id)) if parent is not None})
     return found
 
 

@@ -33,7 +33,7 @@ def usage_for(session: Session, org_id: int) -> dict[str, Any]:
             UsageEvent.org_id == org_id, UsageEvent.at >= start)) or 0)
         for name, start in starts.items()
     }
-    org = session.get(Organisation, org_id)
+    org = session.get_one(Organisation, org_id)
     limits = {"today": org.limit_day, "week": org.limit_week, "month": org.limit_month}
     return {**used, "limits": limits}
 

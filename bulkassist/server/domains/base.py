@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
-from bulkassist.server.bulk import allocate_ids, insert_rows, update_records
+from bulkassist.server.bulk import allocate_ids, driver_connection, insert_rows, update_records
 from bulkassist.server.changelog import log_updates
 from bulkassist.server.models import Course, Record, Section, User, user_id_of, user_ref, utcnow
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, ParentLink
@@ -71,7 +71,7 @@ def issues_frame(rows: list[int], fields: list[str], values: list[str | None], c
 
 
 def outcomes(rows: list[int], status: str, action: list[str | None] | str | None = None,
-             record_ids: list[int | None] | None = None, message: list[str] | str = "",
+             record_ids: Sequence[int | None] | None = None, message: list[str] | str = "",
              invoice_ids: list[int | None] | None = None, field: list[str | None] | str | None = None
              ) -> pl.DataFrame:
     """Per-row outcomes of a commit; `field`: the field a failure is about (the errors file's Field)."""
@@ -142,21 +142,21 @@ class RecordStore:
         """Those of `ids` that are records of `domain`."""
         return {i for found in self._lookup((Record.id,), domain, ids, Record.id.in_) for i in found.scalars()}
 
-    def data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        """record ID -> stored fields."""
-        if self.session.bind.dialect.name == "sqlite":
+    def data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any] | None]:
+        """record ID -> stored fields (None for a record without any)."""
+        if self.session.get_bind().dialect.name == "sqlite":
             return self._sqlite_data_by_id(domain, ids)
         # PostgreSQL: the IDs as one array parameter (psycopg decodes the JSON): one query, not one per 900.
         return dict(self.session.execute(sa.text(
             "SELECT id, data FROM records WHERE org_id = :org AND domain = :domain AND id = ANY(CAST(:ids AS BIGINT[]))"
         ), {"org": self.org_id, "domain": domain, "ids": sorted(set(ids))}).all())
 
-    def _sqlite_data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    def _sqlite_data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any] | None]:
         """`data_by_id` on SQLite: the IDs as one JSON parameter, the JSON read straight from the driver (an
         update commit reads every record it updates: SQLAlchemy's per-row result processing and the
         expanded IN lists cost more than the query)."""
         self.session.flush()  # the driver's cursor does not autoflush
-        cursor = self.session.connection().connection.driver_connection.cursor()
+        cursor = driver_connection(self.session).cursor()
         try:
             found = cursor.execute(
                 "SELECT id, data FROM records WHERE org_id = ? AND domain = ? AND id IN (SELECT value FROM "
@@ -181,8 +181,8 @@ class RecordStore:
         position, last = domain.match_key.index(field), len(domain.match_key) - 1
         pattern = ((f"%{KEY_SEP}" if position else "") + _LIKE_SPECIAL.sub(r"/\1", value)
                    + (f"{KEY_SEP}%" if position < last else ""))
-        return self.session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
-            Record.org_id == self.org_id, Record.domain == domain.name, Record.key.like(pattern, escape="/"))).all()
+        return list(self.session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
+            Record.org_id == self.org_id, Record.domain == domain.name, Record.key.like(pattern, escape="/"))).all())
 
     def users(self, ids: Iterable[int]) -> set[int]:
         """Those of `ids` that are users of the organisation."""
@@ -236,6 +236,13 @@ class RecordBehaviour:
     def id_keyed(self) -> bool:
         return matched_by_id(self.domain)
 
+    @property
+    def id_field(self) -> str:
+        """The field holding the record ID, of a domain matched by it (`id_keyed`)."""
+        if self.domain.id_field is None:
+            raise TypeError(f"{self.domain.title} records are not matched by an ID field")
+        return self.domain.id_field
+
     def key_series(self, rows: pl.DataFrame) -> pl.Series:
         """Each row's stored key: its match key values joined by KEY_SEP (null when records have none)."""
         if not self.keys or self.id_keyed:
@@ -278,7 +285,7 @@ class RecordBehaviour:
         return (pl.concat(issues) if issues else pl.DataFrame(schema=ISSUE_SCHEMA)), actions, intents
 
     def _review_by_id(self, ctx: Context, rows: pl.DataFrame, valid: pl.Series) -> tuple[pl.Series, pl.DataFrame]:
-        id_field = self.domain.id_field
+        id_field = self.id_field
         if id_field not in rows.columns:  # no ID column: every valid row is new
             rows = rows.with_columns(pl.lit(None, pl.String).alias(id_field))
         ids = rows[id_field]
@@ -499,7 +506,7 @@ class RecordBehaviour:
 
     def update(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
         if self.id_keyed:
-            targets = rows[self.domain.id_field].cast(pl.Int64, strict=False).to_list()
+            targets = rows[self.id_field].cast(pl.Int64, strict=False).to_list()
         else:
             keys = self.key_series(rows).to_list()
             found = self.existing(ctx, keys)

@@ -65,8 +65,8 @@ class CaseBehaviour(RecordBehaviour):
         """Per row, the number a duplicate gets: 1 after the highest of the stored cases with its key and of
         the rows before it in the file; None for a new case, which keeps the number the file gives it."""
         highest: dict[str, int] = {}
-        for key, data in ctx.store.data_by_key(self.domain.name, [k for k in keys if k]):
-            highest[key] = max(highest.get(key, 0), int((data or {}).get(counter) or 1))
+        for stored, data in ctx.store.data_by_key(self.domain.name, [k for k in keys if k]):
+            highest[stored] = max(highest.get(stored, 0), int((data or {}).get(counter) or 1))
         numbers: list[int | None] = []
         for key, given in zip(keys, stated, strict=True):
             if key and key in highest:

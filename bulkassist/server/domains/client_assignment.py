@@ -27,6 +27,7 @@ class ClientAssignmentBehaviour(RecordBehaviour):
             return result
         fees = ctx.store.sections()
         link = self.domain.course_link
+        assert link is not None  # the domain's spec names the course section of each assignment
         sections = zip(rows[link.course_field].to_list(), rows[link.section_field].to_list(), strict=True)
         table = Invoice.__table__
         invoice_ids = allocate_ids(ctx.session, table, result.height)

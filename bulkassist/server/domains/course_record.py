@@ -52,6 +52,7 @@ def set_credit_type(session: Session, org: Organisation, name: str, max_credits:
     found.max_credits, found.variable = max_credits, variable
     session.flush()
     list_name = DOMAIN.field(_CREDIT_TYPE).select_list
+    assert list_name is not None  # the spec gives Credit Type its select list
     names = sorted(credit_types(session, org.id))
     replace_list(session, org.id, list_name, [(n, n) for n in names])
     return found

@@ -38,6 +38,7 @@ def course_rows(store: RecordStore, dom: Domain, course_code: str) -> list[dict[
         return None
     enrolments, link = found
     course = enrolments.course_link
+    assert course is not None  # `enrolments_for` chose a domain with a course link
     sections = {s for c, s in store.sections() if c == course_code}
     enrolled = [r for r in store.with_key_part(enrolments, course.course_field, course_code)
                 if (r.data or {}).get(course.section_field) in sections]

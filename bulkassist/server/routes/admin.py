@@ -58,14 +58,14 @@ router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(40
 def settings(caller: CallerDep, session: SessionDep) -> dict:
     """Your organisation's settings: how many days after its commit an import can be undone."""
     caller.require_admin()
-    return {"undo_retention_days": session.get(Organisation, caller.org_id).undo_retention_days}
+    return {"undo_retention_days": session.get_one(Organisation, caller.org_id).undo_retention_days}
 
 
 @router.put("/settings", response_model=OrgSettings)
 def put_settings(body: OrgSettings, caller: CallerDep, session: SessionDep) -> dict:
     """Change your organisation's settings (the undo retention period, in days)."""
     caller.require_admin()
-    session.get(Organisation, caller.org_id).undo_retention_days = body.undo_retention_days
+    session.get_one(Organisation, caller.org_id).undo_retention_days = body.undo_retention_days
     return {"undo_retention_days": body.undo_retention_days}
 
 
@@ -80,7 +80,7 @@ def users(caller: CallerDep, session: SessionDep) -> list[dict]:
 @router.post("/users", status_code=201, response_model=UserCreated)
 def create_user(body: NewUser, caller: CallerDep, session: SessionDep) -> dict:
     caller.require_admin()
-    org = session.get(Organisation, caller.org_id)
+    org = session.get_one(Organisation, caller.org_id)
     user = admin.create_user(session, org, body.name, email=body.email, groups=body.groups)
     return {"id": user.id, "name": user.name, "token": admin.create_token(session, user)}
 
@@ -121,7 +121,7 @@ def create_group(body: NewGroup, caller: CallerDep, session: SessionDep) -> dict
     for d in [*body.import_domains, *body.record_domains, *body.export_domains]:
         if d != "*":
             domain_for(session, caller.org_id, d)
-    org = session.get(Organisation, caller.org_id)
+    org = session.get_one(Organisation, caller.org_id)
     g = admin.create_group(session, org, body.name, import_domains=body.import_domains, is_admin=body.is_admin,
                            record_domains=body.record_domains, export_domains=body.export_domains)
     return {"id": g.id, "name": g.name}
@@ -132,7 +132,7 @@ def put_list(body: list[ListOption], caller: CallerDep, session: SessionDep,
              list_name: str = Path(..., min_length=1, max_length=64, pattern=NO_NUL)) -> dict:
     """Replace one select list of your organisation (clients see the new ETag)."""
     caller.require_admin()
-    org = session.get(Organisation, caller.org_id)
+    org = session.get_one(Organisation, caller.org_id)
     admin.set_list(session, org, list_name, [(o.value, o.label or o.value) for o in body])
     return {"list": list_name, "values": len(body)}
 
@@ -148,7 +148,7 @@ def list_credit_types(caller: CallerDep, session: SessionDep) -> list[dict]:
 def create_credit_type(body: NewCreditType, caller: CallerDep, session: SessionDep) -> dict:
     """Add a credit type; course records are checked against it (409 when the name exists)."""
     caller.require_admin()
-    org = session.get(Organisation, caller.org_id)
+    org = session.get_one(Organisation, caller.org_id)
     return describe_credit_type(set_credit_type(session, org, body.name, body.max_credits, body.variable,
                                                 replace=False))
 
@@ -158,7 +158,7 @@ def put_credit_type(body: CreditTypeSettings, caller: CallerDep, session: Sessio
                     name: str = Path(..., min_length=1, max_length=64, pattern=NO_NUL)) -> dict:
     """Create or change a credit type, e.g. enable Variable before importing partial credit."""
     caller.require_admin()
-    org = session.get(Organisation, caller.org_id)
+    org = session.get_one(Organisation, caller.org_id)
     return describe_credit_type(set_credit_type(session, org, name, body.max_credits, body.variable))
 
 

@@ -27,7 +27,9 @@ def upgrade() -> None:
         from procrastinate.schema import SchemaManager
 
         # Several statements and plpgsql bodies: sent as one simple query on the driver's connection.
-        bind.connection.driver_connection.execute(SchemaManager.get_schema())
+        driver = bind.connection.driver_connection
+        assert driver is not None  # a live psycopg connection: alembic runs in its transaction
+        driver.execute(SchemaManager.get_schema())
     # A plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35 too), never a batch copy of the table: on SQLite
     # that drops and recreates `imports`, and with foreign keys on, dropping it cascades to its children.
     op.drop_column('imports', 'heartbeat_at')
