@@ -134,12 +134,12 @@ def test_a_worker_killed_in_a_commit_leaves_a_job_another_worker_finishes(deploy
 
 
 def test_a_repeated_commit_request_queues_one_job(pg_database_url, tmp_path):
-    # No worker yet: the jobs wait in the queue, where they can be counted.
     api = start_server_process(pg_database_url, data_dir=tmp_path / "api", env=JOB_ENV, job_workers=0)
-    worker = None
+    worker = start_worker_process(pg_database_url, tmp_path / "validator.log", env=JOB_ENV)
     try:
         client = Client(api.url, api.tokens["importer"])
         imp = validated(client, 50, "Again" + uuid.uuid4().hex[:6])
+        stop_process(worker)  # no worker now: the commit jobs wait in the queue, where they can be counted
         headers = {"Authorization": f"Bearer {api.tokens['importer']}"}
         url = f"{api.url}/api/v1/imports/{imp.id}/commit"
 
@@ -172,8 +172,7 @@ def test_a_repeated_commit_request_queues_one_job(pg_database_url, tmp_path):
         assert final["status"] == "Committed" and final["committed"]["inserted"] == 50
         assert written(pg_database_url, imp.id) == (50, 50, 50, 50)
     finally:
-        if worker is not None:
-            stop_process(worker)
+        stop_process(worker)
         api.stop()
 
 
