@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from commit import drop_schema, pg_schema_url  # noqa: E402
+from _data import drop_schema, pg_schema_url  # noqa: E402
 
 import bulkassist  # noqa: E402
 from bulkassist.engine.mapping import propose_mapping  # noqa: E402

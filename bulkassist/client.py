@@ -31,6 +31,7 @@ from bulkassist.errors import (
     BulkAssistError,
     DomainNotEnabled,
     FileTooLarge,
+    InvalidRequest,
     NotLicensed,
     PayloadTooLarge,
     PermissionDenied,
@@ -47,7 +48,7 @@ from bulkassist.io import batches
 from bulkassist.io.csv import csv_size
 from bulkassist.io.reading import read_table, unique_names
 from bulkassist.spec import Domain
-from bulkassist.status import FINAL, UNDONE
+from bulkassist.status import FINAL, UNDONE, ImportStatus
 
 API = "/api/v1"
 _RETRY_STATUS = {502, 503, 504}
@@ -442,9 +443,19 @@ class Import:
         rows cut differently: batches may not overlap."""
         return self.client._json("DELETE", f"{self._path}/batches/{quote(batch_id, safe='')}")
 
-    def validate(self) -> dict[str, Any]:
-        """Validate every uploaded row on the server (authoritatively); returns the summary."""
+    def validate(self, *, poll: float = 0.2, timeout: float | None = None) -> dict[str, Any]:
+        """Validate every uploaded row on the server (authoritatively), waiting for the server's validation
+        job; returns the summary. Rows the server cannot validate raise `InvalidRequest` with its reason."""
         self.info = self.client._json("POST", f"{self._path}/validate", idempotent=True)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.info["status"] == ImportStatus.VALIDATING:
+            if deadline is not None and time.monotonic() > deadline:
+                raise ServerError(f"import {self.id} is still Validating after {timeout} s; call .validate() "
+                                  f"again to go on waiting")
+            time.sleep(poll)
+            self.refresh()
+        if self.info["status"] == ImportStatus.UPLOADING:  # the job could not validate the rows
+            raise InvalidRequest(f"import {self.id} could not be validated: {self.info['message']}")
         return self.info["summary"]
 
     # ------------------------------------------------------------- review

@@ -9,7 +9,8 @@ use it without the server.
 The life cycle of an import (seed 000; `TRANSITIONS` is the whole diagram, the
 server's `lifecycle.transition` refuses anything else):
 
-    Created -> Uploading -> Validated | ValidationFailed -> Committing -> Committed | CommitFailed
+    Created -> Uploading -> Validating -> Validated | ValidationFailed -> Committing -> Committed | CommitFailed
+    Validating -> Uploading (the rows could not be validated: the message says why)
     any status before Committed -> Cancelled          CommitFailed -> Committing (retry)
     Committed | CommitFailed | Cancelled (rows written) -> Reverting -> Reverted | PartlyReverted
     PartlyReverted -> Reverting (undo again, e.g. forced over the conflicts)
@@ -33,6 +34,7 @@ class ImportStatus(StrEnum):
 
     CREATED = "Created"
     UPLOADING = "Uploading"
+    VALIDATING = "Validating"  # a job is validating the uploaded rows (the client polls)
     VALIDATED = "Validated"  # at least one row can be imported (rows with errors are skipped)
     VALIDATION_FAILED = "ValidationFailed"  # nothing can be imported; editing a row can bring it back
     COMMITTING = "Committing"  # a worker is writing the valid rows
@@ -71,7 +73,8 @@ _S = ImportStatus
 # Keyed by the status text as stored (a member equals its text), so `TRANSITIONS[imp.status]` works on a row.
 TRANSITIONS: dict[str, frozenset[ImportStatus]] = {
     _S.CREATED: frozenset({_S.UPLOADING, _S.CANCELLED}),
-    _S.UPLOADING: frozenset({_S.UPLOADING, _S.VALIDATED, _S.VALIDATION_FAILED, _S.CANCELLED}),
+    _S.UPLOADING: frozenset({_S.UPLOADING, _S.VALIDATING, _S.CANCELLED}),
+    _S.VALIDATING: frozenset({_S.VALIDATED, _S.VALIDATION_FAILED, _S.UPLOADING, _S.CANCELLED}),
     _S.VALIDATED: frozenset({_S.VALIDATED, _S.VALIDATION_FAILED, _S.COMMITTING, _S.CANCELLED}),
     _S.VALIDATION_FAILED: frozenset({_S.VALIDATED, _S.VALIDATION_FAILED, _S.CANCELLED}),
     _S.COMMITTING: frozenset({_S.COMMITTED, _S.COMMIT_FAILED, _S.CANCELLED}),

@@ -8,8 +8,9 @@
   (admin, importer, viewer, other_org, unlicensed, limited).
 - `pg_database_url`: a fresh, empty PostgreSQL schema (for tests that start their own servers).
 
-Servers use a short stale-commit timeout (BULKASSIST_STALE_SECONDS=3) so a killed worker's commit is
-adopted quickly by the next server, and short webhook polls and backoff so retries show in seconds.
+On PostgreSQL each server comes with a `bulkassist worker` process that runs its jobs. Servers use a short
+stalled-worker timeout (BULKASSIST_STALE_SECONDS=3) so a killed worker's job runs again quickly on another,
+and short webhook polls and backoff so retries show in seconds.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import requests
 from bulkassist.io import batches
 from bulkassist.io.batches import RowBatch
 from bulkassist.io.reading import unique_names
-from tests.test_server_faults import call, message, new_import
+from tests.test_server_faults import call, message, new_import, validate
 from tests.test_server_lifecycle import CLIENT_HEADER
 
 
@@ -31,7 +31,7 @@ def test_arrow_batch_gives_the_same_review_as_json(server):
             body = json.dumps({"batch_id": "b", "first_row": 0, "headers": CLIENT_HEADER, "rows": _rows()}).encode()
             kind = "application/json"
         assert call(server, "POST", f"/imports/{imp}/batches", data=body, headers={"Content-Type": kind}).ok
-        assert call(server, "POST", f"/imports/{imp}/validate").ok
+        assert validate(server, imp)["status"] == "Validated"
         review = call(server, "GET", f"/imports/{imp}/review").json()
         reviews.append((review["summary"], review["rows"], review["issues"]))
     assert reviews[0] == reviews[1]

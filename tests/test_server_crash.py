@@ -1,4 +1,5 @@
-"""Kill -9 a real server in the middle of a commit: the next server resumes it, every row exactly once."""
+"""Kill -9 a real server (and on PostgreSQL its job worker) in the middle of a commit: the next server (and
+worker: procrastinate's stalled-job check) resumes it, every row exactly once."""
 
 from __future__ import annotations
 

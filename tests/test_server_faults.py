@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import polars as pl
 import pytest
@@ -17,6 +18,20 @@ def call(server, method: str, path: str, token: str | None = None, **kwargs) -> 
     headers = kwargs.pop("headers", {})
     headers["Authorization"] = f"Bearer {token or server.tokens['importer']}"
     return requests.request(method, f"{server.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+
+
+def validate(server, import_id: int, token: str | None = None) -> dict:
+    """POST validate (202 while the validation job runs), then poll until the import is no longer
+    Validating; the import as it ends."""
+    answer = call(server, "POST", f"/imports/{import_id}/validate", token)
+    assert answer.status_code in (200, 202), answer.text
+    info = answer.json()
+    deadline = time.monotonic() + 60
+    while info["status"] == "Validating":
+        assert time.monotonic() < deadline, f"import {import_id} is still Validating"
+        time.sleep(0.05)
+        info = call(server, "GET", f"/imports/{import_id}", token).json()
+    return info
 
 
 def message(response: requests.Response) -> str:
@@ -102,7 +117,7 @@ def test_validate_before_upload_and_edit_of_missing_row(server):
     assert call(server, "GET", f"/imports/{imp}/review").status_code == 409
     call(server, "POST", f"/imports/{imp}/batches",
          json={"batch_id": "1", "first_row": 0, "headers": CLIENT_HEADER, "rows": [["", "A", "B", "", "", ""]]})
-    call(server, "POST", f"/imports/{imp}/validate")
+    assert validate(server, imp)["status"] == "Validated"
     answer = call(server, "PATCH", f"/imports/{imp}/rows/50", json={"values": {"First Name": "x"}})
     assert answer.status_code == 404 and "rows are 2..2" in message(answer)
     answer = call(server, "PATCH", f"/imports/{imp}/rows/2", json={"values": {"Favourite Colour": "x"}})

@@ -9,7 +9,7 @@ import pytest
 
 import bulkassist
 from bulkassist.errors import Conflict
-from tests.test_server_faults import call, message, new_import
+from tests.test_server_faults import call, message, new_import, validate
 from tests.test_server_lifecycle import CLIENT_HEADER
 
 
@@ -19,9 +19,7 @@ def test_a_batch_whose_headers_match_no_field_validates_like_local_validation(se
     answer = call(server, "POST", f"/imports/{imp}/batches",
                   json={"batch_id": "b1", "first_row": 0, "headers": ["Foo", "Bar"], "rows": [["1", "2"]]})
     assert answer.status_code == 200, answer.text
-    answer = call(server, "POST", f"/imports/{imp}/validate")
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["status"] == "ValidationFailed"
+    assert validate(server, imp)["status"] == "ValidationFailed"
     issues = call(server, "GET", f"/imports/{imp}/review").json()["issues"]
     local = bulkassist.validate(b"Foo,Bar\n1,2\n", "client", "add", name="f.csv").issues
     assert {(i["code"], i["column"]) for i in issues} == set(zip(local["code"], local["column"], strict=True))
@@ -106,7 +104,7 @@ def test_a_cell_longer_than_excel_allows_is_refused_at_upload(server):
 
 def test_a_cell_longer_than_excel_allows_is_refused_at_edit(server):
     imp = uploaded(server, [["", "Ana", "Lee", "", "", ""]])
-    assert call(server, "POST", f"/imports/{imp}/validate").status_code == 200
+    assert validate(server, imp)["status"] == "Validated"
     answer = call(server, "PATCH", f"/imports/{imp}/rows/2", json={"values": {"Last Name": "L" * 32_768}})
     assert answer.status_code == 400, answer.text
     assert "row 2, column 'Last Name'" in message(answer) and "32,768 characters" in message(answer)
@@ -122,7 +120,7 @@ def test_an_overlapping_batch_is_refused_and_a_batch_can_be_dropped(server):
     answer = call(server, "POST", f"/imports/{imp}/batches", json=again)
     assert answer.status_code == 409, answer.text
     assert "rows 1..2 of batch 'b2' overlap rows 0..1 of batch 'b1'" in message(answer)
-    assert call(server, "POST", f"/imports/{imp}/validate").json()["summary"]["total"] == 2  # not stuck
+    assert validate(server, imp)["summary"]["total"] == 2  # not stuck
 
     imp = uploaded(server, [["", "Ana", "Lee", "", "", ""], ["", "Bo", "Kim", "", "", ""]])
     answer = call(server, "DELETE", f"/imports/{imp}/batches/b1")
@@ -130,7 +128,7 @@ def test_an_overlapping_batch_is_refused_and_a_batch_can_be_dropped(server):
     assert call(server, "DELETE", f"/imports/{imp}/batches/b1").status_code == 404
     again["first_row"] = 0
     assert call(server, "POST", f"/imports/{imp}/batches", json=again).status_code == 200
-    assert call(server, "POST", f"/imports/{imp}/validate").json()["summary"]["total"] == 2
+    assert validate(server, imp)["summary"]["total"] == 2
     answer = call(server, "DELETE", f"/imports/{imp}/batches/b2")
     assert answer.status_code == 409 and "before validation" in message(answer)
 

@@ -123,7 +123,12 @@ class Walk:
         imp = self("POST", "/imports", role, json={"domain": domain, "operation": operation, "file_name": "f.csv"})
         self("POST", f"/imports/{imp['id']}/batches", role,
              json={"batch_id": "1", "first_row": 0, "headers": header, "rows": rows})
-        self("POST", f"/imports/{imp['id']}/validate", role)
+        info = self("POST", f"/imports/{imp['id']}/validate", role)
+        deadline = time.monotonic() + 60
+        while info["status"] == "Validating":  # the validation job runs; the client polls
+            assert time.monotonic() < deadline, f"import {imp['id']} is still Validating"
+            time.sleep(0.05)
+            info = self("GET", f"/imports/{imp['id']}", role)
         return imp["id"]
 
     def finished(self, import_id: int, role: str = "admin") -> dict:

@@ -7,7 +7,7 @@ Five kinds of command, one module each:
   through `bulkassist.Client`;
 - `records`: status, records, export — what an import did and the records it wrote, through the client;
 - `addin`: addin path, addin install — the Excel add-in packaged in the wheel;
-- `server`: serve, demo, dashboard, admin ... — run or administer a server and its dashboard. They need FastAPI and SQLAlchemy
+- `server`: serve, worker, demo, dashboard, admin ... — run or administer a server and its dashboard. They need FastAPI and SQLAlchemy
   (the [server] extra), so the group loads that module only when one of them is asked for.
 
 Exit codes (`options`): 0 nothing is wrong, 1 the file has errors, 2 the command could not run (bad
@@ -24,7 +24,7 @@ from bulkassist.cli import addin, local, records, remote
 from bulkassist.cli.options import EXIT_USAGE
 from bulkassist.errors import BulkAssistError
 
-SERVER_COMMANDS = ("admin", "dashboard", "demo", "serve")
+SERVER_COMMANDS = ("admin", "dashboard", "demo", "serve", "worker")
 
 
 class _Group(click.Group):

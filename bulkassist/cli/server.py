@@ -1,4 +1,4 @@
-"""Commands that run or administer an import server and its dashboard: serve, demo, dashboard, admin ...
+"""Commands that run or administer an import server and its dashboard: serve, worker, demo, dashboard, admin ...
 
 They import the server (FastAPI, SQLAlchemy: the [server] extra), so `bulkassist.cli` loads this
 module only when one of them is used; the local and remote commands never do.
@@ -6,6 +6,7 @@ module only when one of them is used; the local and remote commands never do.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from bulkassist.server import admin as ops
 from bulkassist.server.__main__ import serve as run_server
 from bulkassist.server.db import default_database_url, make_engine, migrate, sessions
 from bulkassist.server.demo import IMPORTERS
+from bulkassist.server.jobs import run_worker
 from bulkassist.server.launch import start_server_process
 
 _db_option = click.option("--database-url", envvar="DATABASE_URL", default=None, show_envvar=True,
@@ -34,11 +36,37 @@ _db_option = click.option("--database-url", envvar="DATABASE_URL", default=None,
 @click.option("--workers", default=1, show_default=True, type=int,
               help="uvicorn worker processes (share one PostgreSQL; SQLite: keep 1).")
 def serve(database_url: str | None, host: str, port: int, workers: int) -> None:
-    """Run the import server (migrates the database first)."""
+    """Run the import server (migrates the database first).
+
+    On PostgreSQL, commits, undos and webhook deliveries wait in the database's job queue: run `bulkassist
+    worker` processes too. On SQLite the server runs them itself.
+    """
     url = database_url or default_database_url()
     click.echo(f"BulkAssist import server on http://{host}:{port}/api/v1 (docs: /api/v1/docs), database "
                f"{_safe_url(url)}", err=True)
     run_server(url, host=host, port=port, workers=workers)
+
+
+@click.command()
+@_db_option
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1),
+              help="Jobs this process runs at once (each in a thread).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+def worker(database_url: str | None, concurrency: int, log_level: str) -> None:
+    """Run the jobs of an import server on PostgreSQL: commits, retries, undos, webhook deliveries.
+
+    Start as many as you like, on any machines that reach the database; a job whose worker died runs
+    again on another after BULKASSIST_STALE_SECONDS (30) without its heartbeat. Stops on Ctrl+C / SIGTERM
+    once its running jobs end.
+    """
+    url = database_url or default_database_url()
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"BulkAssist worker on {_safe_url(url)}, {concurrency} job(s) at a time", err=True)
+    try:
+        run_worker(url, concurrency=concurrency)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command()
@@ -332,5 +360,6 @@ def _safe_url(url: str) -> str:
     return url
 
 
-COMMANDS: dict[str, click.Command] = {"serve": serve, "demo": demo, "dashboard": dashboard, "admin": admin}
+COMMANDS: dict[str, click.Command] = {"serve": serve, "worker": worker, "demo": demo, "dashboard": dashboard,
+                                      "admin": admin}
 

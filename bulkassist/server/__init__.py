@@ -1,7 +1,8 @@
 """The reference import server (FastAPI + SQLAlchemy): `create_app`, `start_server_process`.
 
 Layout: `app.py` (the FastAPI app), `routes/` (HTTP: catalog, imports, admin), `lifecycle.py`
-(create → upload → validate → edit → confirm), `committer.py` (background, crash-safe commits),
+(create → upload → validate → edit → confirm), `committer.py` (crash-safe commits),
+`jobs.py` (commits, undos, webhook deliveries as jobs: procrastinate on PostgreSQL, threads on SQLite),
 `domains/` (what each domain does: match keys, actions, side effects), `bulk.py` (fast bulk
 writes), `results.py` (results and errors files), `models.py` + `migrations/` (schema), `db.py`,
 `auth.py`, `orgdata.py` (enabled domains, select lists), `usage.py`, `admin.py`, `demo.py`,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -32,10 +33,9 @@ from bulkassist.errors import (
     ServerError,
 )
 from bulkassist.server.bodies import BodyLimit, BodyTooLarge
-from bulkassist.server.committer import Committer
 from bulkassist.server.db import make_engine, migrate, sessions
 from bulkassist.server.docs import add_docs
-from bulkassist.server.events import Deliverer
+from bulkassist.server.jobs import queue_for
 from bulkassist.server.listindex import ListIndex
 from bulkassist.server.routes import admin, catalog, imports, mappings, records
 from bulkassist.server.routes import sessions as signin_routes
@@ -50,24 +50,22 @@ def create_app(database_url: str | None = None, *, workers: bool = True,
                signin_policy: SignInPolicy | None = None) -> FastAPI:
     """The import server on `database_url` (default: DATABASE_URL or SQLite in the user's data folder).
 
-    Migrations run here; `workers=False` leaves out the background committer and webhook deliverer (tests of pure HTTP).
+    Migrations run here. Commits, undos and webhook deliveries are jobs (`jobs.py`): on PostgreSQL queued for
+    `bulkassist worker` processes, on SQLite run in threads of this process (`workers=False` leaves those out:
+    tests of pure HTTP).
     `signin_policy`: session lifetime and failed sign-in limit (default: from the environment, `SignInPolicy.from_env`).
     """
     engine = make_engine(database_url)
     migrate(engine)
     maker = sessions(engine)
-    committer = Committer(maker)
-    deliverer = Deliverer(maker)
+    queue = queue_for(engine.url.render_as_string(hide_password=False), maker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if workers:
-            committer.start()
-            committer.adopt_stale()
-            deliverer.start()  # webhook events (Run Workflow on Import), in this process
+            queue.start()
         yield
-        committer.stop()
-        deliverer.stop()
+        queue.stop()
 
     app = FastAPI(
         title="BulkAssist import server",
@@ -84,7 +82,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True,
     app.add_middleware(BodyLimit)
     app.state.engine = engine
     app.state.sessions = maker
-    app.state.committer = committer
+    app.state.jobs = queue
     app.state.signin_policy = signin_policy or SignInPolicy.from_env()
     app.state.list_index = ListIndex()  # the suggest endpoint's matchers, per organisation and list
     origins = [o.strip() for o in os.environ.get("BULKASSIST_CORS_ORIGINS", "").split(",") if o.strip()]
@@ -140,10 +138,12 @@ def create_app(database_url: str | None = None, *, workers: bool = True,
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return _failed(exc)
 
+    process = f"{socket.gethostname()}:{os.getpid()}"
+
     @app.get(f"{API_PREFIX}/health", tags=["server"], response_model=Health)
     def health() -> dict:
         """Liveness: no authentication needed."""
-        return {"status": "ok", "worker": committer.worker, "database": engine.dialect.name}
+        return {"status": "ok", "worker": process, "database": engine.dialect.name}
 
     for module in (catalog, imports, mappings, records, admin, signin_routes):
         app.include_router(module.router, prefix=API_PREFIX)

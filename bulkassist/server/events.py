@@ -5,8 +5,8 @@
 - `deliver_pending(session_factory, now)`: one pass of the delivery job. It fans new events out to
   the organisation's active webhooks (one delivery per event and webhook), claims the deliveries
   that are due, POSTs each signed body, and logs every attempt. A failed attempt is retried after
-  BACKOFF * 2**(attempts-1) seconds, up to MAX_ATTEMPTS; SENDERS POSTs run at a time. It is a plain function so a job runner
-  (procrastinate, cron) can call it; the server runs it in a background thread (`Deliverer`).
+  BACKOFF * 2**(attempts-1) seconds, up to MAX_ATTEMPTS; SENDERS POSTs run at a time. It is the
+  delivery job (`jobs.py`): run every POLL seconds, and at once after a commit.
 
 The body is the event as JSON; `X-BulkAssist-Signature: sha256=<hex HMAC-SHA256 of the body with the
 webhook's secret>` lets the receiver check it came from the server and was not changed.
@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import secrets
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -43,7 +42,7 @@ EVENT_HEADER = "X-BulkAssist-Event"
 DELIVERY_HEADER = "X-BulkAssist-Delivery"
 MAX_ATTEMPTS = int(os.environ.get("BULKASSIST_WEBHOOK_ATTEMPTS", "6"))
 BACKOFF = float(os.environ.get("BULKASSIST_WEBHOOK_BACKOFF", "30"))  # seconds before the first retry
-POLL = float(os.environ.get("BULKASSIST_WEBHOOK_POLL", "2"))  # seconds between passes of the server's loop
+POLL = float(os.environ.get("BULKASSIST_WEBHOOK_POLL", "2"))  # seconds between passes of the delivery job
 TIMEOUT = float(os.environ.get("BULKASSIST_WEBHOOK_TIMEOUT", "10"))
 LEASE = timedelta(seconds=max(60.0, TIMEOUT * 3))  # a claimed delivery is not claimed again meanwhile
 SENDERS = int(os.environ.get("BULKASSIST_WEBHOOK_SENDERS", "8"))  # POSTs at a time
@@ -100,6 +99,15 @@ def deliver_pending(session_factory: sessionmaker[Session], now: datetime | None
         answers = list(pool.map(_post, claimed))
     _record(session_factory, claimed, answers, now)
     return len(claimed)
+
+
+def deliver_all(session_factory: sessionmaker[Session]) -> int:
+    """Passes of `deliver_pending` until no full batch is due (the delivery job); how many attempts."""
+    made = total = deliver_pending(session_factory)
+    while made >= _BATCH:
+        made = deliver_pending(session_factory)
+        total += made
+    return total
 
 
 def _work_waiting(session_factory: sessionmaker[Session], now: datetime) -> bool:
@@ -206,31 +214,6 @@ def _record(session_factory: sessionmaker[Session], claimed: list[dict[str, Any]
 def retry_delay(attempts: int) -> float:
     """Seconds before the next attempt after `attempts` failed ones: BACKOFF, 2x, 4x, ..."""
     return BACKOFF * 2 ** (attempts - 1)
-
-
-class Deliverer:
-    """The server's delivery loop: `deliver_pending` every POLL seconds in a background thread."""
-
-    def __init__(self, session_factory: sessionmaker[Session], poll: float | None = None):
-        self.session_factory = session_factory
-        self.poll = POLL if poll is None else poll
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="bulkassist-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.poll):
-            try:
-                while deliver_pending(self.session_factory) >= _BATCH and not self._stop.is_set():
-                    pass  # a full batch: more are due at once
-            except Exception:  # the loop must outlive a database hiccup
-                log.exception("delivering webhook events failed")
 
 
 # ------------------------------------------------------------------- admin

@@ -2,12 +2,14 @@
 
 Statuses (`bulkassist.status.ImportStatus`; the seed's four are final, the others are internal):
 
-    Created -> Uploading -> Validated | ValidationFailed -> Committing -> Committed | CommitFailed | Cancelled
+    Created -> Uploading -> Validating -> Validated | ValidationFailed -> Committing -> Committed | CommitFailed | Cancelled
 
+- Validating: the validation job (`run_validation`, see `jobs.py`) is reading and checking the uploaded
+  rows; the client polls. Rows it cannot validate send the import back to Uploading, the reason as message.
 - Validated: at least one row can be imported (rows with errors are skipped: partial import).
 - ValidationFailed: nothing can be imported (no valid row, a 0-row file, a missing required column).
   Editing a row revalidates and can bring it back to Validated.
-- Committing: a worker is writing rows (see `committer.py`).
+- Committing: the commit job is writing rows (see `committer.py`).
 - Committed: every valid row was written. CommitFailed: rows failed while writing, or the process failed
   half way; `retry` writes only what is not yet written. Cancelled: stopped by the user; rows committed
   before the cancel stay committed and are listed in the results.
@@ -18,12 +20,13 @@ import's status changes, and refuses any other move.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 import bulkassist.engine.validation as validation
 from bulkassist.domains import get_domain
@@ -47,6 +50,8 @@ from bulkassist.server.orgdata import domain_for, lists_for
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import OPERATION_LABELS, Domain
 from bulkassist.status import EDITABLE, TRANSITIONS, UPLOADABLE, ImportStatus, RowAction, RowStatus
+
+log = logging.getLogger("bulkassist.server")
 
 
 # ------------------------------------------------------------------ access
@@ -170,7 +175,7 @@ def set_options(session: Session, caller: Caller, imp: Import, options: dict[str
     imp.options = opts
     if imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None:
         data, _, _ = stored_report(session, imp)
-        _store(session, caller, imp, _unpack(data, imp))
+        _store(session, imp, _unpack(data, imp))
 
 
 def _parse_choices(dom: Domain, operation: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -248,22 +253,28 @@ def drop_batch(session: Session, imp: Import, batch_id: str) -> dict[str, Any]:
     return {"batch_id": batch_id, "first_row": batch.first_row, "rows": batch.row_count}
 
 
-def _uploaded_table(session: Session, imp: Import) -> Table:
-    """Every uploaded batch, in file order, as a `Table` of text: the stored frames, concatenated."""
-    stored = session.execute(sa.select(ImportBatch.first_row, ImportBatch.row_count, ImportBatch.payload)
-                             .where(ImportBatch.import_id == imp.id, ImportBatch.row_count > 0)
-                             .order_by(ImportBatch.first_row)).all()
+def _check_uploaded(session: Session, imp: Import) -> None:
+    """Rows were uploaded, without a hole between batches (their payloads left unread)."""
     if imp.headers is None:
         raise Conflict(f"import {imp.id} has no uploaded rows; upload the file's rows first")
-    names = unique_names(imp.headers)
-    frames = [pl.DataFrame(schema=dict.fromkeys(names, pl.String))]
     expected = 0
-    for first_row, row_count, payload in stored:
+    for first_row, row_count in session.execute(
+            sa.select(ImportBatch.first_row, ImportBatch.row_count)
+            .where(ImportBatch.import_id == imp.id, ImportBatch.row_count > 0).order_by(ImportBatch.first_row)):
         if first_row != expected:
             raise Conflict(f"rows {expected}..{first_row - 1} of import {imp.id} were never uploaded; "
                            f"upload the missing batch, then validate")
-        frames.append(batches.load(payload))
         expected += row_count
+
+
+def _uploaded_table(session: Session, imp: Import) -> Table:
+    """Every uploaded batch, in file order, as a `Table` of text: the stored frames, concatenated."""
+    _check_uploaded(session, imp)
+    stored = session.scalars(sa.select(ImportBatch.payload)
+                             .where(ImportBatch.import_id == imp.id, ImportBatch.row_count > 0)
+                             .order_by(ImportBatch.first_row)).all()
+    names = unique_names(list(imp.headers or []))
+    frames = [pl.DataFrame(schema=dict.fromkeys(names, pl.String)), *(batches.load(p) for p in stored)]
     # A mask column one batch lacks is False on its rows.
     frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True)
     frame = frame.with_columns(pl.col(c).fill_null(False) for c in frame.columns if c.startswith("\x1f"))
@@ -271,21 +282,46 @@ def _uploaded_table(session: Session, imp: Import) -> Table:
 
 
 # ---------------------------------------------------------------- validate
-def validate_import(session: Session, caller: Caller, imp: Import) -> None:
-    """Validate every uploaded row with the organisation's lists, then the domain's database checks."""
-    if imp.status not in UPLOADABLE | EDITABLE:
+def start_validation(session: Session, imp: Import) -> bool:
+    """Check what is quick to check (the status; rows uploaded, without a hole) and move the import to
+    Validating; whether this call moved it (and so the caller defers the validation job in this transaction).
+    Validating again an import validated already, or being validated, does nothing."""
+    if imp.status == ImportStatus.VALIDATING or (
+            imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None):
+        return False  # the client may resend
+    if imp.status not in UPLOADABLE:
         raise Conflict(f"import {imp.id} is {imp.status}; it can no longer be validated")
-    if imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None:
-        return  # already validated: validating again is a no-op (the client may resend)
-    _store(session, caller, imp, _uploaded_table(session, imp))
+    _check_uploaded(session, imp)
+    transition(session, imp, ImportStatus.VALIDATING, message="validating the uploaded rows")
+    return True
 
 
-def _validated(session: Session, caller: Caller, imp: Import, table: Table
+def run_validation(sessions: sessionmaker[Session], import_id: int) -> None:
+    """The validation job: validate every uploaded row with the organisation's lists, then the domain's
+    database checks, and store the report. Rows that cannot be validated (a mapping naming no field ...)
+    put the import back to Uploading with the reason as its message. Safe to run again."""
+    try:
+        with sessions.begin() as session:
+            imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
+            if imp.status != ImportStatus.VALIDATING:
+                return  # validated already (the job ran before), or cancelled
+            _store(session, imp, _uploaded_table(session, imp))
+    except Exception as exc:  # the job must leave a status behind, whatever happened
+        if not isinstance(exc, BulkAssistError):
+            log.exception("validation of import %s failed", import_id)
+        with sessions.begin() as session:
+            imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
+            if imp.status == ImportStatus.VALIDATING:
+                reason = str(exc) if isinstance(exc, BulkAssistError) else f"the validation failed: {exc}"
+                transition(session, imp, ImportStatus.UPLOADING, message=f"{reason}; then validate again")
+
+
+def _validated(session: Session, imp: Import, table: Table
                ) -> tuple[Report, pl.Series, pl.DataFrame]:
     """The report with the database's checks and actions, what each row would do (Insert / Update), valid or
     not, and the preview of its updates (`preview.py`)."""
-    dom = domain_for(session, caller.org_id, imp.domain)
-    lists = lists_for(session, caller.org_id, dom.select_lists)
+    dom = domain_for(session, imp.org_id, imp.domain)
+    lists = lists_for(session, imp.org_id, dom.select_lists)
     apply_saved(session, imp)
     try:
         report = validation.validate(table, dom, imp.operation, lists=lists, options=imp.options,
@@ -294,7 +330,7 @@ def _validated(session: Session, caller: Caller, imp: Import, table: Table
         raise InvalidRequest(str(exc)) from None
     imp.unmapped = report.unmapped
     rows = _reviewed_rows(report)
-    ctx = Context(session, caller.org_id, imp.id, dom, imp.operation, imp.options or {}, user_id=imp.user_id)
+    ctx = Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}, user_id=imp.user_id)
     behaviour = behaviour_for(dom)
     extra, actions, intents = behaviour.review(ctx, rows)
     # The server's checks name a field; place them on the file column that holds it.
@@ -321,9 +357,9 @@ def _reviewed_rows(report: Report) -> pl.DataFrame:
     return pl.concat([report.normalized, report.rows], how="horizontal")
 
 
-def _store(session: Session, caller: Caller, imp: Import, table: Table) -> Report:
+def _store(session: Session, imp: Import, table: Table) -> Report:
     """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
-    report, intents, changes = _validated(session, caller, imp, table)
+    report, intents, changes = _validated(session, imp, table)
     normalized = _reviewed_rows(report).with_columns(intents.alias(INTENT))
     blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
                         issues=to_blob(report.issues))
@@ -422,7 +458,7 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
         for masks in (table.date_cells, table.number_cells):
             if name in masks:  # what the person types now is text, whatever the workbook cell was
                 masks[name] = masks[name].clone().scatter([index], False)
-    report = _store(session, caller, imp, table)
+    report = _store(session, imp, table)
     mine = report.issues.filter(pl.col("row") == row)
     return {"row": row, "action": report.actions[index], "issues": mine.to_dicts(),
             "summary": describe(session, imp)["summary"], "status": imp.status}

@@ -134,7 +134,7 @@ def set_mapping(session: Session, caller: Caller, imp: Import, mapping: dict[str
         save_mapping(session, caller, imp, dom, name)
     if imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None:
         data, _, _ = stored_report(session, imp)
-        _store(session, caller, imp, _unpack(data, imp))
+        _store(session, imp, _unpack(data, imp))
     else:
         imp.unmapped = _unmapped(dom, headers, imp.mapping)
     return mapping_of(session, caller, imp)
@@ -288,7 +288,7 @@ def bulk_fix(session: Session, caller: Caller, imp: Import, column: str, value: 
         for masks in (table.date_cells, table.number_cells):
             if name in masks:  # what the person typed is text, whatever the workbook cell was
                 masks[name] = masks[name] & ~hit
-        _store(session, caller, imp, table)
+        _store(session, imp, table)
     return {"cells_changed": changed, "summary": describe(session, imp)["summary"], "status": imp.status,
             "remembered_id": remembered_id}
 

@@ -222,8 +222,6 @@ class Import(Base):
     progress_total: Mapped[int] = mapped_column(default=0)
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     retry_only_failed: Mapped[bool] = mapped_column(default=False)
-    worker: Mapped[str | None] = mapped_column(sa.String(100), default=None)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     committed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -43,14 +43,6 @@ def empty_changes() -> pl.DataFrame:
     return pl.DataFrame(schema=CHANGE_SCHEMA)
 
 
-def compared_fields(behaviour: RecordBehaviour, rows: pl.DataFrame) -> list[str]:
-    """The fields a commit writes for these rows (as `RecordBehaviour.record_data` picks them)."""
-    domain = behaviour.domain
-    fields = [f for f in domain.field_names if f in rows.columns and f != domain.id_field]
-    extra = [c for c in rows.columns if domain.custom_prefix and c.startswith(domain.custom_prefix)]
-    return fields + extra
-
-
 def preview(ctx: Context, behaviour: RecordBehaviour, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """(changes in CHANGE_SCHEMA, the rows' actions with No change for Update rows that change nothing).
 
@@ -58,7 +50,7 @@ def preview(ctx: Context, behaviour: RecordBehaviour, rows: pl.DataFrame) -> tup
     """
     actions = rows["action"]
     updates = rows.filter(pl.col("action") == RowAction.UPDATE)
-    fields = compared_fields(behaviour, rows)
+    fields = behaviour.stored_fields(rows)
     if updates.height == 0 or not fields:
         return empty_changes(), actions
     updates = updates.select("row", *[pl.col(f).cast(pl.String) for f in fields], _refs(behaviour, updates))

@@ -309,7 +309,7 @@ class Answer(BaseModel):
 
 class Health(Answer):
     status: str
-    worker: str = Field(..., description="the process answering (its commit worker's name)")
+    worker: str = Field(..., description="the process answering (host:pid)")
     database: str = Field(..., description="sqlite or postgresql")
 
 

@@ -13,10 +13,10 @@ put back as it was before the import, and the later change is undone with it). A
 later record links to (an assignment of a client the import created) is never removed: that would
 leave the later record pointing nowhere; undo the later import first.
 
-Crash-safe like the commit (`committer.py`): the undo is a background job claimed by a worker with a
-heartbeat, adopted by another worker when the heartbeat stops. It works in chunks; each chunk is one
-transaction holding the restored records, each change's `outcome` and the progress counters, so the
-changes still to undo are always "those without an outcome" and no record is restored twice.
+Crash-safe like the commit (`committer.py`): the undo is a job (`jobs.py`) that works in chunks; each
+chunk is one transaction holding the restored records, each change's `outcome` and the progress
+counters, so the changes still to undo are always "those without an outcome" and a job that runs again
+(its worker died and the queue retried it) restores no record twice.
 
 What else the import did, and what the undo does about it (the seeds decide):
 - invoices Auto Create Invoices made for new assignments (seed 000) are voided, never deleted (an
@@ -130,8 +130,8 @@ def _pending(import_id: int) -> sa.Select:
                                                    UndoLogEntry.outcome.is_(None))
 
 
-def start_undo(session: Session, imp: Import, *, force: bool, worker: str) -> None:
-    """Move the import to Reverting (claimed by `worker`); the worker undoes it in the background.
+def start_undo(session: Session, imp: Import, *, force: bool) -> None:
+    """Move the import to Reverting; the caller defers the undo job (`run_undo`) in this transaction.
 
     Undoing a PartlyReverted import again takes up its conflicts once more (forced or not).
     """
@@ -143,15 +143,15 @@ def start_undo(session: Session, imp: Import, *, force: bool, worker: str) -> No
     counts = dict(session.execute(sa.select(UndoLogEntry.outcome.is_(None), sa.func.count()).where(
         UndoLogEntry.import_id == imp.id).group_by(UndoLogEntry.outcome.is_(None))).all())
     pending, done = counts.get(True, 0), counts.get(False, 0)
-    transition(session, imp, ImportStatus.REVERTING, worker=worker, heartbeat_at=utcnow(), undo_force=force,
+    transition(session, imp, ImportStatus.REVERTING, undo_force=force,
                undo_total=pending + done, undo_done=done, conflicts=0,
                message=f"undoing {pending} record change(s)" + (" (forced over later changes)" if force else ""))
 
 
-# ------------------------------------------------------------------ worker side
-def run_undo(sessions: sessionmaker[Session], worker: str, import_id: int, *, chunk_rows: int,
-             pause: float = 0) -> None:
-    """Undo the changes of import `import_id` that have no outcome yet, a chunk per transaction."""
+# ------------------------------------------------------------------ the job
+def run_undo(sessions: sessionmaker[Session], import_id: int, *, chunk_rows: int, pause: float = 0) -> None:
+    """The undo job: undo the changes of import `import_id` that have no outcome yet, a chunk per
+    transaction. Safe to run again."""
     try:
         first = True
         while True:
@@ -160,20 +160,20 @@ def run_undo(sessions: sessionmaker[Session], worker: str, import_id: int, *, ch
             first = False
             with sessions.begin() as session:
                 imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
-                if imp.status != ImportStatus.REVERTING or imp.worker != worker:
-                    return  # another worker took over, or it is done
+                if imp.status != ImportStatus.REVERTING:
+                    return  # done (another run of the job finished it)
                 ids = list(session.scalars(_pending(import_id).order_by(UndoLogEntry.record_id)
                                            .limit(min(chunk_rows, _IN_CHUNK))))
                 if not ids:
                     _finish(session, imp)
                     return
                 _undo_chunk(session, imp, ids)
-    except Exception as exc:  # the worker must leave a status behind, whatever happened
+    except Exception as exc:  # the job must leave a status behind, whatever happened
         log.exception("undo of import %s failed", import_id)
         with sessions.begin() as session:
             imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
-            if imp.status == ImportStatus.REVERTING and imp.worker == worker:
-                transition(session, imp, ImportStatus.PARTLY_REVERTED, worker=None, reverted_at=utcnow(),
+            if imp.status == ImportStatus.REVERTING:
+                transition(session, imp, ImportStatus.PARTLY_REVERTED, reverted_at=utcnow(),
                            message=f"the undo failed: {exc}; undo again to finish it (what is undone stays undone)")
 
 
@@ -231,7 +231,6 @@ def _undo_chunk(session: Session, imp: Import, ids: list[int]) -> None:
     imp.removed += counts.get(UndoOutcome.REMOVED, 0)
     imp.restored += counts.get(UndoOutcome.RESTORED, 0)
     imp.conflicts += counts.get(UndoOutcome.CONFLICT, 0)
-    imp.heartbeat_at = now
 
 
 def _parts(ids: list[int]) -> list[list[int]]:
@@ -257,7 +256,7 @@ def _finish(session: Session, imp: Import) -> None:
     status = ImportStatus.PARTLY_REVERTED if imp.conflicts else ImportStatus.REVERTED
     kept = (f"; {imp.conflicts} record(s) changed since or linked to later records were left as they are "
             f"(see the undo results)") if imp.conflicts else ""
-    transition(session, imp, status, worker=None, reverted_at=utcnow(),
+    transition(session, imp, status, reverted_at=utcnow(),
                message=f"undone: {imp.removed} record(s) removed, {imp.restored} restored{kept}")
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,13 @@ from sqlalchemy.orm import Session
 
 from bulkassist.domains import get_domain
 from bulkassist.engine.report import ISSUE_SCHEMA
-from bulkassist.server.bulk import allocate_ids, driver_connection, insert_rows, update_records
+from bulkassist.server.bulk import (
+    allocate_ids,
+    driver_connection,
+    insert_frame,
+    json_objects,
+    update_records,
+)
 from bulkassist.server.changelog import log_updates
 from bulkassist.server.models import Course, Record, Section, User, user_id_of, user_ref, utcnow
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, ParentLink
@@ -45,7 +51,6 @@ from bulkassist.status import VALID_ACTIONS, RowAction, RowStatus
 OUTCOME_SCHEMA = {"row": pl.Int64, "status": pl.String, "action": pl.String, "record_id": pl.Int64,
                   "invoice_id": pl.Int64, "message": pl.String, "field": pl.String}
 KEY_SEP = "\x1f"  # joins a match key's values into the stored key; validation strips control characters
-_RECORD_COLUMNS = ("id", "org_id", "domain", "key", "parent_id", "import_id", "data", "created_at")
 _IN_CHUNK = 900  # values per IN (...) query: under SQLite's variable limit
 _LIKE_SPECIAL = re.compile(r"([/%_])")
 
@@ -70,21 +75,22 @@ def issues_frame(rows: list[int], fields: list[str], values: list[str | None], c
     }, schema=ISSUE_SCHEMA)
 
 
-def outcomes(rows: list[int], status: str, action: list[str | None] | str | None = None,
-             record_ids: Sequence[int | None] | None = None, message: list[str] | str = "",
-             invoice_ids: list[int | None] | None = None, field: list[str | None] | str | None = None
-             ) -> pl.DataFrame:
-    """Per-row outcomes of a commit; `field`: the field a failure is about (the errors file's Field)."""
+def outcomes(rows: pl.Series | list[int], status: str, action: pl.Series | list[str | None] | str | None = None,
+             record_ids: pl.Series | list[int | None] | None = None, message: pl.Series | list[str] | str = "",
+             invoice_ids: pl.Series | list[int | None] | None = None,
+             field: pl.Series | list[str | None] | str | None = None) -> pl.DataFrame:
+    """Per-row outcomes of a commit; `field`: the field a failure is about (the errors file's Field). A
+    value given once holds for every row."""
     n = len(rows)
-    return pl.DataFrame({
-        "row": rows,
-        "status": [status] * n,
-        "action": action if isinstance(action, list) else [action] * n,
-        "record_id": record_ids if record_ids is not None else [None] * n,
-        "invoice_id": invoice_ids if invoice_ids is not None else [None] * n,
-        "message": message if isinstance(message, list) else [message] * n,
-        "field": field if isinstance(field, list) else [field] * n,
-    }, schema=OUTCOME_SCHEMA)
+
+    def column(name: str, value: Any) -> pl.Series:
+        if isinstance(value, pl.Series | list):
+            return pl.Series(name, value, OUTCOME_SCHEMA[name])
+        return pl.repeat(value, n, dtype=OUTCOME_SCHEMA[name], eager=True).alias(name)
+
+    return pl.DataFrame([column("row", rows), column("status", status), column("action", action),
+                         column("record_id", record_ids), column("invoice_id", invoice_ids),
+                         column("message", message), column("field", field)])
 
 
 def with_notes(result: pl.DataFrame, notes: pl.DataFrame) -> pl.DataFrame:
@@ -422,21 +428,37 @@ class RecordBehaviour:
     def after_commit(self, ctx: Context, status: str) -> None:
         """Side effects once the commit has finished with `status` (subclasses)."""
 
+    def stored_fields(self, rows: pl.DataFrame) -> list[str]:
+        """The columns of `rows` a record stores: the domain's fields but its ID, and custom fields."""
+        domain = self.domain
+        fields = [f for f in domain.field_names if f in rows.columns and f != domain.id_field]
+        return fields + [c for c in rows.columns if domain.custom_prefix and c.startswith(domain.custom_prefix)]
+
+    def record_fields(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
+        """Per row, the fields present in the file, a blank cell null (blank cells never clear a stored value)."""
+        return rows.select(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) if rows.schema[c] == pl.String
+                           else pl.col(c) for c in self.stored_fields(rows))
+
+    def kept_options(self, ctx: Context) -> dict[str, Any]:
+        """Options the results show, kept on every record too (seed 004: which importer wrote it)."""
+        return {f"_{o.name}": ctx.options.get(o.name, o.default) for o in self.domain.options if o.in_results}
+
+    def record_json(self, ctx: Context, rows: pl.DataFrame) -> pl.Series:
+        """Per row, the JSON text of the record's data (`record_data`), built over whole columns."""
+        return json_objects(self.record_fields(ctx, rows), self.kept_options(ctx))
+
     def record_data(self, ctx: Context, rows: pl.DataFrame) -> list[dict[str, Any]]:
-        """Per row, the fields present in the file with a value (blank cells never clear a stored value)."""
-        fields = [f for f in self.domain.field_names if f in rows.columns and f != self.domain.id_field]
-        extra = [c for c in rows.columns if self.domain.custom_prefix and c.startswith(self.domain.custom_prefix)]
-        data = rows.select(fields + extra).to_dicts()
-        # Options the results show are kept on every record too (seed 004: which importer wrote it).
-        kept = {f"_{o.name}": ctx.options.get(o.name, o.default) for o in self.domain.options if o.in_results}
-        return [{**{k: v for k, v in d.items() if v is not None and v != ""}, **kept} for d in data]
+        """Per row, the record's data: the fields with a value (`record_fields`), then the kept options."""
+        kept = self.kept_options(ctx)
+        return [{**{k: v for k, v in d.items() if v is not None}, **kept}
+                for d in self.record_fields(ctx, rows).to_dicts()]
 
     def parents(self, ctx: Context, rows: pl.DataFrame) -> tuple[pl.Series, pl.Series, pl.Series]:
         """Per row, the parent record ID and, when a named parent is missing, why the row fails and the link
         field that names the parent (seed 003: the errors file's Field)."""
-        parent_ids = pl.Series("_parent", [None] * rows.height, pl.Int64)
-        problems = pl.Series("_problem", [None] * rows.height, pl.String)
-        fields = pl.Series("_field", [None] * rows.height, pl.String)
+        parent_ids = pl.repeat(None, rows.height, dtype=pl.Int64, eager=True).alias("_parent")
+        problems = pl.repeat(None, rows.height, dtype=pl.String, eager=True).alias("_problem")
+        fields = pl.repeat(None, rows.height, dtype=pl.String, eager=True).alias("_field")
         for link in self.domain.parents:
             if link.field not in rows.columns:
                 continue
@@ -466,7 +488,7 @@ class RecordBehaviour:
         good = rows.filter(pl.col("_problem").is_null())
         inserts = good.filter(pl.col("action") == RowAction.INSERT)
         if inserts.height:
-            results.append(self.insert(ctx, inserts, inserts["_parent"].to_list()))
+            results.append(self.insert(ctx, inserts, inserts["_parent"]))
         updates = good.filter(pl.col("action") == RowAction.UPDATE)
         if updates.height:
             results.append(self.update(ctx, updates))
@@ -493,16 +515,15 @@ class RecordBehaviour:
             .otherwise(pl.col("_problem")).alias("_problem"),
             pl.when(clash).then(pl.lit(self.keys[0])).otherwise(pl.col("_field")).alias("_field"))
 
-    def insert(self, ctx: Context, rows: pl.DataFrame, parent_ids: list[int | None]) -> pl.DataFrame:
+    def insert(self, ctx: Context, rows: pl.DataFrame, parent_ids: pl.Series) -> pl.DataFrame:
         table = Record.__table__
         ids = allocate_ids(ctx.session, table, rows.height)
-        now = utcnow()
-        insert_rows(ctx.session, table, _RECORD_COLUMNS, [
-            (i, ctx.org_id, self.domain.name, k, p, ctx.import_id, d, now)
-            for i, k, p, d in zip(ids, self.key_series(rows).to_list(), parent_ids, self.record_data(ctx, rows),
-                                  strict=True)
-        ])
-        return outcomes(rows["row"].to_list(), RowStatus.SUCCESS, RowAction.INSERT, ids)
+        records = pl.DataFrame([ids, self.key_series(rows).alias("key"), parent_ids.alias("parent_id"),
+                                self.record_json(ctx, rows)])
+        insert_frame(ctx.session, table, records.with_columns(
+            org_id=pl.lit(ctx.org_id, pl.Int64), domain=pl.lit(self.domain.name),
+            import_id=pl.lit(ctx.import_id, pl.Int64), created_at=pl.lit(utcnow(), pl.Datetime("us"))))
+        return outcomes(rows["row"], RowStatus.SUCCESS, RowAction.INSERT, ids)
 
     def update(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
         if self.id_keyed:

@@ -7,8 +7,6 @@ treatment period (the spec's `sequence_field`), or skip it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from bulkassist.domains.case import DOMAIN as DOMAIN  # the spec this module adds to
@@ -39,18 +37,19 @@ class CaseBehaviour(RecordBehaviour):
             rows["row"].filter(dup).to_list(), [self.keys[0]] * int(dup.sum()), keys.filter(dup).to_list(),
             "duplicate_skipped", [reason] * int(dup.sum()), severity="warning")
 
-    def record_data(self, ctx: Context, rows: pl.DataFrame) -> list[dict[str, Any]]:
-        data = super().record_data(ctx, rows)
+    def record_fields(self, ctx: Context, rows: pl.DataFrame) -> pl.DataFrame:
+        fields = super().record_fields(ctx, rows)
         counter = self.domain.sequence_field
         if ctx.options.get(_DUPLICATE) == "create_increment" and counter:
-            keys = self.key_series(rows).to_list()
             stated = rows[counter].to_list() if counter in rows.columns else [None] * rows.height
-            for d, number in zip(data, self._duplicate_numbers(ctx, keys, stated, counter), strict=True):
-                if number is not None:
-                    d[counter] = str(number)
-        return data
+            numbers = pl.Series(self._duplicate_numbers(ctx, self.key_series(rows).to_list(), stated, counter),
+                                dtype=pl.Int64)
+            given = pl.col(counter) if counter in fields.columns else pl.lit(None, pl.String)
+            fields = fields.with_columns(
+                pl.when(numbers.is_not_null()).then(numbers.cast(pl.String)).otherwise(given).alias(counter))
+        return fields
 
-    def insert(self, ctx: Context, rows: pl.DataFrame, parent_ids: list[int | None]) -> pl.DataFrame:
+    def insert(self, ctx: Context, rows: pl.DataFrame, parent_ids: pl.Series) -> pl.DataFrame:
         """Insert the cases; with Run Workflow on Import, a case-created event per inserted case goes to the
         outbox in the same transaction (delivered to the organisation's webhooks by `deliver_pending`)."""
         result = super().insert(ctx, rows, parent_ids)

@@ -13,9 +13,10 @@ from bulkassist.domains import get_domain
 from bulkassist.errors import InvalidRequest
 from bulkassist.io import batches
 from bulkassist.io.xlsx import MEDIA_TYPE
-from bulkassist.server import lifecycle, preview, results, undo
+from bulkassist.server import jobs, lifecycle, preview, results, undo
 from bulkassist.server.bodies import read_body
 from bulkassist.server.committer import cancel as cancel_import
+from bulkassist.server.committer import start_commit
 from bulkassist.server.history import import_history
 from bulkassist.server.lifecycle import describe, get_import
 from bulkassist.server.routes.deps import CallerDep, SessionDep
@@ -124,12 +125,21 @@ def drop_batch(caller: CallerDep, session: SessionDep, import_id: int = ImportId
     return lifecycle.drop_batch(session, imp, batch_id)
 
 
-@router.post("/imports/{import_id}/validate", response_model=ImportInfo)
-def validate(caller: CallerDep, session: SessionDep, import_id: int = ImportId) -> dict:
-    """Validate every uploaded row on the server (authoritative); then review."""
-    imp = get_import(session, caller, import_id, for_update=True)
-    lifecycle.validate_import(session, caller, imp)
-    return describe(session, imp)
+@router.post("/imports/{import_id}/validate", status_code=202, response_model=ImportInfo,
+             responses={200: {"model": ImportInfo, "description": "validated already: the import as it is"}})
+def validate(request: Request, response: Response, caller: CallerDep, import_id: int = ImportId) -> dict:
+    """Validate every uploaded row on the server (authoritative), as a job: the import is Validating until
+    it ends Validated or ValidationFailed (poll it; then review). Rows that cannot be validated send it back
+    to Uploading with the reason as its message. Asked again, it does nothing (200 once validated)."""
+    with request.app.state.sessions.begin() as session:
+        imp = get_import(session, caller, import_id, for_update=True)
+        if lifecycle.start_validation(session, imp):
+            request.app.state.jobs.defer(session, jobs.validate_job(imp))
+    with request.app.state.sessions() as session:
+        imp = get_import(session, caller, import_id)
+        if imp.status != ImportStatus.VALIDATING:
+            response.status_code = 200
+        return describe(session, imp)
 
 
 @router.get("/imports/{import_id}/review", response_model=Review)
@@ -166,15 +176,13 @@ def confirmation(caller: CallerDep, session: SessionDep, import_id: int = Import
 
 
 def _start(request: Request, caller, import_id: int, key: str | None, retry: bool) -> dict:
-    committer = request.app.state.committer
+    """Move the import to Committing and queue its commit job, in one transaction."""
     with request.app.state.sessions.begin() as session:
         imp = get_import(session, caller, import_id, for_update=True)
-        committer.start_commit(session, imp, key, retry=retry)
+        if start_commit(session, imp, key, retry=retry):
+            request.app.state.jobs.defer(session, jobs.commit_job(imp))
     with request.app.state.sessions() as session:
-        imp = get_import(session, caller, import_id)
-        if imp.status == ImportStatus.COMMITTING and imp.worker == committer.worker:
-            committer.launch(imp.id)
-        return describe(session, imp)
+        return describe(session, get_import(session, caller, import_id))
 
 
 @router.post("/imports/{import_id}/commit", status_code=202, response_model=ImportInfo,
@@ -216,16 +224,13 @@ def undo_import(request: Request, caller: CallerDep, body: UndoRequest | None = 
     removed, updated fields restored; records changed since are conflicts left as they are unless
     `force`. Poll the import for progress; the same request again while it runs changes nothing."""
     force = body.force if body else False
-    committer = request.app.state.committer
     with request.app.state.sessions.begin() as session:
         imp = get_import(session, caller, import_id, for_update=True)
         if not (imp.status == ImportStatus.REVERTING and imp.undo_force == force):
-            committer.start_undo(session, imp, force=force)
+            undo.start_undo(session, imp, force=force)
+            request.app.state.jobs.defer(session, jobs.undo_job(imp))
     with request.app.state.sessions() as session:
-        imp = get_import(session, caller, import_id)
-        if imp.status == ImportStatus.REVERTING and imp.worker == committer.worker:
-            committer.launch(imp.id)
-        return undo.described(session, imp)
+        return undo.described(session, get_import(session, caller, import_id))
 
 
 @router.get("/imports/{import_id}/undo/results",
