@@ -153,18 +153,24 @@ def test_a_value_block_over_the_cap_is_written_in_bounded_blocks_with_the_same_r
     assert [row[8] for row in chunked[1:3001]] == [row[2] for row in reference[2:3002]]
 
 
-def test_no_action_of_a_big_sheets_validate_passes_the_cap(engine, monkeypatch):
-    """A few thousand rows, every one with mistakes; the cap lowered so the issue list and marks log split."""
-    monkeypatch.setattr(grid, "MAX_ACTION_BYTES", 100_000)
+def _clients_with_two_mistakes_each(count: int, seed: int) -> tuple[list, list[list]]:
+    """The client header and `count` rows, each with two of e-mail, phone, SSN, date and sponsor wrong."""
     header, good = client_rows()[0], client_rows()[1]
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     rows = []
-    for i in range(3000):
+    for i in range(count):
         row = list(good)
         row[header.index("First Name")] = f"Ann{i}"
         for c in rng.choice([3, 4, 5, 6, 8], size=2, replace=False):  # e-mail, phone, SSN, date, sponsor
             row[c] = f"wrong {i}"
         rows.append(row)
+    return header, rows
+
+
+def test_no_action_of_a_big_sheets_validate_passes_the_cap(engine, monkeypatch):
+    """A few thousand rows, every one with mistakes; the cap lowered so the issue list and marks log split."""
+    monkeypatch.setattr(grid, "MAX_ACTION_BYTES", 100_000)
+    header, rows = _clients_with_two_mistakes_each(3000, seed=2)
     payload = make_payload(template_book("client", [header, *rows]))
     book = open_book(payload, engine)
     report = bx.validate(book)
@@ -198,15 +204,7 @@ def test_the_marks_log_lists_many_rectangles_per_row_and_the_next_run_clears_exa
     """The marks log holds the rectangles of a fill joined (cap lowered here so it takes several rows); the next
     Validate removes exactly the cells the first one painted."""
     monkeypatch.setattr(painter_module, "MAX_MARK_CHARS", 300)
-    header, good = client_rows()[0], client_rows()[1]
-    rng = np.random.default_rng(4)
-    rows = []
-    for i in range(400):
-        row = list(good)
-        row[header.index("First Name")] = f"Ann{i}"
-        for c in rng.choice([3, 4, 5, 6, 8], size=2, replace=False):
-            row[c] = f"wrong {i}"
-        rows.append(row)
+    header, rows = _clients_with_two_mistakes_each(400, seed=4)
     payload = make_payload(template_book("client", [header, *rows]))
     book = open_book(payload, engine)
     bx.validate(book)
