@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from bulkassist.client import Client
 from bulkassist.dashboard import App, Dashboard, grids
 from bulkassist.dashboard.browser import column_centre
 from bulkassist.dashboard.clock import local_time
-from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, URL_ENV
+from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, URL_ENV, jupyter_path
 from bulkassist.dashboard.notices import Notice, describe
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
 from bulkassist.dashboard.wizard import CONFIRM, MAP, REVIEW, confirmation_html, outcome_html
@@ -119,6 +120,24 @@ def test_outcome_shows_records_inserted_updated_failed() -> None:
     text = outcome_html({"id": 7, "status": "Committed", "committed": {"inserted": 3, "updated": 1, "failed": 0}})
     assert "Records Inserted" in text and "Records Updated" in text and "Records Failed" in text
     assert "ba-status-Committed" in text
+
+
+def test_voila_finds_templates_and_a_kernel_of_this_python_from_a_venv(tmp_path: Path) -> None:
+    """In a venv made with --system-site-packages, Voila's templates and the widgets' assets lie in the base
+    installation's share/jupyter, which Jupyter does not search on its own; the kernel must be this Python."""
+    import sys
+
+    from jupyter_core.paths import jupyter_path as searched
+
+    folders = jupyter_path(tmp_path).split(os.pathsep)
+    templates = [f for f in folders if (Path(f) / "voila" / "templates" / "lab").is_dir()]
+    assert templates, folders  # Voila's lab template, which ours extends, is reachable
+    assert any((Path(f) / "voila" / "templates" / "bulkassist").is_dir() for f in folders)
+    base = str(Path(sys.base_prefix) / "share" / "jupyter")
+    if (Path(base) / "voila").is_dir() and sys.prefix != sys.base_prefix:
+        assert base not in searched() and base in folders  # the case that broke the dashboard in .venv
+    spec = json.loads((Path(folders[0]) / "kernels" / "python3" / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable
 
 
 def test_dashboard_notebook_is_the_launchers_thin_notebook() -> None:

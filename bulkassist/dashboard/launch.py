@@ -120,6 +120,27 @@ def dashboard_notebook() -> nbformat.NotebookNode:
     return nb
 
 
+def jupyter_path(folder: Path) -> str:
+    """JUPYTER_PATH for the dashboard's Voila, writing a kernelspec into `folder`.
+
+    In order: a `python3` kernelspec that runs this interpreter (a kernel.json saying "python" would start
+    whichever python comes first on PATH, which need not have bulkassist); our template; what the user set;
+    then the Jupyter data folders of this interpreter's base installation. A venv made with
+    --system-site-packages finds Voila, ipywidgets and their templates and widget assets in the base
+    installation, but Jupyter looks only in the venv's own share/jupyter, so every page was an HTTP error.
+    """
+    kernel = folder / "share" / "kernels" / "python3"
+    kernel.mkdir(parents=True, exist_ok=True)
+    (kernel / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (bulkassist)", "language": "python",
+    }))
+    prefixes = dict.fromkeys([sys.prefix, sys.base_prefix])
+    installed = [str(Path(p) / "share" / "jupyter") for p in prefixes if (Path(p) / "share" / "jupyter").is_dir()]
+    return os.pathsep.join(filter(None, [str(folder / "share"), str(SHARE), os.environ.get("JUPYTER_PATH"),
+                                         *installed]))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -156,9 +177,8 @@ def start_voila(
     """
     port = port or free_port()
     notebook = notebook_path()
-    env = {**os.environ, URL_ENV: server_url,
-           "JUPYTER_PATH": os.pathsep.join(filter(None, [str(SHARE), os.environ.get("JUPYTER_PATH")]))}
     folder = Path(tempfile.mkdtemp(prefix="bulkassist-voila-"))
+    env = {**os.environ, URL_ENV: server_url, "JUPYTER_PATH": jupyter_path(folder)}
     log_path = folder / "voila.log"
     # Typed settings go through a config file: on the command line a dict value stays a string.
     (folder / "voila.json").write_text(json.dumps(voila_config(culling or KernelCulling())))
