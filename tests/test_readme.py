@@ -137,32 +137,99 @@ assert not [i for i in imp.review()["issues"] if i["row"] == 5 and i["column"] =
     python(code + checks, examples)
 
 
+def run_in_order(lines: list[str], cwd: Path, env: dict[str, str]) -> list[tuple[str, subprocess.CompletedProcess]]:
+    """The README's command lines one after another; "42" stands for the import the last `--validate-only`
+    created ("Import 42: ..."), as the README says. A confirmation prompt is answered as a person would (y)."""
+    ran, import_id = [], None
+    for line in lines:
+        argv = shlex.split(line, comments=True)
+        if argv[0] == "export":  # export BULKASSIST_URL=... BULKASSIST_TOKEN=...: given as `env`
+            assert "BULKASSIST_TOKEN=ba_..." in line
+            continue
+        assert argv[0] == "bulkassist", line
+        if "42" in argv:
+            assert import_id, f"{line!r} comes before a --validate-only line that creates the import"
+            argv = [import_id if a == "42" else a for a in argv]
+        target = None
+        if ">" in argv:  # `... > history.json`: the shell's redirection of stdout
+            argv, target = argv[: argv.index(">")], argv[argv.index(">") + 1]
+        done = subprocess.run([sys.executable, "-m", "bulkassist", *argv[1:]], cwd=cwd, capture_output=True,
+                              text=True, timeout=300, env={**os.environ, **env}, input="y\n")
+        if target:
+            (cwd / target).write_text(done.stdout, encoding="utf-8")
+        if "--validate-only" in argv:
+            import_id = re.search(r"^Import (\d+): ", done.stdout, re.M).group(1)  # type: ignore[union-attr]
+        ran.append((line, done))
+    return ran
+
+
 def test_the_column_mapping_commands_run_on_the_shipped_case_files(sqlite_server, examples):
     env = {"BULKASSIST_URL": sqlite_server.url, "BULKASSIST_TOKEN": sqlite_server.tokens["importer"]}
+    lines = indented("bulkassist validate cases.csv -d case")
     shipped = {p.name for p in examples.iterdir()}
-    ran = {}
-    for line in indented("bulkassist validate cases.csv -d case"):
-        argv = shlex.split(line, comments=True)
-        if "42" in argv:  # `map 42`, `apply-to-all 42`: an import of your own
-            continue
-        files = {a for a in argv if a.endswith((".csv", ".json"))}
-        assert files - {"cases.fixed.csv"} <= shipped, line
-        ran[line] = shell(line, examples, env)
-    assert len(ran) == 6, list(ran)
-    first, mapped, fixed, submitted, reused, listed = ran.values()
+    for line in lines:
+        assert {a for a in shlex.split(line, comments=True) if a.endswith((".csv", ".json"))} - {"cases.fixed.csv"} \
+            <= shipped, line
+    ran = dict(run_in_order(lines, examples, env))
+    assert len(ran) == 9, list(ran)
+    first, mapped, fixed, submitted, reused, typo, page, listed, applied = ran.values()
     assert first.returncode == 1 and "'Mobile': proposed CellPhoneNumber" in first.stdout
     assert mapped.returncode == 0 and "'Notes' is not imported" in mapped.stdout, mapped.stdout + mapped.stderr
     assert fixed.returncode == 0 and (examples / "cases.fixed.csv").exists(), fixed.stderr
     assert submitted.returncode == 0 and "Committed" in submitted.stdout, submitted.stdout + submitted.stderr
     assert reused.returncode == 0 and "Committed" in reused.stdout, reused.stdout + reused.stderr
     assert "Columns mapped with your saved mapping 'Orientation cases'" in reused.stdout
+    assert typo.returncode == 1 and "'Actve'" in typo.stdout, typo.stdout + typo.stderr  # the typo is an error
+    assert page.returncode == 0 and "CellPhoneNumber" in page.stdout, page.stdout + page.stderr
     assert "Orientation cases" in listed.stdout
+    assert applied.returncode == 0 and "1 cell" in applied.stdout, applied.stdout + applied.stderr
 
 
-def test_the_column_mapping_notebook_lines_run_on_cases_csv(examples):
+def test_the_column_mapping_notebook_block_runs_on_the_shipped_case_files(sqlite_server, examples):
     code = block("python", 'report = bulkassist.validate("cases.csv", "case", "add"')
-    local = code.split("\nclient = ")[0]  # the rest works on an import and mappings of your own
-    python(local + "\nassert report.unmapped == [] and report.mapping['Notes'] == '-'\n", examples)
+    checks = """
+assert report.unmapped == [] and report.mapping['Notes'] == '-'
+assert "Short cases" not in [m["name"] for m in client.mappings("case")]   # saved, then deleted
+assert remembered[0]["id"] not in [r["id"] for r in client.remembered_values("case")]   # forgotten
+assert imp.review()["summary"]["errors"] == 0, imp.review()["summary"]   # 'Actve' fixed by apply_to_all
+"""
+    python(with_server(code, sqlite_server, "admin") + checks, examples)
+
+
+def test_the_terminal_block_runs_in_order_on_the_shipped_files(sqlite_server, examples):
+    """`submit` ... `export`, as written: 42 is the import `--validate-only` prints; failures say why."""
+    env = {"BULKASSIST_URL": sqlite_server.url, "BULKASSIST_TOKEN": sqlite_server.tokens["admin"]}
+    lines = indented("bulkassist submit clients.xlsx --domain client --operation add_update")
+    review_only = next(line for line in lines if "--validate-only" in line)
+    # The --format json lines, on an import still in review (the block above ends with it committed).
+    ran = run_in_order(lines + [review_only] + indented("bulkassist history --format json > history.json"),
+                       examples, env)
+    by_command = {}
+    for line, done in ran:
+        by_command.setdefault(shlex.split(line, comments=True)[1], []).append(done)
+        assert "Traceback" not in done.stderr, line + done.stderr
+        assert done.returncode in (0, 1) or done.stderr.startswith("error: "), line + done.stderr
+    submitted = by_command["submit"]
+    assert [s.returncode for s in submitted] == [1, 0, 1, 1]  # errors skipped after asking; assigned; review
+    assert "Records Inserted 3" in submitted[1].stdout and "Committed" in submitted[0].stdout
+    edit, edit_json = by_command["edit"]
+    assert edit.returncode == 1 and "row 3" in edit.stdout.lower(), edit.stdout + edit.stderr  # the phone remains
+    assert json.loads(edit_json.stdout)["row"] == 3, edit_json.stdout + edit_json.stderr
+    assert {h["status"] for h in json.loads((examples / "history.json").read_text())["items"]} >= {"Committed"}
+    start, = by_command["start"]
+    assert "Committed" in start.stdout, start.stdout + start.stderr
+    cancel, = by_command["cancel"]
+    assert cancel.returncode == 2 and "already Committed" in cancel.stderr  # too late to cancel: says so
+    retry, = by_command["retry"]
+    assert retry.returncode == 2 and "only an import that ended CommitFailed" in retry.stderr
+    assert all(s.returncode == 0 and "Committed" in s.stdout for s in by_command["status"])
+    assert by_command["results"][0].returncode == 0 and (examples / "results.xlsx").exists()
+    assert "Import Usage: today" in by_command["usage"][0].stdout
+    assert by_command["records"][0].returncode == 0 and "row 5: Failed" in by_command["records"][0].stdout
+    chosen, everything = by_command["export"]
+    assert chosen.returncode == 0 and len(openpyxl.load_workbook(examples / "chosen.xlsx").active["A"]) == 3
+    assert everything.returncode == 0 and (examples / "everything.csv").exists()
+    assert [done.returncode for _, done in ran if "locks" in _ or "unlock" in _] == [0, 0]
 
 
 def test_the_undo_block_runs_on_the_shipped_workbook(sqlite_server, examples):
