@@ -13,11 +13,13 @@ from bulkassist.engine.selectlists import SelectLists
 from bulkassist.kinds.base import (
     FINDING_SCHEMA,
     TEXT_FORMAT,
+    AsTyped,
     CellColumn,
     CellKind,
     Findings,
     cell_frame,
     findings_frame,
+    unpadded,
 )
 from bulkassist.spec import DATE_FORMAT_LABELS, Field, Kind
 
@@ -56,11 +58,12 @@ def _fixed_width(fmt: str) -> int | None:
     return len(date(2000, 1, 1).strftime(fmt))
 
 
-def _date_expr(fmt: str) -> pl.Expr:
-    """Dates of the cells written exactly in `fmt` (zero-padded), null elsewhere."""
+def _date_expr(fmt: str, v: pl.Expr | None = None) -> pl.Expr:
+    """Dates of the cells (`v`, default column "v") written exactly in `fmt` (zero-padded), null elsewhere."""
+    v = pl.col("v") if v is None else v
     width = _fixed_width(fmt)
-    shape = pl.col("v").str.len_bytes() == width if width else pl.col("v").str.contains(shape_regex(fmt))
-    return pl.when(shape).then(pl.col("v").str.to_date(fmt, strict=False))
+    shape = v.str.len_bytes() == width if width else v.str.contains(shape_regex(fmt))
+    return pl.when(shape).then(v.str.to_date(fmt, strict=False))
 
 
 def parse_dates(values: pl.Series, formats: tuple[str, ...]) -> pl.Series:
@@ -113,6 +116,14 @@ class DateKind(CellKind):
             safe=pl.col("sugg").is_not_null() & pl.col("how").is_in(["serial", "iso", "unambiguous", "named", "padding"]),
         )
         return Findings(normalized, issues, dates)
+
+    def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
+        """One format: a cell it reads is valid and stored as typed, when it has no surrounding space
+        (the parser skips a leading one). Several formats restyle what the later ones read: no test."""
+        formats = f.formats or (f.format or _DEFAULT_FORMAT,)
+        if len(formats) > 1:
+            return None
+        return AsTyped(None, dates=pl.when(unpadded(v)).then(_date_expr(formats[0], v)))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         others = [DATE_FORMAT_LABELS.get(o, o) for o in f.formats[1:]]
