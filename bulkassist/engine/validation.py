@@ -240,8 +240,12 @@ def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, dates: pl.Series | No
     normalized = values if _same(found.normalized, found.values) else values.clone().scatter(todo, found.normalized)
     if dates is not None and found.dates is not None and found.dates.null_count() < found.dates.len():
         dates = dates.clone().scatter(todo, found.dates)
+    # Each finding carries its cell's text (`value`), gathered from the few cells checked: gathering it
+    # later from the whole column, across its chunks, cost more than all the checks of those cells.
     rows = todo.cast(pl.Int64)
-    return _Checked(values, normalized, dates, [p.with_columns(idx=rows.gather(p["idx"])) for p in found.issues])
+    return _Checked(values, normalized, dates, [
+        p.with_columns(idx=rows.gather(p["idx"]), **({} if "value" in p.columns else {"value": cells.gather(p["idx"])}))
+        for p in found.issues])
 
 
 @dataclass
@@ -615,7 +619,9 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     placed.clear()
     # Sorted a column at a time, each source column let go once gathered: never two full copies. A column
     # is made one chunk before its gather: a gather across the parts' chunks costs six times as much.
-    order = issues.select(pl.arg_sort_by(["row", "col_index"], maintain_order=True)).to_series()
+    # The sort key is one integer (row, then column; no column first): half the time of sorting by both.
+    key = pl.col("row") * (len(names) + 1) + pl.col("col_index").fill_null(-1) + 1
+    order = issues.select(pl.arg_sort_by(key, maintain_order=True)).to_series()
     by_name = {name: issues.to_series(i) for i, name in enumerate(issues.columns)}
     del issues
     return pl.DataFrame([by_name.pop(name).rechunk().gather(order) for name in ISSUE_COLUMNS])
