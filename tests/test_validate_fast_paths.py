@@ -22,6 +22,7 @@ from polars.testing import assert_frame_equal, assert_series_equal
 
 import bulkassist
 from bulkassist.engine import validation
+from bulkassist.engine import rules
 from bulkassist.engine.rules import duplicate_rows
 from bulkassist.errors import FileFormatError
 from bulkassist.io.reading import read_table
@@ -170,9 +171,12 @@ def _exact_duplicates(frame: pl.DataFrame, keys: list[str]) -> list[int]:
     lambda keys: pl.lit(7, dtype=pl.UInt64),  # every row collides with every other
     lambda keys: keys[0].str.len_bytes().cast(pl.UInt64),  # many collisions between different keys
 ], ids=["hash", "all-collide", "length-only"])
-def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(hasher):
+@pytest.mark.parametrize("names", [
+    ["Ann", "ann", "ANN", "Bob", "bob", "Eve", "Zoë", "zoË", None],  # hashed lower-cased
+    ["Ann", "Bob", "Eve", "Zoë", "Ray", "K", None],  # no two differ only in case: hashed as they are
+], ids=["case-variants", "one-case"])
+def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(hasher, names):
     rng = random.Random(5)
-    names = ["Ann", "ann", "ANN", "Bob", "bob", "Eve", "Zoë", "zoË", None]
     dates = ["01/02/1990", "01/02/1990 ", "02/01/1990", None]
     frame = pl.DataFrame({
         "k0": [rng.choice(names) for _ in range(3000)],
@@ -180,6 +184,7 @@ def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(has
         "k2": [rng.choice(dates) for _ in range(3000)],
     }, schema={k: pl.String for k in ("k0", "k1", "k2")}).with_row_index("i")
     keys = ["k0", "k1", "k2"]
+    assert rules._case_matters(frame["k0"]) == ("ann" in names)
     found = duplicate_rows(frame, keys, {"k0", "k1"}, **({"hasher": hasher} if hasher else {}))
     assert sorted(found["i"].to_list()) == _exact_duplicates(frame, keys)
     assert found.height > 100
