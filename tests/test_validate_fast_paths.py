@@ -27,7 +27,7 @@ from bulkassist.engine.rules import duplicate_rows
 from bulkassist.errors import FileFormatError
 from bulkassist.io.reading import read_table
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
-from bulkassist.kinds import email, kind_of, ssn
+from bulkassist.kinds import date, email, kind_of, ssn
 from bulkassist.kinds.base import CellColumn
 from bulkassist.kinds.email import EMAIL_REGEX, is_email
 from bulkassist.status import RowAction
@@ -290,3 +290,14 @@ def test_row_actions_need_no_placed_issues_and_agree_with_them(tmp_path):
 
 def action(report: bulkassist.Report, row: int) -> str:
     return report.rows.filter(pl.col("row") == row)["action"][0]
+
+
+def test_month_names_are_read_only_where_three_letters_stand_in_a_row_as_everywhere():
+    texts = ["3 Jan 2020", "03 JAN 2020", "January 3 2020", "Jan 3, 2020", "3-Jan-20", "3 jan, 2020", "Sept 3 2020",
+             "3 Mär 2020", "3 J a n 2020", "03/01/2020", "3 Ja 2020", "December 31, 1999", "31-dec-1999", "", None]
+    values = pl.Series("v", texts * 3, dtype=pl.String)
+    everywhere = values.to_frame().select(pl.coalesce(
+        [pl.col("v").str.to_date(nf, strict=False) for nf in date._MONTH_NAME_FORMATS])).to_series()
+    got = date._named_dates(values)
+    assert_series_equal(got, everywhere, check_names=False)
+    assert got.drop_nulls().len() >= 15

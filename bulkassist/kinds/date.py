@@ -154,7 +154,7 @@ def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
     ).otherwise(y.cast(pl.Int64))
     same = _ymd(year, b, a) if day_first else _ymd(year, a, b)
     swapped = _ymd(year, a, b) if day_first else _ymd(year, b, a)
-    named = pl.coalesce([v.str.to_date(nf, strict=False) for nf in _MONTH_NAME_FORMATS])
+    named = _named_dates(bad["v"])
     short_year = y.str.len_chars() == 2
 
     out = bad.with_columns(
@@ -190,6 +190,18 @@ def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
             .when(pl.col("how") == "short_year").then(0.7)
             .when(pl.col("how") == "ambiguous").then(0.5))
     return out.with_columns(sugg=chosen.dt.strftime(fmt), conf=conf)
+
+
+def _named_dates(texts: pl.Series) -> pl.Series:
+    """Dates of `texts` written with a month name (`_MONTH_NAME_FORMATS`), null elsewhere. Only texts with
+    three letters in a row can hold a month name: the nine slow parses run on those alone."""
+    worded = texts.str.contains(r"[A-Za-z]{3}")
+    named = pl.repeat(None, texts.len(), dtype=pl.Date, eager=True)
+    if worded.any():
+        found = texts.filter(worded).to_frame("v").select(
+            pl.coalesce([pl.col("v").str.to_date(nf, strict=False) for nf in _MONTH_NAME_FORMATS])).to_series()
+        named = named.scatter(worded.arg_true(), found)
+    return named.alias("_named")
 
 
 DATE = DateKind()
