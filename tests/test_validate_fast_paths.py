@@ -21,12 +21,11 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal, assert_series_equal
 
 import bulkassist
-from bulkassist.engine import validation
-from bulkassist.engine import rules
+from bulkassist.engine import rules, validation
 from bulkassist.engine.rules import duplicate_rows
 from bulkassist.errors import FileFormatError
-from bulkassist.io.reading import read_table
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
+from bulkassist.io.reading import read_table
 from bulkassist.kinds import date, email, kind_of, ssn
 from bulkassist.kinds.base import CellColumn
 from bulkassist.kinds.email import EMAIL_REGEX, is_email
