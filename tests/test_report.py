@@ -3,11 +3,13 @@
 import csv
 import io
 import re
+from dataclasses import replace
 
 import hypothesis.strategies as st
 import polars as pl
 import pytest
 from hypothesis import given, settings
+from polars.testing import assert_frame_equal
 
 from bulkassist.engine.report import ERRORS_COLUMNS, summary_sentence
 from bulkassist.io.cells import FORMULA_START, csv_expr, csv_text
@@ -83,3 +85,16 @@ def test_no_csv_cell_starts_a_formula_but_a_plain_number(text):
 ])
 def test_csv_escapes_what_excel_would_run_and_leaves_signed_numbers(value, written):
     assert csv_text(value) == written
+
+
+def test_file_and_cell_issues_split_the_issues_whatever_their_order():
+    base = check(HEADER + ["Nickname"], [["", "Maria", "Lopez", "1990-02-03", "x"], ["", "", "", "13/25/1990", ""]],
+                 "client", "add")  # an unmapped column: a file-level issue ahead of the cell issues
+    extra = pl.DataFrame({"row": [None, 3], "code": ["late_file_note", "late"], "severity": ["warning", "error"],
+                          "message": ["a file note", "a cell note"]}, schema_overrides={"row": pl.Int64})
+    shuffled = replace(base, issues=base.issues.reverse())  # file issues last: the split cannot slice
+    for rep in (base, base.add_issues(extra), shuffled):
+        issues = rep.issues
+        assert issues["row"].null_count() >= 1 and issues["row"].drop_nulls().len() >= 3
+        assert_frame_equal(rep.file_issues, issues.filter(pl.col("row").is_null()))
+        assert_frame_equal(rep.cell_issues, issues.filter(pl.col("row").is_not_null()))

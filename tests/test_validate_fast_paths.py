@@ -1,5 +1,7 @@
 """The fast paths of validation give exactly what the plain paths give (issue 15).
 
+* the cells valid as typed are found by one cheap test per column (`CellKind.as_typed`), and only the
+  others get the full check;
 * a column of few distinct texts is checked per distinct text, then placed on every cell;
 * duplicate rows are found by sorting a key hash, with an exact comparison of the candidates;
 * a UTF-8 CSV path is read by polars straight from disk, everything else by the general reader;
@@ -19,10 +21,13 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal, assert_series_equal
 
 import bulkassist
-from bulkassist.engine import validation
+from bulkassist.engine import rules, validation
 from bulkassist.engine.rules import duplicate_rows
 from bulkassist.errors import FileFormatError
+from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
 from bulkassist.io.reading import read_table
+from bulkassist.kinds import date, email, kind_of, ssn
+from bulkassist.kinds.base import CellColumn
 from bulkassist.kinds.email import EMAIL_REGEX, is_email
 from bulkassist.status import RowAction
 from tests.sheets import check
@@ -35,8 +40,13 @@ POOLS = {
     "First Name": ["Maria", " maria", "MARIA ", "=HYPERLINK(\"x\")", "+1 Bob", "Ann\x01e", "", "   ", "-5",
                    "Zoë", "x" * 60],
     "Last Name": ["Lopez", "lopez", "Ray", "@home", "", "O'Neil", "Ray "],
-    "Email Address": ["a@b.org", "a @b.org", "a..b@c.org", "", "=a@b.org", "a@-b.org", "a.@b.org", "x@y"],
-    "Date of Birth": ["02/03/1990", "1990-02-03", "13/25/1990", "2/3/1990", "", "01/01/2090", "32874"],
+    "Email Address": ["a@b.org", "a @b.org", "a..b@c.org", "", "=a@b.org", "a@-b.org", "a.@b.org", "x@y",
+                      " a@b.org", "a@b.org\u00a0", "-a@b.org", "a\x01b@c.org", "＋a@b.org"],
+    "Phone Number": ["(727) 123-1234", " (727) 123-1234", "7271231234", "(727)123-1234", "", "(727) 123-1234\t"],
+    "SSN": ["123456789", "000123456", "666123456", "900123456", "123006789", "123450000", "123-45-6789",
+            " 123456789", "١٢٣٤٥٦٧٨٩", "12345678", "", "0123456789"],
+    "Date of Birth": ["02/03/1990", "1990-02-03", "13/25/1990", "2/3/1990", "", "01/01/2090", "32874",
+                      " 2/03/1990", "\t2/03/1990", "02/03/1990 ", "\u00a02/03/199", "01/02/+200"],
     "Language": ["English", "english", " Spanish ", "SPANISH", "Englsh", "", "English, Spanish", "=1+1"],
     "Staff Name": ["Anna Lee", "anna lee", "Ana Lee", "", "Lee Anna", " Anna  Lee "],
     "Client Type": ["Adult Education", "adult education", "Adult Educations", "", "Dual Enrollment"],
@@ -61,8 +71,74 @@ def _both_paths(monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame, domain: st
     fast = bulkassist.validate(frame, domain, operation)
     with monkeypatch.context() as patch:
         patch.setattr(validation, "_DISTINCT_MIN_ROWS", 10**12)  # every column checked cell by cell
+        patch.setattr(validation, "_AS_TYPED_MIN_ROWS", 10**12)  # every filled cell gets the full check
         plain = bulkassist.validate(frame, domain, operation)
     return fast, plain
+
+
+@pytest.mark.parametrize(("pools", "domain", "operation"), [(POOLS, "client", "add_update"),
+                                                             (CASE_POOLS, "case", None)])
+@pytest.mark.parametrize("rows", [1_500, 300])
+def test_checking_only_the_cells_not_valid_as_typed_finds_what_checking_every_cell_finds(
+        monkeypatch, pools, domain, operation, rows):
+    frame = _frame(pools, rows, seed=11)
+    with monkeypatch.context() as patch:
+        patch.setattr(validation, "_AS_TYPED_MIN_ROWS", 0)  # the small frame takes the one-pass test too
+        fast = bulkassist.validate(frame, domain, operation)
+    _, plain = _both_paths(monkeypatch, frame, domain, operation)
+    assert fast.issues.height > rows // 2
+    assert_frame_equal(fast.issues, plain.issues)
+    assert_series_equal(fast.actions, plain.actions)
+    assert_frame_equal(fast.normalized, plain.normalized)
+
+
+def _texts_of(pools: dict[str, list[str]]) -> list[str | None]:
+    return sorted({t for pool in pools.values() for t in pool}) + [None]
+
+
+@pytest.mark.parametrize("domain", ["client", "case"])
+def test_a_cell_valid_as_typed_is_one_the_full_check_passes_untouched(domain):
+    """Every kind's one-pass test against its full check, on every text of every pool and list: a cell it
+    passes is never trimmed, flagged or stored otherwise."""
+    dom = bulkassist.get_domain(domain)
+    lists = bulkassist.demo_lists()
+    texts = _texts_of(POOLS) + _texts_of(CASE_POOLS) + [
+        o for f in dom.fields if f.select_list for o, _ in lists.options(f.list_name)]
+    values = pl.Series("v", texts, dtype=pl.String)
+    tested = 0
+    for f in dom.fields:
+        typed = kind_of(f).as_typed(f, lists, pl.col("v"))
+        if typed is None:
+            continue
+        test = typed.valid if typed.valid is not None else typed.dates.is_not_null()
+        valid = values.to_frame().select(test.fill_null(False)).to_series()
+        passed = values.filter(valid)
+        if not passed.len():
+            continue
+        found = kind_of(f).check(CellColumn(field=f, values=passed.alias(f.name)), lists)
+        assert found.issues.height == 0, (f.name, found.issues)
+        assert_series_equal(found.normalized, passed.alias(f.name), check_names=False)
+        assert_series_equal(passed.str.strip_chars(), passed)
+        if kind_of(f).stored_as_typed:
+            assert validation._text_hazards(CellColumn(field=f, values=passed)).height == 0
+        if typed.dates is not None:
+            dates = values.to_frame().select(typed.dates).to_series().filter(valid)
+            assert_series_equal(dates, found.dates, check_names=False)
+        tested += 1
+    assert tested >= 5  # fields whose test passed something: the comparison says something
+
+
+def test_the_one_pass_ssn_test_is_nine_digits_never_unissued():
+    digits = ["0", "6", "9", "1", "٣", "5"]
+    texts = [a + b + c + "4" + g + "67" + s for a in digits for b in digits[:3] for c in digits[:3]
+             for g in ("0", "5") for s in ("00", "01")]
+    texts += ["000000000", "666666666", "123456789", "12345678", "1234567890", " 123456789", "", None]
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    got = frame.select(pl.col("v").str.contains(ssn._ISSUED_REGEX))["v"].to_list()
+    want = frame.select(pl.col("v").str.contains(ssn.SSN_REGEX)
+                        & ~pl.col("v").str.contains(ssn.NEVER_ISSUED_REGEX))["v"].to_list()
+    assert got == want
+    assert sum(filter(None, got)) > 50
 
 
 @pytest.mark.parametrize(("pools", "domain", "operation"), [(POOLS, "client", "add_update"),
@@ -94,9 +170,12 @@ def _exact_duplicates(frame: pl.DataFrame, keys: list[str]) -> list[int]:
     lambda keys: pl.lit(7, dtype=pl.UInt64),  # every row collides with every other
     lambda keys: keys[0].str.len_bytes().cast(pl.UInt64),  # many collisions between different keys
 ], ids=["hash", "all-collide", "length-only"])
-def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(hasher):
+@pytest.mark.parametrize("names", [
+    ["Ann", "ann", "ANN", "Bob", "bob", "Eve", "Zoë", "zoË", None],  # hashed lower-cased
+    ["Ann", "Bob", "Eve", "Zoë", "Ray", "K", None],  # no two differ only in case: hashed as they are
+], ids=["case-variants", "one-case"])
+def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(hasher, names):
     rng = random.Random(5)
-    names = ["Ann", "ann", "ANN", "Bob", "bob", "Eve", "Zoë", "zoË", None]
     dates = ["01/02/1990", "01/02/1990 ", "02/01/1990", None]
     frame = pl.DataFrame({
         "k0": [rng.choice(names) for _ in range(3000)],
@@ -104,6 +183,7 @@ def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(has
         "k2": [rng.choice(dates) for _ in range(3000)],
     }, schema={k: pl.String for k in ("k0", "k1", "k2")}).with_row_index("i")
     keys = ["k0", "k1", "k2"]
+    assert rules._case_matters(frame["k0"]) == ("ann" in names)
     found = duplicate_rows(frame, keys, {"k0", "k1"}, **({"hasher": hasher} if hasher else {}))
     assert sorted(found["i"].to_list()) == _exact_duplicates(frame, keys)
     assert found.height > 100
@@ -137,6 +217,17 @@ def test_the_one_pass_email_test_equals_the_reference(texts):
     frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
     got = frame.select(is_email(pl.col("v")))["v"].to_list()
     want = frame.select(_old_is_email(pl.col("v")))["v"].to_list()
+    assert got == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab.-@ ,=+\t\x01\u00a0＠", max_size=14) | _ADDRESS, min_size=1, max_size=400))
+def test_an_address_is_plain_as_typed_exactly_when_it_is_one_without_hazards(texts):
+    texts = texts + ["a@b.org", "=a@b.org", "+a@b.org", "a\x01@b.org", "a@b\x1f.org", "-a@b.org", "a-@b.org", None]
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    got = frame.select(pl.col("v").str.contains(email._PLAIN_EMAIL))["v"].to_list()
+    want = frame.select(is_email(pl.col("v")) & ~pl.col("v").str.contains(
+        f"{FORMULA_START}|{CONTROL_CHARACTER}"))["v"].to_list()
     assert got == want
 
 
@@ -198,3 +289,14 @@ def test_row_actions_need_no_placed_issues_and_agree_with_them(tmp_path):
 
 def action(report: bulkassist.Report, row: int) -> str:
     return report.rows.filter(pl.col("row") == row)["action"][0]
+
+
+def test_month_names_are_read_only_where_three_letters_stand_in_a_row_as_everywhere():
+    texts = ["3 Jan 2020", "03 JAN 2020", "January 3 2020", "Jan 3, 2020", "3-Jan-20", "3 jan, 2020", "Sept 3 2020",
+             "3 Mär 2020", "3 J a n 2020", "03/01/2020", "3 Ja 2020", "December 31, 1999", "31-dec-1999", "", None]
+    values = pl.Series("v", texts * 3, dtype=pl.String)
+    everywhere = values.to_frame().select(pl.coalesce(
+        [pl.col("v").str.to_date(nf, strict=False) for nf in date._MONTH_NAME_FORMATS])).to_series()
+    got = date._named_dates(values)
+    assert_series_equal(got, everywhere, check_names=False)
+    assert got.drop_nulls().len() >= 15

@@ -159,8 +159,9 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
     them); a hash collision only adds a candidate, and the candidates (few) are compared exactly.
     """
     complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
+    folded = {k for k in caseless if _case_matters(frame[k])}
     hash_expr = pl.when(complete).then(
-        hasher([pl.col(k).str.to_lowercase() if k in caseless else pl.col(k) for k in keys])).alias("h")
+        hasher([pl.col(k).str.to_lowercase() if k in folded else pl.col(k) for k in keys])).alias("h")
     # In slices: the lower-cased text only ever exists for one slice (a full copy of the names cost
     # 120 MB per million rows); the hashes are 8 bytes a row.
     hashes = pl.concat([frame.slice(start, _HASH_SLICE).select(hash_expr)["h"]
@@ -170,6 +171,19 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
     candidates = frame.filter(hashes.is_in(repeated.implode()))
     return candidates.with_columns(pl.col(k).str.to_lowercase() for k in keys).filter(
         pl.struct(keys).is_duplicated())
+
+
+_SAMPLE, _FEW = 20_000, 2_000
+
+
+def _case_matters(values: pl.Series) -> bool:
+    """False when no two distinct texts of `values` differ only in case: equal lower-cased texts are then
+    equal texts, and the hashes need no lower-cased copy. Known only for a column of few distinct texts
+    (names, lists), whose distinct texts cost less than lower-casing every cell."""
+    if values.head(_SAMPLE).n_unique() > _FEW:
+        return True
+    distinct = values.unique()
+    return distinct.str.to_lowercase().n_unique() < distinct.len()
 
 
 def _slug(text: str) -> str:

@@ -2,7 +2,9 @@
 
 The one engine behind the CLI, the notebook API, the Excel add-in, the
 dashboard and the server. It works a column at a time (polars), so a million
-rows cost a few dozen vectorised passes, not a million Python calls.
+rows cost a few dozen vectorised passes, not a million Python calls. Most cells
+are valid as typed: one pass of each kind's cheap test (`CellKind.as_typed`),
+all columns in one `select`, finds the few that need the full check.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from bulkassist.engine.report import (
 from bulkassist.engine.rules import RuleContext, run_rules
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.frames import flavour_of
-from bulkassist.io.cells import FORMULA_START, would_be_formula
+from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START, would_be_formula
 from bulkassist.io.reading import Table, column_letter, read_table
 from bulkassist.kinds import CellColumn, CellKind, kind_of
-from bulkassist.kinds.base import q
+from bulkassist.kinds.base import AsTyped, q
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, Field, Kind
 from bulkassist.spec import UPDATE as UPDATE_OP
 from bulkassist.status import RowAction
@@ -111,13 +113,18 @@ def validate_table(
     source, recalled = _remembered(frame, match, names, remembered)
 
     # Each field column is checked on its own (in parallel: polars releases the GIL), the others are
-    # only trimmed; `blank` needs every column's trimmed cells.
+    # only trimmed; `blank` needs every column's trimmed cells. The cells valid as typed are found
+    # first, for all columns in one pass: only the others get the full check.
+    field_idx = list(match.fields)
+    todo, typed_dates = _valid_as_typed(source, table, domain, match, names, lists)
+
     def check(idx: int) -> _Checked:
         f = domain.field(match.fields[idx])
-        return _check_column(f, source[names[idx]], table.number_cells.get(names[idx]),
-                             table.date_cells.get(names[idx]), lists)
+        raw = source[names[idx]]
+        if idx in todo:
+            return _check_rest(f, raw, todo[idx], typed_dates.get(idx), lists)
+        return _check_column(f, raw, table.number_cells.get(names[idx]), table.date_cells.get(names[idx]), lists)
 
-    field_idx = list(match.fields)
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         checked = dict(zip(field_idx, pool.map(check, field_idx), strict=True))
     others = [c for i, c in enumerate(names) if i not in checked]
@@ -187,6 +194,59 @@ _WORKERS = min(4, os.cpu_count() or 1)  # threads checking columns (each holds i
 _DISTINCT_SAMPLE = 20_000
 _DISTINCT_SHARE = 0.1
 _DISTINCT_MIN_ROWS = 50_000
+
+
+# Below this many rows every filled cell gets the full check (the one-pass test saves nothing).
+_AS_TYPED_MIN_ROWS = 1_000
+
+
+def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: HeaderMatch, names: list[str],
+                    lists: SelectLists) -> tuple[dict[int, pl.Series], dict[int, pl.Series]]:
+    """Per field column whose kind has a test of cells as typed (`CellKind.as_typed`): the rows of the filled
+    cells it does not pass (the only ones the full check reads), and for a date field the dates of those
+    it passes. One `select` of every column's test: polars runs them side by side.
+
+    A workbook's typed cells (numbers, dates) are checked cell by cell, as before: their text is not
+    what the person typed."""
+    if frame.height < _AS_TYPED_MIN_ROWS:
+        return {}, {}
+    tests: dict[int, AsTyped] = {}
+    for idx, field_name in match.fields.items():
+        name = names[idx]
+        if name in table.number_cells or name in table.date_cells:
+            continue
+        f = domain.field(field_name)
+        typed = kind_of(f).as_typed(f, lists, pl.col(name))
+        if typed is not None:
+            tests[idx] = typed
+    if not tests:
+        return {}, {}
+    dates = {idx: typed.dates.alias(f"dates {idx}") for idx, typed in tests.items() if typed.dates is not None}
+    todo = [(pl.col(names[idx]).is_not_null() & ~(
+        pl.col(f"dates {idx}").is_not_null() if typed.valid is None else typed.valid.fill_null(False)
+    )).alias(f"todo {idx}") for idx, typed in tests.items()]
+    found = frame.lazy().with_columns(dates.values()).select(*todo, *[f"dates {idx}" for idx in dates]).collect()
+    return ({idx: found[f"todo {idx}"].arg_true() for idx in tests},
+            {idx: found[f"dates {idx}"].alias(names[idx]) for idx in dates})
+
+
+def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, dates: pl.Series | None, lists: SelectLists) -> _Checked:
+    """`_check_column` of the cells at `todo` only (the others are valid as typed: `_valid_as_typed`),
+    spread over the whole column: the cells as they are where valid, the findings on their rows."""
+    if not todo.len():
+        return _Checked(raw, raw, dates, [])
+    cells = raw.gather(todo)
+    found = _check_column(f, cells, None, None, lists)
+    values = raw if _same(found.values, cells) else raw.clone().scatter(todo, found.values)
+    normalized = values if _same(found.normalized, found.values) else values.clone().scatter(todo, found.normalized)
+    if dates is not None and found.dates is not None and found.dates.null_count() < found.dates.len():
+        dates = dates.clone().scatter(todo, found.dates)
+    # Each finding carries its cell's text (`value`), gathered from the few cells checked: gathering it
+    # later from the whole column, across its chunks, cost more than all the checks of those cells.
+    rows = todo.cast(pl.Int64)
+    return _Checked(values, normalized, dates, [
+        p.with_columns(idx=rows.gather(p["idx"]), **({} if "value" in p.columns else {"value": cells.gather(p["idx"])}))
+        for p in found.issues])
 
 
 @dataclass
@@ -489,18 +549,15 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
     return (pl.concat(parts) if parts else pl.DataFrame()), missing_columns
 
 
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
-
-
 def _text_hazards(col: CellColumn) -> pl.DataFrame:
     """Text cells holding a formula (a CSV exported with formulas shown, or an injection attempt: an
     error), text a spreadsheet would run as a formula ("@home", "-x", "＝1+1": a warning, it is stored
     as typed and escaped in every file written), or a control character such as NUL (databases refuse
     it; it usually comes from a binary copy-paste)."""
     # One regex pass finds the few cells that may be either; only they get the exact tests.
-    maybe = pl.col("v").str.contains(f"{FORMULA_START}|{_CONTROL}")
+    maybe = pl.col("v").str.contains(f"{FORMULA_START}|{CONTROL_CHARACTER}")
     frame = pl.DataFrame({"v": col.values}).with_row_index("idx").filter(maybe)
-    control = pl.col("v").str.contains(_CONTROL)
+    control = pl.col("v").str.contains(CONTROL_CHARACTER)
     formula = pl.col("v").str.starts_with("=")
     hits = frame.filter(control | would_be_formula(pl.col("v")))
     return hits.select(
@@ -563,7 +620,9 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     placed.clear()
     # Sorted a column at a time, each source column let go once gathered: never two full copies. A column
     # is made one chunk before its gather: a gather across the parts' chunks costs six times as much.
-    order = issues.select(pl.arg_sort_by(["row", "col_index"], maintain_order=True)).to_series()
+    # The sort key is one integer (row, then column; no column first): half the time of sorting by both.
+    key = pl.col("row") * (len(names) + 1) + pl.col("col_index").fill_null(-1) + 1
+    order = issues.select(pl.arg_sort_by(key, maintain_order=True)).to_series()
     by_name = {name: issues.to_series(i) for i, name in enumerate(issues.columns)}
     del issues
     return pl.DataFrame([by_name.pop(name).rechunk().gather(order) for name in ISSUE_COLUMNS])

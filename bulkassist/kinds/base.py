@@ -45,6 +45,19 @@ class Findings:
     dates: pl.Series | None = None  # DATE fields: the parsed dates, for the cross-field rules
 
 
+@dataclass(frozen=True)
+class AsTyped:
+    """A kind's one-pass test of cells exactly as read (`CellKind.as_typed`)."""
+
+    valid: pl.Expr | None  # True where the cell needs nothing (None with `dates`: where a date was read)
+    dates: pl.Expr | None = None  # DATE kinds: the dates of the valid cells, null elsewhere
+
+
+def unpadded(v: pl.Expr) -> pl.Expr:
+    """True where the text has no surrounding space (trimming would change nothing)."""
+    return v.str.strip_chars().str.len_bytes() == v.str.len_bytes()
+
+
 class CellKind(ABC):
     """One `Kind` of cell: how it is checked, described to a person, stated for pandera and formatted.
 
@@ -61,6 +74,16 @@ class CellKind(ABC):
     @abstractmethod
     def check(self, col: CellColumn, lists: SelectLists) -> Findings:
         """The normalized column and the issues of its bad cells, vectorised over the column."""
+
+    def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
+        """A test of the text cells of `f` exactly as read (`v`: null where empty), one cheap pass over
+        the column: valid only where trimming changes nothing and `check` (and, for a kind stored as
+        typed, the formula and control-character test) finds nothing and stores the text unchanged.
+
+        Validation gives only the other cells the full `check`, so a test that passes too few cells
+        costs time, never a finding. None: the kind has no such test (every cell gets `check`).
+        """
+        return None
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         """The lines of a header note (or template) that say what a cell of `f` must hold."""

@@ -13,11 +13,13 @@ from bulkassist.engine.selectlists import SelectLists
 from bulkassist.kinds.base import (
     FINDING_SCHEMA,
     TEXT_FORMAT,
+    AsTyped,
     CellColumn,
     CellKind,
     Findings,
     cell_frame,
     findings_frame,
+    unpadded,
 )
 from bulkassist.spec import DATE_FORMAT_LABELS, Field, Kind
 
@@ -56,11 +58,12 @@ def _fixed_width(fmt: str) -> int | None:
     return len(date(2000, 1, 1).strftime(fmt))
 
 
-def _date_expr(fmt: str) -> pl.Expr:
-    """Dates of the cells written exactly in `fmt` (zero-padded), null elsewhere."""
+def _date_expr(fmt: str, v: pl.Expr | None = None) -> pl.Expr:
+    """Dates of the cells (`v`, default column "v") written exactly in `fmt` (zero-padded), null elsewhere."""
+    v = pl.col("v") if v is None else v
     width = _fixed_width(fmt)
-    shape = pl.col("v").str.len_bytes() == width if width else pl.col("v").str.contains(shape_regex(fmt))
-    return pl.when(shape).then(pl.col("v").str.to_date(fmt, strict=False))
+    shape = v.str.len_bytes() == width if width else v.str.contains(shape_regex(fmt))
+    return pl.when(shape).then(v.str.to_date(fmt, strict=False))
 
 
 def parse_dates(values: pl.Series, formats: tuple[str, ...]) -> pl.Series:
@@ -114,6 +117,14 @@ class DateKind(CellKind):
         )
         return Findings(normalized, issues, dates)
 
+    def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
+        """One format: a cell it reads is valid and stored as typed, when it has no surrounding space
+        (the parser skips a leading one). Several formats restyle what the later ones read: no test."""
+        formats = f.formats or (f.format or _DEFAULT_FORMAT,)
+        if len(formats) > 1:
+            return None
+        return AsTyped(None, dates=pl.when(unpadded(v)).then(_date_expr(formats[0], v)))
+
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         others = [DATE_FORMAT_LABELS.get(o, o) for o in f.formats[1:]]
         return [f"Date as {f.format_label}" + (f" (also accepted: {', '.join(others)})" if others else "")]
@@ -143,7 +154,7 @@ def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
     ).otherwise(y.cast(pl.Int64))
     same = _ymd(year, b, a) if day_first else _ymd(year, a, b)
     swapped = _ymd(year, a, b) if day_first else _ymd(year, b, a)
-    named = pl.coalesce([v.str.to_date(nf, strict=False) for nf in _MONTH_NAME_FORMATS])
+    named = _named_dates(bad["v"])
     short_year = y.str.len_chars() == 2
 
     out = bad.with_columns(
@@ -179,6 +190,18 @@ def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
             .when(pl.col("how") == "short_year").then(0.7)
             .when(pl.col("how") == "ambiguous").then(0.5))
     return out.with_columns(sugg=chosen.dt.strftime(fmt), conf=conf)
+
+
+def _named_dates(texts: pl.Series) -> pl.Series:
+    """Dates of `texts` written with a month name (`_MONTH_NAME_FORMATS`), null elsewhere. Only texts with
+    three letters in a row can hold a month name: the nine slow parses run on those alone."""
+    worded = texts.str.contains(r"[A-Za-z]{3}")
+    named = pl.repeat(None, texts.len(), dtype=pl.Date, eager=True)
+    if worded.any():
+        found = texts.filter(worded).to_frame("v").select(
+            pl.coalesce([pl.col("v").str.to_date(nf, strict=False) for nf in _MONTH_NAME_FORMATS])).to_series()
+        named = named.scatter(worded.arg_true(), found)
+    return named.alias("_named")
 
 
 DATE = DateKind()

@@ -7,7 +7,9 @@ from typing import Any
 import polars as pl
 
 from bulkassist.engine.selectlists import SelectLists
+from bulkassist.io.cells import CONTROL_CHARACTERS, FORMULA_STARTERS
 from bulkassist.kinds.base import (
+    AsTyped,
     CellColumn,
     Findings,
     cell_frame,
@@ -15,18 +17,26 @@ from bulkassist.kinds.base import (
     findings_frame,
     length_line,
 )
-from bulkassist.kinds.text import TextKind
+from bulkassist.kinds.text import TextKind, within_limits
 from bulkassist.spec import Field, Kind
 
 EMAIL_REGEX = r"^[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}$"
 
 
-# EMAIL_REGEX without what mail servers refuse ("..", a dot at either end of the name, a domain label
-# that starts or ends with a hyphen), as one regex: the name is dot-separated runs, the domain is
-# labels that start and end with neither a dot nor a hyphen (the first may be empty), then the TLD.
-_LABEL = r"[^@\s,;.\-](?:[^@\s,;.]*[^@\s,;.\-])?"
-_EMAIL_ONE_PASS = (rf"^[^@\s,;.]+(?:\.[^@\s,;.]+)*@(?:{_LABEL}(?:\.{_LABEL})*|(?:\.{_LABEL})+)"
-                   rf"\.[A-Za-z]{{2,}}$")
+def _email_regex(never: str = "", never_first: str = "") -> str:
+    """EMAIL_REGEX without what mail servers refuse ("..", a dot at either end of the name, a domain label
+    that starts or ends with a hyphen), as one regex: the name is dot-separated runs, the domain is
+    labels that start and end with neither a dot nor a hyphen (the first may be empty), then the TLD.
+    `never` (character-class text) is refused anywhere, `never_first` as the first character too."""
+    label = rf"[^@\s,;.\-{never}](?:[^@\s,;.{never}]*[^@\s,;.\-{never}])?"
+    run = rf"[^@\s,;.{never}]"
+    return (rf"^[^@\s,;.{never}{never_first}]{run}*(?:\.{run}+)*@(?:{label}(?:\.{label})*|(?:\.{label})+)"
+            rf"\.[A-Za-z]{{2,}}$")
+
+
+_EMAIL_ONE_PASS = _email_regex()
+# An address that is also plain text (`PLAIN_TEXT`): no control character, no formula start.
+_PLAIN_EMAIL = _email_regex(CONTROL_CHARACTERS, FORMULA_STARTERS)
 
 
 def is_email(value: pl.Expr) -> pl.Expr:
@@ -62,6 +72,9 @@ class EmailKind(TextKind):
                 confidence=pl.when(pl.col("sugg").is_not_null()).then(0.8),
             ))
         return Findings(col.values, concat_findings(parts))
+
+    def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
+        return AsTyped(v.str.contains(_PLAIN_EMAIL) & within_limits(f, v))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return ["An email address", *length_line(f)]

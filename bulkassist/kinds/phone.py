@@ -11,6 +11,7 @@ import polars as pl
 from bulkassist.engine.selectlists import SelectLists
 from bulkassist.kinds.base import (
     TEXT_FORMAT,
+    AsTyped,
     CellColumn,
     CellKind,
     Findings,
@@ -71,6 +72,12 @@ class PhoneKind(CellKind):
             safe=pl.col("sugg").is_not_null(),
         )
         return Findings(col.values, issues)
+
+    def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
+        layouts = f.formats or _DEFAULT_LAYOUTS
+        if any(not lay or lay.strip() != lay for lay in layouts):
+            return None  # a layout with surrounding space would pass untrimmed text
+        return AsTyped(pl.any_horizontal([v.str.contains(layout_regex(lay)) for lay in layouts]))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return ["Phone number as " + " or ".join(f.formats)]

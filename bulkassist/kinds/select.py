@@ -12,7 +12,9 @@ import polars as pl
 
 from bulkassist.engine.selectlists import SelectLists
 from bulkassist.engine.suggestions import ListMatcher
+from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
 from bulkassist.kinds.base import (
+    AsTyped,
     CellColumn,
     CellKind,
     Findings,
@@ -85,6 +87,15 @@ class SelectKind(CellKind):
         issues = findings_frame(bad, code=pl.col("code"), message=pl.col("msg"), suggestion=pl.col("sugg"),
                                 confidence=pl.col("conf"), safe=pl.col("safe"))
         return Findings(normalized, issues)
+
+    def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
+        """A value of the list as it stands: not a label (stored as its value), not blank, without surrounding
+        space, formula start or control character (which only a strange list holds)."""
+        _, labels = _accepted(f, lists)
+        values = pl.Series([value for value, _ in lists.options(f.list_name) if value not in labels], dtype=pl.String)
+        plain = values.filter((values.str.strip_chars() == values) & (values != "")
+                              & ~values.str.contains(f"{FORMULA_START}|{CONTROL_CHARACTER}"))
+        return AsTyped(v.is_in(plain.implode()))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return [_list_line("One value from the dropdown", f, lists), *length_line(f)]

@@ -10,6 +10,7 @@ import polars as pl
 from bulkassist.engine.selectlists import SelectLists
 from bulkassist.kinds.base import (
     TEXT_FORMAT,
+    AsTyped,
     CellColumn,
     CellKind,
     Findings,
@@ -23,6 +24,10 @@ from bulkassist.spec import Field, Kind
 SSN_REGEX = r"^\d{9}$"
 # Numbers the Social Security Administration never issues: area 000, 666 or 900-999, group 00, serial 0000.
 NEVER_ISSUED_REGEX = r"^(000|666|9\d\d)|^\d{3}00|0000$"
+# SSN_REGEX without NEVER_ISSUED_REGEX, in one pass: area not 000, 666 or 9xx, group not 00, serial not
+# 0000 (`[\d--0]`: any digit `\d` takes but 0).
+_AREA = r"(?:0(?:[\d--0]\d|0[\d--0])|6(?:[\d--6]\d|6[\d--6])|[\d--[069]]\d\d)"
+_ISSUED_REGEX = rf"^{_AREA}(?:[\d--0]\d|0[\d--0])(?:[\d--0]\d{{3}}|0[\d--0]\d\d|00[\d--0]\d|000[\d--0])$"
 
 
 class SsnKind(CellKind):
@@ -66,6 +71,9 @@ class SsnKind(CellKind):
             safe=pl.col("sugg").is_not_null() & ~pl.col("sci") & (~pl.col("padded") | pl.col("num")),
         )
         return Findings(col.values, concat_findings([issues, never_issued]))
+
+    def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
+        return AsTyped(v.str.contains(_ISSUED_REGEX))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return ["Nine digits, no dashes (123456789)"]

@@ -7,8 +7,10 @@ from typing import Any
 import polars as pl
 
 from bulkassist.engine.selectlists import SelectLists
+from bulkassist.io.cells import PLAIN_TEXT
 from bulkassist.kinds.base import (
     FINDING_SCHEMA,
+    AsTyped,
     CellColumn,
     CellKind,
     Findings,
@@ -41,11 +43,25 @@ class TextKind(CellKind):
             parts.append(pattern_findings(df, f))
         return Findings(col.values, concat_findings(parts))
 
+    def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
+        return AsTyped(v.str.contains(PLAIN_TEXT) & within_limits(f, v))
+
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return length_line(f)
 
     def pandera_checks(self, f: Field, lists: SelectLists, pa: Any) -> list[Any]:
         return [pa.Check.str_matches(f.pattern, error=f"{f.name}: pattern")] if f.pattern else []
+
+
+def within_limits(f: Field, v: pl.Expr) -> pl.Expr:
+    """True where the text is within the field's `max_length` (counted in bytes: at least its characters)
+    and matches its `pattern`: what `TextKind.check` asks of a cell."""
+    ok = pl.lit(True)
+    if f.max_length:
+        ok = ok & (v.str.len_bytes() <= f.max_length)
+    if f.pattern:
+        ok = ok & v.str.contains(f.pattern)
+    return ok
 
 
 def pattern_findings(df: pl.DataFrame, f: Field) -> pl.DataFrame:
