@@ -1,6 +1,6 @@
 """Fast bulk writes for the commit: IDs allocated up front, a chunk's rows sent as one prepared buffer
 with COPY (PostgreSQL) or one executemany (SQLite), so 100k rows cost neither 100k round trips, a
-RETURNING per row, nor Python work per row: the buffer (CSV for COPY, the JSON text of the records'
+RETURNING per row, nor Python work per row: the buffer (COPY's text format, the JSON text of the records'
 fields) is built by polars over whole columns.
 
 Both run inside the caller's transaction (and savepoint), so they keep the commit's
