@@ -6,7 +6,8 @@
 - `server`: parametrized over both, for the life-cycle tests.
 - `client` / `client_for(role)`: `bulkassist.Client`s on `server` for the demo users
   (admin, importer, viewer, other_org, unlicensed, limited).
-- `pg_database_url`: a fresh, empty PostgreSQL schema (for tests that start their own servers).
+- `pg_database_url`: a fresh, empty PostgreSQL schema (for tests that start their own servers);
+  `pg_module_database_url` one per test module.
 
 On PostgreSQL each server comes with a `bulkassist worker` process that runs its jobs. Servers use a short
 stalled-worker timeout (BULKASSIST_STALE_SECONDS=3) so a killed worker's job runs again quickly on another,
@@ -54,13 +55,23 @@ def drop_pg_schema(schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture
-def pg_database_url() -> Iterator[str]:
+def _fresh_database() -> Iterator[str]:
     if not _pg_available():
         pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
     url, schema = fresh_pg_schema()
     yield url
     drop_pg_schema(schema)
+
+
+@pytest.fixture
+def pg_database_url() -> Iterator[str]:
+    yield from _fresh_database()
+
+
+@pytest.fixture(scope="module")
+def pg_module_database_url() -> Iterator[str]:
+    """`pg_database_url` shared by the tests of a module (servers they share, started once)."""
+    yield from _fresh_database()
 
 
 @pytest.fixture(scope="session")

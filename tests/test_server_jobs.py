@@ -1,7 +1,7 @@
 """Jobs on procrastinate's queue (PostgreSQL): API processes defer them, `bulkassist worker` processes run them.
 
-Two API processes and two workers share one PostgreSQL schema; commits of several organisations run
-at once; a worker killed with SIGKILL in the middle of a commit leaves a stalled job that the other
+Two API processes and two workers share one PostgreSQL schema; eight commits of four organisations run
+at once, two of the organisations with a daily usage limit that a ninth import of each would exceed; a worker killed with SIGKILL in the middle of a commit leaves a stalled job that the other
 worker's periodic check puts back in the queue, and every valid row is written exactly once; a commit
 requested again queues one job.
 """
@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -20,9 +24,16 @@ import requests
 import sqlalchemy as sa
 
 from bulkassist.client import Client
+from bulkassist.errors import UsageLimitExceeded
+from bulkassist.server import admin
 from bulkassist.server.db import make_engine, sessions
 from bulkassist.server.jobs import commit_job, queue_for
-from bulkassist.server.launch import start_server_process, start_worker_process, stop_process
+from bulkassist.server.launch import (
+    RunningServer,
+    start_server_process,
+    start_worker_process,
+    stop_process,
+)
 from bulkassist.server.models import Import
 from tests.test_server_lifecycle import CLIENT_HEADER
 
@@ -59,16 +70,25 @@ def written(database_url: str, import_id: int) -> tuple[int, int, int, int]:
     return records[0], records[1], outcomes, usage
 
 
-@pytest.fixture
-def deployment(pg_database_url, tmp_path):
-    """Two API processes (no worker of their own) and two `bulkassist worker`s on one PostgreSQL schema."""
-    first = start_server_process(pg_database_url, data_dir=tmp_path / "api1", env=JOB_ENV, job_workers=0)
-    second = start_server_process(pg_database_url, data_dir=tmp_path / "api2", env=JOB_ENV, job_workers=0,
-                                  demo=False)
-    workers = [start_worker_process(pg_database_url, tmp_path / f"worker{n}.log", env=JOB_ENV, log_level="info")
-               for n in (1, 2)]
+@dataclass
+class Deployment:
+    database_url: str
+    apis: tuple[RunningServer, RunningServer]
+    workers: list[subprocess.Popen]
+    logs: list[Path]
+
+
+@pytest.fixture(scope="module")
+def deployment(pg_module_database_url, tmp_path_factory) -> Iterator[Deployment]:
+    """Two API processes (no worker of their own) and two `bulkassist worker`s on one PostgreSQL schema,
+    shared by the tests of this module (starting them is most of a test's time)."""
+    url, folder = pg_module_database_url, tmp_path_factory.mktemp("deployment")
+    first = start_server_process(url, data_dir=folder / "api1", env=JOB_ENV, job_workers=0)
+    second = start_server_process(url, data_dir=folder / "api2", env=JOB_ENV, job_workers=0, demo=False)
+    logs = [folder / f"worker{n}.log" for n in (1, 2)]
+    workers = [start_worker_process(url, log, env=JOB_ENV, log_level="info") for log in logs]
     try:
-        yield first, second, workers
+        yield Deployment(url, (first, second), workers, logs)
     finally:
         for process in workers:
             stop_process(process)
@@ -76,23 +96,77 @@ def deployment(pg_database_url, tmp_path):
         first.stop()
 
 
-def test_two_apis_and_two_workers_commit_imports_of_several_organisations(deployment, pg_database_url):
-    first, second, _ = deployment
-    tokens = first.tokens
-    users = [(api, user) for api in (first, second) for user in ("importer", "other_org")] * 2
-    imports = [(validated(Client(api.url, tokens[user]), 400, f"Many{n}{uuid.uuid4().hex[:4]}"), user)
-               for n, (api, user) in enumerate(users)]
-    for imp, _ in imports:
-        imp.commit(wait=False)
-    finals = [imp.wait(timeout=120) for imp, _ in imports]
+def organisation_with_importer(database_url: str, name: str, limit_day: int) -> str:
+    """A new organisation with a daily usage limit and one user who imports clients; the user's token."""
+    engine = make_engine(database_url)
+    try:
+        with sessions(engine).begin() as session:
+            org = admin.create_org(session, name, limit_day=limit_day)
+            admin.create_group(session, org, "Importers", import_domains=["client"])
+            return admin.create_token(session, admin.create_user(session, org, "importer", groups=["Importers"]))
+    finally:
+        engine.dispose()
+
+
+def usage_by_organisation(database_url: str) -> dict[str, tuple[int, int | None]]:
+    """Organisation name -> (rows counted in its usage, its daily limit)."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(sa.text(
+                "SELECT o.name, coalesce(sum(u.rows), 0), o.limit_day FROM organisations o "
+                "LEFT JOIN usage_events u ON u.org_id = o.id GROUP BY o.name, o.limit_day")).all()
+    finally:
+        engine.dispose()
+    return {name: (int(used), limit) for name, used, limit in found}
+
+
+ROWS, LIMIT = 400, 800  # rows per import; the daily limit of the two new organisations: two imports
+
+
+def test_two_apis_and_two_workers_commit_eight_imports_of_four_organisations(deployment):
+    first, second = deployment.apis
+    pg_database_url = deployment.database_url
+    tokens = {"Demo Organisation": first.tokens["importer"], "Other Organisation": first.tokens["other_org"],
+              **{name: organisation_with_importer(pg_database_url, name, LIMIT) for name in ("Team C", "Team D")}}
+    limited = ["Team C", "Team D"]
+    # Two imports per organisation, one through each API process; the limited organisations one more each.
+    imports = [(org, validated(Client(api.url, token), ROWS, f"Many{n}{uuid.uuid4().hex[:4]}"))
+               for org, token in tokens.items() for n, api in enumerate((first, second))]
+    imports += [(org, validated(Client(second.url, tokens[org]), ROWS, f"Over{uuid.uuid4().hex[:4]}"))
+                for org in limited]
+
+    def start(imp) -> bool:
+        try:
+            imp.commit(wait=False)
+            return True
+        except UsageLimitExceeded:
+            return False
+
+    with ThreadPoolExecutor(len(imports)) as pool:  # every commit requested at once
+        started = list(pool.map(start, [imp for _, imp in imports]))
+    running = [(org, imp) for (org, imp), ok in zip(imports, started, strict=True) if ok]
+    refused = [(org, imp) for (org, imp), ok in zip(imports, started, strict=True) if not ok]
+    # Each limited organisation: two of its three commits fit its limit, the third is refused, whichever.
+    assert sorted(org for org, _ in refused) == limited
+    assert sorted({org for org, _ in running}) == sorted(tokens) and len(running) == 8
+
+    finals = [imp.wait(timeout=120) for _, imp in running]
     assert [f["status"] for f in finals] == ["Committed"] * 8
-    assert [f["committed"]["inserted"] for f in finals] == [400] * 8
-    for imp, _ in imports:
-        assert written(pg_database_url, imp.id) == (400, 400, 400, 400)
+    assert [f["committed"]["inserted"] for f in finals] == [ROWS] * 8
+    for _, imp in running:  # every row accounted for: one record, one outcome, one row of usage each
+        assert written(pg_database_url, imp.id) == (ROWS, ROWS, ROWS, ROWS)
+    for _, imp in refused:
+        assert imp.status()["status"] == "Validated" and written(pg_database_url, imp.id) == (0, 0, 0, 0)
+    usage = usage_by_organisation(pg_database_url)
+    assert {org: usage[org] for org in tokens} == {"Demo Organisation": (2 * ROWS, None),
+                                                   "Other Organisation": (2 * ROWS, None),
+                                                   "Team C": (LIMIT, LIMIT), "Team D": (LIMIT, LIMIT)}
     # Each organisation sees its own imports only, whichever API process answers.
-    seen = {item["id"] for item in Client(second.url, tokens["other_org"]).imports(page_size=100)["items"]}
-    theirs = {imp.id for imp, user in imports if user == "other_org"}
-    assert len(theirs) == 4 and seen & {imp.id for imp, _ in imports} == theirs
+    for org, token in tokens.items():
+        for api in (first, second):
+            seen = {item["id"] for item in Client(api.url, token).imports(page_size=100)["items"]}
+            assert seen == {imp.id for o, imp in imports if o == org}
 
 
 def _worker_running_commit(workers, logs, import_id: int, deadline: float):
@@ -106,13 +180,13 @@ def _worker_running_commit(workers, logs, import_id: int, deadline: float):
     raise AssertionError(f"no worker started the commit job of import {import_id}")
 
 
-def test_a_worker_killed_in_a_commit_leaves_a_job_another_worker_finishes(deployment, pg_database_url, tmp_path):
-    first, _, workers = deployment
+def test_a_worker_killed_in_a_commit_leaves_a_job_another_worker_finishes(deployment):
+    first, _ = deployment.apis
+    pg_database_url, workers, logs = deployment.database_url, deployment.workers, deployment.logs
     rows = 3000
     client = Client(first.url, first.tokens["importer"])
     imp = validated(client, rows, "Killed" + uuid.uuid4().hex[:6])
     imp.commit(wait=False)
-    logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
     killed, _ = _worker_running_commit(workers, logs, imp.id, time.monotonic() + 60)
     deadline = time.monotonic() + 60
     while (done := imp.status()["progress"]["done"]) < rows // 5:

