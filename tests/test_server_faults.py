@@ -132,6 +132,17 @@ def test_missing_batch_is_named(server):
     assert answer.status_code == 409 and "rows 0..4" in message(answer)
 
 
+def _an_option_the_domain_lacks(failure: Exception, response) -> bool:
+    """The one schema-valid request the server refuses on purpose: import options are named by the import's
+    domain and operation (seed 001's Start Import window), which a JSON Schema of the request cannot know, so
+    an option the import's domain does not offer is a 400 that names it (never dropped silently)."""
+    from schemathesis.openapi.checks import RejectedPositiveData
+
+    return (isinstance(failure, RejectedPositiveData) and response.status_code == 400
+            and response.request.method in ("POST", "PATCH") and " has no option " in str(response.json().get("detail", ""))
+            and "/imports" in response.request.url)
+
+
 def run_schemathesis(server, *, max_examples: int, checks: list | None = None) -> tuple[int, list[str]]:
     """Every operation of the OpenAPI document, valid and invalid generated requests (admin token), each
     answer judged by `checks` (default: no 5xx). How many calls were made, and what failed."""
@@ -161,7 +172,7 @@ def run_schemathesis(server, *, max_examples: int, checks: list | None = None) -
                 failures.extend(f"{mode.name} {case.method} {case.formatted_path} {case.query or ''} "
                                 f"{str(case.body)[:100] if case.body is not NOT_SET else ''}: "
                                 f"{failure.title} ({response.status_code} {response.text[:150]})"
-                                for failure in found.exceptions)
+                                for failure in found.exceptions if not _an_option_the_domain_lacks(failure, response))
 
         try:
             run()

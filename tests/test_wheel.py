@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -36,6 +37,7 @@ def test_the_wheel_carries_every_file_of_the_package(wheel: Path) -> None:
 
 def test_the_wheel_installed_in_a_new_venv_names_a_real_xlam(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the wheel's package, not a checkout's
     # The dependencies come from this interpreter's site-packages (no index); the package from the wheel only.
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
@@ -44,10 +46,10 @@ def test_the_wheel_installed_in_a_new_venv_names_a_real_xlam(wheel: Path, tmp_pa
                                capture_output=True, text=True, timeout=300)
     assert installed.returncode == 0, installed.stderr[-2000:]
     where = subprocess.run([str(python), "-c", "import bulkassist; print(bulkassist.__file__)"], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=120, env=clean)
     assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout + where.stderr
     path = subprocess.run([str(venv / "bin" / "bulkassist"), "addin", "path"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=clean)
     assert path.returncode == 0, path.stderr
     xlam = Path(path.stdout.strip())
     assert xlam.is_relative_to(venv) and xlam.name == "BulkAssist.xlam"
