@@ -187,7 +187,7 @@ def run_schemathesis(server, *, max_examples: int, checks: list | None = None) -
 
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_errors(server):
-    calls, failures = run_schemathesis(server, max_examples=15)
+    calls, failures = run_schemathesis(server, max_examples=6)  # the walk below adds every check
     assert calls > 50
     assert failures == []
 
