@@ -112,18 +112,23 @@ def vertical_runs(cells: pl.DataFrame, by: str = "kind") -> pl.DataFrame:
         return pl.DataFrame(schema={"column": pl.Int64, "first_row": pl.Int64, "last_row": pl.Int64,
                                     by: cells.schema.get(by, pl.String)})
     ordered = cells.select("row", "column", by).sort("column", by, "row")
-    breaks = (
+    starts = (
         (pl.col("row").diff() != 1)
         | (pl.col("column") != pl.col("column").shift())
         | (pl.col(by) != pl.col(by).shift())
     ).fill_null(True)
-    return (
-        ordered.with_columns(breaks.cum_sum().alias("_run"))
-        .group_by("_run", maintain_order=True)
-        .agg(pl.col("column").first(), pl.col("row").min().alias("first_row"),
-             pl.col("row").max().alias("last_row"), pl.col(by).first())
-        .drop("_run")
-    )
+    first, last = _ends(ordered, starts)
+    return first.select("column", pl.col("row").alias("first_row"), last["row"].alias("last_row"), by)
+
+
+def _ends(ordered: pl.DataFrame, starts: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The first and the last row of each group of `ordered` (a group begins where `starts` holds), in order.
+
+    Two filters of the sorted frame: no hashing, unlike a group_by (the groups are mostly single cells).
+    """
+    flagged = ordered.with_columns(starts.alias("_start"))
+    return (flagged.filter(pl.col("_start")),
+            flagged.filter(pl.col("_start").shift(-1, fill_value=True)))
 
 
 def rectangles(cells: pl.DataFrame, by: str = "kind") -> pl.DataFrame:
@@ -139,21 +144,15 @@ def rectangles(cells: pl.DataFrame, by: str = "kind") -> pl.DataFrame:
         return runs.select("first_row", "last_row", pl.col("column").alias("first_column"),
                            pl.col("column").alias("last_column"), by)
     ordered = runs.sort(by, "first_row", "last_row", "column")
-    breaks = (
+    starts = (
         (pl.col("column").diff() != 1)
         | (pl.col("first_row") != pl.col("first_row").shift())
         | (pl.col("last_row") != pl.col("last_row").shift())
         | (pl.col(by) != pl.col(by).shift())
     ).fill_null(True)
-    return (
-        ordered.with_columns(breaks.cum_sum().alias("_rect"))
-        .group_by("_rect", maintain_order=True)
-        .agg(pl.col("first_row").first(), pl.col("last_row").first(),
-             pl.col("column").min().alias("first_column"), pl.col("column").max().alias("last_column"),
-             pl.col(by).first())
-        .drop("_rect")
-        .sort("first_column", "first_row")
-    )
+    first, last = _ends(ordered, starts)
+    return first.select("first_row", "last_row", pl.col("column").alias("first_column"),
+                        last["column"].alias("last_column"), by).sort("first_column", "first_row")
 
 
 def addresses(rects: pl.DataFrame) -> pl.Series:
@@ -212,6 +211,13 @@ def _column_number(letters: str) -> int:
     for ch in letters:
         number = number * 26 + ord(ch) - 64
     return number
+
+
+# The 0-based box of rectangles (`first_row`, `last_row`, `first_column`, `last_column`) as the remote engine's
+# actions give it: top row, left column, height, width.
+_box = ((pl.col("first_row") - 1).alias("r"), (pl.col("first_column") - 1).alias("c"),
+        (pl.col("last_row") - pl.col("first_row") + 1).alias("h"),
+        (pl.col("last_column") - pl.col("first_column") + 1).alias("w"))
 
 
 def _recorder(book: Any) -> Callable[..., None] | None:
@@ -323,33 +329,41 @@ class Painter:
             "sheet", pl.col("address").str.split(",")).explode("address")
         boxes = pl.concat([frame, parse_addresses(frame["address"])], how="horizontal")
         positions = {s.name: s.index - 1 for s in self.book.sheets}
-        for sheet, address, r1, r2, c1, c2 in boxes.iter_rows():
-            if r1 is None or c1 is None or r2 < r1 or c2 < c1:  # not as we log them (edited?): xlwings reads it
-                self.book.sheets[sheet].range(address).clear_formats()
-                continue
-            append(func="rangeClearFormats", sheet_position=positions[sheet], start_row=r1 - 1,
-                   start_column=c1 - 1, row_count=r2 - r1 + 1, column_count=c2 - c1 + 1)
+        ours = (pl.col("first_row").is_not_null() & pl.col("first_column").is_not_null()
+                & (pl.col("last_row") >= pl.col("first_row")) & (pl.col("last_column") >= pl.col("first_column")))
+        for sheet, address in boxes.filter(~ours.fill_null(False)).select("sheet", "address").iter_rows():
+            self.book.sheets[sheet].range(address).clear_formats()  # not as we log them (edited?): xlwings reads it
+        self._record("rangeClearFormats", boxes.filter(ours).select(
+            pl.col("sheet").replace_strict(positions, return_dtype=pl.Int64).alias("position"),
+            *_box, pl.lit(None, pl.String).alias("arg")))
+
+    def _record(self, func: str, boxes: pl.DataFrame) -> None:
+        """One remote-engine `func` action per row of `boxes` (`position`, `_box`, `arg`): the first recorded
+        by xlwings, the others copies of it with their own box and argument (xlwings' recorder takes keyword
+        arguments and looks each up again: over half a million rectangles that cost twice as much)."""
+        if boxes.is_empty():
+            return
+        rows = zip(*(boxes[c].to_list() for c in ("position", "r", "c", "h", "w", "arg")), strict=True)
+        p, r, c, h, w, arg = next(rows)
+        append = cast(Callable[..., None], _recorder(self.book))
+        append(func=func, args=arg, sheet_position=p, start_row=r, start_column=c, row_count=h, column_count=w)
+        actions = self.book.json()["actions"]
+        first = actions[-1]
+        actions.extend({**first, "args": [arg], "sheet_position": p, "start_row": r, "start_column": c,
+                        "row_count": h, "column_count": w} for p, r, c, h, w, arg in rows)
 
     # -------------------------------------------------------------- paint
     def fill(self, sheet: Any, rects: pl.DataFrame) -> int:
         """One colour action per rectangle of `rectangles()` (`kind` names the colour); returns how many."""
         if rects.is_empty():
             return 0
-        boxes = rects.select(
-            (pl.col("first_row") - 1).alias("r"), (pl.col("first_column") - 1).alias("c"),
-            (pl.col("last_row") - pl.col("first_row") + 1).alias("h"),
-            (pl.col("last_column") - pl.col("first_column") + 1).alias("w"),
-            pl.col("kind").replace_strict(COLORS, return_dtype=pl.String).alias("color"),
-        )
-        append = _recorder(self.book)
-        if append is None:
-            for r, c, h, w, color in boxes.rows():
+        boxes = rects.select(pl.lit(sheet.index - 1, pl.Int64).alias("position"), *_box,
+                             pl.col("kind").replace_strict(COLORS, return_dtype=pl.String).alias("arg"))
+        if _recorder(self.book) is None:
+            for _, r, c, h, w, color in boxes.rows():
                 sheet.range((r + 1, c + 1), (r + h, c + w)).color = color
         else:
-            position = sheet.index - 1
-            for r, c, h, w, color in boxes.rows():
-                append(func="setRangeColor", args=color, sheet_position=position, start_row=r, start_column=c,
-                       row_count=h, column_count=w)
+            self._record("setRangeColor", boxes)
         name = sheet.name
         self.marks.extend(Mark(name, a, FILL) for a in joined_addresses(addresses(rects), MAX_MARK_CHARS))
         return rects.height
