@@ -111,7 +111,7 @@ def vertical_runs(cells: pl.DataFrame, by: str = "kind") -> pl.DataFrame:
     if cells.is_empty():
         return pl.DataFrame(schema={"column": pl.Int64, "first_row": pl.Int64, "last_row": pl.Int64,
                                     by: cells.schema.get(by, pl.String)})
-    ordered = cells.select("row", "column", by).sort("column", by, "row")
+    ordered = sorted_by(cells.select("row", "column", by), "column", by, "row")
     starts = (
         (pl.col("row").diff() != 1)
         | (pl.col("column") != pl.col("column").shift())
@@ -143,7 +143,7 @@ def rectangles(cells: pl.DataFrame, by: str = "kind") -> pl.DataFrame:
     if runs.is_empty():
         return runs.select("first_row", "last_row", pl.col("column").alias("first_column"),
                            pl.col("column").alias("last_column"), by)
-    ordered = runs.sort(by, "first_row", "last_row", "column")
+    ordered = sorted_by(runs, by, "first_row", "last_row", "column")
     starts = (
         (pl.col("column").diff() != 1)
         | (pl.col("first_row") != pl.col("first_row").shift())
@@ -151,8 +151,29 @@ def rectangles(cells: pl.DataFrame, by: str = "kind") -> pl.DataFrame:
         | (pl.col(by) != pl.col(by).shift())
     ).fill_null(True)
     first, last = _ends(ordered, starts)
-    return first.select("first_row", "last_row", pl.col("column").alias("first_column"),
-                        last["column"].alias("last_column"), by).sort("first_column", "first_row")
+    return sorted_by(first.select("first_row", "last_row", pl.col("column").alias("first_column"),
+                                  last["column"].alias("last_column"), by), "first_column", "first_row")
+
+
+def sorted_by(frame: pl.DataFrame, *keys: str) -> pl.DataFrame:
+    """`frame.sort(*keys)` through one packed Int64 key (each key's dense code times the spans of the keys
+    after it): polars sorts half a million rows by one integer ten times faster than by three columns."""
+    packed: pl.Expr = pl.lit(0, pl.Int64)
+    span = 1
+    for name in keys:
+        values = frame[name]
+        if values.null_count():
+            return frame.sort(*keys)
+        if values.dtype.is_integer() and not values.is_empty():
+            low = cast(int, values.min())
+            code, size = pl.col(name).cast(pl.Int64) - low, cast(int, values.max()) - low + 1
+        else:
+            code, size = pl.col(name).rank("dense").cast(pl.Int64) - 1, max(1, values.n_unique())
+        span *= size
+        if span >= 2**62:
+            return frame.sort(*keys)
+        packed = packed * size + code
+    return frame.sort(packed)
 
 
 def addresses(rects: pl.DataFrame) -> pl.Series:
@@ -251,14 +272,10 @@ def cell_kinds(issues: pl.DataFrame, changed: pl.DataFrame | None = None, update
     if updated is not None and not updated.is_empty():
         frames.append(updated.select(pl.col("row").cast(pl.Int64), pl.col("column").cast(pl.Int64),
                                      pl.lit("update").alias("kind")))
-    rank = pl.col("kind").replace_strict(PRIORITY, default=0, return_dtype=pl.Int8)
-    return (
-        pl.concat(frames)
-        .with_columns(rank.alias("_rank"))
-        .sort("_rank", descending=True)
-        .unique(["row", "column"], keep="first")
-        .drop("_rank")
-    )
+    weakness = -pl.col("kind").replace_strict(PRIORITY, default=0, return_dtype=pl.Int8)
+    ordered = sorted_by(pl.concat(frames).with_columns(weakness.alias("_weakness")), "row", "column", "_weakness")
+    first = ((pl.col("row") != pl.col("row").shift()) | (pl.col("column") != pl.col("column").shift())).fill_null(True)
+    return ordered.filter(first).drop("_weakness")  # the strongest kind of each cell comes first
 
 
 def note_texts(issues: pl.DataFrame, limit: int = MAX_NOTES) -> pl.DataFrame:
@@ -266,10 +283,12 @@ def note_texts(issues: pl.DataFrame, limit: int = MAX_NOTES) -> pl.DataFrame:
     line = pl.when(pl.col("suggestion").is_not_null() & (pl.col("suggestion") != "")).then(
         pl.col("message") + pl.lit("\nSuggested: ") + pl.col("suggestion")
     ).otherwise(pl.col("message"))
-    # the first cells picked before any text is built: a million-row report has half a million of them
-    first = issues.select("row", "column").unique().sort("row", "column").head(limit)
+    # the first cells picked before any text is built: a million-row report has half a million of them, and
+    # one Int64 per cell (Excel has 16,384 columns) is deduplicated and ranked several times faster than the pair
+    cell = pl.col("row").cast(pl.Int64) * 16_384 + pl.col("column") - 1
+    first = issues.select(cell).to_series().unique().bottom_k(limit)
     return (
-        issues.join(first, on=["row", "column"], how="semi")
+        issues.filter(cell.is_in(first.implode()))
         .with_columns(line.alias("text"))
         .group_by("row", "column")
         .agg(pl.col("text").str.join("\n"))
