@@ -133,7 +133,7 @@ def _text_frame(names: list[str], rows: Sequence[Sequence[Any]]) -> pl.DataFrame
     width = len(names)
     if not rows or not width:
         return None
-    exact = all(len(r) == width for r in rows)
+    exact = set(map(len, rows)) == {width}
     try:
         joined = _RECORD.join(map(_FIELD.join, rows if exact else (r[:width] for r in rows)))
         data = joined.encode("utf-8")
