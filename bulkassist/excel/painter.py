@@ -10,9 +10,10 @@ xlwings Lite) shape this module:
 - every range call is one action in the JSON answer, and going through an
   xlwings Range per rectangle costs ~30 µs (a Range object, a sheet index
   lookup, an address): a million-row sheet with scattered mistakes has half a
-  million rectangles, so on the remote engine fills and their removal are
-  recorded straight through the book's `append_json_action` (the same action
-  the Range would record, see `_recorder`) and their addresses built with polars;
+  million rectangles, so on the remote engine the first fill (or removal) is
+  recorded through the book's `append_json_action` (the same action the Range
+  would record, see `_recorder`), the others are copies of it with their own
+  box (`Painter._record`), and their addresses are built with polars;
 - a read after a write in the same call returns the old value, so nothing
   here reads a cell back: what was painted is remembered in a marks log;
 - the VBA remote client has no notes, no data validation and no sheet
