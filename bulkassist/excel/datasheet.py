@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import polars as pl
 
 from bulkassist.engine.report import RESULT_COLUMNS
 from bulkassist.errors import SchemaError
-from bulkassist.excel.grid import column, payload_values, read_block, text
+from bulkassist.excel.grid import frame, payload_values, read_block, text
 from bulkassist.io.reading import Table, read_table, unique_names
 
 RESULT_HEADERS = RESULT_COLUMNS[1:]  # Status, Action, Created/Updated ID, Error Messages
@@ -102,11 +101,7 @@ class DataSheet:
     # ---------------------------------------------------------------- data
     def table(self, name: str) -> Table:
         """The records as a `Table`, typed cells kept, headers exactly as written."""
-        names = unique_names(self.headers)
-        # one column at a time (every row is `width` long, see `read`): zip(*rows) builds all 13 million-long
-        # tuples at once and costs several times as much
-        series = [column(n, list(map(itemgetter(i), self.rows))) for i, n in enumerate(names)]
-        table = read_table(pl.DataFrame(series), name=name)
+        table = read_table(frame(unique_names(self.headers), self.rows), name=name)
         table.headers = list(self.headers)
         table.header_row = self.header_row
         return table

@@ -5,7 +5,8 @@ them a column at a time with polars: xlwings' own per-cell conversion costs
 about a second per million cells, this a few dozen milliseconds. The remote
 engine hands date cells over as ISO text ("1990-02-03T00:00:00.000Z") and
 blanks as ""; the desktop engines give datetimes and None. Both become the
-same typed columns.
+same typed columns. A block of text cells only (what Office.js sends for a
+sheet of typed text) skips the per-cell conversion altogether (`frame`).
 
 Writes go through `excel_entry` (no written cell can start a formula: text
 that begins like one, "=1+1", "+1 727 555 0101", "-5", goes behind Excel's
@@ -29,9 +30,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from bulkassist.io.cells import excel_entries, excel_entry
@@ -88,13 +91,63 @@ def column(name: str, values: list[Any] | tuple[Any, ...]) -> pl.Series:
     except (TypeError, pl.exceptions.PolarsError, OverflowError):
         return _mixed(name, values)
     if series.dtype == pl.String:
-        series = series.replace("", None)
-        dates = series.str.contains(_ISO).fill_null(False)
-        if dates.any():
-            if (dates | series.is_null()).all():
-                return series.str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
-            return _mixed(name, series.to_list())
+        return _text_column(series.replace("", None))
     return series
+
+
+def _text_column(series: pl.Series) -> pl.Series:
+    """A column of text cells (blanks null): ISO date text, as the remote engine sends date cells, typed."""
+    dates = series.str.contains(_ISO).fill_null(False)
+    if dates.any():
+        if (dates | series.is_null()).all():
+            return series.str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S")
+        return _mixed(series.name, series.to_list())
+    return series
+
+
+def frame(names: list[str], rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
+    """The first `len(names)` cells of every row (each row at least that long) as typed columns (`column`)."""
+    fast = _text_frame(names, rows)
+    if fast is not None:
+        return fast
+    return pl.DataFrame([column(n, list(map(itemgetter(i), rows))) for i, n in enumerate(names)])
+
+
+# The ASCII unit and record separators: `_text_frame` joins cells with them.
+_FIELD, _RECORD = "\x1f", "\x1e"
+
+
+def _text_frame(names: list[str], rows: Sequence[Sequence[Any]]) -> pl.DataFrame | None:
+    """`frame` of a block whose cells are all text, else None.
+
+    Turning 13 million Python strings into polars columns one by one costs
+    seconds; joining them in C into one string and handing that to polars'
+    multi-threaded CSV reader (no quoting, unit and record separators) is
+    several times cheaper. The reader must give back every cell exactly, so
+    the block goes the per-cell way when a cell is not a string (TypeError),
+    holds a separator (the counts would differ) or a carriage return (the
+    reader drops one at the end of a field), when the first cell starts with a
+    byte-order mark (the reader drops it), or when the reader finds another
+    number of rows (a blank one-column row is no line to it).
+    """
+    width = len(names)
+    if not rows or not width:
+        return None
+    exact = set(map(len, rows)) == {width}
+    try:
+        joined = _RECORD.join(map(_FIELD.join, rows if exact else (r[:width] for r in rows)))
+        data = joined.encode("utf-8")
+    except (TypeError, UnicodeEncodeError):  # a number, a date, a boolean, None; a lone surrogate
+        return None
+    if (joined.count(_FIELD) != len(rows) * (width - 1) or joined.count(_RECORD) != len(rows) - 1
+            or "\r" in joined or joined.startswith("\ufeff")):
+        return None
+    del joined
+    schema = {f"c{i}": pl.String for i in range(width)}  # the real names may repeat or be blank
+    parsed = pl.read_csv(data, has_header=False, separator=_FIELD, eol_char=_RECORD, quote_char=None, schema=schema)
+    if parsed.height != len(rows):
+        return None
+    return pl.DataFrame([_text_column(s.alias(n)) for s, n in zip(parsed.get_columns(), names, strict=True)])
 
 
 def _mixed(name: str, values: Any) -> pl.Series:
@@ -116,21 +169,21 @@ def as_text(value: Any) -> Any:
     return "'" + str(value)
 
 
-def blocks(sizes: list[int], cap: int | None = None) -> Iterator[tuple[int, int]]:
+def blocks(sizes: Sequence[int] | np.ndarray, cap: int | None = None) -> Iterator[tuple[int, int]]:
     """(start, stop) row slices whose summed `sizes` stay within `cap` (default `MAX_ACTION_BYTES`; a bigger
-    row goes alone)."""
+    row goes alone). Each block takes rows while its total fits, found by a binary search of the running
+    totals: a step per block, not per row (a million-row issue list is two dozen blocks)."""
     cap = MAX_ACTION_BYTES if cap is None else cap
-    start, total = 0, 0
-    for i, size in enumerate(sizes):
-        if total + size > cap and i > start:
-            yield start, i
-            start, total = i, 0
-        total += size
-    if start < len(sizes):
-        yield start, len(sizes)
+    totals = np.cumsum(np.asarray(sizes, dtype=np.int64))  # totals[i]: rows 0..i
+    start = 0
+    while start < len(totals):
+        before = int(totals[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(totals, before + cap, side="right")))
+        yield start, stop
+        start = stop
 
 
-def _write_rows(sheet: Any, row: int, col: int, width: int, sizes: list[int],
+def _write_rows(sheet: Any, row: int, col: int, width: int, sizes: Sequence[int] | np.ndarray,
                 take: Callable[[int, int], list[list[Any]]]) -> None:
     """Rows `take(start, stop)` at (row, col) in as few bounded actions as `blocks(sizes)` allows."""
     for start, stop in blocks(sizes):
@@ -173,24 +226,24 @@ def write_frame(sheet: Any, row: int, col: int, frame: pl.DataFrame, header: lis
     cells = cells.fill_null("")
     width = len(header) if header else frame.width
     # JSON bytes of each row, never under the real size: quotes and ", " per value, brackets per row
-    sizes = cells.select(
+    body = cells.select(
         pl.sum_horizontal(pl.col(c).str.len_bytes() + 8 * pl.col(c).str.count_matches(_ESCAPED) + 4
                           for c in cells.columns) + 4
-    ).to_series().to_list() if cells.width else [4] * cells.height
+    ).to_series().to_numpy() if cells.width else np.full(cells.height, 4)
     top = 1 if header else 0
-    if header:
-        sizes = [len(json.dumps(list(header))) + 2] + sizes
     blank = max(0, pad_to - top - cells.height)
-    sizes += [4 * width + 4] * blank
+    sizes = np.concatenate([np.array([len(json.dumps(list(header))) + 2] if header else [], dtype=np.int64),
+                            body.astype(np.int64), np.full(blank, 4 * width + 4, dtype=np.int64)])
 
     def take(start: int, stop: int) -> list[list[Any]]:
-        """Rows start..stop of header + cells + blank rows, made Python lists a block at a time."""
+        """Rows start..stop of header + cells + blank rows, made Python lists a block at a time (a column at a
+        time: polars hands out whole columns faster than row tuples)."""
         out: list[list[Any]] = [list(header)] if header and start == 0 else []
         first, last = max(start - top, 0), min(stop - top, cells.height)
         if last > first:
-            out += map(list, cells.slice(first, last - first).rows())
+            out += map(list, zip(*(c.to_list() for c in cells.slice(first, last - first).get_columns()), strict=True))
         out += [[""] * width for _ in range(stop - max(start, top + cells.height))]
         return out
 
-    if sizes:
+    if len(sizes):
         _write_rows(sheet, row, col, width, sizes, take)
