@@ -10,14 +10,17 @@ without doing so (10k typos x 50k options would be 10^9 scores): an index of
 the options' words bounds each score from above, so only options that can reach
 a threshold are scored (see `_WordIndex` for the bound), and the characters the
 two texts share, order aside, bound it again before a pair is scored. The top k
-are kept by thresholds, never by sorting a row of all options. The suggest
-endpoint ranks with this same matcher (`bulkassist.server.listindex`).
+are kept by thresholds, never by sorting a row of all options. A large batch is split between
+the cores (threads: the loops that take the time are numpy's and rapidfuzz's, which release the GIL).
+The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +41,8 @@ _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
 _CELLS = 4_000_000  # typed values x words, or x keys, compared at once (bounds memory)
+_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+_CHUNK = 1_000  # fewest queries worth a thread of their own
 
 
 def fold(text: str) -> str:
@@ -355,20 +360,30 @@ class ListMatcher:
         """
         index = self.prepare()._index
         assert index is not None
+        # Chunks of queries bound memory and share the work between the cores: numpy and rapidfuzz
+        # release the GIL in their loops, which hold most of the time.
+        step = max(1, min(_CELLS // max(1, len(index.words)), max(_CHUNK, -(-len(queries) // _WORKERS))))
+        chunks = [queries[begin:begin + step] for begin in range(0, len(queries), step)]
+        if len(chunks) <= 1:
+            return [found for chunk in chunks for found in self._rank_chunk(index, chunk, k)]
+        with ThreadPoolExecutor(min(_WORKERS, len(chunks))) as pool:
+            return [found for part in pool.map(lambda chunk: self._rank_chunk(index, chunk, k), chunks)
+                    for found in part]
+
+    def _rank_chunk(self, index: _WordIndex, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
+        """`_rank_fuzzy` of one chunk of queries."""
         found: list[list[tuple[int, int]]] = [[] for _ in queries]
-        step = max(1, _CELLS // max(1, len(index.words)))
-        for begin in range(0, len(queries), step):
-            typed = index.texts(queries[begin:begin + step])
-            seen = np.zeros(len(typed.texts), dtype=np.int64)  # k-th best option score seen (0: fewer seen)
-            rows = np.arange(len(typed.texts))
-            for level in _LEVELS:
-                if not rows.size:
-                    break
-                done = self._level(index, typed, rows, np.maximum(seen[rows], level), k, seen,
-                                   last=level == _LEVELS[-1])
-                for row, picks in done.items():
-                    found[begin + row] = picks
-                rows = rows[~np.isin(rows, np.fromiter(done, dtype=np.int64, count=len(done)))]
+        typed = index.texts(queries)
+        seen = np.zeros(len(typed.texts), dtype=np.int64)  # k-th best option score seen (0: fewer seen)
+        rows = np.arange(len(typed.texts))
+        for level in _LEVELS:
+            if not rows.size:
+                break
+            done = self._level(index, typed, rows, np.maximum(seen[rows], level), k, seen,
+                               last=level == _LEVELS[-1])
+            for row, picks in done.items():
+                found[row] = picks
+            rows = rows[~np.isin(rows, np.fromiter(done, dtype=np.int64, count=len(done)))]
         return found
 
     def _level(self, index: _WordIndex, typed: _Texts, rows: np.ndarray, threshold: np.ndarray, k: int,
