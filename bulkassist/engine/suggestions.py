@@ -18,7 +18,6 @@ The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ from rapidfuzz.distance import LCSseq
 
 from bulkassist.engine.selectlists import Choice
 
-_SPACES = re.compile(r"\s+")
-_SEPARATORS = re.compile("[ -]")  # between the words of the index (a few hundred pieces for 50k names)
 MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # The score of a typed value against an option (both folded): the best of these, rounded to 0..100.
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
@@ -47,7 +44,17 @@ _CHUNK = 1_000  # fewest queries worth a thread of their own
 
 def fold(text: str) -> str:
     """Case- and space-folded text: what a person considers 'the same value'."""
-    return _SPACES.sub(" ", text).strip().casefold()
+    return " ".join(text.split()).casefold()  # (str.split's whitespace is \s in a regex: Py_UNICODE_ISSPACE)
+
+
+def _words(folded: str) -> list[str]:
+    """The pieces between separators (spaces and hyphens), the words of the index: a few hundred for
+    50k names. Empty where two separators meet."""
+    return folded.replace("-", " ").split(" ")
+
+
+def _separators(folded: str) -> int:
+    return folded.count(" ") + folded.count("-")
 
 
 def sort_words(folded: str) -> str:
@@ -118,7 +125,7 @@ class _WordIndex:
         flat: list[int] = []
         counts: list[int] = []
         for key in keys:
-            ids = [vocab.setdefault(w, len(vocab)) for w in _SEPARATORS.split(key) if w]
+            ids = [vocab.setdefault(w, len(vocab)) for w in _words(key) if w]
             flat.extend(ids)
             counts.append(len(ids))
         self.words = list(vocab)
@@ -126,8 +133,7 @@ class _WordIndex:
         self.word_len = np.fromiter(map(len, self.words), dtype=np.int32, count=len(self.words))
         count = np.asarray(counts, dtype=np.int64)
         self.length = np.fromiter(map(len, keys), dtype=np.int32, count=len(keys))
-        self.seps = np.fromiter((len(k) - len(_SEPARATORS.sub("", k)) for k in keys), dtype=np.int32,
-                                count=len(keys))
+        self.seps = np.fromiter(map(_separators, keys), dtype=np.int32, count=len(keys))
         self.max_len = int(self.length.max(initial=0))
         self.empty = np.flatnonzero(count == 0)  # keys without words: always candidates
         # Each key's words, padded with the blank word; an entry per (key, word position) holding the
@@ -178,8 +184,8 @@ class _WordIndex:
         n = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         moved = np.zeros(len(texts), dtype=bool)
         moved[differ] = True
-        return _Texts(texts, sorted_forms, moved, n, n - [len(_SEPARATORS.sub("", t)) for t in texts], lcs,
-                      self.bags(texts))
+        seps = np.fromiter(map(_separators, texts), dtype=np.int64, count=len(texts))
+        return _Texts(texts, sorted_forms, moved, n, seps, lcs, self.bags(texts))
 
     def bags(self, texts: list[str]) -> np.ndarray:
         """How many characters of each bucket each text holds (texts x _BUCKETS): LCS <= the sum over
