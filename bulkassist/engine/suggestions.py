@@ -416,15 +416,16 @@ class ListMatcher:
             if not r.size:
                 continue
             starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-            ends = np.r_[starts[1:], r.size]
-            for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-                row = int(r[s])
-                reach = s + int(np.count_nonzero(got[s:e] >= at[row]))  # options reaching the threshold
-                if last or reach - s >= k:
-                    e = min(reach, s + k)
-                    done[row] = list(zip(opt[s:e].tolist(), got[s:e].tolist(), strict=True))
-                elif e - s >= k:
-                    seen[row] = max(seen[row], int(got[s + k - 1]))
+            size = np.diff(np.r_[starts, r.size])
+            # Options reaching the row's threshold: a prefix of the row, best first.
+            reach = np.add.reduceat((got >= at[r]).astype(np.int64), starts)
+            settled = (reach >= k) | last
+            still = ~settled & (size >= k)
+            seen[r[starts[still]]] = np.maximum(seen[r[starts[still]]], got[starts[still] + k - 1])
+            options, scored = opt.tolist(), got.tolist()
+            for row, s, n in zip(r[starts[settled]].tolist(), starts[settled].tolist(),
+                                 np.minimum(reach[settled], k).tolist(), strict=True):
+                done[row] = list(zip(options[s:s + n], scored[s:s + n], strict=True))
         if last:
             for row in rows.tolist():
                 done.setdefault(row, [])
