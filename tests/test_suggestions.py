@@ -12,7 +12,14 @@ import pytest
 from rapidfuzz import fuzz
 
 from bulkassist.engine.selectlists import demo_lists
-from bulkassist.engine.suggestions import MIN_SCORE, ListMatcher, fold, score_matrix, sort_words
+from bulkassist.engine.suggestions import (
+    _CHUNK,
+    MIN_SCORE,
+    ListMatcher,
+    fold,
+    score_matrix,
+    sort_words,
+)
 
 
 def reference(options, texts, limit=3, match_labels=False):
@@ -66,6 +73,15 @@ def test_top_k_equals_the_brute_force_reference_on_random_lists(seed):
     for match_labels in (False, True):
         for limit in (1, 3, 7):
             assert engine(options, texts, limit, match_labels) == reference(options, texts, limit, match_labels)
+
+
+def test_a_batch_shared_between_threads_ranks_like_the_reference():
+    # Past a chunk of queries the batch is split between the cores: the answers keep their order.
+    rng = random.Random(77)
+    options, _ = _random_list(rng, "aeiourstln")
+    texts = sorted({" ".join(_word(rng, "aeiourstln") for _ in range(rng.randint(1, 3))) for _ in range(5000)})
+    assert len(texts) > 2 * _CHUNK
+    assert engine(options, texts, 3, True) == reference(options, texts, 3, True)
 
 
 @pytest.mark.parametrize("seed", range(7))

@@ -10,14 +10,16 @@ without doing so (10k typos x 50k options would be 10^9 scores): an index of
 the options' words bounds each score from above, so only options that can reach
 a threshold are scored (see `_WordIndex` for the bound), and the characters the
 two texts share, order aside, bound it again before a pair is scored. The top k
-are kept by thresholds, never by sorting a row of all options. The suggest
-endpoint ranks with this same matcher (`bulkassist.server.listindex`).
+are kept by thresholds, never by sorting a row of all options. A large batch is split between
+the cores (threads: the loops that take the time are numpy's and rapidfuzz's, which release the GIL).
+The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
 
 from __future__ import annotations
 
-import re
+import os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +28,6 @@ from rapidfuzz.distance import LCSseq
 
 from bulkassist.engine.selectlists import Choice
 
-_SPACES = re.compile(r"\s+")
-_SEPARATORS = re.compile("[ -]")  # between the words of the index (a few hundred pieces for 50k names)
 MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # The score of a typed value against an option (both folded): the best of these, rounded to 0..100.
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
@@ -38,11 +38,23 @@ _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
 _CELLS = 4_000_000  # typed values x words, or x keys, compared at once (bounds memory)
+_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+_CHUNK = 1_000  # fewest queries worth a thread of their own
 
 
 def fold(text: str) -> str:
     """Case- and space-folded text: what a person considers 'the same value'."""
-    return _SPACES.sub(" ", text).strip().casefold()
+    return " ".join(text.split()).casefold()  # (str.split's whitespace is \s in a regex: Py_UNICODE_ISSPACE)
+
+
+def _words(folded: str) -> list[str]:
+    """The pieces between separators (spaces and hyphens), the words of the index: a few hundred for
+    50k names. Empty where two separators meet."""
+    return folded.replace("-", " ").split(" ")
+
+
+def _separators(folded: str) -> int:
+    return folded.count(" ") + folded.count("-")
 
 
 def sort_words(folded: str) -> str:
@@ -113,7 +125,7 @@ class _WordIndex:
         flat: list[int] = []
         counts: list[int] = []
         for key in keys:
-            ids = [vocab.setdefault(w, len(vocab)) for w in _SEPARATORS.split(key) if w]
+            ids = [vocab.setdefault(w, len(vocab)) for w in _words(key) if w]
             flat.extend(ids)
             counts.append(len(ids))
         self.words = list(vocab)
@@ -121,8 +133,7 @@ class _WordIndex:
         self.word_len = np.fromiter(map(len, self.words), dtype=np.int32, count=len(self.words))
         count = np.asarray(counts, dtype=np.int64)
         self.length = np.fromiter(map(len, keys), dtype=np.int32, count=len(keys))
-        self.seps = np.fromiter((len(k) - len(_SEPARATORS.sub("", k)) for k in keys), dtype=np.int32,
-                                count=len(keys))
+        self.seps = np.fromiter(map(_separators, keys), dtype=np.int32, count=len(keys))
         self.max_len = int(self.length.max(initial=0))
         self.empty = np.flatnonzero(count == 0)  # keys without words: always candidates
         # Each key's words, padded with the blank word; an entry per (key, word position) holding the
@@ -173,8 +184,8 @@ class _WordIndex:
         n = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         moved = np.zeros(len(texts), dtype=bool)
         moved[differ] = True
-        return _Texts(texts, sorted_forms, moved, n, n - [len(_SEPARATORS.sub("", t)) for t in texts], lcs,
-                      self.bags(texts))
+        seps = np.fromiter(map(_separators, texts), dtype=np.int64, count=len(texts))
+        return _Texts(texts, sorted_forms, moved, n, seps, lcs, self.bags(texts))
 
     def bags(self, texts: list[str]) -> np.ndarray:
         """How many characters of each bucket each text holds (texts x _BUCKETS): LCS <= the sum over
@@ -355,20 +366,30 @@ class ListMatcher:
         """
         index = self.prepare()._index
         assert index is not None
+        # Chunks of queries bound memory and share the work between the cores: numpy and rapidfuzz
+        # release the GIL in their loops, which hold most of the time.
+        step = max(1, min(_CELLS // max(1, len(index.words)), max(_CHUNK, -(-len(queries) // _WORKERS))))
+        chunks = [queries[begin:begin + step] for begin in range(0, len(queries), step)]
+        if len(chunks) <= 1:
+            return [found for chunk in chunks for found in self._rank_chunk(index, chunk, k)]
+        with ThreadPoolExecutor(min(_WORKERS, len(chunks))) as pool:
+            return [found for part in pool.map(lambda chunk: self._rank_chunk(index, chunk, k), chunks)
+                    for found in part]
+
+    def _rank_chunk(self, index: _WordIndex, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
+        """`_rank_fuzzy` of one chunk of queries."""
         found: list[list[tuple[int, int]]] = [[] for _ in queries]
-        step = max(1, _CELLS // max(1, len(index.words)))
-        for begin in range(0, len(queries), step):
-            typed = index.texts(queries[begin:begin + step])
-            seen = np.zeros(len(typed.texts), dtype=np.int64)  # k-th best option score seen (0: fewer seen)
-            rows = np.arange(len(typed.texts))
-            for level in _LEVELS:
-                if not rows.size:
-                    break
-                done = self._level(index, typed, rows, np.maximum(seen[rows], level), k, seen,
-                                   last=level == _LEVELS[-1])
-                for row, picks in done.items():
-                    found[begin + row] = picks
-                rows = rows[~np.isin(rows, np.fromiter(done, dtype=np.int64, count=len(done)))]
+        typed = index.texts(queries)
+        seen = np.zeros(len(typed.texts), dtype=np.int64)  # k-th best option score seen (0: fewer seen)
+        rows = np.arange(len(typed.texts))
+        for level in _LEVELS:
+            if not rows.size:
+                break
+            done = self._level(index, typed, rows, np.maximum(seen[rows], level), k, seen,
+                               last=level == _LEVELS[-1])
+            for row, picks in done.items():
+                found[row] = picks
+            rows = rows[~np.isin(rows, np.fromiter(done, dtype=np.int64, count=len(done)))]
         return found
 
     def _level(self, index: _WordIndex, typed: _Texts, rows: np.ndarray, threshold: np.ndarray, k: int,
@@ -395,15 +416,16 @@ class ListMatcher:
             if not r.size:
                 continue
             starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-            ends = np.r_[starts[1:], r.size]
-            for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-                row = int(r[s])
-                reach = s + int(np.count_nonzero(got[s:e] >= at[row]))  # options reaching the threshold
-                if last or reach - s >= k:
-                    e = min(reach, s + k)
-                    done[row] = list(zip(opt[s:e].tolist(), got[s:e].tolist(), strict=True))
-                elif e - s >= k:
-                    seen[row] = max(seen[row], int(got[s + k - 1]))
+            size = np.diff(np.r_[starts, r.size])
+            # Options reaching the row's threshold: a prefix of the row, best first.
+            reach = np.add.reduceat((got >= at[r]).astype(np.int64), starts)
+            settled = (reach >= k) | last
+            still = ~settled & (size >= k)
+            seen[r[starts[still]]] = np.maximum(seen[r[starts[still]]], got[starts[still] + k - 1])
+            options, scored = opt.tolist(), got.tolist()
+            for row, s, n in zip(r[starts[settled]].tolist(), starts[settled].tolist(),
+                                 np.minimum(reach[settled], k).tolist(), strict=True):
+                done[row] = list(zip(options[s:s + n], scored[s:s + n], strict=True))
         if last:
             for row in rows.tolist():
                 done.setdefault(row, [])
