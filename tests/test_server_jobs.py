@@ -167,6 +167,18 @@ def test_two_apis_and_two_workers_commit_eight_imports_of_four_organisations(dep
         for api in (first, second):
             seen = {item["id"] for item in Client(api.url, token).imports(page_size=100)["items"]}
             assert seen == {imp.id for o, imp in imports if o == org}
+    # Every commit job ended well, the webhook delivery it queues included (failed jobs stay in the table).
+    assert failed_jobs(pg_database_url) == [], [log.read_text()[-3000:] for log in deployment.logs]
+
+
+def failed_jobs(database_url: str) -> list[tuple[str, str]]:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(
+                "SELECT task_name, args::text FROM procrastinate_jobs WHERE status = 'failed'")).all()]
+    finally:
+        engine.dispose()
 
 
 def _worker_running_commit(workers, logs, import_id: int, deadline: float):

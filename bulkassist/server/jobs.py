@@ -37,6 +37,8 @@ from typing import Any
 import procrastinate
 import sqlalchemy as sa
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.manager import JobManager
+from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.server import committer, events, lifecycle, undo
@@ -167,14 +169,21 @@ class ProcrastinateQueue(Queue):
 
     def __init__(self, app: Any):
         self.app = app
+        # Deferring on a given (synchronous) connection needs a synchronous connector: inside a worker the
+        # app's connector is open asynchronously, and procrastinate would run its async query on our sync
+        # connection ("'Cursor' object does not support the asynchronous context manager protocol"). This
+        # one never opens a pool of its own: every query runs on the connection it is handed.
+        self.on_connection = JobManager(SyncPsycopgConnector())
 
     def defer(self, session: Session, job: Job) -> None:
         # The job row is inserted on the session's own connection: it commits (or not) with the status.
         driver = session.connection().connection.driver_connection
         try:
             with session.begin_nested():  # a queueing-lock refusal rolls back only the insert
-                self.app.tasks[job.task].configure(lock=job.lock, queueing_lock=job.queueing_lock,
-                                                   connection=driver).defer(**job.args)
+                deferrer = self.app.tasks[job.task].configure(lock=job.lock, queueing_lock=job.queueing_lock,
+                                                              connection=driver)
+                deferrer.job_manager = self.on_connection
+                deferrer.defer(**job.args)
         except AlreadyEnqueued:
             log.info("job %s %s is queued already (%s)", job.task, job.args, job.queueing_lock)
 
