@@ -13,7 +13,7 @@ from bulkassist.dashboard.launch import WEBSOCKET_MAX_MESSAGE_BYTES, voila_confi
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("dashboard-browser")]
 
-CAP, IDLE, LOADS = 3, 4, 8
+CAP, IDLE, LOADS = 3, 4, 5
 
 
 def test_page_loads_leave_at_most_the_cap_of_kernels_and_idle_ones_end(sqlite_server: object) -> None:

@@ -186,20 +186,14 @@ def run_schemathesis(server, *, max_examples: int, checks: list | None = None) -
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_no_server_errors(server):
-    calls, failures = run_schemathesis(server, max_examples=6)  # the walk below adds every check
-    assert calls > 50
-    assert failures == []
-
-
-@pytest.mark.slow
 def test_the_server_answers_what_its_openapi_document_says(server):
-    """schemathesis with every check (`--checks all`): documented status codes, content types and
-    bodies (the error model on every 4xx), schema-valid requests accepted, invalid ones refused."""
+    """schemathesis with every check (`--checks all`, `not_a_server_error` among them: no 5xx): documented
+    status codes, content types and bodies (the error model on every 4xx), schema-valid requests accepted,
+    invalid ones refused."""
     from schemathesis.checks import CHECKS, load_all_checks
 
     load_all_checks()
-    calls, failures = run_schemathesis(server, max_examples=4, checks=CHECKS.get_all())
+    calls, failures = run_schemathesis(server, max_examples=5, checks=CHECKS.get_all())
     assert calls > 50
     assert failures == []
 
