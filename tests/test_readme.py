@@ -52,8 +52,15 @@ def shell(line: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess
     """One README command line (its `# comment` dropped), `bulkassist` being this checkout's command."""
     argv = shlex.split(line, comments=True)
     assert argv[0] == "bulkassist", line
+    return run_bulkassist(argv, cwd, env)
+
+
+def run_bulkassist(argv: list[str], cwd: Path, env: dict[str, str] | None = None,
+                   answer: str | None = None) -> subprocess.CompletedProcess:
+    """`bulkassist ARGS...` through this checkout's command; `answer` is typed at its prompts (none: no stdin)."""
+    stdin = {"input": answer} if answer is not None else {"stdin": subprocess.DEVNULL}
     return subprocess.run([sys.executable, "-m", "bulkassist", *argv[1:]], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+                          timeout=300, env={**os.environ, **(env or {})}, **stdin)
 
 
 def python(code: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -153,8 +160,7 @@ def run_in_order(lines: list[str], cwd: Path, env: dict[str, str]) -> list[tuple
         target = None
         if ">" in argv:  # `... > history.json`: the shell's redirection of stdout
             argv, target = argv[: argv.index(">")], argv[argv.index(">") + 1]
-        done = subprocess.run([sys.executable, "-m", "bulkassist", *argv[1:]], cwd=cwd, capture_output=True,
-                              text=True, timeout=300, env={**os.environ, **env}, input="y\n")
+        done = run_bulkassist(argv, cwd, env, answer="y\n")
         if target:
             (cwd / target).write_text(done.stdout, encoding="utf-8")
         if "--validate-only" in argv:
