@@ -27,17 +27,17 @@ from typing import Any
 
 import polars as pl
 
-_STARTERS = "=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63"
-FORMULA_STARTERS = _STARTERS  # as regex character-class text
-FORMULA_START = f"^[{_STARTERS}]"
+# What a spreadsheet reads as the start of a formula, as regex character-class text.
+FORMULA_STARTERS = "=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63"
+FORMULA_START = f"^[{FORMULA_STARTERS}]"
 # Control characters such as NUL (databases refuse them), as regex character-class text.
 CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f"
 CONTROL_CHARACTER = f"[{CONTROL_CHARACTERS}]"
 # Text that needs no look as typed: not blank, no surrounding space, no formula start, no control
 # character. Validation checks such cells no further for these hazards (`CellKind.as_typed`).
-PLAIN_TEXT = rf"^[^\s{_STARTERS}{CONTROL_CHARACTERS}](?:[^{CONTROL_CHARACTERS}]*[^\s{CONTROL_CHARACTERS}])?$"
+PLAIN_TEXT = rf"^[^\s{FORMULA_STARTERS}{CONTROL_CHARACTERS}](?:[^{CONTROL_CHARACTERS}]*[^\s{CONTROL_CHARACTERS}])?$"
 # What Excel's API takes as typed input to interpret: a formula start, or its own text marker.
-_EXCEL_INTERPRETS = f"^['{_STARTERS}]"
+_EXCEL_INTERPRETS = f"^['{FORMULA_STARTERS}]"
 # A signed decimal number: Excel reads it as the number (no formula); "+1 727 555 0101" is not one.
 _PLAIN_NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _FORMULA_START_RE = re.compile(FORMULA_START)
