@@ -27,6 +27,7 @@ from bulkassist.excel.painter import (
     joined_addresses,
     parse_addresses,
     rectangles,
+    sorted_by,
 )
 from bulkassist.excel.settings import ISSUES_COL, MARKS_COL, SETTINGS_SHEET
 from tests.test_excel_support import (
@@ -86,6 +87,17 @@ def test_rectangles_tile_exactly_the_marked_cells():
     assert covered == {(r, c): k for r, c, k in marks.iter_rows()}
     assert rects.height < marks.height - 250  # the block (240 cells) and the stripes (28) merge
     assert rects.filter(pl.col("last_column") > pl.col("first_column")).height > 0
+
+
+def test_sorting_by_one_packed_key_orders_as_sorting_by_the_columns():
+    rng = np.random.default_rng(5)
+    frame = pl.DataFrame({"kind": rng.choice(["warning", "error", "changed", "update"], 5000),
+                          "row": rng.integers(-3, 40, 5000), "column": rng.integers(1, 16385, 5000)})
+    for keys in (("kind", "row", "column"), ("column", "kind", "row"), ("row", "column")):
+        assert sorted_by(frame, *keys).select(keys).equals(frame.sort(*keys).select(keys))
+    with_null = frame.with_columns(pl.when(pl.col("row") == 0).then(None).otherwise(pl.col("kind")).alias("kind"))
+    assert sorted_by(with_null, "kind", "row").select("kind", "row").equals(
+        with_null.sort("kind", "row").select("kind", "row"))
 
 
 def test_addresses_round_trip_beyond_column_z():

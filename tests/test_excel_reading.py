@@ -1,10 +1,10 @@
 """A sheet's cells become the same typed frame whichever way they are read.
 
 `grid.frame` reads a block of text cells (what Office.js sends for typed
-text) through one joined string and polars' CSV reader; any other block goes
-cell by cell through `grid.column`. The two must agree on every cell, above
-all on text the joined form could mangle: the separators themselves, a
-carriage return, a byte-order mark, quotes, line breaks, blanks.
+text) into one polars series in a single call and cuts it into columns; any
+other block goes cell by cell through `grid.column`. The two must agree on
+every cell, above all on text a reader could mangle: separators, a carriage
+return, a byte-order mark, quotes, line breaks, blanks.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.test_excel_support import (
     template_book,
 )
 
-# Characters the joined form treats specially, and some it must pass through untouched.
+# Characters a text reader may treat specially, and some it must pass through untouched.
 TRICKY = ["\x1f", "\x1e", "\r", "\n", "\r\n", "\ufeff", '"', "'", ",", ";", "\t", " ", "\x00", "é", "😀", "=1+1",
           "2020-01-02T00:00:00.000Z", "NA", "null", "#"]
 
@@ -55,7 +55,7 @@ def test_text_cells_read_as_one_block_equal_the_cells_read_one_by_one(rows):
     assert_same(frame(names, rows), cell_by_cell(names, rows))
 
 
-def test_cells_the_joined_form_would_mangle_are_read_exactly():
+def test_separators_carriage_returns_and_byte_order_marks_are_read_exactly():
     names = ["a", "b", "c"]
     for bad in ["x\x1f", "\x1f", "x\x1e", "\x1e", "end\r", "\r", "\ufeffbom", "a\x1fb\x1ec"]:
         for position in range(3):
@@ -77,10 +77,17 @@ def test_a_mixed_block_and_rows_wider_than_the_header_read_as_cell_by_cell():
     assert read["born"].dtype == pl.Datetime  # ISO text, as the remote engine sends date cells: dates
 
 
+def test_text_with_empty_cells_and_a_column_of_nones_reads_as_cell_by_cell():
+    names = ["a", "b", "c"]
+    for rows in ([["x", None, ""], ["", None, "y"]], [["x", "p", None], ["", "q", "z"]]):
+        assert_same(frame(names, rows), cell_by_cell(names, rows))
+    assert frame(names, [["x", None, ""], ["", None, "y"]])["b"].dtype == pl.Null
+
+
 def test_a_sheet_of_text_is_validated_and_marked_cell_for_cell(engine):
     rows = client_rows()
     header, base = rows[0], ["" if v is None else v for v in rows[1]]
-    assert all(isinstance(v, str) for v in base)  # a text-only sheet: the joined read
+    assert all(isinstance(v, str) for v in base)  # a text-only sheet: the one-call read
     email = header.index("Email Address")
     typed = ['a"b,c', "line\nbreak", "tab\tx", "😀 at example", "=1+1"]
     records = []
