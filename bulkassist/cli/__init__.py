@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
 from click.utils import make_default_short_help
 
 from bulkassist.cli import addin, local, records, remote
