@@ -15,6 +15,7 @@ import pytest
 
 from bulkassist.addin import addin_path
 from bulkassist.excel import COMMANDS
+from tests.commands import bulkassist
 
 ADDIN = Path(__file__).resolve().parents[1] / "addin"
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")
@@ -82,8 +83,7 @@ def test_the_packaged_addin_is_what_the_sources_build(xlam):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulkassist", "addin", *args], capture_output=True, text=True,
-                          timeout=120)
+    return bulkassist("addin", *args)
 
 
 def test_addin_path_prints_the_packaged_xlam():
