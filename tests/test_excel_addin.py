@@ -18,7 +18,8 @@ from bulkassist.excel import COMMANDS
 from tests.commands import bulkassist
 
 ADDIN = Path(__file__).resolve().parents[1] / "addin"
-pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning"),
+              pytest.mark.xdist_group("excel_addin")]  # the add-in is built once, on one xdist worker
 NS = {"ui": "http://schemas.microsoft.com/office/2009/07/customui"}
 
 
