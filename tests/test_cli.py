@@ -7,14 +7,15 @@ import sys
 import openpyxl
 import pytest
 
+from tests.commands import bulkassist
 from tests.sheets import write_csv
 
 HEADER = ["Client ID", "First Name", "Last Name", "SSN", "Date of Birth", "Ethnicity"]
 
 
-def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulkassist", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+def python_m_bulkassist(*args: str) -> subprocess.CompletedProcess:
+    """The command as a new process runs it (the other tests run it in this one: `tests.commands`)."""
+    return subprocess.run([sys.executable, "-m", "bulkassist", *args], capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def messy(tmp_path):
 
 
 def test_validate_exits_1_and_names_every_bad_cell(messy):
-    result = run("validate", str(messy), "--domain", "client", "--operation", "add")
+    result = bulkassist("validate", str(messy), "--domain", "client", "--operation", "add")
     assert result.returncode == 1, result.stderr
     out = result.stdout
     assert "Total rows 3  Valid 1 (Insert 1, Update 0)  Error rows 2  Skipped 1" in out
@@ -38,7 +39,7 @@ def test_validate_exits_1_and_names_every_bad_cell(messy):
 
 
 def test_validate_json_has_summary_issues_and_rows(messy):
-    result = run("validate", str(messy), "-d", "client", "-p", "add", "--format", "json")
+    result = bulkassist("validate", str(messy), "-d", "client", "-p", "add", "--format", "json")
     assert result.returncode == 1
     doc = json.loads(result.stdout)
     assert doc["summary"] == {"total": 3, "valid": 1, "errors": 2, "skipped": 1, "insert": 1, "update": 0,
@@ -52,17 +53,17 @@ def test_validate_json_has_summary_issues_and_rows(messy):
 
 def test_operation_and_options_are_read_as_the_spec_reads_them(messy, tmp_path):
     cases = write_csv(tmp_path / "cases.csv", ["Identifier"], [["jd1"]])
-    result = run("validate", str(cases), "-d", "case", "-p", "Create", "--option", "duplicate_action=Skip",
+    result = bulkassist("validate", str(cases), "-d", "case", "-p", "Create", "--option", "duplicate_action=Skip",
                  "--option", "run_workflow=no", "--format", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["operation"] == "add"
-    result = run("validate", str(messy), "-d", "client", "-p", "Add & Update", "--option", "colour=1")
+    result = bulkassist("validate", str(messy), "-d", "client", "-p", "Add & Update", "--option", "colour=1")
     assert result.returncode == 2 and "Client has no option 'colour'" in result.stderr
 
 
 def test_validate_exits_0_for_a_clean_file(tmp_path):
     path = write_csv(tmp_path / "ok.csv", HEADER, [["", "Maria", "Lopez", "123456789", "02/03/1990", "Asian"]])
-    assert run("validate", str(path), "-d", "client", "-p", "add").returncode == 0
+    assert bulkassist("validate", str(path), "-d", "client", "-p", "add").returncode == 0
 
 
 @pytest.mark.parametrize("args, message", [
@@ -71,7 +72,7 @@ def test_validate_exits_0_for_a_clean_file(tmp_path):
     (["validate", "{file}", "-d", "case", "-p", "update"], "Case imports do not support Update"),
 ])
 def test_usage_errors_exit_2_with_a_message(messy, args, message):
-    result = run(*[a.format(file=messy) for a in args])
+    result = bulkassist(*[a.format(file=messy) for a in args])
     assert result.returncode == 2
     assert message in result.stderr
 
@@ -79,13 +80,13 @@ def test_usage_errors_exit_2_with_a_message(messy, args, message):
 def test_binary_file_is_an_unreadable_file_exit_2(tmp_path):
     path = tmp_path / "clients.csv"
     path.write_bytes("First Name\r\nMaria\r\n".encode("utf-16-le"))  # no byte-order mark: not readable text
-    result = run("validate", str(path), "-d", "client")
+    result = bulkassist("validate", str(path), "-d", "client")
     assert result.returncode == 2 and "UTF-8" in result.stderr
 
 
 def test_annotated_workbook_and_errors_file(messy, tmp_path):
     out, errors = tmp_path / "checked.xlsx", tmp_path / "errors.csv"
-    result = run("validate", str(messy), "-d", "client", "-p", "add", "-o", str(out), "--errors", str(errors))
+    result = bulkassist("validate", str(messy), "-d", "client", "-p", "add", "-o", str(out), "--errors", str(errors))
     assert result.returncode == 1
     wb = openpyxl.load_workbook(out)
     assert "Errors" in wb.sheetnames
@@ -95,30 +96,30 @@ def test_annotated_workbook_and_errors_file(messy, tmp_path):
 
 def test_fix_applies_only_safe_fixes_and_lists_them(messy, tmp_path):
     out = tmp_path / "fixed.csv"
-    result = run("fix", str(messy), "-d", "client", "-p", "add", "-o", str(out))
+    result = bulkassist("fix", str(messy), "-d", "client", "-p", "add", "-o", str(out))
     assert result.returncode == 1, result.stderr  # written, but errors remain for a person
     assert "fixed row 3 SSN: '123-45-6789' -> '123456789'" in result.stdout
     assert "fixed row 3 Date of Birth: '1990-02-03' -> '02/03/1990'" in result.stdout
     assert "fixed row 3 Ethnicity: 'asian' -> 'Asian'" in result.stdout
     assert "Asain" not in result.stdout  # a fuzzy guess is not a safe fix
-    again = run("validate", str(out), "-d", "client", "-p", "add", "--format", "json")
+    again = bulkassist("validate", str(out), "-d", "client", "-p", "add", "--format", "json")
     issues = json.loads(again.stdout)["issues"]
     assert {(i["row"], i["column"]) for i in issues} == {(3, "Last Name"), (5, "SSN"), (5, "Date of Birth"),
                                                          (5, "Ethnicity")}
 
 
 def test_domains_and_lists(tmp_path):
-    result = run("domains")
+    result = bulkassist("domains")
     assert result.returncode == 0
     assert "required for Add: First Name, Last Name" in result.stdout
     assert "not enabled in every environment" in result.stdout
-    lists = json.loads(run("lists", "client_assignment").stdout)
+    lists = json.loads(bulkassist("lists", "client_assignment").stdout)
     assert {"value": "Enrolled", "label": "Enrolled"} in lists["Enrollment Status"]["values"]
 
 
 def test_template_command_writes_headers(tmp_path):
     out = tmp_path / "case.csv"
-    result = run("template", "case", "--format", "csv", "-o", str(out))
+    result = bulkassist("template", "case", "--format", "csv", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("Identifier,FirstName,LastName")
 
@@ -136,6 +137,7 @@ def test_local_commands_run_without_the_server_extra_and_server_commands_say_how
     assert checked.returncode == 1 and "Total rows 3" in checked.stdout, checked.stderr
     listed = bare("--help")
     assert listed.returncode == 0 and "serve" in listed.stdout and "submit" in listed.stdout
+    assert "Run the import server (migrates the database first)." in listed.stdout  # listed without loading it
     refused = bare("serve")
     assert refused.returncode == 2 and "pip install 'bulkassist[server]'" in refused.stderr
 
@@ -168,12 +170,12 @@ def _help(path) -> str:
 
 
 def test_python_m_bulkassist_is_the_bulkassist_command():
-    version = run("--version")
+    version = python_m_bulkassist("--version")
     assert version.returncode == 0 and "version" in version.stdout, version.stderr
-    helped = run("-h")
+    helped = python_m_bulkassist("-h")
     assert helped.returncode == 0 and helped.stdout.startswith("Usage: bulkassist [OPTIONS] COMMAND")
     assert "BULKASSIST_URL" in helped.stdout and "validate" in helped.stdout
-    assert run("validate", "-h").stdout.startswith("Usage: bulkassist validate [OPTIONS] FILE")
+    assert python_m_bulkassist("validate", "-h").stdout.startswith("Usage: bulkassist validate [OPTIONS] FILE")
 
 
 def test_every_command_and_subcommand_answers_dash_h():
@@ -181,6 +183,14 @@ def test_every_command_and_subcommand_answers_dash_h():
     assert {("validate",), ("submit",), ("admin", "create-org"), ("addin", "install"), ("serve",)} <= set(paths)
     for path in paths:
         assert f"Usage: main {' '.join(path)}" in _help(path)
+
+
+def test_the_command_list_shows_each_server_commands_own_summary():
+    from bulkassist.cli import SERVER_COMMANDS, server
+
+    assert set(SERVER_COMMANDS) == set(server.COMMANDS)
+    for name, summary in SERVER_COMMANDS.items():
+        assert server.COMMANDS[name].get_short_help_str(limit=1000) == summary, name
 
 
 SERVER_COMMANDS = {"validate", "fix", "template", "lists", "submit", "start", "edit", "map", "apply-to-all",
@@ -223,54 +233,52 @@ def test_json_output_is_spelled_format_json_everywhere():
 def test_operation_takes_the_seeds_names_as_well_as_the_apis(messy):
     seen = {}
     for spelling in ("Add & Update", "add_update", "ADD AND UPDATE"):
-        result = run("validate", str(messy), "-d", "client", "--operation", spelling, "--format", "json")
+        result = bulkassist("validate", str(messy), "-d", "client", "--operation", spelling, "--format", "json")
         assert result.returncode == 1, result.stderr
         seen[spelling] = json.loads(result.stdout)["operation"]
     assert set(seen.values()) == {"add_update"}
-    refused = run("validate", str(messy), "-d", "client", "-p", "Upsert")
+    refused = bulkassist("validate", str(messy), "-d", "client", "-p", "Upsert")
     assert refused.returncode == 2
     assert "unknown operation 'Upsert'" in refused.stderr and "Add & Update" in refused.stderr
-    assert '"Add & Update"' in run("submit", "-h").stdout
+    assert '"Add & Update"' in bulkassist("submit", "-h").stdout
 
 
 def test_fix_exit_codes_are_documented_and_kept(tmp_path, messy):
-    assert "Exit codes:" in run("fix", "-h").stdout
+    assert "Exit codes:" in bulkassist("fix", "-h").stdout
     only_safe = write_csv(tmp_path / "safe.csv", HEADER, [["", "Jo", "Ray", "123-45-6789", "1990-02-03", "asian"]])
-    clean = run("fix", str(only_safe), "-d", "client", "-p", "add", "-o", str(tmp_path / "safe.fixed.csv"))
+    clean = bulkassist("fix", str(only_safe), "-d", "client", "-p", "add", "-o", str(tmp_path / "safe.fixed.csv"))
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "3 safe fixes written" in clean.stdout and "0 issues still need a person" in clean.stdout
-    left = run("fix", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "left.csv"), "--format", "json")
+    left = bulkassist("fix", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "left.csv"), "--format", "json")
     assert left.returncode == 1 and json.loads(left.stdout)["remaining"] == 4
-    missing = run("fix", str(tmp_path / "nope.csv"), "-d", "client", "-o", str(tmp_path / "never.csv"))
+    missing = bulkassist("fix", str(tmp_path / "nope.csv"), "-d", "client", "-o", str(tmp_path / "never.csv"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
     assert not (tmp_path / "never.csv").exists()
 
 
 def test_progress_bar_only_on_request_when_stderr_is_not_a_terminal(messy, tmp_path):
-    quiet = run("validate", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "a.xlsx"))
+    quiet = bulkassist("validate", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "a.xlsx"))
     assert quiet.stderr == ""
-    shown = run("validate", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "b.xlsx"), "--progress")
+    shown = bulkassist("validate", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "b.xlsx"), "--progress")
     assert shown.stdout == quiet.stdout.replace("a.xlsx", "b.xlsx")  # the answer is unchanged
     # one line redrawn in place ("\r", read here as a line break) through the steps, ended at 100%
     assert "Checking clients.csv [" in shown.stderr and "Listing issues [" in shown.stderr
     assert shown.stderr.endswith("Writing b.xlsx [" + "#" * 30 + "] 100%  3/3\n")
-    fixed = run("fix", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "f.csv"), "--progress")
+    fixed = bulkassist("fix", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "f.csv"), "--progress")
     assert "Applying safe fixes" in fixed.stderr and fixed.stderr.endswith("100%  5/5\n")
-    assert run("fix", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "g.csv")).stderr == ""
+    assert bulkassist("fix", str(messy), "-d", "client", "-p", "add", "-o", str(tmp_path / "g.csv")).stderr == ""
 
 
 def test_submit_and_export_show_progress_on_request_against_a_real_server(sqlite_server, tmp_path):
-    import os
     import uuid
 
-    env = {**os.environ, "BULKASSIST_URL": sqlite_server.url, "BULKASSIST_TOKEN": sqlite_server.tokens["importer"]}
+    env = {"BULKASSIST_URL": sqlite_server.url, "BULKASSIST_TOKEN": sqlite_server.tokens["importer"]}
     last = "Bar" + uuid.uuid4().hex[:6]
     path = write_csv(tmp_path / "people.csv", ["Client ID", "First Name", "Last Name", "Date of Birth", "Language"],
                      [["", f"P{i}", last, "01/02/1990", "English"] for i in range(40)])
 
     def cli(*args: str, **extra: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bulkassist", *args], capture_output=True, text=True,
-                              timeout=180, env={**env, **extra})
+        return bulkassist(*args, env={**env, **extra})
 
     shown = cli("submit", str(path), "-d", "client", "--operation", "Add & Update", "--yes", "--progress")
     assert shown.returncode == 0, shown.stdout + shown.stderr

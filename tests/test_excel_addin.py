@@ -15,9 +15,11 @@ import pytest
 
 from bulkassist.addin import addin_path
 from bulkassist.excel import COMMANDS
+from tests.commands import bulkassist
 
 ADDIN = Path(__file__).resolve().parents[1] / "addin"
-pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning"),
+              pytest.mark.xdist_group("excel_addin")]  # the add-in is built once, on one xdist worker
 NS = {"ui": "http://schemas.microsoft.com/office/2009/07/customui"}
 
 
@@ -82,8 +84,7 @@ def test_the_packaged_addin_is_what_the_sources_build(xlam):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulkassist", "addin", *args], capture_output=True, text=True,
-                          timeout=120)
+    return bulkassist("addin", *args)
 
 
 def test_addin_path_prints_the_packaged_xlam():

@@ -33,6 +33,8 @@ from tests.test_excel_support import (
     template_book,
 )
 
+pytestmark = pytest.mark.xdist_group("excel_server")  # its server starts once, on one xdist worker
+
 NEW_JOB_STATUS = "Seasonal Work"
 
 

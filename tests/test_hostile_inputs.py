@@ -7,8 +7,6 @@ kept small on disk (the XLSX zip bomb is 9 MB); the whole module runs well under
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,15 +17,11 @@ import pytest
 import bulkassist
 from bulkassist.errors import FileFormatError
 from bulkassist.io.reading import read_table
+from tests.commands import bulkassist as cli
 
 pytestmark = pytest.mark.xdist_group("hostile_inputs")  # one zip bomb per run, not one per worker
 
 NAMES = "First Name,Last Name"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bulkassist", *args], capture_output=True, text=True,
-                          timeout=120)
 
 
 def rows(table) -> list[tuple]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import uuid
 
 import polars as pl
@@ -14,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from bulkassist.errors import Conflict
+from tests.commands import bulkassist
 from tests.test_server_lifecycle import csv_bytes
 
 
@@ -210,9 +209,9 @@ def test_registration_and_certification_export_has_the_seed_columns(server, clie
     with pytest.raises(PermissionDenied, match="no Data Export permission"):
         client_for("importer").export("qualification", ids)
     # An administrator of another organisation, made the way an operator would, sees none of it.
-    made = subprocess.run([sys.executable, "-m", "bulkassist", "admin", "create-user", "Other Organisation",
-                           f"exporter{ref()}", "--group", "Administrators", "--database-url", server.database_url],
-                          capture_output=True, text=True, timeout=60, check=True)
+    made = bulkassist("admin", "create-user", "Other Organisation", f"exporter{ref()}", "--group", "Administrators",
+                      "--database-url", server.database_url)
+    assert made.returncode == 0, made.stderr
     token = re.search(r"ba_[\w-]+", made.stdout).group(0)
     other_admin = Client(server.url, token)
     with pytest.raises(NotFound, match=f"no Registration & Certification record with ID {ids[0]}"):

@@ -37,7 +37,8 @@ from bulkassist.server.launch import (
 from bulkassist.server.models import Import
 from tests.test_server_lifecycle import CLIENT_HEADER
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.xdist_group("server_jobs")]  # the deployment starts once, on one xdist worker
 # Workers beat every second and count as dead after 3 s; commits write 100 rows a chunk, 0.05 s apart.
 JOB_ENV = {"BULKASSIST_STALE_SECONDS": "3", "BULKASSIST_CHUNK_ROWS": "100", "BULKASSIST_CHUNK_PAUSE": "0.05"}
 

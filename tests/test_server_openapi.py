@@ -255,6 +255,7 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+@pytest.mark.xdist_group("openapi_docs")  # one Chromium for both pages, on one xdist worker
 @pytest.mark.parametrize("page_path, shows", [
     ("/docs", "/api/v1/imports/{import_id}/commit"),  # Swagger UI: the list of operations
     ("/redoc", "Confirm & Import: write the valid rows"),  # ReDoc: an operation's description

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from tests.commands import bulkassist
 from tests.test_server_domains import CASE, committed, ref, stored_periods
 from tests.test_server_lifecycle import csv_bytes
 
@@ -110,14 +111,10 @@ def test_a_file_over_the_domains_limit_is_refused_by_the_client_and_the_server(s
 
 
 def test_cli_submit_of_a_file_over_the_limit_exits_2_and_imports_nothing(server, tmp_path):
-    import subprocess
-    import sys
-
     path = tmp_path / "big.csv"
     path.write_bytes(qualification_csv(20_000))
-    done = subprocess.run([sys.executable, "-m", "bulkassist", "submit", str(path), "-d", "qualification", "-p",
-                           "add_update", "--yes", "--server", server.url, "--token", server.tokens["importer"]],
-                          capture_output=True, text=True, timeout=120)
+    done = bulkassist("submit", str(path), "-d", "qualification", "-p", "add_update", "--yes", "--server", server.url,
+                      "--token", server.tokens["importer"])
     assert done.returncode == 2, done.stdout + done.stderr
     assert "big.csv is 2." in done.stderr and "must be under 2 MB" in done.stderr
 
@@ -345,8 +342,6 @@ def test_a_payment_names_an_existing_client_of_the_organisation(server, client_f
     """Seed 000: a payment belongs to a client; its Client ID must exist in the organisation (a client of
     another organisation does not)."""
     import re
-    import subprocess
-    import sys
 
     from bulkassist.client import Client
     from tests.test_server_lifecycle import CLIENT_HEADER
@@ -354,8 +349,9 @@ def test_a_payment_names_an_existing_client_of_the_organisation(server, client_f
     org = f"Payments {ref()}"
 
     def admin_cli(*args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "bulkassist", "admin", *args, "--database-url",
-                               server.database_url], capture_output=True, text=True, timeout=60, check=True).stdout
+        done = bulkassist("admin", *args, "--database-url", server.database_url)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
     admin_cli("create-org", org)
     admin_cli("enable-domain", org, "payment")

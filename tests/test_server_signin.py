@@ -21,6 +21,8 @@ from bulkassist.errors import (
 )
 from tests.conftest import SERVER_ENV, _pg_available, drop_pg_schema, fresh_pg_schema
 
+pytestmark = pytest.mark.xdist_group("signin")  # its servers start once, on one xdist worker
+
 SESSION_SECONDS, MAX_FAILURES = 4, 3
 SIGNIN_ENV = {**SERVER_ENV, "BULKASSIST_SESSION_SECONDS": str(SESSION_SECONDS),
               "BULKASSIST_SIGNIN_MAX_FAILURES": str(MAX_FAILURES), "BULKASSIST_SIGNIN_LOCK_SECONDS": "600"}

@@ -14,6 +14,8 @@ from bulkassist.io.reading import read_table
 from bulkassist.io.templates import generate_templates, write_prefilled, write_template
 from bulkassist.spec import Kind
 
+pytestmark = pytest.mark.xdist_group("templates")  # the templates are generated once, on one xdist worker
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DOMAINS = [d.name for d in all_domains()]
 TEXT_KINDS = (Kind.ID, Kind.SSN, Kind.PHONE, Kind.DATE)  # columns Excel would damage unless formatted as text

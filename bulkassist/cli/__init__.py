@@ -8,7 +8,8 @@ Five kinds of command, one module each:
 - `records`: status, records, export — what an import did and the records it wrote, through the client;
 - `addin`: addin path, addin install — the Excel add-in packaged in the wheel;
 - `server`: serve, worker, demo, dashboard, admin ... — run or administer a server and its dashboard. They need FastAPI and SQLAlchemy
-  (the [server] extra), so the group loads that module only when one of them is asked for.
+  (the [server] extra), so the group loads that module only when one of them is run or asked for its help;
+  `bulkassist -h` lists them with the summaries in `SERVER_COMMANDS` (loading the server took seconds).
 
 Exit codes (`options`): 0 nothing is wrong, 1 the file has errors, 2 the command could not run (bad
 usage, unreadable file, unknown domain, server refused).
@@ -19,12 +20,22 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from click.utils import make_default_short_help
 
 from bulkassist.cli import addin, local, records, remote
 from bulkassist.cli.options import EXIT_USAGE
 from bulkassist.errors import BulkAssistError
 
-SERVER_COMMANDS = ("admin", "dashboard", "demo", "serve", "worker")
+# The first sentence of each server command's help (tests/test_cli.py checks they are the commands' own).
+SERVER_COMMANDS = {
+    "admin": "Administer the server's database directly: organisations, users, tokens, groups, limits.",
+    "dashboard": "Serve the dashboard for a team: each visitor signs in to the import server at --server as "
+                 "themselves.",
+    "demo": "Start the server with demo organisations, users, lists, clients and courses, and the dashboard; print "
+            "the URLs, each demo user's API token and dashboard password.",
+    "serve": "Run the import server (migrates the database first).",
+    "worker": "Run the jobs of an import server on PostgreSQL: commits, retries, undos, webhook deliveries.",
+}
 
 
 class _Group(click.Group):
@@ -40,6 +51,15 @@ class _Group(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*self.commands, *SERVER_COMMANDS])
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `bulkassist -h`, as click writes it, without loading the server commands."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = [(name, make_default_short_help(SERVER_COMMANDS[name], limit) if name in SERVER_COMMANDS
+                 else self.commands[name].get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in SERVER_COMMANDS:
