@@ -7,9 +7,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from bulkassist.client import Client
 from bulkassist.errors import AuthenticationFailed, InvalidRequest, PermissionDenied
+from bulkassist.server import admin
+from bulkassist.server.committer import start_commit
+from bulkassist.server.db import make_engine, migrate, sessions
+from bulkassist.server.models import Import, UsageEvent
+from bulkassist.status import ImportStatus
 from tests.test_server_lifecycle import CLIENT_HEADER, csv_bytes
 
 
@@ -48,3 +54,44 @@ def test_usage_per_day_needs_a_token_and_the_import_permission(server, client_fo
     with pytest.raises(PermissionDenied, match="may not import"):
         client_for("viewer").daily_usage()
     assert client_for("admin").daily_usage(2).height == 2
+
+
+@pytest.mark.postgres
+def test_a_chunk_that_commits_while_a_commit_starts_counts_once_against_the_limit(pg_database_url):
+    """A running commit records a chunk's usage and lowers its reservation in one transaction. A commit start
+    that read the two in separate statements, with the chunk committing in between (READ COMMITTED), counted
+    the chunk twice and refused rows that fit: seen as a spurious 429 when eight imports committed at once."""
+    engine = make_engine(pg_database_url)
+    migrate(engine)
+    factory = sessions(engine)
+    with factory.begin() as session:
+        org = admin.create_org(session, "Limited", limit_day=800)
+        admin.create_group(session, org, "Importers", import_domains=["client"])
+        user = admin.create_user(session, org, "importer", groups=["Importers"])
+        running = Import(org_id=org.id, user_id=user.id, domain="client", operation="add",
+                         status=ImportStatus.COMMITTING, progress_total=400)
+        starting = Import(org_id=org.id, user_id=user.id, domain="client", operation="add",
+                          status=ImportStatus.VALIDATED, to_insert=400)
+        session.add_all([running, starting])
+    reads = []
+
+    def chunk_commits_after_the_first_read(conn, cursor, statement, parameters, context, executemany):
+        if "progress_total" in statement and not reads:  # the reservation is read: now the running commit's
+            reads.append(statement)  # chunk writes its usage and its progress, in one transaction
+            with engine.connect() as other:
+                other.execute(sa.insert(UsageEvent).values(org_id=org.id, import_id=running.id, rows=400))
+                other.execute(sa.update(Import).where(Import.id == running.id).values(progress_done=400))
+                other.commit()
+
+    try:
+        with factory.begin() as session:
+            imp = session.get_one(Import, starting.id)
+            sa.event.listen(engine, "after_cursor_execute", chunk_commits_after_the_first_read)
+            try:  # 400 used + 0 still reserved + 400 asked = the limit of 800: the commit starts
+                assert start_commit(session, imp, None)
+            finally:
+                sa.event.remove(engine, "after_cursor_execute", chunk_commits_after_the_first_read)
+            assert imp.status == ImportStatus.COMMITTING
+    finally:
+        engine.dispose()
+    assert reads  # the chunk did commit while the start was reading

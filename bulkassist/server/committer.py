@@ -71,10 +71,9 @@ def start_commit(session: Session, imp: Import, key: str | None, *, retry: bool 
     # commits have reserved but not yet recorded count as used, so two commits cannot both pass.
     session.execute(sa.update(Organisation).where(Organisation.id == imp.org_id)
                     .values(id=Organisation.id))
-    reserved = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
-        Import.progress_total - Import.progress_done), 0)).where(
-        Import.org_id == imp.org_id, Import.status == ImportStatus.COMMITTING, Import.id != imp.id)) or 0
-    check_allowance(session, imp.org_id, pending, reserved=int(reserved))
+    reserved = sa.select(sa.func.coalesce(sa.func.sum(Import.progress_total - Import.progress_done), 0)).where(
+        Import.org_id == imp.org_id, Import.status == ImportStatus.COMMITTING, Import.id != imp.id).scalar_subquery()
+    check_allowance(session, imp.org_id, pending, reserved=reserved)
     dom = builtin_domain(imp.domain)
     behaviour_for(dom).before_commit(Context(session, imp.org_id, imp.id, dom, imp.operation, imp.options or {}))
     transition(session, imp, ImportStatus.COMMITTING, commit_key=key, retry_only_failed=retry,

@@ -25,17 +25,20 @@ def period_starts(now: datetime | None = None) -> dict[str, datetime]:
     return {"today": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}
 
 
-def usage_for(session: Session, org_id: int) -> dict[str, Any]:
-    """`{today, week, month, limits: {today, week, month}}` (a limit of null means unlimited)."""
-    starts = period_starts()
-    used = {
-        name: int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(UsageEvent.rows), 0)).where(
-            UsageEvent.org_id == org_id, UsageEvent.at >= start)) or 0)
-        for name, start in starts.items()
-    }
-    org = session.get_one(Organisation, org_id)
-    limits = {"today": org.limit_day, "week": org.limit_week, "month": org.limit_month}
-    return {**used, "limits": limits}
+def usage_for(session: Session, org_id: int, *, reserved: sa.ScalarSelect[Any] | None = None) -> dict[str, Any]:
+    """`{today, week, month, limits: {today, week, month}}` (a limit of null means unlimited), read in one
+    statement, so from one snapshot of the database; with `reserved` (a scalar query), its value too."""
+    used = [sa.select(sa.func.coalesce(sa.func.sum(UsageEvent.rows), 0)).where(
+        UsageEvent.org_id == org_id, UsageEvent.at >= start).scalar_subquery().label(name)
+        for name, start in period_starts().items()]
+    extra = [reserved.label("reserved")] if reserved is not None else []
+    row = session.execute(sa.select(*used, *extra, Organisation.limit_day, Organisation.limit_week,
+                                    Organisation.limit_month).where(Organisation.id == org_id)).one()
+    usage: dict[str, Any] = {name: int(row._mapping[name] or 0) for name in PERIODS}
+    if reserved is not None:
+        usage["reserved"] = int(row.reserved or 0)
+    usage["limits"] = {"today": row.limit_day, "week": row.limit_week, "month": row.limit_month}
+    return usage
 
 
 def daily_usage(session: Session, caller: Caller, days: int) -> dict[str, Any]:
@@ -56,19 +59,22 @@ def daily_usage(session: Session, caller: Caller, days: int) -> dict[str, Any]:
             **usage_for(session, caller.org_id)}
 
 
-def check_allowance(session: Session, org_id: int, rows: int, *, reserved: int = 0) -> None:
+def check_allowance(session: Session, org_id: int, rows: int, *, reserved: sa.ScalarSelect[Any]) -> None:
     """Refuse (429, nothing written) a commit of `rows` that would exceed a usage limit.
 
-    `reserved` rows belong to commits of the organisation still running: not yet in the usage
-    records, but about to be.
+    `reserved` counts the rows of the organisation's commits still running: not yet in the usage
+    records, but about to be. It is read in the same statement as the usage: a running commit records a
+    chunk's usage and lowers its reservation in one transaction, and two statements could see the chunk
+    twice (reservation before it, usage after it) and refuse a commit that fits.
     """
-    usage = usage_for(session, org_id)
+    usage = usage_for(session, org_id, reserved=reserved)
+    held = usage.pop("reserved")
     for period in PERIODS:
         limit = usage["limits"][period]
-        used = usage[period] + reserved
+        used = usage[period] + held
         if limit is not None and used + rows > limit:
             label = {"today": "today", "week": "this week", "month": "this month"}[period]
-            running = f" (including {reserved} rows of imports still committing)" if reserved else ""
+            running = f" (including {held} rows of imports still committing)" if held else ""
             raise UsageLimitExceeded(
                 f"committing {rows} rows would exceed your organisation's import limit {label}: "
                 f"{used} of {limit} rows used{running}; import at most {max(limit - used, 0)} rows now, "
