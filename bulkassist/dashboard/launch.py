@@ -19,12 +19,13 @@ import time
 import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 import bulkassist
 from bulkassist.errors import ServerError
+
+if TYPE_CHECKING:  # nbformat pulls in jsonschema's format checkers (~2 s of CPU, as much as the rest); each page's kernel
+    import nbformat  # imports this module, and only an installed wheel writing its notebook needs nbformat.
 
 URL_ENV = "BULKASSIST_URL"
 
@@ -108,12 +109,16 @@ def notebook_path() -> Path:
         return repo_copy
     folder = Path(tempfile.mkdtemp(prefix="bulkassist-dashboard-"))
     path = folder / "dashboard.ipynb"
+    import nbformat
+
     nbformat.write(dashboard_notebook(), path)
     return path
 
 
 def dashboard_notebook() -> nbformat.NotebookNode:
     """The thin notebook Voila serves: it builds the app from `bulkassist.dashboard`."""
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(NOTEBOOK_SOURCE))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
