@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 import bulkassist
 from bulkassist.errors import ServerError
 
-if TYPE_CHECKING:  # nbformat pulls in jsonschema's format checkers (~2 s of CPU, as much as the rest); each page's kernel
-    import nbformat  # imports this module, and only an installed wheel writing its notebook needs nbformat.
+# nbformat pulls in jsonschema's format checkers (~2 s of CPU, as much as all the rest): every page's
+# kernel imports this module, and only an installed wheel writing its notebook needs nbformat.
+if TYPE_CHECKING:
+    import nbformat
 
 URL_ENV = "BULKASSIST_URL"
 
