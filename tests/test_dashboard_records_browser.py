@@ -16,7 +16,7 @@ from bulkassist.server.records import LEARNER_EXPORT
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("dashboard-browser"),
+    pytest.mark.xdist_group("dashboard-records"),  # its own group: the other worker may take it (a Voila each)
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
 ]
 

@@ -16,7 +16,7 @@ from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage, laun
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("dashboard-browser"),
+    pytest.mark.xdist_group("dashboard-signin"),  # its own group: the other worker may take it (a Voila each)
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
 ]
 
