@@ -75,6 +75,7 @@ class DashboardPage:
 
     def _signed_out_here(self, timeout: float = 30) -> bool:
         """Sign out if this tab shows this dashboard signed in; whether its sign-in form is now showing."""
+        # Not at the top: this module is imported where no browser is driven (tests/test_dashboard.py).
         from playwright.sync_api import Error
 
         if self.page.url != self.url or not self.page.locator(".ba-signout").is_visible():

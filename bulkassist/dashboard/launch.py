@@ -111,7 +111,7 @@ def notebook_path() -> Path:
         return repo_copy
     folder = Path(tempfile.mkdtemp(prefix="bulkassist-dashboard-"))
     path = folder / "dashboard.ipynb"
-    import nbformat
+    import nbformat  # not at the top: every page's kernel imports this module (see above)
 
     nbformat.write(dashboard_notebook(), path)
     return path
@@ -119,7 +119,7 @@ def notebook_path() -> Path:
 
 def dashboard_notebook() -> nbformat.NotebookNode:
     """The thin notebook Voila serves: it builds the app from `bulkassist.dashboard`."""
-    import nbformat
+    import nbformat  # not at the top: every page's kernel imports this module (see above)
 
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(NOTEBOOK_SOURCE))
