@@ -8,6 +8,7 @@
   (admin, importer, viewer, other_org, unlicensed, limited).
 - `pg_database_url`: a fresh, empty PostgreSQL schema (for tests that start their own servers);
   `pg_module_database_url` one per test module.
+- `dashboard_url`: Voila serving the dashboard of `sqlite_server`, for the browser tests.
 
 On PostgreSQL each server comes with a `bulkassist worker` process that runs its jobs. Servers use a short
 stalled-worker timeout (BULKASSIST_STALE_SECONDS=3) so a killed worker's job runs again quickly on another,
@@ -116,3 +117,13 @@ def client_for(server):
 @pytest.fixture
 def client(client_for):
     return client_for("importer")
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(sqlite_server) -> Iterator[str]:
+    """Voila serving the dashboard of `sqlite_server`, shared by the browser test modules: each page signs in as
+    its own user, so one Voila serves them all (each start is a Voila process, a kernel and a cold first page)."""
+    from bulkassist.dashboard import start_voila
+
+    with start_voila(sqlite_server.url, timeout=120) as voila:  # a cold kernel on a busy 2-core machine
+        yield voila.url

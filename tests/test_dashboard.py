@@ -146,6 +146,20 @@ def test_dashboard_notebook_is_the_launchers_thin_notebook() -> None:
     assert code == [NOTEBOOK_SOURCE]
 
 
+def test_a_dashboard_kernel_does_not_import_nbformat() -> None:
+    """Every page's kernel runs the notebook's import; nbformat (with jsonschema's format checkers) doubled its
+    CPU time, and only the launcher writing a notebook needs it."""
+    import subprocess
+    import sys
+
+    imports = NOTEBOOK_SOURCE.splitlines()[0]
+    loaded = subprocess.run([sys.executable, "-c", f"{imports}\nimport sys\nprint(sorted(sys.modules))"],
+                            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    modules = set(loaded.stdout.strip()[1:-1].replace("'", "").split(", "))
+    assert "bulkassist.dashboard.signin" in modules
+    assert "nbformat" not in modules and "jsonschema" not in modules
+
+
 def test_grid_geometry_matches_the_browser_helpers() -> None:
     columns = [STATUS, "A", "B"]
     assert column_centre(columns, "B", {STATUS: grids.NARROW_WIDTH}) == (

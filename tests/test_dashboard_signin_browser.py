@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from bulkassist.client import Client
-from bulkassist.dashboard import start_voila
 from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage, launch_chromium
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("dashboard-browser"),
+    pytest.mark.xdist_group("dashboard-signin"),  # its own group: the other worker may take it (a Voila each)
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
 ]
 
@@ -33,12 +32,6 @@ def browser() -> Iterator[object]:
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
-
-
-@pytest.fixture(scope="module")
-def dashboard_url(sqlite_server: object) -> Iterator[str]:
-    with start_voila(sqlite_server.url, timeout=120) as voila:
-        yield voila.url
 
 
 def _analyst(server: object, org_admin: str) -> tuple[str, str, int]:

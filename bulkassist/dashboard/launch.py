@@ -19,12 +19,15 @@ import time
 import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 import bulkassist
 from bulkassist.errors import ServerError
+
+# nbformat pulls in jsonschema's format checkers (~2 s of CPU, as much as all the rest): every page's
+# kernel imports this module, and only an installed wheel writing its notebook needs nbformat.
+if TYPE_CHECKING:
+    import nbformat
 
 URL_ENV = "BULKASSIST_URL"
 
@@ -108,12 +111,16 @@ def notebook_path() -> Path:
         return repo_copy
     folder = Path(tempfile.mkdtemp(prefix="bulkassist-dashboard-"))
     path = folder / "dashboard.ipynb"
+    import nbformat  # not at the top: every page's kernel imports this module (see above)
+
     nbformat.write(dashboard_notebook(), path)
     return path
 
 
 def dashboard_notebook() -> nbformat.NotebookNode:
     """The thin notebook Voila serves: it builds the app from `bulkassist.dashboard`."""
+    import nbformat  # not at the top: every page's kernel imports this module (see above)
+
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(NOTEBOOK_SOURCE))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
