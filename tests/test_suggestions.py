@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz
 
+from bulkassist.engine import suggestions
 from bulkassist.engine.selectlists import demo_lists
 from bulkassist.engine.suggestions import (
-    _CHUNK,
     MIN_SCORE,
     ListMatcher,
     fold,
@@ -75,12 +75,15 @@ def test_top_k_equals_the_brute_force_reference_on_random_lists(seed):
             assert engine(options, texts, limit, match_labels) == reference(options, texts, limit, match_labels)
 
 
-def test_a_batch_shared_between_threads_ranks_like_the_reference():
-    # Past a chunk of queries the batch is split between the cores: the answers keep their order.
+def test_a_batch_ranked_in_chunks_ranks_like_the_reference(monkeypatch):
+    # Past a chunk of queries (memory bounds it) the batch is ranked chunk by chunk: the answers
+    # keep their order, each chunk's thresholds are its own.
     rng = random.Random(77)
     options, _ = _random_list(rng, "aeiourstln")
     texts = sorted({" ".join(_word(rng, "aeiourstln") for _ in range(rng.randint(1, 3))) for _ in range(5000)})
-    assert len(texts) > 2 * _CHUNK
+    words = len(ListMatcher(options, match_labels=True).prepare()._index.words)
+    monkeypatch.setattr(suggestions, "_CELLS", 700 * words)  # chunks of at most 700 queries
+    assert len(texts) > 5 * 700
     assert engine(options, texts, 3, True) == reference(options, texts, 3, True)
 
 

@@ -10,16 +10,14 @@ without doing so (10k typos x 50k options would be 10^9 scores): an index of
 the options' words bounds each score from above, so only options that can reach
 a threshold are scored (see `_WordIndex` for the bound), and the characters the
 two texts share, order aside, bound it again before a pair is scored. The top k
-are kept by thresholds, never by sorting a row of all options. A large batch is split between
-the cores (threads: the loops that take the time are numpy's and rapidfuzz's, which release the GIL).
+are kept by thresholds, never by sorting a row of all options. A large batch is ranked in chunks
+one after the other (bounded memory); rapidfuzz's own threads share its long loops between the cores.
 The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,8 +36,6 @@ _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
 _CELLS = 4_000_000  # typed values x words, or x keys, compared at once (bounds memory)
-_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-_CHUNK = 1_000  # fewest queries worth a thread of their own
 
 
 def fold(text: str) -> str:
@@ -366,15 +362,14 @@ class ListMatcher:
         """
         index = self.prepare()._index
         assert index is not None
-        # Chunks of queries bound memory and share the work between the cores: numpy and rapidfuzz
-        # release the GIL in their loops, which hold most of the time.
-        step = max(1, min(_CELLS // max(1, len(index.words)), max(_CHUNK, -(-len(queries) // _WORKERS))))
-        chunks = [queries[begin:begin + step] for begin in range(0, len(queries), step)]
-        if len(chunks) <= 1:
-            return [found for chunk in chunks for found in self._rank_chunk(index, chunk, k)]
-        with ThreadPoolExecutor(min(_WORKERS, len(chunks))) as pool:
-            return [found for part in pool.map(lambda chunk: self._rank_chunk(index, chunk, k), chunks)
-                    for found in part]
+        # Chunks of queries bound memory, one after the other, of equal size. Not in threads: a chunk
+        # is thousands of short numpy calls, and threads of them wait on each other's GIL (two chunks
+        # in two threads took longer than one after the other); rapidfuzz's own threads
+        # (`workers=-1`) share the long calls between the cores.
+        largest = max(1, _CELLS // max(1, len(index.words)))
+        step = -(-len(queries) // -(-len(queries) // largest))
+        return [found for begin in range(0, len(queries), step)
+                for found in self._rank_chunk(index, queries[begin:begin + step], k)]
 
     def _rank_chunk(self, index: _WordIndex, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
         """`_rank_fuzzy` of one chunk of queries."""
