@@ -374,7 +374,7 @@ class Record(Base):
     """A record an import wrote (client, assignment, case, ...): fields as JSON, found by its match key."""
 
     __tablename__ = "records"
-    # Only records that have a key (migration 0016): a domain matched by the record's ID (clients) stores none,
+    # Only records that have a key (migration 0015): a domain matched by the record's ID (clients) stores none,
     # and indexing a null per inserted record cost a tenth of a big commit.
     __table_args__ = (sa.Index("ix_records_key", "org_id", "domain", "key", postgresql_where=sa.text("key IS NOT NULL"),
                                sqlite_where=sa.text("key IS NOT NULL")), {"sqlite_autoincrement": True})

@@ -53,7 +53,7 @@ OUTCOME_SCHEMA = {"row": pl.Int64, "status": pl.String, "action": pl.String, "re
 KEY_SEP = "\x1f"  # joins a match key's values into the stored key; validation strips control characters
 _IN_CHUNK = 900  # values per IN (...) query: under SQLite's variable limit
 _LIKE_SPECIAL = re.compile(r"([/%_])")
-# The records that have a key: the rows of the partial key index (migration 0016). Every query by key says
+# The records that have a key: the rows of the partial key index (migration 0015). Every query by key says
 # so, and both planners use the index without having to prove it from the key condition.
 _KEYED = Record.key.is_not(None)
 

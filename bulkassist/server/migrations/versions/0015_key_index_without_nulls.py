@@ -4,16 +4,16 @@ A domain matched by the record's own ID (clients) stores no key, yet every recor
 entry (org, domain, NULL) in the index: measured on 200,000 client records copied into PostgreSQL, the
 index cost 10-20% of the COPY. Every query by key says `key IS NOT NULL`, so it uses the partial index.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 14:45:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016'
-down_revision = '0015'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -4,16 +4,16 @@ One outcome row per inserted record was about a fifth of a big insert commit: at
 client rows, 2.7 of 10 s on SQLite and 3 of 18 s on PostgreSQL went to writing `row_results`, one row per
 inserted record. Outcomes that say more (failed, updated, a message, an invoice) stay in row_results.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02 14:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015'
-down_revision = '0014'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
@@ -32,8 +32,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_insert_outcomes_rows', 'insert_outcomes', ['import_id', 'first_row'])
-    if op.get_bind().dialect.name == "postgresql":  # compressed already (migration 0014)
-        op.execute('ALTER TABLE "insert_outcomes" ALTER COLUMN "data" SET STORAGE EXTERNAL')
 
 
 def downgrade() -> None:
