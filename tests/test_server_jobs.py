@@ -35,6 +35,7 @@ from bulkassist.server.launch import (
     stop_process,
 )
 from bulkassist.server.models import Import
+from tests.test_server_crash import OUTCOMES
 from tests.test_server_lifecycle import CLIENT_HEADER
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow,
@@ -62,8 +63,7 @@ def written(database_url: str, import_id: int) -> tuple[int, int, int, int]:
         with engine.connect() as conn:
             records = conn.execute(sa.text("SELECT count(*), count(DISTINCT id) FROM records WHERE import_id = :i"),
                                    {"i": import_id}).one()
-            outcomes = conn.execute(sa.text("SELECT count(*) FROM row_results WHERE import_id = :i"),
-                                    {"i": import_id}).scalar()
+            outcomes = conn.execute(sa.text(OUTCOMES), {"i": import_id}).scalar()
             usage = conn.execute(sa.text("SELECT coalesce(sum(rows), 0) FROM usage_events WHERE import_id = :i"),
                                  {"i": import_id}).scalar()
     finally:

@@ -17,12 +17,15 @@ from typing import Any
 import orjson
 import polars as pl
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
 # Timestamps as SQLAlchemy writes them to SQLite, and as COPY reads them (microseconds always shown).
 _STAMP = "%Y-%m-%d %H:%M:%S%.6f"
 # What COPY's text format escapes (replaced in one pass: a backslash added is not escaped again).
 _COPY_SPECIAL, _COPY_ESCAPED = ["\\", "\t", "\n", "\r"], ["\\\\", "\\t", "\\n", "\\r"]
+# Rows per piece of a COPY: a few MB of records, so the first piece reaches the server early.
+_COPY_SLICE = 8192
 
 
 def allocate_ids(session: Session, table: sa.Table, count: int) -> pl.Series:
@@ -56,8 +59,12 @@ def insert_frame(session: Session, table: sa.Table, frame: pl.DataFrame) -> None
     raw = driver_connection(session)
     names = ", ".join(f'"{c}"' for c in frame.columns)
     if connection.dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            copy.write(copy_text(frame).getbuffer())
+        # A big frame a slice at a time through a writer thread: the server parses slice n while polars
+        # writes n + 1 (a small one, the outbox's, is not worth the thread).
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN', writer=(
+                QueuedLibpqWriter(cursor) if frame.height > _COPY_SLICE else None)) as copy:
+            for piece in frame.iter_slices(_COPY_SLICE):
+                copy.write(copy_text(piece).getbuffer())
         return
     stored = frame.with_columns(pl.col(pl.Datetime).dt.strftime(_STAMP))
     cursor = raw.cursor()

@@ -1,7 +1,7 @@
 """Committing an import (and retrying a failed one): crash-safe and resumable, as a job (`jobs.py`).
 
 Rows are written in chunks. Each chunk is one transaction holding the records,
-the per-row outcomes (`row_results`), the usage and the progress counters, so
+the per-row outcomes (`outcomes.py`), the usage and the progress counters, so
 after a crash a row is either fully written with its outcome or not at all.
 Which rows remain is always "valid rows without an outcome", so a job that runs
 again (its worker died and the queue retried it, or two runs overlap) never
@@ -23,6 +23,7 @@ import os
 import time
 import traceback
 from collections.abc import Iterator
+from typing import cast
 
 import polars as pl
 import sqlalchemy as sa
@@ -30,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.errors import Conflict
-from bulkassist.server.bulk import insert_frame
+from bulkassist.server import outcomes as row_outcomes
 from bulkassist.server.domains import OUTCOME_SCHEMA, Context, behaviour_for, outcomes
 from bulkassist.server.lifecycle import locked, require_mapped, transition
 from bulkassist.server.models import Import, ImportReport, Organisation, RowResult, utcnow
@@ -112,10 +113,9 @@ def _done_rows(session: Session, imp: Import, rows: pl.Series | None, *, retry: 
     done_status = [RowStatus.SUCCESS, RowStatus.SKIPPED]
     if not retry:
         done_status.append(RowStatus.FAILED)
-    query = sa.select(RowResult.row).where(RowResult.import_id == imp.id, RowResult.status.in_(done_status))
-    if rows is not None:
-        query = query.where(RowResult.row.between(rows.min(), rows.max()))
-    return pl.Series("row", session.scalars(query).all(), pl.Int64)
+    found = (row_outcomes.read(session, imp.id) if rows is None
+             else row_outcomes.read(session, imp.id, cast(int, rows.min()), cast(int, rows.max())))
+    return found.filter(pl.col("status").is_in(done_status))["row"]
 
 
 # ------------------------------------------------------------------ the job
@@ -161,10 +161,7 @@ def _run(sessions: sessionmaker[Session], import_id: int) -> None:
             if retry:
                 session.execute(sa.delete(RowResult).where(
                     RowResult.import_id == import_id, RowResult.row.in_(result["row"].to_list())))
-            now = utcnow()
-            insert_frame(session, RowResult.__table__, result.select(*OUTCOME_SCHEMA).with_columns(
-                pl.col("message").fill_null(""), import_id=pl.lit(import_id, pl.Int64),
-                at=pl.lit(now, pl.Datetime("us"))))
+            row_outcomes.write(session, import_id, result, utcnow())
             ok = result.filter(pl.col("status") == RowStatus.SUCCESS)
             record_usage(session, imp.org_id, imp.id, ok.height)
             imp.progress_done += chunk.height

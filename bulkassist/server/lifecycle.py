@@ -39,13 +39,13 @@ from bulkassist.io.batches import MASKS, RowBatch
 from bulkassist.io.csv import csv_size
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.io.xlsx import MAX_CELL_CHARS
-from bulkassist.server import preview
+from bulkassist.server import outcomes, preview
 from bulkassist.server.auth import Caller
 from bulkassist.server.db import rows_changed
 from bulkassist.server.domains import Context, behaviour_for
 from bulkassist.server.frames import from_blob, to_blob
 from bulkassist.server.memory import apply_saved, remembered_for, saved_mapping
-from bulkassist.server.models import Import, ImportBatch, ImportReport, RowResult, User
+from bulkassist.server.models import Import, ImportBatch, ImportReport, User
 from bulkassist.server.orgdata import domain_for, lists_for
 from bulkassist.server.usage import usage_for
 from bulkassist.spec import OPERATION_LABELS, Domain
@@ -465,8 +465,8 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
 
 
 def _committed_rows(session: Session, imp: Import, rows: list[int]) -> bool:
-    return session.scalars(sa.select(RowResult.row).where(
-        RowResult.import_id == imp.id, RowResult.row.in_(rows), RowResult.status == RowStatus.SUCCESS)).first() is not None
+    found = outcomes.read(session, imp.id, min(rows), max(rows))
+    return found.filter((pl.col("status") == RowStatus.SUCCESS) & pl.col("row").is_in(rows)).height > 0
 
 
 # ----------------------------------------------------------------- confirm

@@ -28,6 +28,7 @@ from bulkassist.engine.mapping import (
 from bulkassist.errors import Conflict, InvalidRequest, NotFound
 from bulkassist.io import batches
 from bulkassist.io.reading import Table, unique_names
+from bulkassist.server import outcomes
 from bulkassist.server.auth import Caller
 from bulkassist.server.frames import from_blob
 from bulkassist.server.lifecycle import _store, _unpack, describe, stored_report
@@ -37,7 +38,6 @@ from bulkassist.server.models import (
     ImportBatch,
     ImportReport,
     RememberedValue,
-    RowResult,
     SavedMapping,
     User,
 )
@@ -278,8 +278,7 @@ def bulk_fix(session: Session, caller: Caller, imp: Import, column: str, value: 
     cells = table.frame[name]
     hit = (cells.str.strip_chars() == value.strip()).fill_null(False)
     if imp.status == ImportStatus.COMMIT_FAILED:  # rows already imported stay as imported
-        done = session.scalars(sa.select(RowResult.row).where(RowResult.import_id == imp.id,
-                                                              RowResult.status == RowStatus.SUCCESS)).all()
+        done = outcomes.read(session, imp.id).filter(pl.col("status") == RowStatus.SUCCESS)["row"].implode()
         hit = hit & ~(pl.int_range(2, table.height + 2, eager=True).is_in(done))
     changed = int(hit.sum())
     remembered_id = _remember(session, caller, imp, field, column, value, new_value) if remember else None

@@ -116,7 +116,8 @@ def _lookup(session: Session, org_id: int, domain: str, refs: Sequence[str], fie
         # LATERAL ... OFFSET 0 (not flattened into a join): one index lookup per import row, the primary
         # key or the (org, domain, key) index, whatever the organisation's record count and however stale
         # the planner's statistics (with stale ones it would hash-join every record of the domain per chunk).
-        where = "r.id = CAST(v.ref AS BIGINT)" if by_id else "r.org_id = :org AND r.domain = :domain AND r.key = v.ref"
+        where = ("r.id = CAST(v.ref AS BIGINT)" if by_id
+                 else "r.org_id = :org AND r.domain = :domain AND r.key IS NOT NULL AND r.key = v.ref")
         query = sa.text("SELECT v.ref, d.data FROM json_array_elements_text(CAST(:refs AS JSON)) AS v(ref) "
                         "CROSS JOIN LATERAL (SELECT CAST(r.data AS TEXT) AS data, r.org_id, r.domain FROM records "
                         f"AS r WHERE {where} OFFSET 0) AS d WHERE d.org_id = :org AND d.domain = :domain")
@@ -125,7 +126,7 @@ def _lookup(session: Session, org_id: int, domain: str, refs: Sequence[str], fie
         # (a plain JOIN lets the planner scan the domain's records and search the JSON array per record).
         query = sa.text("SELECT CAST(v.value AS TEXT), CAST(r.data AS TEXT) FROM json_each(:refs) AS v CROSS JOIN "
                         "records AS r ON r.org_id = :org AND r.domain = :domain AND "
-                        + ("r.id = v.value" if by_id else "r.key = v.value"))
+                        + ("r.id = v.value" if by_id else "r.key IS NOT NULL AND r.key = v.value"))
     schema = {_REF: pl.String, "data": pl.String}
     parts = []
     for start in range(0, len(refs), CHUNK):

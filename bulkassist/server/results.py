@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bulkassist.engine.report import (
@@ -23,20 +22,13 @@ from bulkassist.engine.report import (
 )
 from bulkassist.io.csv import csv_bytes
 from bulkassist.io.xlsx import write_data
-from bulkassist.server.domains import OUTCOME_SCHEMA
+from bulkassist.server import outcomes
 from bulkassist.server.lifecycle import INTENT, stored_report
-from bulkassist.server.models import Import, RowResult
+from bulkassist.server.models import Import
 from bulkassist.server.orgdata import builtin_domain
 from bulkassist.status import VALID_ACTIONS, ImportStatus, RowAction, RowStatus
 
 INVOICE_COLUMN = "Invoice ID"
-
-
-def _outcomes(session: Session, imp: Import) -> pl.DataFrame:
-    rows = session.execute(sa.select(RowResult.row, RowResult.status, RowResult.action, RowResult.record_id,
-                                     RowResult.invoice_id, RowResult.message, RowResult.field)
-                           .where(RowResult.import_id == imp.id)).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=OUTCOME_SCHEMA, orient="row")
 
 
 def results_frame(session: Session, imp: Import) -> pl.DataFrame:
@@ -52,7 +44,7 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
         normalized = normalized.with_columns(pl.lit(None, pl.String).alias(INTENT))
     frame = (normalized.select("row", "action", INTENT)
              .join(messages, on="row", how="left")
-             .join(_outcomes(session, imp), on="row", how="left")
+             .join(outcomes.read(session, imp.id), on="row", how="left")
              .filter((pl.col("action") != RowAction.SKIP) | pl.col("notes").is_not_null()))
     # A No change row is never written: Skipped before and after the commit, its Action says why.
     unchanged = pl.col("action") == RowAction.NO_CHANGE
@@ -97,7 +89,7 @@ def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
         pl.concat_str([pl.col(k) for k in names], separator=" ", ignore_nulls=True).alias("Record")
         if names else pl.lit(None, pl.String).alias("Record"),
         *[(pl.col(r) if r in normalized.columns else pl.lit(None, pl.String)).alias(r) for r in reference])
-    failed = _outcomes(session, imp).filter(pl.col("status") == RowStatus.FAILED)
+    failed = outcomes.read(session, imp.id).filter(pl.col("status") == RowStatus.FAILED)
     # Seed 003: a failure about one field (the link to a parent that failed) names it, with the row's value.
     values = pl.concat([
         normalized.select("row", pl.lit(f).alias("field"), pl.col(f).cast(pl.String).alias("Value"))

@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.errors import Conflict, UndoExpired
+from bulkassist.server import outcomes
 from bulkassist.server.changelog import inserted_records, log_inserted
 from bulkassist.server.lifecycle import describe, locked, transition
 from bulkassist.server.models import (
@@ -47,7 +48,6 @@ from bulkassist.server.models import (
     Invoice,
     Organisation,
     Record,
-    RowResult,
     UndoLogEntry,
     utcnow,
 )
@@ -309,10 +309,8 @@ def undo_results(session: Session, imp: Import) -> pl.DataFrame:
         sa.select(UndoLogEntry.record_id, UndoLogEntry.action, UndoLogEntry.outcome, UndoLogEntry.message)
         .where(UndoLogEntry.import_id == imp.id)).all()], orient="row",
         schema={"record_id": pl.Int64, "action": pl.String, "outcome": pl.String, "message": pl.String})
-    rows = pl.DataFrame([tuple(r) for r in session.execute(
-        sa.select(RowResult.record_id, sa.func.min(RowResult.row), sa.func.max(RowResult.invoice_id))
-        .where(RowResult.import_id == imp.id, RowResult.record_id.is_not(None)).group_by(RowResult.record_id)
-    ).all()], orient="row", schema={"record_id": pl.Int64, "row": pl.Int64, "invoice_id": pl.Int64})
+    rows = (outcomes.read(session, imp.id).filter(pl.col("record_id").is_not_null())
+            .group_by("record_id").agg(pl.col("row").min(), pl.col("invoice_id").max()))
     frame = changes.join(rows, on="record_id", how="left").sort("row", "record_id", nulls_last=True)
     return frame.select(
         pl.col("record_id").alias("Record ID"),

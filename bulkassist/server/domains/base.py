@@ -53,6 +53,9 @@ OUTCOME_SCHEMA = {"row": pl.Int64, "status": pl.String, "action": pl.String, "re
 KEY_SEP = "\x1f"  # joins a match key's values into the stored key; validation strips control characters
 _IN_CHUNK = 900  # values per IN (...) query: under SQLite's variable limit
 _LIKE_SPECIAL = re.compile(r"([/%_])")
+# The records that have a key: the rows of the partial key index (migration 0015). Every query by key says
+# so, and both planners use the index without having to prove it from the key condition.
+_KEYED = Record.key.is_not(None)
 
 
 def issues_frame(rows: list[int], fields: list[str], values: list[str | None], code: str,
@@ -115,6 +118,10 @@ def names_parent_by_id(link: ParentLink) -> bool:
     return link.parent_field == parent.id_field and matched_by_id(parent)
 
 
+def _by_key(keys: list) -> sa.ColumnElement[bool]:
+    return _KEYED & Record.key.in_(keys)
+
+
 class RecordStore:
     """The organisation's stored records (and course sections), as the behaviours look them up."""
 
@@ -132,16 +139,16 @@ class RecordStore:
 
     def ids_by_key(self, domain: str, keys: Iterable[str]) -> dict[str, int]:
         """key -> record ID of the records with these keys."""
-        return {k: i for found in self._lookup((Record.key, Record.id), domain, keys, Record.key.in_) for k, i in found}
+        return {k: i for found in self._lookup((Record.key, Record.id), domain, keys, _by_key) for k, i in found}
 
     def data_by_key(self, domain: str, keys: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
         """(key, fields) of every record with one of these keys (several when keys may repeat)."""
-        return [(k, d) for found in self._lookup((Record.key, Record.data), domain, keys, Record.key.in_)
+        return [(k, d) for found in self._lookup((Record.key, Record.data), domain, keys, _by_key)
                 for k, d in found]
 
     def keys_starting(self, domain: str, prefixes: Iterable[str]) -> list[str]:
         """The keys of the records whose key starts with one of `prefixes`."""
-        return [k for found in self._lookup((Record.key,), domain, prefixes, lambda part: sa.or_(
+        return [k for found in self._lookup((Record.key,), domain, prefixes, lambda part: _KEYED & sa.or_(
             *[Record.key.startswith(p, autoescape=True) for p in part])) for k in found.scalars()]
 
     def existing_ids(self, domain: str, ids: Iterable[int]) -> set[int]:
@@ -188,7 +195,8 @@ class RecordStore:
         pattern = ((f"%{KEY_SEP}" if position else "") + _LIKE_SPECIAL.sub(r"/\1", value)
                    + (f"{KEY_SEP}%" if position < last else ""))
         return list(self.session.execute(sa.select(Record.id, Record.parent_id, Record.data).where(
-            Record.org_id == self.org_id, Record.domain == domain.name, Record.key.like(pattern, escape="/"))).all())
+            Record.org_id == self.org_id, Record.domain == domain.name, _KEYED,
+            Record.key.like(pattern, escape="/"))).all())
 
     def users(self, ids: Iterable[int]) -> set[int]:
         """Those of `ids` that are users of the organisation."""
