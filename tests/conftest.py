@@ -8,7 +8,8 @@
   (admin, importer, viewer, other_org, unlicensed, limited).
 - `pg_database_url`: a fresh, empty PostgreSQL schema (for tests that start their own servers);
   `pg_module_database_url` one per test module.
-- `dashboard_url`: Voila serving the dashboard of `sqlite_server`, for the browser tests.
+- `dashboard_url`: Voila serving the dashboard of `sqlite_server`, for the browser tests; `browser`: Debian's
+  Chromium through Playwright, one per test module.
 
 On PostgreSQL each server comes with a `bulkassist worker` process that runs its jobs. Servers use a short
 stalled-worker timeout (BULKASSIST_STALE_SECONDS=3) so a killed worker's job runs again quickly on another,
@@ -127,3 +128,17 @@ def dashboard_url(sqlite_server) -> Iterator[str]:
 
     with start_voila(sqlite_server.url, timeout=120) as voila:  # a cold kernel on a busy 2-core machine
         yield voila.url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright, one per test module (a session-wide one would keep Playwright's
+    event loop running while the worker's other tests run)."""
+    from playwright.sync_api import sync_playwright
+
+    from bulkassist.dashboard.browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

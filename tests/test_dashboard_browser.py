@@ -17,7 +17,7 @@ import pytest
 
 import bulkassist
 from bulkassist.dashboard import start_voila
-from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage, launch_chromium
+from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage
 
 pytestmark = [
     pytest.mark.browser,
@@ -62,16 +62,6 @@ def _is_reddish(rgb: tuple[int, int, int]) -> bool:
 def _is_greenish(rgb: tuple[int, int, int]) -> bool:
     r, g, b = rgb
     return g > 200 and g - r > 10 and g - b > 10
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _as(server: object, role: str) -> dict[str, str]:

@@ -4,14 +4,13 @@ as a user with the Manage R&C and Data Export roles, driven by Debian's Chromium
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from bulkassist.client import Client
-from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage, launch_chromium
+from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage
 from bulkassist.server.records import LEARNER_EXPORT
 
 pytestmark = [
@@ -21,16 +20,6 @@ pytestmark = [
 ]
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "dashboard-registration"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_registrar_selects_records_and_exports_them(browser: object, dashboard_url: str,

@@ -6,13 +6,12 @@ signed in at the same time each see only their own history."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bulkassist.client import Client
-from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage, launch_chromium
+from bulkassist.dashboard.browser import CHROMIUM, VIEWPORT, DashboardPage
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,16 +21,6 @@ pytestmark = [
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "dashboard-signin"
 CLIENTS_CSV = b"First Name,Last Name,Email Address\r\nAda,Lovelace,ada@example.org\r\n"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _analyst(server: object, org_admin: str) -> tuple[str, str, int]:
