@@ -367,7 +367,8 @@ class ListMatcher:
         # in two threads took longer than one after the other); rapidfuzz's own threads
         # (`workers=-1`) share the long calls between the cores.
         largest = max(1, _CELLS // max(1, len(index.words)))
-        step = -(-len(queries) // -(-len(queries) // largest))
+        chunks = -(-len(queries) // largest)  # ceiling divisions: the fewest chunks, then their equal size
+        step = -(-len(queries) // chunks)
         return [found for begin in range(0, len(queries), step)
                 for found in self._rank_chunk(index, queries[begin:begin + step], k)]
 

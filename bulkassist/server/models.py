@@ -351,7 +351,6 @@ class RowResult(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-
 class InsertOutcomes(Base):
     """The Success outcomes of one commit chunk's inserted rows that say nothing but the record they created
     (no message, no invoice), as a Parquet blob of (row, record_id): one row here per chunk, not one
