@@ -40,11 +40,13 @@ def test_two_worker_processes_share_one_postgresql(pg_database_url, tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_server_only_prints_the_url_and_tokens(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_demo_server_only_prints_the_url_and_tokens_and_stops_its_server(tmp_path, stop):
     port = free_port()
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # SIGINT as a terminal leaves it (the test runner's worker may ignore it)
         [sys.executable, "-m", "bulkassist", "demo", "--server-only", "--port", str(port), "--database-url",
-         f"sqlite:///{tmp_path / 'demo.sqlite'}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+         f"sqlite:///{tmp_path / 'demo.sqlite'}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         lines = []
         while not any(line.strip().startswith("limited") for line in lines):
@@ -63,7 +65,12 @@ def test_demo_server_only_prints_the_url_and_tokens(tmp_path):
                 time.sleep(0.2)
         assert me["organisation"] == "Demo Organisation" and me["user"] == "importer"
     finally:
-        os.kill(process.pid, signal.SIGTERM)
-        process.wait(20)
+        os.kill(process.pid, stop)  # Ctrl+C: a blocking wait for the server never saw it, and the demo ran on
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGTERM)  # leave nothing running, then fail
+            process.wait(20)
+            raise
     with pytest.raises(requests.ConnectionError):  # the demo stopped the server it started
         requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5)

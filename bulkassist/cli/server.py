@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import subprocess
 import sys
 import tempfile
 from typing import Any
@@ -99,13 +100,25 @@ def demo(database_url: str | None, port: int, server_only: bool) -> None:
             if dashboard is not None:
                 click.echo(f"Dashboard: {dashboard.url}  (sign in as a demo user above, e.g. importer)")
         click.echo("Press Ctrl+C to stop.", err=True)
-        server.process.wait()
+        _wait_for(server.process)
     except KeyboardInterrupt:
         pass
     finally:
         if dashboard is not None:
             dashboard.stop()
         server.stop()
+
+
+def _wait_for(process: subprocess.Popen) -> None:
+    """Until `process` ends, in short waits: Ctrl+C (KeyboardInterrupt) gets through. A wait without a timeout
+    blocks in waitpid, which a SIGINT handled on one of polars' threads never interrupts: the demo kept
+    waiting for its server (a session of its own, so Ctrl+C does not reach it) and never stopped."""
+    while True:
+        try:
+            process.wait(timeout=0.5)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _start_dashboard(server_url: str, culling: dict[str, Any], **kwargs: Any) -> Any:
@@ -155,7 +168,7 @@ def dashboard(server_url: str, host: str, port: int, idle_timeout: int | None, c
     click.echo(f"Dashboard for {server_url}: {voila.url}  (log: {voila.log_path}). Press Ctrl+C to stop.",
                err=True)
     try:
-        voila.process.wait()
+        _wait_for(voila.process)
     except KeyboardInterrupt:
         pass
     finally:
