@@ -30,8 +30,9 @@ MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # The score of a typed value against an option (both folded): the best of these, rounded to 0..100.
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
 SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
-_LEVELS = (84, 78, 72, 66, MIN_SCORE)  # thresholds tried in turn until `limit` options reach one (finer
-# steps cost less than they add: a row searched at a lower threshold finds many more candidates)
+_SEEDS = 2  # words per typed value whose keys are scored first, to set its threshold (see `_seed`)
+_SEED_LEVEL = 84  # the score at which those words are chosen (the gain of the index's bound)
+_SEED_WORKERS = 50_000  # cells of a seed matrix from which rapidfuzz's threads pay for starting
 _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
@@ -149,6 +150,9 @@ class _WordIndex:
         entry_word = np.concatenate(found_word) if found_word else np.zeros(0, np.int64)
         order = np.lexsort((entry_key, self.seps[entry_key], count[entry_key], entry_word))
         self.entry_key = entry_key[order]
+        # A word's entries, every key holding it, are entry_key[word_lo[word]:word_hi[word]].
+        self.word_lo, self.word_hi = (np.searchsorted(entry_word[order], np.arange(len(self.words)), side=side)
+                                      for side in ("left", "right"))
         self.entry_others = np.concatenate(others)[order] if others else np.zeros((0, 0), np.int64)
         group = np.stack([entry_word[order], count[self.entry_key], self.seps[self.entry_key]])
         starts = np.flatnonzero(np.r_[True, (group[:, 1:] != group[:, :-1]).any(axis=0)]) if order.size \
@@ -356,9 +360,9 @@ class ListMatcher:
     def _rank_fuzzy(self, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
         """Per folded query, its best k (option, score) by score then list order, scores >= MIN_SCORE.
 
-        Tried at falling thresholds T (each query's at least the k-th best score seen so far): once
-        k options reach T among the candidates, which hold every key that can reach T, no other
-        option can enter or reorder the top k.
+        Searched at one threshold T per query: the k-th best score among a few options scored first
+        (`_seed`), or MIN_SCORE. k options reach T, and the candidates hold every key that can reach T,
+        so no other option can enter or reorder the top k.
         """
         index = self.prepare()._index
         assert index is not None
@@ -374,58 +378,88 @@ class ListMatcher:
 
     def _rank_chunk(self, index: _WordIndex, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
         """`_rank_fuzzy` of one chunk of queries."""
-        found: list[list[tuple[int, int]]] = [[] for _ in queries]
         typed = index.texts(queries)
-        seen = np.zeros(len(typed.texts), dtype=np.int64)  # k-th best option score seen (0: fewer seen)
-        rows = np.arange(len(typed.texts))
-        for level in _LEVELS:
-            if not rows.size:
-                break
-            done = self._level(index, typed, rows, np.maximum(seen[rows], level), k, seen,
-                               last=level == _LEVELS[-1])
-            for row, picks in done.items():
-                found[row] = picks
-            rows = rows[~np.isin(rows, np.fromiter(done, dtype=np.int64, count=len(done)))]
-        return found
-
-    def _level(self, index: _WordIndex, typed: _Texts, rows: np.ndarray, threshold: np.ndarray, k: int,
-               seen: np.ndarray, *, last: bool) -> dict[int, list[tuple[int, int]]]:
-        """The rows settled at their thresholds, with their picks; `seen` updated for the others.
-
-        The last level settles every row."""
-        done: dict[int, list[tuple[int, int]]] = {}
-        pair_row, pair_key = index.candidates(typed, rows, threshold)
-        at = np.zeros(len(typed.texts), dtype=np.int64)
-        at[rows] = threshold
+        threshold = np.maximum(self._seed(index, typed, k), MIN_SCORE)
+        found: list[list[tuple[int, int]]] = [[] for _ in queries]
+        pair_row, pair_key = index.candidates(typed, np.arange(len(queries)), threshold)
         for lo, hi in _batches(pair_row, _PAIRS):
-            r, key = pair_row[lo:hi], pair_key[lo:hi]
-            got = self._scores(typed, r, key)
-            keep = got >= MIN_SCORE
-            r, opt, got = r[keep], self._targets[key[keep]], got[keep]
-            order = np.lexsort((-got, opt, r))
-            r, opt, got = r[order], opt[order], got[order]
-            first = np.ones(r.size, dtype=bool)
-            first[1:] = (r[1:] != r[:-1]) | (opt[1:] != opt[:-1])  # an option's best key only
-            r, opt, got = r[first], opt[first], got[first]
-            order = np.lexsort((opt, -got, r))  # per row: best score first, then list order
-            r, opt, got = r[order], opt[order], got[order]
+            r, opt, got = self._best(pair_row[lo:hi], self._targets[pair_key[lo:hi]],
+                                     self._scores(typed, pair_row[lo:hi], pair_key[lo:hi]))
             if not r.size:
                 continue
             starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-            size = np.diff(np.r_[starts, r.size])
-            # Options reaching the row's threshold: a prefix of the row, best first.
-            reach = np.add.reduceat((got >= at[r]).astype(np.int64), starts)
-            settled = (reach >= k) | last
-            still = ~settled & (size >= k)
-            seen[r[starts[still]]] = np.maximum(seen[r[starts[still]]], got[starts[still] + k - 1])
+            # Options reaching the row's threshold: a prefix of the row, best first (k of them, but
+            # where the threshold is MIN_SCORE).
+            reach = np.minimum(np.add.reduceat((got >= threshold[r]).astype(np.int64), starts), k)
             options, scored = opt.tolist(), got.tolist()
-            for row, s, n in zip(r[starts[settled]].tolist(), starts[settled].tolist(),
-                                 np.minimum(reach[settled], k).tolist(), strict=True):
-                done[row] = list(zip(options[s:s + n], scored[s:s + n], strict=True))
-        if last:
-            for row in rows.tolist():
-                done.setdefault(row, [])
-        return done
+            for row, s, n in zip(r[starts].tolist(), starts.tolist(), reach.tolist(), strict=True):
+                found[row] = list(zip(options[s:s + n], scored[s:s + n], strict=True))
+        return found
+
+    def _seed(self, index: _WordIndex, typed: _Texts, k: int) -> np.ndarray:
+        """Per typed value, a score that k options reach (0 where fewer than k were seen): the k-th best
+        among the keys holding one of the value's `_SEEDS` best words (the largest gains at `_SEED_LEVEL`:
+        long words most of whose letters the value holds), scored exactly, a matrix per word.
+
+        A typo of a name keeps most of one of its words, and the names nearest it share that word, so
+        this is most often the k-th best score itself: the lowest threshold the search can have."""
+        seen = np.zeros(len(typed.texts), dtype=np.int64)
+        if not index.words:
+            return seen
+        gain = 200 * typed.lcs[:, :-1] - (_SEED_LEVEL - 1) * index.word_len
+        take = min(_SEEDS, len(index.words))
+        best = np.argpartition(-gain, take - 1, axis=1)[:, :take] if take < len(index.words) else \
+            np.broadcast_to(np.arange(take), gain.shape)
+        found_rows, found_options, found_scores = [], [], []
+        for column in best.T:
+            order = np.argsort(column, kind="stable")
+            words = column[order]
+            starts = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
+            for lo, hi in zip(starts.tolist(), np.r_[starts[1:], words.size].tolist(), strict=True):
+                word, rows = int(words[lo]), order[lo:hi]
+                keys = index.entry_key[index.word_lo[word]:index.word_hi[word]]
+                got, options = self._matrix(typed, rows, keys), self._targets[keys]
+                if np.unique(options).size < options.size:  # an option's value and label: its best key
+                    by = np.argsort(options, kind="stable")
+                    options = options[by]
+                    cut = np.flatnonzero(np.r_[True, options[1:] != options[:-1]])
+                    got, options = np.maximum.reduceat(got[:, by], cut, axis=1), options[cut]
+                top = min(k, options.size)
+                at = np.argpartition(got, options.size - top, axis=1)[:, options.size - top:]
+                found_rows.append(np.repeat(rows, top))
+                found_options.append(options[at].ravel())
+                found_scores.append(np.take_along_axis(got, at, axis=1).ravel().astype(np.int64))
+        r, _, got = self._best(np.concatenate(found_rows), np.concatenate(found_options),
+                               np.concatenate(found_scores))
+        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        enough = np.diff(np.r_[starts, r.size]) >= k
+        seen[r[starts[enough]]] = got[starts[enough] + k - 1]
+        return seen
+
+    @staticmethod
+    def _best(rows: np.ndarray, options: np.ndarray, got: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Scored (row, option) pairs, MIN_SCORE and over, an option's best once, per row (rows in order)
+        best score first, then list order."""
+        keep = got >= MIN_SCORE
+        r, opt, got = rows[keep], options[keep], got[keep]
+        order = np.lexsort((-got, opt, r))
+        r, opt, got = r[order], opt[order], got[order]
+        first = np.ones(r.size, dtype=bool)
+        first[1:] = (r[1:] != r[:-1]) | (opt[1:] != opt[:-1])  # an option's best key only
+        r, opt, got = r[first], opt[first], got[first]
+        order = np.lexsort((opt, -got, r))
+        return r[order], opt[order], got[order]
+
+    def _matrix(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """`score_matrix` of the typed values at `rows` against the keys at `keys` (uint8)."""
+        workers = -1 if rows.size * keys.size >= _SEED_WORKERS else 1
+        got = process.cdist([typed.texts[i] for i in rows.tolist()], self._key_array[keys].tolist(),
+                            scorer=fuzz.ratio, dtype=np.uint8, workers=workers)
+        if typed.moved[rows].any() or self._moved[keys].any():
+            np.maximum(got, process.cdist([typed.sorted_forms[i] for i in rows.tolist()],
+                                          self._sorted_keys[keys].tolist(), scorer=fuzz.ratio, dtype=np.uint8,
+                                          workers=workers), out=got)
+        return got
 
     def _scores(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
         """`scores` of the typed values at `rows` against the keys at `keys`, pair by pair (int64).
