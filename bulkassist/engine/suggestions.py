@@ -30,7 +30,8 @@ MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # The score of a typed value against an option (both folded): the best of these, rounded to 0..100.
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
 SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
-_SEEDS = 2  # words per typed value whose keys are scored first, to set its threshold (see `_seed`)
+_SEEDS = 4  # words per typed value whose keys are scored first, to set its threshold (see `_seed`;
+# 4 cost least on the bench: 1, 2, 3, 4, 6 words took 2.2, 0.90, 0.77, 0.71, 0.86 CPU-s a chunk)
 _SEED_LEVEL = 84  # the score at which those words are chosen (the gain of the index's bound)
 _SEED_WORKERS = 50_000  # cells of a seed matrix from which rapidfuzz's threads pay for starting
 _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
@@ -138,7 +139,7 @@ class _WordIndex:
         self.r_max = r_max = int(count.max(initial=0))
         owner = np.repeat(np.arange(len(keys)), count)
         position = np.arange(owner.size) - np.repeat(np.cumsum(count) - count, count)
-        key_words = np.full((len(keys), max(1, r_max)), self.blank, dtype=np.int64)
+        self.key_words = key_words = np.full((len(keys), max(1, r_max)), self.blank, dtype=np.int64)
         key_words[owner, position] = flat
         found_key, found_word, others = [], [], []
         for p in range(r_max):
@@ -379,62 +380,76 @@ class ListMatcher:
     def _rank_chunk(self, index: _WordIndex, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
         """`_rank_fuzzy` of one chunk of queries."""
         typed = index.texts(queries)
-        threshold = np.maximum(self._seed(index, typed, k), MIN_SCORE)
-        found: list[list[tuple[int, int]]] = [[] for _ in queries]
+        threshold, seeds, seeded = self._seed(index, typed, k)
         pair_row, pair_key = index.candidates(typed, np.arange(len(queries)), threshold)
-        for lo, hi in _batches(pair_row, _PAIRS):
-            r, opt, got = self._best(pair_row[lo:hi], self._targets[pair_key[lo:hi]],
-                                     self._scores(typed, pair_row[lo:hi], pair_key[lo:hi]))
-            if not r.size:
-                continue
-            starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-            # Options reaching the row's threshold: a prefix of the row, best first (k of them, but
-            # where the threshold is MIN_SCORE).
-            reach = np.minimum(np.add.reduceat((got >= threshold[r]).astype(np.int64), starts), k)
-            options, scored = opt.tolist(), got.tolist()
-            for row, s, n in zip(r[starts].tolist(), starts.tolist(), reach.tolist(), strict=True):
-                found[row] = list(zip(options[s:s + n], scored[s:s + n], strict=True))
+        # Keys holding a seed word of their row were all scored by `_seed`: not again.
+        fresh = ~(index.key_words[pair_key][:, :, None] == seeded[pair_row][:, None, :]).any(axis=(1, 2))
+        pair_row, pair_key = pair_row[fresh], pair_key[fresh]
+        rows, options, scores = [seeds[0]], [seeds[1]], [seeds[2]]
+        for lo in range(0, pair_row.size, _PAIRS):
+            r, key = pair_row[lo:lo + _PAIRS], pair_key[lo:lo + _PAIRS]
+            got = self._scores(typed, r, key)
+            keep = got >= threshold[r]  # (only options reaching the threshold can be picked)
+            rows.append(r[keep])
+            options.append(self._targets[key[keep]])
+            scores.append(got[keep])
+        r, opt, got = self._best(np.concatenate(rows), np.concatenate(options), np.concatenate(scores))
+        # Per row, its options reaching its threshold, best first: k of them, or fewer where the threshold
+        # is MIN_SCORE.
+        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
+        counts = np.minimum(np.diff(np.r_[starts, r.size]), k)
+        found: list[list[tuple[int, int]]] = [[] for _ in queries]
+        picked, scored = opt.tolist(), got.tolist()
+        for row, start, count in zip(r[starts].tolist(), starts.tolist(), counts.tolist(), strict=True):
+            found[row] = list(zip(picked[start:start + count], scored[start:start + count], strict=True))
         return found
 
-    def _seed(self, index: _WordIndex, typed: _Texts, k: int) -> np.ndarray:
-        """Per typed value, a score that k options reach (0 where fewer than k were seen): the k-th best
-        among the keys holding one of the value's `_SEEDS` best words (the largest gains at `_SEED_LEVEL`:
-        long words most of whose letters the value holds), scored exactly, a matrix per word.
+    def _seed(self, index: _WordIndex, typed: _Texts, k: int) -> tuple[np.ndarray, tuple[np.ndarray, ...],
+                                                                         np.ndarray]:
+        """Per typed value, its threshold: a score k options reach (MIN_SCORE where fewer than k were seen),
+        the k-th best among the keys holding one of the value's `_SEEDS` best words (the largest gains at
+        `_SEED_LEVEL`: long words most of whose letters the value holds), scored exactly, a matrix per word.
+        With it, the (row, option, score) seen reaching the threshold, and the seed words (rows x seeds).
 
         A typo of a name keeps most of one of its words, and the names nearest it share that word, so
-        this is most often the k-th best score itself: the lowest threshold the search can have."""
-        seen = np.zeros(len(typed.texts), dtype=np.int64)
+        the threshold is most often the k-th best score itself: the lowest the search can have."""
+        rows_n = len(typed.texts)
         if not index.words:
-            return seen
+            empty = np.zeros(0, np.int64)
+            return np.full(rows_n, MIN_SCORE, np.int64), (empty, empty, empty), np.zeros((rows_n, 0), np.int64)
         gain = 200 * typed.lcs[:, :-1] - (_SEED_LEVEL - 1) * index.word_len
         take = min(_SEEDS, len(index.words))
         best = np.argpartition(-gain, take - 1, axis=1)[:, :take] if take < len(index.words) else \
-            np.broadcast_to(np.arange(take), gain.shape)
+            np.broadcast_to(np.arange(take), (rows_n, take))
+        # Each word once, with every row it is a seed of.
+        order = np.argsort(best, axis=None, kind="stable")
+        words, owners = best.ravel()[order], order // take
+        starts = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
         found_rows, found_options, found_scores = [], [], []
-        for column in best.T:
-            order = np.argsort(column, kind="stable")
-            words = column[order]
-            starts = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
-            for lo, hi in zip(starts.tolist(), np.r_[starts[1:], words.size].tolist(), strict=True):
-                word, rows = int(words[lo]), order[lo:hi]
-                keys = index.entry_key[index.word_lo[word]:index.word_hi[word]]
-                got, options = self._matrix(typed, rows, keys), self._targets[keys]
-                if np.unique(options).size < options.size:  # an option's value and label: its best key
-                    by = np.argsort(options, kind="stable")
-                    options = options[by]
-                    cut = np.flatnonzero(np.r_[True, options[1:] != options[:-1]])
-                    got, options = np.maximum.reduceat(got[:, by], cut, axis=1), options[cut]
-                top = min(k, options.size)
-                at = np.argpartition(got, options.size - top, axis=1)[:, options.size - top:]
-                found_rows.append(np.repeat(rows, top))
-                found_options.append(options[at].ravel())
-                found_scores.append(np.take_along_axis(got, at, axis=1).ravel().astype(np.int64))
-        r, _, got = self._best(np.concatenate(found_rows), np.concatenate(found_options),
-                               np.concatenate(found_scores))
-        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+        for lo, hi in zip(starts.tolist(), np.r_[starts[1:], words.size].tolist(), strict=True):
+            word, rows = int(words[lo]), owners[lo:hi]
+            keys = index.entry_key[index.word_lo[word]:index.word_hi[word]]
+            got, options = self._matrix(typed, rows, keys), self._targets[keys]
+            if np.unique(options).size < options.size:  # an option's value and label: its best key
+                by = np.argsort(options, kind="stable")
+                options = options[by]
+                cut = np.flatnonzero(np.r_[True, options[1:] != options[:-1]])
+                got, options = np.maximum.reduceat(got[:, by], cut, axis=1), options[cut]
+            # Per row the options at or above its k-th best here (ties included): the threshold is no lower.
+            kth = np.partition(got, options.size - k, axis=1)[:, options.size - k] if options.size > k else \
+                np.zeros(rows.size, np.uint8)
+            at, of = np.nonzero(got >= np.maximum(kth, MIN_SCORE)[:, None])
+            found_rows.append(rows[at])
+            found_options.append(options[of])
+            found_scores.append(got[at, of].astype(np.int64))
+        r, opt, got = self._best(np.concatenate(found_rows), np.concatenate(found_options),
+                                 np.concatenate(found_scores))
+        threshold = np.full(rows_n, MIN_SCORE, np.int64)
+        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
         enough = np.diff(np.r_[starts, r.size]) >= k
-        seen[r[starts[enough]]] = got[starts[enough] + k - 1]
-        return seen
+        threshold[r[starts[enough]]] = np.maximum(got[starts[enough] + k - 1], MIN_SCORE)
+        keep = got >= threshold[r]
+        return threshold, (r[keep], opt[keep], got[keep]), best
 
     @staticmethod
     def _best(rows: np.ndarray, options: np.ndarray, got: np.ndarray) -> tuple[np.ndarray, ...]:
