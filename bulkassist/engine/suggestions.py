@@ -9,8 +9,10 @@ The ranking is exactly that of scoring every typed value against every option,
 without doing so (10k typos x 50k options would be 10^9 scores): an index of
 the options' words bounds each score from above, so only options that can reach
 a threshold are scored (see `_WordIndex` for the bound), and the characters the
-two texts share, order aside, bound it again before a pair is scored. The top k
-are kept by thresholds, never by sorting a row of all options. A large batch is ranked in chunks
+two texts share, order aside, bound it again before a pair is scored. Each typed
+value is searched once, at the k-th best score among the options holding its best
+words (scored first, a matrix per word: `ListMatcher._seed`), so the top k are kept
+by thresholds, never by sorting a row of all options. A large batch is ranked in chunks
 one after the other (bounded memory); rapidfuzz's own threads share its long loops between the cores.
 The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
