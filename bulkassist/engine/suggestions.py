@@ -205,8 +205,11 @@ class _WordIndex:
         counts[:, -1] -= width - np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         return counts.astype(dtype)
 
-    def candidates(self, typed: _Texts, rows: np.ndarray, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(row, key) pairs, sorted, whose score can round to >= the row's threshold: all such pairs.
+    def candidates(self, typed: _Texts, rows: np.ndarray, threshold: np.ndarray,
+                   known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, key) pairs, sorted, whose score can round to >= the row's threshold: all such pairs but
+        those of keys holding one of the row's `known` words (rows x n, all of `typed`: their keys are
+        scored already). Some of those may still be among the pairs.
 
         `rows` are the rows of `typed` to search, `threshold` theirs; the pairs name rows of `typed`.
         """
@@ -221,6 +224,7 @@ class _WordIndex:
         for r in self.word_counts.tolist():
             least = np.maximum(seps, r - 1)  # need(s) falls while s <= S, then rises
             qualifies = r * gain[:, :-1] >= (t * (n + least) - 200 * np.minimum(seps, least))[:, None]
+            qualifies[np.arange(rows.size)[:, None], known[rows]] = False  # (a key found another way)
             wanted = np.flatnonzero((self.group_r == r) & qualifies.any(axis=0)[self.group_word])
             if rows.size <= _FEW_ROWS:  # a few typed values (the suggest endpoint): no loop per word
                 self._expand(gain, t, n, seps, qualifies, wanted, r, found_rows, found_keys)
@@ -383,7 +387,7 @@ class ListMatcher:
         """`_rank_fuzzy` of one chunk of queries."""
         typed = index.texts(queries)
         threshold, seeds, seeded = self._seed(index, typed, k)
-        pair_row, pair_key = index.candidates(typed, np.arange(len(queries)), threshold)
+        pair_row, pair_key = index.candidates(typed, np.arange(len(queries)), threshold, seeded)
         # Keys holding a seed word of their row were all scored by `_seed`: not again.
         fresh = ~(index.key_words[pair_key][:, :, None] == seeded[pair_row][:, None, :]).any(axis=(1, 2))
         pair_row, pair_key = pair_row[fresh], pair_key[fresh]
