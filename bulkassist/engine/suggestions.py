@@ -388,12 +388,14 @@ class ListMatcher:
         typed = index.texts(queries)
         threshold, seeds, seeded = self._seed(index, typed, k)
         pair_row, pair_key = index.candidates(typed, np.arange(len(queries)), threshold, seeded)
-        # Keys holding a seed word of their row were all scored by `_seed`: not again.
-        fresh = ~(index.key_words[pair_key][:, :, None] == seeded[pair_row][:, None, :]).any(axis=(1, 2))
-        pair_row, pair_key = pair_row[fresh], pair_key[fresh]
         rows, options, scores = [seeds[0]], [seeds[1]], [seeds[2]]
         for lo in range(0, pair_row.size, _PAIRS):
             r, key = pair_row[lo:lo + _PAIRS], pair_key[lo:lo + _PAIRS]
+            # Keys holding a seed word of their row were all scored by `_seed`: not again.
+            words, fresh = index.key_words[key], np.ones(key.size, dtype=bool)
+            for seed in seeded[r].T:
+                fresh &= ~(words == seed[:, None]).any(axis=1)
+            r, key = r[fresh], key[fresh]
             got = self._scores(typed, r, key)
             keep = got >= threshold[r]  # (only options reaching the threshold can be picked)
             rows.append(r[keep])
@@ -511,17 +513,3 @@ def _rows(table: np.ndarray, at: np.ndarray) -> np.ndarray:
     """table[at] for a table of 32 or 64 bytes a row, read as 8-byte words (several times faster)."""
     words = table.view(np.uint64)
     return np.take(words, at, axis=0).view(table.dtype)
-
-
-def _batches(pair_row: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Slices of the (row-sorted) pairs of about `size` pairs, never splitting one row's pairs."""
-    if not pair_row.size:
-        return []
-    bounds = np.flatnonzero(np.r_[True, pair_row[1:] != pair_row[:-1]])
-    out, lo = [], 0
-    for b in bounds[1:].tolist():
-        if b - lo >= size:
-            out.append((lo, b))
-            lo = b
-    out.append((lo, pair_row.size))
-    return out
