@@ -33,7 +33,8 @@ MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
 SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
 _SEEDS = 4  # words per typed value whose keys are scored first, to set its threshold (see `_seed`;
-# 4 cost least on the bench: 1, 2, 3, 4, 6 words took 2.2, 0.90, 0.77, 0.71, 0.86 CPU-s a chunk)
+# on a 5,000-typo chunk of bench/suggest.py, 1, 2, 3 words took 2.2, 0.90, 0.77 CPU-s, and 4, 6, 8, 12
+# words 0.68, 0.70, 0.81, 0.90 once the seed words no longer generated candidates)
 _SEED_LEVEL = 84  # the score at which those words are chosen (the gain of the index's bound)
 _SEED_WORKERS = 50_000  # cells of a seed matrix from which rapidfuzz's threads pay for starting
 _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
