@@ -122,8 +122,8 @@ def validate_table(
     def check(idx: int) -> _Checked:
         f = domain.field(match.fields[idx])
         raw = source[names[idx]]
-        if idx in todo:
-            return _check_rest(f, raw, *todo[idx], typed_dates.get(idx), lists)
+        if idx in todo:  # each column's failing cells let go once checked (`pop`: one thread per column)
+            return _check_rest(f, raw, *todo.pop(idx), typed_dates.pop(idx, None), lists)
         return _check_column(f, raw, table.number_cells.get(names[idx]), table.date_cells.get(names[idx]), lists)
 
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
