@@ -658,20 +658,20 @@ def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
 
 
 def _error_rows(parts: list[pl.DataFrame], match: HeaderMatch) -> pl.Series:
-    """The data rows (0-based) with an error among the findings, as `_drop_explained` leaves them: read
-    from the findings themselves, so row actions never wait for the issues to be placed."""
+    """The data rows (0-based; a row may repeat) with an error among the findings, as `_drop_explained`
+    leaves them: read from the findings themselves, so row actions never wait for the issues to be placed."""
     if not parts:
         return pl.Series("idx", [], dtype=pl.Int64)
     in_file = list(match.fields.values())
-    errors = pl.concat([p.filter(pl.col("severity") == ERROR_SEVERITY).select(
-        pl.col("idx").cast(pl.Int64), "field", "code") for p in parts])
     several = pl.concat([p.filter((pl.col("code") == "several_values") & pl.col("field").is_in(in_file)).select(
         pl.col("idx").cast(pl.Int64), "field") for p in parts])
-    if several.height:
-        explained = (pl.col("code") == "not_in_list") & pl.col("field").is_in(in_file)
-        errors = pl.concat([errors.filter(~explained),
-                            errors.filter(explained).join(several, on=["idx", "field"], how="anti")])
-    return errors["idx"].unique()
+    is_error = pl.col("severity") == ERROR_SEVERITY
+    if not several.height:  # the usual case: the rows alone (8 bytes an error, not its field and code too)
+        return pl.concat([p.filter(is_error).select(pl.col("idx").cast(pl.Int64)) for p in parts]).to_series()
+    errors = pl.concat([p.filter(is_error).select(pl.col("idx").cast(pl.Int64), "field", "code") for p in parts])
+    explained = (pl.col("code") == "not_in_list") & pl.col("field").is_in(in_file)
+    return pl.concat([errors.filter(~explained),
+                      errors.filter(explained).join(several, on=["idx", "field"], how="anti")])["idx"]
 
 
 def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], error_idx: pl.Series,
