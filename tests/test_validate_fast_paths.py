@@ -5,7 +5,8 @@
 * a column of few distinct texts is checked per distinct text, then placed on every cell;
 * duplicate rows are found by sorting a key hash, with an exact comparison of the candidates;
 * a UTF-8 CSV path is read by polars straight from disk, everything else by the general reader;
-* issues are placed on first read, while row actions come from the findings themselves.
+* issues are placed on first read, while row actions come from the findings themselves;
+* row actions are one-byte codes until their text is read: the summary counts the codes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from polars.testing import assert_frame_equal, assert_series_equal
 
 import bulkassist
 from bulkassist.engine import rules, validation
+from bulkassist.engine.report import ActionCodes, summarize
 from bulkassist.engine.rules import duplicate_rows
 from bulkassist.errors import FileFormatError
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
@@ -183,7 +185,7 @@ def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(has
         "k2": [rng.choice(dates) for _ in range(3000)],
     }, schema={k: pl.String for k in ("k0", "k1", "k2")}).with_row_index("i")
     keys = ["k0", "k1", "k2"]
-    assert rules._case_matters(frame["k0"]) == ("ann" in names)
+    assert rules._case_matters(frame, {"k0", "k1"}) == ({"k0", "k1"} if "ann" in names else set())
     found = duplicate_rows(frame, keys, {"k0", "k1"}, **({"hasher": hasher} if hasher else {}))
     assert sorted(found["i"].to_list()) == _exact_duplicates(frame, keys)
     assert found.height > 100
@@ -300,3 +302,45 @@ def test_month_names_are_read_only_where_three_letters_stand_in_a_row_as_everywh
     got = date._named_dates(values)
     assert_series_equal(got, everywhere, check_names=False)
     assert got.drop_nulls().len() >= 15
+
+
+def test_row_actions_are_counted_as_codes_until_their_text_is_read():
+    plain = {"First Name": "Maria", "Last Name": "Lopez"}  # an Insert, an Update (with its ID), a blank row
+    extra = [plain, {**plain, "Client ID": "100234"}, {}]
+    frame = pl.concat([_frame(POOLS, 1_500, seed=3), pl.DataFrame(
+        [{name: row.get(name) for name in POOLS} for row in extra], schema={name: pl.String for name in POOLS})])
+    report = bulkassist.validate(frame, "client", "add_update")
+    assert isinstance(report.__dict__["_actions"], ActionCodes)
+    summary = report.summary  # counted from the codes: no text made
+    assert isinstance(report.__dict__["_actions"], ActionCodes)
+    actions = report.actions  # made now, once
+    assert report.__dict__["_actions"] is actions and actions.dtype == pl.String and actions.name == "action"
+    assert summary == summarize(actions) == report.summary
+    assert set(actions.unique()) == {RowAction.INSERT, RowAction.UPDATE, RowAction.ERROR, RowAction.SKIP}
+    again = pickle.loads(pickle.dumps(bulkassist.validate(frame, "client", "add_update")))
+    assert_series_equal(again.actions, actions)
+    # A report made from one whose actions were never read counts its own actions.
+    fresh = bulkassist.validate(frame, "client", "add_update")
+    row = fresh.first_row
+    extra = pl.DataFrame({"row": [row], "code": ["x"], "severity": ["error"], "message": ["m"]})
+    changed = fresh.add_issues(extra)
+    assert changed.summary == summarize(changed.actions)
+    assert changed.actions[row - fresh.first_row] in (RowAction.ERROR, RowAction.SKIP)
+
+
+def test_each_placed_issue_names_the_header_of_its_column_and_issues_are_in_cell_order():
+    frame = _frame(POOLS, 1_500, seed=5).drop("First Name")  # a required column missing: issues with no cell
+    report = bulkassist.validate(frame, "client", "add")
+    cells = report.cell_issues
+    assert cells["col_index"].null_count() > 100 and cells["col_index"].is_not_null().sum() > 1_000
+    assert cells["column"].to_list() == [None if i is None else report.columns[i] for i in cells["col_index"]]
+    key = cells.select(pl.col("row") * (len(report.columns) + 1) + pl.col("col_index").fill_null(-1) + 1).to_series()
+    assert key.is_sorted()
+
+
+def test_the_case_of_key_texts_is_measured_per_column():
+    frame = pl.DataFrame({"few": ["Ann", "Bob", None] * 1_000, "many": [f"n{i}" for i in range(3_000)],
+                          "cased": ["Ann", "ann", "Bob"] * 1_000})
+    assert rules._case_matters(frame, {"few", "many", "cased"}) == {"many", "cased"}
+    assert rules._case_matters(frame, {"few"}) == set()
+    assert rules._case_matters(frame, set()) == set()

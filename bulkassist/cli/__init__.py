@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 from bulkassist.cli import addin, local, records, remote
 from bulkassist.cli.options import EXIT_USAGE
@@ -56,8 +55,9 @@ class _Group(click.Group):
         """The command list of `bulkassist -h`, as click writes it, without loading the server commands."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(map(len, names))
-        rows = [(name, make_default_short_help(SERVER_COMMANDS[name], limit) if name in SERVER_COMMANDS
-                 else self.commands[name].get_short_help_str(limit)) for name in names]
+        # A server command's summary is shortened as click shortens a loaded command's help.
+        rows = [(name, (click.Command(name, help=SERVER_COMMANDS[name]) if name in SERVER_COMMANDS
+                        else self.commands[name]).get_short_help_str(limit)) for name in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -159,7 +159,7 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
     them); a hash collision only adds a candidate, and the candidates (few) are compared exactly.
     """
     complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-    folded = {k for k in caseless if _case_matters(frame[k])}
+    folded = _case_matters(frame, caseless)
     hash_expr = pl.when(complete).then(
         hasher([pl.col(k).str.to_lowercase() if k in folded else pl.col(k) for k in keys])).alias("h")
     # In slices: the lower-cased text only ever exists for one slice (a full copy of the names cost
@@ -176,14 +176,23 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
 _SAMPLE, _FEW = 20_000, 2_000
 
 
-def _case_matters(values: pl.Series) -> bool:
-    """False when no two distinct texts of `values` differ only in case: equal lower-cased texts are then
-    equal texts, and the hashes need no lower-cased copy. Known only for a column of few distinct texts
-    (names, lists), whose distinct texts cost less than lower-casing every cell."""
-    if values.head(_SAMPLE).n_unique() > _FEW:
-        return True
-    distinct = values.unique()
-    return distinct.str.to_lowercase().n_unique() < distinct.len()
+def _case_matters(frame: pl.DataFrame, columns: set[str]) -> set[str]:
+    """The `columns` of `frame` in which two distinct texts may differ only in case. For the others, equal
+    lower-cased texts are equal texts, and the hashes need no lower-cased copy. Known only for a column of
+    few distinct texts (names, lists), whose distinct texts cost less than lower-casing every cell. Every
+    column is measured in one `select` (polars runs them side by side)."""
+    if not columns:
+        return set()
+    names = sorted(columns)
+    sample = frame.select(pl.col(c).head(_SAMPLE).n_unique() for c in names).row(0)
+    few = [c for c, n in zip(names, sample, strict=True) if n <= _FEW]
+    if not few:
+        return set(names)
+    distinct = frame.lazy().select(pl.col(c).unique().implode() for c in few).collect()
+    caseless = distinct.select(
+        pl.col(c).list.eval(pl.element().str.to_lowercase()).list.n_unique() < pl.col(c).list.len() for c in few
+    ).row(0)
+    return {c for c in names if c not in few} | {c for c, hit in zip(few, caseless, strict=True) if hit}
 
 
 def _slug(text: str) -> str:

@@ -24,6 +24,7 @@ from bulkassist.engine.report import (
     ISSUE_COLUMNS,
     ISSUE_SCHEMA,
     WARNING_SEVERITY,
+    ActionCodes,
     Report,
 )
 from bulkassist.engine.rules import RuleContext, run_rules
@@ -121,8 +122,8 @@ def validate_table(
     def check(idx: int) -> _Checked:
         f = domain.field(match.fields[idx])
         raw = source[names[idx]]
-        if idx in todo:
-            return _check_rest(f, raw, todo[idx], typed_dates.get(idx), lists)
+        if idx in todo:  # each column's failing cells let go once checked (`pop`: one thread per column)
+            return _check_rest(f, raw, *todo.pop(idx), typed_dates.pop(idx, None), lists)
         return _check_column(f, raw, table.number_cells.get(names[idx]), table.date_cells.get(names[idx]), lists)
 
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
@@ -201,10 +202,11 @@ _AS_TYPED_MIN_ROWS = 1_000
 
 
 def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: HeaderMatch, names: list[str],
-                    lists: SelectLists) -> tuple[dict[int, pl.Series], dict[int, pl.Series]]:
+                    lists: SelectLists) -> tuple[dict[int, tuple[pl.Series, pl.Series]], dict[int, pl.Series]]:
     """Per field column whose kind has a test of cells as typed (`CellKind.as_typed`): the rows of the filled
-    cells it does not pass (the only ones the full check reads), and for a date field the dates of those
-    it passes. One `select` of every column's test: polars runs them side by side.
+    cells it does not pass and their texts (the only cells the full check reads), and for a date field the
+    dates of those it passes. One `select` of every column's test, rows and texts: polars runs them side by
+    side (each output is one list, so the few rows and texts never wait for a pass in Python).
 
     A workbook's typed cells (numbers, dates) are checked cell by cell, as before: their text is not
     what the person typed."""
@@ -225,17 +227,24 @@ def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: He
     todo = [(pl.col(names[idx]).is_not_null() & ~(
         pl.col(f"dates {idx}").is_not_null() if typed.valid is None else typed.valid.fill_null(False)
     )).alias(f"todo {idx}") for idx, typed in tests.items()]
-    found = frame.lazy().with_columns(dates.values()).select(*todo, *[f"dates {idx}" for idx in dates]).collect()
-    return ({idx: found[f"todo {idx}"].arg_true() for idx in tests},
-            {idx: found[f"dates {idx}"].alias(names[idx]) for idx in dates})
+    # Each test once (named columns: polars does not always share a subexpression used twice), then the
+    # rows and texts of the cells it fails, every output one list.
+    found = frame.lazy().with_columns(dates.values()).with_columns(todo).select(
+        *[pl.arg_where(pl.col(f"todo {idx}")).implode().alias(f"rows {idx}") for idx in tests],
+        *[pl.col(names[idx]).filter(pl.col(f"todo {idx}")).implode().alias(f"cells {idx}") for idx in tests],
+        *[pl.col(f"dates {idx}").implode() for idx in dates],
+    ).collect()
+    return ({idx: (found[f"rows {idx}"][0], found[f"cells {idx}"][0].alias(names[idx])) for idx in tests},
+            {idx: found[f"dates {idx}"][0].alias(names[idx]) for idx in dates})
 
 
-def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, dates: pl.Series | None, lists: SelectLists) -> _Checked:
-    """`_check_column` of the cells at `todo` only (the others are valid as typed: `_valid_as_typed`),
-    spread over the whole column: the cells as they are where valid, the findings on their rows."""
+def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, cells: pl.Series, dates: pl.Series | None,
+                lists: SelectLists) -> _Checked:
+    """`_check_column` of `cells`, the cells at rows `todo` only (the others are valid as typed:
+    `_valid_as_typed`), spread over the whole column: the cells as they are where valid, the findings on
+    their rows."""
     if not todo.len():
         return _Checked(raw, raw, dates, [])
-    cells = raw.gather(todo)
     found = _check_column(f, cells, None, None, lists)
     values = raw if _same(found.values, cells) else raw.clone().scatter(todo, found.values)
     normalized = values if _same(found.normalized, found.values) else values.clone().scatter(todo, found.normalized)
@@ -609,13 +618,12 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
             cells = frame[names[index]].gather(part["idx"].gather(at) if at.len() < part.height else part["idx"])
             value = cells if at.len() == part.height else value.scatter(at, cells)
         placed.append(part.with_columns(
-            col_index=columns, column=headers.gather(columns),
-            value=part["value"] if "value" in part.columns else value.alias("value"),
+            col_index=columns, value=part["value"] if "value" in part.columns else value.alias("value"),
         ).select(
             (pl.col("idx") + first_row).alias("row"),
-            "col_index", "column", "field", "value", "code", "severity", "message", "suggestion", "confidence",
+            "col_index", "field", "value", "code", "severity", "message", "suggestion", "confidence",
             pl.col("safe").fill_null(False),
-        ).cast(ISSUE_SCHEMA))
+        ).cast({name: ISSUE_SCHEMA[name] for name in _PLACED}))
     issues = pl.concat(placed, how="vertical", rechunk=False)
     placed.clear()
     # Sorted a column at a time, each source column let go once gathered: never two full copies. A column
@@ -625,7 +633,19 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     order = issues.select(pl.arg_sort_by(key, maintain_order=True)).to_series()
     by_name = {name: issues.to_series(i) for i, name in enumerate(issues.columns)}
     del issues
-    return pl.DataFrame([by_name.pop(name).rechunk().gather(order) for name in ISSUE_COLUMNS])
+
+    def gathered(name: str) -> pl.Series:
+        return by_name.pop(name).rechunk().gather(order)
+
+    # Two columns at a time (polars releases the GIL): half the wait, and only two columns ever held twice.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ordered = dict(zip(_PLACED, pool.map(gathered, _PLACED), strict=True))
+    # A column's header is looked up once the issues are in order: a text per issue is never moved.
+    ordered["column"] = headers.gather(ordered["col_index"]).alias("column")
+    return pl.DataFrame([ordered[name] for name in ISSUE_COLUMNS])
+
+
+_PLACED = [name for name in ISSUE_COLUMNS if name != "column"]  # the columns `_place` sorts
 
 
 def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
@@ -638,34 +658,32 @@ def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
 
 
 def _error_rows(parts: list[pl.DataFrame], match: HeaderMatch) -> pl.Series:
-    """The data rows (0-based) with an error among the findings, as `_drop_explained` leaves them: read
-    from the findings themselves, so row actions never wait for the issues to be placed."""
+    """The data rows (0-based; a row may repeat) with an error among the findings, as `_drop_explained`
+    leaves them: read from the findings themselves, so row actions never wait for the issues to be placed."""
     if not parts:
         return pl.Series("idx", [], dtype=pl.Int64)
     in_file = list(match.fields.values())
-    errors = pl.concat([p.filter(pl.col("severity") == ERROR_SEVERITY).select(
-        pl.col("idx").cast(pl.Int64), "field", "code") for p in parts])
     several = pl.concat([p.filter((pl.col("code") == "several_values") & pl.col("field").is_in(in_file)).select(
         pl.col("idx").cast(pl.Int64), "field") for p in parts])
-    if several.height:
-        explained = (pl.col("code") == "not_in_list") & pl.col("field").is_in(in_file)
-        errors = pl.concat([errors.filter(~explained),
-                            errors.filter(explained).join(several, on=["idx", "field"], how="anti")])
-    return errors["idx"].unique()
+    is_error = pl.col("severity") == ERROR_SEVERITY
+    if not several.height:  # the usual case: the rows alone (8 bytes an error, not its field and code too)
+        return pl.concat([p.filter(is_error).select(pl.col("idx").cast(pl.Int64)) for p in parts]).to_series()
+    errors = pl.concat([p.filter(is_error).select(pl.col("idx").cast(pl.Int64), "field", "code") for p in parts])
+    explained = (pl.col("code") == "not_in_list") & pl.col("field").is_in(in_file)
+    return pl.concat([errors.filter(~explained),
+                      errors.filter(explained).join(several, on=["idx", "field"], how="anti")])["idx"]
 
 
 def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], error_idx: pl.Series,
-             blank: pl.Series, blocking: bool) -> pl.Series:
+             blank: pl.Series, blocking: bool) -> ActionCodes:
+    """Each row's action as a code of `ActionCodes` (one byte a row): their text is made when read."""
     height = blank.len()
     has_error = pl.repeat(False, height, dtype=pl.Boolean, eager=True)  # no Python list of a million
     if error_idx.len():
         has_error = has_error.scatter(error_idx.cast(pl.Int64), True)
     key = _id_key(domain)
-    # Worked out as small integer codes, then turned into text once: string intermediates of every row
-    # cost 16 bytes a row each (200 MB at 5M rows).
-    names = pl.Series("action", [RowAction.INSERT, RowAction.UPDATE, RowAction.SKIP, RowAction.ERROR],
-                      dtype=pl.String)
-    insert, update, skip, error = (pl.lit(n, dtype=pl.UInt32) for n in range(4))
+    insert, update, skip, error = (pl.lit(ActionCodes.ACTIONS.index(a), dtype=pl.UInt8) for a in (
+        RowAction.INSERT, RowAction.UPDATE, RowAction.SKIP, RowAction.ERROR))
     if operation == UPDATE_OP:
         base = update
     elif key and key in values:
@@ -677,9 +695,8 @@ def _actions(domain: Domain, operation: str, values: dict[str, pl.Series], error
         "err": has_error,
         "id": values[key] if key and key in values else pl.repeat(None, height, dtype=pl.String, eager=True),
     })
-    codes = frame.select(
+    return ActionCodes(frame.select(
         pl.when(pl.col("blank")).then(skip)
         .when(pl.col("err") | pl.lit(blocking)).then(error)
         .otherwise(base).alias("action")
-    ).to_series()
-    return names.gather(codes).alias("action")
+    ).to_series())
