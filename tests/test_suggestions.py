@@ -75,6 +75,20 @@ def test_top_k_equals_the_brute_force_reference_on_random_lists(seed):
             assert engine(options, texts, limit, match_labels) == reference(options, texts, limit, match_labels)
 
 
+@pytest.mark.parametrize("options", [
+    [("-", "-"), ("--", ""), ("- -", "x"), ("", "")],  # no words in the values (one in a label)
+    [("ab", "ab"), ("ab ab", ""), ("ab-ab", "AB"), ("b", ""), ("ab", "b")],  # fewer words than seed words
+])
+def test_lists_of_fewer_words_than_a_typed_value_seeds_rank_like_the_reference(options):
+    # Each typed value's threshold comes from the keys of its best few words: here there are fewer
+    # words than that, or none.
+    assert len(ListMatcher(options, match_labels=True).prepare()._index.words) < suggestions._SEEDS
+    texts = ["a", "ab", "b a", "-", "a-b", "abab", "ba ab", "--", "x", "", "- b"]
+    for match_labels in (False, True):
+        for limit in (1, 3, 7):
+            assert engine(options, texts, limit, match_labels) == reference(options, texts, limit, match_labels)
+
+
 def test_a_batch_ranked_in_chunks_ranks_like_the_reference(monkeypatch):
     # Past a chunk of queries (memory bounds it) the batch is ranked chunk by chunk: the answers
     # keep their order, each chunk's thresholds are its own.

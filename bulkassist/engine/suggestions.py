@@ -9,8 +9,10 @@ The ranking is exactly that of scoring every typed value against every option,
 without doing so (10k typos x 50k options would be 10^9 scores): an index of
 the options' words bounds each score from above, so only options that can reach
 a threshold are scored (see `_WordIndex` for the bound), and the characters the
-two texts share, order aside, bound it again before a pair is scored. The top k
-are kept by thresholds, never by sorting a row of all options. A large batch is ranked in chunks
+two texts share, order aside, bound it again before a pair is scored. Each typed
+value is searched once, at the k-th best score among the options holding its best
+words (scored first, a matrix per word: `ListMatcher._seed`), so the top k are kept
+by thresholds, never by sorting a row of all options. A large batch is ranked in chunks
 one after the other (bounded memory); rapidfuzz's own threads share its long loops between the cores.
 The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
@@ -30,8 +32,11 @@ MIN_SCORE = 60  # below this a candidate is noise, not a suggestion
 # The score of a typed value against an option (both folded): the best of these, rounded to 0..100.
 # fuzz.ratio is 200 * LCS / (len(a) + len(b)); token_sort_ratio the same on the words sorted.
 SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
-_LEVELS = (84, 78, 72, 66, MIN_SCORE)  # thresholds tried in turn until `limit` options reach one (finer
-# steps cost less than they add: a row searched at a lower threshold finds many more candidates)
+_SEEDS = 4  # words per typed value whose keys are scored first, to set its threshold (see `_seed`;
+# on a 5,000-typo chunk of bench/suggest.py, 1, 2, 3 words took 2.2, 0.90, 0.77 CPU-s, and 4, 6, 8, 12
+# words 0.68, 0.70, 0.81, 0.90 once the seed words no longer generated candidates)
+_SEED_LEVEL = 84  # the score at which those words are chosen (the gain of the index's bound)
+_SEED_WORKERS = 50_000  # cells of a seed matrix from which rapidfuzz's threads pay for starting
 _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
@@ -137,7 +142,7 @@ class _WordIndex:
         self.r_max = r_max = int(count.max(initial=0))
         owner = np.repeat(np.arange(len(keys)), count)
         position = np.arange(owner.size) - np.repeat(np.cumsum(count) - count, count)
-        key_words = np.full((len(keys), max(1, r_max)), self.blank, dtype=np.int64)
+        self.key_words = key_words = np.full((len(keys), max(1, r_max)), self.blank, dtype=np.int64)
         key_words[owner, position] = flat
         found_key, found_word, others = [], [], []
         for p in range(r_max):
@@ -149,6 +154,9 @@ class _WordIndex:
         entry_word = np.concatenate(found_word) if found_word else np.zeros(0, np.int64)
         order = np.lexsort((entry_key, self.seps[entry_key], count[entry_key], entry_word))
         self.entry_key = entry_key[order]
+        # A word's entries, every key holding it, are entry_key[word_lo[word]:word_hi[word]].
+        self.word_lo, self.word_hi = (np.searchsorted(entry_word[order], np.arange(len(self.words)), side=side)
+                                      for side in ("left", "right"))
         self.entry_others = np.concatenate(others)[order] if others else np.zeros((0, 0), np.int64)
         group = np.stack([entry_word[order], count[self.entry_key], self.seps[self.entry_key]])
         starts = np.flatnonzero(np.r_[True, (group[:, 1:] != group[:, :-1]).any(axis=0)]) if order.size \
@@ -198,8 +206,11 @@ class _WordIndex:
         counts[:, -1] -= width - np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         return counts.astype(dtype)
 
-    def candidates(self, typed: _Texts, rows: np.ndarray, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(row, key) pairs, sorted, whose score can round to >= the row's threshold: all such pairs.
+    def candidates(self, typed: _Texts, rows: np.ndarray, threshold: np.ndarray,
+                   known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, key) pairs, sorted, whose score can round to >= the row's threshold: all such pairs but
+        those of keys holding one of the row's `known` words (rows x n, all of `typed`: their keys are
+        scored already). Some of those may still be among the pairs.
 
         `rows` are the rows of `typed` to search, `threshold` theirs; the pairs name rows of `typed`.
         """
@@ -214,6 +225,7 @@ class _WordIndex:
         for r in self.word_counts.tolist():
             least = np.maximum(seps, r - 1)  # need(s) falls while s <= S, then rises
             qualifies = r * gain[:, :-1] >= (t * (n + least) - 200 * np.minimum(seps, least))[:, None]
+            qualifies[np.arange(rows.size)[:, None], known[rows]] = False  # (a key found another way)
             wanted = np.flatnonzero((self.group_r == r) & qualifies.any(axis=0)[self.group_word])
             if rows.size <= _FEW_ROWS:  # a few typed values (the suggest endpoint): no loop per word
                 self._expand(gain, t, n, seps, qualifies, wanted, r, found_rows, found_keys)
@@ -356,9 +368,9 @@ class ListMatcher:
     def _rank_fuzzy(self, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
         """Per folded query, its best k (option, score) by score then list order, scores >= MIN_SCORE.
 
-        Tried at falling thresholds T (each query's at least the k-th best score seen so far): once
-        k options reach T among the candidates, which hold every key that can reach T, no other
-        option can enter or reorder the top k.
+        Searched at one threshold T per query: the k-th best score among a few options scored first
+        (`_seed`), or MIN_SCORE. k options reach T, and the candidates hold every key that can reach T,
+        so no other option can enter or reorder the top k.
         """
         index = self.prepare()._index
         assert index is not None
@@ -374,58 +386,104 @@ class ListMatcher:
 
     def _rank_chunk(self, index: _WordIndex, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
         """`_rank_fuzzy` of one chunk of queries."""
-        found: list[list[tuple[int, int]]] = [[] for _ in queries]
         typed = index.texts(queries)
-        seen = np.zeros(len(typed.texts), dtype=np.int64)  # k-th best option score seen (0: fewer seen)
-        rows = np.arange(len(typed.texts))
-        for level in _LEVELS:
-            if not rows.size:
-                break
-            done = self._level(index, typed, rows, np.maximum(seen[rows], level), k, seen,
-                               last=level == _LEVELS[-1])
-            for row, picks in done.items():
-                found[row] = picks
-            rows = rows[~np.isin(rows, np.fromiter(done, dtype=np.int64, count=len(done)))]
+        threshold, seeds, seeded = self._seed(index, typed, k)
+        pair_row, pair_key = index.candidates(typed, np.arange(len(queries)), threshold, seeded)
+        rows, options, scores = [seeds[0]], [seeds[1]], [seeds[2]]
+        for lo in range(0, pair_row.size, _PAIRS):
+            r, key = pair_row[lo:lo + _PAIRS], pair_key[lo:lo + _PAIRS]
+            # Keys holding a seed word of their row were all scored by `_seed`: not again.
+            words, fresh = index.key_words[key], np.ones(key.size, dtype=bool)
+            for seed in seeded[r].T:
+                fresh &= ~(words == seed[:, None]).any(axis=1)
+            r, key = r[fresh], key[fresh]
+            got = self._scores(typed, r, key)
+            keep = got >= threshold[r]  # (only options reaching the threshold can be picked)
+            rows.append(r[keep])
+            options.append(self._targets[key[keep]])
+            scores.append(got[keep])
+        r, opt, got = self._best(np.concatenate(rows), np.concatenate(options), np.concatenate(scores))
+        # Per row, its options reaching its threshold, best first: k of them, or fewer where the threshold
+        # is MIN_SCORE.
+        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
+        counts = np.minimum(np.diff(np.r_[starts, r.size]), k)
+        found: list[list[tuple[int, int]]] = [[] for _ in queries]
+        picked, scored = opt.tolist(), got.tolist()
+        for row, start, count in zip(r[starts].tolist(), starts.tolist(), counts.tolist(), strict=True):
+            found[row] = list(zip(picked[start:start + count], scored[start:start + count], strict=True))
         return found
 
-    def _level(self, index: _WordIndex, typed: _Texts, rows: np.ndarray, threshold: np.ndarray, k: int,
-               seen: np.ndarray, *, last: bool) -> dict[int, list[tuple[int, int]]]:
-        """The rows settled at their thresholds, with their picks; `seen` updated for the others.
+    def _seed(self, index: _WordIndex, typed: _Texts, k: int) -> tuple[np.ndarray, tuple[np.ndarray, ...],
+                                                                         np.ndarray]:
+        """Per typed value, its threshold: a score k options reach (MIN_SCORE where fewer than k were seen),
+        the k-th best among the keys holding one of the value's `_SEEDS` best words (the largest gains at
+        `_SEED_LEVEL`: long words most of whose letters the value holds), scored exactly, a matrix per word.
+        With it, the (row, option, score) seen reaching the threshold, and the seed words (rows x seeds).
 
-        The last level settles every row."""
-        done: dict[int, list[tuple[int, int]]] = {}
-        pair_row, pair_key = index.candidates(typed, rows, threshold)
-        at = np.zeros(len(typed.texts), dtype=np.int64)
-        at[rows] = threshold
-        for lo, hi in _batches(pair_row, _PAIRS):
-            r, key = pair_row[lo:hi], pair_key[lo:hi]
-            got = self._scores(typed, r, key)
-            keep = got >= MIN_SCORE
-            r, opt, got = r[keep], self._targets[key[keep]], got[keep]
-            order = np.lexsort((-got, opt, r))
-            r, opt, got = r[order], opt[order], got[order]
-            first = np.ones(r.size, dtype=bool)
-            first[1:] = (r[1:] != r[:-1]) | (opt[1:] != opt[:-1])  # an option's best key only
-            r, opt, got = r[first], opt[first], got[first]
-            order = np.lexsort((opt, -got, r))  # per row: best score first, then list order
-            r, opt, got = r[order], opt[order], got[order]
-            if not r.size:
-                continue
-            starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
-            size = np.diff(np.r_[starts, r.size])
-            # Options reaching the row's threshold: a prefix of the row, best first.
-            reach = np.add.reduceat((got >= at[r]).astype(np.int64), starts)
-            settled = (reach >= k) | last
-            still = ~settled & (size >= k)
-            seen[r[starts[still]]] = np.maximum(seen[r[starts[still]]], got[starts[still] + k - 1])
-            options, scored = opt.tolist(), got.tolist()
-            for row, s, n in zip(r[starts[settled]].tolist(), starts[settled].tolist(),
-                                 np.minimum(reach[settled], k).tolist(), strict=True):
-                done[row] = list(zip(options[s:s + n], scored[s:s + n], strict=True))
-        if last:
-            for row in rows.tolist():
-                done.setdefault(row, [])
-        return done
+        A typo of a name keeps most of one of its words, and the names nearest it share that word, so
+        the threshold is most often the k-th best score itself: the lowest the search can have."""
+        rows_n = len(typed.texts)
+        if not index.words:
+            empty = np.zeros(0, np.int64)
+            return np.full(rows_n, MIN_SCORE, np.int64), (empty, empty, empty), np.zeros((rows_n, 0), np.int64)
+        gain = 200 * typed.lcs[:, :-1] - (_SEED_LEVEL - 1) * index.word_len
+        take = min(_SEEDS, len(index.words))
+        best = np.argpartition(-gain, take - 1, axis=1)[:, :take] if take < len(index.words) else \
+            np.broadcast_to(np.arange(take), (rows_n, take))
+        # Each word once, with every row it is a seed of.
+        order = np.argsort(best, axis=None, kind="stable")
+        words, owners = best.ravel()[order], order // take
+        starts = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
+        found_rows, found_options, found_scores = [], [], []
+        for lo, hi in zip(starts.tolist(), np.r_[starts[1:], words.size].tolist(), strict=True):
+            word, rows = int(words[lo]), owners[lo:hi]
+            keys = index.entry_key[index.word_lo[word]:index.word_hi[word]]
+            got, options = self._matrix(typed, rows, keys), self._targets[keys]
+            if np.unique(options).size < options.size:  # an option's value and label: its best key
+                by = np.argsort(options, kind="stable")
+                options = options[by]
+                cut = np.flatnonzero(np.r_[True, options[1:] != options[:-1]])
+                got, options = np.maximum.reduceat(got[:, by], cut, axis=1), options[cut]
+            # Per row the options at or above its k-th best here (ties included): the threshold is no lower.
+            kth = np.partition(got, options.size - k, axis=1)[:, options.size - k] if options.size > k else \
+                np.zeros(rows.size, np.uint8)
+            at, of = np.nonzero(got >= np.maximum(kth, MIN_SCORE)[:, None])
+            found_rows.append(rows[at])
+            found_options.append(options[of])
+            found_scores.append(got[at, of].astype(np.int64))
+        r, opt, got = self._best(np.concatenate(found_rows), np.concatenate(found_options),
+                                 np.concatenate(found_scores))
+        threshold = np.full(rows_n, MIN_SCORE, np.int64)
+        starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
+        enough = np.diff(np.r_[starts, r.size]) >= k
+        threshold[r[starts[enough]]] = np.maximum(got[starts[enough] + k - 1], MIN_SCORE)
+        keep = got >= threshold[r]
+        return threshold, (r[keep], opt[keep], got[keep]), best
+
+    @staticmethod
+    def _best(rows: np.ndarray, options: np.ndarray, got: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Scored (row, option) pairs, MIN_SCORE and over, an option's best once, per row (rows in order)
+        best score first, then list order."""
+        keep = got >= MIN_SCORE
+        r, opt, got = rows[keep], options[keep], got[keep]
+        order = np.lexsort((-got, opt, r))
+        r, opt, got = r[order], opt[order], got[order]
+        first = np.ones(r.size, dtype=bool)
+        first[1:] = (r[1:] != r[:-1]) | (opt[1:] != opt[:-1])  # an option's best key only
+        r, opt, got = r[first], opt[first], got[first]
+        order = np.lexsort((opt, -got, r))
+        return r[order], opt[order], got[order]
+
+    def _matrix(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """`score_matrix` of the typed values at `rows` against the keys at `keys` (uint8)."""
+        workers = -1 if rows.size * keys.size >= _SEED_WORKERS else 1
+        got = process.cdist([typed.texts[i] for i in rows.tolist()], self._key_array[keys].tolist(),
+                            scorer=fuzz.ratio, dtype=np.uint8, workers=workers)
+        if typed.moved[rows].any() or self._moved[keys].any():
+            np.maximum(got, process.cdist([typed.sorted_forms[i] for i in rows.tolist()],
+                                          self._sorted_keys[keys].tolist(), scorer=fuzz.ratio, dtype=np.uint8,
+                                          workers=workers), out=got)
+        return got
 
     def _scores(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
         """`scores` of the typed values at `rows` against the keys at `keys`, pair by pair (int64).
@@ -456,17 +514,3 @@ def _rows(table: np.ndarray, at: np.ndarray) -> np.ndarray:
     """table[at] for a table of 32 or 64 bytes a row, read as 8-byte words (several times faster)."""
     words = table.view(np.uint64)
     return np.take(words, at, axis=0).view(table.dtype)
-
-
-def _batches(pair_row: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Slices of the (row-sorted) pairs of about `size` pairs, never splitting one row's pairs."""
-    if not pair_row.size:
-        return []
-    bounds = np.flatnonzero(np.r_[True, pair_row[1:] != pair_row[:-1]])
-    out, lo = [], 0
-    for b in bounds[1:].tolist():
-        if b - lo >= size:
-            out.append((lo, b))
-            lo = b
-    out.append((lo, pair_row.size))
-    return out
