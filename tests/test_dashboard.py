@@ -359,7 +359,7 @@ def test_administration_lists_importer_locks_and_unlocks_after_asking(sqlite_ser
     try:
         app = App(admin)
         assert app.tabs.titles[-1] == "Administration"
-        app.tabs.selected_index = app.tabs.children.index(app.admin)  # after Registration, which admins see too
+        app.tabs.selected_index = app.tabs.titles.index("Administration")  # after Registration, which admins see too
         rows = [r for r in app.admin.locks.rows.children if "ba-lock-course_record" in r._dom_classes]
         assert len(rows) == 1 and f"import {held_by}" in rows[0].children[1].value
         unlock = rows[0].children[0]
@@ -394,7 +394,7 @@ def _webhook_row(app: App, hook_id: int):
 def test_administration_adds_lists_and_deletes_a_webhook_after_asking(sqlite_server: object) -> None:
     admin = Client(sqlite_server.url, sqlite_server.tokens["admin"])
     app = App(admin)
-    app.tabs.selected_index = app.tabs.children.index(app.admin)  # Administration: locks and webhooks, one tab
+    app.tabs.selected_index = app.tabs.titles.index("Administration")  # Administration: locks and webhooks, one tab
     panel = app.admin.webhooks
     assert panel in app.admin.children
     panel.url.value = "http://127.0.0.1:9/hooks/<b>dash</b>"

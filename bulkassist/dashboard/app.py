@@ -68,8 +68,8 @@ class App(widgets.VBox):
         # Administrators also get the Administration tab (importer locks, webhooks); nobody else sees it.
         if me and me.get("admin"):
             titles.append(ADMIN_TITLE)
-        # The other tabs' pages come from `build()`, after Select Domain has gone to the browser (see `Wizard`);
-        # until then an empty box holds each place.
+        # The other tabs' pages come from `build()`, after Select Domain has gone to the browser (see `Wizard`),
+        # into a box holding each place.
         self.tabs.children = [self.wizard, *(widgets.VBox() for _ in titles[1:])]
         self.tabs.titles = titles
         self.failures.refresh()
@@ -88,8 +88,11 @@ class App(widgets.VBox):
             self.registration = (RegistrationPage(self.client, self.notice, REGISTRATION_DOMAIN)
                                  if REGISTRATION_TITLE in titles else None)
             self.admin = Administration(self.client, self.notice, self.clock) if ADMIN_TITLE in titles else None
-            self.tabs.children = [page for page in (self.wizard, self.history, self.registration, self.admin)
-                                  if page is not None]
+            pages = [page for page in (self.history, self.registration, self.admin) if page is not None]
+            # Into the boxes holding their places: a Tab whose children are replaced once shown keeps the new
+            # pages hidden in the browser.
+            for place, page in zip(self.tabs.children[1:], pages, strict=True):
+                place.children = [page]
 
     def _title(self, me: dict | None = None) -> str:
         who = f" · signed in as {html.escape(str(me.get('user')))} ({html.escape(str(me.get('organisation')))})" \
@@ -100,17 +103,17 @@ class App(widgets.VBox):
         self.tabs.selected_index = HISTORY
 
     def show_registration(self) -> None:
-        self.build()
-        self.tabs.selected_index = self.tabs.children.index(self.registration)
+        self.tabs.selected_index = self.tabs.titles.index(REGISTRATION_TITLE)
 
     def _on_tab(self, change: dict) -> None:
         self.build()
+        title = self.tabs.titles[change["new"]]
         if change["new"] == HISTORY:
             self.history.refresh(1)
             self.failures.refresh()
-        elif self.tabs.children[change["new"]] is self.registration:
+        elif title == REGISTRATION_TITLE and self.registration is not None:
             self.registration.refresh(1)
-        elif self.tabs.children[change["new"]] is self.admin:
+        elif title == ADMIN_TITLE and self.admin is not None:
             self.admin.refresh()
 
 
