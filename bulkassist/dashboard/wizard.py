@@ -87,7 +87,7 @@ class Wizard(widgets.VBox):
         self.steps = widgets.HTML()
         self.steps.add_class("ba-steps")
         # Only Select Domain at sign-in: each widget is a message to the browser and a model it builds, and
-        # the other six pages are five times as many widgets. `build()` adds them (hidden) right after the
+        # the other six pages are four times as many widgets. `build()` adds them (hidden) right after the
         # first page is on its way (`App`), so the browser builds the review's grids while the user picks a
         # domain, not after the 100k-row review has arrived (~1 s).
         self.pages = [self._domain_page()]
