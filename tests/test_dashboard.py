@@ -3,6 +3,7 @@ the notebook Voila serves, and the app built against a real server."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -22,7 +23,7 @@ from bulkassist.dashboard.clock import local_time
 from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, URL_ENV, jupyter_path
 from bulkassist.dashboard.notices import Notice, describe
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
-from bulkassist.dashboard.wizard import CONFIRM, MAP, REVIEW, confirmation_html, outcome_html
+from bulkassist.dashboard.wizard import CONFIRM, MAP, REVIEW, STEPS, confirmation_html, outcome_html
 
 REPO = Path(__file__).resolve().parent.parent
 HEADERS = ["First Name", "Last Name", "Phone Number", "Date of Birth", "Staff Name"]
@@ -170,6 +171,25 @@ def test_grid_geometry_matches_the_browser_helpers() -> None:
 @pytest.fixture
 def app(sqlite_server: object) -> App:
     return App(Client(sqlite_server.url, sqlite_server.tokens["importer"]))
+
+
+def test_sign_in_answers_with_select_domain_and_builds_the_other_pages_right_after(sqlite_server: object
+                                                                                   ) -> None:
+    """In a page's kernel (an event loop runs it), the App the sign-in answers with holds Select Domain and an
+    empty box per other tab: each widget is a message and a model the browser builds before the wizard shows.
+    The other pages follow on the loop's next turn."""
+    async def sign_in() -> tuple[App, tuple[int, list[int]]]:
+        app = App(Client(sqlite_server.url, sqlite_server.tokens["admin"]))
+        answered = (len(app.wizard.pages), [len(place.children) for place in app.tabs.children[1:]])
+        await asyncio.sleep(0)
+        return app, answered
+
+    app, answered = asyncio.run(sign_in())
+    assert answered == (1, [0, 0, 0])  # an administrator: History, Registration, Administration
+    assert len(app.wizard.pages) == len(STEPS) and app.wizard.children == (app.wizard.steps, *app.wizard.pages)
+    assert [place.children for place in app.tabs.children[1:]] == [(app.history,), (app.registration,), (app.admin,)]
+    assert list(app.tabs.titles) == ["New Import", "Import History", "Registration & Certification",
+                                     "Administration"]
 
 
 def _csv_bytes(rows: list[list[str]], headers: list[str]) -> bytes:
@@ -359,7 +379,7 @@ def test_administration_lists_importer_locks_and_unlocks_after_asking(sqlite_ser
     try:
         app = App(admin)
         assert app.tabs.titles[-1] == "Administration"
-        app.tabs.selected_index = app.tabs.children.index(app.admin)  # after Registration, which admins see too
+        app.tabs.selected_index = app.tabs.titles.index("Administration")  # after Registration, which admins see too
         rows = [r for r in app.admin.locks.rows.children if "ba-lock-course_record" in r._dom_classes]
         assert len(rows) == 1 and f"import {held_by}" in rows[0].children[1].value
         unlock = rows[0].children[0]
@@ -394,7 +414,7 @@ def _webhook_row(app: App, hook_id: int):
 def test_administration_adds_lists_and_deletes_a_webhook_after_asking(sqlite_server: object) -> None:
     admin = Client(sqlite_server.url, sqlite_server.tokens["admin"])
     app = App(admin)
-    app.tabs.selected_index = app.tabs.children.index(app.admin)  # Administration: locks and webhooks, one tab
+    app.tabs.selected_index = app.tabs.titles.index("Administration")  # Administration: locks and webhooks, one tab
     panel = app.admin.webhooks
     assert panel in app.admin.children
     panel.url.value = "http://127.0.0.1:9/hooks/<b>dash</b>"

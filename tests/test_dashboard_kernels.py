@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from bulkassist.dashboard import KernelCulling, start_voila
-from bulkassist.dashboard.launch import WEBSOCKET_MAX_MESSAGE_BYTES, voila_config
+from bulkassist.dashboard.launch import REFILL_DELAY, WEBSOCKET_MAX_MESSAGE_BYTES, voila_config
 
 # No xdist group: this test starts its own Voila and no browser, so it may run on either worker.
 pytestmark = [pytest.mark.browser]
@@ -50,4 +50,5 @@ def test_voila_config_sets_the_websocket_size_culling_and_cap() -> None:
     assert config["MappingKernelManager"] == {"cull_idle_timeout": 600, "cull_interval": 30,
                                               "cull_connected": False}
     assert config["CappedKernelManager"] == {"max_kernels": 7}
+    assert config["VoilaKernelManager"] == {"fill_delay": REFILL_DELAY}
     assert config["VoilaConfiguration"]["multi_kernel_manager_class"].endswith("kernels.CappedKernelManager")

@@ -4,6 +4,7 @@ webhooks) for administrators."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from bulkassist.errors import SessionExpired
 
 NEW_IMPORT, HISTORY = 0, 1  # the tabs every user has; Registration and Administration follow when allowed
 REGISTRATION_DOMAIN = "qualification"
+REGISTRATION_TITLE, ADMIN_TITLE = "Registration & Certification", "Administration"
 
 
 class App(widgets.VBox):
@@ -37,9 +39,8 @@ class App(widgets.VBox):
         self.notice = Notice(on_expired=on_expired)
         self.clock = BrowserClock()  # the browser's time zone, for every date the page shows
         self.failures = FailureBanner(client, self.notice, self.clock)
-        self.history = History(client, self.notice, self.clock)
         self.wizard = Wizard(client, self.notice, on_history=self.show_history)
-        self.tabs = widgets.Tab(children=[self.wizard, self.history], titles=["New Import", "Import History"])
+        self.tabs = widgets.Tab(children=[self.wizard])  # the tabs this user has are known after `load_domains`
         self.tabs.add_class("ba-tabs")
         self.tabs.observe(self._on_tab, "selected_index")
         self.title = widgets.HTML(self._title())
@@ -52,27 +53,46 @@ class App(widgets.VBox):
                                                                                        gap="24px"))
         super().__init__([widgets.HTML(STYLESHEET), self.clock, header, self.notice, self.failures, self.tabs])
         self.add_class("ba-app")
-        self.registration = RegistrationPage(client, self.notice, REGISTRATION_DOMAIN)
         me: dict | None = None
         with self.notice.guard():
             me = self.wizard.load_domains()
             self.title.value = self._title(me)
-        pages: list[tuple[widgets.Widget, str]] = []
+        titles = ["New Import", "Import History"]
         if me and sees_records(me, REGISTRATION_DOMAIN):
             # Seed 002: the Registration & Certification screen, for the Manage R&C role.
-            pages.append((self.registration, "Registration & Certification"))
+            titles.append(REGISTRATION_TITLE)
             if me.get("licensed", True) and not me.get("admin") and not me.get("import_domains"):
                 self.notice.show(f"{me.get('user')} may not import (no Bulk Upload role), but may manage "
                                  f"Registration & Certification records: open that tab to see and export them.",
                                  "info", "Registration & Certification")
         # Administrators also get the Administration tab (importer locks, webhooks); nobody else sees it.
-        self.admin = Administration(client, self.notice, self.clock) if me and me.get("admin") else None
-        if self.admin is not None:
-            pages.append((self.admin, "Administration"))
-        if pages:
-            self.tabs.children = (*self.tabs.children, *(page for page, _ in pages))
-            self.tabs.titles = ("New Import", "Import History", *(title for _, title in pages))
+        if me and me.get("admin"):
+            titles.append(ADMIN_TITLE)
+        # The other tabs' pages come from `build()`, after Select Domain has gone to the browser (see `Wizard`),
+        # into a box holding each place.
+        self.tabs.children = [self.wizard, *(widgets.VBox() for _ in titles[1:])]
+        self.tabs.titles = titles
         self.failures.refresh()
+        self._built = False
+        soon(self.build)
+
+    def build(self) -> None:
+        """The pages not shown at sign-in: the wizard's later steps and the other tabs (once)."""
+        if self._built:
+            return
+        self._built = True
+        with self.notice.guard():
+            self.wizard.build()
+            self.history = History(self.client, self.notice, self.clock)
+            titles = self.tabs.titles
+            self.registration = (RegistrationPage(self.client, self.notice, REGISTRATION_DOMAIN)
+                                 if REGISTRATION_TITLE in titles else None)
+            self.admin = Administration(self.client, self.notice, self.clock) if ADMIN_TITLE in titles else None
+            pages = [page for page in (self.history, self.registration, self.admin) if page is not None]
+            # Into the boxes holding their places: a Tab whose children are replaced once shown keeps the new
+            # pages hidden in the browser.
+            for place, page in zip(self.tabs.children[1:], pages, strict=True):
+                place.children = [page]
 
     def _title(self, me: dict | None = None) -> str:
         who = f" · signed in as {html.escape(str(me.get('user')))} ({html.escape(str(me.get('organisation')))})" \
@@ -83,16 +103,29 @@ class App(widgets.VBox):
         self.tabs.selected_index = HISTORY
 
     def show_registration(self) -> None:
-        self.tabs.selected_index = self.tabs.children.index(self.registration)
+        self.tabs.selected_index = self.tabs.titles.index(REGISTRATION_TITLE)
 
     def _on_tab(self, change: dict) -> None:
+        self.build()
+        title = self.tabs.titles[change["new"]]
         if change["new"] == HISTORY:
             self.history.refresh(1)
             self.failures.refresh()
-        elif self.tabs.children[change["new"]] is self.registration:
+        elif title == REGISTRATION_TITLE and self.registration is not None:
             self.registration.refresh(1)
-        elif self.tabs.children[change["new"]] is self.admin:
+        elif title == ADMIN_TITLE and self.admin is not None:
             self.admin.refresh()
+
+
+def soon(action: Callable[[], None]) -> None:
+    """Run `action` once the kernel has sent what the message it is handling changed (in a page's kernel, the
+    next turn of its event loop), so the browser gets those widgets first; at once outside an event loop."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        action()
+    else:
+        loop.call_soon(action)
 
 
 def sees_records(me: dict, domain: str) -> bool:

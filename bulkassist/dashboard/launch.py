@@ -41,6 +41,12 @@ NOTEBOOK_SOURCE = "from bulkassist.dashboard import Dashboard\n\nDashboard.from_
 # dashboard say the file is too large.
 WEBSOCKET_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
+# Voila refills its pool of pre-heated kernels this many seconds after a page takes one (its default: 1 s). A
+# kernel start is some 2 s of CPU; on a small server, started 1 s in, it shares the CPU with the page that
+# took the kernel while that page loads its scripts and the visitor signs in. A visitor arriving within these
+# seconds of another waits that much longer for a kernel of their own.
+REFILL_DELAY = 3
+
 # Our Voila template (`share/voila/templates/bulkassist`, found through JUPYTER_PATH): Voila's lab template
 # without the icon font it loads from a CDN, so the page loads nothing from outside 127.0.0.1.
 SHARE = Path(__file__).resolve().parent / "share"
@@ -155,9 +161,11 @@ def free_port() -> int:
 
 
 def voila_config(culling: KernelCulling) -> dict:
-    """Everything the dashboard's Voila needs beyond its defaults: the websocket message size, the kernel
-    culling and the cap (what `start_voila` writes to Voila's config file)."""
+    """Everything the dashboard's Voila needs beyond its defaults: the websocket message size, when the pool of
+    pre-heated kernels refills, the kernel culling and the cap (what `start_voila` writes to Voila's config
+    file)."""
     return {"Voila": {"tornado_settings": {"websocket_max_message_size": WEBSOCKET_MAX_MESSAGE_BYTES}},
+            "VoilaKernelManager": {"fill_delay": REFILL_DELAY},
             **culling.config()}
 
 

@@ -63,9 +63,10 @@ class MapFields(widgets.VBox):
     def __init__(self) -> None:
         self.domain: Domain | None = None
         self.answer: dict[str, Any] = {}
-        self.targets: dict[str, widgets.Dropdown] = {}
-        self.custom_names: dict[str, widgets.Text] = {}
-        self.rows: dict[str, widgets.HBox] = {}
+        self._targets: dict[str, widgets.Dropdown] = {}
+        self._custom_names: dict[str, widgets.Text] = {}
+        self._rows: dict[str, widgets.HBox] = {}
+        self._laid_out = True
         self.heading = widgets.HTML()
         self.heading.add_class("ba-map-heading")
         self.table = widgets.VBox()
@@ -83,20 +84,50 @@ class MapFields(widgets.VBox):
         self.add_class("ba-map-fields")
 
     def show(self, answer: dict[str, Any], domain: Domain) -> None:
-        """Lay out the server's mapping answer (`Import.mapping_answer()`)."""
+        """Take the server's mapping answer (`Import.mapping_answer()`). Its rows (some 30 widgets a column) are
+        laid out at once when it needs a decision, else only when first looked at (`lay_out`): a file mapped
+        automatically goes straight to the Review without them."""
         self.domain, self.answer = domain, answer
-        self.targets, self.custom_names, self.rows = {}, {}, {}
+        self._laid_out = False
+        self.table.children = []
+        self.save.value = False
+        self.name.value = answer.get("saved_mapping") or ""
+        self.heading.value = self._heading()
+        if needs_decision(answer):
+            self.lay_out()
+
+    def lay_out(self) -> None:
+        """The table's rows for the answer last shown (once per answer)."""
+        if self._laid_out:
+            return
+        self._laid_out = True
+        self._targets, self._custom_names, self._rows = {}, {}, {}
         header = widgets.HBox([widgets.HTML(f"<b>{t}</b>", layout=widgets.Layout(width=w)) for t, w in (
             ("Import Field", "200px"), ("Sample values", "280px"), ("Target Field", "420px"),
             ("Confidence", "260px"))])
         header.add_class("ba-map-header")
         lines = [header]
-        for column in answer["columns"]:
+        for column in self.answer["columns"]:
             lines.append(self._row(column))
         self.table.children = lines
-        self.save.value = False
-        self.name.value = answer.get("saved_mapping") or ""
-        self.heading.value = self._heading()
+
+    @property
+    def targets(self) -> dict[str, widgets.Dropdown]:
+        """The Target Field dropdown of each column."""
+        self.lay_out()
+        return self._targets
+
+    @property
+    def rows(self) -> dict[str, widgets.HBox]:
+        """The table's row of each column."""
+        self.lay_out()
+        return self._rows
+
+    @property
+    def custom_names(self) -> dict[str, widgets.Text]:
+        """The custom field name box of each column (shown when its target is a custom field)."""
+        self.lay_out()
+        return self._custom_names
 
     def _heading(self) -> str:
         unmapped = self.answer.get("unmapped") or []
@@ -151,7 +182,7 @@ class MapFields(widgets.VBox):
         row.add_class("ba-map-row")
         if name in unmapped:  # no target, or only a guess (similar header, values) not confirmed yet
             row.add_class("ba-map-unmapped")
-        self.targets[name], self.custom_names[name], self.rows[name] = dropdown, custom, row
+        self._targets[name], self._custom_names[name], self._rows[name] = dropdown, custom, row
         return row
 
     def chosen(self) -> dict[str, str]:

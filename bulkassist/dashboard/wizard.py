@@ -86,20 +86,33 @@ class Wizard(widgets.VBox):
 
         self.steps = widgets.HTML()
         self.steps.add_class("ba-steps")
-        self.review = ReviewStep(notice)
-        # Every page is in the page from the start, hidden but one: the browser builds the review's
-        # grids while the user picks a domain, not after the 100k-row review has arrived (~1 s).
-        self.pages = [
-            self._domain_page(), self._template_page(), self._upload_page(), self._map_page(),
-            self._review_page(), self._confirm_page(), self._progress_page(),
-        ]
+        # Only Select Domain at sign-in: each widget is a message to the browser and a model it builds, and
+        # the other six pages are four times as many widgets. `build()` adds them (hidden) right after the
+        # first page is on its way (`App`), so the browser builds the review's grids while the user picks a
+        # domain, not after the 100k-row review has arrived (~1 s).
+        self.pages = [self._domain_page()]
         self.step = 0
         super().__init__([self.steps, *self.pages])
         self.add_class("ba-wizard")
         self.go(0)
 
+    def build(self) -> None:
+        """Add the pages after Select Domain, hidden (once; every step past the first calls it first)."""
+        if len(self.pages) > 1:
+            return
+        self.review = ReviewStep(self.notice)
+        self.pages += [self._template_page(), self._upload_page(), self._map_page(), self._review_page(),
+                       self._confirm_page(), self._progress_page()]
+        for page in self.pages[1:]:
+            page.layout.display = "none"
+        self.children = [self.steps, *self.pages]
+
     # ------------------------------------------------------------ navigation
     def go(self, index: int) -> None:
+        if index > 0:
+            self.build()
+        if index == MAP:
+            self.map_fields.lay_out()
         self.step = index
         for i, page in enumerate(self.pages):
             page.layout.display = None if i == index else "none"
@@ -173,6 +186,7 @@ class Wizard(widgets.VBox):
 
     def choose_domain(self, name: str) -> None:
         with self.notice.guard():
+            self.build()  # the choice sets up the template and upload pages
             self.domain = self.client.domain(name)
             for key, button in self.domain_buttons.items():
                 button.button_style = "info" if key == name else ""
@@ -552,6 +566,7 @@ class Wizard(widgets.VBox):
 
     def reset(self) -> None:
         """New Import: back to step 1 with nothing chosen."""
+        self.build()
         self.imp = self.table = self.content = self.file_name = None
         self._imported_key = None
         self.file_label.value = '<span class="ba-hint">No file chosen yet.</span>'
