@@ -11,6 +11,8 @@ when the Errors grid and its counts are visible. The same steps are then timed w
 (read, upload + server validation, review JSON, first page) to show where the time goes.
 Then `--kernel-loads` plain page loads (like `curl`: no page ever connects) against a Voila with a short
 idle timeout and a cap, counting the kernels alive during the loads and after the idle timeout.
+The widget loads run twice: each in a fresh browser context (a first visit: every script downloaded),
+and as a returning visitor (one context, its cache warm from a first visit that is not counted).
 Targets: widgets visible on a warm server (pre-heated kernel) <= 2 s, first review page <= 3 s, kernels
 never above the cap and at most the pre-heated one left after the idle timeout.
 """
@@ -70,6 +72,20 @@ def browser_figures(url: str, path: Path, loads: int, reviews: int, settle: floa
         figures["widgets visible, pre-heated kernel (median s)"] = statistics.median(visible[1:])
         figures["  page load -> sign-in form (median s)"] = statistics.median(form[1:])
         figures["  Sign in pressed -> wizard's widgets (median s)"] = statistics.median(signed_in[1:])
+        # The same loads by a returning visitor: one browser profile, so the ~7 MB of Voila's and the
+        # widgets' scripts come from its cache after the first visit (not counted), as for an analyst
+        # who used the dashboard before.
+        context = chromium.new_context(viewport=VIEWPORT)
+        returning = []
+        for visit in range(loads + 1):
+            ui = DashboardPage(context.new_page(), url)
+            took = ui.load() + ui.sign_in(token=token)
+            if visit:
+                returning.append(took)
+            ui.page.close()
+            time.sleep(settle)
+        context.close()
+        figures["widgets visible, returning browser (median s)"] = statistics.median(returning)
 
         timings: dict[str, list[float]] = {}
         for _ in range(reviews):
@@ -159,7 +175,9 @@ def verdicts(figures: dict[str, float], cap: int) -> list[str]:
     review = next(v for k, v in figures.items() if k.startswith("upload finished -> first review page"))
     most = next(v for k, v in figures.items() if k.startswith("kernels alive at most"))
     left = next(v for k, v in figures.items() if k.startswith("kernels alive") and "after the last" in k)
-    return [line(warm <= 2, f"widgets visible on a warm server {warm:.2f} s <= 2 s"),
+    returning = figures["widgets visible, returning browser (median s)"]
+    return [line(warm <= 2, f"widgets visible on a warm server, first visit {warm:.2f} s <= 2 s"),
+            line(returning <= 2, f"widgets visible on a warm server, returning browser {returning:.2f} s <= 2 s"),
             line(review <= 3, f"upload finished -> first review page {review:.2f} s <= 3 s"),
             line(most <= cap, f"kernels during the loads {most:.0f} <= cap {cap}"),
             line(left <= 1, f"kernels after the idle timeout {left:.0f} <= 1 (the pre-heated one)")]
