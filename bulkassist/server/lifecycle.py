@@ -43,7 +43,7 @@ from bulkassist.server import outcomes, preview
 from bulkassist.server.auth import Caller
 from bulkassist.server.db import rows_changed
 from bulkassist.server.domains import Context, behaviour_for
-from bulkassist.server.frames import from_blob, to_blob
+from bulkassist.server.frames import from_blob, store_blobs, to_blob
 from bulkassist.server.memory import apply_saved, remembered_for, saved_mapping
 from bulkassist.server.models import Import, ImportBatch, ImportReport, User
 from bulkassist.server.orgdata import domain_for, lists_for
@@ -270,14 +270,19 @@ def _check_uploaded(session: Session, imp: Import) -> None:
 def _uploaded_table(session: Session, imp: Import) -> Table:
     """Every uploaded batch, in file order, as a `Table` of text: the stored frames, concatenated."""
     _check_uploaded(session, imp)
+    # One stored batch in memory at a time (read as the rows are fetched); then each column made contiguous
+    # on its own, its chunks freed before the next: the import is held once, plus a column at most.
     stored = session.scalars(sa.select(ImportBatch.payload)
                              .where(ImportBatch.import_id == imp.id, ImportBatch.row_count > 0)
-                             .order_by(ImportBatch.first_row)).all()
+                             .order_by(ImportBatch.first_row).execution_options(yield_per=1))
     names = unique_names(list(imp.headers or []))
     frames = [pl.DataFrame(schema=dict.fromkeys(names, pl.String)), *(batches.load(p) for p in stored)]
     # A mask column one batch lacks is False on its rows.
-    frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True)
-    frame = frame.with_columns(pl.col(c).fill_null(False) for c in frame.columns if c.startswith("\x1f"))
+    columns = pl.concat(frames, how="diagonal_relaxed", rechunk=False).get_columns()
+    del frames
+    for i in range(len(columns)):
+        columns[i] = columns[i].fill_null(False) if columns[i].name.startswith("\x1f") else columns[i].rechunk()
+    frame = pl.DataFrame(columns)
     return _unpack(frame, imp)
 
 
@@ -357,20 +362,27 @@ def _reviewed_rows(report: Report) -> pl.DataFrame:
     return pl.concat([report.normalized, report.rows], how="horizontal")
 
 
-def _store(session: Session, imp: Import, table: Table) -> Report:
-    """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
+def _store(session: Session, imp: Import, table: Table) -> tuple[pl.DataFrame, pl.Series]:
+    """Validate `table`, store the report (cells, normalized values + actions, issues) and the counts; the
+    report's issues and row actions.
+
+    Each blob is made as soon as what it stores is complete, and the frames go before the blobs are written:
+    `table` is let go here once validated (the validation job hands it over and keeps no reference), and the
+    report once its rows are put together, so a million-row import's cells are not held beside its blobs."""
+    data = to_blob(_pack(table))
     report, intents, changes = _validated(session, imp, table)
-    normalized = _reviewed_rows(report).with_columns(intents.alias(INTENT))
-    blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
-                        issues=to_blob(report.issues))
-    session.merge(blob)
+    del table
+    reviewed = _reviewed_rows(report).with_columns(intents.alias(INTENT))
+    issues, actions, s = report.issues, report.actions, report.summary
+    del report, intents
+    normalized = to_blob(reviewed)
     preview.store(session, imp, changes)
-    s = report.summary
     for key, column in _SUMMARY_COLUMNS.items():
         setattr(imp, column, s[key])
     # Rows a domain rule skipped (a duplicate case under "Skip") carry a note; blank rows carry none.
-    noted = report.issues.filter(pl.col("row").is_not_null())["row"].unique()
-    rule_skipped = (report.actions == RowAction.SKIP) & report.row_numbers.is_in(noted)
+    noted = issues.filter(pl.col("row").is_not_null())["row"].unique()
+    rule_skipped = (actions == RowAction.SKIP) & reviewed["row"].is_in(noted.implode())
+    del reviewed
     # Before the commit the verdict decides the status; after a failed commit an edit only prepares the retry.
     # Rows that change nothing, like rows a rule skipped, leave the import committable (it writes nothing).
     if ImportStatus.VALIDATED in TRANSITIONS[imp.status]:
@@ -380,7 +392,8 @@ def _store(session: Session, imp: Import, table: Table) -> Report:
                 "no row can be imported; fix the errors (edit the rows or the file) and validate again"))
         else:
             transition(session, imp, ImportStatus.VALIDATED, message="")
-    return report
+    store_blobs(session, ImportReport, imp.id, {"data": data, "normalized": normalized, "issues": to_blob(issues)})
+    return issues, actions
 
 
 def _pack(table: Table) -> pl.DataFrame:
@@ -458,9 +471,9 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
         for masks in (table.date_cells, table.number_cells):
             if name in masks:  # what the person types now is text, whatever the workbook cell was
                 masks[name] = masks[name].clone().scatter([index], False)
-    report = _store(session, imp, table)
-    mine = report.issues.filter(pl.col("row") == row)
-    return {"row": row, "action": report.actions[index], "issues": mine.to_dicts(),
+    issues, actions = _store(session, imp, table)
+    mine = issues.filter(pl.col("row") == row)
+    return {"row": row, "action": actions[index], "issues": mine.to_dicts(),
             "summary": describe(session, imp)["summary"], "status": imp.status}
 
 
