@@ -369,13 +369,13 @@ def _store(session: Session, imp: Import, table: Table) -> tuple[pl.DataFrame, p
     Each blob is made as soon as what it stores is complete, and the frames go before the blobs are written:
     `table` is let go here once validated (the validation job hands it over and keeps no reference), and the
     report once its rows are put together, so a million-row import's cells are not held beside its blobs."""
-    data = to_blob(_pack(table))
+    data = to_blob(_pack(table), small=True)
     report, intents, changes = _validated(session, imp, table)
     del table
     reviewed = _reviewed_rows(report).with_columns(intents.alias(INTENT))
     issues, actions, s = report.issues, report.actions, report.summary
     del report, intents
-    normalized = to_blob(reviewed)
+    normalized = to_blob(reviewed, small=True)
     preview.store(session, imp, changes)
     for key, column in _SUMMARY_COLUMNS.items():
         setattr(imp, column, s[key])
