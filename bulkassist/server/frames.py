@@ -33,7 +33,7 @@ def store_blobs(session: Session, model: Any, key: int, blobs: dict[str, bytes])
     On SQLite the row is inserted with zero-filled blobs of their sizes, and each blob is then written into
     its place (incremental blob I/O: the key is the table's rowid). A blob bound to a statement is copied by
     SQLite, and the copy stays bound to the cached statement once it has run: a million-row report's blobs
-    (some 80 MB) stayed in the server's memory until the next validation."""
+    (tens of MB) stayed in the server's memory until the next validation."""
     raw: Any = session.connection().connection.driver_connection
     if session.get_bind().dialect.name != "sqlite" or not hasattr(raw, "blobopen"):  # blobopen: Python 3.11
         session.merge(model(**{_key_name(model): key}, **blobs))
