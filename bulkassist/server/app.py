@@ -32,6 +32,7 @@ from bulkassist.errors import (
     PayloadTooLarge,
     ServerError,
 )
+from bulkassist.server.allocator import return_freed_memory
 from bulkassist.server.bodies import BodyLimit, BodyTooLarge
 from bulkassist.server.db import make_engine, migrate, sessions
 from bulkassist.server.docs import add_docs
@@ -55,6 +56,7 @@ def create_app(database_url: str | None = None, *, workers: bool = True,
     tests of pure HTTP).
     `signin_policy`: session lifetime and failed sign-in limit (default: from the environment, `SignInPolicy.from_env`).
     """
+    return_freed_memory()
     engine = make_engine(database_url)
     migrate(engine)
     maker = sessions(engine)

@@ -42,6 +42,7 @@ from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulkassist.server import committer, events, lifecycle, undo
+from bulkassist.server.allocator import return_freed_memory
 from bulkassist.server.db import make_engine, migrate
 from bulkassist.server.db import sessions as make_sessions
 from bulkassist.server.models import Import
@@ -230,6 +231,7 @@ def run_worker(database_url: str, *, concurrency: int = 2) -> None:
     """A worker process: run the jobs of the server's PostgreSQL database until SIGTERM / Ctrl+C.
 
     Several can run, on any number of machines; each migrates the database first (idempotent)."""
+    return_freed_memory()
     engine = make_engine(database_url)
     if engine.dialect.name != "postgresql":
         raise ValueError("bulkassist worker runs jobs of a PostgreSQL database; a SQLite server runs its "

@@ -43,7 +43,7 @@ from bulkassist.server import outcomes, preview
 from bulkassist.server.auth import Caller
 from bulkassist.server.db import rows_changed
 from bulkassist.server.domains import Context, behaviour_for
-from bulkassist.server.frames import from_blob, to_blob
+from bulkassist.server.frames import from_blob, store_blobs, to_blob
 from bulkassist.server.memory import apply_saved, remembered_for, saved_mapping
 from bulkassist.server.models import Import, ImportBatch, ImportReport, User
 from bulkassist.server.orgdata import domain_for, lists_for
@@ -173,9 +173,9 @@ def set_options(session: Session, caller: Caller, imp: Import, options: dict[str
     dom = domain_for(session, caller.org_id, imp.domain)
     _, opts = _parse_choices(dom, imp.operation, {**(imp.options or {}), **options})
     imp.options = opts
-    if imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None:
-        data, _, _ = stored_report(session, imp)
-        _store(session, imp, _unpack(data, imp))
+    if imp.status in EDITABLE and has_report(session, imp):
+        table, uploaded = stored_cells(session, imp)
+        _store(session, imp, table, uploaded=uploaded)
 
 
 def _parse_choices(dom: Domain, operation: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -270,14 +270,19 @@ def _check_uploaded(session: Session, imp: Import) -> None:
 def _uploaded_table(session: Session, imp: Import) -> Table:
     """Every uploaded batch, in file order, as a `Table` of text: the stored frames, concatenated."""
     _check_uploaded(session, imp)
+    # One stored batch in memory at a time (read as the rows are fetched); then each column made contiguous
+    # on its own, its chunks freed before the next: the import is held once, plus a column at most.
     stored = session.scalars(sa.select(ImportBatch.payload)
                              .where(ImportBatch.import_id == imp.id, ImportBatch.row_count > 0)
-                             .order_by(ImportBatch.first_row)).all()
+                             .order_by(ImportBatch.first_row).execution_options(yield_per=1))
     names = unique_names(list(imp.headers or []))
     frames = [pl.DataFrame(schema=dict.fromkeys(names, pl.String)), *(batches.load(p) for p in stored)]
     # A mask column one batch lacks is False on its rows.
-    frame = pl.concat(frames, how="diagonal_relaxed", rechunk=True)
-    frame = frame.with_columns(pl.col(c).fill_null(False) for c in frame.columns if c.startswith("\x1f"))
+    columns = pl.concat(frames, how="diagonal_relaxed", rechunk=False).get_columns()
+    del frames
+    for i in range(len(columns)):
+        columns[i] = columns[i].fill_null(False) if columns[i].name.startswith("\x1f") else columns[i].rechunk()
+    frame = pl.DataFrame(columns)
     return _unpack(frame, imp)
 
 
@@ -287,7 +292,7 @@ def start_validation(session: Session, imp: Import) -> bool:
     Validating; whether this call moved it (and so the caller defers the validation job in this transaction).
     Validating again an import validated already, or being validated, does nothing."""
     if imp.status == ImportStatus.VALIDATING or (
-            imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None):
+            imp.status in EDITABLE and has_report(session, imp)):
         return False  # the client may resend
     if imp.status not in UPLOADABLE:
         raise Conflict(f"import {imp.id} is {imp.status}; it can no longer be validated")
@@ -305,7 +310,7 @@ def run_validation(sessions: sessionmaker[Session], import_id: int) -> None:
             imp = session.scalars(locked(import_id, session.get_bind().dialect.name)).one()
             if imp.status != ImportStatus.VALIDATING:
                 return  # validated already (the job ran before), or cancelled
-            _store(session, imp, _uploaded_table(session, imp))
+            _store(session, imp, _uploaded_table(session, imp), uploaded=True)
     except Exception as exc:  # the job must leave a status behind, whatever happened
         if not isinstance(exc, BulkAssistError):
             log.exception("validation of import %s failed", import_id)
@@ -357,20 +362,28 @@ def _reviewed_rows(report: Report) -> pl.DataFrame:
     return pl.concat([report.normalized, report.rows], how="horizontal")
 
 
-def _store(session: Session, imp: Import, table: Table) -> Report:
-    """Validate `table` and store the report (cells, normalized values + actions, issues) and the counts."""
+def _store(session: Session, imp: Import, table: Table, *, uploaded: bool) -> tuple[pl.DataFrame, pl.Series]:
+    """Validate `table`, store the report (cells, normalized values + actions, issues) and the counts; the
+    report's issues and row actions. `uploaded`: the table holds the uploaded rows unchanged, which the
+    batches keep already: the report stores no copy of them (`stored_cells` reads them from the batches).
+
+    Each blob is made as soon as what it stores is complete, and the frames go before the blobs are written:
+    `table` is let go here once validated (the validation job hands it over and keeps no reference), and the
+    report once its rows are put together, so a million-row import's cells are not held beside its blobs."""
+    data = b"" if uploaded else to_blob(_pack(table), small=True)
     report, intents, changes = _validated(session, imp, table)
-    normalized = _reviewed_rows(report).with_columns(intents.alias(INTENT))
-    blob = ImportReport(import_id=imp.id, data=to_blob(_pack(table)), normalized=to_blob(normalized),
-                        issues=to_blob(report.issues))
-    session.merge(blob)
+    del table
+    reviewed = _reviewed_rows(report).with_columns(intents.alias(INTENT))
+    issues, actions, s = report.issues, report.actions, report.summary
+    del report, intents
+    normalized = to_blob(reviewed, small=True)
     preview.store(session, imp, changes)
-    s = report.summary
     for key, column in _SUMMARY_COLUMNS.items():
         setattr(imp, column, s[key])
     # Rows a domain rule skipped (a duplicate case under "Skip") carry a note; blank rows carry none.
-    noted = report.issues.filter(pl.col("row").is_not_null())["row"].unique()
-    rule_skipped = (report.actions == RowAction.SKIP) & report.row_numbers.is_in(noted)
+    noted = issues.filter(pl.col("row").is_not_null())["row"].unique()
+    rule_skipped = (actions == RowAction.SKIP) & reviewed["row"].is_in(noted.implode())
+    del reviewed
     # Before the commit the verdict decides the status; after a failed commit an edit only prepares the retry.
     # Rows that change nothing, like rows a rule skipped, leave the import committable (it writes nothing).
     if ImportStatus.VALIDATED in TRANSITIONS[imp.status]:
@@ -380,7 +393,8 @@ def _store(session: Session, imp: Import, table: Table) -> Report:
                 "no row can be imported; fix the errors (edit the rows or the file) and validate again"))
         else:
             transition(session, imp, ImportStatus.VALIDATED, message="")
-    return report
+    store_blobs(session, ImportReport, imp.id, {"data": data, "normalized": normalized, "issues": to_blob(issues)})
+    return issues, actions
 
 
 def _pack(table: Table) -> pl.DataFrame:
@@ -399,17 +413,38 @@ def _unpack(data: pl.DataFrame, imp: Import) -> Table:
                  date_cells=masks["date_cells"], number_cells=masks["number_cells"])
 
 
-def stored_report(session: Session, imp: Import) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(data as uploaded, normalized + row + action, issues) of a validated import."""
-    blob = session.get(ImportReport, imp.id)
-    if blob is None:
-        raise Conflict(f"import {imp.id} is {imp.status} and has not been validated yet; validate it first")
-    return from_blob(blob.data), from_blob(blob.normalized), from_blob(blob.issues)
+def has_report(session: Session, imp: Import) -> bool:
+    """Whether the import has a validation report (its blobs left unread)."""
+    return session.scalar(sa.select(ImportReport.import_id).where(ImportReport.import_id == imp.id)) is not None
+
+
+def _not_validated(imp: Import) -> Conflict:
+    return Conflict(f"import {imp.id} is {imp.status} and has not been validated yet; validate it first")
+
+
+def stored_report(session: Session, imp: Import) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(normalized + row + action, issues) of a validated import (its cells left unread)."""
+    found = session.execute(sa.select(ImportReport.normalized, ImportReport.issues)
+                            .where(ImportReport.import_id == imp.id)).first()
+    if found is None:
+        raise _not_validated(imp)
+    return from_blob(found.normalized), from_blob(found.issues)
+
+
+def stored_cells(session: Session, imp: Import) -> tuple[Table, bool]:
+    """The cells of a validated import, edits included, and whether they are the uploaded rows unchanged
+    (the report then holds no copy of them, an empty blob: they are read from the batches)."""
+    data = session.scalar(sa.select(ImportReport.data).where(ImportReport.import_id == imp.id))
+    if data is None:
+        raise _not_validated(imp)
+    if not data:
+        return _uploaded_table(session, imp), True
+    return _unpack(from_blob(data), imp), False
 
 
 # ------------------------------------------------------------------ review
 def review(session: Session, imp: Import, issues_limit: int | None = None) -> dict[str, Any]:
-    _, normalized, issues = stored_report(session, imp)
+    normalized, issues = stored_report(session, imp)
     shown = issues if issues_limit is None else issues.head(issues_limit)
     return {
         "id": imp.id,
@@ -428,8 +463,7 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
                        f"the commit")
     if not isinstance(values, dict) or not values:
         raise InvalidRequest("values must map column headers to their new cell values")
-    data, _, _ = stored_report(session, imp)
-    table = _unpack(data, imp)
+    table, _ = stored_cells(session, imp)
     index = row - 2
     if not 0 <= index < table.height:
         raise NotFound(f"row {row} of import {imp.id} (rows are 2..{table.height + 1}) not found in your "
@@ -458,9 +492,9 @@ def edit_row(session: Session, caller: Caller, imp: Import, row: int, values: di
         for masks in (table.date_cells, table.number_cells):
             if name in masks:  # what the person types now is text, whatever the workbook cell was
                 masks[name] = masks[name].clone().scatter([index], False)
-    report = _store(session, imp, table)
-    mine = report.issues.filter(pl.col("row") == row)
-    return {"row": row, "action": report.actions[index], "issues": mine.to_dicts(),
+    issues, actions = _store(session, imp, table, uploaded=False)
+    mine = issues.filter(pl.col("row") == row)
+    return {"row": row, "action": actions[index], "issues": mine.to_dicts(),
             "summary": describe(session, imp)["summary"], "status": imp.status}
 
 
@@ -481,7 +515,8 @@ def require_mapped(imp: Import) -> None:
 
 def confirmation(session: Session, imp: Import) -> dict[str, Any]:
     """Step 5 of the seed: File Name, Rows to Import, Total Rows, Errors Skipped, Import Usage."""
-    stored_report(session, imp)
+    if not has_report(session, imp):
+        raise _not_validated(imp)
     require_mapped(imp)
     usage = usage_for(session, imp.org_id)
     return {

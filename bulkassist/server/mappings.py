@@ -30,13 +30,11 @@ from bulkassist.io import batches
 from bulkassist.io.reading import Table, unique_names
 from bulkassist.server import outcomes
 from bulkassist.server.auth import Caller
-from bulkassist.server.frames import from_blob
-from bulkassist.server.lifecycle import _store, _unpack, describe, stored_report
+from bulkassist.server.lifecycle import _store, describe, has_report, stored_cells
 from bulkassist.server.memory import apply_saved, headers_key, saved_for_headers, saved_mapping
 from bulkassist.server.models import (
     Import,
     ImportBatch,
-    ImportReport,
     RememberedValue,
     SavedMapping,
     User,
@@ -132,9 +130,9 @@ def set_mapping(session: Session, caller: Caller, imp: Import, mapping: dict[str
     imp.mapping = mapping_json(headers, resolve_mapping(dom, headers, merged))
     if save:
         save_mapping(session, caller, imp, dom, name)
-    if imp.status in EDITABLE and session.get(ImportReport, imp.id) is not None:
-        data, _, _ = stored_report(session, imp)
-        _store(session, imp, _unpack(data, imp))
+    if imp.status in EDITABLE and has_report(session, imp):
+        table, uploaded = stored_cells(session, imp)
+        _store(session, imp, table, uploaded=uploaded)
     else:
         imp.unmapped = _unmapped(dom, headers, imp.mapping)
     return mapping_of(session, caller, imp)
@@ -270,10 +268,7 @@ def bulk_fix(session: Session, caller: Caller, imp: Import, column: str, value: 
     if imp.status not in EDITABLE:
         raise Conflict(f"import {imp.id} is {imp.status}; cells can be fixed after validation and before the commit")
     dom = domain_for(session, caller.org_id, imp.domain)
-    stored = session.get(ImportReport, imp.id)
-    if stored is None:
-        raise Conflict(f"import {imp.id} has not been validated yet; validate it first")
-    table = _unpack(from_blob(stored.data), imp)  # only the cells: the old review is rebuilt, never read
+    table, _ = stored_cells(session, imp)  # only the cells: the old review is rebuilt, never read
     name, field = _column(dom, imp, table, column)
     cells = table.frame[name]
     hit = (cells.str.strip_chars() == value.strip()).fill_null(False)
@@ -287,7 +282,7 @@ def bulk_fix(session: Session, caller: Caller, imp: Import, column: str, value: 
         for masks in (table.date_cells, table.number_cells):
             if name in masks:  # what the person typed is text, whatever the workbook cell was
                 masks[name] = masks[name] & ~hit
-        _store(session, imp, table)
+        _store(session, imp, table, uploaded=False)
     return {"cells_changed": changed, "summary": describe(session, imp)["summary"], "status": imp.status,
             "remembered_id": remembered_id}
 

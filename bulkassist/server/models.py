@@ -296,7 +296,7 @@ class ImportReport(Base):
 
     __tablename__ = "import_reports"
     import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary)  # cells as uploaded (after edits)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)  # cells after edits (empty: the batches, unchanged)
     normalized: Mapped[bytes] = mapped_column(sa.LargeBinary)  # per field, system format, + row, action
     issues: Mapped[bytes] = mapped_column(sa.LargeBinary)  # ISSUE_SCHEMA
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

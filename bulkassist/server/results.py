@@ -33,7 +33,7 @@ INVOICE_COLUMN = "Invoice ID"
 
 def results_frame(session: Session, imp: Import) -> pl.DataFrame:
     """One line per data row that is not blank, in the seed's results layout."""
-    _, normalized, issues = stored_report(session, imp)
+    normalized, issues = stored_report(session, imp)
     messages = (issues.filter(pl.col("row").is_not_null())
                 .sort("row", "col_index", nulls_last=True)
                 .group_by("row", maintain_order=True)
@@ -78,7 +78,7 @@ def results_frame(session: Session, imp: Import) -> pl.DataFrame:
 
 def errors_frame(session: Session, imp: Import) -> pl.DataFrame:
     """Every validation issue and every row that failed in the commit: Row, Record, Column, ..., Message."""
-    _, normalized, issues = stored_report(session, imp)
+    normalized, issues = stored_report(session, imp)
     dom = builtin_domain(imp.domain)
     # Seed 003: each failure names the record (its name, e.g. Registered Name or First + Last Name) and the
     # client reference it belongs to (the spec's reference field), then the field and the reason.

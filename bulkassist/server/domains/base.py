@@ -228,8 +228,9 @@ class Context:
         self.store = RecordStore(self.session, self.org_id)
 
 
-def _valid(rows: pl.DataFrame) -> pl.DataFrame:
-    return rows.filter(pl.col("action").is_in(VALID_ACTIONS))
+def _valid(rows: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """The valid rows' `row` and `columns` (only those: `rows` holds every field of the whole import)."""
+    return rows.select("row", *columns).filter(rows["action"].is_in(VALID_ACTIONS))
 
 
 class RecordBehaviour:
@@ -306,7 +307,7 @@ class RecordBehaviour:
         has_id = ids.is_not_null() & (ids.cast(pl.String).str.strip_chars() != "")
         intents = pl.select(pl.when(has_id).then(pl.lit(RowAction.UPDATE)).otherwise(pl.lit(RowAction.INSERT))
                             ).to_series()
-        wanted = rows.filter(valid & has_id)
+        wanted = rows.select("row", id_field).filter(valid & has_id)
         numeric = wanted[id_field].cast(pl.Int64, strict=False)
         known = ctx.store.existing_ids(self.domain.name, numeric.drop_nulls().to_list())
         missing = wanted.filter(~numeric.is_in(list(known)) | numeric.is_null())
@@ -366,10 +367,10 @@ class RecordBehaviour:
     def _check_parents(self, ctx: Context, rows: pl.DataFrame) -> list[pl.DataFrame]:
         """A parent named by its ID must exist now; one named by a reference may come in a later batch."""
         frames = []
-        valid = _valid(rows)
         for link in self.domain.parents:
             if link.field not in rows.columns or not names_parent_by_id(link):
                 continue
+            valid = _valid(rows, link.field)
             missing = valid.filter(ctx.store.parents(link, valid[link.field]).is_null())
             parent = get_domain(link.parent_domain).title.lower()
             frames.append(issues_frame(
@@ -383,7 +384,7 @@ class RecordBehaviour:
         link = self.domain.course_link
         if link is None or not {link.course_field, link.section_field} <= set(rows.columns):
             return []
-        valid = _valid(rows)
+        valid = _valid(rows, link.course_field, link.section_field)
         sections = ctx.store.sections()
         courses = {c for c, _ in sections}
         pairs = zip(valid[link.course_field].to_list(), valid[link.section_field].to_list(), strict=True)
@@ -400,7 +401,7 @@ class RecordBehaviour:
         fields = [f for f in self.domain.fields if f.names_user and f.name in rows.columns]
         if not fields:
             return []
-        valid = _valid(rows)
+        valid = _valid(rows, *[f.name for f in fields])
         named = {v for f in fields for v in valid[f.name].drop_nulls().unique().to_list()}
         users = ctx.store.users(i for i in map(user_id_of, named) if i is not None)
         known = {v for v in named if user_id_of(v) in users}
