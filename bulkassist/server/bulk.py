@@ -9,19 +9,19 @@ all-or-nothing-per-chunk guarantee.
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
+
+from bulkassist.server.jsontext import json_text
 
 # Timestamps as SQLAlchemy writes them to SQLite.
 _STAMP = "%Y-%m-%d %H:%M:%S%.6f"
@@ -184,15 +184,6 @@ def json_objects(frame: pl.DataFrame, always: dict[str, Any] | None = None) -> p
         pieces.append(pl.lit(json_text(always)[1:-1]))
     body = pl.concat_str(pieces, separator=",", ignore_nulls=True)
     return frame.select(pl.concat_str(pl.lit("{"), body, pl.lit("}")).alias("data")).to_series()
-
-
-def json_text(value: Any) -> str:
-    """`value` as JSON text, with orjson (several times faster than `json.dumps`; an update commit
-    encodes every record it writes); what orjson refuses (an integer over 64 bits) with `json`."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value)
 
 
 def update_records(session: Session, table: sa.Table, changes: Sequence[tuple[int, dict[str, Any]]],
