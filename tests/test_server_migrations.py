@@ -24,20 +24,21 @@ def database_url(request, tmp_path):
         "pg_database_url")
 
 
-def upgrade(engine: sa.Engine, revision: str) -> None:
+def alembic(engine: sa.Engine, step, revision: str) -> None:
+    """`step` (alembic's `command.upgrade` or `command.downgrade`) to `revision`."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        step(cfg, revision)
 
 
 def test_record_fields_stored_as_json_read_back_the_same_as_text(database_url):
     """0016: records.data and import_undo_log.before become text on PostgreSQL; every stored value, its
-    text included, is kept."""
+    text included, is kept, and again when the migration is undone."""
     engine = make_engine(database_url)
     try:
-        upgrade(engine, "0015")
+        alembic(engine, command.upgrade, "0015")
         with sessions(engine).begin() as session:
             org = Organisation(name="Old data")
             session.add(org)
@@ -70,5 +71,10 @@ def test_record_fields_stored_as_json_read_back_the_same_as_text(database_url):
                     "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND "
                     "(table_name, column_name) IN (('records', 'data'), ('import_undo_log', 'before'))")).scalars()) == {
                     "text"}
+        alembic(engine, command.downgrade, "0015")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT CAST(data AS TEXT) FROM records ORDER BY id")).scalars().all() == texts
+            assert conn.execute(sa.text("SELECT CAST(before AS TEXT) FROM import_undo_log ORDER BY record_id")
+                                ).scalars().all() == texts
     finally:
         engine.dispose()

@@ -26,16 +26,16 @@ _COLUMNS = (("records", "data", False), ("import_undo_log", "before", True))
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for table, column, nullable in _COLUMNS:
-        op.alter_column(table, column, type_=sa.Text(), existing_type=sa.JSON(), existing_nullable=nullable,
-                        postgresql_using=f'"{column}"::text')
+    _retype(sa.Text(), sa.JSON(), "text")
 
 
 def downgrade() -> None:
+    _retype(sa.JSON(), sa.Text(), "json")
+
+
+def _retype(kind: sa.types.TypeEngine, was: sa.types.TypeEngine, cast: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, column, nullable in _COLUMNS:
-        op.alter_column(table, column, type_=sa.JSON(), existing_type=sa.Text(), existing_nullable=nullable,
-                        postgresql_using=f'"{column}"::json')
+        op.alter_column(table, column, type_=kind, existing_type=was, existing_nullable=nullable,
+                        postgresql_using=f'"{column}"::{cast}')
