@@ -30,10 +30,9 @@ _COPY_SLICE = 8192
 # COPY's binary format: a signature and two empty words, then per row its field count (16 bits) and per
 # field its length in bytes (32 bits, -1 for a null) and its bytes, all big-endian; a trailer of -1.
 _SIGNATURE, _TRAILER = b"PGCOPY\n\xff\r\n\x00" + bytes(8), b"\xff\xff"
-_NULL_FIELD = pa.scalar(b"\xff\xff\xff\xff", pa.large_binary())
-_JOINED = pa.scalar(b"", pa.large_binary())
-# Arrow's memory for the buffers from the system allocator: its default (mimalloc) keeps what a chunk freed,
-# about 50 MB more of a worker's peak.
+_NULL_FIELD, _JOINED = b"\xff\xff\xff\xff", b""
+# Arrow's memory from the system allocator: its default (mimalloc) keeps what a chunk freed, about 50 MB
+# more of a worker's peak. No Arrow value is made at import: the first one costs a process about 36 MB.
 _POOL = pa.system_memory_pool()
 # A PostgreSQL timestamp is microseconds since 2000-01-01.
 _EPOCH_2000_US = 946_684_800_000_000
@@ -116,9 +115,9 @@ def copy_binary(frame: pl.DataFrame, kinds: Sequence[str]) -> memoryview:
     """The rows of `frame` in COPY's binary format (without its signature and trailer), a column's values
     sent as `kinds` says (`binary_kind`): each column's fields (length and bytes) built over the whole
     column, the rows joined by Arrow. Nothing is escaped, so no value can be read back changed."""
-    count = pa.scalar(struct.pack(">h", frame.width), pa.large_binary())
+    count = _scalar(struct.pack(">h", frame.width))
     rows = pc.binary_join_element_wise(count, *[_fields(frame[c], k) for c, k in zip(frame.columns, kinds,
-                                                                                        strict=True)], _JOINED,
+                                                                                        strict=True)], _scalar(_JOINED),
                                        memory_pool=_POOL)
     offsets = np.frombuffer(rows.buffers()[1], np.int64, len(rows) + 1, rows.offset * 8)
     return memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
@@ -131,7 +130,8 @@ def _fields(column: pl.Series, kind: str) -> pa.Array:
         values = column if column.dtype == pl.Binary else column.cast(pl.String).cast(pl.Binary)
         lengths = values.bin.size().fill_null(0).to_numpy().astype(">i4")
         prefixes = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4), n, [None, pa.py_buffer(lengths.tobytes())])
-        fields = pc.binary_join_element_wise(_large(prefixes), _large(values.to_arrow()), _JOINED, memory_pool=_POOL)
+        fields = pc.binary_join_element_wise(_large(prefixes), _large(values.to_arrow()), _scalar(_JOINED),
+                                             memory_pool=_POOL)
     else:
         dtype, sent = _FIXED[kind]
         width = np.dtype(sent).itemsize
@@ -142,7 +142,11 @@ def _fields(column: pl.Series, kind: str) -> pa.Array:
         fields = _large(pa.FixedSizeBinaryArray.from_buffers(pa.binary(4 + width), n, [None, pa.py_buffer(block)]))
     if not column.null_count():
         return fields
-    return pc.if_else(column.is_null().to_arrow(), _NULL_FIELD, fields, memory_pool=_POOL)
+    return pc.if_else(column.is_null().to_arrow(), _scalar(_NULL_FIELD), fields, memory_pool=_POOL)
+
+
+def _scalar(value: bytes) -> pa.Scalar:
+    return pa.scalar(value, pa.large_binary(), memory_pool=_POOL)
 
 
 def _large(array: pa.Array) -> pa.Array:
