@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from bulkassist.client import Client, read_results_csv
 from bulkassist.errors import Conflict, NotFound, PermissionDenied, UndoExpired
 from bulkassist.server.launch import start_server_process
+from bulkassist.server.models import Record
 from tests.test_server_crash import CRASH_ENV, ROWS, client_rows, database_url  # noqa: F401 (fixture)
 from tests.test_server_lifecycle import (
     CLIENT_HEADER,
@@ -37,7 +38,7 @@ def stored(url: str, ids: list[int]) -> dict[int, dict[str, Any]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            records = sa.table("records", sa.column("id"), sa.column("data", sa.JSON))
+            records = Record.__table__
             return dict(conn.execute(sa.select(records.c.id, records.c.data).where(records.c.id.in_(ids))).all())
     finally:
         engine.dispose()

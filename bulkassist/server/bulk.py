@@ -1,7 +1,7 @@
 """Fast bulk writes for the commit: IDs allocated up front, a chunk's rows sent as one prepared buffer
 with COPY (PostgreSQL) or one executemany (SQLite), so 100k rows cost neither 100k round trips, a
-RETURNING per row, nor Python work per row: the buffer (COPY's text format, the JSON text of the records'
-fields) is built by polars over whole columns.
+RETURNING per row, nor Python work per row: the buffer (COPY's binary format, the JSON text of the records'
+fields) is built by polars and Arrow over whole columns.
 
 Both run inside the caller's transaction (and savepoint), so they keep the commit's
 all-or-nothing-per-chunk guarantee.
@@ -9,23 +9,37 @@ all-or-nothing-per-chunk guarantee.
 
 from __future__ import annotations
 
-import io
-import json
+import struct
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
+import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
-# Timestamps as SQLAlchemy writes them to SQLite, and as COPY reads them (microseconds always shown).
+from bulkassist.server.jsontext import json_text
+
+# Timestamps as SQLAlchemy writes them to SQLite.
 _STAMP = "%Y-%m-%d %H:%M:%S%.6f"
-# What COPY's text format escapes (replaced in one pass: a backslash added is not escaped again).
-_COPY_SPECIAL, _COPY_ESCAPED = ["\\", "\t", "\n", "\r"], ["\\\\", "\\t", "\\n", "\\r"]
 # Rows per piece of a COPY: a few MB of records, so the first piece reaches the server early.
 _COPY_SLICE = 8192
+# COPY's binary format: a signature and two empty words, then per row its field count (16 bits) and per
+# field its length in bytes (32 bits, -1 for a null) and its bytes, all big-endian; a trailer of -1.
+_SIGNATURE, _TRAILER = b"PGCOPY\n\xff\r\n\x00" + bytes(8), b"\xff\xff"
+_NULL_FIELD, _JOINED = b"\xff\xff\xff\xff", b""
+# Arrow's memory from the system allocator: its default (mimalloc) keeps what a chunk freed, about 50 MB
+# more of a worker's peak. No Arrow value is made at import: the first one costs a process about 36 MB.
+_POOL = pa.system_memory_pool()
+# A PostgreSQL timestamp is microseconds since 2000-01-01.
+_EPOCH_2000_US = 946_684_800_000_000
+# A column type's fixed-width binary value: (the polars type its values are cast to, the big-endian numpy type
+# sent); text, JSON and bytes are sent as their bytes.
+_FIXED = {"int8": (pl.Int64, ">i8"), "int4": (pl.Int32, ">i4"), "float8": (pl.Float64, ">f8"),
+          "bool": (pl.UInt8, "u1"), "timestamp": (pl.Int64, ">i8")}
 
 
 def allocate_ids(session: Session, table: sa.Table, count: int) -> pl.Series:
@@ -50,7 +64,7 @@ def allocate_ids(session: Session, table: sa.Table, count: int) -> pl.Series:
 def insert_frame(session: Session, table: sa.Table, frame: pl.DataFrame) -> None:
     """Insert the rows of `frame`, whose columns are named as `table`'s (JSON columns hold JSON text).
 
-    PostgreSQL: one COPY of the frame in COPY's text format (`copy_text`). SQLite: one driver executemany,
+    PostgreSQL: one COPY of the frame in COPY's binary format (`copy_binary`). SQLite: one driver executemany,
     with timestamps stored as SQLAlchemy stores them, skipping SQLAlchemy's per-row parameter processing.
     """
     if frame.height == 0:
@@ -59,12 +73,15 @@ def insert_frame(session: Session, table: sa.Table, frame: pl.DataFrame) -> None
     raw = driver_connection(session)
     names = ", ".join(f'"{c}"' for c in frame.columns)
     if connection.dialect.name == "postgresql":
-        # A big frame a slice at a time through a writer thread: the server parses slice n while polars
-        # writes n + 1 (a small one, the outbox's, is not worth the thread).
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN', writer=(
+        kinds = [binary_kind(table.c[c].type) for c in frame.columns]
+        # A big frame a slice at a time through a writer thread: the server parses slice n while Arrow
+        # builds n + 1 (a small one, the outbox's, is not worth the thread).
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT binary)', writer=(
                 QueuedLibpqWriter(cursor) if frame.height > _COPY_SLICE else None)) as copy:
+            copy.write(_SIGNATURE)
             for piece in frame.iter_slices(_COPY_SLICE):
-                copy.write(copy_text(piece).getbuffer())
+                copy.write(copy_binary(piece, kinds))
+            copy.write(_TRAILER)
         return
     stored = frame.with_columns(pl.col(pl.Datetime).dt.strftime(_STAMP))
     cursor = raw.cursor()
@@ -75,15 +92,65 @@ def insert_frame(session: Session, table: sa.Table, frame: pl.DataFrame) -> None
         cursor.close()
 
 
-def copy_text(frame: pl.DataFrame) -> io.BytesIO:
-    """The rows of `frame` in PostgreSQL's COPY text format, written by polars: tab-separated, a null
-    `\\N`, and in text a backslash, tab, newline or carriage return escaped with a backslash. The server
-    reads it about a third faster than CSV, whose quoted fields (every JSON record) it must unquote."""
-    escaped = frame.with_columns(pl.col(pl.String).str.replace_many(_COPY_SPECIAL, _COPY_ESCAPED))
-    buffer = io.BytesIO()
-    escaped.write_csv(buffer, include_header=False, separator="\t", quote_style="never", null_value="\\N",
-                      datetime_format=_STAMP)
-    return buffer
+def binary_kind(kind: sa.types.TypeEngine) -> str:
+    """How COPY's binary format sends a value of this column type: a `_FIXED` key, or "bytes"."""
+    if isinstance(kind, sa.TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, sa.BigInteger):
+        return "int8"
+    if isinstance(kind, sa.Integer) and not isinstance(kind, sa.SmallInteger):
+        return "int4"
+    if isinstance(kind, sa.Float) and kind.precision is None:  # FLOAT: double precision
+        return "float8"
+    if isinstance(kind, sa.Boolean):
+        return "bool"
+    if isinstance(kind, sa.DateTime) and not kind.timezone:
+        return "timestamp"
+    if isinstance(kind, sa.String | sa.JSON | sa.LargeBinary):  # json's binary form is its text
+        return "bytes"
+    raise TypeError(f"no binary COPY for a column of type {kind!r}")
+
+
+def copy_binary(frame: pl.DataFrame, kinds: Sequence[str]) -> memoryview:
+    """The rows of `frame` in COPY's binary format (without its signature and trailer), a column's values
+    sent as `kinds` says (`binary_kind`): each column's fields (length and bytes) built over the whole
+    column, the rows joined by Arrow. Nothing is escaped, so no value can be read back changed."""
+    count = _scalar(struct.pack(">h", frame.width))
+    rows = pc.binary_join_element_wise(count, *[_fields(frame[c], k) for c, k in zip(frame.columns, kinds,
+                                                                                        strict=True)], _scalar(_JOINED),
+                                       memory_pool=_POOL)
+    offsets = np.frombuffer(rows.buffers()[1], np.int64, len(rows) + 1, rows.offset * 8)
+    return memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
+
+
+def _fields(column: pl.Series, kind: str) -> pa.Array:
+    """Per value of `column`, its field in COPY's binary format: its length, then its bytes."""
+    n = len(column)
+    if kind == "bytes":
+        values = column if column.dtype == pl.Binary else column.cast(pl.String).cast(pl.Binary)
+        lengths = values.bin.size().fill_null(0).to_numpy().astype(">i4")
+        prefixes = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4), n, [None, pa.py_buffer(lengths.tobytes())])
+        fields = pc.binary_join_element_wise(_large(prefixes), _large(values.to_arrow()), _scalar(_JOINED),
+                                             memory_pool=_POOL)
+    else:
+        dtype, sent = _FIXED[kind]
+        width = np.dtype(sent).itemsize
+        numbers = column.dt.epoch("us") - _EPOCH_2000_US if kind == "timestamp" else column.cast(dtype, strict=True)
+        block = np.empty((n, 4 + width), np.uint8)
+        block[:, :4] = np.frombuffer(struct.pack(">i", width), np.uint8)
+        block[:, 4:] = numbers.fill_null(0).to_numpy().astype(sent).view(np.uint8).reshape(n, width)
+        fields = _large(pa.FixedSizeBinaryArray.from_buffers(pa.binary(4 + width), n, [None, pa.py_buffer(block)]))
+    if not column.null_count():
+        return fields
+    return pc.if_else(column.is_null().to_arrow(), _scalar(_NULL_FIELD), fields, memory_pool=_POOL)
+
+
+def _scalar(value: bytes) -> pa.Scalar:
+    return pa.scalar(value, pa.large_binary(), memory_pool=_POOL)
+
+
+def _large(array: pa.Array) -> pa.Array:
+    return array.cast(pa.large_binary(), memory_pool=_POOL)
 
 
 def driver_connection(session: Session) -> Any:
@@ -129,15 +196,6 @@ def json_objects(frame: pl.DataFrame, always: dict[str, Any] | None = None) -> p
         pieces.append(pl.lit(json_text(always)[1:-1]))
     body = pl.concat_str(pieces, separator=",", ignore_nulls=True)
     return frame.select(pl.concat_str(pl.lit("{"), body, pl.lit("}")).alias("data")).to_series()
-
-
-def json_text(value: Any) -> str:
-    """`value` as JSON text, with orjson (several times faster than `json.dumps`; an update commit
-    encodes every record it writes); what orjson refuses (an integer over 64 bits) with `json`."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value)
 
 
 def update_records(session: Session, table: sa.Table, changes: Sequence[tuple[int, dict[str, Any]]],

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bulkassist.server.jsontext import JSONText
 from bulkassist.status import ImportStatus
 
 
@@ -328,7 +329,7 @@ class UndoLogEntry(Base):
     import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True)
     record_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     action: Mapped[str] = mapped_column(sa.String(16))  # a RowAction: Insert / Update
-    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONText, default=None)  # as records.data
     before_key: Mapped[str | None] = mapped_column(sa.String(400), default=None)
     written_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(sa.String(16), default=None)
@@ -384,7 +385,7 @@ class Record(Base):
     key: Mapped[str | None] = mapped_column(sa.String(400), default=None)
     parent_id: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
     import_id: Mapped[int | None] = mapped_column(default=None)
-    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)  # text, not json (migration 0016)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -159,10 +159,11 @@ class RecordStore:
         """record ID -> stored fields (None for a record without any)."""
         if self.session.get_bind().dialect.name == "sqlite":
             return self._sqlite_data_by_id(domain, ids)
-        # PostgreSQL: the IDs as one array parameter (psycopg decodes the JSON): one query, not one per 900.
+        # PostgreSQL: the IDs as one array parameter: one query, not one per 900.
         return dict(self.session.execute(sa.text(
             "SELECT id, data FROM records WHERE org_id = :org AND domain = :domain AND id = ANY(CAST(:ids AS BIGINT[]))"
-        ), {"org": self.org_id, "domain": domain, "ids": sorted(set(ids))}).all())
+        ).columns(id=sa.BigInteger, data=Record.data.type), {"org": self.org_id, "domain": domain,
+                                                            "ids": sorted(set(ids))}).all())
 
     def _sqlite_data_by_id(self, domain: str, ids: Iterable[int]) -> dict[int, dict[str, Any] | None]:
         """`data_by_id` on SQLite: the IDs as one JSON parameter, the JSON read straight from the driver (an
