@@ -188,10 +188,13 @@ def main() -> None:
                        if db == "postgres" else "the jobs run in the API process")
             print(f"{'':<8} CPU seconds over the import (wall {median['total']:.1f}): API process "
                   f"{median['api_cpu']:.1f}, {workers}")
+            rss = f"{median['rss_mb']:.0f} MB (target <= {RSS_MB:.0f}) {verdict(median['rss_mb'] <= RSS_MB)}"
+            if db != "postgres":  # the embedded server's one process is an API process and a worker at once
+                rss += (f", as the process that runs the jobs (a worker's target <= {WORKER_RSS_MB:.0f}) "
+                        f"{verdict(median['rss_mb'] <= WORKER_RSS_MB)}")
             print(f"{'':<8} history GET during the import: p95 {median['get_p95_ms']:.0f} ms (target <= "
                   f"{P95_MS:.0f}) {verdict(median['get_p95_ms'] <= P95_MS)}, max {median['get_max_ms']:.0f} ms "
-                  f"(target <= {MAX_MS:.0f}) {verdict(median['get_max_ms'] <= MAX_MS)}; API process peak RSS "
-                  f"{median['rss_mb']:.0f} MB (target <= {RSS_MB:.0f}) {verdict(median['rss_mb'] <= RSS_MB)}")
+                  f"(target <= {MAX_MS:.0f}) {verdict(median['get_max_ms'] <= MAX_MS)}; API process peak RSS {rss}")
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
