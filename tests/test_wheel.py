@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 import zipfile
@@ -39,8 +40,13 @@ def test_the_wheel_installed_in_a_new_venv_names_a_real_xlam(wheel: Path, tmp_pa
     venv = tmp_path / "venv"
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the wheel's package, not a checkout's
     # The dependencies come from this interpreter's site-packages (no index); the package from the wheel only.
+    # A venv made by a venv's Python sees the base Python's packages, not that venv's (where scripts/test
+    # installs them): a .pth file appends this interpreter's site-packages after the new venv's own. Lines of
+    # a .pth only extend sys.path, so the checkout's editable install there (a .pth of its own) stays inert.
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
+    (own,) = venv.glob("lib/python*/site-packages")
+    (own / "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     installed = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index",
                                 "--disable-pip-version-check", "--force-reinstall", str(wheel)],
                                capture_output=True, text=True, timeout=300)
