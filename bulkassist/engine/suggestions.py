@@ -41,6 +41,7 @@ _PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
 _CELLS = 4_000_000  # typed values x words, or x keys, compared at once (bounds memory)
+_LIGHT = 2  # letters of a light word (see `_WordIndex`)
 
 
 def fold(text: str) -> str:
@@ -119,6 +120,10 @@ class _WordIndex:
     sum of (200 A(w) - t |w|) >= t (n + s) - 200 min(S, s) >= need(r) (its least over s >= r - 1).
     So one of the key's r words has r (200 A(w) - t |w|) >= need(r): keys are found through such
     words only, then checked against U, a block of (typed values x keys holding the word) at a time.
+    Light words (`_LIGHT` letters or fewer: initials, 'li') add little: a key of h heavy and l light
+    words (h > 0) has a heavy word with h (200 A(w) - t |w|) >= need(r) - l G, G the typed value's
+    largest 200 A(w) - t |w| over all light words; keys are found through their heavy words only, by
+    this bound (a tighter one: the light words of a key with a middle initial take little of the need).
     """
 
     def __init__(self, keys: list[str]):
@@ -138,12 +143,15 @@ class _WordIndex:
         self.max_len = int(self.length.max(initial=0))
         self.empty = np.flatnonzero(count == 0)  # keys without words: always candidates
         # Each key's words, padded with the blank word; an entry per (key, word position) holding the
-        # key's other words, grouped by (word, the key's word count, its separators), key order inside.
+        # key's other words, grouped by (word, the key's word count, its light words, its separators),
+        # key order inside.
         self.r_max = r_max = int(count.max(initial=0))
         owner = np.repeat(np.arange(len(keys)), count)
         position = np.arange(owner.size) - np.repeat(np.cumsum(count) - count, count)
         self.key_words = key_words = np.full((len(keys), max(1, r_max)), self.blank, dtype=np.int64)
         key_words[owner, position] = flat
+        self.light = np.r_[self.word_len <= _LIGHT, False]  # (the blank word is not a word of a key)
+        lights = self.light[key_words].sum(axis=1)
         found_key, found_word, others = [], [], []
         for p in range(r_max):
             holding = np.flatnonzero(count > p)
@@ -152,19 +160,27 @@ class _WordIndex:
             others.append(key_words[holding][:, [j for j in range(r_max) if j != p]])
         entry_key = np.concatenate(found_key) if found_key else np.zeros(0, np.int64)
         entry_word = np.concatenate(found_word) if found_word else np.zeros(0, np.int64)
-        order = np.lexsort((entry_key, self.seps[entry_key], count[entry_key], entry_word))
+        order = np.lexsort((entry_key, self.seps[entry_key], lights[entry_key], count[entry_key], entry_word))
         self.entry_key = entry_key[order]
         # A word's entries, every key holding it, are entry_key[word_lo[word]:word_hi[word]].
         self.word_lo, self.word_hi = (np.searchsorted(entry_word[order], np.arange(len(self.words)), side=side)
                                       for side in ("left", "right"))
         self.entry_others = np.concatenate(others)[order] if others else np.zeros((0, 0), np.int64)
-        group = np.stack([entry_word[order], count[self.entry_key], self.seps[self.entry_key]])
+        group = np.stack([entry_word[order], count[self.entry_key], lights[self.entry_key],
+                          self.seps[self.entry_key]])
         starts = np.flatnonzero(np.r_[True, (group[:, 1:] != group[:, :-1]).any(axis=0)]) if order.size \
             else np.zeros(0, np.int64)
-        groups: np.ndarray = group[:, starts] if order.size else np.zeros((3, 0), np.int64)
-        self.group_word, self.group_r, self.group_s = groups
+        groups: np.ndarray = group[:, starts] if order.size else np.zeros((4, 0), np.int64)
+        self.group_word, self.group_r, self.group_l, self.group_s = groups
         self.group_lo, self.group_hi = starts, np.r_[starts[1:], order.size].astype(np.int64)
-        self.word_counts = np.unique(count[count > 0])
+        # Keys are found through the groups of their heavy words (through all their words when all are light):
+        # per kind of key (r words, l light), those groups and their words (`at`: a group's word among them).
+        source = ~self.light[self.group_word] | (self.group_r == self.group_l)
+        self.kinds: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
+        for r, lights in (np.unique(groups[1:3], axis=1).T.tolist() if order.size else []):
+            found = np.flatnonzero((self.group_r == r) & (self.group_l == lights) & source)
+            words, at = np.unique(self.group_word[found], return_inverse=True)
+            self.kinds.append((r, lights, found, words, at))
         # The keys' most frequent characters, a bucket each; the others share the last bucket.
         frequent = [ord(c) for c, _ in Counter("".join(keys)).most_common(_BUCKETS) if c != "\0"]
         # (never NUL, the padding of `bags`; and an end mark past Unicode, so never empty)
@@ -222,22 +238,30 @@ class _WordIndex:
         gain = gain.astype(np.int16 if 200 * self.r_max * self.max_len < 2 ** 15 else np.int32)
         found_rows: list[np.ndarray] = []
         found_keys: list[np.ndarray] = []
-        for r in self.word_counts.tolist():
+        light = np.flatnonzero(self.light[:-1])
+        most = gain[:, light].max(axis=1).astype(np.int64) if light.size else np.zeros(rows.size, np.int64)
+        word_gain = np.ascontiguousarray(gain.T)  # a word's gains for every row, read at once
+        known_rows = np.broadcast_to(np.arange(rows.size)[:, None], known[rows].shape)
+        need: dict[int, np.ndarray] = {}  # per separator count of the keys: t (n + s) - 200 min(S, s), every row
+        for r, lights, groups, words, at in self.kinds:
+            heavy = r - lights if lights < r else r  # (all light: found through any word, r shares)
             least = np.maximum(seps, r - 1)  # need(s) falls while s <= S, then rises
-            qualifies = r * gain[:, :-1] >= (t * (n + least) - 200 * np.minimum(seps, least))[:, None]
-            qualifies[np.arange(rows.size)[:, None], known[rows]] = False  # (a key found another way)
-            wanted = np.flatnonzero((self.group_r == r) & qualifies.any(axis=0)[self.group_word])
+            share = t * (n + least) - 200 * np.minimum(seps, least) - (lights * most if lights < r else 0)
+            by_word = heavy * word_gain[words] >= share  # words x rows
+            # (not through a known word: its keys are found another way)
+            spot = np.minimum(np.searchsorted(words, known[rows]), words.size - 1)
+            hit = words[spot] == known[rows]
+            by_word[spot[hit], known_rows[hit]] = False
+            live = by_word.any(axis=1)[at]
+            wanted, word_at = groups[live], at[live]
             if rows.size <= _FEW_ROWS:  # a few typed values (the suggest endpoint): no loop per word
-                self._expand(gain, t, n, seps, qualifies, wanted, r, found_rows, found_keys)
+                self._expand(gain, t, n, seps, by_word[word_at].T, wanted, r, found_rows, found_keys)
                 continue
-            by_word = np.ascontiguousarray(qualifies.T)  # a word's typed values, read at once
-            word_gain = np.ascontiguousarray(gain.T)
-            need = {}  # per separator count of the keys: t (n + s) - 200 min(S, s), for every row
-            for g in wanted.tolist():
+            for g, w in zip(wanted.tolist(), word_at.tolist(), strict=True):
                 word, key_seps, lo, hi = (int(x) for x in (self.group_word[g], self.group_s[g], self.group_lo[g],
                                                            self.group_hi[g]))
                 keys, others = self.entry_key[lo:hi], self.entry_others[lo:hi, :r - 1]
-                reaching = np.flatnonzero(by_word[word])
+                reaching = np.flatnonzero(by_word[w])
                 # What the other words must add up to for each typed value.
                 if key_seps not in need:
                     need[key_seps] = t * (n + key_seps) - 200 * np.minimum(seps, key_seps)
@@ -248,35 +272,35 @@ class _WordIndex:
                     if r == 1:
                         reach = np.broadcast_to((short[begin:begin + step] <= 0)[:, None], (block.size, keys.size))
                     else:
-                        added = _gather(gain, block, others[:, 0])
-                        for j in range(1, r - 1):
-                            added += _gather(gain, block, others[:, j])
+                        added = _gathered(gain, block, others)
                         reach = added >= short[begin:begin + step, None]
-                    at, of = np.divmod(np.flatnonzero(reach), keys.size)  # (2-D np.nonzero is slower)
-                    found_rows.append(block[at])
+                    at_, of = np.divmod(np.flatnonzero(reach), keys.size)  # (2-D np.nonzero is slower)
+                    found_rows.append(block[at_])
                     found_keys.append(keys[of])
         if self.empty.size:
             found_rows.append(np.repeat(np.arange(len(n)), self.empty.size))
             found_keys.append(np.tile(self.empty, len(n)))
         if not found_rows:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        # A key is found through each of its qualifying words: once is enough.
-        pairs = np.sort(np.concatenate(found_rows) * len(self.length) + np.concatenate(found_keys))
-        if not pairs.size:
-            return pairs, pairs
-        pair_row, pair_key = np.divmod(pairs[np.r_[True, pairs[1:] != pairs[:-1]]], max(1, len(self.length)))
-        # The characters' bound, order aside, where the words counted a letter of the text twice.
+        pair_row, pair_key = np.concatenate(found_rows), np.concatenate(found_keys)
+        # The characters' bound, order aside, where the words counted a letter of the text twice; checked
+        # before the pairs found twice are dropped, as it keeps few of them: fewer to sort.
         keep = np.zeros(pair_row.size, dtype=bool)
         for lo in range(0, pair_row.size, _PAIRS):
-            r, key = pair_row[lo:lo + _PAIRS], pair_key[lo:lo + _PAIRS]
-            common = np.minimum(_rows(typed.bag, rows[r]), _rows(self.bag, key)).sum(axis=1, dtype=np.int64)
-            keep[lo:lo + _PAIRS] = 200 * common >= t[r] * (n[r] + self.length[key])
-        return rows[pair_row[keep]], pair_key[keep]
+            row, key = pair_row[lo:lo + _PAIRS], pair_key[lo:lo + _PAIRS]
+            common = np.minimum(_rows(typed.bag, rows[row]), _rows(self.bag, key)).sum(axis=1, dtype=np.int64)
+            keep[lo:lo + _PAIRS] = 200 * common >= t[row] * (n[row] + self.length[key])
+        # A key is found through each of its qualifying words: once is enough.
+        pairs = np.sort(pair_row[keep] * len(self.length) + pair_key[keep])
+        pair_row, pair_key = np.divmod(pairs[np.r_[pairs[:1] == pairs[:1], pairs[1:] != pairs[:-1]]],
+                                       max(1, len(self.length)))
+        return rows[pair_row], pair_key
 
     def _expand(self, gain: np.ndarray, t: np.ndarray, n: np.ndarray, seps: np.ndarray, qualifies: np.ndarray,
                 wanted: np.ndarray, r: int, found_rows: list, found_keys: list) -> None:
-        """`candidates`' check of the groups `wanted` (of keys of r words), every (row, key) at once."""
-        at, of = np.divmod(np.flatnonzero(qualifies[:, self.group_word[wanted]]), wanted.size)
+        """`candidates`' check of the groups `wanted` (of keys of r words), every (row, key) at once;
+        `qualifies`: rows x wanted, the rows each group is searched for."""
+        at, of = np.divmod(np.flatnonzero(qualifies), wanted.size)
         group = wanted[of]
         lo, key_seps = self.group_lo[group], self.group_s[group]
         sizes = self.group_hi[group] - lo
@@ -502,12 +526,20 @@ class ListMatcher:
         return got
 
 
-def _gather(table: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """table[np.ix_(rows, columns)], several times faster: the rows copied first when the columns are
-    many, else by flat positions."""
-    if columns.size * 8 >= table.shape[1]:
-        return table[rows][:, columns]
-    return np.take(table, rows[:, None] * table.shape[1] + columns)
+def _gathered(table: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The sum over the columns of `columns` (c x j) of table[np.ix_(rows, columns[:, j])], several times
+    faster: the rows copied once first when the columns are many, else read by flat positions."""
+    if columns.shape[0] * 8 >= table.shape[1]:
+        some = table[rows]
+        total = some[:, columns[:, 0]]
+        for j in range(1, columns.shape[1]):
+            total += some[:, columns[:, j]]
+        return total
+    at = rows[:, None] * table.shape[1]
+    total = np.take(table, at + columns[:, 0])
+    for j in range(1, columns.shape[1]):
+        total += np.take(table, at + columns[:, j])
+    return total
 
 
 def _rows(table: np.ndarray, at: np.ndarray) -> np.ndarray:
