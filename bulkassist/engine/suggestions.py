@@ -19,7 +19,6 @@ The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,12 +46,6 @@ _LIGHT = 2  # letters of a light word (see `_WordIndex`)
 def fold(text: str) -> str:
     """Case- and space-folded text: what a person considers 'the same value'."""
     return " ".join(text.split()).casefold()  # (str.split's whitespace is \s in a regex: Py_UNICODE_ISSPACE)
-
-
-def _words(folded: str) -> list[str]:
-    """The pieces between separators (spaces and hyphens), the words of the index: a few hundred for
-    50k names. Empty where two separators meet."""
-    return folded.replace("-", " ").split(" ")
 
 
 def _separators(folded: str) -> int:
@@ -127,19 +120,22 @@ class _WordIndex:
     """
 
     def __init__(self, keys: list[str]):
-        vocab: dict[str, int] = {}
-        flat: list[int] = []
-        counts: list[int] = []
-        for key in keys:
-            ids = [vocab.setdefault(w, len(vocab)) for w in _words(key) if w]
-            flat.extend(ids)
-            counts.append(len(ids))
+        # The pieces between separators (spaces and hyphens), s + 1 per key of s separators, all keys'
+        # at once; the words are those not empty (two separators meet), in the order they come.
+        self.seps = np.fromiter(map(_separators, keys), dtype=np.int32, count=len(keys))
+        pieces = " ".join(keys).replace("-", " ").split(" ")
+        vocab = dict.fromkeys(pieces)
+        vocab.pop("", None)
         self.words = list(vocab)
         self.blank = len(self.words)  # a word of no letters: its column in `common` is all 0
+        number = dict(zip(self.words, range(len(self.words)), strict=True))
+        number[""] = -1
+        ids = np.fromiter(map(number.__getitem__, pieces), dtype=np.int64, count=len(pieces))
+        owner_of = np.repeat(np.arange(len(keys)), self.seps + 1)[ids >= 0]
+        flat = ids[ids >= 0]
+        count = np.bincount(owner_of, minlength=len(keys)).astype(np.int64)
         self.word_len = np.fromiter(map(len, self.words), dtype=np.int32, count=len(self.words))
-        count = np.asarray(counts, dtype=np.int64)
         self.length = np.fromiter(map(len, keys), dtype=np.int32, count=len(keys))
-        self.seps = np.fromiter(map(_separators, keys), dtype=np.int32, count=len(keys))
         self.max_len = int(self.length.max(initial=0))
         self.empty = np.flatnonzero(count == 0)  # keys without words: always candidates
         # Each key's words, padded with the blank word; an entry per (key, word position) holding the
@@ -181,11 +177,14 @@ class _WordIndex:
             found = np.flatnonzero((self.group_r == r) & (self.group_l == lights) & source)
             words, at = np.unique(self.group_word[found], return_inverse=True)
             self.kinds.append((r, lights, found, words, at))
-        # The keys' most frequent characters, a bucket each; the others share the last bucket.
-        frequent = [ord(c) for c, _ in Counter("".join(keys)).most_common(_BUCKETS) if c != "\0"]
-        # (never NUL, the padding of `bags`; and an end mark past Unicode, so never empty)
-        self.alphabet = np.array(sorted(frequent[:_BUCKETS - 1]) + [0x110000], dtype=np.uint32)
-        self.bag = self.bags(keys)
+        # The keys' most frequent characters, a bucket each; the others share the last bucket. (Never NUL,
+        # the padding of the codes; and an end mark past Unicode, so never empty.)
+        codes = _codes(keys)
+        seen = np.bincount(codes.ravel())
+        seen[:1] = 0
+        frequent = np.argsort(-seen, kind="stable")[:min(_BUCKETS - 1, np.count_nonzero(seen))]
+        self.alphabet = np.r_[np.sort(frequent), 0x110000].astype(np.uint32)
+        self.bag = self.bags(keys, codes)
 
     def texts(self, texts: list[str]) -> _Texts:
         """Folded typed values with what the bounds need of them."""
@@ -205,16 +204,15 @@ class _WordIndex:
         moved = np.zeros(len(texts), dtype=bool)
         moved[differ] = True
         seps = np.fromiter(map(_separators, texts), dtype=np.int64, count=len(texts))
-        return _Texts(texts, sorted_forms, moved, n, seps, lcs, self.bags(texts))
+        return _Texts(texts, sorted_forms, moved, n, seps, lcs, self.bags(texts, _codes(texts)))
 
-    def bags(self, texts: list[str]) -> np.ndarray:
+    def bags(self, texts: list[str], codes: np.ndarray) -> np.ndarray:
         """How many characters of each bucket each text holds (texts x _BUCKETS): LCS <= the sum over
-        buckets of the lesser count of two texts, whatever the characters' order."""
-        width = max(map(len, texts), default=0)
+        buckets of the lesser count of two texts, whatever the characters' order. `codes`: `_codes(texts)`."""
+        width = codes.shape[1]
         dtype = np.uint8 if max(width, self.max_len) <= 255 else np.uint16
         if not width:
             return np.zeros((len(texts), _BUCKETS), dtype=dtype)
-        codes = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(len(texts), width)
         at = np.minimum(np.searchsorted(self.alphabet, codes), self.alphabet.size - 1)
         bucket = np.where(self.alphabet[at] == codes, at, _BUCKETS - 1)  # the padding too: taken off below
         counts = np.bincount((np.arange(len(texts))[:, None] * _BUCKETS + bucket).ravel(),
@@ -329,24 +327,26 @@ class ListMatcher:
     def __init__(self, options: list[Choice], *, match_labels: bool = False):
         self.options = options
         self.match_labels = match_labels
-        keys: list[str] = []
-        targets: list[int] = []
-        for i, (value, label) in enumerate(options):
-            keys.append(fold(value))
-            targets.append(i)
-            if match_labels and label and fold(label) != fold(value):
-                keys.append(fold(label))
+        keys = [fold(value) for value, _ in options]
+        targets = list(range(len(options)))
+        if match_labels:
+            keys, targets = [], []
+            for i, (value, label) in enumerate(options):
+                keys.append(fold(value))
                 targets.append(i)
+                if label and fold(label) != keys[-1]:
+                    keys.append(fold(label))
+                    targets.append(i)
         self._keys = keys
         self._key_array = np.array(keys, dtype=object)
         self._sorted_keys = np.array([sort_words(k) for k in keys], dtype=object)
         self._moved = self._sorted_keys != self._key_array  # keys whose words are not in sorted order
         self._targets = np.asarray(targets, dtype=np.int64)
-        folded: dict[str, set[int]] = {}
-        for key, target in zip(keys, targets, strict=True):
-            folded.setdefault(key, set()).add(target)
         # A folded key that names two different options is not a safe fix.
-        self._safe = {k: next(iter(v)) for k, v in folded.items() if len(v) == 1}
+        self._safe: dict[str, int] = {}
+        clash = [key for key, target in zip(keys, targets, strict=True) if self._safe.setdefault(key, target) != target]
+        for key in clash:
+            self._safe.pop(key, None)
         self._index: _WordIndex | None = None
 
     def match(self, texts: list[str], limit: int = 3) -> list[Match]:
@@ -524,6 +524,12 @@ class ListMatcher:
                                    workers=-1)
             got[moved] = np.maximum(got[moved], other)
         return got
+
+
+def _codes(texts: list[str]) -> np.ndarray:
+    """The texts' code points (texts x the longest, uint32), padded with 0."""
+    width = max(map(len, texts), default=0)
+    return np.array(texts, dtype=f"<U{max(1, width)}").view(np.uint32).reshape(len(texts), max(1, width))[:, :width]
 
 
 def _gathered(table: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
