@@ -127,6 +127,58 @@ def test_top_k_equals_the_reference_on_names_with_typos():
         assert engine(options, texts, 3, match_labels) == reference(options, texts, 3, match_labels)
 
 
+# Staff-like names: middle initials and two-letter names (the index's light words), double-barrelled
+# and long values, unicode, values equal once folded, labels that repeat, reorder or differ.
+FIRST = ["Maria", "Mario", "José", "Zoë", "Øyvind", "Li", "Jo", "Ann", "Jean-Pierre", "Ærø", "Straße", "Nguyễn"]
+LAST = ["Le", "Li", "Smith", "Smyth", "O'Brien", "Müller", "Mueller", "Garcia-Ruiz", "Kowalski", "Ng", "Ōta"]
+
+
+def _staff_name(rng):
+    name = [rng.choice(FIRST)]
+    if rng.random() < 0.4:
+        name.append(f"{rng.choice('ABJLMSÉ')}.")
+    name.append(rng.choice(LAST) + (f"-{rng.choice(LAST)}" if rng.random() < 0.2 else ""))
+    if rng.random() < 0.05:  # long values (past 255 characters, sometimes)
+        name.extend(rng.choice(FIRST + LAST) for _ in range(rng.choice([8, 45])))
+    return " ".join(name)
+
+
+def _slip(rng, text):
+    chars = list(text)
+    for _ in range(rng.choice([1, 1, 2, 3])):
+        if not chars:
+            break
+        i, op = rng.randrange(len(chars)), rng.random()
+        if op < 0.3:
+            del chars[i]
+        elif op < 0.6:
+            chars.insert(i, rng.choice("aeiouslé. -"))
+        elif op < 0.8:
+            chars[i] = rng.choice("aeiounrstß")
+        elif i + 1 < len(chars):
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    text = "".join(chars)
+    return " ".join(reversed(text.split(" ", 1))) if rng.random() < 0.15 else text
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_top_k_equals_the_reference_on_staff_like_names(seed):
+    rng = random.Random(1000 + seed)
+    values = [_staff_name(rng) for _ in range(rng.randint(20, 400))]
+    values += [v.upper().replace(" ", "  ") for v in rng.sample(values, min(5, len(values)))]  # same once folded
+    labels = [rng.choice([v, v.lower(), " ".join(reversed(v.split())), _staff_name(rng), ""]) for v in values]
+    options = list(zip(values, labels, strict=True))
+    texts = sorted({_slip(rng, rng.choice(values + labels)) for _ in range(rng.randint(30, 300))}
+                   | {"", "a.", "Li", "zz"})
+    for match_labels in (False, True):
+        for limit in (1, 3, 5):
+            assert engine(options, texts, limit, match_labels) == reference(options, texts, limit, match_labels)
+    matcher = ListMatcher(options, match_labels=True)  # one at a time: the endpoint's path through the index
+    for text in texts[:25]:
+        got = [[(options[j][0], float(s)) for j, s in found] for found in matcher._rank_fuzzy([fold(text)], 5)]
+        assert got == reference(options, [text], 5, match_labels=True), text
+
+
 def test_the_demo_lists_give_the_same_suggestions_as_before():
     rng = random.Random(9)
     lists = demo_lists()

@@ -348,6 +348,7 @@ class ListMatcher:
         for key in clash:
             self._safe.pop(key, None)
         self._index: _WordIndex | None = None
+        self._repeats = np.zeros(0, dtype=bool)  # per word of the index (`prepare`)
 
     def match(self, texts: list[str], limit: int = 3) -> list[Match]:
         """One Match per text, in order."""
@@ -382,7 +383,14 @@ class ListMatcher:
     def prepare(self) -> ListMatcher:
         """Build the word index now (it is otherwise built on the first fuzzy match)."""
         if self._index is None and self._keys:
-            self._index = _WordIndex(self._keys)
+            index = _WordIndex(self._keys)
+            # Words holding an option twice (its value and label, or a key with the word twice): their
+            # seed matrices keep each option's best key.
+            word = np.repeat(np.arange(len(index.words)), index.word_hi - index.word_lo)
+            pairs = np.sort(word * len(self.options) + self._targets[index.entry_key])
+            self._repeats = np.zeros(len(index.words), dtype=bool)
+            self._repeats[pairs[1:][pairs[1:] == pairs[:-1]] // max(1, len(self.options))] = True
+            self._index = index
         return self
 
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
@@ -463,7 +471,7 @@ class ListMatcher:
             word, rows = int(words[lo]), owners[lo:hi]
             keys = index.entry_key[index.word_lo[word]:index.word_hi[word]]
             got, options = self._matrix(typed, rows, keys), self._targets[keys]
-            if np.unique(options).size < options.size:  # an option's value and label: its best key
+            if self._repeats[word]:  # an option's value and label: its best key
                 by = np.argsort(options, kind="stable")
                 options = options[by]
                 cut = np.flatnonzero(np.r_[True, options[1:] != options[:-1]])
