@@ -188,6 +188,7 @@ class _WordIndex:
             found = np.flatnonzero((self.group_r == r) & (self.group_l == lights) & source)
             words, at = np.unique(self.group_word[found], return_inverse=True)
             self.kinds.append((r, lights, found, words, at))
+        self.sources = np.flatnonzero(source)
         # The keys' most frequent characters, a bucket each; the others share the last bucket. (Never NUL,
         # the padding of the codes; and an end mark past Unicode, so never empty.)
         codes = _codes(keys)
@@ -249,6 +250,9 @@ class _WordIndex:
         found_keys: list[np.ndarray] = []
         light = np.flatnonzero(self.light[:-1])
         most = gain[:, light].max(axis=1).astype(np.int64) if light.size else np.zeros(rows.size, np.int64)
+        if rows.size <= _FEW_ROWS:  # a few typed values (the suggest endpoint): every group at once
+            self._expand(gain, t, n, seps, most, known[rows], found_rows, found_keys)
+            return self._checked(typed, rows, t, n, found_rows, found_keys)
         word_gain = np.ascontiguousarray(gain.T)  # a word's gains for every row, read at once
         known_rows = np.broadcast_to(np.arange(rows.size)[:, None], known[rows].shape)
         need: dict[int, np.ndarray] = {}  # per separator count of the keys: t (n + s) - 200 min(S, s), every row
@@ -263,9 +267,6 @@ class _WordIndex:
             by_word[spot[hit], known_rows[hit]] = False
             live = by_word.any(axis=1)[at]
             wanted, word_at = groups[live], at[live]
-            if rows.size <= _FEW_ROWS:  # a few typed values (the suggest endpoint): no loop per word
-                self._expand(gain, t, n, seps, by_word[word_at].T, wanted, r, found_rows, found_keys)
-                continue
             for g, w in zip(wanted.tolist(), word_at.tolist(), strict=True):
                 word, key_seps, lo, hi = (int(x) for x in (self.group_word[g], self.group_s[g], self.group_lo[g],
                                                            self.group_hi[g]))
@@ -287,6 +288,11 @@ class _WordIndex:
                     at_, of = np.divmod(np.flatnonzero(reach), keys.size)  # (2-D np.nonzero is slower)
                     found_rows.append(block[at_])
                     found_keys.append(keys[of])
+        return self._checked(typed, rows, t, n, found_rows, found_keys)
+
+    def _checked(self, typed: _Texts, rows: np.ndarray, t: np.ndarray, n: np.ndarray, found_rows: list,
+                 found_keys: list) -> tuple[np.ndarray, np.ndarray]:
+        """`candidates`' pairs found (row positions in `rows`, keys) checked by the characters' bound, once each."""
         if self.empty.size:
             found_rows.append(np.repeat(np.arange(len(n)), self.empty.size))
             found_keys.append(np.tile(self.empty, len(n)))
@@ -306,26 +312,30 @@ class _WordIndex:
                                        max(1, len(self.length)))
         return rows[pair_row], pair_key
 
-    def _expand(self, gain: np.ndarray, t: np.ndarray, n: np.ndarray, seps: np.ndarray, qualifies: np.ndarray,
-                wanted: np.ndarray, r: int, found_rows: list, found_keys: list) -> None:
-        """`candidates`' check of the groups `wanted` (of keys of r words), every (row, key) at once;
-        `qualifies`: rows x wanted, the rows each group is searched for."""
-        at, of = np.divmod(np.flatnonzero(qualifies), wanted.size)
-        group = wanted[of]
+    def _expand(self, gain: np.ndarray, t: np.ndarray, n: np.ndarray, seps: np.ndarray, most: np.ndarray,
+                known: np.ndarray, found_rows: list, found_keys: list) -> None:
+        """`candidates` for a few rows: every group of every kind of key at once, every (row, key) checked
+        against the sum of all its words' gains (the blank word's is 0)."""
+        g = self.sources
+        r, lights, word = self.group_r[g], self.group_l[g], self.group_word[g]
+        least = np.maximum(seps[:, None], r - 1)
+        share = (t[:, None] * (n[:, None] + least) - 200 * np.minimum(seps[:, None], least)
+                 - np.where(lights < r, lights, 0) * most[:, None])
+        qualifies = np.where(lights < r, r - lights, r) * gain[:, word] >= share
+        qualifies &= ~(word == known[:, :, None]).any(axis=1)  # (not through a known word)
+        at, of = np.divmod(np.flatnonzero(qualifies), g.size)
+        group = g[of]
         lo, key_seps = self.group_lo[group], self.group_s[group]
         sizes = self.group_hi[group] - lo
         short = (t[at] * (n[at] + key_seps) - 200 * np.minimum(seps[at], key_seps)
                  - gain[at, self.group_word[group]])
         entry = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
         row = np.repeat(at, sizes)
-        if r == 1:
-            reach = np.repeat(short <= 0, sizes)
-        else:
-            flat = row * gain.shape[1]
-            added = np.take(gain, flat + self.entry_others[entry, 0])
-            for j in range(1, r - 1):
-                added += np.take(gain, flat + self.entry_others[entry, j])
-            reach = added >= np.repeat(short, sizes)
+        flat = row * gain.shape[1]
+        added = np.zeros(row.size, dtype=np.int64)
+        for j in range(self.entry_others.shape[1]):
+            added += np.take(gain, flat + self.entry_others[entry, j])
+        reach = added >= np.repeat(short, sizes)
         found_rows.append(row[reach])
         found_keys.append(self.entry_key[entry[reach]])
 
