@@ -36,7 +36,7 @@ _SEEDS = 4  # words per typed value whose keys are scored first, to set its thre
 # words 0.68, 0.70, 0.81, 0.90 once the seed words no longer generated candidates)
 _SEED_LEVEL = 84  # the score at which those words are chosen (the gain of the index's bound)
 _SEED_WORKERS = 50_000  # cells of a seed matrix from which rapidfuzz's threads pay for starting
-_PAIRS = 1_000_000  # candidate pairs scored at once (bounds memory)
+_PAIRS = 250_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
 _CELLS = 4_000_000  # typed values x words, or x keys, compared at once (bounds memory)
