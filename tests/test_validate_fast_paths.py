@@ -130,17 +130,33 @@ def test_a_cell_valid_as_typed_is_one_the_full_check_passes_untouched(domain):
     assert tested >= 5  # fields whose test passed something: the comparison says something
 
 
-def test_the_one_pass_ssn_test_is_nine_digits_never_unissued():
+def _as_typed(kind_field: tuple[str, str], texts: list[str | None]) -> list[bool]:
+    f = bulkassist.get_domain(kind_field[0]).field(kind_field[1])
+    typed = kind_of(f).as_typed(f, bulkassist.demo_lists(), pl.col("v"))
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    return frame.select(typed.valid.fill_null(False))["v"].to_list()
+
+
+def test_the_one_pass_ssn_test_is_nine_ascii_digits_never_unissued():
     digits = ["0", "6", "9", "1", "٣", "5"]
     texts = [a + b + c + "4" + g + "67" + s for a in digits for b in digits[:3] for c in digits[:3]
              for g in ("0", "5") for s in ("00", "01")]
-    texts += ["000000000", "666666666", "123456789", "12345678", "1234567890", " 123456789", "", None]
+    texts += ["000000000", "666666666", "123456789", "12345678", "1234567890", " 123456789", "123456789 ",
+              "+12345678", "-12345678", "1_2345678", "0x1234567", "1.2345678", "１２３４５６７８９", "", None]
+    got = _as_typed(("client", "SSN"), texts)
     frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
-    got = frame.select(pl.col("v").str.contains(ssn._ISSUED_REGEX))["v"].to_list()
-    want = frame.select(pl.col("v").str.contains(ssn.SSN_REGEX)
-                        & ~pl.col("v").str.contains(ssn.NEVER_ISSUED_REGEX))["v"].to_list()
-    assert got == want
-    assert sum(filter(None, got)) > 50
+    issued = frame.select((pl.col("v").str.contains(ssn.SSN_REGEX)
+                           & ~pl.col("v").str.contains(ssn.NEVER_ISSUED_REGEX)).fill_null(False))["v"].to_list()
+    # Exactly the issued numbers among ASCII digits; other scripts' digits get the full check (which passes them).
+    assert got == [ok and t.isascii() for t, ok in zip(texts, issued, strict=True)]
+    assert sum(got) > 20 and sum(issued) > sum(got)
+
+
+def test_a_whole_number_id_is_valid_as_typed_exactly_when_it_is_1_to_12_ascii_digits():
+    texts = ["1", "100234", "123456789012", "1234567890123", "0", "007", "+12", "-12", " 12", "12 ", "1.0",
+             "1e3", "0x12", "1_2", "٣", "１２", "12\n", "", None]
+    got = _as_typed(("client", "Client ID"), texts)
+    assert got == [t is not None and t.isascii() and t.isdigit() and 1 <= len(t) <= 12 for t in texts]
 
 
 @pytest.mark.parametrize(("pools", "domain", "operation"), [(POOLS, "client", "add_update"),

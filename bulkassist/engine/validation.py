@@ -234,7 +234,7 @@ def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: He
         *[pl.col(names[idx]).filter(pl.col(f"todo {idx}")).implode().alias(f"cells {idx}") for idx in tests],
         *[pl.col(f"dates {idx}").implode() for idx in dates],
     ).collect()
-    return ({idx: (found[f"rows {idx}"][0], found[f"cells {idx}"][0].alias(names[idx])) for idx in tests},
+    return ({idx: (found[f"rows {idx}"][0], found[f"cells {idx}"][0].alias(names[idx]).rechunk()) for idx in tests},
             {idx: found[f"dates {idx}"][0].alias(names[idx]) for idx in dates})
 
 
