@@ -360,3 +360,28 @@ def test_the_case_of_key_texts_is_measured_per_column():
     assert rules._case_matters(frame, {"few", "many", "cased"}) == {"many", "cased"}
     assert rules._case_matters(frame, {"few"}) == set()
     assert rules._case_matters(frame, set()) == set()
+
+
+def test_distinct_key_texts_known_already_decide_the_case_like_the_column_itself():
+    frame = pl.DataFrame({"few": ["Ann", "Bob", None] * 1_000, "many": [f"n{i}" for i in range(3_000)],
+                          "cased": ["Ann", "ann", "Bob"] * 1_000})
+    known = {c: frame[c].unique() for c in ("few", "many", "cased")}
+    assert rules._case_matters(frame, {"few", "cased"}, known) == {"cased"}
+    # More known texts than are worth lower-casing: the column counts as one where case matters, as before.
+    assert rules._case_matters(frame, {"many", "few"}, known) == {"many"}
+    assert rules._case_matters(frame.head(1_500), {"many"}, {"many": known["many"].head(1_500)}) == set()
+    assert rules._case_matters(frame, {"many"}, {"few": known["few"]}) == {"many"}
+
+
+@pytest.mark.parametrize("cased", [False, True])
+def test_names_tested_per_distinct_text_find_the_same_duplicates_as_cell_by_cell(monkeypatch, cased):
+    """A name column of few distinct texts is tested as typed on those texts, which the duplicate check
+    reuses: a name written in two cases on two rows is still one duplicate."""
+    frame = _frame(POOLS, ROWS, seed=9)
+    if cased:
+        frame = frame.with_columns(pl.when(pl.int_range(pl.len()) % 7 == 0).then(pl.col("First Name").str.to_uppercase())
+                                   .otherwise(pl.col("First Name")).alias("First Name"))
+    fast, plain = _both_paths(monkeypatch, frame, "client", "add_update")
+    assert fast.issues.filter(pl.col("code") == "duplicate_in_file").height > 1_000
+    assert_frame_equal(fast.issues, plain.issues)
+    assert_series_equal(fast.actions, plain.actions)

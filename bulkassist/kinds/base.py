@@ -51,6 +51,8 @@ class AsTyped:
 
     valid: pl.Expr | None  # True where the cell needs nothing (None with `dates`: where a date was read)
     dates: pl.Expr | None = None  # DATE kinds: the dates of the valid cells, null elsewhere
+    # `valid` is one hash lookup per cell already (a select list): testing the distinct texts first saves nothing.
+    lookup: bool = False
 
 
 def ascii_digits(v: pl.Expr, fewest: int, most: int) -> tuple[pl.Expr, pl.Expr]:
