@@ -33,7 +33,7 @@ from bulkassist.frames import flavour_of
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START, would_be_formula
 from bulkassist.io.reading import Table, column_letter, read_table
 from bulkassist.kinds import CellColumn, CellKind, kind_of
-from bulkassist.kinds.base import AsTyped, q
+from bulkassist.kinds.base import FINDING_SCHEMA, AsTyped, q
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, Field, Kind
 from bulkassist.spec import UPDATE as UPDATE_OP
 from bulkassist.status import RowAction
@@ -575,13 +575,20 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
     return (pl.concat(parts) if parts else pl.DataFrame()), missing_columns
 
 
+# A finding placed on a field: FINDING_SCHEMA with the field after the row.
+_FIELD_FINDING_SCHEMA = {"idx": pl.Int64, "field": pl.String} | {k: v for k, v in FINDING_SCHEMA.items() if k != "idx"}
+
+
 def _text_hazards(col: CellColumn) -> pl.DataFrame:
     """Text cells holding a formula (a CSV exported with formulas shown, or an injection attempt: an
     error), text a spreadsheet would run as a formula ("@home", "-x", "＝1+1": a warning, it is stored
     as typed and escaped in every file written), or a control character such as NUL (databases refuse
     it; it usually comes from a binary copy-paste)."""
-    # One regex pass finds the few cells that may be either; only they get the exact tests.
-    maybe = pl.col("v").str.contains(f"{FORMULA_START}|{CONTROL_CHARACTER}")
+    # One regex pass finds the few cells that may be either; only they get the exact tests (none, usually:
+    # then no frame is built at all).
+    maybe = col.values.str.contains(f"{FORMULA_START}|{CONTROL_CHARACTER}")
+    if not maybe.any():
+        return pl.DataFrame(schema=_FIELD_FINDING_SCHEMA)
     frame = pl.DataFrame({"v": col.values}).with_row_index("idx").filter(maybe)
     control = pl.col("v").str.contains(CONTROL_CHARACTER)
     formula = pl.col("v").str.starts_with("=")
