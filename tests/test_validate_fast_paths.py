@@ -73,6 +73,7 @@ def _both_paths(monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame, domain: st
     fast = bulkassist.validate(frame, domain, operation)
     with monkeypatch.context() as patch:
         patch.setattr(validation, "_DISTINCT_MIN_ROWS", 10**12)  # every column checked cell by cell
+        patch.setattr(validation, "_REST_DISTINCT_MIN_ROWS", 10**12)  # the cells failing the one-pass test too
         patch.setattr(validation, "_AS_TYPED_MIN_ROWS", 10**12)  # every filled cell gets the full check
         plain = bulkassist.validate(frame, domain, operation)
     return fast, plain
