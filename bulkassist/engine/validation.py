@@ -237,12 +237,12 @@ def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: He
             tests[idx] = typed
     if not tests:
         return {}, {}, {}
-    few = [idx for idx, typed in tests.items()
-           if typed.valid is not None and not typed.lookup and _few_distinct(frame[names[idx]])]
+    few = {idx: typed.valid for idx, typed in tests.items()
+           if typed.valid is not None and not typed.lookup and _few_distinct(frame[names[idx]])}
     distinct = frame.lazy().select(pl.col(names[idx]).unique().implode() for idx in few).collect() if few else None
     texts = {idx: distinct[names[idx]][0].alias(names[idx]) for idx in few} if distinct is not None else {}
     for idx, column in texts.items():
-        passed = column.filter(column.to_frame().select(tests[idx].valid.fill_null(False)).to_series())
+        passed = column.filter(column.to_frame().select(few[idx].fill_null(False)).to_series())
         tests[idx] = AsTyped(pl.col(names[idx]).is_in(passed.implode()))
     dates = {idx: typed.dates.alias(f"dates {idx}") for idx, typed in tests.items() if typed.dates is not None}
     todo = [(pl.col(names[idx]).is_not_null() & ~(
