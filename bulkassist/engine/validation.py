@@ -330,7 +330,7 @@ def _per_distinct(f: Field, kind: CellKind, raw: pl.Series, lists: SelectLists) 
 
 
 def _same(a: pl.Series, b: pl.Series) -> bool:
-    return bool(a.eq_missing(b).all())
+    return a is b or bool(a.eq_missing(b).all())  # `_trimmed_series` hands back a column it did not change
 
 
 def _on_cells(found: pl.DataFrame, distinct: pl.Series, raw: pl.Series) -> pl.DataFrame:
@@ -345,8 +345,10 @@ def _on_cells(found: pl.DataFrame, distinct: pl.Series, raw: pl.Series) -> pl.Da
 
 
 def _trimmed_series(values: pl.Series) -> pl.Series:
-    """`values` without surrounding spaces, blank cells null; the same Series when nothing changes."""
-    return _trimmed(values.to_frame()).to_series()
+    """`values` without surrounding spaces, blank cells null; the same Series (object) when nothing changes."""
+    frame = values.to_frame()
+    trimmed = _trimmed(frame)
+    return values if trimmed is frame else trimmed.to_series()
 
 
 def _mapping_of(headers: list[str], match: HeaderMatch) -> dict[str, str | None]:
