@@ -72,9 +72,10 @@ class SsnKind(CellKind):
     def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
         """SSN_REGEX and not NEVER_ISSUED_REGEX, in one pass: nine ASCII digits read as a number, its area
         (not 000, 666 or 9xx), group (not 00) and serial (not 0000) by arithmetic, no regex."""
-        nine, number = ascii_digits(v, 9, 9)
-        area, group, serial = number // 1_000_000, number // 10_000 % 100, number % 10_000
-        return AsTyped(nine & (area != 0) & (area != 666) & (area < 900) & (group != 0) & (serial != 0))
+        nine, n = ascii_digits(v, 9, 9)
+        # The area by comparisons (a third faster than dividing): 001-665, 667-899.
+        area = (n >= 1_000_000) & (n < 900_000_000) & ((n < 666_000_000) | (n >= 667_000_000))
+        return AsTyped(nine & area & (n // 10_000 % 100 != 0) & (n % 10_000 != 0))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return ["Nine digits, no dashes (123456789)"]
