@@ -386,3 +386,21 @@ def test_names_tested_per_distinct_text_find_the_same_duplicates_as_cell_by_cell
     assert fast.issues.filter(pl.col("code") == "duplicate_in_file").height > 1_000
     assert_frame_equal(fast.issues, plain.issues)
     assert_series_equal(fast.actions, plain.actions)
+
+
+def test_a_name_the_sample_missed_is_checked_in_full_and_still_found_duplicated_in_another_case(monkeypatch):
+    """Names are tested as typed on the distinct texts of the column's first rows: a name first written after
+    them ("Zoe", then "ZOE" with the same last name and birth date) is checked in full, and the duplicate
+    check, which reuses the texts, still knows that case matters in that column."""
+    frame = _frame(POOLS, ROWS, seed=13).with_columns(pl.lit("Lopez").alias("Last Name"))
+    late = pl.int_range(pl.len())
+    frame = frame.with_columns(
+        pl.when(late == ROWS - 2).then(pl.lit("Zoe")).when(late == ROWS - 1).then(pl.lit("ZOE"))
+        .otherwise(pl.col("First Name").str.to_lowercase()).alias("First Name"),  # no other name in two cases
+        pl.when(late >= ROWS - 2).then(pl.lit("02/03/1991")).otherwise(pl.col("Date of Birth")).alias("Date of Birth"))
+    assert "Zoe" not in frame["First Name"].head(validation._DISTINCT_SAMPLE).to_list()
+    fast, plain = _both_paths(monkeypatch, frame, "client", "add_update")
+    duplicates = fast.issues.filter(pl.col("code") == "duplicate_in_file")
+    assert duplicates.filter(pl.col("row") >= fast.first_row + ROWS - 2).height == 2
+    assert_frame_equal(fast.issues, plain.issues)
+    assert_series_equal(fast.actions, plain.actions)
