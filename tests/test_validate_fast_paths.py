@@ -73,6 +73,7 @@ def _both_paths(monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame, domain: st
     fast = bulkassist.validate(frame, domain, operation)
     with monkeypatch.context() as patch:
         patch.setattr(validation, "_DISTINCT_MIN_ROWS", 10**12)  # every column checked cell by cell
+        patch.setattr(validation, "_REST_DISTINCT_MIN_ROWS", 10**12)  # the cells failing the one-pass test too
         patch.setattr(validation, "_AS_TYPED_MIN_ROWS", 10**12)  # every filled cell gets the full check
         plain = bulkassist.validate(frame, domain, operation)
     return fast, plain
@@ -130,17 +131,33 @@ def test_a_cell_valid_as_typed_is_one_the_full_check_passes_untouched(domain):
     assert tested >= 5  # fields whose test passed something: the comparison says something
 
 
-def test_the_one_pass_ssn_test_is_nine_digits_never_unissued():
+def _as_typed(kind_field: tuple[str, str], texts: list[str | None]) -> list[bool]:
+    f = bulkassist.get_domain(kind_field[0]).field(kind_field[1])
+    typed = kind_of(f).as_typed(f, bulkassist.demo_lists(), pl.col("v"))
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    return frame.select(typed.valid.fill_null(False))["v"].to_list()
+
+
+def test_the_one_pass_ssn_test_is_nine_ascii_digits_never_unissued():
     digits = ["0", "6", "9", "1", "٣", "5"]
     texts = [a + b + c + "4" + g + "67" + s for a in digits for b in digits[:3] for c in digits[:3]
              for g in ("0", "5") for s in ("00", "01")]
-    texts += ["000000000", "666666666", "123456789", "12345678", "1234567890", " 123456789", "", None]
+    texts += ["000000000", "666666666", "123456789", "12345678", "1234567890", " 123456789", "123456789 ",
+              "+12345678", "-12345678", "1_2345678", "0x1234567", "1.2345678", "１２３４５６７８９", "", None]
+    got = _as_typed(("client", "SSN"), texts)
     frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
-    got = frame.select(pl.col("v").str.contains(ssn._ISSUED_REGEX))["v"].to_list()
-    want = frame.select(pl.col("v").str.contains(ssn.SSN_REGEX)
-                        & ~pl.col("v").str.contains(ssn.NEVER_ISSUED_REGEX))["v"].to_list()
-    assert got == want
-    assert sum(filter(None, got)) > 50
+    issued = frame.select((pl.col("v").str.contains(ssn.SSN_REGEX)
+                           & ~pl.col("v").str.contains(ssn.NEVER_ISSUED_REGEX)).fill_null(False))["v"].to_list()
+    # Exactly the issued numbers among ASCII digits; other scripts' digits get the full check (which passes them).
+    assert got == [ok and t.isascii() for t, ok in zip(texts, issued, strict=True)]
+    assert sum(got) > 20 and sum(issued) > sum(got)
+
+
+def test_a_whole_number_id_is_valid_as_typed_exactly_when_it_is_1_to_12_ascii_digits():
+    texts = ["1", "100234", "123456789012", "1234567890123", "0", "007", "+12", "-12", " 12", "12 ", "1.0",
+             "1e3", "0x12", "1_2", "٣", "１２", "12\n", "", None]
+    got = _as_typed(("client", "Client ID"), texts)
+    assert got == [t is not None and t.isascii() and t.isdigit() and 1 <= len(t) <= 12 for t in texts]
 
 
 @pytest.mark.parametrize(("pools", "domain", "operation"), [(POOLS, "client", "add_update"),
@@ -344,3 +361,46 @@ def test_the_case_of_key_texts_is_measured_per_column():
     assert rules._case_matters(frame, {"few", "many", "cased"}) == {"many", "cased"}
     assert rules._case_matters(frame, {"few"}) == set()
     assert rules._case_matters(frame, set()) == set()
+
+
+def test_distinct_key_texts_known_already_decide_the_case_like_the_column_itself():
+    frame = pl.DataFrame({"few": ["Ann", "Bob", None] * 1_000, "many": [f"n{i}" for i in range(3_000)],
+                          "cased": ["Ann", "ann", "Bob"] * 1_000})
+    known = {c: frame[c].unique() for c in ("few", "many", "cased")}
+    assert rules._case_matters(frame, {"few", "cased"}, known) == {"cased"}
+    # More known texts than are worth lower-casing: the column counts as one where case matters, as before.
+    assert rules._case_matters(frame, {"many", "few"}, known) == {"many"}
+    assert rules._case_matters(frame.head(1_500), {"many"}, {"many": known["many"].head(1_500)}) == set()
+    assert rules._case_matters(frame, {"many"}, {"few": known["few"]}) == {"many"}
+
+
+@pytest.mark.parametrize("cased", [False, True])
+def test_names_tested_per_distinct_text_find_the_same_duplicates_as_cell_by_cell(monkeypatch, cased):
+    """A name column of few distinct texts is tested as typed on those texts, which the duplicate check
+    reuses: a name written in two cases on two rows is still one duplicate."""
+    frame = _frame(POOLS, ROWS, seed=9)
+    if cased:
+        frame = frame.with_columns(pl.when(pl.int_range(pl.len()) % 7 == 0).then(pl.col("First Name").str.to_uppercase())
+                                   .otherwise(pl.col("First Name")).alias("First Name"))
+    fast, plain = _both_paths(monkeypatch, frame, "client", "add_update")
+    assert fast.issues.filter(pl.col("code") == "duplicate_in_file").height > 1_000
+    assert_frame_equal(fast.issues, plain.issues)
+    assert_series_equal(fast.actions, plain.actions)
+
+
+def test_a_name_the_sample_missed_is_checked_in_full_and_still_found_duplicated_in_another_case(monkeypatch):
+    """Names are tested as typed on the distinct texts of the column's first rows: a name first written after
+    them ("Zoe", then "ZOE" with the same last name and birth date) is checked in full, and the duplicate
+    check, which reuses the texts, still knows that case matters in that column."""
+    frame = _frame(POOLS, ROWS, seed=13).with_columns(pl.lit("Lopez").alias("Last Name"))
+    late = pl.int_range(pl.len())
+    frame = frame.with_columns(
+        pl.when(late == ROWS - 2).then(pl.lit("Zoe")).when(late == ROWS - 1).then(pl.lit("ZOE"))
+        .otherwise(pl.col("First Name").str.to_lowercase()).alias("First Name"),  # no other name in two cases
+        pl.when(late >= ROWS - 2).then(pl.lit("02/03/1991")).otherwise(pl.col("Date of Birth")).alias("Date of Birth"))
+    assert "Zoe" not in frame["First Name"].head(validation._DISTINCT_SAMPLE).to_list()
+    fast, plain = _both_paths(monkeypatch, frame, "client", "add_update")
+    duplicates = fast.issues.filter(pl.col("code") == "duplicate_in_file")
+    assert duplicates.filter(pl.col("row") >= fast.first_row + ROWS - 2).height == 2
+    assert_frame_equal(fast.issues, plain.issues)
+    assert_series_equal(fast.actions, plain.actions)

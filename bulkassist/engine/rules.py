@@ -29,6 +29,8 @@ class RuleContext:
     height: int
     first_row: int  # spreadsheet row of data row 0
     parsed_dates: dict[str, pl.Series] = field(default_factory=dict)  # DATE fields already parsed by the checks
+    # The distinct texts of `values[f]` (null included), for the fields validation already knows them of.
+    distinct: dict[str, pl.Series] = field(default_factory=dict)
 
     def col(self, name: str) -> pl.Series:
         if name in self.values:
@@ -127,7 +129,8 @@ def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
     keys = [f"k{i}" for i in range(len(rule.fields))]
     frame = pl.DataFrame({k: ctx.col(f) for k, f in zip(keys, rule.fields, strict=True)}).with_row_index("i")
     caseless = {k for k, f in zip(keys, rule.fields, strict=True) if kind_of(ctx.domain.field(f)).caseless}
-    dup = duplicate_rows(frame, keys, caseless)
+    known = {k: ctx.distinct[f] for k, f in zip(keys, rule.fields, strict=True) if f in ctx.distinct}
+    dup = duplicate_rows(frame, keys, caseless, known=known)
     if not dup.height:
         return pl.DataFrame(schema={"field": pl.String, **FINDING_SCHEMA})
     rows = (pl.col("i") + ctx.first_row).cast(pl.String)
@@ -150,23 +153,26 @@ def key_hash(keys: list[pl.Expr]) -> pl.Expr:
 
 
 def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
-                   hasher: Callable[[list[pl.Expr]], pl.Expr] = key_hash) -> pl.DataFrame:
+                   hasher: Callable[[list[pl.Expr]], pl.Expr] = key_hash,
+                   known: dict[str, pl.Series] | None = None) -> pl.DataFrame:
     """The rows of `frame` whose complete key (`keys`, compared lower-cased) appears more than once, with
     the keys lower-cased.
 
     Rows with equal keys have equal hashes (text in `caseless` is hashed lower-cased), so a sort of the
     hashes finds every candidate at integer speed (1M rows: 0.05 s, against 0.2 s for a hash table of
-    them); a hash collision only adds a candidate, and the candidates (few) are compared exactly.
+    them); a hash collision only adds a candidate, and the candidates (few) are compared exactly. `known`:
+    the distinct texts of some `keys` columns, when the caller has them (`_case_matters`).
     """
     complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-    folded = _case_matters(frame, caseless)
+    folded = _case_matters(frame, caseless, known)
     hash_expr = pl.when(complete).then(
         hasher([pl.col(k).str.to_lowercase() if k in folded else pl.col(k) for k in keys])).alias("h")
     # In slices: the lower-cased text only ever exists for one slice (a full copy of the names cost
     # 120 MB per million rows); the hashes are 8 bytes a row.
     hashes = pl.concat([frame.slice(start, _HASH_SLICE).select(hash_expr)["h"]
                         for start in range(0, frame.height, _HASH_SLICE)] or [frame.select(hash_expr)["h"]])
-    ordered = hashes.drop_nulls().sort()
+    # One thread: on two busy cores polars' parallel sort of 1M integers took twice the time (35 ms, 17 ms).
+    ordered = hashes.drop_nulls().sort(multithreaded=False)
     repeated = ordered.filter((ordered == ordered.shift(1)) | (ordered == ordered.shift(-1))).unique()
     candidates = frame.filter(hashes.is_in(repeated.implode()))
     return candidates.with_columns(pl.col(k).str.to_lowercase() for k in keys).filter(
@@ -176,23 +182,28 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
 _SAMPLE, _FEW = 20_000, 2_000
 
 
-def _case_matters(frame: pl.DataFrame, columns: set[str]) -> set[str]:
+def _case_matters(frame: pl.DataFrame, columns: set[str], known: dict[str, pl.Series] | None = None) -> set[str]:
     """The `columns` of `frame` in which two distinct texts may differ only in case. For the others, equal
     lower-cased texts are equal texts, and the hashes need no lower-cased copy. Known only for a column of
-    few distinct texts (names, lists), whose distinct texts cost less than lower-casing every cell. Every
-    column is measured in one `select` (polars runs them side by side)."""
+    few distinct texts (names, lists), whose distinct texts cost less than lower-casing every cell, or whose
+    distinct texts are `known` already (validation found them). Every column is measured in one `select`
+    (polars runs them side by side)."""
     if not columns:
         return set()
+    known = {c: texts for c, texts in (known or {}).items() if c in columns and texts.len() <= _FEW}
     names = sorted(columns)
-    sample = frame.select(pl.col(c).head(_SAMPLE).n_unique() for c in names).row(0)
-    few = [c for c, n in zip(names, sample, strict=True) if n <= _FEW]
-    if not few:
+    unknown = [c for c in names if c not in known]
+    sample = frame.select(pl.col(c).head(_SAMPLE).n_unique() for c in unknown).row(0) if unknown else ()
+    few = [c for c, n in zip(unknown, sample, strict=True) if n <= _FEW]
+    if not few and not known:
         return set(names)
-    distinct = frame.lazy().select(pl.col(c).unique().implode() for c in few).collect()
-    caseless = distinct.select(
-        pl.col(c).list.eval(pl.element().str.to_lowercase()).list.n_unique() < pl.col(c).list.len() for c in few
-    ).row(0)
-    return {c for c in names if c not in few} | {c for c, hit in zip(few, caseless, strict=True) if hit}
+    distinct = dict(known)
+    if few:
+        found = frame.lazy().select(pl.col(c).unique().implode() for c in few).collect()
+        distinct |= {c: found[c][0] for c in few}
+    # At most `_FEW` texts a column: lower-cased one column at a time.
+    return {c for c in names if c not in distinct} | {
+        c for c, texts in distinct.items() if texts.str.to_lowercase().n_unique() < texts.len()}
 
 
 def _slug(text: str) -> str:

@@ -99,7 +99,9 @@ class DateKind(CellKind):
         bad = df.filter(pl.col("v").is_not_null() & pl.col("parsed").is_null())
         if not bad.height:
             return Findings(normalized, pl.DataFrame(schema=FINDING_SCHEMA), dates)
-        bad = _date_suggestions(bad, fmt)
+        # A suggestion depends on the text alone: made once per distinct bad text (birth dates repeat).
+        suggested = _date_suggestions(bad.select("v").unique(maintain_order=True), fmt).select("v", "sugg", "how", "conf")
+        bad = bad.join(suggested, on="v", how="left", maintain_order="left")
         reason = (pl.when(pl.col("how") == "serial").then(pl.lit(" (an Excel date serial number)"))
                   .when(pl.col("how") == "ambiguous").then(pl.lit(" — day and month could be either way round, check it"))
                   .when(pl.col("how") == "short_year").then(pl.lit(" — the year had only two digits, check the century"))

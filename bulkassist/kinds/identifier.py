@@ -3,12 +3,26 @@ leading zeros, with "100234.0" and stripped zeros put right."""
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from bulkassist.engine.selectlists import SelectLists
-from bulkassist.kinds.base import TEXT_FORMAT, AsTyped, CellColumn, Findings, cell_frame, unpadded
+from bulkassist.kinds.base import (
+    TEXT_FORMAT,
+    AsTyped,
+    CellColumn,
+    Findings,
+    ascii_digits,
+    cell_frame,
+    unpadded,
+)
 from bulkassist.kinds.text import TextKind, pattern_findings
 from bulkassist.spec import Field, Kind
+
+# A pattern of digits only: "^\d+$", "^\d{9}$", "^\d{1,12}$" (up to 19 digits fit the integer cast).
+_DIGITS = re.compile(r"\^\\d(?:\+|\{(?:(?P<n>\d+)|(?P<low>\d+),(?P<high>\d+))\})\$")
+_MOST_DIGITS = 19
 
 
 class IdentifierKind(TextKind):
@@ -26,6 +40,12 @@ class IdentifierKind(TextKind):
     def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
         if not f.pattern:
             return super().as_typed(f, lists, v)
+        digits = _DIGITS.fullmatch(f.pattern)
+        if digits:  # a whole-number ID (^\d{1,12}$): no regex pass
+            fewest = int(digits["n"] or digits["low"] or 1)
+            most = int(digits["n"] or digits["high"] or _MOST_DIGITS)
+            if most <= _MOST_DIGITS:
+                return AsTyped(ascii_digits(v, fewest, most)[0])
         return AsTyped(v.str.contains(f.pattern) & (v.str.len_bytes() > 0) & unpadded(v))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:

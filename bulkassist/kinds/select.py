@@ -95,7 +95,7 @@ class SelectKind(CellKind):
         values = pl.Series([value for value, _ in lists.options(f.list_name) if value not in labels], dtype=pl.String)
         plain = values.filter((values.str.strip_chars() == values) & (values != "")
                               & ~values.str.contains(f"{FORMULA_START}|{CONTROL_CHARACTER}"))
-        return AsTyped(v.is_in(plain.implode()))
+        return AsTyped(v.is_in(plain.implode()), lookup=True)
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return [_list_line("One value from the dropdown", f, lists), *length_line(f)]

@@ -14,6 +14,7 @@ from bulkassist.kinds.base import (
     CellColumn,
     CellKind,
     Findings,
+    ascii_digits,
     cell_frame,
     concat_findings,
     findings_frame,
@@ -24,10 +25,6 @@ from bulkassist.spec import Field, Kind
 SSN_REGEX = r"^\d{9}$"
 # Numbers the Social Security Administration never issues: area 000, 666 or 900-999, group 00, serial 0000.
 NEVER_ISSUED_REGEX = r"^(000|666|9\d\d)|^\d{3}00|0000$"
-# SSN_REGEX without NEVER_ISSUED_REGEX, in one pass: area not 000, 666 or 9xx, group not 00, serial not
-# 0000 (`[\d--0]`: any digit `\d` takes but 0).
-_AREA = r"(?:0(?:[\d--0]\d|0[\d--0])|6(?:[\d--6]\d|6[\d--6])|[\d--[069]]\d\d)"
-_ISSUED_REGEX = rf"^{_AREA}(?:[\d--0]\d|0[\d--0])(?:[\d--0]\d{{3}}|0[\d--0]\d\d|00[\d--0]\d|000[\d--0])$"
 
 
 class SsnKind(CellKind):
@@ -73,7 +70,12 @@ class SsnKind(CellKind):
         return Findings(col.values, concat_findings([issues, never_issued]))
 
     def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
-        return AsTyped(v.str.contains(_ISSUED_REGEX))
+        """SSN_REGEX and not NEVER_ISSUED_REGEX, in one pass: nine ASCII digits read as a number, its area
+        (not 000, 666 or 9xx), group (not 00) and serial (not 0000) by arithmetic, no regex."""
+        nine, n = ascii_digits(v, 9, 9)
+        # The area by comparisons (a third faster than dividing): 001-665, 667-899.
+        area = (n >= 1_000_000) & (n < 900_000_000) & ((n < 666_000_000) | (n >= 667_000_000))
+        return AsTyped(nine & area & (n // 10_000 % 100 != 0) & (n % 10_000 != 0))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return ["Nine digits, no dashes (123456789)"]
