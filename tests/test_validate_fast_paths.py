@@ -153,6 +153,35 @@ def test_the_one_pass_ssn_test_is_nine_ascii_digits_never_unissued():
     assert sum(got) > 20 and sum(issued) > sum(got)
 
 
+def test_the_ssns_the_one_pass_test_warns_of_get_the_full_checks_warning_and_nothing_else():
+    f = bulkassist.get_domain("client").field("SSN")
+    texts = ["000123456", "666123456", "900123456", "999999999", "123006789", "123450000", "000000000",
+             "123456789", "١٢٣٤٥٦٧٨٩", "000-12-3456", "00012345", " 000123456", "", None]
+    typed = kind_of(f).as_typed(f, bulkassist.demo_lists(), pl.col("v"))
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    warned = frame.filter(typed.warned.fill_null(False))["v"]
+    assert warned.to_list() == texts[:7]
+    assert not frame.select(typed.valid.fill_null(False) & typed.warned.fill_null(False))["v"].any()
+    full = kind_of(f).check(CellColumn(field=f, values=warned.alias(f.name)), bulkassist.demo_lists()).issues
+    assert_frame_equal(kind_of(f).typed_warnings(f, warned), full)
+    assert set(full["severity"]) == {"warning"}
+
+
+def test_never_issued_ssns_warned_of_by_the_one_pass_test_are_placed_like_the_full_checks(monkeypatch):
+    pools = {**POOLS, "SSN": POOLS["SSN"] + ["000123456"] * 6 + ["123450000"] * 3}
+    frame = _frame(pools, 3_000, seed=5)
+    found: list[int] = []
+    typed_warnings = validation._typed_warnings
+    with monkeypatch.context() as patch:
+        patch.setattr(validation, "_typed_warnings", lambda *a: found.append(a[1].len()) or typed_warnings(*a))
+        fast, plain = _both_paths(monkeypatch, frame, "client", "add_update")
+    assert found and found[0] > 500  # the warnings came from the one-pass test
+    assert fast.issues.filter(pl.col("code") == "ssn_never_issued").height == found[0]
+    assert_frame_equal(fast.issues, plain.issues)
+    assert_series_equal(fast.actions, plain.actions)
+    assert_frame_equal(fast.normalized, plain.normalized)
+
+
 def test_a_whole_number_id_is_valid_as_typed_exactly_when_it_is_1_to_12_ascii_digits():
     texts = ["1", "100234", "123456789012", "1234567890123", "0", "007", "+12", "-12", " 12", "12 ", "1.0",
              "1e3", "0x12", "1_2", "٣", "１２", "12\n", "", None]

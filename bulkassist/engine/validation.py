@@ -117,13 +117,16 @@ def validate_table(
     # only trimmed; `blank` needs every column's trimmed cells. The cells valid as typed are found
     # first, for all columns in one pass: only the others get the full check.
     field_idx = list(match.fields)
-    todo, typed_dates, distinct = _valid_as_typed(source, table, domain, match, names, lists)
+    todo, typed_dates, distinct, warned = _valid_as_typed(source, table, domain, match, names, lists)
 
     def check(idx: int) -> _Checked:
         f = domain.field(match.fields[idx])
         raw = source[names[idx]]
         if idx in todo:  # each column's failing cells let go once checked (`pop`: one thread per column)
-            return _check_rest(f, raw, *todo.pop(idx), typed_dates.pop(idx, None), lists)
+            found = _check_rest(f, raw, *todo.pop(idx), typed_dates.pop(idx, None), lists)
+            if idx in warned:
+                found.issues.append(_typed_warnings(f, *warned.pop(idx)))
+            return found
         return _check_column(f, raw, table.number_cells.get(names[idx]), table.date_cells.get(names[idx]), lists)
 
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
@@ -211,10 +214,11 @@ _AS_TYPED_MIN_ROWS = 1_000
 
 def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: HeaderMatch, names: list[str],
                     lists: SelectLists) -> tuple[dict[int, tuple[pl.Series, pl.Series]], dict[int, pl.Series],
-                                                 dict[int, pl.Series]]:
+                                                 dict[int, pl.Series], dict[int, tuple[pl.Series, pl.Series]]]:
     """Per field column whose kind has a test of cells as typed (`CellKind.as_typed`): the rows of the filled
     cells it does not pass and their texts (the only cells the full check reads), for a date field the
-    dates of those it passes, and for a column of few distinct texts (names) its filled texts. One `select` of
+    dates of those it passes, for a column of few distinct texts (names) its filled texts, and for a test
+    that warns (`AsTyped.warned`) the rows and texts of the cells it warns of. One `select` of
     every column's test, rows and texts: polars runs them side by side (each output is one list, so the few
     rows and texts never wait for a pass in Python).
 
@@ -227,7 +231,7 @@ def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: He
     A workbook's typed cells (numbers, dates) are checked cell by cell, as before: their text is not
     what the person typed."""
     if frame.height < _AS_TYPED_MIN_ROWS:
-        return {}, {}, {}
+        return {}, {}, {}, {}
     tests: dict[int, AsTyped] = {}
     for idx, field_name in match.fields.items():
         name = names[idx]
@@ -238,7 +242,7 @@ def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: He
         if typed is not None:
             tests[idx] = typed
     if not tests:
-        return {}, {}, {}
+        return {}, {}, {}, {}
     passed: dict[int, pl.Series] = {}
     for idx, typed in list(tests.items()):
         if typed.valid is None or typed.lookup or not _few_distinct(frame[names[idx]]):
@@ -247,21 +251,35 @@ def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: He
         passed[idx] = sample.filter(sample.to_frame().select(typed.valid.fill_null(False)).to_series())
         tests[idx] = AsTyped(pl.col(names[idx]).is_in(passed[idx].implode()))
     dates = {idx: typed.dates.alias(f"dates {idx}") for idx, typed in tests.items() if typed.dates is not None}
-    todo = [(pl.col(names[idx]).is_not_null() & ~(
-        pl.col(f"dates {idx}").is_not_null() if typed.valid is None else typed.valid.fill_null(False)
-    )).alias(f"todo {idx}") for idx, typed in tests.items()]
+    # A test that also warns: both in one context, where polars shares their subexpressions.
+    warns = {idx: (typed.valid, typed.warned) for idx, typed in tests.items()
+             if typed.warned is not None and typed.valid is not None}
+    both = [e for idx, (valid, warned) in warns.items() for e in (valid.fill_null(False).alias(f"valid {idx}"),
+                                                                  warned.fill_null(False).alias(f"warned {idx}"))]
+
+    def passes(idx: int, typed: AsTyped) -> pl.Expr:
+        if idx in warns:
+            return pl.col(f"valid {idx}") | pl.col(f"warned {idx}")
+        return pl.col(f"dates {idx}").is_not_null() if typed.valid is None else typed.valid.fill_null(False)
+
+    todo = [(pl.col(names[idx]).is_not_null() & ~passes(idx, typed)).alias(f"todo {idx}")
+            for idx, typed in tests.items()]
     # Each test once (named columns: polars does not always share a subexpression used twice), then the
-    # rows and texts of the cells it fails, every output one list.
-    found = frame.lazy().with_columns(dates.values()).with_columns(todo).select(
-        *[pl.arg_where(pl.col(f"todo {idx}")).implode().alias(f"rows {idx}") for idx in tests],
-        *[pl.col(names[idx]).filter(pl.col(f"todo {idx}")).implode().alias(f"cells {idx}") for idx in tests],
+    # rows and texts of the cells it fails (and of those it warns of), every output one list.
+    found = frame.lazy().with_columns(*dates.values(), *both).with_columns(todo).select(
+        *[pl.arg_where(pl.col(f"{what} {idx}")).implode().alias(f"rows {what} {idx}")
+          for what, of in (("todo", tests), ("warned", warns)) for idx in of],
+        *[pl.col(names[idx]).filter(pl.col(f"{what} {idx}")).implode().alias(f"cells {what} {idx}")
+          for what, of in (("todo", tests), ("warned", warns)) for idx in of],
         *[pl.col(f"dates {idx}").implode() for idx in dates],
     ).collect()
-    todo_cells = {idx: found[f"cells {idx}"][0].alias(names[idx]).rechunk() for idx in tests}
+    cells = {(what, idx): found[f"cells {what} {idx}"][0].alias(names[idx]).rechunk()
+             for what, of in (("todo", tests), ("warned", warns)) for idx in of}
     # Every filled cell holds a text that passed or is one of the cells left to check.
-    texts = {idx: pl.concat([ok, todo_cells[idx].unique()]).unique() for idx, ok in passed.items()}
-    return ({idx: (found[f"rows {idx}"][0], todo_cells[idx]) for idx in tests},
-            {idx: found[f"dates {idx}"][0].alias(names[idx]) for idx in dates}, texts)
+    texts = {idx: pl.concat([ok, cells["todo", idx].unique()]).unique() for idx, ok in passed.items()}
+    return ({idx: (found[f"rows todo {idx}"][0], cells["todo", idx]) for idx in tests},
+            {idx: found[f"dates {idx}"][0].alias(names[idx]) for idx in dates}, texts,
+            {idx: (found[f"rows warned {idx}"][0], cells["warned", idx]) for idx in warns})
 
 
 def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, cells: pl.Series, dates: pl.Series | None,
@@ -282,6 +300,13 @@ def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, cells: pl.Series, dat
     return _Checked(values, normalized, dates, [
         p.with_columns(idx=rows.gather(p["idx"]), **({} if "value" in p.columns else {"value": cells.gather(p["idx"])}))
         for p in found.issues])
+
+
+def _typed_warnings(f: Field, rows: pl.Series, cells: pl.Series) -> pl.DataFrame:
+    """The warnings of the cells at `rows` that the one-pass test warns of (`AsTyped.warned`): what their full
+    check finds, with each cell's text (`value`), as `_check_rest` hands its findings on."""
+    found = kind_of(f).typed_warnings(f, cells)
+    return found.with_columns(idx=rows.cast(pl.Int64).gather(found["idx"]), value=cells.gather(found["idx"]))
 
 
 @dataclass

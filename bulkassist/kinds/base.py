@@ -53,6 +53,9 @@ class AsTyped:
     dates: pl.Expr | None = None  # DATE kinds: the dates of the valid cells, null elsewhere
     # `valid` is one hash lookup per cell already (a select list): testing the distinct texts first saves nothing.
     lookup: bool = False
+    # True where the cell needs nothing but a warning that `CellKind.typed_warnings` makes from its text
+    # alone (a well-formed SSN never issued): such cells skip the full check too.
+    warned: pl.Expr | None = None
 
 
 def ascii_digits(v: pl.Expr, fewest: int, most: int) -> tuple[pl.Expr, pl.Expr]:
@@ -96,6 +99,11 @@ class CellKind(ABC):
         costs time, never a finding. None: the kind has no such test (every cell gets `check`).
         """
         return None
+
+    def typed_warnings(self, f: Field, cells: pl.Series) -> pl.DataFrame:
+        """The findings (FINDING_SCHEMA, `idx` into `cells`) that `check` makes of `cells`, every one of them
+        `warned` by this kind's `as_typed` test: warnings only, and no other finding of those cells."""
+        raise NotImplementedError(f"{type(self).__name__}.as_typed warns of no cell")
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         """The lines of a header note (or template) that say what a cell of `f` must hold."""

@@ -71,11 +71,16 @@ class SsnKind(CellKind):
 
     def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
         """SSN_REGEX and not NEVER_ISSUED_REGEX, in one pass: nine ASCII digits read as a number, its area
-        (not 000, 666 or 9xx), group (not 00) and serial (not 0000) by arithmetic, no regex."""
+        (not 000, 666 or 9xx), group (not 00) and serial (not 0000) by arithmetic, no regex. Nine ASCII
+        digits never issued (NEVER_ISSUED_REGEX) are `warned`: their one finding is that warning."""
         nine, n = ascii_digits(v, 9, 9)
         # The area by comparisons (a third faster than dividing): 001-665, 667-899.
         area = (n >= 1_000_000) & (n < 900_000_000) & ((n < 666_000_000) | (n >= 667_000_000))
-        return AsTyped(nine & area & (n // 10_000 % 100 != 0) & (n % 10_000 != 0))
+        issued = area & (n // 10_000 % 100 != 0) & (n % 10_000 != 0)
+        return AsTyped(nine & issued, warned=nine & ~issued)
+
+    def typed_warnings(self, f: Field, cells: pl.Series) -> pl.DataFrame:
+        return _never_issued(pl.DataFrame({"v": cells}).with_row_index("idx"))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return ["Nine digits, no dashes (123456789)"]
@@ -87,7 +92,11 @@ class SsnKind(CellKind):
 def never_issued_findings(df: pl.DataFrame) -> pl.DataFrame:
     """Warnings for well-formed SSNs that cannot be real: probably a placeholder or a typo."""
     well_formed = pl.col("ok") if "ok" in df.columns else pl.col("v").str.contains(SSN_REGEX)
-    odd = df.filter(well_formed & pl.col("v").str.contains(NEVER_ISSUED_REGEX))
+    return _never_issued(df.filter(well_formed & pl.col("v").str.contains(NEVER_ISSUED_REGEX)))
+
+
+def _never_issued(odd: pl.DataFrame) -> pl.DataFrame:
+    """`never_issued_findings` of cells (`idx`, `v`) known to be well-formed and never issued."""
     return findings_frame(
         odd, code="ssn_never_issued", severity="warning",
         message=pl.format("'{}' is not an SSN the Social Security Administration issues (area 000, 666 or "
