@@ -345,7 +345,10 @@ def _few_distinct(raw: pl.Series, min_rows: int | None = None) -> bool:
 
 def _per_distinct(f: Field, kind: CellKind, raw: pl.Series, lists: SelectLists) -> _Checked:
     """`_check_column` on the distinct texts of `raw`, mapped back to its cells (exact: by text, no hash)."""
-    distinct = raw.unique(maintain_order=True)
+    # The distinct texts in order of first appearance, each with the rows holding it (in order): one pass
+    # finds both, and a finding is placed on its cells by gathering its text's rows (no join of texts).
+    groups = raw.to_frame("_v").with_row_index("idx").group_by("_v", maintain_order=True).agg("idx")
+    distinct = groups["_v"].alias(raw.name)
     trimmed = _trimmed_series(distinct)
     col = CellColumn(field=f, values=trimmed.alias(f.name))
     found = kind.check(col, lists)
@@ -356,22 +359,20 @@ def _per_distinct(f: Field, kind: CellKind, raw: pl.Series, lists: SelectLists) 
             pl.col("old").ne_missing(pl.col("new")) & pl.col("old").is_not_null()).unique("old", maintain_order=True)
         normalized = values.replace(changed["old"], changed["new"])
     issues = [found.issues, _text_hazards(col)] if kind.stored_as_typed else [found.issues]
-    return _Checked(values, normalized, None, [_on_cells(p, distinct, raw) for p in issues if p.height])
+    return _Checked(values, normalized, None, [_on_cells(p, groups) for p in issues if p.height])
 
 
 def _same(a: pl.Series, b: pl.Series) -> bool:
     return a is b or bool(a.eq_missing(b).all())  # `_trimmed_series` hands back a column it did not change
 
 
-def _on_cells(found: pl.DataFrame, distinct: pl.Series, raw: pl.Series) -> pl.DataFrame:
-    """Findings about distinct texts (`idx` into `distinct`) as findings about every cell of `raw`
-    holding that text: in the findings' order, then by row (so two findings of a cell keep their order),
-    with the cell's text as `value`."""
-    keyed = found.with_columns(_v=distinct.gather(found["idx"])).drop("idx")
-    cells = pl.DataFrame({"_v": raw}).with_row_index("idx").filter(
-        pl.col("_v").is_in(keyed["_v"].unique().implode(), nulls_equal=True))
-    return keyed.join(cells, on="_v", how="inner", nulls_equal=True, maintain_order="left_right").select(
-        pl.col("idx").cast(pl.Int64), *[c for c in found.columns if c != "idx"], pl.col("_v").alias("value"))
+def _on_cells(found: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
+    """Findings about distinct texts (`idx` into `groups`: each distinct text `_v` with the rows `idx` holding
+    it) as findings about every cell holding that text: in the findings' order, then by row (so two
+    findings of a cell keep their order), with the cell's text as `value`."""
+    at = found["idx"]
+    return found.with_columns(idx=groups["idx"].gather(at), value=groups["_v"].gather(at)).explode("idx").select(
+        pl.col("idx").cast(pl.Int64), *[c for c in found.columns if c != "idx"], "value")
 
 
 def _trimmed_series(values: pl.Series) -> pl.Series:
