@@ -62,7 +62,7 @@ class EmailKind(TextKind):
                 pl.col("v").str.replace_all(r"\s+", "").str.replace_all(",", ".", literal=True)
                 .str.replace_all(r"\.{2,}", ".").str.strip_chars(".")
             )
-            bad = bad.with_columns(sugg=pl.when(is_email(fixed)).then(fixed))
+            bad = bad.with_columns(sugg=fixed).with_columns(sugg=pl.when(is_email(pl.col("sugg"))).then("sugg"))
             parts.append(findings_frame(
                 bad, code="invalid_email",
                 message=pl.when(pl.col("sugg").is_not_null())

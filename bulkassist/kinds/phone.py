@@ -57,7 +57,8 @@ class PhoneKind(CellKind):
         digits = pl.col("v").str.replace(r"\.0+$", "").str.replace_all(r"\D", "")
         digits = pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1")).then(
             digits.str.slice(1)).otherwise(digits)
-        bad = bad.with_columns(d=digits).with_columns(
+        # Lazy: polars then finds the digits once, not once per use.
+        bad = bad.lazy().with_columns(d=digits).collect().with_columns(
             sugg=pl.when(pl.col("d").str.len_chars() == 10).then(_layout_expr(layouts[0], pl.col("d"))))
         shown = " or ".join(layouts)
         issues = findings_frame(

@@ -43,7 +43,8 @@ class SsnKind(CellKind):
             pl.col("v").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False).cast(pl.String)
         ).otherwise(plain.str.replace_all(r"\D", ""))
         all_digits = plain.str.contains(r"^\d+$")
-        bad = bad.with_columns(d=digits, alld=all_digits, sci=sci).with_columns(
+        # Lazy: polars then runs each regex (`sci`, `plain`) once, not once per use.
+        bad = bad.lazy().with_columns(d=digits, alld=all_digits, sci=sci).collect().with_columns(
             sugg=pl.when(pl.col("d").str.len_chars() == 9).then(pl.col("d"))
             .when(pl.col("alld") & pl.col("d").str.len_chars().is_between(5, 8)).then(pl.col("d").str.zfill(9)),
             padded=pl.col("alld") & pl.col("d").str.len_chars().is_between(5, 8),
