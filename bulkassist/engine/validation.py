@@ -218,7 +218,7 @@ def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: He
     """Per field column whose kind has a test of cells as typed (`CellKind.as_typed`): the rows of the filled
     cells it does not pass and their texts (the only cells the full check reads), for a date field the
     dates of those it passes, for a column of few distinct texts (names) its filled texts, and for a test
-    that warns (`AsTyped.warned`) the rows and texts of the cells it warns of. One `select` of
+    that warns (`AsTyped.warned`) the rows and texts of the failed cells it warns of. One `select` of
     every column's test, rows and texts: polars runs them side by side (each output is one list, so the few
     rows and texts never wait for a pass in Python).
 
@@ -251,35 +251,30 @@ def _valid_as_typed(frame: pl.DataFrame, table: Table, domain: Domain, match: He
         passed[idx] = sample.filter(sample.to_frame().select(typed.valid.fill_null(False)).to_series())
         tests[idx] = AsTyped(pl.col(names[idx]).is_in(passed[idx].implode()))
     dates = {idx: typed.dates.alias(f"dates {idx}") for idx, typed in tests.items() if typed.dates is not None}
-    # A test that also warns: both in one context, where polars shares their subexpressions.
-    warns = {idx: (typed.valid, typed.warned) for idx, typed in tests.items()
-             if typed.warned is not None and typed.valid is not None}
-    both = [e for idx, (valid, warned) in warns.items() for e in (valid.fill_null(False).alias(f"valid {idx}"),
-                                                                  warned.fill_null(False).alias(f"warned {idx}"))]
-
-    def passes(idx: int, typed: AsTyped) -> pl.Expr:
-        if idx in warns:
-            return pl.col(f"valid {idx}") | pl.col(f"warned {idx}")
-        return pl.col(f"dates {idx}").is_not_null() if typed.valid is None else typed.valid.fill_null(False)
-
-    todo = [(pl.col(names[idx]).is_not_null() & ~passes(idx, typed)).alias(f"todo {idx}")
-            for idx, typed in tests.items()]
+    todo = [(pl.col(names[idx]).is_not_null() & ~(
+        pl.col(f"dates {idx}").is_not_null() if typed.valid is None else typed.valid.fill_null(False)
+    )).alias(f"todo {idx}") for idx, typed in tests.items()]
     # Each test once (named columns: polars does not always share a subexpression used twice), then the
-    # rows and texts of the cells it fails (and of those it warns of), every output one list.
-    found = frame.lazy().with_columns(*dates.values(), *both).with_columns(todo).select(
-        *[pl.arg_where(pl.col(f"{what} {idx}")).implode().alias(f"rows {what} {idx}")
-          for what, of in (("todo", tests), ("warned", warns)) for idx in of],
-        *[pl.col(names[idx]).filter(pl.col(f"{what} {idx}")).implode().alias(f"cells {what} {idx}")
-          for what, of in (("todo", tests), ("warned", warns)) for idx in of],
+    # rows and texts of the cells it fails, every output one list.
+    found = frame.lazy().with_columns(dates.values()).with_columns(todo).select(
+        *[pl.arg_where(pl.col(f"todo {idx}")).implode().alias(f"rows {idx}") for idx in tests],
+        *[pl.col(names[idx]).filter(pl.col(f"todo {idx}")).implode().alias(f"cells {idx}") for idx in tests],
         *[pl.col(f"dates {idx}").implode() for idx in dates],
     ).collect()
-    cells = {(what, idx): found[f"cells {what} {idx}"][0].alias(names[idx]).rechunk()
-             for what, of in (("todo", tests), ("warned", warns)) for idx in of}
-    # Every filled cell holds a text that passed or is one of the cells left to check.
-    texts = {idx: pl.concat([ok, cells["todo", idx].unique()]).unique() for idx, ok in passed.items()}
-    return ({idx: (found[f"rows todo {idx}"][0], cells["todo", idx]) for idx in tests},
-            {idx: found[f"dates {idx}"][0].alias(names[idx]) for idx in dates}, texts,
-            {idx: (found[f"rows warned {idx}"][0], cells["warned", idx]) for idx in warns})
+    failed = {idx: (found[f"rows {idx}"][0], found[f"cells {idx}"][0].alias(names[idx]).rechunk()) for idx in tests}
+    # Every filled cell holds a text that passed or is one of the cells failed.
+    texts = {idx: pl.concat([ok, failed[idx][1].unique()]).unique() for idx, ok in passed.items()}
+    # The cells a test warns of are found among those it failed (a pass over those few, not the column).
+    warned: dict[int, tuple[pl.Series, pl.Series]] = {}
+    for idx, typed in tests.items():
+        if typed.warned is not None:
+            rows, cells = failed[idx]
+            # (lazy: polars then shares the test's subexpressions, as in the pass above)
+            warns = cells.to_frame().lazy().select(typed.warned.fill_null(False)).collect().to_series()
+            if warns.any():
+                warned[idx] = (rows.filter(warns), cells.filter(warns))
+                failed[idx] = (rows.filter(~warns), cells.filter(~warns))
+    return failed, {idx: found[f"dates {idx}"][0].alias(names[idx]) for idx in dates}, texts, warned
 
 
 def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, cells: pl.Series, dates: pl.Series | None,
