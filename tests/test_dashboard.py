@@ -192,6 +192,29 @@ def test_sign_in_answers_with_select_domain_and_builds_the_other_pages_right_aft
                                      "Administration"]
 
 
+def test_a_tab_whose_page_failed_to_build_shows_the_banner_not_an_error(sqlite_server: object,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`build()` runs inside the banner's guard: when it fails, the banner says why, and clicking the tabs
+    afterwards must not raise (the pages it did not make are None)."""
+    import bulkassist.dashboard.app as app_module
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise errors.ServerError("the import server did not answer; check that it is running")
+
+    monkeypatch.setattr(app_module, "History", unreachable)
+
+    async def sign_in() -> App:
+        app = App(Client(sqlite_server.url, sqlite_server.tokens["admin"]))
+        await asyncio.sleep(0)  # the loop's next turn: `build()`
+        return app
+
+    app = asyncio.run(sign_in())
+    assert app.history is None and "did not answer" in app.notice.value
+    for index in range(len(app.tabs.titles)):
+        app.tabs.selected_index = index  # no AttributeError
+    assert app.tabs.selected_index == len(app.tabs.titles) - 1
+
+
 def _csv_bytes(rows: list[list[str]], headers: list[str]) -> bytes:
     return "\r\n".join(",".join(r) for r in [headers, *rows]).encode()
 
