@@ -55,11 +55,12 @@ TEMPLATE = "bulkassist"
 
 # Voila puts the scripts of every installed JupyterLab extension on the page, and the browser runs them
 # before it shows the sign-in form. The grids' and charts' scripts (ipydatagrid imports bqplot's: some 2 MB, a
-# quarter of the page's CPU) are first needed after sign-in, on the wizard's later steps and the other tabs:
-# our extension `share/labextensions/bulkassist-deferred-widgets` loads them when the page first shows one of
-# their widgets. Pygments' styles colour code cells, which the dashboard hides.
+# quarter of the page's CPU) are first needed after sign-in, on the wizard's later steps and the other tabs, and
+# anywidget's (the browser clock, the drop area) once signed in: our extension
+# `share/labextensions/bulkassist-deferred-widgets` loads an extension's scripts when the page first shows one of
+# its widgets. Pygments' styles colour code cells, which the dashboard hides.
 DEFERRED_EXTENSION = "bulkassist-deferred-widgets"
-DEFERRED_WIDGETS = ("ipydatagrid", "bqplot", "bqscales")
+DEFERRED_WIDGETS = ("ipydatagrid", "bqplot", "bqscales", "anywidget")
 UNUSED_EXTENSIONS = ("jupyterlab_pygments",)
 
 

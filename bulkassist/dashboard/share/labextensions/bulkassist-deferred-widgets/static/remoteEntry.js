@@ -2,11 +2,11 @@
  *
  * Voila loads every installed JupyterLab extension with the page, and ipydatagrid imports all of its code (and
  * bqplot's) at once: some 2 MB of scripts that the sign-in form and the first wizard step never use, parsed
- * before the form shows. The launcher (bulkassist/dashboard/launch.py) keeps those extensions off the page
+ * before the form shows (and anywidget's, first used by the signed-in page). The launcher (bulkassist/dashboard/launch.py) keeps those extensions off the page
  * (VoilaConfiguration.extension_denylist) and names them in VoilaConfiguration.extension_config; this
  * extension registers their widget modules under the same names and versions, and loads them on first use:
- * their containers, as Voila would have loaded them, then their plugins, handed a registry that collects what
- * they register.
+ * their containers, as Voila would have loaded them, then the plugins of the one asked for, handed a registry
+ * that collects what they register.
  *
  * Written by hand (no build step): a webpack module federation container is an object with `init(shareScope)`
  * and `get(module)`, set on window._JUPYTERLAB under the extension's name.
@@ -17,6 +17,7 @@
   var labextensions = new URL("../../", document.currentScript.src);  // .../voila/labextensions/
   var shareScope = null;
   var loaded = null;
+  var activated = {};
 
   function deferred() {
     var page = JSON.parse(document.getElementById("jupyter-config-data").textContent);
@@ -51,37 +52,44 @@
     return offers[pick].get().then(function (factory) { return factory(); });
   }
 
-  // The deferred extensions' plugins, activated once: the widget modules they register, by name.
-  function load(app, registryToken, extensions) {
+  // The deferred extensions' containers, loaded and given the page's shared modules once, all together: their
+  // scripts are small, and one may need another's shared module (ipydatagrid uses bqplot's).
+  function containers(extensions) {
     if (loaded === null) {
-      loaded = (async function () {
-        await Promise.all(extensions.map(async function (ext) {
-          await loadScript(new URL(ext.name + "/" + ext.load, labextensions).href);
-          await window._JUPYTERLAB[ext.name].init(shareScope);
-        }));
-        var modules = {};
-        var collector = { registerWidget: function (data) { modules[data.name] = data.exports; } };
-        for (var ext of extensions) {
-          var module = (await window._JUPYTERLAB[ext.name].get(ext.extension))();
-          var plugins = Object.prototype.hasOwnProperty.call(module, "__esModule") ? module.default : module;
-          for (var plugin of [].concat(plugins)) {
-            var services = await Promise.all([].concat(
-              (plugin.requires || []).map(function (token) {
-                return token === registryToken ? collector : app.resolveRequiredService(token);
-              }),
-              (plugin.optional || []).map(function (token) { return app.resolveOptionalService(token); })
-            ));
-            await plugin.activate.apply(plugin, [app].concat(services));
-          }
-        }
-        return modules;
-      })();
+      loaded = Promise.all(extensions.map(async function (ext) {
+        await loadScript(new URL(ext.name + "/" + ext.load, labextensions).href);
+        await window._JUPYTERLAB[ext.name].init(shareScope);
+      }));
     }
     return loaded;
   }
 
-  async function exportsOf(app, registryToken, extensions, name) {
-    var found = (await load(app, registryToken, extensions))[name];
+  // One extension's plugins, activated once, with a registry that collects the widget modules they register.
+  function activate(app, registryToken, extensions, ext) {
+    if (!activated[ext.name]) {
+      activated[ext.name] = (async function () {
+        await containers(extensions);
+        var modules = {};
+        var collector = { registerWidget: function (data) { modules[data.name] = data.exports; } };
+        var module = (await window._JUPYTERLAB[ext.name].get(ext.extension))();
+        var plugins = Object.prototype.hasOwnProperty.call(module, "__esModule") ? module.default : module;
+        for (var plugin of [].concat(plugins)) {
+          var services = await Promise.all([].concat(
+            (plugin.requires || []).map(function (token) {
+              return token === registryToken ? collector : app.resolveRequiredService(token);
+            }),
+            (plugin.optional || []).map(function (token) { return app.resolveOptionalService(token); })
+          ));
+          await plugin.activate.apply(plugin, [app].concat(services));
+        }
+        return modules;
+      })();
+    }
+    return activated[ext.name];
+  }
+
+  async function exportsOf(app, registryToken, extensions, ext) {
+    var found = (await activate(app, registryToken, extensions, ext))[ext.name];
     return typeof found === "function" ? found() : found;
   }
 
@@ -97,7 +105,7 @@
           registry.registerWidget({
             name: ext.name,
             version: ext.version,
-            exports: function () { return exportsOf(app, base.IJupyterWidgetRegistry, extensions, ext.name); }
+            exports: function () { return exportsOf(app, base.IJupyterWidgetRegistry, extensions, ext); }
           });
         });
       }
