@@ -56,12 +56,21 @@
   // scripts are small, and one may need another's shared module (ipydatagrid uses bqplot's).
   function containers(extensions) {
     if (loaded === null) {
-      loaded = Promise.all(extensions.map(async function (ext) {
+      loaded = settled().then(function () { return Promise.all(extensions.map(async function (ext) {
         await loadScript(new URL(ext.name + "/" + ext.load, labextensions).href);
         await window._JUPYTERLAB[ext.name].init(shareScope);
-      }));
+      })); });
     }
     return loaded;
+  }
+
+  // Once the page has nothing else to do (at most a second): the first of these widgets comes with the page that
+  // sign-in shows, and parsing their scripts then would hold up the wizard the user is waiting for.
+  function settled() {
+    return new Promise(function (resolve) {
+      if (window.requestIdleCallback) { window.requestIdleCallback(resolve, { timeout: 1000 }); }
+      else { setTimeout(resolve, 0); }
+    });
   }
 
   // One extension's plugins, activated once, with a registry that collects the widget modules they register.
