@@ -177,7 +177,7 @@ def labextensions(search_path: str) -> dict[str, dict[str, Any]]:
     whether every script in their static/ folder has a content hash in its name ("hashed")."""
     # Not at the top: every page's kernel imports this module, and only the launcher needs jupyterlab_server.
     from jupyter_core.paths import jupyter_path as searched
-    from jupyterlab_server.config import get_federated_extensions
+    from jupyterlab_server.config import get_federated_extensions  # (the same reason)
 
     roots = [*filter(None, search_path.split(os.pathsep)), *searched()]
     # Voila's order: Jupyter's labextensions folders, then its own (voila/labextensions: its widget manager).
