@@ -20,7 +20,16 @@ from bulkassist.client import Client
 from bulkassist.dashboard import App, Dashboard, grids
 from bulkassist.dashboard.browser import column_centre
 from bulkassist.dashboard.clock import local_time
-from bulkassist.dashboard.launch import NOTEBOOK_SOURCE, URL_ENV, jupyter_path
+from bulkassist.dashboard.launch import (
+    DEFERRED_EXTENSION,
+    DEFERRED_WIDGETS,
+    NOTEBOOK_SOURCE,
+    URL_ENV,
+    KernelCulling,
+    jupyter_path,
+    labextensions,
+    voila_config,
+)
 from bulkassist.dashboard.notices import Notice, describe
 from bulkassist.dashboard.review_data import ACCEPT_LABEL, INVALID, STATUS, ReviewData
 from bulkassist.dashboard.wizard import CONFIRM, MAP, REVIEW, STEPS, confirmation_html, outcome_html
@@ -141,6 +150,24 @@ def test_voila_finds_templates_and_a_kernel_of_this_python_from_a_venv(tmp_path:
     assert spec["argv"][0] == sys.executable
 
 
+def test_the_page_leaves_the_grid_and_chart_scripts_for_later_and_caches_hashed_scripts(tmp_path: Path) -> None:
+    """The sign-in form needs no grid or chart: Voila keeps their extensions off the page and ours loads them on
+    first use, under the names and versions the Python widgets ask for. A returning browser takes every script
+    whose file name carries its hash from its cache; ours has no hash in its name, so it is asked for again."""
+    found = labextensions(jupyter_path(tmp_path))
+    assert DEFERRED_EXTENSION in found  # our extension is on Voila's search path
+    config = voila_config(KernelCulling(), found)
+    deferred = config["VoilaConfiguration"]["extension_config"][DEFERRED_EXTENSION]["extensions"]
+    assert [ext["name"] for ext in deferred] == list(DEFERRED_WIDGETS)
+    assert config["VoilaConfiguration"]["extension_denylist"] == [*DEFERRED_WIDGETS, "jupyterlab_pygments"]
+    assert config["VoilaConfiguration"]["multi_kernel_manager_class"].endswith("CappedKernelManager")
+    grid = __import__("ipydatagrid").DataGrid(__import__("pandas").DataFrame({"a": [1]}))
+    assert deferred[0]["version"].startswith(grid._model_module_version.lstrip("^"))
+    immutable = config["Voila"]["tornado_settings"]["static_immutable_cache"]
+    assert "/voila/labextensions/ipydatagrid/static/" in immutable
+    assert not any(DEFERRED_EXTENSION in prefix for prefix in immutable)  # remoteEntry.js: no hash
+
+
 def test_dashboard_notebook_is_the_launchers_thin_notebook() -> None:
     notebook = nbformat.read(REPO / "notebooks" / "dashboard.ipynb", as_version=4)
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
@@ -190,6 +217,29 @@ def test_sign_in_answers_with_select_domain_and_builds_the_other_pages_right_aft
     assert [place.children for place in app.tabs.children[1:]] == [(app.history,), (app.registration,), (app.admin,)]
     assert list(app.tabs.titles) == ["New Import", "Import History", "Registration & Certification",
                                      "Administration"]
+
+
+def test_a_tab_whose_page_failed_to_build_shows_the_banner_not_an_error(sqlite_server: object,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`build()` runs inside the banner's guard: when it fails, the banner says why, and clicking the tabs
+    afterwards must not raise (the pages it did not make are None)."""
+    import bulkassist.dashboard.app as app_module
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise errors.ServerError("the import server did not answer; check that it is running")
+
+    monkeypatch.setattr(app_module, "History", unreachable)
+
+    async def sign_in() -> App:
+        app = App(Client(sqlite_server.url, sqlite_server.tokens["admin"]))
+        await asyncio.sleep(0)  # the loop's next turn: `build()`
+        return app
+
+    app = asyncio.run(sign_in())
+    assert app.history is None and "did not answer" in app.notice.value
+    for index in range(len(app.tabs.titles)):
+        app.tabs.selected_index = index  # no AttributeError
+    assert app.tabs.selected_index == len(app.tabs.titles) - 1
 
 
 def _csv_bytes(rows: list[list[str]], headers: list[str]) -> bytes:

@@ -74,6 +74,11 @@ class App(widgets.VBox):
         self.tabs.titles = titles
         self.failures.refresh()
         self._built = False
+        # Set by `build()`; None until then, and for good if it failed (the banner said why): a tab without its
+        # page then shows nothing instead of raising AttributeError on every click.
+        self.history: History | None = None
+        self.registration: RegistrationPage | None = None
+        self.admin: Administration | None = None
         soon(self.build)
 
     def build(self) -> None:
@@ -108,7 +113,7 @@ class App(widgets.VBox):
     def _on_tab(self, change: dict) -> None:
         self.build()
         title = self.tabs.titles[change["new"]]
-        if change["new"] == HISTORY:
+        if change["new"] == HISTORY and self.history is not None:
             self.history.refresh(1)
             self.failures.refresh()
         elif title == REGISTRATION_TITLE and self.registration is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -51,6 +52,16 @@ REFILL_DELAY = 3
 # without the icon font it loads from a CDN, so the page loads nothing from outside 127.0.0.1.
 SHARE = Path(__file__).resolve().parent / "share"
 TEMPLATE = "bulkassist"
+
+# Voila puts the scripts of every installed JupyterLab extension on the page, and the browser runs them
+# before it shows the sign-in form. The grids' and charts' scripts (ipydatagrid imports bqplot's: some 2 MB, a
+# quarter of the page's CPU) are first needed after sign-in, on the wizard's later steps and the other tabs, and
+# anywidget's (the browser clock, the drop area) once signed in: our extension
+# `share/labextensions/bulkassist-deferred-widgets` loads an extension's scripts when the page first shows one of
+# its widgets. Pygments' styles colour code cells, which the dashboard hides.
+DEFERRED_EXTENSION = "bulkassist-deferred-widgets"
+DEFERRED_WIDGETS = ("ipydatagrid", "bqplot", "bqscales", "anywidget")
+UNUSED_EXTENSIONS = ("jupyterlab_pygments",)
 
 
 @dataclass(frozen=True)
@@ -160,13 +171,50 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def voila_config(culling: KernelCulling) -> dict:
+def labextensions(search_path: str) -> dict[str, dict[str, Any]]:
+    """The JupyterLab extensions Voila finds with JUPYTER_PATH set to `search_path` (`jupyter_path`), by name:
+    their version, `jupyterlab._build` ("load": the container's script, "extension": its plugins) and
+    whether every script in their static/ folder has a content hash in its name ("hashed")."""
+    # Not at the top: every page's kernel imports this module, and only the launcher needs jupyterlab_server.
+    from jupyter_core.paths import jupyter_path as searched
+    from jupyterlab_server.config import get_federated_extensions  # (the same reason)
+
+    roots = [*filter(None, search_path.split(os.pathsep)), *searched()]
+    # Voila's order: Jupyter's labextensions folders, then its own (voila/labextensions: its widget manager).
+    found = get_federated_extensions([*(str(Path(r) / "labextensions") for r in roots),
+                                      *(str(Path(r) / "voila" / "labextensions") for r in roots)])
+    return {name: {"version": ext["version"], **ext["jupyterlab"].get("_build", {}),
+                   "hashed": _hashed(Path(ext["ext_path"]) / "static")} for name, ext in found.items()}
+
+
+def _hashed(folder: Path) -> bool:
+    """Every script of `folder` a page may load is named after its content's hash, as JupyterLab's build names
+    them (`remoteEntry.5515fbe34d49b1d056e0.js`, `595.271a9ddf1bb242989eeb.js`); its `style.js` is for other
+    bundlers (the page gets styles through the container)."""
+    scripts = [script for script in folder.glob("*.js") if script.name != "style.js"]
+    return bool(scripts) and all(re.search(r"\.[0-9a-f]{8,}\.js$", script.name) for script in scripts)
+
+
+def voila_config(culling: KernelCulling, extensions: dict[str, dict[str, Any]] | None = None) -> dict:
     """Everything the dashboard's Voila needs beyond its defaults: the websocket message size, when the pool of
-    pre-heated kernels refills, the kernel culling and the cap (what `start_voila` writes to Voila's config
-    file)."""
-    return {"Voila": {"tornado_settings": {"websocket_max_message_size": WEBSOCKET_MAX_MESSAGE_BYTES}},
+    pre-heated kernels refills, the kernel culling and the cap, and what the page loads of the JupyterLab
+    `extensions` found (`labextensions`): the grids' and charts' scripts on first use, not Pygments' styles,
+    and every hashed script from the browser's cache once it has it (what `start_voila` writes to Voila's
+    config file)."""
+    extensions = extensions or {}
+    deferred = [{"name": name, **{key: extensions[name][key] for key in ("version", "load", "extension")}}
+                for name in DEFERRED_WIDGETS if name in extensions]
+    # Scripts named after their content's hash never change under that name: a returning browser need not ask
+    # for them again. Voila has it ask for each (~60 requests to a server that may be busy).
+    immutable = [f"/voila/labextensions/{name}/static/" for name, ext in extensions.items() if ext.get("hashed")]
+    kernels = culling.config()
+    return {"Voila": {"tornado_settings": {"websocket_max_message_size": WEBSOCKET_MAX_MESSAGE_BYTES,
+                                           "static_immutable_cache": immutable}},
             "VoilaKernelManager": {"fill_delay": REFILL_DELAY},
-            **culling.config()}
+            **kernels,
+            "VoilaConfiguration": {**kernels["VoilaConfiguration"],
+                                   "extension_denylist": [ext["name"] for ext in deferred] + list(UNUSED_EXTENSIONS),
+                                   "extension_config": {DEFERRED_EXTENSION: {"extensions": deferred}}}}
 
 
 def start_voila(
@@ -193,10 +241,12 @@ def start_voila(
     port = port or free_port()
     notebook = notebook_path()
     folder = Path(tempfile.mkdtemp(prefix="bulkassist-voila-"))
-    env = {**os.environ, URL_ENV: server_url, "JUPYTER_PATH": jupyter_path(folder)}
+    search_path = jupyter_path(folder)
+    env = {**os.environ, URL_ENV: server_url, "JUPYTER_PATH": search_path}
     log_path = folder / "voila.log"
     # Typed settings go through a config file: on the command line a dict value stays a string.
-    (folder / "voila.json").write_text(json.dumps(voila_config(culling or KernelCulling())))
+    config = voila_config(culling or KernelCulling(), labextensions(search_path))
+    (folder / "voila.json").write_text(json.dumps(config))
     command = [
         sys.executable, "-m", "voila", str(notebook),
         "--no-browser",
