@@ -43,9 +43,7 @@ _PAIRS = 250_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
 _CELLS = 4_000_000  # typed values x words, or x keys, compared at once (bounds memory)
-# Threads ranking chunks of a large batch: two at most (more wait on each other's GIL), one per usable core.
-_THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-_THREADED_QUERIES = 1_000  # typed values from which a second thread pays for a chunk's fixed cost
+_THREADED_QUERIES = 5_000  # typed values from which a second thread pays for a second chunk (see `_rank_fuzzy`)
 _LIGHT = 2  # letters of a light word (see `_WordIndex`)
 
 
@@ -103,6 +101,10 @@ class _Texts:
     seps: np.ndarray  # separator counts
     lcs: np.ndarray  # texts x (words + 1): LCS with each word of the index
     bag: np.ndarray  # texts x _BUCKETS: characters per bucket
+
+
+# A chunk of typed values seeded: its texts, thresholds, (row, option, score) found, seed words (`ListMatcher._seed`).
+_Seeded = tuple[_Texts, np.ndarray, tuple[np.ndarray, ...], np.ndarray]
 
 
 class _WordIndex:
@@ -434,33 +436,35 @@ class ListMatcher:
         """
         index = self.prepare()._index
         assert index is not None
-        # Chunks of queries bound memory. With a spare core, two threads rank the chunks (numpy and
-        # rapidfuzz let go of the GIL in their long calls), rapidfuzz's own threads off (`workers=1`);
-        # alone, one chunk after the other, rapidfuzz's threads sharing its long calls between the cores.
+        # Chunks of queries bound memory. Where a core is idle (the last minute's load average leaves more
+        # than half of one), two threads rank a large batch's chunks: rapidfuzz and numpy let go of the GIL in their
+        # long calls, each thread's rapidfuzz calls keep to one core (`workers=1`). Not otherwise: the
+        # threads' thousands of short numpy calls wait on each other's GIL, a second chunk costs its fixed
+        # part again (~0.15 CPU-s at 50k options), and both lose when no core is free. One thread: one chunk
+        # after the other, rapidfuzz's threads sharing its long calls between the cores.
         largest = max(1, _CELLS // max(1, len(index.words)))
-        threads = _THREADS if len(queries) >= _THREADED_QUERIES else 1
+        threads = 2 if len(queries) >= _THREADED_QUERIES and _idle_cores() >= 0.5 else 1
         chunks = -(-len(queries) // largest)  # ceiling divisions: the fewest chunks, then their equal size
         chunks = -(-chunks // threads) * threads  # (a multiple of the threads: they finish together)
         step = -(-len(queries) // chunks)
         parts = [queries[begin:begin + step] for begin in range(0, len(queries), step)]
         if threads == 1:
-            return [found for part in parts for found in self._rank_chunk(index, part, k, -1)]
+            return [found for part in parts for found in self._rank_chunk(index, self._seed(index, part, k, -1), k, -1)]
         with ThreadPoolExecutor(threads) as pool:
-            ranked = list(pool.map(lambda part: self._rank_chunk(index, part, k, 1), parts))
+            ranked = list(pool.map(lambda part: self._rank_chunk(index, self._seed(index, part, k, 1), k, 1), parts))
         return [found for part in ranked for found in part]
 
-    def _rank_chunk(self, index: _WordIndex, queries: list[str], k: int,
+    def _rank_chunk(self, index: _WordIndex, seeded: _Seeded, k: int,
                     workers: int) -> list[list[tuple[int, int]]]:
-        """`_rank_fuzzy` of one chunk of queries."""
-        typed = index.texts(queries, workers)
-        threshold, seeds, seeded = self._seed(index, typed, k, workers)
-        pair_row, pair_key = index.candidates(typed, np.arange(len(queries)), threshold, seeded)
+        """`_rank_fuzzy` of one chunk of queries, seeded (`_seed`)."""
+        typed, threshold, seeds, seeded_words = seeded
+        pair_row, pair_key = index.candidates(typed, np.arange(len(typed.texts)), threshold, seeded_words)
         rows, options, scores = [seeds[0]], [seeds[1]], [seeds[2]]
         for lo in range(0, pair_row.size, _PAIRS):
             r, key = pair_row[lo:lo + _PAIRS], pair_key[lo:lo + _PAIRS]
             # Keys holding a seed word of their row were all scored by `_seed`: not again.
             words, fresh = index.key_words[key], np.ones(key.size, dtype=bool)
-            for seed in seeded[r].T:
+            for seed in seeded_words[r].T:
                 fresh &= ~(words == seed[:, None]).any(axis=1)
             r, key = r[fresh], key[fresh]
             got = self._scores(typed, r, key, workers)
@@ -473,25 +477,26 @@ class ListMatcher:
         # is MIN_SCORE.
         starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
         counts = np.minimum(np.diff(np.r_[starts, r.size]), k)
-        found: list[list[tuple[int, int]]] = [[] for _ in queries]
+        found: list[list[tuple[int, int]]] = [[] for _ in typed.texts]
         picked, scored = opt.tolist(), got.tolist()
         for row, start, count in zip(r[starts].tolist(), starts.tolist(), counts.tolist(), strict=True):
             found[row] = list(zip(picked[start:start + count], scored[start:start + count], strict=True))
         return found
 
-    def _seed(self, index: _WordIndex, typed: _Texts, k: int, workers: int) -> tuple[np.ndarray, tuple[np.ndarray, ...],
-                                                                         np.ndarray]:
-        """Per typed value, its threshold: a score k options reach (MIN_SCORE where fewer than k were seen),
-        the k-th best among the keys holding one of the value's `_SEEDS` best words (the largest gains at
-        `_SEED_LEVEL`: long words most of whose letters the value holds), scored exactly, a matrix per word.
-        With it, the (row, option, score) seen reaching the threshold, and the seed words (rows x seeds).
+    def _seed(self, index: _WordIndex, queries: list[str], k: int, workers: int) -> _Seeded:
+        """Per typed value (with what the bounds need of it: `_WordIndex.texts`), its threshold: a score k
+        options reach (MIN_SCORE where fewer than k were seen), the k-th best among the keys holding one of
+        the value's `_SEEDS` best words (the largest gains at `_SEED_LEVEL`: long words most of whose letters
+        the value holds), scored exactly, a matrix per word. With it, the (row, option, score) seen reaching
+        the threshold, and the seed words (rows x seeds).
 
         A typo of a name keeps most of one of its words, and the names nearest it share that word, so
         the threshold is most often the k-th best score itself: the lowest the search can have."""
+        typed = index.texts(queries, workers)
         rows_n = len(typed.texts)
         if not index.words:
             empty = np.zeros(0, np.int64)
-            return np.full(rows_n, MIN_SCORE, np.int64), (empty, empty, empty), np.zeros((rows_n, 0), np.int64)
+            return typed, np.full(rows_n, MIN_SCORE, np.int64), (empty, empty, empty), np.zeros((rows_n, 0), np.int64)
         gain = 200 * typed.lcs[:, :-1] - (_SEED_LEVEL - 1) * index.word_len
         take = min(_SEEDS, len(index.words))
         best = np.argpartition(-gain, take - 1, axis=1)[:, :take] if take < len(index.words) else \
@@ -524,7 +529,7 @@ class ListMatcher:
         enough = np.diff(np.r_[starts, r.size]) >= k
         threshold[r[starts[enough]]] = np.maximum(got[starts[enough] + k - 1], MIN_SCORE)
         keep = got >= threshold[r]
-        return threshold, (r[keep], opt[keep], got[keep]), best
+        return typed, threshold, (r[keep], opt[keep], got[keep]), best
 
     @staticmethod
     def _best(rows: np.ndarray, options: np.ndarray, got: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -566,6 +571,12 @@ class ListMatcher:
                                    workers=workers)
             got[moved] = np.maximum(got[moved], other)
         return got
+
+
+def _idle_cores() -> float:
+    """Cores this process may use that the last minute's load average leaves idle."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return usable - os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
 
 def _codes(texts: list[str]) -> np.ndarray:
