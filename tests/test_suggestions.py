@@ -98,7 +98,7 @@ def test_a_batch_ranked_in_chunks_ranks_like_the_reference(monkeypatch, threads)
     texts = sorted({" ".join(_word(rng, "aeiourstln") for _ in range(rng.randint(1, 3))) for _ in range(5000)})
     words = len(ListMatcher(options, match_labels=True).prepare()._index.words)
     monkeypatch.setattr(suggestions, "_CELLS", 700 * words)  # chunks of at most 700 queries
-    monkeypatch.setattr(suggestions, "_idle_cores", lambda: threads - 1)
+    monkeypatch.setattr(suggestions, "_idle_cores", lambda: 1.0 if threads == 2 else -3.0)
     monkeypatch.setattr(suggestions, "_THREADED_QUERIES", 1_000)
     assert len(texts) > 5 * 700
     assert engine(options, texts, 3, True) == reference(options, texts, 3, True)

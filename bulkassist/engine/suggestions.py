@@ -13,8 +13,8 @@ two texts share, order aside, bound it again before a pair is scored. Each typed
 value is searched once, at the k-th best score among the options holding its best
 words (scored first, a matrix per word: `ListMatcher._seed`), so the top k are kept
 by thresholds, never by sorting a row of all options. A large batch is ranked in chunks (bounded
-memory), two at a time on two threads where a core is idle; otherwise, or a small batch, one chunk after the other,
-rapidfuzz's own threads sharing its long loops between the cores.
+memory), two at a time on two threads where a core is idle; otherwise, or a small batch, one chunk after
+the other, rapidfuzz's own threads sharing its long loops between the cores.
 The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
 
@@ -436,14 +436,15 @@ class ListMatcher:
         """
         index = self.prepare()._index
         assert index is not None
-        # Chunks of queries bound memory. Where a core is idle (the last minute's load average leaves more
-        # than half of one), two threads rank a large batch's chunks: rapidfuzz and numpy let go of the
-        # GIL in their long calls; each thread's rapidfuzz calls keep to one core (`workers=1`). Not
-        # otherwise: the threads' thousands of short numpy calls wait on each other's GIL and a second
-        # chunk costs its fixed part again (~0.15 CPU-s at 50k options), so with no core free two threads
-        # lost to one. One thread: one chunk after the other, rapidfuzz's threads sharing its long calls.
+        # Chunks of queries bound memory. Where a core is idle, two threads rank a large batch's chunks:
+        # rapidfuzz and numpy let go of the GIL in their long calls; each thread's rapidfuzz calls keep to
+        # one core (`workers=1`). The last minute's load average decides, and it counts this process too
+        # when it has been busy: at a load of 2.1-2.4 on 2 cores two threads took 1.4 s wall against 2.2 s
+        # for one (bench/suggest.py), at 4-6 no less, for ~0.2 CPU-s more (the threads' short numpy calls
+        # wait on each other's GIL, a second chunk costs its fixed part again). Otherwise one chunk after
+        # the other, rapidfuzz's threads sharing its long calls between the cores.
         largest = max(1, _CELLS // max(1, len(index.words)))
-        threads = 2 if len(queries) >= _THREADED_QUERIES and _idle_cores() >= 0.5 else 1
+        threads = 2 if len(queries) >= _THREADED_QUERIES and _idle_cores() > -1 else 1
         chunks = -(-len(queries) // largest)  # ceiling divisions: the fewest chunks, then their equal size
         chunks = -(-chunks // threads) * threads  # (a multiple of the threads: they finish together)
         step = -(-len(queries) // chunks)
@@ -574,7 +575,7 @@ class ListMatcher:
 
 
 def _idle_cores() -> float:
-    """Cores this process may use that the last minute's load average leaves idle."""
+    """Cores this process may use that the last minute's load average leaves idle (negative: overloaded)."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return usable - os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
