@@ -89,14 +89,17 @@ def test_lists_of_fewer_words_than_a_typed_value_seeds_rank_like_the_reference(o
             assert engine(options, texts, limit, match_labels) == reference(options, texts, limit, match_labels)
 
 
-def test_a_batch_ranked_in_chunks_ranks_like_the_reference(monkeypatch):
-    # Past a chunk of queries (memory bounds it) the batch is ranked chunk by chunk: the answers
-    # keep their order, each chunk's thresholds are its own.
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_batch_ranked_in_chunks_ranks_like_the_reference(monkeypatch, threads):
+    # Past a chunk of queries (memory bounds it) the batch is ranked chunk by chunk, on two threads
+    # where a core is idle: the answers keep their order, each chunk's thresholds are its own.
     rng = random.Random(77)
     options, _ = _random_list(rng, "aeiourstln")
     texts = sorted({" ".join(_word(rng, "aeiourstln") for _ in range(rng.randint(1, 3))) for _ in range(5000)})
     words = len(ListMatcher(options, match_labels=True).prepare()._index.words)
     monkeypatch.setattr(suggestions, "_CELLS", 700 * words)  # chunks of at most 700 queries
+    monkeypatch.setattr(suggestions, "_idle_cores", lambda: 1.0 if threads == 2 else -3.0)
+    monkeypatch.setattr(suggestions, "_THREADED_QUERIES", 1_000)
     assert len(texts) > 5 * 700
     assert engine(options, texts, 3, True) == reference(options, texts, 3, True)
 

@@ -12,13 +12,16 @@ a threshold are scored (see `_WordIndex` for the bound), and the characters the
 two texts share, order aside, bound it again before a pair is scored. Each typed
 value is searched once, at the k-th best score among the options holding its best
 words (scored first, a matrix per word: `ListMatcher._seed`), so the top k are kept
-by thresholds, never by sorting a row of all options. A large batch is ranked in chunks
-one after the other (bounded memory); rapidfuzz's own threads share its long loops between the cores.
+by thresholds, never by sorting a row of all options. A large batch is ranked in chunks (bounded
+memory), two at a time on two threads where a core is idle; otherwise, or a small batch, one chunk after
+the other, rapidfuzz's own threads sharing its long loops between the cores.
 The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +43,7 @@ _PAIRS = 250_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
 _CELLS = 4_000_000  # typed values x words, or x keys, compared at once (bounds memory)
+_THREADED_QUERIES = 5_000  # typed values from which a second thread pays for a second chunk (see `_rank_fuzzy`)
 _LIGHT = 2  # letters of a light word (see `_WordIndex`)
 
 
@@ -97,6 +101,10 @@ class _Texts:
     seps: np.ndarray  # separator counts
     lcs: np.ndarray  # texts x (words + 1): LCS with each word of the index
     bag: np.ndarray  # texts x _BUCKETS: characters per bucket
+
+
+# A chunk of typed values seeded: its texts, thresholds, (row, option, score) found, seed words (`ListMatcher._seed`).
+_Seeded = tuple[_Texts, np.ndarray, tuple[np.ndarray, ...], np.ndarray]
 
 
 class _WordIndex:
@@ -198,19 +206,19 @@ class _WordIndex:
         self.alphabet = np.r_[np.sort(frequent), 0x110000].astype(np.uint32)
         self.bag = self.bags(keys, codes)
 
-    def texts(self, texts: list[str]) -> _Texts:
-        """Folded typed values with what the bounds need of them."""
+    def texts(self, texts: list[str], workers: int = -1) -> _Texts:
+        """Folded typed values with what the bounds need of them (`workers`: rapidfuzz's threads)."""
         sorted_forms = [sort_words(t) for t in texts]
         wide = max(map(len, texts), default=0) > 255 or self.max_len > 255
         dtype = np.int32 if wide else np.uint8
         # LCS of each text (or its word-sorted form, the larger) with each word, 0 with the blank word.
         lcs = np.zeros((len(texts), len(self.words) + 1), dtype=np.int32)
         if self.words:
-            lcs[:, :-1] = process.cdist(texts, self.words, scorer=LCSseq.similarity, dtype=dtype, workers=-1)
+            lcs[:, :-1] = process.cdist(texts, self.words, scorer=LCSseq.similarity, dtype=dtype, workers=workers)
         differ = [i for i, (t, s) in enumerate(zip(texts, sorted_forms, strict=True)) if t != s]
         if differ and self.words:
             other = process.cdist([sorted_forms[i] for i in differ], self.words, scorer=LCSseq.similarity,
-                                  dtype=dtype, workers=-1)
+                                  dtype=dtype, workers=workers)
             lcs[differ, :-1] = np.maximum(lcs[differ, :-1], other)
         n = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         moved = np.zeros(len(texts), dtype=bool)
@@ -428,30 +436,39 @@ class ListMatcher:
         """
         index = self.prepare()._index
         assert index is not None
-        # Chunks of queries bound memory, one after the other, of equal size. Not in threads: a chunk
-        # is thousands of short numpy calls, and threads of them wait on each other's GIL (two chunks
-        # in two threads took longer than one after the other); rapidfuzz's own threads
-        # (`workers=-1`) share the long calls between the cores.
+        # Chunks of queries bound memory. Where a core is idle, two threads rank a large batch's chunks:
+        # rapidfuzz and numpy let go of the GIL in their long calls; each thread's rapidfuzz calls keep to
+        # one core (`workers=1`). The last minute's load average decides, and it counts this process too
+        # when it has been busy: at a load of 2.1-2.4 on 2 cores two threads took 1.4 s wall against 2.2 s
+        # for one (bench/suggest.py), at 4-6 no less, for ~0.2 CPU-s more (the threads' short numpy calls
+        # wait on each other's GIL, a second chunk costs its fixed part again). Otherwise one chunk after
+        # the other, rapidfuzz's threads sharing its long calls between the cores.
         largest = max(1, _CELLS // max(1, len(index.words)))
+        threads = 2 if len(queries) >= _THREADED_QUERIES and _idle_cores() > -1 else 1
         chunks = -(-len(queries) // largest)  # ceiling divisions: the fewest chunks, then their equal size
+        chunks = -(-chunks // threads) * threads  # (a multiple of the threads: they finish together)
         step = -(-len(queries) // chunks)
-        return [found for begin in range(0, len(queries), step)
-                for found in self._rank_chunk(index, queries[begin:begin + step], k)]
+        parts = [queries[begin:begin + step] for begin in range(0, len(queries), step)]
+        if threads == 1:
+            return [found for part in parts for found in self._rank_chunk(index, self._seed(index, part, k, -1), k, -1)]
+        with ThreadPoolExecutor(threads) as pool:
+            ranked = list(pool.map(lambda part: self._rank_chunk(index, self._seed(index, part, k, 1), k, 1), parts))
+        return [found for part in ranked for found in part]
 
-    def _rank_chunk(self, index: _WordIndex, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
-        """`_rank_fuzzy` of one chunk of queries."""
-        typed = index.texts(queries)
-        threshold, seeds, seeded = self._seed(index, typed, k)
-        pair_row, pair_key = index.candidates(typed, np.arange(len(queries)), threshold, seeded)
+    def _rank_chunk(self, index: _WordIndex, seeded: _Seeded, k: int,
+                    workers: int) -> list[list[tuple[int, int]]]:
+        """`_rank_fuzzy` of one chunk of queries, seeded (`_seed`)."""
+        typed, threshold, seeds, seeded_words = seeded
+        pair_row, pair_key = index.candidates(typed, np.arange(len(typed.texts)), threshold, seeded_words)
         rows, options, scores = [seeds[0]], [seeds[1]], [seeds[2]]
         for lo in range(0, pair_row.size, _PAIRS):
             r, key = pair_row[lo:lo + _PAIRS], pair_key[lo:lo + _PAIRS]
             # Keys holding a seed word of their row were all scored by `_seed`: not again.
             words, fresh = index.key_words[key], np.ones(key.size, dtype=bool)
-            for seed in seeded[r].T:
+            for seed in seeded_words[r].T:
                 fresh &= ~(words == seed[:, None]).any(axis=1)
             r, key = r[fresh], key[fresh]
-            got = self._scores(typed, r, key)
+            got = self._scores(typed, r, key, workers)
             keep = got >= threshold[r]  # (only options reaching the threshold can be picked)
             rows.append(r[keep])
             options.append(self._targets[key[keep]])
@@ -461,25 +478,26 @@ class ListMatcher:
         # is MIN_SCORE.
         starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
         counts = np.minimum(np.diff(np.r_[starts, r.size]), k)
-        found: list[list[tuple[int, int]]] = [[] for _ in queries]
+        found: list[list[tuple[int, int]]] = [[] for _ in typed.texts]
         picked, scored = opt.tolist(), got.tolist()
         for row, start, count in zip(r[starts].tolist(), starts.tolist(), counts.tolist(), strict=True):
             found[row] = list(zip(picked[start:start + count], scored[start:start + count], strict=True))
         return found
 
-    def _seed(self, index: _WordIndex, typed: _Texts, k: int) -> tuple[np.ndarray, tuple[np.ndarray, ...],
-                                                                         np.ndarray]:
-        """Per typed value, its threshold: a score k options reach (MIN_SCORE where fewer than k were seen),
-        the k-th best among the keys holding one of the value's `_SEEDS` best words (the largest gains at
-        `_SEED_LEVEL`: long words most of whose letters the value holds), scored exactly, a matrix per word.
-        With it, the (row, option, score) seen reaching the threshold, and the seed words (rows x seeds).
+    def _seed(self, index: _WordIndex, queries: list[str], k: int, workers: int) -> _Seeded:
+        """Per typed value (with what the bounds need of it: `_WordIndex.texts`), its threshold: a score k
+        options reach (MIN_SCORE where fewer than k were seen), the k-th best among the keys holding one of
+        the value's `_SEEDS` best words (the largest gains at `_SEED_LEVEL`: long words most of whose letters
+        the value holds), scored exactly, a matrix per word. With it, the (row, option, score) seen reaching
+        the threshold, and the seed words (rows x seeds).
 
         A typo of a name keeps most of one of its words, and the names nearest it share that word, so
         the threshold is most often the k-th best score itself: the lowest the search can have."""
+        typed = index.texts(queries, workers)
         rows_n = len(typed.texts)
         if not index.words:
             empty = np.zeros(0, np.int64)
-            return np.full(rows_n, MIN_SCORE, np.int64), (empty, empty, empty), np.zeros((rows_n, 0), np.int64)
+            return typed, np.full(rows_n, MIN_SCORE, np.int64), (empty, empty, empty), np.zeros((rows_n, 0), np.int64)
         gain = 200 * typed.lcs[:, :-1] - (_SEED_LEVEL - 1) * index.word_len
         take = min(_SEEDS, len(index.words))
         best = np.argpartition(-gain, take - 1, axis=1)[:, :take] if take < len(index.words) else \
@@ -492,7 +510,7 @@ class ListMatcher:
         for lo, hi in zip(starts.tolist(), np.r_[starts[1:], words.size].tolist(), strict=True):
             word, rows = int(words[lo]), owners[lo:hi]
             keys = index.entry_key[index.word_lo[word]:index.word_hi[word]]
-            got, options = self._matrix(typed, rows, keys), self._targets[keys]
+            got, options = self._matrix(typed, rows, keys, workers), self._targets[keys]
             if self._repeats[word]:  # an option's value and label: its best key
                 by = np.argsort(options, kind="stable")
                 options = options[by]
@@ -512,7 +530,7 @@ class ListMatcher:
         enough = np.diff(np.r_[starts, r.size]) >= k
         threshold[r[starts[enough]]] = np.maximum(got[starts[enough] + k - 1], MIN_SCORE)
         keep = got >= threshold[r]
-        return threshold, (r[keep], opt[keep], got[keep]), best
+        return typed, threshold, (r[keep], opt[keep], got[keep]), best
 
     @staticmethod
     def _best(rows: np.ndarray, options: np.ndarray, got: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -528,9 +546,9 @@ class ListMatcher:
         order = np.lexsort((opt, -got, r))
         return r[order], opt[order], got[order]
 
-    def _matrix(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    def _matrix(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray, workers: int) -> np.ndarray:
         """`score_matrix` of the typed values at `rows` against the keys at `keys` (uint8)."""
-        workers = -1 if rows.size * keys.size >= _SEED_WORKERS else 1
+        workers = workers if rows.size * keys.size >= _SEED_WORKERS else 1
         got = process.cdist([typed.texts[i] for i in rows.tolist()], self._key_array[keys].tolist(),
                             scorer=fuzz.ratio, dtype=np.uint8, workers=workers)
         if typed.moved[rows].any() or self._moved[keys].any():
@@ -539,21 +557,27 @@ class ListMatcher:
                                           workers=workers), out=got)
         return got
 
-    def _scores(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    def _scores(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray, workers: int) -> np.ndarray:
         """`scores` of the typed values at `rows` against the keys at `keys`, pair by pair (int64).
 
         token_sort_ratio is fuzz.ratio of the word-sorted forms: sorted once per text, not per pair,
         and not compared again where neither side changes when sorted."""
         texts = [typed.texts[i] for i in rows.tolist()]
         got = process.cpdist(texts, self._key_array[keys].tolist(), scorer=fuzz.ratio, dtype=np.uint8,
-                             workers=-1).astype(np.int64)
+                             workers=workers).astype(np.int64)
         moved = np.flatnonzero(self._moved[keys] | typed.moved[rows])
         if moved.size:
             other = process.cpdist([typed.sorted_forms[i] for i in rows[moved].tolist()],
                                    self._sorted_keys[keys[moved]].tolist(), scorer=fuzz.ratio, dtype=np.uint8,
-                                   workers=-1)
+                                   workers=workers)
             got[moved] = np.maximum(got[moved], other)
         return got
+
+
+def _idle_cores() -> float:
+    """Cores this process may use that the last minute's load average leaves idle (negative: overloaded)."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return usable - os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
 
 def _codes(texts: list[str]) -> np.ndarray:
