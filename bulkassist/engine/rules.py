@@ -15,7 +15,7 @@ from datetime import date
 import polars as pl
 
 from bulkassist.kinds import kind_of
-from bulkassist.kinds.base import FINDING_SCHEMA
+from bulkassist.kinds.base import FIELD_FINDING_SCHEMA, FINDING_SCHEMA
 from bulkassist.kinds.date import parse_dates
 from bulkassist.spec import Domain, Rule
 
@@ -231,6 +231,5 @@ def run_rules(ctx: RuleContext) -> pl.DataFrame:
         if found.height:
             parts.append(found)
     if not parts:
-        return pl.DataFrame(schema={"idx": pl.Int64, "field": pl.String, **{
-            k: v for k, v in FINDING_SCHEMA.items() if k != "idx"}})
+        return pl.DataFrame(schema=FIELD_FINDING_SCHEMA)
     return pl.concat(parts, how="diagonal_relaxed")

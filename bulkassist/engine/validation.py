@@ -33,7 +33,7 @@ from bulkassist.frames import flavour_of
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START, would_be_formula
 from bulkassist.io.reading import Table, column_letter, read_table
 from bulkassist.kinds import CellColumn, CellKind, kind_of
-from bulkassist.kinds.base import FINDING_SCHEMA, AsTyped, q
+from bulkassist.kinds.base import FIELD_FINDING_SCHEMA, AsTyped, q
 from bulkassist.spec import ADD, ADD_UPDATE, OPERATION_LABELS, Domain, Field, Kind
 from bulkassist.spec import UPDATE as UPDATE_OP
 from bulkassist.status import RowAction
@@ -608,10 +608,6 @@ def _required_issues(domain: Domain, row_op: pl.Series, values: dict[str, pl.Ser
     return (pl.concat(parts) if parts else pl.DataFrame()), missing_columns
 
 
-# A finding placed on a field: FINDING_SCHEMA with the field after the row.
-_FIELD_FINDING_SCHEMA = {"idx": pl.Int64, "field": pl.String} | {k: v for k, v in FINDING_SCHEMA.items() if k != "idx"}
-
-
 def _text_hazards(col: CellColumn) -> pl.DataFrame:
     """Text cells holding a formula (a CSV exported with formulas shown, or an injection attempt: an
     error), text a spreadsheet would run as a formula ("@home", "-x", "＝1+1": a warning, it is stored
@@ -621,7 +617,7 @@ def _text_hazards(col: CellColumn) -> pl.DataFrame:
     # then no frame is built at all).
     maybe = col.values.str.contains(f"{FORMULA_START}|{CONTROL_CHARACTER}")
     if not maybe.any():
-        return pl.DataFrame(schema=_FIELD_FINDING_SCHEMA)
+        return pl.DataFrame(schema=FIELD_FINDING_SCHEMA)
     frame = pl.DataFrame({"v": col.values}).with_row_index("idx").filter(maybe)
     control = pl.col("v").str.contains(CONTROL_CHARACTER)
     formula = pl.col("v").str.starts_with("=")

@@ -22,6 +22,8 @@ from bulkassist.spec import Field, Kind
 FINDING_SCHEMA = {"idx": pl.Int64} | {
     name: ISSUE_SCHEMA[name] for name in ("code", "severity", "message", "suggestion", "confidence", "safe")
 }
+# A finding placed on a field (rules, text hazards): FINDING_SCHEMA with the field after the row.
+FIELD_FINDING_SCHEMA = {"idx": pl.Int64, "field": pl.String} | {k: v for k, v in FINDING_SCHEMA.items() if k != "idx"}
 
 # Excel number formats of a template column's new cells.
 TEXT_FORMAT = "@"  # kept as typed: leading zeros stay, dates do not become serial numbers
