@@ -203,7 +203,8 @@ def test_the_demo_lists_give_the_same_suggestions_as_before():
 
 
 def test_a_match_through_the_index_or_every_pair_is_the_same(monkeypatch):
-    # A batch of few queries x keys scores every pair (`_rank_all`), a larger one searches the word index.
+    # A batch of few queries x keys against a short list scores every pair (`_rank_all`); a larger batch, or
+    # a long list, is searched through the word index.
     rng = random.Random(31)
     values = [_staff_name(rng) for _ in range(300)]
     options = list(zip(values, [" ".join(reversed(v.split())) for v in values], strict=True))
@@ -213,12 +214,13 @@ def test_a_match_through_the_index_or_every_pair_is_the_same(monkeypatch):
         ranked = getattr(ListMatcher, path)
         monkeypatch.setattr(ListMatcher, path, lambda self, q, k, path=path, ranked=ranked: (
             used.append(path), ranked(self, q, k))[1])
-    found = {}
-    for all_pairs in (0, 10**9):
-        monkeypatch.setattr(suggestions, "_ALL_PAIRS", all_pairs)
-        found[all_pairs] = ListMatcher(options, match_labels=True).match(texts, 3)
-    assert used == ["_rank_fuzzy", "_rank_all"]
-    assert found[0] == found[10**9]
+    found, count = [], len(ListMatcher(options, match_labels=True)._keys)  # (values and labels)
+    for pairs, keys in ((10**9, 10**9), (0, 10**9), (10**9, count - 1), (10**9, count)):
+        monkeypatch.setattr(suggestions, "_ALL_PAIRS", pairs)
+        monkeypatch.setattr(suggestions, "_ALL_KEYS", keys)
+        found.append(ListMatcher(options, match_labels=True).match(texts, 3))
+    assert used == ["_rank_all", "_rank_fuzzy", "_rank_fuzzy", "_rank_all"]
+    assert all(f == found[0] for f in found)
     assert sum(m.safe for m in found[0]) < len(texts) - 50 and sum(bool(m.candidates) for m in found[0]) > 100
 
 
