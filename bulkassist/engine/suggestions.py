@@ -15,6 +15,8 @@ words (scored first, a matrix per word: `ListMatcher._seed`), so the top k are k
 by thresholds, never by sorting a row of all options. A large batch is ranked in chunks (bounded
 memory), two at a time on two threads where a core is idle; otherwise, or a small batch, one chunk after
 the other, rapidfuzz's own threads sharing its long loops between the cores.
+A small batch against a short list (a select column's bad texts) is scored pair by pair after all
+(`ListMatcher._rank_all`): there the index's fixed costs are most of the work.
 The suggest endpoint ranks with this same matcher (`bulkassist.server.listindex`).
 """
 
@@ -486,9 +488,9 @@ class ListMatcher:
     def _rank_all(self, queries: list[str], k: int) -> list[list[tuple[int, int]]]:
         """`_rank_fuzzy` by scoring every folded query against every key (`score_matrix`, on one thread).
 
-        A small batch against a short list (a select column's few bad texts, 800 typos of 800 staff names)
-        costs less so than through the word index: the index's fixed costs, per call and per seed word, are
-        most of the work there (800 x 800 names: 15 ms against 45 ms CPU, 64 ms with the index built).
+        For a small batch against a short list (a select column's few bad texts, 800 typos of 800 staff names;
+        `_ALL_PAIRS`, `_ALL_KEYS`) this costs less than the word index, whose fixed costs per call and per seed
+        word are most of the work there (800 x 800 names: 15 against 45 ms CPU, 64 ms with the index built).
         Each query's options at or above its k-th best score (ties included) are ranked as `_rank_chunk`'s.
         """
         got = process.cdist(queries, self._keys, scorer=fuzz.ratio, dtype=np.uint8, workers=1)
