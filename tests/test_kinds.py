@@ -41,3 +41,16 @@ def test_email_addresses_with_double_dots_leading_dots_or_hyphen_led_labels_are_
         assert issue["severity"] == "error" and email in issue["message"]
         assert issue["suggestion"] == suggestion
     assert (7, "Email Address") not in issues
+
+
+def test_an_email_address_is_suggested_only_where_the_text_holds_an_at_sign():
+    # The fix (spaces, commas and dots put right) runs on the texts holding an "@" only: it adds none.
+    bad = {"ann lee@example.org": "annlee@example.org", "ann@example,org": "ann@example.org",
+           "ann at example.org": None, "N/A": None, "ann@example .org.": "ann@example.org", "ann@@x.org": None}
+    csv = "First Name,Last Name,Email Address\n" + "".join(f'Ann,Lee,"{e}"\n' for e in bad)
+    report, issues = _issues(csv.encode())
+    for row, (email, suggestion) in enumerate(bad.items(), start=2):
+        issue = issues[(row, "Email Address")]
+        assert issue["code"] == "invalid_email" and email in issue["message"]
+        assert issue["suggestion"] == suggestion, email
+        assert ("did you mean" in issue["message"]) == (suggestion is not None)

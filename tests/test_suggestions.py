@@ -40,9 +40,12 @@ def reference(options, texts, limit=3, match_labels=False):
 
 
 def engine(options, texts, limit=3, match_labels=False):
-    """The engine's fuzzy ranking (safe fixes aside: the reference has none)."""
+    """The engine's fuzzy ranking (safe fixes aside: the reference has none), through the word index; scoring
+    every pair (`_rank_all`, a small batch's path) ranks alike."""
     matcher = ListMatcher(options, match_labels=match_labels)
-    ranked = matcher._rank_fuzzy([fold(t) for t in texts], min(limit, len(options)))
+    queries = [fold(t) for t in texts]
+    ranked = matcher._rank_fuzzy(queries, min(limit, len(options)))
+    assert matcher._rank_all(queries, min(limit, len(options))) == ranked
     return [[(options[j][0], float(s)) for j, s in found] for found in ranked]
 
 
@@ -197,6 +200,28 @@ def test_the_demo_lists_give_the_same_suggestions_as_before():
         texts = sorted(texts)
         for match_labels in (False, True):
             assert engine(options, texts, 3, match_labels) == reference(options, texts, 3, match_labels), name
+
+
+def test_a_match_through_the_index_or_every_pair_is_the_same(monkeypatch):
+    # A batch of few queries x keys against a short list scores every pair (`_rank_all`); a larger batch, or
+    # a long list, is searched through the word index.
+    rng = random.Random(31)
+    values = [_staff_name(rng) for _ in range(300)]
+    options = list(zip(values, [" ".join(reversed(v.split())) for v in values], strict=True))
+    texts = [_slip(rng, rng.choice(values)) for _ in range(200)] + [values[0].upper(), "", "zz"]
+    used = []
+    for path in ("_rank_all", "_rank_fuzzy"):
+        ranked = getattr(ListMatcher, path)
+        monkeypatch.setattr(ListMatcher, path, lambda self, q, k, path=path, ranked=ranked: (
+            used.append(path), ranked(self, q, k))[1])
+    found, count = [], len(ListMatcher(options, match_labels=True)._keys)  # (values and labels)
+    for pairs, keys in ((10**9, 10**9), (0, 10**9), (10**9, count - 1), (10**9, count)):
+        monkeypatch.setattr(suggestions, "_ALL_PAIRS", pairs)
+        monkeypatch.setattr(suggestions, "_ALL_KEYS", keys)
+        found.append(ListMatcher(options, match_labels=True).match(texts, 3))
+    assert used == ["_rank_all", "_rank_fuzzy", "_rank_fuzzy", "_rank_all"]
+    assert all(f == found[0] for f in found)
+    assert sum(m.safe for m in found[0]) < len(texts) - 50 and sum(bool(m.candidates) for m in found[0]) > 100
 
 
 def test_safe_fixes_are_unchanged():

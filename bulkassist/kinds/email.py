@@ -46,6 +46,23 @@ def is_email(value: pl.Expr) -> pl.Expr:
     return value.str.contains(_EMAIL_ONE_PASS)
 
 
+def _suggestions(bad: pl.Series) -> pl.Series:
+    """Per bad address, the address it is once stray spaces, commas and dots are put right, or null when that
+    is no address either. The fix adds no "@": only texts holding one are fixed (one literal pass picks them;
+    "user at example.org", "N/A" and the like skip the five passes of the fix)."""
+    suggestions = pl.repeat(None, bad.len(), dtype=pl.String, eager=True).alias("sugg")
+    at = bad.str.contains("@", literal=True)
+    if not at.any():
+        return suggestions
+    # Literal and strip steps where no regex is needed (a third of the time on 39k cells).
+    fixed = (
+        pl.col("v").str.replace_all(r"\s+", "").str.replace_all(",", ".", literal=True)
+        .str.replace_all(r"\.{2,}", ".").str.strip_chars(".")
+    )
+    found = bad.filter(at).to_frame("v").select(fixed).select(pl.when(is_email(pl.col("v"))).then("v")).to_series()
+    return suggestions.scatter(at.arg_true(), found)
+
+
 class EmailKind(TextKind):
     """Text (length, pattern) that must also be one email address."""
 
@@ -57,12 +74,7 @@ class EmailKind(TextKind):
         bad = df.filter(pl.col("v").is_not_null() & ~is_email(pl.col("v")))
         parts = [super().check(col, lists).issues]
         if bad.height:
-            # Literal and strip steps where no regex is needed (a third of the time on 39k cells).
-            fixed = (
-                pl.col("v").str.replace_all(r"\s+", "").str.replace_all(",", ".", literal=True)
-                .str.replace_all(r"\.{2,}", ".").str.strip_chars(".")
-            )
-            bad = bad.with_columns(sugg=fixed).with_columns(sugg=pl.when(is_email(pl.col("sugg"))).then("sugg"))
+            bad = bad.with_columns(sugg=_suggestions(bad["v"]))
             parts.append(findings_frame(
                 bad, code="invalid_email",
                 message=pl.when(pl.col("sugg").is_not_null())
