@@ -18,6 +18,7 @@ import bulkassist
 from bulkassist import errors
 from bulkassist.client import Client
 from bulkassist.dashboard import App, Dashboard, grids
+from bulkassist.dashboard import app as app_module
 from bulkassist.dashboard.browser import column_centre
 from bulkassist.dashboard.clock import local_time
 from bulkassist.dashboard.launch import (
@@ -200,30 +201,51 @@ def app(sqlite_server: object) -> App:
     return App(Client(sqlite_server.url, sqlite_server.tokens["importer"]))
 
 
-def test_sign_in_answers_with_select_domain_and_builds_the_other_pages_right_after(sqlite_server: object
-                                                                                   ) -> None:
+def test_sign_in_answers_with_select_domain_and_builds_the_other_pages_once_the_browser_has_shown_it(
+        sqlite_server: object) -> None:
     """In a page's kernel (an event loop runs it), the App the sign-in answers with holds Select Domain and an
     empty box per other tab: each widget is a message and a model the browser builds before the wizard shows.
-    The other pages follow on the loop's next turn."""
-    async def sign_in() -> tuple[App, tuple[int, list[int]]]:
+    The other pages follow once the browser says it has shown the page (the clock's first report), not on the
+    loop's next turn, when their messages would reach the browser with the page's."""
+    async def sign_in() -> tuple[App, tuple[int, list[int]], tuple[int, list[int]]]:
         app = App(Client(sqlite_server.url, sqlite_server.tokens["admin"]))
         answered = (len(app.wizard.pages), [len(place.children) for place in app.tabs.children[1:]])
         await asyncio.sleep(0)
-        return app, answered
+        a_turn_later = (len(app.wizard.pages), [len(place.children) for place in app.tabs.children[1:]])
+        app.clock.shown = True  # what the browser reports once it has shown the clock
+        return app, answered, a_turn_later
 
-    app, answered = asyncio.run(sign_in())
-    assert answered == (1, [0, 0, 0])  # an administrator: History, Registration, Administration
+    app, answered, a_turn_later = asyncio.run(sign_in())
+    assert answered == a_turn_later == (1, [0, 0, 0])  # an administrator: History, Registration, Administration
     assert len(app.wizard.pages) == len(STEPS) and app.wizard.children == (app.wizard.steps, *app.wizard.pages)
     assert [place.children for place in app.tabs.children[1:]] == [(app.history,), (app.registration,), (app.admin,)]
     assert list(app.tabs.titles) == ["New Import", "Import History", "Registration & Certification",
                                      "Administration"]
+    assert app.children[1].children == (app.clock,)  # shown, in a box of its own (the page does not wait for it)
+
+
+def test_the_other_pages_are_built_when_the_browser_never_says_it_has_shown_the_page(
+        sqlite_server: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock that never reports (its script failed to load) does not leave the pages unbuilt; an app its user
+    has signed out of is not built at all."""
+    monkeypatch.setattr(app_module, "BUILD_AT_THE_LATEST", 0.01)
+
+    async def sign_in() -> tuple[App, App]:
+        client = Client(sqlite_server.url, sqlite_server.tokens["importer"])
+        app, gone = App(client), App(client)
+        gone.retire()
+        await asyncio.sleep(0.2)
+        return app, gone
+
+    app, gone = asyncio.run(sign_in())
+    assert len(app.wizard.pages) == len(STEPS) and app.history is not None
+    assert len(gone.wizard.pages) == 1 and gone.history is None
 
 
 def test_a_tab_whose_page_failed_to_build_shows_the_banner_not_an_error(sqlite_server: object,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """`build()` runs inside the banner's guard: when it fails, the banner says why, and clicking the tabs
     afterwards must not raise (the pages it did not make are None)."""
-    import bulkassist.dashboard.app as app_module
 
     def unreachable(*args: object, **kwargs: object) -> None:
         raise errors.ServerError("the import server did not answer; check that it is running")
@@ -232,7 +254,7 @@ def test_a_tab_whose_page_failed_to_build_shows_the_banner_not_an_error(sqlite_s
 
     async def sign_in() -> App:
         app = App(Client(sqlite_server.url, sqlite_server.tokens["admin"]))
-        await asyncio.sleep(0)  # the loop's next turn: `build()`
+        app.clock.shown = True  # the browser has shown the page: `build()`
         return app
 
     app = asyncio.run(sign_in())

@@ -24,6 +24,7 @@ from bulkassist.errors import SessionExpired
 NEW_IMPORT, HISTORY = 0, 1  # the tabs every user has; Registration and Administration follow when allowed
 REGISTRATION_DOMAIN = "qualification"
 REGISTRATION_TITLE, ADMIN_TITLE = "Registration & Certification", "Administration"
+BUILD_AT_THE_LATEST = 5  # seconds after sign-in (see `App.__init__`)
 
 
 class App(widgets.VBox):
@@ -40,19 +41,24 @@ class App(widgets.VBox):
         self.clock = BrowserClock()  # the browser's time zone, for every date the page shows
         self.failures = FailureBanner(client, self.notice, self.clock)
         self.wizard = Wizard(client, self.notice, on_history=self.show_history)
-        self.tabs = widgets.Tab(children=[self.wizard])  # the tabs this user has are known after `load_domains`
-        self.tabs.add_class("ba-tabs")
+        # The tabs this user has are known after `load_domains`. Classes given to a constructor go to the browser
+        # with the widget; `add_class` afterwards is one more message each.
+        self.tabs = widgets.Tab(children=[self.wizard], _dom_classes=("ba-tabs",))
         self.tabs.observe(self._on_tab, "selected_index")
         self.title = widgets.HTML(self._title())
-        self.sign_out_button = widgets.Button(description="Sign out",
+        self.sign_out_button = widgets.Button(description="Sign out", _dom_classes=("ba-signout",),
                                               layout=widgets.Layout(display=None if on_sign_out else "none"))
-        self.sign_out_button.add_class("ba-signout")
         if on_sign_out is not None:
             self.sign_out_button.on_click(lambda _: on_sign_out())
         header = widgets.HBox([self.title, self.sign_out_button], layout=widgets.Layout(align_items="center",
                                                                                        gap="24px"))
-        super().__init__([widgets.HTML(STYLESHEET), self.clock, header, self.notice, self.failures, self.tabs])
-        self.add_class("ba-app")
+        # The clock goes into a box of its own once the page has gone to the browser (the loop's next turn): a
+        # box's model waits for all of its children's, and the clock's script loads once the page is idle, so the
+        # page would wait for it; and its first report then comes after the page (see `build`).
+        clock_place = widgets.Box()
+        super().__init__([widgets.HTML(STYLESHEET), clock_place, header, self.notice, self.failures, self.tabs],
+                         _dom_classes=("ba-app",))
+        later(0, lambda: setattr(clock_place, "children", [self.clock]))
         me: dict | None = None
         with self.notice.guard():
             me = self.wizard.load_domains()
@@ -79,11 +85,17 @@ class App(widgets.VBox):
         self.history: History | None = None
         self.registration: RegistrationPage | None = None
         self.admin: Administration | None = None
-        soon(self.build)
+        self._retired = False
+        # Built once the browser has shown this page: its messages would otherwise reach the browser with the
+        # page's and hold up Select Domain. The clock reports once the browser has shown it, which is after the
+        # page and once the page has been idle (see `BrowserClock`); a choice of domain or a tab builds what it
+        # needs at once, and `BUILD_AT_THE_LATEST` seconds build it all if the clock never reports.
+        self.clock.observe(lambda _: self.build(), "shown")
+        later(BUILD_AT_THE_LATEST, self.build)
 
     def build(self) -> None:
         """The pages not shown at sign-in: the wizard's later steps and the other tabs (once)."""
-        if self._built:
+        if self._built or self._retired:
             return
         self._built = True
         with self.notice.guard():
@@ -98,6 +110,10 @@ class App(widgets.VBox):
             # pages hidden in the browser.
             for place, page in zip(self.tabs.children[1:], pages, strict=True):
                 place.children = [page]
+
+    def retire(self) -> None:
+        """The page shows this app no more (its user signed out): what it has not built, it never builds."""
+        self._retired = True
 
     def _title(self, me: dict | None = None) -> str:
         who = f" · signed in as {html.escape(str(me.get('user')))} ({html.escape(str(me.get('organisation')))})" \
@@ -122,15 +138,14 @@ class App(widgets.VBox):
             self.admin.refresh()
 
 
-def soon(action: Callable[[], None]) -> None:
-    """Run `action` once the kernel has sent what the message it is handling changed (in a page's kernel, the
-    next turn of its event loop), so the browser gets those widgets first; at once outside an event loop."""
+def later(delay: float, action: Callable[[], None]) -> None:
+    """Run `action` in `delay` seconds in a page's kernel (its event loop runs); at once outside an event loop."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         action()
     else:
-        loop.call_soon(action)
+        loop.call_later(delay, action)
 
 
 def sees_records(me: dict, domain: str) -> bool:

@@ -3,8 +3,10 @@
 The server stores and sends UTC (`2026-11-30T23:30:41Z`); the kernel does not know where the person
 is. `BrowserClock` is an invisible widget whose browser side reports the time zone the browser runs
 in (`Intl.DateTimeFormat().resolvedOptions().timeZone`); until it has, and for a zone Python does not
-know, times are shown in UTC and say so. Formatting is one vectorised polars expression, so the
-history grid's Date column costs no Python call per row.
+know, times are shown in UTC and say so. Its script loads once the page is idle (the deferred extension, see
+`launch.py`), and it reports once the browser is idle again, so its first report (`shown`) also says the browser
+has finished showing the page it came with. Formatting is one vectorised polars expression, so the history
+grid's Date column costs no Python call per row.
 """
 
 from __future__ import annotations
@@ -24,9 +26,18 @@ _ESM = r"""
 function render({ model, el }) {
   el.style.display = "none";
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  if (model.get("time_zone") !== zone) {
-    model.set("time_zone", zone);
-    model.save_changes();
+  const report = () => {
+    if (model.get("time_zone") !== zone || !model.get("shown")) {
+      model.set("time_zone", zone);
+      model.set("shown", true);
+      model.save_changes();
+    }
+  };
+  // Once the browser has nothing else to do: it is still showing the page the clock came with.
+  if (window.requestIdleCallback) {
+    window.requestIdleCallback(report, { timeout: 2000 });
+  } else {
+    setTimeout(report, 0);
   }
 }
 export default { render };
@@ -38,6 +49,7 @@ class BrowserClock(anywidget.AnyWidget):
 
     _esm = _ESM
     time_zone = traitlets.Unicode(UTC).tag(sync=True)
+    shown = traitlets.Bool(False).tag(sync=True)  # set by the browser once it has shown the clock
 
     @property
     def zone(self) -> str:

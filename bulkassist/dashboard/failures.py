@@ -27,13 +27,11 @@ class FailureBanner(widgets.HTML):
     """Recent imports with failed records, each with a link to download its error file."""
 
     def __init__(self, client: Any, notice: Notice, clock: BrowserClock | None = None):
-        super().__init__()
+        super().__init__(_dom_classes=("ba-failures",), layout=widgets.Layout(display="none"))
         self.client = client
         self.notice = notice
         self.clock = clock or BrowserClock()
         self.clock.observe(lambda _: self.refresh() if self.value else None, "time_zone")
-        self.add_class("ba-failures")
-        self.layout.display = "none"
 
     def refresh(self) -> None:
         with self.notice.guard():

@@ -59,10 +59,9 @@ class Notice(widgets.HTML):
 
     def __init__(self, *, on_expired: Callable[[errors.SessionExpired], None] | None = None,
                  **kwargs: object) -> None:
-        super().__init__(**kwargs)
+        # Classes and layout given to the constructor go to the browser with the widget, not as updates after it.
+        super().__init__(_dom_classes=("ba-notice",), layout=widgets.Layout(display="none"), **kwargs)
         self.on_expired = on_expired  # the page's sign-in form takes over when the session has ended
-        self.add_class("ba-notice")
-        self.layout.display = "none"
 
     def show(self, text: str, kind: str = "info", title: str = "") -> None:
         heading = f"<b>{html.escape(title)}</b> " if title else ""

@@ -117,6 +117,8 @@ class Dashboard(widgets.VBox):
         self._show_form(str(exc), "error", "Your session has ended.")
 
     def _show_form(self, text: str, kind: str, title: str) -> None:
+        if self.app is not None:
+            self.app.retire()
         self.client = self.app = None
         self.form.show(text, kind, title)
         self.children = [self.style, self.form]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from bulkassist.dashboard.downloads import DownloadLink
 from bulkassist.dashboard.dropzone import FileDrop
@@ -48,17 +49,14 @@ OUTCOME = (("inserted", "Records Inserted"), ("updated", "Records Updated"), ("f
 
 
 def _button(description: str, css_class: str, on_click: Callable[[Any], None], **kwargs: Any) -> widgets.Button:
-    button = widgets.Button(description=description, **kwargs)
-    button.add_class(css_class)
+    button = widgets.Button(description=description, _dom_classes=(css_class,), **kwargs)
     button.on_click(on_click)
     return button
 
 
 def _page(title: str, css_class: str, *children: widgets.Widget) -> widgets.VBox:
-    box = widgets.VBox([widgets.HTML(f"<h2>{html.escape(title)}</h2>"), *children])
-    box.add_class("ba-step")
-    box.add_class(css_class)
-    return box
+    return widgets.VBox([widgets.HTML(f"<h2>{html.escape(title)}</h2>"), *children],
+                        _dom_classes=("ba-step", css_class))
 
 
 def file_size(size: int) -> str:
@@ -84,16 +82,15 @@ class Wizard(widgets.VBox):
         self.imp: Any = None
         self._imported_key: tuple | None = None
 
-        self.steps = widgets.HTML()
-        self.steps.add_class("ba-steps")
+        # Classes given to a constructor go to the browser with the widget; `add_class` is one message more.
+        self.steps = widgets.HTML(_dom_classes=("ba-steps",))
         # Only Select Domain at sign-in: each widget is a message to the browser and a model it builds, and
         # the other six pages are four times as many widgets. `build()` adds them (hidden) right after the
         # first page is on its way (`App`), so the browser builds the review's grids while the user picks a
         # domain, not after the 100k-row review has arrived (~1 s).
         self.pages = [self._domain_page()]
         self.step = 0
-        super().__init__([self.steps, *self.pages])
-        self.add_class("ba-wizard")
+        super().__init__([self.steps, *self.pages], _dom_classes=("ba-wizard",))
         self.go(0)
 
     def build(self) -> None:
@@ -126,22 +123,17 @@ class Wizard(widgets.VBox):
         items = list(buttons)
         if back is not None:
             items.insert(0, _button("‹ Back", "ba-back", lambda _: self.go(back)))
-        box = widgets.HBox(items)
-        box.add_class("ba-nav")
-        return box
+        return widgets.HBox(items, _dom_classes=("ba-nav",))
 
     # ------------------------------------------------------ 1 Select Domain
     def _domain_page(self) -> widgets.VBox:
         self.domain_buttons: dict[str, widgets.Button] = {}
-        self.domain_list = widgets.VBox()
-        self.domain_list.add_class("ba-domains")
+        self.domain_list = widgets.VBox(_dom_classes=("ba-domains",))
         self.domain_description = widgets.HTML()
-        self.operation = widgets.ToggleButtons(options=[], description="Operation")
-        self.operation.add_class("ba-operation")
-        self.operation.layout.display = "none"  # until a domain is chosen
+        self.operation = widgets.ToggleButtons(options=[], description="Operation", _dom_classes=("ba-operation",),
+                                               layout=widgets.Layout(display="none"))  # until a domain is chosen
         self.operation.observe(lambda _: self._show_options(), "value")
-        self.options_box = widgets.VBox()
-        self.options_box.add_class("ba-options")
+        self.options_box = widgets.VBox(_dom_classes=("ba-options",))
         self.option_widgets: dict[str, widgets.ValueWidget] = {}
         self.domain_next = _button("Next ›", "ba-next-domain", lambda _: self.go(1), button_style="primary",
                                    disabled=True)
@@ -159,20 +151,24 @@ class Wizard(widgets.VBox):
         """
         me = self.client.me()
         rows = []
+        # Every row is sent to the browser when the user signs in, before the wizard shows: its widgets share one
+        # layout and style per kind (none changes them) instead of one model each, and get their classes in the
+        # constructor.
+        button_layout, note_layout, row_layout = widgets.Layout(width="220px"), widgets.Layout(), widgets.Layout()
+        button_style, note_style = widgets.ButtonStyle(), HTMLStyle()
         for info in self.client.domains():
             reason = unavailable_reason(info, me)
             button = widgets.Button(
                 description=info.get("title") or info["name"], disabled=bool(reason),
-                tooltip=reason or info.get("description", ""), layout=widgets.Layout(width="220px"),
+                tooltip=reason or info.get("description", ""), layout=button_layout, style=button_style,
+                _dom_classes=("ba-domain", f"ba-domain-{info['name']}"),
             )
-            button.add_class("ba-domain")
-            button.add_class(f"ba-domain-{info['name']}")
             button.on_click(lambda _, name=info["name"]: self.choose_domain(name))
             self.domain_buttons[info["name"]] = button
             note = (f'<span class="ba-unavailable">Unavailable: {html.escape(reason)}</span>' if reason else
                     f'<span class="ba-domain-note">{html.escape(info.get("description", ""))}</span>')
-            row = widgets.HBox([button, widgets.HTML(note)])
-            row.add_class("ba-domain-row")
+            row = widgets.HBox([button, widgets.HTML(note, layout=note_layout, style=note_style)],
+                               layout=row_layout, _dom_classes=("ba-domain-row",))
             rows.append(row)
         self.domain_list.children = rows
         if not me.get("licensed", True):
