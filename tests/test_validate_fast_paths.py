@@ -436,8 +436,9 @@ def test_a_name_the_sample_missed_is_checked_in_full_and_still_found_duplicated_
 
 
 def test_placing_findings_gives_each_its_cell_and_the_cell_order_whether_a_column_repeats_one_value_or_not():
-    """`_place` looks a column that holds one value per finding frame (field, code, severity...) up per finding
-    instead of sorting its cells: the same issues, in the same (stable) order, as sorting every column."""
+    """`_place` sorts the findings a column at a time by numpy's stable sort of one key: the same issues, in
+    the same order (two findings of a cell keep theirs), as one stable sort of every column, whether a frame's
+    columns hold literals (one value repeated) or values that vary, and with fields not in the file."""
     from bulkassist.domains import get_domain
     from bulkassist.engine.headers import match_headers
 

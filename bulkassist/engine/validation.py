@@ -659,28 +659,20 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     placed = []
     while parts:
         part = parts.pop()  # each finding frame is let go once placed: one copy of the issues at a time
-        # (`select`, not the Series: a column of one repeated value is then never written out per finding)
-        fields = part.select(pl.col("field").unique()).to_series()
+        fields = part["field"].unique()
         if fields.len() == 1:
             col_index = col_of.get(fields[0])
-            columns = pl.lit(col_index, pl.Int64)
-            indexes = [] if col_index is None else [col_index]
+            columns = pl.repeat(col_index, part.height, dtype=pl.Int64, eager=True)
         else:
             columns = part["field"].replace_strict(col_of, default=None, return_dtype=pl.Int64)
-            indexes = columns.unique().drop_nulls().to_list()
-        value: pl.Series | pl.Expr = pl.lit(None, pl.String)
+        value = pl.repeat(None, part.height, dtype=pl.String, eager=True)
         # Findings made per distinct text carry the cell's text already (`_on_cells`).
-        for index in [] if "value" in part.columns else indexes:
-            if isinstance(columns, pl.Expr):
-                value = frame[names[index]].gather(part["idx"])
-                continue
+        for index in [] if "value" in part.columns else columns.unique().drop_nulls().to_list():
             at = (columns == index).arg_true()
             cells = frame[names[index]].gather(part["idx"].gather(at) if at.len() < part.height else part["idx"])
-            value = cells if at.len() == part.height else (
-                pl.repeat(None, part.height, dtype=pl.String, eager=True) if isinstance(value, pl.Expr) else value
-            ).scatter(at, cells)
+            value = cells if at.len() == part.height else value.scatter(at, cells)
         placed.append(part.with_columns(
-            col_index=columns, value=pl.col("value") if "value" in part.columns else value,
+            col_index=columns, value=part["value"] if "value" in part.columns else value.alias("value"),
         ).select(
             (pl.col("idx") + first_row).alias("row"),
             "col_index", "field", "value", "code", "severity", "message", "suggestion", "confidence",
@@ -689,29 +681,16 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     # Sorted by one integer key (row, then column; no column first): half the time of sorting by both. The
     # placed parts are many sorted runs (one field each, in row order): numpy's stable sort merges them,
     # holding half what polars' arg sort held beside them.
-    heights = [p.height for p in placed]
-    keys = np.concatenate([p.select(pl.col("row") * (len(names) + 1) + pl.col("col_index").fill_null(-1) + 1)
-                           .to_series().to_numpy() for p in placed])
+    keys = np.concatenate([(p["row"] * (len(names) + 1) + p["col_index"].fill_null(-1) + 1).to_numpy()
+                           for p in placed])
     order = pl.Series(np.argsort(keys, kind="stable"))
     del keys
-    # A column holding one value per part (a field, a code, a severity: most are) is that value looked up
-    # per finding by its part, in order: never written out per finding before it is sorted.
-    part_of = pl.Series(np.repeat(np.arange(len(placed), dtype=np.uint32), heights)).gather(order)
-    constant = dict.fromkeys(_PLACED, True)
-    for p in placed:
-        if still := [name for name in _PLACED if constant[name]]:
-            constant |= p.select(pl.col(name).n_unique() == 1 for name in still).row(0, named=True)
-    # The others are sorted a column at a time, one after the other: each column of the parts is joined
-    # (one chunk: a gather across the parts' chunks costs six times as much), gathered and let go before
-    # the next, so the parts' columns are never all held beside their sorted copies.
+    # Sorted a column at a time, one after the other: each column of the parts is joined (one chunk: a
+    # gather across the parts' chunks costs six times as much), gathered and let go before the next, so
+    # the parts' columns made at once (a frame of all of them) are never held beside their sorted copies,
+    # and each column's copy reuses the memory the last one let go.
     ordered: dict[str, pl.Series] = {}
     for name in _PLACED:
-        if constant[name]:
-            # (a new Series of the values, not slices of the parts': a slice would keep a part's texts alive)
-            firsts = pl.Series(name, [p.select(pl.col(name).first()).item() for p in placed], ISSUE_SCHEMA[name])
-            ordered[name] = firsts.gather(part_of)
-            placed = [p.drop(name) for p in placed]
-            continue
         pieces = [p.get_column(name) for p in placed]
         placed = [p.drop(name) for p in placed]
         joined = pl.concat(pieces, rechunk=True)
