@@ -433,3 +433,48 @@ def test_a_name_the_sample_missed_is_checked_in_full_and_still_found_duplicated_
     assert duplicates.filter(pl.col("row") >= fast.first_row + ROWS - 2).height == 2
     assert_frame_equal(fast.issues, plain.issues)
     assert_series_equal(fast.actions, plain.actions)
+
+
+def test_placing_findings_gives_each_its_cell_and_the_cell_order_whether_a_column_repeats_one_value_or_not():
+    """`_place` sorts the findings a column at a time by numpy's stable sort of one key: the same issues, in
+    the same order (two findings of a cell keep theirs), as one stable sort of every column, whether a frame's
+    columns hold literals (one value repeated) or values that vary, and with fields not in the file."""
+    from bulkassist.domains import get_domain
+    from bulkassist.engine.headers import match_headers
+
+    domain = get_domain("client")
+    data = pl.DataFrame({"First Name": ["Ann", "Bob", "Cy", "Di"], "Email Address": ["a@x", "b", "c@", "d@x.org"]})
+    table = read_table(data)
+    match = match_headers(domain, table.headers, {})
+    names = list(table.frame.columns)
+    schema = {"idx": pl.Int64, "field": pl.String, "code": pl.String, "severity": pl.String, "message": pl.String,
+              "suggestion": pl.String, "confidence": pl.Float64, "safe": pl.Boolean}
+    scalar = pl.DataFrame({"idx": [3, 1, 1]}).with_columns(  # repeated values (literals), one cell twice
+        field=pl.lit("Email Address"), code=pl.lit("invalid_email"), severity=pl.lit("error"),
+        message=pl.Series(["m3", "m1", "m1b"]), suggestion=pl.lit(None, pl.String),
+        confidence=pl.lit(None, pl.Float64), safe=pl.lit(False))
+    mixed = pl.DataFrame({  # two fields, one not in the file; codes, severities and suggestions that vary
+        "idx": [0, 1, 2, 2], "field": ["First Name", "Last Name", "First Name", "Email Address"],
+        "code": ["a", "required", "b", "c"], "severity": ["warning", "error", "error", "warning"],
+        "message": ["x0", "x1", "x2", "x3"], "suggestion": ["s", None, "t", None],
+        "confidence": [0.5, None, 1.0, None], "safe": [True, None, False, False]}, schema=schema)
+    valued = pl.DataFrame({"idx": [2, 0], "field": ["First Name"] * 2, "code": ["d"] * 2, "severity": ["error"] * 2,
+                           "message": ["v2", "v0"], "suggestion": ["u"] * 2, "confidence": [1.0] * 2,
+                           "safe": [True] * 2, "value": ["typed2", "typed0"]}, schema={**schema, "value": pl.String})
+    col_of = {field: idx for idx, field in match.fields.items()}
+    for parts in ([scalar, valued], [scalar, mixed, valued]):  # every column one value per frame, or not
+        expected = pl.concat([p.with_columns(
+            row=pl.col("idx") + 2,
+            col_index=pl.col("field").replace_strict(col_of, default=None, return_dtype=pl.Int64),
+        ) for p in parts], how="diagonal")
+        expected = expected.with_columns(
+            value=pl.coalesce("value", pl.struct("idx", "col_index").map_elements(
+                lambda r: None if r["col_index"] is None else data[names[r["col_index"]]][r["idx"]],
+                return_dtype=pl.String)),
+            column=pl.col("col_index").replace_strict(dict(enumerate(table.headers)), default=None,
+                                                      return_dtype=pl.String),
+            safe=pl.col("safe").fill_null(False),
+        ).sort(pl.col("row"), pl.col("col_index").fill_null(-1), maintain_order=True).select(validation.ISSUE_COLUMNS)
+        placed = validation._place(parts[:], match, table, names, 2, table.frame)
+        assert_frame_equal(placed, expected.cast(validation.ISSUE_SCHEMA))
+        assert placed.height == sum(p.height for p in parts)
