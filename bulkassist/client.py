@@ -24,7 +24,7 @@ from urllib.parse import quote
 import polars as pl
 import requests
 
-from bulkassist.engine.report import ISSUE_SCHEMA, RESULT_COLUMNS
+from bulkassist.engine.report import ISSUE_SCHEMA, RESULT_COLUMNS, issue_texts
 from bulkassist.engine.selectlists import StaticLists
 from bulkassist.errors import (
     AuthenticationFailed,
@@ -476,7 +476,7 @@ class Import:
     def issues_frame(self, as_: str | None = None) -> Any:
         """Every issue (columns of `ISSUE_SCHEMA`) in the DataFrame library `as_` ("pandas", "polars",
         "pyarrow"; default: the one the import was started from, else polars)."""
-        return as_flavour(issue_frame(self.review()["issues"]), as_, self.flavour)
+        return as_flavour(issue_texts(issue_frame(self.review()["issues"])), as_, self.flavour)
 
     def edit_row(self, row: int, values: dict[str, Any]) -> dict[str, Any]:
         """Change cells of spreadsheet row `row` ({header: value}); revalidated at once.

@@ -98,3 +98,38 @@ def test_file_and_cell_issues_split_the_issues_whatever_their_order():
         assert issues["row"].null_count() >= 1 and issues["row"].drop_nulls().len() >= 3
         assert_frame_equal(rep.file_issues, issues.filter(pl.col("row").is_null()))
         assert_frame_equal(rep.cell_issues, issues.filter(pl.col("row").is_not_null()))
+
+
+def test_issue_labels_are_categorical_and_every_export_reads_them_as_the_same_text():
+    """`column`, `field`, `code` and `severity` are Categorical (4 bytes an issue); nothing a person or the
+    server reads changes: the same texts in the JSON, the errors CSV (escaped), the handed-out frames and the
+    stored Parquet blob, and text issues added later join them."""
+    from bulkassist.engine.report import LABEL_COLUMNS, issue_texts
+    from bulkassist.server.frames import from_blob, to_blob
+
+    rep = check(HEADER + ["=Nick"], [["", "Maria", "Lopez", "1990-02-03", "x"], ["", "", "", "13/25/1990", ""]],
+                "client", "add")
+    issues = rep.issues
+    assert LABEL_COLUMNS == ["column", "field", "code", "severity"]
+    assert all(issues.schema[name] == pl.Categorical for name in LABEL_COLUMNS)
+    texts = issue_texts(issues)
+    assert all(texts.schema[name] == pl.String for name in LABEL_COLUMNS)
+    # The same values as a frame of plain text built from the JSON export (Python strings, no Categorical).
+    assert_frame_equal(texts, pl.DataFrame(rep.to_dict()["issues"], schema=texts.schema).select(texts.columns))
+    assert ("=Nick", None, "unmapped_column", "error") in texts.select(LABEL_COLUMNS).rows()
+    assert (3, "First Name", "First Name", "required", "error") in texts.select("row", *LABEL_COLUMNS).rows()
+    # The errors CSV: every issue, its labels escaped like any text, read back as the same texts.
+    written = pl.read_csv(io.StringIO(rep.errors_csv()), infer_schema=False)
+    assert written["Column"].to_list() == [
+        None if c is None else csv_text(c) for c in texts.sort(["row", "col_index"], nulls_last=False)["column"]]
+    assert written["Code"].to_list() == texts.sort(["row", "col_index"], nulls_last=False)["code"].to_list()
+    assert all(dtype == pl.String for dtype in rep.errors_frame().dtypes[1:])
+    assert all(str(dtype) in ("object", "str") for name, dtype in rep.issues_frame(as_="pandas").dtypes.items()
+               if name in LABEL_COLUMNS)
+    # The server's stored blob keeps them; issues added as text (the server's checks) join them.
+    assert_frame_equal(from_blob(to_blob(issues)), issues)
+    extra = pl.DataFrame({"row": [2], "field": ["Last Name"], "code": ["late"], "severity": ["warning"],
+                          "message": ["a cell note"]})
+    added = issue_texts(rep.add_issues(extra).issues)
+    assert added.filter(pl.col("code") == "late").select(LABEL_COLUMNS[1:]).row(0) == ("Last Name", "late", "warning")
+    assert_frame_equal(added.filter(pl.col("code") != "late"), texts.sort(["row", "col_index"], nulls_last=False))

@@ -18,7 +18,13 @@ import polars as pl
 
 # The client's reading of the server's issue JSON, so both read it one way.
 from bulkassist.client import issue_frame
-from bulkassist.engine.report import ERROR_SEVERITY, problem_counts, problem_kind, summarize
+from bulkassist.engine.report import (
+    ERROR_SEVERITY,
+    as_text,
+    problem_counts,
+    problem_kind,
+    summarize,
+)
 from bulkassist.status import VALID_ACTIONS, RowAction
 
 ROW = "Row"
@@ -114,9 +120,9 @@ class ReviewData:
             return
         errors = self.issues.filter((pl.col("severity") == ERROR_SEVERITY) & pl.col("row").is_not_null())
         if column is not None:
-            errors = errors.filter(pl.col("column").fill_null(pl.col("field")).fill_null("(no column)") == column)
+            errors = errors.filter(as_text("column").fill_null(as_text("field")).fill_null("(no column)") == column)
         if kind is not None:
-            errors = errors.filter(problem_kind(pl.col("code").fill_null("error")) == kind)
+            errors = errors.filter(problem_kind(as_text("code").fill_null("error")) == kind)
         self.shown_errors = self.listed_errors.filter(self.listed_errors.is_in(errors["row"].implode()))
 
     # ------------------------------------------------------------- pages
@@ -176,9 +182,9 @@ class ReviewData:
         """What the issues grid shows: where, what is wrong, the suggested value, the one-click accept."""
         return issues.select(
             pl.col("row").alias(ROW),
-            pl.col("column").fill_null(pl.col("field")).fill_null("").alias("Column"),
+            as_text("column").fill_null(as_text("field")).fill_null("").alias("Column"),
             pl.col("value").fill_null("").alias("Value"),
-            pl.col("severity").str.to_titlecase().alias("Severity"),
+            as_text("severity").str.to_titlecase().alias("Severity"),
             pl.col("message").fill_null("").alias("Problem"),
             pl.col("suggestion").fill_null("").alias("Suggested value"),
             pl.when(pl.col("suggestion").is_not_null() & pl.col("frame_column").is_not_null())

@@ -150,7 +150,7 @@ def validate_table(
         normalized[field_name] = found.normalized.alias(field_name)
         if found.dates is not None:
             dates[field_name] = found.dates
-        parts += [p.with_columns(field=pl.lit(field_name)) for p in found.issues if p.height]
+        parts += [p.with_columns(field=pl.lit(field_name, ISSUE_SCHEMA["field"])) for p in found.issues if p.height]
     for idx, custom in match.custom.items():
         normalized[custom] = trimmed[names[idx]].alias(custom)
 
@@ -655,7 +655,7 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     if not parts:
         return pl.DataFrame(schema=ISSUE_SCHEMA)
     col_of = {name: idx for idx, name in match.fields.items()}
-    headers = pl.Series(list(table.headers), dtype=pl.String)
+    headers = pl.Series(list(table.headers), dtype=ISSUE_SCHEMA["column"])
     placed = []
     while parts:
         part = parts.pop()  # each finding frame is let go once placed: one copy of the issues at a time
@@ -665,15 +665,14 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
             columns = pl.repeat(col_index, part.height, dtype=pl.Int64, eager=True)
         else:
             columns = part["field"].replace_strict(col_of, default=None, return_dtype=pl.Int64)
-        value = pl.repeat(None, part.height, dtype=pl.String, eager=True)
-        # Findings made per distinct text carry the cell's text already (`_on_cells`).
-        for index in [] if "value" in part.columns else columns.unique().drop_nulls().to_list():
+        # Findings made per distinct text carry the cell's text already (`_on_cells`): no null texts made for them.
+        carried = "value" in part.columns
+        value = part["value"] if carried else pl.repeat(None, part.height, dtype=pl.String, eager=True)
+        for index in [] if carried else columns.unique().drop_nulls().to_list():
             at = (columns == index).arg_true()
             cells = frame[names[index]].gather(part["idx"].gather(at) if at.len() < part.height else part["idx"])
             value = cells if at.len() == part.height else value.scatter(at, cells)
-        placed.append(part.with_columns(
-            col_index=columns, value=part["value"] if "value" in part.columns else value.alias("value"),
-        ).select(
+        placed.append(part.with_columns(col_index=columns, value=value.alias("value")).select(
             (pl.col("idx") + first_row).alias("row"),
             "col_index", "field", "value", "code", "severity", "message", "suggestion", "confidence",
             pl.col("safe").fill_null(False),
@@ -683,7 +682,8 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     # holding half what polars' arg sort held beside them.
     keys = np.concatenate([(p["row"] * (len(names) + 1) + p["col_index"].fill_null(-1) + 1).to_numpy()
                            for p in placed])
-    order = pl.Series(np.argsort(keys, kind="stable"))
+    # In polars' own index type: cast once here, not by each column's gather.
+    order = pl.Series(np.argsort(keys, kind="stable")).cast(pl.UInt32)
     del keys
     # Sorted a column at a time, one after the other: each column of the parts is joined (one chunk: a
     # gather across the parts' chunks costs six times as much), gathered and let go before the next, so
@@ -720,12 +720,13 @@ def _error_rows(parts: list[pl.DataFrame], match: HeaderMatch) -> pl.Series:
     if not parts:
         return pl.Series("idx", [], dtype=pl.Int64)
     in_file = list(match.fields.values())
+    field = pl.col("field").cast(pl.String)  # a field's own findings name it as a Categorical, the rules as text
     several = pl.concat([p.filter((pl.col("code") == "several_values") & pl.col("field").is_in(in_file)).select(
-        pl.col("idx").cast(pl.Int64), "field") for p in parts])
+        pl.col("idx").cast(pl.Int64), field) for p in parts])
     is_error = pl.col("severity") == ERROR_SEVERITY
     if not several.height:  # the usual case: the rows alone (8 bytes an error, not its field and code too)
         return pl.concat([p.filter(is_error).select(pl.col("idx").cast(pl.Int64)) for p in parts]).to_series()
-    errors = pl.concat([p.filter(is_error).select(pl.col("idx").cast(pl.Int64), "field", "code") for p in parts])
+    errors = pl.concat([p.filter(is_error).select(pl.col("idx").cast(pl.Int64), field, "code") for p in parts])
     explained = (pl.col("code") == "not_in_list") & pl.col("field").is_in(in_file)
     return pl.concat([errors.filter(~explained),
                       errors.filter(explained).join(several, on=["idx", "field"], how="anti")])["idx"]

@@ -203,7 +203,7 @@ class Workbook:
         # The header of a column that is not mapped is marked too, its note naming the proposed target.
         headers = report.file_issues.filter((pl.col("code") == "unmapped_column") & pl.col("col_index").is_not_null()
                                             ).with_columns(pl.lit(data.header_row).cast(ISSUE_SCHEMA["row"]).alias("row"),
-                                                           pl.col("field").alias("suggestion"))
+                                                           pl.col("field").cast(pl.String).alias("suggestion"))
         issues = data.cells(pl.concat([report.cell_issues, headers]))
         fills = self.painter.fill(data.sheet, rectangles(cell_kinds(issues, changed, updated)))
         notes = self.painter.notes(data.sheet, note_texts(issues))

@@ -268,7 +268,7 @@ def cell_kinds(issues: pl.DataFrame, changed: pl.DataFrame | None = None, update
     (`row`, `column`) lists cells a fix rewrote; `updated` (`row`, `column`) cells whose value would
     replace a different stored value (the server's preview of changes).
     """
-    frames = [issues.select("row", "column", pl.col("severity").alias("kind"))]
+    frames = [issues.select("row", "column", pl.col("severity").cast(pl.String).alias("kind"))]
     if changed is not None and not changed.is_empty():
         frames.append(changed.select("row", "column", pl.lit("changed").alias("kind")))
     if updated is not None and not updated.is_empty():

@@ -18,9 +18,10 @@ from bulkassist.engine.report import ISSUE_SCHEMA
 from bulkassist.engine.selectlists import SelectLists
 from bulkassist.spec import Field, Kind
 
-# What a check says about one cell: the issue's columns, keyed by 0-based data row instead of placement.
-FINDING_SCHEMA = {"idx": pl.Int64} | {
-    name: ISSUE_SCHEMA[name] for name in ("code", "severity", "message", "suggestion", "confidence", "safe")
+# What a check says about one cell: the issue's columns, keyed by 0-based data row instead of placement
+# (code and severity as text: placing the findings makes them the issues' Categorical).
+FINDING_SCHEMA = {"idx": pl.Int64, "code": pl.String, "severity": pl.String} | {
+    name: ISSUE_SCHEMA[name] for name in ("message", "suggestion", "confidence", "safe")
 }
 # A finding placed on a field (rules, text hazards): FINDING_SCHEMA with the field after the row.
 FIELD_FINDING_SCHEMA = {"idx": pl.Int64, "field": pl.String} | {k: v for k, v in FINDING_SCHEMA.items() if k != "idx"}

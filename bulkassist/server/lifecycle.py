@@ -341,10 +341,11 @@ def _validated(session: Session, imp: Import, table: Table
     # The server's checks name a field; place them on the file column that holds it.
     placed = {field: i for i, name in enumerate(report.frame_columns)
               if (field := report.column_fields.get(name))}
+    named = pl.col("field").cast(pl.String)  # ISSUE_SCHEMA's field is a Categorical
     extra = extra.with_columns(
-        pl.col("field").replace_strict(placed, default=None, return_dtype=pl.Int64).alias("col_index"),
-        pl.col("field").replace_strict({f: report.columns[i] for f, i in placed.items()},
-                                       default=pl.col("field"), return_dtype=pl.String).alias("column"),
+        named.replace_strict(placed, default=None, return_dtype=pl.Int64).alias("col_index"),
+        named.replace_strict({f: report.columns[i] for f, i in placed.items()},
+                             default=named, return_dtype=pl.String).alias("column"),
     )
     report = report.add_issues(extra, actions)
     # Validation is done: what each Update row would change (Update rows that change nothing: No change).
