@@ -118,6 +118,23 @@ def test_one_typed_value_at_a_time_ranks_like_the_reference(seed):
         assert got == reference(options, [text], 5, match_labels=True), text
 
 
+@pytest.mark.parametrize("cells", [0, 10 ** 9])
+def test_rapidfuzz_threads_or_one_thread_rank_alike(monkeypatch, cells):
+    # rapidfuzz's threads start only for calls of `_THREAD_CELLS` scores or more (one typed value: never);
+    # with them for every call (0) or for none, the ranking is the reference's, one value or a batch.
+    monkeypatch.setattr(suggestions, "_THREAD_CELLS", cells)
+    monkeypatch.setattr(suggestions, "_idle_cores", lambda: -3.0)  # (one chunk after the other: workers=-1)
+    rng = random.Random(31)
+    options, texts = _random_list(rng, "aeiourstln")
+    matcher = ListMatcher(options, match_labels=True)
+    for text in texts[:20]:
+        got = [[(options[j][0], float(s)) for j, s in found] for found in matcher._rank_fuzzy([fold(text)], 5)]
+        assert got == reference(options, [text], 5, match_labels=True), text
+    ranked = [[(options[j][0], float(s)) for j, s in found] for found in matcher._rank_fuzzy(
+        [fold(t) for t in texts], 3)]
+    assert ranked == reference(options, texts, 3, match_labels=True)
+
+
 def test_top_k_equals_the_reference_on_names_with_typos():
     rng = random.Random(5)
     first = ["Maria", "Mario", "Marie", "James", "Jamie", "Ana", "Anna", "Ann", "Li", "Jo"]
