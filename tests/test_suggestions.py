@@ -324,3 +324,37 @@ def test_the_endpoint_never_answers_another_organisations_list(server, client_fo
         assert all(c["value"] in ours for c in demo.suggest(text=text, list_name=name, limit=20))
     assert [c["value"] for c in other.suggest(name, theirs[1].lower())] == [theirs[1]]
     assert [c["value"] for c in demo.suggest(name, ours[1].lower())] == [ours[1]]
+
+
+def test_the_endpoint_checks_the_token_at_every_call(server, client_for):
+    # The list's matcher is cached; the caller is not: a missing, wrong or revoked token is refused
+    # even right after a call answered from the cache.
+    import requests
+    import sqlalchemy as sa
+
+    from bulkassist.client import Client
+    from bulkassist.errors import AuthenticationFailed
+    from bulkassist.server.auth import hash_token, issue_token
+    from bulkassist.server.db import make_engine, sessions
+    from bulkassist.server.models import ApiToken, User, utcnow
+
+    name = f"guarded_{uuid.uuid4().hex[:6]}"
+    client_for("admin").request("PUT", f"/admin/lists/{name}", json=[{"value": v} for v in _names("Kept", 20)])
+    engine = make_engine(server.database_url)
+    try:
+        with sessions(engine).begin() as session:
+            user_id = session.scalar(sa.select(User.id).where(User.name == client_for().me()["user"]))
+            token = issue_token(session, user_id, "suggest test")
+        fresh = Client(server.url, token, retries=0)
+        assert fresh.suggest(name, "Kept001")  # the list is cached now
+        with pytest.raises(AuthenticationFailed, match="token"):
+            Client(server.url, "ba_not-a-token", retries=0).suggest(name, "Kept001")
+        answer = requests.get(f"{server.url}/api/v1/lists/{name}/suggest", params={"q": "Kept001"}, timeout=10)
+        assert answer.status_code == 401 and "Authorization: Bearer" in answer.json()["error"]["message"]
+        with sessions(engine).begin() as session:
+            session.execute(sa.update(ApiToken).where(ApiToken.token_hash == hash_token(token))
+                            .values(revoked_at=utcnow()))
+        with pytest.raises(AuthenticationFailed, match="revoked"):
+            fresh.suggest(name, "Kept001")
+    finally:
+        engine.dispose()
