@@ -20,7 +20,6 @@ from bulkassist.engine.selectlists import lists_payload
 from bulkassist.errors import InvalidRequest, NotFound
 from bulkassist.io.templates import write_template
 from bulkassist.io.xlsx import MEDIA_TYPE
-from bulkassist.server.auth import authenticate
 from bulkassist.server.domains import RecordStore
 from bulkassist.server.domains.courses import course_rows, prefilled_domains
 from bulkassist.server.models import Course
@@ -106,17 +105,16 @@ def _options(session, org_id: int, list_name: str) -> list[tuple[str, str]]:
 
 
 @router.get("/lists/{list_name}/suggest", response_model=Suggestions)
-async def suggest(list_name: ListName, request: Request,
+async def suggest(list_name: ListName, request: Request, caller: CallerDep,
                   q: str = Query(..., max_length=400, description="the value as typed"),
                   limit: int = Query(5, ge=1, le=50)) -> dict:
     """Ranked candidates for a typed value, matched on values and labels (score 0-100): the validation
     engine's suggestions, from an index of the list kept in memory until the list changes."""
-    # Called at each keystroke: the token's check (`authenticate`, CallerDep's own), the list's version and
-    # the ranking in one worker thread, not in three dependencies' hops (CallerDep, SessionDep's enter and
-    # exit) and the route's: each hop between the event loop and a thread costs the loop ~0.3 ms and a
-    # wake-up that waits under load.
+    # Called at each keystroke: the list's version and the ranking in one worker thread, and the answer
+    # checked on the event loop (an async route's), not SessionDep's enter and exit, the route and the
+    # answer's check in four: each hop between the loop and a thread costs the loop ~0.3 ms and a
+    # wake-up that waits under load. (The token is checked first, by CallerDep, as on every route.)
     def answer() -> dict:
-        caller = authenticate(request)
         with request.app.state.sessions() as session:
             matcher = request.app.state.list_index.matcher(session, caller.org_id, list_name)
         return {"query": q, "list": list_name, "candidates": [
