@@ -118,6 +118,39 @@ def test_one_typed_value_at_a_time_ranks_like_the_reference(seed):
         assert got == reference(options, [text], 5, match_labels=True), text
 
 
+@pytest.mark.parametrize("cells", [0, 10 ** 9])
+def test_rapidfuzz_threads_or_one_thread_rank_alike(monkeypatch, cells):
+    # rapidfuzz's threads start only for calls of `_THREAD_CELLS` scores or more (one typed value: never);
+    # with them for every call (0) or for none, the ranking is the reference's, one value or a batch.
+    monkeypatch.setattr(suggestions, "_THREAD_CELLS", cells)
+    monkeypatch.setattr(suggestions, "_idle_cores", lambda: -3.0)  # (one chunk after the other: workers=-1)
+    rng = random.Random(31)
+    options, texts = _random_list(rng, "aeiourstln")
+    matcher = ListMatcher(options, match_labels=True)
+    for text in texts[:20]:
+        got = [[(options[j][0], float(s)) for j, s in found] for found in matcher._rank_fuzzy([fold(text)], 5)]
+        assert got == reference(options, [text], 5, match_labels=True), text
+    ranked = [[(options[j][0], float(s)) for j, s in found] for found in matcher._rank_fuzzy(
+        [fold(t) for t in texts], 3)]
+    assert ranked == reference(options, texts, 3, match_labels=True)
+
+
+def test_character_bags_count_each_bucket_of_the_alphabet():
+    # The order-free bound's buckets: the keys' 31 most frequent characters, one each; every other character
+    # (rarer ones, and code points past the alphabet's, as emoji) in the last.
+    keys = [fold(v) for v in ["Zoë Smith", "Ana López", "Øyvind Berg", "李 Wei", "Jean-Pierre O'Brien"]
+            + [chr(c) * (1 + c % 3) for c in range(ord("a"), ord("z") + 1)]]
+    index = ListMatcher([(k, k) for k in keys]).prepare()._index
+    assert index.alphabet.size == suggestions._BUCKETS
+    texts = ["zoe smith", "😀 ana", "", "李李 x", "ø-ÿ", "\x00a"]
+    expected = np.zeros((len(texts), suggestions._BUCKETS), dtype=np.int64)
+    for row, text in enumerate(texts):
+        for char in text:
+            where = np.flatnonzero(index.alphabet[:-1] == ord(char))
+            expected[row, where[0] if where.size else -1] += 1
+    assert (index.bags(texts, suggestions._codes(texts)) == expected).all()
+
+
 def test_top_k_equals_the_reference_on_names_with_typos():
     rng = random.Random(5)
     first = ["Maria", "Mario", "Marie", "James", "Jamie", "Ana", "Anna", "Ann", "Li", "Jo"]
@@ -307,3 +340,37 @@ def test_the_endpoint_never_answers_another_organisations_list(server, client_fo
         assert all(c["value"] in ours for c in demo.suggest(text=text, list_name=name, limit=20))
     assert [c["value"] for c in other.suggest(name, theirs[1].lower())] == [theirs[1]]
     assert [c["value"] for c in demo.suggest(name, ours[1].lower())] == [ours[1]]
+
+
+def test_the_endpoint_checks_the_token_at_every_call(server, client_for):
+    # The list's matcher is cached; the caller is not: a missing, wrong or revoked token is refused
+    # even right after a call answered from the cache.
+    import requests
+    import sqlalchemy as sa
+
+    from bulkassist.client import Client
+    from bulkassist.errors import AuthenticationFailed
+    from bulkassist.server.auth import hash_token, issue_token
+    from bulkassist.server.db import make_engine, sessions
+    from bulkassist.server.models import ApiToken, User, utcnow
+
+    name = f"guarded_{uuid.uuid4().hex[:6]}"
+    client_for("admin").request("PUT", f"/admin/lists/{name}", json=[{"value": v} for v in _names("Kept", 20)])
+    engine = make_engine(server.database_url)
+    try:
+        with sessions(engine).begin() as session:
+            user_id = session.scalar(sa.select(User.id).where(User.name == client_for().me()["user"]))
+            token = issue_token(session, user_id, "suggest test")
+        fresh = Client(server.url, token, retries=0)
+        assert fresh.suggest(name, "Kept001")  # the list is cached now
+        with pytest.raises(AuthenticationFailed, match="token"):
+            Client(server.url, "ba_not-a-token", retries=0).suggest(name, "Kept001")
+        answer = requests.get(f"{server.url}/api/v1/lists/{name}/suggest", params={"q": "Kept001"}, timeout=10)
+        assert answer.status_code == 401 and "Authorization: Bearer" in answer.json()["error"]["message"]
+        with sessions(engine).begin() as session:
+            session.execute(sa.update(ApiToken).where(ApiToken.token_hash == hash_token(token))
+                            .values(revoked_at=utcnow()))
+        with pytest.raises(AuthenticationFailed, match="revoked"):
+            fresh.suggest(name, "Kept001")
+    finally:
+        engine.dispose()

@@ -40,7 +40,9 @@ _SEEDS = 4  # words per typed value whose keys are scored first, to set its thre
 # on a 5,000-typo chunk of bench/suggest.py, 1, 2, 3 words took 2.2, 0.90, 0.77 CPU-s, and 4, 6, 8, 12
 # words 0.68, 0.70, 0.81, 0.90 once the seed words no longer generated candidates)
 _SEED_LEVEL = 84  # the score at which those words are chosen (the gain of the index's bound)
-_SEED_WORKERS = 50_000  # cells of a seed matrix from which rapidfuzz's threads pay for starting
+# Cells (or pairs) of a rapidfuzz call from which its threads pay for starting: rapidfuzz starts them per call,
+# ~50-300 us (1 x 505 words: 15 against 55-340 us; 200 pairs: 18 against 70-200 us), most of a one-value search.
+_THREAD_CELLS = 50_000
 _PAIRS = 250_000  # candidate pairs scored at once (bounds memory)
 _BUCKETS = 32  # character buckets of the order-free bound
 _FEW_ROWS = 16  # typed values searched pair by pair rather than a block per word
@@ -210,6 +212,9 @@ class _WordIndex:
         seen[:1] = 0
         frequent = np.argsort(-seen, kind="stable")[:min(_BUCKETS - 1, np.count_nonzero(seen))]
         self.alphabet = np.r_[np.sort(frequent), 0x110000].astype(np.uint32)
+        # Each code point's bucket, up to the alphabet's last (a lookup: 2.5 times a search in the alphabet).
+        self.bucket_of = np.full(int(self.alphabet[:-1].max(initial=0)) + 1, _BUCKETS - 1, dtype=np.intp)
+        self.bucket_of[self.alphabet[:-1]] = np.arange(self.alphabet.size - 1)
         self.bag = self.bags(keys, codes)
 
     def texts(self, texts: list[str], workers: int = -1) -> _Texts:
@@ -219,6 +224,7 @@ class _WordIndex:
         dtype = np.int32 if wide else np.uint8
         # LCS of each text (or its word-sorted form, the larger) with each word, 0 with the blank word.
         lcs = np.zeros((len(texts), len(self.words) + 1), dtype=np.int32)
+        workers = _workers(workers, len(texts) * len(self.words))
         if self.words:
             lcs[:, :-1] = process.cdist(texts, self.words, scorer=LCSseq.similarity, dtype=dtype, workers=workers)
         differ = [i for i, (t, s) in enumerate(zip(texts, sorted_forms, strict=True)) if t != s]
@@ -239,8 +245,9 @@ class _WordIndex:
         dtype = np.uint8 if max(width, self.max_len) <= 255 else np.uint16
         if not width:
             return np.zeros((len(texts), _BUCKETS), dtype=dtype)
-        at = np.minimum(np.searchsorted(self.alphabet, codes), self.alphabet.size - 1)
-        bucket = np.where(self.alphabet[at] == codes, at, _BUCKETS - 1)  # the padding too: taken off below
+        # Each code's bucket (the padding's too: taken off below), the last for codes past the alphabet's.
+        inside = codes < self.bucket_of.size
+        bucket = np.where(inside, self.bucket_of[np.where(inside, codes, 0)], _BUCKETS - 1)
         counts = np.bincount((np.arange(len(texts))[:, None] * _BUCKETS + bucket).ravel(),
                              minlength=len(texts) * _BUCKETS).reshape(len(texts), _BUCKETS)
         counts[:, -1] -= width - np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -583,7 +590,7 @@ class ListMatcher:
 
     def _matrix(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray, workers: int) -> np.ndarray:
         """`score_matrix` of the typed values at `rows` against the keys at `keys` (uint8)."""
-        workers = workers if rows.size * keys.size >= _SEED_WORKERS else 1
+        workers = _workers(workers, rows.size * keys.size)
         got = process.cdist([typed.texts[i] for i in rows.tolist()], self._key_array[keys].tolist(),
                             scorer=fuzz.ratio, dtype=np.uint8, workers=workers)
         if typed.moved[rows].any() or self._moved[keys].any():
@@ -598,6 +605,7 @@ class ListMatcher:
         token_sort_ratio is fuzz.ratio of the word-sorted forms: sorted once per text, not per pair,
         and not compared again where neither side changes when sorted."""
         texts = [typed.texts[i] for i in rows.tolist()]
+        workers = _workers(workers, rows.size)
         got = process.cpdist(texts, self._key_array[keys].tolist(), scorer=fuzz.ratio, dtype=np.uint8,
                              workers=workers).astype(np.int64)
         moved = np.flatnonzero(self._moved[keys] | typed.moved[rows])
@@ -607,6 +615,11 @@ class ListMatcher:
                                    workers=workers)
             got[moved] = np.maximum(got[moved], other)
         return got
+
+
+def _workers(workers: int, cells: int) -> int:
+    """rapidfuzz's `workers` for a call of `cells` scores: one thread below `_THREAD_CELLS`."""
+    return workers if cells >= _THREAD_CELLS else 1
 
 
 def _idle_cores() -> float:
