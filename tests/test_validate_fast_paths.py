@@ -95,6 +95,30 @@ def test_checking_only_the_cells_not_valid_as_typed_finds_what_checking_every_ce
     assert_frame_equal(fast.normalized, plain.normalized)
 
 
+@pytest.mark.parametrize(("pools", "domain", "operation"), [(POOLS, "client", "add_update"),
+                                                             (CASE_POOLS, "case", None)])
+def test_checking_the_columns_in_parallel_with_the_rules_finds_what_one_thread_finds(monkeypatch, pools, domain,
+                                                                                      operation):
+    """The columns are checked in parallel threads, and the rules start once the columns they read are checked,
+    beside the other checks: the report is the one a single thread, checking the columns in turn, makes."""
+    frame = _frame(pools, 1_500, seed=5)
+    parallel = bulkassist.validate(frame, domain, operation)
+    with monkeypatch.context() as patch:
+        patch.setattr(validation, "_WORKERS", 1)
+        one = bulkassist.validate(frame, domain, operation)
+    if domain == "client":  # the rules found something to compare
+        assert {"duplicate_in_file", "future_date"} <= set(one.issues["code"])
+    assert_frame_equal(parallel.issues, one.issues)
+    assert_series_equal(parallel.actions, one.actions)
+    assert_frame_equal(parallel.normalized, one.normalized)
+
+
+def test_the_rules_wait_for_every_field_they_read_even_one_named_by_a_parameter():
+    # forbidden_unless reads its flag field from `params`; unique_together names three fields.
+    assert {"credits", "complete"} <= validation._rule_fields(bulkassist.get_domain("course_record"))
+    assert validation._rule_fields(bulkassist.get_domain("client")) == {"First Name", "Last Name", "Date of Birth"}
+
+
 def _texts_of(pools: dict[str, list[str]]) -> list[str | None]:
     return sorted({t for pool in pools.values() for t in pool}) + [None]
 

@@ -116,8 +116,9 @@ def validate_table(
 
     # Each field column is checked on its own (in parallel: polars releases the GIL), the others are
     # only trimmed; `blank` needs every column's trimmed cells. The cells valid as typed are found
-    # first, for all columns in one pass: only the others get the full check.
-    field_idx = list(match.fields)
+    # first, for all columns in one pass: only the others get the full check. The cross-field rules run
+    # in this thread as soon as the columns they read are checked (those are checked first), beside the
+    # checks of the other columns: they no longer wait for every column, then run alone.
     todo, typed_dates, distinct, warned = _valid_as_typed(source, table, domain, match, names, lists)
 
     def check(idx: int) -> _Checked:
@@ -127,11 +128,17 @@ def validate_table(
             found = _check_rest(f, raw, *todo.pop(idx), typed_dates.pop(idx, None), lists)
             if idx in warned:
                 found.issues.append(_typed_warnings(f, *warned.pop(idx)))
+            found.texts = distinct.get(idx)
             return found
         return _check_column(f, raw, table.number_cells.get(names[idx]), table.date_cells.get(names[idx]), lists)
 
+    read_by_rules = _rule_fields(domain)
+    field_idx = sorted(match.fields, key=lambda i: match.fields[i] not in read_by_rules)  # theirs first
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        checked = dict(zip(field_idx, pool.map(check, field_idx), strict=True))
+        pending = {idx: pool.submit(check, idx) for idx in field_idx}
+        for_rules = {idx: pending[idx].result() for idx in field_idx if match.fields[idx] in read_by_rules}
+        rule_issues = _rule_issues(domain, match, for_rules, frame.height, first_row)
+        checked = {idx: pending[idx].result() for idx in match.fields}
     others = [c for i, c in enumerate(names) if i not in checked]
     trimmed_others = _trimmed(frame.select(others))
     trimmed = pl.DataFrame([checked[i].values if i in checked else trimmed_others[c] for i, c in enumerate(names)])
@@ -161,11 +168,7 @@ def validate_table(
         file_issues.append(_FileIssue(
             f"{table.source} has no '{field_name}' column, which {OPERATION_LABELS[operation]} needs; "
             f"add the column (see the template) and fill it in.", "missing_column", field=field_name))
-    # A column stored as its trimmed cells holds the trimmed distinct texts found by the one-pass test.
-    known = {match.fields[idx]: _trimmed_series(texts).unique() for idx, texts in distinct.items()
-             if checked[idx].normalized is checked[idx].values}
-    parts.append(run_rules(RuleContext(domain, {k: normalized[k] for k in values}, frame.height, first_row, dates,
-                                       distinct=known)))
+    parts.append(rule_issues)
 
     parts = [p for p in parts if p.height]
 
@@ -305,12 +308,30 @@ def _typed_warnings(f: Field, rows: pl.Series, cells: pl.Series) -> pl.DataFrame
     return found.with_columns(idx=rows.cast(pl.Int64).gather(found["idx"]), value=cells.gather(found["idx"]))
 
 
+def _rule_fields(domain: Domain) -> set[str]:
+    """The fields the domain's cross-field rules read: those they name, and a field named by a parameter."""
+    return {name for rule in domain.rules
+            for name in (*rule.fields, *(v for v in rule.params.values() if isinstance(v, str)))}
+
+
+def _rule_issues(domain: Domain, match: HeaderMatch, checked: dict[int, _Checked], height: int,
+                 first_row: int) -> pl.DataFrame:
+    """The cross-field rules' findings, from the checked columns of the fields they read (`checked`)."""
+    values = {match.fields[idx]: found.normalized.alias(match.fields[idx]) for idx, found in checked.items()}
+    dates = {match.fields[idx]: found.dates for idx, found in checked.items() if found.dates is not None}
+    # A column stored as its trimmed cells holds the trimmed distinct texts found by the one-pass test.
+    known = {match.fields[idx]: _trimmed_series(found.texts).unique() for idx, found in checked.items()
+             if found.texts is not None and found.normalized is found.values}
+    return run_rules(RuleContext(domain, values, height, first_row, dates, distinct=known))
+
+
 @dataclass
 class _Checked:
     values: pl.Series  # trimmed, null where blank
     normalized: pl.Series
     dates: pl.Series | None
     issues: list[pl.DataFrame]  # FINDING_SCHEMA frames, idx = data row
+    texts: pl.Series | None = None  # a column of few distinct texts: its filled texts (`_valid_as_typed`)
 
 
 def _check_column(f: Field, raw: pl.Series, number_cells: pl.Series | None, date_cells: pl.Series | None,
