@@ -27,6 +27,7 @@ from bulkassist.engine.report import (
     WARNING_SEVERITY,
     ActionCodes,
     Report,
+    as_text,
 )
 from bulkassist.engine.rules import RuleContext, run_rules
 from bulkassist.engine.selectlists import SelectLists, demo_lists
@@ -741,7 +742,7 @@ def _error_rows(parts: list[pl.DataFrame], match: HeaderMatch) -> pl.Series:
     if not parts:
         return pl.Series("idx", [], dtype=pl.Int64)
     in_file = list(match.fields.values())
-    field = pl.col("field").cast(pl.String)  # a field's own findings name it as a Categorical, the rules as text
+    field = as_text("field")  # a field's own findings name it as a Categorical, the rules as text
     several = pl.concat([p.filter((pl.col("code") == "several_values") & pl.col("field").is_in(in_file)).select(
         pl.col("idx").cast(pl.Int64), field) for p in parts])
     is_error = pl.col("severity") == ERROR_SEVERITY

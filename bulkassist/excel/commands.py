@@ -32,7 +32,7 @@ from bulkassist.engine.mapping import (
     propose_mapping,
     resolve_mapping,
 )
-from bulkassist.engine.report import ISSUE_SCHEMA, Report, empty_issues, errors_table
+from bulkassist.engine.report import ISSUE_SCHEMA, Report, as_text, empty_issues, errors_table
 from bulkassist.engine.selectlists import SelectLists, demo_lists
 from bulkassist.errors import BulkAssistError, NotLicensed, PermissionDenied, SchemaError
 from bulkassist.excel.config import load_config
@@ -203,7 +203,7 @@ class Workbook:
         # The header of a column that is not mapped is marked too, its note naming the proposed target.
         headers = report.file_issues.filter((pl.col("code") == "unmapped_column") & pl.col("col_index").is_not_null()
                                             ).with_columns(pl.lit(data.header_row).cast(ISSUE_SCHEMA["row"]).alias("row"),
-                                                           pl.col("field").cast(pl.String).alias("suggestion"))
+                                                           as_text("field").alias("suggestion"))
         issues = data.cells(pl.concat([report.cell_issues, headers]))
         fills = self.painter.fill(data.sheet, rectangles(cell_kinds(issues, changed, updated)))
         notes = self.painter.notes(data.sheet, note_texts(issues))

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple, cast
 
 import polars as pl
 
+from bulkassist.engine.report import as_text
 from bulkassist.io.reading import column_letter
 
 # Excel's own "bad / neutral / good" palette, so the marks read as Excel's.
@@ -268,7 +269,7 @@ def cell_kinds(issues: pl.DataFrame, changed: pl.DataFrame | None = None, update
     (`row`, `column`) lists cells a fix rewrote; `updated` (`row`, `column`) cells whose value would
     replace a different stored value (the server's preview of changes).
     """
-    frames = [issues.select("row", "column", pl.col("severity").cast(pl.String).alias("kind"))]
+    frames = [issues.select("row", "column", as_text("severity").alias("kind"))]
     if changed is not None and not changed.is_empty():
         frames.append(changed.select("row", "column", pl.lit("changed").alias("kind")))
     if updated is not None and not updated.is_empty():

@@ -32,7 +32,7 @@ import bulkassist.engine.validation as validation
 from bulkassist.domains import get_domain
 from bulkassist.engine.headers import header_key, match_headers
 from bulkassist.engine.mapping import DO_NOT_IMPORT, resolve_mapping
-from bulkassist.engine.report import SUMMARY_KEYS, Report
+from bulkassist.engine.report import SUMMARY_KEYS, Report, as_text
 from bulkassist.errors import BulkAssistError, Conflict, FileTooLarge, InvalidRequest, NotFound
 from bulkassist.io import batches
 from bulkassist.io.batches import MASKS, RowBatch
@@ -341,7 +341,7 @@ def _validated(session: Session, imp: Import, table: Table
     # The server's checks name a field; place them on the file column that holds it.
     placed = {field: i for i, name in enumerate(report.frame_columns)
               if (field := report.column_fields.get(name))}
-    named = pl.col("field").cast(pl.String)  # ISSUE_SCHEMA's field is a Categorical
+    named = as_text("field")  # ISSUE_SCHEMA's field is a Categorical
     extra = extra.with_columns(
         named.replace_strict(placed, default=None, return_dtype=pl.Int64).alias("col_index"),
         named.replace_strict({f: report.columns[i] for f, i in placed.items()},
