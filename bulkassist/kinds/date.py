@@ -122,12 +122,18 @@ class DateKind(CellKind):
         return Findings(normalized, issues, dates)
 
     def as_typed(self, f: Field, lists: SelectLists, v: pl.Expr) -> AsTyped | None:
-        """One format: a cell it reads is valid and stored as typed, when it has no surrounding space
-        (the parser skips a leading one). Several formats restyle what the later ones read: no test."""
+        """One format: a cell it reads is valid and stored as typed, when it has no surrounding space.
+        The parser skips a leading space but reads the whole cell (exact), so after a format that ends in
+        no space a trailing one is never read: a cell read that begins with a printable ASCII character
+        (one byte read, not a trimmed copy of the column: 1M birth dates ~75 against ~94 ms with the
+        parse) has none. Several formats restyle what the later ones read: no test."""
         formats = f.formats or (f.format or _DEFAULT_FORMAT,)
         if len(formats) > 1:
             return None
-        return AsTyped(None, dates=pl.when(unpadded(v)).then(_date_expr(formats[0], v)))
+        fmt = formats[0]
+        fits = unpadded(v) if fmt != fmt.rstrip() else (
+            v.cast(pl.Binary).bin.get(0, null_on_oob=True).is_between(ord("!"), ord("~")))
+        return AsTyped(None, dates=pl.when(fits).then(_date_expr(fmt, v)))
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         others = [DATE_FORMAT_LABELS.get(o, o) for o in f.formats[1:]]
