@@ -29,7 +29,7 @@ from bulkassist.engine.rules import duplicate_rows
 from bulkassist.errors import FileFormatError
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
 from bulkassist.io.reading import read_table
-from bulkassist.kinds import date, email, kind_of, ssn
+from bulkassist.kinds import date, email, kind_of, phone, ssn
 from bulkassist.kinds.base import CellColumn
 from bulkassist.kinds.email import EMAIL_REGEX, is_email
 from bulkassist.status import RowAction
@@ -212,6 +212,21 @@ def test_a_whole_number_id_is_valid_as_typed_exactly_when_it_is_1_to_12_ascii_di
              "1e3", "0x12", "1_2", "٣", "１２", "12\n", "", None]
     got = _as_typed(("client", "Client ID"), texts)
     assert got == [t is not None and t.isascii() and t.isdigit() and 1 <= len(t) <= 12 for t in texts]
+
+
+def test_a_phone_valid_as_typed_is_in_one_of_its_layouts_exactly_as_each_layouts_own_test_says():
+    """The layouts are one regex: a cell passes it exactly where it passes one layout's own; punctuation is
+    matched as itself, a space around the number or a mix of two layouts fails it."""
+    f = bulkassist.get_domain("case").field("CellPhoneNumber")
+    texts = ["727-123-1234", "727.123.1234", "(727) 123-1234", "727x123x1234", "727.123-1234", "(727)-123-1234",
+             " 727-123-1234", "727-123-1234 ", "727-123-1234\n", "(727) 123-1234\t", "٧٢٧-١٢٣-١٢٣٤",
+             "7271231234", "727-123-12345", "", None]
+    typed = kind_of(f).as_typed(f, bulkassist.demo_lists(), pl.col("v"))
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    got = frame.select(typed.valid.fill_null(False))["v"].to_list()
+    each = frame.select(pl.any_horizontal([pl.col("v").str.contains(phone.layout_regex(lay)) for lay in f.formats])
+                        .fill_null(False))["v"].to_list()
+    assert got == each == [True, True, True] + [False] * 7 + [True] + [False] * 4
 
 
 _SPACED_DATES = [" 1/02/1990", "\t1/02/1990", "\u00a01/2/1990", "\u30001/2/199", "1/02/1990 ", "1/2/1990\u00a0",
