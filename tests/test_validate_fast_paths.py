@@ -206,6 +206,17 @@ def test_never_issued_ssns_warned_of_by_the_one_pass_test_are_placed_like_the_fu
     assert_frame_equal(fast.normalized, plain.normalized)
 
 
+@pytest.mark.parametrize("texts", [
+    [" Spanish ", "English", "   ", "x" * 30, "\tAnna  Lee", "Zoë "],  # trimmed, blank once trimmed, long, short
+    ["English", "x" * 30, "Anna  Lee", "٣"],  # nothing to trim
+])
+def test_the_cells_left_to_check_are_trimmed_anew_as_the_column_would_be(texts):
+    cells = pl.Series("Language", texts, dtype=pl.String)
+    trimmed, changed = validation._trimmed_anew(cells)
+    assert_series_equal(trimmed, validation._trimmed_series(cells))
+    assert changed is (validation._trimmed_series(cells) is not cells)
+
+
 def test_a_whole_number_id_is_valid_as_typed_exactly_when_it_is_1_to_12_ascii_digits():
     texts = ["1", "100234", "123456789012", "1234567890123", "0", "007", "+12", "-12", " 12", "12 ", "1.0",
              "1e3", "0x12", "1_2", "٣", "１２", "12\n", "", None]

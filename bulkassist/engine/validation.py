@@ -289,17 +289,33 @@ def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, cells: pl.Series, dat
     their rows."""
     if not todo.len():
         return _Checked(raw, raw, dates, [])
-    found = _check_column(f, cells, None, None, lists, _REST_DISTINCT_MIN_ROWS)
-    values = raw if _same(found.values, cells) else raw.clone().scatter(todo, found.values)
+    trimmed, changed = _trimmed_anew(cells)
+    found = _check_column(f, trimmed, None, None, lists, _REST_DISTINCT_MIN_ROWS, trimmed=True)
+    values = raw.clone().scatter(todo, found.values) if changed or found.values is not trimmed else raw
     normalized = values if _same(found.normalized, found.values) else values.clone().scatter(todo, found.normalized)
     if dates is not None and found.dates is not None and found.dates.null_count() < found.dates.len():
         dates = dates.clone().scatter(todo, found.dates)
-    # Each finding carries its cell's text (`value`), gathered from the few cells checked: gathering it
-    # later from the whole column, across its chunks, cost more than all the checks of those cells.
+    # Each finding carries its cell's text as read (`value`; the check read it trimmed), gathered from the
+    # few cells checked: gathering it later from the whole column, across its chunks, cost more than all
+    # the checks of those cells.
     rows = todo.cast(pl.Int64)
     return _Checked(values, normalized, dates, [
-        p.with_columns(idx=rows.gather(p["idx"]), **({} if "value" in p.columns else {"value": cells.gather(p["idx"])}))
-        for p in found.issues])
+        p.with_columns(idx=rows.gather(p["idx"]), value=cells.gather(p["idx"])) for p in found.issues])
+
+
+def _trimmed_anew(cells: pl.Series) -> tuple[pl.Series, bool]:
+    """`_trimmed_series` of `cells` as new text, side by side in memory, and whether trimming changed a cell.
+
+    The cells failing a one-pass test are views into the whole column's text: each of them a cache miss in
+    every pass over them (1M clients, 39k emails: a length pass 3.6 ms, 0.2 ms over the same texts side by
+    side; all of the email column's checks 55 against 25 ms CPU). Trimming writes them anew once; a text
+    of 12 bytes or fewer is held in its view, and costs the same either way."""
+    trimmed = cells.str.strip_chars()
+    lengths = trimmed.str.len_bytes()
+    changed = bool((lengths != cells.str.len_bytes()).any())
+    if (lengths == 0).any():  # blank once trimmed: null
+        return trimmed.replace("", None), True
+    return trimmed, changed
 
 
 def _typed_warnings(f: Field, rows: pl.Series, cells: pl.Series) -> pl.DataFrame:
@@ -336,8 +352,9 @@ class _Checked:
 
 
 def _check_column(f: Field, raw: pl.Series, number_cells: pl.Series | None, date_cells: pl.Series | None,
-                  lists: SelectLists, distinct_min_rows: int | None = None) -> _Checked:
-    """One file column checked as field `f`: its trimmed values, what gets stored and its findings.
+                  lists: SelectLists, distinct_min_rows: int | None = None, *, trimmed: bool = False) -> _Checked:
+    """One file column checked as field `f` (`trimmed`: `raw` is trimmed already): its trimmed values, what
+    gets stored and its findings.
 
     A check's findings depend on the cell's text only, so a column of few distinct texts is checked per
     distinct text (`_per_distinct`); a workbook's typed cells and dates (whose parsed values the rules
@@ -347,7 +364,7 @@ def _check_column(f: Field, raw: pl.Series, number_cells: pl.Series | None, date
     if (number_cells is None and date_cells is None and kind.kind is not Kind.DATE
             and _few_distinct(raw, distinct_min_rows)):
         return _per_distinct(f, kind, raw, lists)
-    values = _trimmed_series(raw)
+    values = raw if trimmed else _trimmed_series(raw)
     col = CellColumn(field=f, values=values.alias(f.name), number_cells=number_cells, date_cells=date_cells)
     found = kind.check(col, lists)
     issues = [found.issues, _text_hazards(col)] if kind.stored_as_typed else [found.issues]
