@@ -374,6 +374,21 @@ def action(report: bulkassist.Report, row: int) -> str:
     return report.rows.filter(pl.col("row") == row)["action"][0]
 
 
+@pytest.mark.parametrize("fmt", ["%m/%d/%Y", "%d.%m.%Y"])
+def test_bad_dates_are_read_only_where_a_reading_can_take_them_as_reading_every_one_finds(fmt):
+    texts = ["32874", "32874.00", "12", "999999", "1990-02-03", "1990/2/3 10:00", "1990-13-45", "2/3/1990",
+             "02/03/1990 ", "13/25/1990", "3-2-90", "3.2.1990", "31/12/99", "3 Jan 2020", "jan 3 2020", "Jan",
+             "13/12/1959x", "x13/12/1959", "1/2", "١٢٣٤٥", "N/A", "", "02/03/+200", "\u00a02/03/1990"]
+    bad = pl.DataFrame({"v": texts})
+    every = date._readings(bad, fmt).select("v", "sugg", "how", "conf")
+    assert {"serial", "iso", "not_real", "named", "unknown"} <= set(every["how"])
+    assert_frame_equal(date._date_suggestions(bad, fmt).sort("v"), every.sort("v"))
+    unreadable = bad.filter(~pl.col("v").str.contains(date._READABLE))
+    assert unreadable.height > 5
+    assert_frame_equal(date._date_suggestions(unreadable, fmt).sort("v"),
+                       date._readings(unreadable, fmt).select("v", "sugg", "how", "conf").sort("v"))
+
+
 def test_month_names_are_read_only_where_three_letters_stand_in_a_row_as_everywhere():
     texts = ["3 Jan 2020", "03 JAN 2020", "January 3 2020", "Jan 3, 2020", "3-Jan-20", "3 jan, 2020", "Sept 3 2020",
              "3 Mär 2020", "3 J a n 2020", "03/01/2020", "3 Ja 2020", "December 31, 1999", "31-dec-1999", "", None]

@@ -27,6 +27,13 @@ _DEFAULT_FORMAT = "%m/%d/%Y"
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MONTH_NAME_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
                        "%d-%b-%Y", "%d-%b-%y", "%d %b, %Y")
+# The texts each reading of a bad date takes (`_readings`): an Excel serial, an ISO date, day and month in
+# either order, three letters in a row (a month name can stand only there).
+_SERIAL = r"^\d{1,5}(\.0+)?$"
+_ISO = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T][\d:.]*)?$"
+_PARTS = r"^(\d{1,2})([-/.])(\d{1,2})[-/.](\d{2}|\d{4})(?:[ T][\d:.]*)?$"
+_WORDED = r"[A-Za-z]{3}"
+_READABLE = "|".join(f"(?:{shape})" for shape in (_SERIAL, _ISO, _PARTS, _WORDED))
 
 
 def shape_regex(fmt: str) -> str:
@@ -100,7 +107,7 @@ class DateKind(CellKind):
         if not bad.height:
             return Findings(normalized, pl.DataFrame(schema=FINDING_SCHEMA), dates)
         # A suggestion depends on the text alone: made once per distinct bad text (birth dates repeat).
-        suggested = _date_suggestions(bad.select("v").unique(maintain_order=True), fmt).select("v", "sugg", "how", "conf")
+        suggested = _date_suggestions(bad.select("v").unique(maintain_order=True), fmt)
         bad = bad.join(suggested, on="v", how="left", maintain_order="left")
         reason = (pl.when(pl.col("how") == "serial").then(pl.lit(" (an Excel date serial number)"))
                   .when(pl.col("how") == "ambiguous").then(pl.lit(" — day and month could be either way round, check it"))
@@ -139,17 +146,31 @@ class DateKind(CellKind):
 
 
 def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
-    """For each bad date cell: `sugg` (in `fmt`), `how` it was read and `conf`."""
+    """For each bad date text (`v`): `sugg` (in `fmt`), `how` it was read and `conf`, in no particular order.
+
+    Only texts of a shape some reading takes (`_READABLE`, one regex pass) are read: any other is "unknown",
+    without the two dozen passes of the readings (1M clients: 16k distinct bad birth dates, none readable,
+    22 against 2 ms CPU)."""
+    readable = bad["v"].str.contains(_READABLE).fill_null(False)
+    parts = [_readings(bad.filter(readable), fmt).select("v", "sugg", "how", "conf")] if readable.any() else []
+    if not readable.all():
+        parts.append(bad.filter(~readable).select(
+            "v", sugg=pl.lit(None, pl.String), how=pl.lit("unknown"), conf=pl.lit(None, pl.Float64)))
+    return pl.concat(parts)
+
+
+def _readings(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    """For each bad date text: `sugg` (in `fmt`), `how` it was read and `conf`."""
     day_first = fmt.index("%d") < fmt.index("%m")
     canonical_sep = next((c for c in fmt if c in "/-."), "/")
     v = pl.col("v")
     serial_n = v.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-    serial = pl.when(v.str.contains(r"^\d{1,5}(\.0+)?$") & serial_n.is_between(61, 73050)).then(
+    serial = pl.when(v.str.contains(_SERIAL) & serial_n.is_between(61, 73050)).then(
         pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial_n))
-    iso_parts = v.str.extract_groups(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T][\d:.]*)?$")
+    iso_parts = v.str.extract_groups(_ISO)
     iso = _ymd(iso_parts.struct.field("1").cast(pl.Int64), iso_parts.struct.field("2").cast(pl.Int64),
                iso_parts.struct.field("3").cast(pl.Int64))
-    p = v.str.extract_groups(r"^(\d{1,2})([-/.])(\d{1,2})[-/.](\d{2}|\d{4})(?:[ T][\d:.]*)?$")
+    p = v.str.extract_groups(_PARTS)
     a, sep, b, y = (p.struct.field("1").cast(pl.Int64), p.struct.field("2"), p.struct.field("3").cast(pl.Int64),
                     p.struct.field("4"))
     this_year = date.today().year % 100
@@ -199,7 +220,7 @@ def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
 def _named_dates(texts: pl.Series) -> pl.Series:
     """Dates of `texts` written with a month name (`_MONTH_NAME_FORMATS`), null elsewhere. Only texts with
     three letters in a row can hold a month name: the nine slow parses run on those alone."""
-    worded = texts.str.contains(r"[A-Za-z]{3}")
+    worded = texts.str.contains(_WORDED)
     named = pl.repeat(None, texts.len(), dtype=pl.Date, eager=True)
     if worded.any():
         found = texts.filter(worded).to_frame("v").select(
