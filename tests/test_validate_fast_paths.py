@@ -217,6 +217,19 @@ def test_the_cells_left_to_check_are_trimmed_anew_as_the_column_would_be(texts):
     assert changed is (validation._trimmed_series(cells) is not cells)
 
 
+def test_typed_warnings_land_on_their_rows_whether_one_per_cell_in_order_or_not(monkeypatch):
+    f = bulkassist.get_domain("client").field("SSN")
+    cells = pl.Series("SSN", ["000123456", "666123456", "900123456"])
+    rows = pl.Series([5, 9, 12], dtype=pl.UInt32)
+    every = validation._typed_warnings(f, rows, cells)  # one per cell, in order: the rows and texts as they are
+    assert every["idx"].to_list() == [5, 9, 12] and every["value"].to_list() == cells.to_list()
+    full = kind_of(f).typed_warnings(f, cells)
+    monkeypatch.setattr(type(kind_of(f)), "typed_warnings", lambda self, field, texts: full[[2, 0]])
+    some = validation._typed_warnings(f, rows, cells)
+    assert some["idx"].to_list() == [12, 5] and some["value"].to_list() == [cells[2], cells[0]]
+    assert some["message"].to_list() == [full["message"][2], full["message"][0]]
+
+
 def test_a_whole_number_id_is_valid_as_typed_exactly_when_it_is_1_to_12_ascii_digits():
     texts = ["1", "100234", "123456789012", "1234567890123", "0", "007", "+12", "-12", " 12", "12 ", "1.0",
              "1e3", "0x12", "1_2", "٣", "１２", "12\n", "", None]

@@ -322,7 +322,13 @@ def _typed_warnings(f: Field, rows: pl.Series, cells: pl.Series) -> pl.DataFrame
     """The warnings of the cells at `rows` that the one-pass test warns of (`AsTyped.warned`): what their full
     check finds, with each cell's text (`value`), as `_check_rest` hands its findings on."""
     found = kind_of(f).typed_warnings(f, cells)
-    return found.with_columns(idx=rows.cast(pl.Int64).gather(found["idx"]), value=cells.gather(found["idx"]))
+    at = found["idx"]
+    each = pl.int_range(at.len(), dtype=pl.Int64, eager=True)
+    if at.len() == cells.len() and at.equals(each, check_dtypes=False, check_names=False):
+        # One warning per cell, in order (never-issued SSNs): the rows and texts as they are, not gathered
+        # (1M clients, 105k SSNs: 0.9 against 4.9 ms).
+        return found.with_columns(idx=rows.cast(pl.Int64), value=cells)
+    return found.with_columns(idx=rows.cast(pl.Int64).gather(at), value=cells.gather(at))
 
 
 def _rule_fields(domain: Domain) -> set[str]:
