@@ -295,12 +295,13 @@ def _check_rest(f: Field, raw: pl.Series, todo: pl.Series, cells: pl.Series, dat
     normalized = values if _same(found.normalized, found.values) else values.clone().scatter(todo, found.normalized)
     if dates is not None and found.dates is not None and found.dates.null_count() < found.dates.len():
         dates = dates.clone().scatter(todo, found.dates)
-    # Each finding carries its cell's text as read (`value`; the check read it trimmed), gathered from the
-    # few cells checked: gathering it later from the whole column, across its chunks, cost more than all
-    # the checks of those cells.
+    # Each finding carries its cell's text as read (`value`), gathered from the few cells checked: gathering
+    # it later from the whole column, across its chunks, cost more than all the checks of those cells.
+    # Findings made per distinct text carry it already, unless trimming changed a text.
     rows = todo.cast(pl.Int64)
-    return _Checked(values, normalized, dates, [
-        p.with_columns(idx=rows.gather(p["idx"]), value=cells.gather(p["idx"])) for p in found.issues])
+    return _Checked(values, normalized, dates, [p.with_columns(
+        idx=rows.gather(p["idx"]), **({} if "value" in p.columns and not changed else {"value": cells.gather(p["idx"])})
+    ) for p in found.issues])
 
 
 def _trimmed_anew(cells: pl.Series) -> tuple[pl.Series, bool]:
