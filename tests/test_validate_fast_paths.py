@@ -392,14 +392,14 @@ def test_bad_dates_are_read_only_where_a_reading_can_take_them_as_reading_every_
     texts = ["32874", "32874.00", "12", "999999", "1990-02-03", "1990/2/3 10:00", "1990-13-45", "2/3/1990",
              "02/03/1990 ", "13/25/1990", "3-2-90", "3.2.1990", "31/12/99", "3 Jan 2020", "jan 3 2020", "Jan",
              "13/12/1959x", "x13/12/1959", "1/2", "١٢٣٤٥", "N/A", "", "02/03/+200", "\u00a02/03/1990"]
-    bad = pl.DataFrame({"v": texts})
-    every = date._readings(bad, fmt).select("v", "sugg", "how", "conf")
+    bad = pl.DataFrame({"v": texts * 2 + texts[::3]})  # texts repeat: each read once
+    every = date._readings(bad, fmt).select("sugg", "how", "conf")
     assert {"serial", "iso", "not_real", "named", "unknown"} <= set(every["how"])
-    assert_frame_equal(date._date_suggestions(bad, fmt).sort("v"), every.sort("v"))
+    assert_frame_equal(date._date_suggestions(bad["v"], fmt), every)
     unreadable = bad.filter(~pl.col("v").str.contains(date._READABLE))
     assert unreadable.height > 5
-    assert_frame_equal(date._date_suggestions(unreadable, fmt).sort("v"),
-                       date._readings(unreadable, fmt).select("v", "sugg", "how", "conf").sort("v"))
+    assert_frame_equal(date._date_suggestions(unreadable["v"], fmt),
+                       date._readings(unreadable, fmt).select("sugg", "how", "conf"))
 
 
 def test_month_names_are_read_only_where_three_letters_stand_in_a_row_as_everywhere():

@@ -106,9 +106,7 @@ class DateKind(CellKind):
         bad = df.filter(pl.col("v").is_not_null() & pl.col("parsed").is_null())
         if not bad.height:
             return Findings(normalized, pl.DataFrame(schema=FINDING_SCHEMA), dates)
-        # A suggestion depends on the text alone: made once per distinct bad text (birth dates repeat).
-        suggested = _date_suggestions(bad.select("v").unique(maintain_order=True), fmt)
-        bad = bad.join(suggested, on="v", how="left", maintain_order="left")
+        bad = bad.hstack(_date_suggestions(bad["v"], fmt))
         reason = (pl.when(pl.col("how") == "serial").then(pl.lit(" (an Excel date serial number)"))
                   .when(pl.col("how") == "ambiguous").then(pl.lit(" — day and month could be either way round, check it"))
                   .when(pl.col("how") == "short_year").then(pl.lit(" — the year had only two digits, check the century"))
@@ -145,22 +143,29 @@ class DateKind(CellKind):
                                      error=f"{f.name}: date")]
 
 
-def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
-    """For each bad date text (`v`): `sugg` (in `fmt`), `how` it was read and `conf`, in no particular order.
+def _date_suggestions(texts: pl.Series, fmt: str) -> pl.DataFrame:
+    """For each bad date text (in order): `sugg` (in `fmt`), `how` it was read and `conf`.
 
-    Only texts of a shape some reading takes (`_READABLE`, one regex pass) are read: any other is "unknown",
-    without the two dozen passes of the readings (1M clients: 16k distinct bad birth dates, none readable,
-    22 against 2 ms CPU)."""
-    readable = bad["v"].str.contains(_READABLE).fill_null(False)
-    parts = [_readings(bad.filter(readable), fmt).select("v", "sugg", "how", "conf")] if readable.any() else []
-    if not readable.all():
-        parts.append(bad.filter(~readable).select(
-            "v", sugg=pl.lit(None, pl.String), how=pl.lit("unknown"), conf=pl.lit(None, pl.Float64)))
-    return pl.concat(parts)
+    Only texts of a shape some reading takes (`_READABLE`, one regex pass) are read, once per distinct text
+    (birth dates repeat): any other is "unknown", without the two dozen passes of the readings, nor finding
+    and joining the distinct texts (1M clients: 39k bad birth dates, 16k distinct, none readable: 3 against
+    34 ms CPU)."""
+    n = texts.len()
+    readable = texts.str.contains(_READABLE).fill_null(False)
+    sugg = pl.repeat(None, n, dtype=pl.String, eager=True).alias("sugg")
+    how = pl.repeat("unknown", n, dtype=pl.String, eager=True).alias("how")
+    conf = pl.repeat(None, n, dtype=pl.Float64, eager=True).alias("conf")
+    if readable.any():
+        cells = texts.filter(readable).to_frame("v")
+        distinct = _readings(cells.unique(maintain_order=True), fmt).select("v", "sugg", "how", "conf")
+        read = cells.join(distinct, on="v", how="left", maintain_order="left")
+        at = readable.arg_true()
+        sugg, how, conf = (column.scatter(at, read[column.name]) for column in (sugg, how, conf))
+    return pl.DataFrame([sugg, how, conf])
 
 
 def _readings(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
-    """For each bad date text: `sugg` (in `fmt`), `how` it was read and `conf`."""
+    """For each bad date text (`v`): `sugg` (in `fmt`), `how` it was read and `conf`."""
     day_first = fmt.index("%d") < fmt.index("%m")
     canonical_sep = next((c for c in fmt if c in "/-."), "/")
     v = pl.col("v")
