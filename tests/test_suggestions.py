@@ -218,6 +218,19 @@ def test_top_k_equals_the_reference_on_staff_like_names(seed):
         assert got == reference(options, [text], 5, match_labels=True), text
 
 
+@pytest.mark.parametrize("ranked_pairs", [0, 10**9], ids=["past-kth-best", "all-reaching-min-score"])
+@pytest.mark.parametrize("seed", range(8))
+def test_every_pair_scored_ranks_like_the_reference_whether_its_pairs_are_cut_at_the_kth_best_or_not(
+        monkeypatch, ranked_pairs, seed):
+    monkeypatch.setattr(suggestions, "_RANKED_PAIRS", ranked_pairs)
+    rng = random.Random(2000 + seed)
+    options, texts = _random_list(rng, ALPHABETS[seed % len(ALPHABETS)])
+    for limit in (1, 3):
+        ranked = ListMatcher(options, match_labels=True)._rank_all([fold(t) for t in texts], min(limit, len(options)))
+        assert [[(options[j][0], float(s)) for j, s in found] for found in ranked] == reference(
+            options, texts, limit, match_labels=True)
+
+
 def test_the_demo_lists_give_the_same_suggestions_as_before():
     rng = random.Random(9)
     lists = demo_lists()

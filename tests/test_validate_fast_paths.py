@@ -207,6 +207,30 @@ def test_never_issued_ssns_warned_of_by_the_one_pass_test_are_placed_like_the_fu
     assert_frame_equal(fast.normalized, plain.normalized)
 
 
+@pytest.mark.parametrize("texts", [
+    [" Spanish ", "English", "   ", "x" * 30, "\tAnna  Lee", "Zoë "],  # trimmed, blank once trimmed, long, short
+    ["English", "x" * 30, "Anna  Lee", "٣"],  # nothing to trim
+])
+def test_the_cells_left_to_check_are_trimmed_anew_as_the_column_would_be(texts):
+    cells = pl.Series("Language", texts, dtype=pl.String)
+    trimmed, changed = validation._trimmed_anew(cells)
+    assert_series_equal(trimmed, validation._trimmed_series(cells))
+    assert changed is (validation._trimmed_series(cells) is not cells)
+
+
+def test_typed_warnings_land_on_their_rows_whether_one_per_cell_in_order_or_not(monkeypatch):
+    f = bulkassist.get_domain("client").field("SSN")
+    cells = pl.Series("SSN", ["000123456", "666123456", "900123456"])
+    rows = pl.Series([5, 9, 12], dtype=pl.UInt32)
+    every = validation._typed_warnings(f, rows, cells)  # one per cell, in order: the rows and texts as they are
+    assert every["idx"].to_list() == [5, 9, 12] and every["value"].to_list() == cells.to_list()
+    full = kind_of(f).typed_warnings(f, cells)
+    monkeypatch.setattr(type(kind_of(f)), "typed_warnings", lambda self, field, texts: full[[2, 0]])
+    some = validation._typed_warnings(f, rows, cells)
+    assert some["idx"].to_list() == [12, 5] and some["value"].to_list() == [cells[2], cells[0]]
+    assert some["message"].to_list() == [full["message"][2], full["message"][0]]
+
+
 def test_a_whole_number_id_is_valid_as_typed_exactly_when_it_is_1_to_12_ascii_digits():
     texts = ["1", "100234", "123456789012", "1234567890123", "0", "007", "+12", "-12", " 12", "12 ", "1.0",
              "1e3", "0x12", "1_2", "٣", "１２", "12\n", "", None]
@@ -397,6 +421,21 @@ def test_row_actions_need_no_placed_issues_and_agree_with_them(tmp_path):
 
 def action(report: bulkassist.Report, row: int) -> str:
     return report.rows.filter(pl.col("row") == row)["action"][0]
+
+
+@pytest.mark.parametrize("fmt", ["%m/%d/%Y", "%d.%m.%Y"])
+def test_bad_dates_are_read_only_where_a_reading_can_take_them_as_reading_every_one_finds(fmt):
+    texts = ["32874", "32874.00", "12", "999999", "1990-02-03", "1990/2/3 10:00", "1990-13-45", "2/3/1990",
+             "02/03/1990 ", "13/25/1990", "3-2-90", "3.2.1990", "31/12/99", "3 Jan 2020", "jan 3 2020", "Jan",
+             "13/12/1959x", "x13/12/1959", "1/2", "١٢٣٤٥", "N/A", "", "02/03/+200", "\u00a02/03/1990"]
+    bad = pl.DataFrame({"v": texts * 2 + texts[::3]})  # texts repeat: each read once
+    every = date._readings(bad, fmt).select("sugg", "how", "conf")
+    assert {"serial", "iso", "not_real", "named", "unknown"} <= set(every["how"])
+    assert_frame_equal(date._date_suggestions(bad["v"], fmt), every)
+    unreadable = bad.filter(~pl.col("v").str.contains(date._READABLE))
+    assert unreadable.height > 5
+    assert_frame_equal(date._date_suggestions(unreadable["v"], fmt),
+                       date._readings(unreadable, fmt).select("sugg", "how", "conf"))
 
 
 def test_month_names_are_read_only_where_three_letters_stand_in_a_row_as_everywhere():

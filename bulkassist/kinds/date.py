@@ -27,6 +27,13 @@ _DEFAULT_FORMAT = "%m/%d/%Y"
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MONTH_NAME_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
                        "%d-%b-%Y", "%d-%b-%y", "%d %b, %Y")
+# The texts each reading of a bad date takes (`_readings`): an Excel serial, an ISO date, day and month in
+# either order, three letters in a row (a month name can stand only there).
+_SERIAL = r"^\d{1,5}(\.0+)?$"
+_ISO = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T][\d:.]*)?$"
+_PARTS = r"^(\d{1,2})([-/.])(\d{1,2})[-/.](\d{2}|\d{4})(?:[ T][\d:.]*)?$"
+_WORDED = r"[A-Za-z]{3}"
+_READABLE = "|".join(f"(?:{shape})" for shape in (_SERIAL, _ISO, _PARTS, _WORDED))
 
 
 def shape_regex(fmt: str) -> str:
@@ -99,9 +106,7 @@ class DateKind(CellKind):
         bad = df.filter(pl.col("v").is_not_null() & pl.col("parsed").is_null())
         if not bad.height:
             return Findings(normalized, pl.DataFrame(schema=FINDING_SCHEMA), dates)
-        # A suggestion depends on the text alone: made once per distinct bad text (birth dates repeat).
-        suggested = _date_suggestions(bad.select("v").unique(maintain_order=True), fmt).select("v", "sugg", "how", "conf")
-        bad = bad.join(suggested, on="v", how="left", maintain_order="left")
+        bad = bad.hstack(_date_suggestions(bad["v"], fmt))
         reason = (pl.when(pl.col("how") == "serial").then(pl.lit(" (an Excel date serial number)"))
                   .when(pl.col("how") == "ambiguous").then(pl.lit(" — day and month could be either way round, check it"))
                   .when(pl.col("how") == "short_year").then(pl.lit(" — the year had only two digits, check the century"))
@@ -144,18 +149,39 @@ class DateKind(CellKind):
                                      error=f"{f.name}: date")]
 
 
-def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
-    """For each bad date cell: `sugg` (in `fmt`), `how` it was read and `conf`."""
+def _date_suggestions(texts: pl.Series, fmt: str) -> pl.DataFrame:
+    """For each bad date text (in order): `sugg` (in `fmt`), `how` it was read and `conf`.
+
+    Only texts of a shape some reading takes (`_READABLE`, one regex pass) are read, once per distinct text
+    (birth dates repeat): any other is "unknown", without the two dozen passes of the readings, nor finding
+    and joining the distinct texts (1M clients: 39k bad birth dates, 16k distinct, none readable: 3 against
+    34 ms CPU)."""
+    n = texts.len()
+    readable = texts.str.contains(_READABLE).fill_null(False)
+    sugg = pl.repeat(None, n, dtype=pl.String, eager=True).alias("sugg")
+    how = pl.repeat("unknown", n, dtype=pl.String, eager=True).alias("how")
+    conf = pl.repeat(None, n, dtype=pl.Float64, eager=True).alias("conf")
+    if readable.any():
+        cells = texts.filter(readable).to_frame("v")
+        distinct = _readings(cells.unique(maintain_order=True), fmt).select("v", "sugg", "how", "conf")
+        read = cells.join(distinct, on="v", how="left", maintain_order="left")
+        at = readable.arg_true()
+        sugg, how, conf = (column.scatter(at, read[column.name]) for column in (sugg, how, conf))
+    return pl.DataFrame([sugg, how, conf])
+
+
+def _readings(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    """For each bad date text (`v`): `sugg` (in `fmt`), `how` it was read and `conf`."""
     day_first = fmt.index("%d") < fmt.index("%m")
     canonical_sep = next((c for c in fmt if c in "/-."), "/")
     v = pl.col("v")
     serial_n = v.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-    serial = pl.when(v.str.contains(r"^\d{1,5}(\.0+)?$") & serial_n.is_between(61, 73050)).then(
+    serial = pl.when(v.str.contains(_SERIAL) & serial_n.is_between(61, 73050)).then(
         pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial_n))
-    iso_parts = v.str.extract_groups(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T][\d:.]*)?$")
+    iso_parts = v.str.extract_groups(_ISO)
     iso = _ymd(iso_parts.struct.field("1").cast(pl.Int64), iso_parts.struct.field("2").cast(pl.Int64),
                iso_parts.struct.field("3").cast(pl.Int64))
-    p = v.str.extract_groups(r"^(\d{1,2})([-/.])(\d{1,2})[-/.](\d{2}|\d{4})(?:[ T][\d:.]*)?$")
+    p = v.str.extract_groups(_PARTS)
     a, sep, b, y = (p.struct.field("1").cast(pl.Int64), p.struct.field("2"), p.struct.field("3").cast(pl.Int64),
                     p.struct.field("4"))
     this_year = date.today().year % 100
@@ -205,7 +231,7 @@ def _date_suggestions(bad: pl.DataFrame, fmt: str) -> pl.DataFrame:
 def _named_dates(texts: pl.Series) -> pl.Series:
     """Dates of `texts` written with a month name (`_MONTH_NAME_FORMATS`), null elsewhere. Only texts with
     three letters in a row can hold a month name: the nine slow parses run on those alone."""
-    worded = texts.str.contains(r"[A-Za-z]{3}")
+    worded = texts.str.contains(_WORDED)
     named = pl.repeat(None, texts.len(), dtype=pl.Date, eager=True)
     if worded.any():
         found = texts.filter(worded).to_frame("v").select(

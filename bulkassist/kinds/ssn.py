@@ -39,12 +39,16 @@ class SsnKind(CellKind):
             return Findings(col.values, never_issued) if never_issued.height else no_findings(col.values)
         sci = pl.col("v").str.contains(r"^\d(\.\d+)?[eE]\+?\d+$")
         plain = pl.col("v").str.replace(r"\.0+$", "")
-        digits = pl.when(sci).then(
+        # Dashes go first, by a literal pass: the regex then finds nothing left in most cells (39k SSNs with
+        # dashes: 3 against 8 ms). The text is all digits exactly when that took nothing from it.
+        only_digits = pl.col("plain").str.replace_all("-", "", literal=True).str.replace_all(r"\D", "")
+        digits = pl.when(pl.col("sci")).then(
             pl.col("v").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False).cast(pl.String)
-        ).otherwise(plain.str.replace_all(r"\D", ""))
-        all_digits = plain.str.contains(r"^\d+$")
-        # Lazy: polars then runs each regex (`sci`, `plain`) once, not once per use.
-        bad = bad.lazy().with_columns(d=digits, alld=all_digits, sci=sci).collect().with_columns(
+        ).otherwise(pl.col("only"))
+        all_digits = (pl.col("only").str.len_bytes() == pl.col("plain").str.len_bytes()) & (pl.col("plain") != "")
+        # Each regex once: each column used twice is made once.
+        bad = bad.with_columns(sci=sci, plain=plain).with_columns(only=only_digits).with_columns(
+            d=digits, alld=all_digits).with_columns(
             sugg=pl.when(pl.col("d").str.len_chars() == 9).then(pl.col("d"))
             .when(pl.col("alld") & pl.col("d").str.len_chars().is_between(5, 8)).then(pl.col("d").str.zfill(9)),
             padded=pl.col("alld") & pl.col("d").str.len_chars().is_between(5, 8),
@@ -93,7 +97,8 @@ class SsnKind(CellKind):
 def never_issued_findings(df: pl.DataFrame) -> pl.DataFrame:
     """Warnings for well-formed SSNs that cannot be real: probably a placeholder or a typo."""
     well_formed = pl.col("ok") if "ok" in df.columns else pl.col("v").str.contains(SSN_REGEX)
-    return _never_issued(df.filter(well_formed & pl.col("v").str.contains(NEVER_ISSUED_REGEX)))
+    # The well-formed first: the cells a one-pass test failed hold none, usually (no regex pass over them).
+    return _never_issued(df.filter(well_formed).filter(pl.col("v").str.contains(NEVER_ISSUED_REGEX)))
 
 
 def _never_issued(odd: pl.DataFrame) -> pl.DataFrame:
