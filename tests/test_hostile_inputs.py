@@ -81,6 +81,19 @@ def test_a_cyrillic_file_validates_with_its_names_intact_in_the_cli(tmp_path):
     assert result.returncode == 0 and "Windows-1251 (Cyrillic)" in result.stdout, result.stdout
 
 
+def test_dates_written_in_other_scripts_digits_are_errors_naming_the_cell_not_a_crash():
+    # Arabic-Indic digits: a regex's \d takes them, but no integer cast does (validate raised a polars error)
+    dates = ["٣/٤/٢٠٢٠", "٣ Mar ٢٠٢٠", "٢٠٢٠-03-04", "٤٥٠٠٠", "03/04/2020", "2020-03-04"]
+    frame = pl.DataFrame({"First Name": ["Ann"] * 6, "Last Name": list("ABCDEF"), "Date of Birth": dates})
+    issues = bulkassist.validate(frame, "client", "add").issues_frame()
+    bad = issues.filter(pl.col("code") == "date_format").sort("row")
+    assert bad["row"].to_list() == [2, 3, 4, 5, 7]
+    assert bad["value"].to_list() == dates[:4] + ["2020-03-04"]
+    assert bad["message"][0] == "'٣/٤/٢٠٢٠' is not a date in MM/DD/YYYY"
+    assert bad["suggestion"].to_list()[:4] == [None] * 4  # never read as other digits' values
+    assert bad["suggestion"][4] == "03/04/2020"  # the ASCII ISO date is still read
+
+
 def test_excel_unicode_text_utf16_tab_separated_is_read():
     data = "First Name\tLast Name\r\nJosé\tNúñez\r\n山田\tÖzil\r\n".encode("utf-16")  # with its byte-order mark
     table = read_table(data, name="unicode.txt")

@@ -28,10 +28,11 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _MONTH_NAME_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
                        "%d-%b-%Y", "%d-%b-%y", "%d %b, %Y")
 # The texts each reading of a bad date takes (`_readings`): an Excel serial, an ISO date, day and month in
-# either order, three letters in a row (a month name can stand only there).
-_SERIAL = r"^\d{1,5}(\.0+)?$"
-_ISO = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T][\d:.]*)?$"
-_PARTS = r"^(\d{1,2})([-/.])(\d{1,2})[-/.](\d{2}|\d{4})(?:[ T][\d:.]*)?$"
+# either order, three letters in a row (a month name can stand only there). ASCII digits only (`\d` takes
+# every script's): a date written in other digits ("٣/٤/٢٠٢٠") is not read, and no cast of them fails.
+_SERIAL = r"^[0-9]{1,5}(\.0+)?$"
+_ISO = r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?:[ T][0-9:.]*)?$"
+_PARTS = r"^([0-9]{1,2})([-/.])([0-9]{1,2})[-/.]([0-9]{2}|[0-9]{4})(?:[ T][0-9:.]*)?$"
 _WORDED = r"[A-Za-z]{3}"
 _READABLE = "|".join(f"(?:{shape})" for shape in (_SERIAL, _ISO, _PARTS, _WORDED))
 
