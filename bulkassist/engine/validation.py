@@ -678,45 +678,49 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
         return pl.DataFrame(schema=ISSUE_SCHEMA)
     col_of = {name: idx for idx, name in match.fields.items()}
     headers = pl.Series(list(table.headers), dtype=ISSUE_SCHEMA["column"])
-    placed = []
+    width = len(names) + 1
+    # Each issue's cell as one integer (row, then column; no column first), with the issue's position in
+    # its low bits when they fit: the keys are then distinct, and any sort of them is stable (`_sorted_cells`).
+    bits = max((sum(p.height for p in parts) - 1).bit_length(), 1)
+    packed = frame.height * width < 1 << (62 - bits)  # (no room for the positions: a file of 100M rows)
+    keys, placed, start = [], [], 0
     while parts:
         part = parts.pop()  # each finding frame is let go once placed: one copy of the issues at a time
-        fields = part["field"].unique()
-        if fields.len() == 1:
-            col_index = col_of.get(fields[0])
-            columns = pl.repeat(col_index, part.height, dtype=pl.Int64, eager=True)
-        else:
-            columns = part["field"].replace_strict(col_of, default=None, return_dtype=pl.Int64)
+        # A finding frame's labels are mostly one literal repeated: found in one pass (comparisons, no
+        # hashing), such a label is cast to a Categorical once, not per finding (1M clients: the codes' and
+        # severities' casts cost 14 ms each).
+        same = part.select(pl.col(_LABELS).eq_missing(pl.col(_LABELS).first()).all()).row(0, named=True)
+        first = part.row(0, named=True)
+        labels = [pl.lit(first[name], ISSUE_SCHEMA[name]).alias(name) if same[name]
+                  else pl.col(name).cast(ISSUE_SCHEMA[name]) for name in _LABELS]
+        columns = (pl.lit(col_of.get(first["field"]), pl.Int64) if same["field"]
+                   else pl.col("field").cast(pl.String).replace_strict(col_of, default=None, return_dtype=pl.Int64))
         # Findings made per distinct text carry the cell's text already (`_on_cells`): no null texts made for them.
-        carried = "value" in part.columns
-        value = part["value"] if carried else pl.repeat(None, part.height, dtype=pl.String, eager=True)
-        for index in [] if carried else columns.unique().drop_nulls().to_list():
-            at = (columns == index).arg_true()
-            cells = frame[names[index]].gather(part["idx"].gather(at) if at.len() < part.height else part["idx"])
-            value = cells if at.len() == part.height else value.scatter(at, cells)
-        placed.append(part.with_columns(col_index=columns, value=value.alias("value")).select(
-            (pl.col("idx") + first_row).alias("row"),
-            "col_index", "field", "value", "code", "severity", "message", "suggestion", "confidence",
-            pl.col("safe").fill_null(False),
-        ).cast({name: ISSUE_SCHEMA[name] for name in _PLACED}))
-    # Sorted by one integer key (row, then column; no column first): half the time of sorting by both. The
-    # placed parts are many sorted runs (one field each, in row order): numpy's stable sort merges them,
-    # holding half what polars' arg sort held beside them.
-    keys = np.concatenate([(p["row"] * (len(names) + 1) + p["col_index"].fill_null(-1) + 1).to_numpy()
-                           for p in placed])
-    # In polars' own index type: cast once here, not by each column's gather.
-    order = pl.Series(np.argsort(keys, kind="stable")).cast(pl.UInt32)
+        value = pl.col("value") if "value" in part.columns else _cell_texts(part, columns, names, frame)
+        key = pl.col("idx") * width + columns.fill_null(-1) + 1
+        if packed:
+            key = key * (1 << bits) + pl.int_range(start, start + part.height)
+            start += part.height
+        found = part.select(
+            key.alias("key"), *labels, value.alias("value"),
+            "message", "suggestion", "confidence", pl.col("safe").fill_null(False),
+        )
+        del part
+        keys.append(found["key"].to_numpy())
+        placed.append({name: found[name] for name in _GATHERED})
+        del found
+    order, cells = _sorted_cells(np.concatenate(keys), bits if packed else None)
     del keys
     # Sorted a column at a time, one after the other: each column of the parts is joined (one chunk: a
     # gather across the parts' chunks costs six times as much), gathered and let go before the next, so
     # the parts' columns made at once (a frame of all of them) are never held beside their sorted copies,
     # and each column's copy reuses the memory the last one let go.
-    ordered: dict[str, pl.Series] = {}
-    for name in _PLACED:
-        pieces = [p.get_column(name) for p in placed]
-        placed = [p.drop(name) for p in placed]
-        joined = pl.concat(pieces, rechunk=True)
-        del pieces
+    column = pl.col("cell") % width
+    ordered: dict[str, pl.Series] = cells.to_frame("cell").select(
+        row=pl.col("cell") // width + first_row, col_index=pl.when(column > 0).then(column - 1)).to_dict()
+    del cells
+    for name in _GATHERED:
+        joined = pl.concat([p.pop(name) for p in placed], rechunk=True)
         ordered[name] = joined.gather(order)
         del joined
     # A column's header is looked up once the issues are in order: a text per issue is never moved.
@@ -724,7 +728,38 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     return pl.DataFrame([ordered[name] for name in ISSUE_COLUMNS])
 
 
-_PLACED = [name for name in ISSUE_COLUMNS if name != "column"]  # the columns `_place` sorts
+_LABELS = ["field", "code", "severity"]  # the labels of a finding (`ISSUE_SCHEMA`: Categorical)
+_GATHERED = [name for name in ISSUE_COLUMNS if name not in ("row", "col_index", "column")]  # `_place` sorts
+
+
+def _cell_texts(part: pl.DataFrame, columns: pl.Expr, names: list[str], frame: pl.DataFrame) -> pl.Series:
+    """The text of each finding's cell (null for a finding without one), gathered per column."""
+    at_column = part.select("idx", columns.alias("col"))["col"]  # (beside a column: a literal is repeated)
+    value = pl.repeat(None, part.height, dtype=pl.String, eager=True)
+    for index in at_column.unique().drop_nulls().to_list():
+        at = (at_column == index).arg_true()
+        cells = frame[names[index]].gather(part["idx"].gather(at) if at.len() < part.height else part["idx"])
+        value = cells if at.len() == part.height else value.scatter(at, cells)
+    return value
+
+
+def _sorted_cells(keys: np.ndarray, bits: int | None) -> tuple[pl.Series, pl.Series]:
+    """The order that sorts `keys` stably (equal keys keep their order), and the sorted keys.
+
+    With `bits`, each key holds its position in its `bits` low bits: the keys are distinct, and numpy's
+    vectorised quicksort, in place, sorts them stably (1M clients' 490k issues: 10 ms, against 20 ms for
+    numpy's stable argsort); the positions are the order, and shifted out they give the keys. Both are made
+    by polars: a numpy array as large as the keys, freed, was kept by the allocator (5M rows: +150 MB)."""
+    if bits is None:
+        order = np.argsort(keys, kind="stable")
+        return pl.Series(order).cast(pl.UInt32), pl.Series(keys[order])
+    keys.sort()
+    found = pl.Series(keys).to_frame("key")
+    del keys
+    # The order in polars' own index type: cast once here, not by each column's gather.
+    found = found.select((pl.col("key") & ((1 << bits) - 1)).cast(pl.UInt32).alias("order"),
+                         (pl.col("key") // (1 << bits)).alias("cell"))
+    return found["order"], found["cell"]
 
 
 def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
