@@ -24,7 +24,7 @@ from polars.testing import assert_frame_equal, assert_series_equal
 import bulkassist
 from bulkassist.engine import rules, validation
 from bulkassist.engine.report import LABEL_COLUMNS, ActionCodes, summarize
-from bulkassist.engine.rules import duplicate_rows
+from bulkassist.engine.rules import duplicate_rows, key_hash
 from bulkassist.errors import FileFormatError
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
 from bulkassist.io.reading import read_table
@@ -241,7 +241,9 @@ def _exact_duplicates(frame: pl.DataFrame, keys: list[str]) -> list[int]:
     None,  # the real hash
     lambda keys: pl.lit(7, dtype=pl.UInt64),  # every row collides with every other
     lambda keys: keys[0].str.len_bytes().cast(pl.UInt64),  # many collisions between different keys
-], ids=["hash", "all-collide", "length-only"])
+    # hashes that differ in their high 32 bits only (the candidates are found by the low 32 bits)
+    lambda keys: key_hash(keys) * (1 << 32),
+], ids=["hash", "all-collide", "length-only", "high-bits-only"])
 @pytest.mark.parametrize("names", [
     ["Ann", "ann", "ANN", "Bob", "bob", "Eve", "Zoë", "zoË", None],  # hashed lower-cased
     ["Ann", "Bob", "Eve", "Zoë", "Ray", "K", None],  # no two differ only in case: hashed as they are
