@@ -181,7 +181,11 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
     low.sort()
     repeated = pl.Series(np.unique(low[1:][low[1:] == low[:-1]]), dtype=pl.UInt64)
     del low
-    candidates = frame.filter((hashes & 0xFFFFFFFF).is_in(repeated.implode()))
+    # Their rows by a join of the low bits (a semi join: 6 ms; `is_in` of 32-bit values in 64 bits took 15 ms
+    # at 1M rows, three times its time on the full hashes), in the rows' order.
+    rows = (hashes & 0xFFFFFFFF).to_frame("h").with_row_index("row").join(
+        repeated.to_frame("h"), on="h", how="semi", maintain_order="left")["row"]
+    candidates = frame[rows]
     return candidates.with_columns(pl.col(k).str.to_lowercase() for k in keys).filter(
         pl.struct(keys).is_duplicated())
 
