@@ -525,11 +525,15 @@ def test_placing_findings_casts_a_repeated_label_once_and_any_other_label_per_fi
         "confidence": [None] * 3, "safe": [None, True, False]}, schema=schema)
     second = pl.DataFrame({"idx": [2, 0], "field": ["Email Address", "First Name"], "code": ["b", "b"],
                            "severity": ["warning", "warning"], "message": ["n1", "n2"], "suggestion": ["s", None],
-                           "confidence": [0.5, None], "safe": [True, True]}, schema=schema)
-    placed = validation._place([first, second], match, table, names, 2, table.frame)
+                           "confidence": [0.5, None], "safe": [True, True]}, schema={**schema, "idx": pl.UInt32})
+    untyped = pl.DataFrame({"idx": [1]}).with_columns(  # a row index of another type, null columns untyped
+        field=pl.lit("Email Address"), code=pl.lit("c"), severity=pl.lit("error"), message=pl.lit("u"),
+        suggestion=pl.lit(None), confidence=pl.lit(None), safe=pl.lit(None))
+    placed = validation._place([first, second, untyped], match, table, names, 2, table.frame)
     assert placed.select(validation.ISSUE_COLUMNS).cast({c: pl.String for c in LABEL_COLUMNS}).rows() == [
         (2, 0, "First Name", "First Name", "Ann", "a", "error", "m3", None, None, False),
         (2, 0, "First Name", "First Name", "Ann", "b", "warning", "n2", None, None, True),
+        (3, 1, "Email Address", "Email Address", "b", "c", "error", "u", None, None, False),
         (4, 1, "Email Address", "Email Address", "c@", "a", "error", "m1", None, None, False),
         (4, 1, "Email Address", "Email Address", "c@", None, "error", "m2", None, None, True),
         (4, 1, "Email Address", "Email Address", "c@", "b", "warning", "n1", "s", 0.5, True),

@@ -697,14 +697,14 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
                    else pl.col("field").cast(pl.String).replace_strict(col_of, default=None, return_dtype=pl.Int64))
         # Findings made per distinct text carry the cell's text already (`_on_cells`): no null texts made for them.
         value = pl.col("value") if "value" in part.columns else _cell_texts(part, columns, names, frame)
-        key = pl.col("idx") * width + columns.fill_null(-1) + 1
+        key = pl.col("idx").cast(pl.Int64) * width + columns.fill_null(-1) + 1
         if packed:
             key = key * (1 << bits) + pl.int_range(start, start + part.height)
             start += part.height
         found = part.select(
             key.alias("key"), *labels, value.alias("value"),
             "message", "suggestion", "confidence", pl.col("safe").fill_null(False),
-        )
+        ).cast({name: ISSUE_SCHEMA[name] for name in _GATHERED})
         del part
         keys.append(found["key"].to_numpy())
         placed.append({name: found[name] for name in _GATHERED})
