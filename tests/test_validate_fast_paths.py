@@ -539,20 +539,3 @@ def test_placing_findings_casts_a_repeated_label_once_and_any_other_label_per_fi
         (4, 1, "Email Address", "Email Address", "c@", "b", "warning", "n1", "s", 0.5, True),
     ]
     assert placed.schema == validation.ISSUE_SCHEMA
-
-
-@pytest.mark.parametrize("room", [True, False])
-def test_the_cells_of_issues_are_sorted_stably_whether_their_positions_fit_beside_the_keys_or_not(room):
-    """`_sorted_cells` sorts keys holding each one's position in their low bits, or, when those would not fit
-    (`bits` None), the keys themselves by numpy's stable argsort. Either way: the order of a stable sort (equal
-    keys in their order) and the sorted keys."""
-    keys = np.random.default_rng(5).integers(0, 50, 5_000)
-    bits = 13 if room else None
-    given = (keys << 13) | np.arange(keys.size) if room else keys.copy()
-    parts = [pl.Series(given[:1000]), pl.Series(given[1000:])]
-    order, cells = validation._sorted_cells(parts, bits)
-    assert not parts  # let go of
-    expected = np.argsort(keys, kind="stable")
-    assert order.dtype == pl.UInt32
-    assert (order.to_numpy() == expected).all()
-    assert (cells.to_numpy() == keys[expected]).all()
