@@ -704,7 +704,7 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
             (pl.col("idx") + first_row).alias("row"),
             "col_index", "field", "value", "code", "severity", "message", "suggestion", "confidence",
             pl.col("safe").fill_null(False),
-        ).cast({name: ISSUE_SCHEMA[name] for name in _PLACED}).to_dict())
+        ).cast({name: ISSUE_SCHEMA[name] for name in _PLACED}))
     # Sorted by one integer key (row, then column; no column first): half the time of sorting by both. The
     # placed parts are many sorted runs (one field each, in row order): numpy's stable sort merges them,
     # holding half what polars' arg sort held beside them.
@@ -719,7 +719,10 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     # and each column's copy reuses the memory the last one let go.
     ordered: dict[str, pl.Series] = {}
     for name in _PLACED:
-        joined = pl.concat([p.pop(name) for p in placed], rechunk=True)
+        pieces = [p.get_column(name) for p in placed]
+        placed = [p.drop(name) for p in placed]
+        joined = pl.concat(pieces, rechunk=True)
+        del pieces
         ordered[name] = joined.gather(order)
         del joined
     # A column's header is looked up once the issues are in order: a text per issue is never moved.
