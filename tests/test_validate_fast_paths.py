@@ -24,8 +24,8 @@ from polars.testing import assert_frame_equal, assert_series_equal
 
 import bulkassist
 from bulkassist.engine import rules, validation
-from bulkassist.engine.report import ActionCodes, summarize
-from bulkassist.engine.rules import duplicate_rows
+from bulkassist.engine.report import LABEL_COLUMNS, ActionCodes, summarize
+from bulkassist.engine.rules import duplicate_rows, key_hash
 from bulkassist.errors import FileFormatError
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
 from bulkassist.io.reading import read_table
@@ -301,7 +301,9 @@ def _exact_duplicates(frame: pl.DataFrame, keys: list[str]) -> list[int]:
     None,  # the real hash
     lambda keys: pl.lit(7, dtype=pl.UInt64),  # every row collides with every other
     lambda keys: keys[0].str.len_bytes().cast(pl.UInt64),  # many collisions between different keys
-], ids=["hash", "all-collide", "length-only"])
+    # hashes that differ in their high 32 bits only (the candidates are found by the low 32 bits)
+    lambda keys: key_hash(keys) * (1 << 32),
+], ids=["hash", "all-collide", "length-only", "high-bits-only"])
 @pytest.mark.parametrize("names", [
     ["Ann", "ann", "ANN", "Bob", "bob", "Eve", "Zoë", "zoË", None],  # hashed lower-cased
     ["Ann", "Bob", "Eve", "Zoë", "Ray", "K", None],  # no two differ only in case: hashed as they are
@@ -535,7 +537,7 @@ def test_a_name_the_sample_missed_is_checked_in_full_and_still_found_duplicated_
 
 
 def test_placing_findings_gives_each_its_cell_and_the_cell_order_whether_a_column_repeats_one_value_or_not():
-    """`_place` sorts the findings a column at a time by numpy's stable sort of one key: the same issues, in
+    """`_place` sorts the findings a column at a time by a stable sort of one key: the same issues, in
     the same order (two findings of a cell keep theirs), as one stable sort of every column, whether a frame's
     columns hold literals (one value repeated) or values that vary, and with fields not in the file."""
     from bulkassist.domains import get_domain
@@ -577,3 +579,38 @@ def test_placing_findings_gives_each_its_cell_and_the_cell_order_whether_a_colum
         placed = validation._place(parts[:], match, table, names, 2, table.frame)
         assert_frame_equal(placed, expected.cast(validation.ISSUE_SCHEMA))
         assert placed.height == sum(p.height for p in parts)
+
+
+def test_placing_findings_casts_a_repeated_label_once_and_any_other_label_per_finding():
+    """`_place` casts a label (field, code, severity) that one frame repeats once, and casts the others per
+    finding: a label equal to the first but for a null, or a field that changes after the first finding, is
+    placed finding by finding, and two findings of one cell keep their order across frames and within one."""
+    from bulkassist.domains import get_domain
+    from bulkassist.engine.headers import match_headers
+
+    data = pl.DataFrame({"First Name": ["Ann", "Bob", "Cy"], "Email Address": ["a@x", "b", "c@"]})
+    table = read_table(data)
+    match = match_headers(get_domain("client"), table.headers, {})
+    names = list(table.frame.columns)
+    schema = {"idx": pl.Int64, "field": pl.String, "code": pl.String, "severity": pl.String, "message": pl.String,
+              "suggestion": pl.String, "confidence": pl.Float64, "safe": pl.Boolean}
+    first = pl.DataFrame({  # the code is the first's but for a null; the field changes after the first finding
+        "idx": [2, 2, 0], "field": ["Email Address", "Email Address", "First Name"], "code": ["a", None, "a"],
+        "severity": ["error"] * 3, "message": ["m1", "m2", "m3"], "suggestion": [None] * 3,
+        "confidence": [None] * 3, "safe": [None, True, False]}, schema=schema)
+    second = pl.DataFrame({"idx": [2, 0], "field": ["Email Address", "First Name"], "code": ["b", "b"],
+                           "severity": ["warning", "warning"], "message": ["n1", "n2"], "suggestion": ["s", None],
+                           "confidence": [0.5, None], "safe": [True, True]}, schema={**schema, "idx": pl.UInt32})
+    untyped = pl.DataFrame({"idx": [1]}).with_columns(  # a row index of another type, null columns untyped
+        field=pl.lit("Email Address"), code=pl.lit("c"), severity=pl.lit("error"), message=pl.lit("u"),
+        suggestion=pl.lit(None), confidence=pl.lit(None), safe=pl.lit(None))
+    placed = validation._place([first, second, untyped], match, table, names, 2, table.frame)
+    assert placed.select(validation.ISSUE_COLUMNS).cast({c: pl.String for c in LABEL_COLUMNS}).rows() == [
+        (2, 0, "First Name", "First Name", "Ann", "a", "error", "m3", None, None, False),
+        (2, 0, "First Name", "First Name", "Ann", "b", "warning", "n2", None, None, True),
+        (3, 1, "Email Address", "Email Address", "b", "c", "error", "u", None, None, False),
+        (4, 1, "Email Address", "Email Address", "c@", "a", "error", "m1", None, None, False),
+        (4, 1, "Email Address", "Email Address", "c@", None, "error", "m2", None, None, True),
+        (4, 1, "Email Address", "Email Address", "c@", "b", "warning", "n1", "s", 0.5, True),
+    ]
+    assert placed.schema == validation.ISSUE_SCHEMA

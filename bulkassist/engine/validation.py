@@ -731,7 +731,13 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
             at = (columns == index).arg_true()
             cells = frame[names[index]].gather(part["idx"].gather(at) if at.len() < part.height else part["idx"])
             value = cells if at.len() == part.height else value.scatter(at, cells)
-        placed.append(part.with_columns(col_index=columns, value=value.alias("value")).select(
+        # A finding frame's labels are mostly one literal repeated: found in one pass (comparisons, no
+        # hashing), such a label is cast to a Categorical once, not per finding (1M clients: the codes' and
+        # severities' casts cost 14 ms each).
+        same = part.select(pl.col(_LABELS).eq_missing(pl.col(_LABELS).first()).all()).row(0, named=True)
+        labels = [pl.lit(part[name][0], ISSUE_SCHEMA[name]).alias(name) if same[name] else pl.col(name)
+                  for name in _LABELS]
+        placed.append(part.with_columns(*labels, col_index=columns, value=value.alias("value")).select(
             (pl.col("idx") + first_row).alias("row"),
             "col_index", "field", "value", "code", "severity", "message", "suggestion", "confidence",
             pl.col("safe").fill_null(False),
@@ -762,6 +768,7 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
 
 
 _PLACED = [name for name in ISSUE_COLUMNS if name != "column"]  # the columns `_place` sorts
+_LABELS = ["field", "code", "severity"]  # the labels of a finding (`ISSUE_SCHEMA`: Categorical)
 
 
 def _drop_explained(issues: pl.DataFrame) -> pl.DataFrame:
@@ -780,8 +787,11 @@ def _error_rows(parts: list[pl.DataFrame], match: HeaderMatch) -> pl.Series:
         return pl.Series("idx", [], dtype=pl.Int64)
     in_file = list(match.fields.values())
     field = as_text("field")  # a field's own findings name it as a Categorical, the rules as text
+    # The frames holding a cell of several values are found by their codes alone: the fields are read in
+    # those only (1M clients: 2 ms, against 7-10 ms for filtering every frame by code and field).
     several = pl.concat([p.filter((pl.col("code") == "several_values") & pl.col("field").is_in(in_file)).select(
-        pl.col("idx").cast(pl.Int64), field) for p in parts])
+        pl.col("idx").cast(pl.Int64), field) for p in parts
+        if p.select((pl.col("code") == "several_values").any()).item()] or [pl.DataFrame()])
     is_error = pl.col("severity") == ERROR_SEVERITY
     if not several.height:  # the usual case: the rows alone (8 bytes an error, not its field and code too)
         return pl.concat([p.filter(is_error).select(pl.col("idx").cast(pl.Int64)) for p in parts]).to_series()
