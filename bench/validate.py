@@ -75,10 +75,14 @@ print(json.dumps(result))
 
 def measure(contenders: list[str], path: Path, runs: int) -> dict[str, dict[str, float]]:
     """Per contender, medians of `runs` fresh processes: wall, cpu, peak_mb (and what it found). The runs
-    are interleaved (read, validate, pandera, read, ...) so a change in the machine's load hits all alike."""
+    are interleaved (read, validate, pandera, then validate, pandera, read, ...) so a change in the machine's
+    load hits all alike, and each round starts with the next contender: on this VM a process run right after
+    a heavy one measured slower (1M validate: 0.1-0.2 s more CPU in second place than in first, 2026-12-03),
+    so no contender always follows the same one."""
     results: dict[str, list[dict[str, float]]] = {what: [] for what in contenders}
-    for _ in range(runs):
-        for what in contenders:
+    for turn in range(runs):
+        shift = turn % len(contenders)
+        for what in contenders[shift:] + contenders[:shift]:
             results[what].append(json.loads(subprocess.check_output(
                 [sys.executable, "-c", _MEASURE, _WORKER, what, str(path)], env={**os.environ})))
     return {what: {key: statistics.median(r[key] for r in got) for key in ("wall", "cpu", "peak_mb", "found")}
