@@ -74,9 +74,9 @@ class Kind(str, Enum):
 
 # Phone layouts a field may ask for; the first listed is what suggestions produce.
 PHONE_FORMATS = {
-    "(999) 999-9999": r"^\(\d{3}\) \d{3}-\d{4}$",
-    "999-999-9999": r"^\d{3}-\d{3}-\d{4}$",
-    "999.999.9999": r"^\d{3}\.\d{3}\.\d{4}$",
+    "(999) 999-9999": r"^\([0-9]{3}\) [0-9]{3}-[0-9]{4}$",
+    "999-999-9999": r"^[0-9]{3}-[0-9]{3}-[0-9]{4}$",
+    "999.999.9999": r"^[0-9]{3}\.[0-9]{3}\.[0-9]{4}$",
 }
 
 # How a date format is shown to a person in messages and notes.

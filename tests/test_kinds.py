@@ -67,13 +67,15 @@ def test_an_ssn_suggestion_is_every_digit_of_the_text_whatever_stands_between_th
     from bulkassist.kinds.base import CellColumn
 
     texts = ["123-45-6789", "123-45-678", "1234-5678", "12345678.0", "123 45 6789", "١٢٣-٤٥-٦٧٨٩", "١٢٣٤٥٦٧٨",
-             "12-34-5", "--", "-", "1.5", "abc", "123.45.6789", "0012-3456", "12345678.00.0"]
+             "12-34-5", "--", "-", "1.5", "abc", "123.45.6789", "0012-3456", "12345678.00.0", "１２３４５６７８９",
+             "１２３-45-6789"]
     f = bulkassist.get_domain("client").field("SSN")
     found = kind_of(f).check(CellColumn(field=f, values=pl.Series(f.name, texts)), bulkassist.demo_lists()).issues
     assert found["idx"].to_list() == list(range(len(texts)))
     for text, suggestion, message in zip(texts, found["suggestion"], found["message"], strict=True):
-        plain = re.sub(r"\.0+\Z", "", text)
-        digits = "".join(ch for ch in plain if unicodedata.category(ch) == "Nd")
+        # Full-width digits are read as the digits they are (NFKC); other scripts' digits are no digits of an SSN.
+        plain = re.sub(r"\.0+\Z", "", unicodedata.normalize("NFKC", text))
+        digits = "".join(ch for ch in plain if ch in "0123456789")
         padded = plain != "" and len(digits) == len(plain) and 5 <= len(digits) <= 8
         assert suggestion == (digits if len(digits) == 9 else digits.zfill(9) if padded else None), text
         assert (f"has {len(digits)} digits" in message) is padded, text

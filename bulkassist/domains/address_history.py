@@ -32,7 +32,7 @@ DOMAIN = Domain(
         Field("Town/City", required_for=_ADD, max_length=80, aliases=("Town", "City")),
         Field("County", max_length=80),
         Field("Postcode", required_for=_ADD, max_length=10, aliases=("Post Code", "Postal Code"),
-              pattern=r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$", pattern_hint="a UK postcode such as SW1A 1AA"),
+              pattern=r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$", pattern_hint="a UK postcode such as SW1A 1AA"),
         Field("Country", Kind.SELECT, select_list="country"),
         Field("Date From", Kind.DATE, formats=_DATE, required_for=_ADD),
         Field("Date To", Kind.DATE, formats=_DATE, description="Blank for the current address."),

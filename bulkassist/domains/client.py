@@ -19,7 +19,7 @@ DOMAIN = Domain(
     name_fields=("First Name", "Last Name"),
     fields=(
         Field("Client ID", Kind.ID, aliases=("ClientID", "Client Id", "ID"), required_for=frozenset({UPDATE}),
-              pattern=r"^\d{1,12}$", pattern_hint="a whole-number Client ID such as 100234",
+              pattern=r"^[0-9]{1,12}$", pattern_hint="a whole-number Client ID such as 100234",
               description="Blank creates a new client; a Client ID updates that client.", example="100234"),
         Field("First Name", required_for=frozenset({ADD}), aliases=("FirstName", "Given Name"), max_length=50,
               example="Maria"),

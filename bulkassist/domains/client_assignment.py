@@ -32,7 +32,7 @@ DOMAIN = Domain(
     parents=(ParentLink("Client ID", "client", "Client ID"),),
     course_link=CourseLink("CourseID", "SectionID"),
     fields=(
-        Field("Client ID", Kind.ID, aliases=("ClientID",), required_for=_KEY, pattern=r"^\d{1,12}$",
+        Field("Client ID", Kind.ID, aliases=("ClientID",), required_for=_KEY, pattern=r"^[0-9]{1,12}$",
               pattern_hint="a whole-number Client ID such as 100234", example="100234"),
         Field("CourseID", Kind.ID, aliases=("Course ID", "Course"), required_for=_KEY,
               pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$", pattern_hint="a course identifier such as MATH101",

@@ -22,7 +22,7 @@ DOMAIN = Domain(
     available_by_default=False,
     parents=(ParentLink("Client ID", "client", "Client ID"),),
     fields=(
-        Field("Client ID", Kind.ID, required_for=_ADD, pattern=r"^\d{1,12}$",
+        Field("Client ID", Kind.ID, required_for=_ADD, pattern=r"^[0-9]{1,12}$",
               pattern_hint="a whole-number Client ID such as 100234"),
         Field("CourseID", Kind.ID, required_for=_ADD, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$",
               pattern_hint="a course identifier such as MATH101"),

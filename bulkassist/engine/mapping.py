@@ -44,8 +44,8 @@ FUZZY_CUTOFF = 70
 METHODS = ("saved", "manual", "exact", "alias", "normalised", "fuzzy", "values")
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_PHONE = r"^(\(\d{3}\) ?\d{3}-\d{4}|\d{3}[-.]\d{3}[-.]\d{4})$"
-_DATE = r"^(\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})$"
+_PHONE = r"^(\([0-9]{3}\) ?[0-9]{3}-[0-9]{4}|[0-9]{3}[-.][0-9]{3}[-.][0-9]{4})$"
+_DATE = r"^([0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
 _KIND_PATTERNS = {Kind.EMAIL: _EMAIL, Kind.PHONE: _PHONE, Kind.DATE: _DATE}
 
 

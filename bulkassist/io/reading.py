@@ -90,10 +90,10 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NON_SPACE = re.compile(rb"\S")
 _SEPARATOR_HINT = re.compile(rb"sep=([,;\t|])\r?\n")
 # How fastexcel renders a date / date-time cell when reading as text.
-_DATE_RENDERING = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
+_DATE_RENDERING = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 # Cells of a text read that may have been number or boolean cells (a number is never rendered with a
 # leading zero, so text such as "012345678" needs no second look).
-_MAYBE_NUMBER = r"^(-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?|true|false)$"
+_MAYBE_NUMBER = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?|true|false)$"
 
 
 @dataclass

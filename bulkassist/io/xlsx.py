@@ -73,7 +73,7 @@ _SEVERITY_STYLE = {"error": ERROR_STYLE, "warning": WARNING_STYLE}
 _ILLEGAL_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
 _ILLEGAL_XML_PY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_NUMBER = r"^-?\d+(\.\d+)?$"  # text written as a number cell in numeric columns
+_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"  # text written as a number cell in numeric columns (ASCII digits: `\d` takes others)
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

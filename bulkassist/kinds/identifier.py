@@ -20,8 +20,9 @@ from bulkassist.kinds.base import (
 from bulkassist.kinds.text import TextKind, pattern_findings
 from bulkassist.spec import Field, Kind
 
-# A pattern of digits only: "^\d+$", "^\d{9}$", "^\d{1,12}$" (up to 19 digits fit the integer cast).
-_DIGITS = re.compile(r"\^\\d(?:\+|\{(?:(?P<n>\d+)|(?P<low>\d+),(?P<high>\d+))\})\$")
+# A pattern of digits only: "^[0-9]+$", "^[0-9]{9}$", "^[0-9]{1,12}$" (up to 19 digits fit the integer cast;
+# `\d` also reads as one, though in a regex it takes other scripts' digits too).
+_DIGITS = re.compile(r"\^(?:\\d|\[0-9\])(?:\+|\{(?:(?P<n>\d+)|(?P<low>\d+),(?P<high>\d+))\})\$")
 _MOST_DIGITS = 19
 
 
@@ -41,7 +42,7 @@ class IdentifierKind(TextKind):
         if not f.pattern:
             return super().as_typed(f, lists, v)
         digits = _DIGITS.fullmatch(f.pattern)
-        if digits:  # a whole-number ID (^\d{1,12}$): no regex pass
+        if digits:  # a whole-number ID (^[0-9]{1,12}$): no regex pass
             fewest = int(digits["n"] or digits["low"] or 1)
             most = int(digits["n"] or digits["high"] or _MOST_DIGITS)
             if most <= _MOST_DIGITS:

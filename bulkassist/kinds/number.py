@@ -19,7 +19,7 @@ from bulkassist.kinds.base import (
 )
 from bulkassist.spec import Field, Kind
 
-INTEGER_REGEX = r"^\+?\d+$"
+INTEGER_REGEX = r"^\+?[0-9]+$"
 
 
 class IntegerKind(CellKind):
@@ -63,14 +63,14 @@ class NumberKind(CellKind):
     def check(self, col: CellColumn, lists: SelectLists) -> Findings:
         f = col.field
         df = cell_frame(col)
-        plain = pl.col("v").str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+        plain = pl.col("v").str.contains(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$")
         cleaned = pl.col("v").str.replace_all(r"[\s$£€,]", "")
         df = df.with_columns(n=cleaned.cast(pl.Float64, strict=False))
         parts = []
         notnum = df.filter(pl.col("v").is_not_null() & ~plain)
         if notnum.height:
             # "1,5" may be a decimal comma: never a safe fix.
-            decimal_comma = pl.col("v").str.contains(r"^\d+,\d{1,2}$")
+            decimal_comma = pl.col("v").str.contains(r"^[0-9]+,[0-9]{1,2}$")
             notnum = notnum.with_columns(sugg=pl.when(pl.col("n").is_not_null() & ~decimal_comma).then(cleaned))
             parts.append(findings_frame(
                 notnum, code="not_number",

@@ -25,8 +25,9 @@ _DEFAULT_LAYOUTS = ("(999) 999-9999",)
 
 
 def layout_regex(layout: str) -> str:
-    """The regular expression of a layout such as '(999) 999-9999' (each digit is any digit)."""
-    return "^" + "".join(r"\d" if ch.isdigit() else re.escape(ch) for ch in layout) + "$"
+    """The regular expression of a layout such as '(999) 999-9999' (each digit is one of 0-9: a regex's \\d
+    also takes other scripts' digits, such as Excel's full-width '３', which the system does not store)."""
+    return "^" + "".join("[0-9]" if ch.isdigit() else re.escape(ch) for ch in layout) + "$"
 
 
 def _layouts_regex(layouts: tuple[str, ...]) -> str:
@@ -60,7 +61,9 @@ class PhoneKind(CellKind):
         bad = df.filter(pl.col("v").is_not_null() & ~ok)
         if not bad.height:
             return no_findings(col.values)
-        digits = pl.col("v").str.replace(r"\.0+$", "").str.replace_all(r"\D", "")
+        # Full-width digits (an East Asian input method's '３６０') are read as the digits they are (NFKC);
+        # any other script's digits are not digits of a phone number the system stores.
+        digits = pl.col("v").str.normalize("NFKC").str.replace(r"\.0+$", "").str.replace_all(r"[^0-9]", "")
         digits = pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1")).then(
             digits.str.slice(1)).otherwise(digits)
         # Lazy: polars then finds the digits once, not once per use.
@@ -72,7 +75,7 @@ class PhoneKind(CellKind):
             message=pl.when(pl.col("sugg").is_not_null())
             .then(pl.format("'{}' is not a phone number in the format {}; use '{}'", pl.col("v"), pl.lit(shown),
                             pl.col("sugg")))
-            .otherwise(pl.format("'{}' is not a phone number: {} needs 10 digits in the format {}", pl.col("v"),
+            .otherwise(pl.format("'{}' is not a phone number: {} needs 10 digits (0-9) in the format {}", pl.col("v"),
                                  pl.lit(f.name), pl.lit(shown))),
             suggestion=pl.col("sugg"),
             confidence=pl.when(pl.col("sugg").is_not_null()).then(1.0),

@@ -74,10 +74,10 @@ def pattern_findings(df: pl.DataFrame, f: Field) -> pl.DataFrame:
         return pl.DataFrame(schema=FINDING_SCHEMA)
     hint = f.pattern_hint or f"the pattern {f.pattern}"
     # "100234.0" is what Excel makes of an ID typed as a number.
-    stripped = pl.col("v").str.replace(r"^(\d+)\.0+$", "$1")
+    stripped = pl.col("v").str.replace(r"^([0-9]+)\.0+$", "$1")
     padded = stripped
     if f.zero_pad:
-        padded = pl.when(stripped.str.contains(r"^\d+$") & (stripped.str.len_chars() < f.zero_pad)).then(
+        padded = pl.when(stripped.str.contains(r"^[0-9]+$") & (stripped.str.len_chars() < f.zero_pad)).then(
             stripped.str.zfill(f.zero_pad)).otherwise(stripped)
     bad = bad.with_columns(sugg=padded).with_columns(
         sugg=pl.when(pl.col("sugg").str.contains(pattern) & (pl.col("sugg") != pl.col("v")))
