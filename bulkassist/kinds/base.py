@@ -71,6 +71,19 @@ def ascii_digits(v: pl.Expr, fewest: int, most: int) -> tuple[pl.Expr, pl.Expr]:
     return v.str.len_bytes().is_between(max(fewest, 1), most) & ~v.str.starts_with("+") & number.is_not_null(), number
 
 
+_FULL_WIDTH_DIGITS = [chr(0xFF10 + d) for d in range(10)]  # '０'..'９', what an East Asian input method types
+_ASCII_DIGITS = [str(d) for d in range(10)]
+
+
+def full_width_read(cells: pl.Series) -> pl.Expr:
+    """`pl.col("v")` with full-width digits as the ASCII digits they are, for reading a suggestion's digits
+    out of `cells` (never for the cells' own test: the system stores 0-9 only). Only rewritten when a cell
+    holds a character beyond ASCII (one length comparison; an NFKC pass cost 15 ms a 40k cells)."""
+    if bool((cells.str.len_bytes() != cells.str.len_chars()).any()):
+        return pl.col("v").str.replace_many(_FULL_WIDTH_DIGITS, _ASCII_DIGITS)
+    return pl.col("v")
+
+
 def unpadded(v: pl.Expr) -> pl.Expr:
     """True where the text has no surrounding space (trimming would change nothing)."""
     return v.str.strip_chars().str.len_bytes() == v.str.len_bytes()

@@ -17,6 +17,7 @@ from bulkassist.kinds.base import (
     Findings,
     cell_frame,
     findings_frame,
+    full_width_read,
     no_findings,
 )
 from bulkassist.spec import Field, Kind
@@ -61,9 +62,9 @@ class PhoneKind(CellKind):
         bad = df.filter(pl.col("v").is_not_null() & ~ok)
         if not bad.height:
             return no_findings(col.values)
-        # Full-width digits (an East Asian input method's '３６０') are read as the digits they are (NFKC);
-        # any other script's digits are not digits of a phone number the system stores.
-        digits = pl.col("v").str.normalize("NFKC").str.replace(r"\.0+$", "").str.replace_all(r"[^0-9]", "")
+        # Full-width digits are read as the digits they are; any other script's digits are not digits of a
+        # phone number the system stores.
+        digits = full_width_read(bad["v"]).str.replace(r"\.0+$", "").str.replace_all(r"[^0-9]", "")
         digits = pl.when((digits.str.len_chars() == 11) & digits.str.starts_with("1")).then(
             digits.str.slice(1)).otherwise(digits)
         # Lazy: polars then finds the digits once, not once per use.
