@@ -240,18 +240,39 @@ def test_a_whole_number_id_is_valid_as_typed_exactly_when_it_is_1_to_12_ascii_di
 
 
 def test_a_phone_valid_as_typed_is_in_one_of_its_layouts_exactly_as_each_layouts_own_test_says():
-    """The layouts are one regex: a cell passes it exactly where it passes one layout's own; punctuation is
-    matched as itself, a space around the number or a mix of two layouts fails it."""
+    """A cell passes the one-pass test exactly where it passes one layout's own regex (its bytes against each
+    layout's: `phone._ascii_layouts_test`); punctuation is matched as itself, a space around the number, a mix
+    of two layouts or other scripts' digits fail it."""
     f = bulkassist.get_domain("case").field("CellPhoneNumber")
     texts = ["727-123-1234", "727.123.1234", "(727) 123-1234", "727x123x1234", "727.123-1234", "(727)-123-1234",
              " 727-123-1234", "727-123-1234 ", "727-123-1234\n", "(727) 123-1234\t", "٧٢٧-١٢٣-١٢٣٤",
-             "7271231234", "727-123-12345", "", None]
+             "7271231234", "727-123-12345", "", None, "727:123-1234", "72/-123-1234", "(72:) 123-1234",
+             "727-123-123\xff", "727-123-123\x00"]
     typed = kind_of(f).as_typed(f, bulkassist.demo_lists(), pl.col("v"))
     frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
     got = frame.select(typed.valid.fill_null(False))["v"].to_list()
     each = frame.select(pl.any_horizontal([pl.col("v").str.contains(phone.layout_regex(lay)) for lay in f.formats])
                         .fill_null(False))["v"].to_list()
-    assert got == each == [True, True, True] + [False] * 12  # other scripts' digits included
+    assert got == each == [True, True, True] + [False] * 17  # other scripts' digits included
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"0123456789()-. x:/", "\t", "\n", "٧", "\x00", "\xff", "@"]), max_size=6),
+       st.integers(0, 15), st.integers(0, 2))
+def test_a_phone_valid_as_typed_by_its_bytes_is_its_layouts_regex_with_ascii_digits(chars, at, cut):
+    """The byte test of the layouts (`phone._ascii_layouts_test`) passes a cell exactly where their regex
+    does, for the three layouts alone and together: a layout's number with a few characters written over,
+    put in or cut out anywhere."""
+    import re
+
+    layouts = ("(999) 999-9999", "999-999-9999", "999.999.9999")
+    for lay in layouts:
+        number = lay.replace("9", "7")
+        text = number[:at] + "".join(chars) + number[at + cut:]
+        for chosen in (*((one,) for one in layouts), layouts):
+            got = pl.select(phone._ascii_layouts_test(chosen, pl.lit(text, pl.String)).fill_null(False)).item()
+            want = any(re.fullmatch(phone.layout_regex(one)[1:-1], text) for one in chosen)
+            assert got == want, (text, chosen)
 
 
 _SPACED_DATES = [" 1/02/1990", "\t1/02/1990", "\u00a01/2/1990", "\u30001/2/199", "1/02/1990 ", "1/2/1990\u00a0",

