@@ -169,6 +169,8 @@ def test_the_one_pass_ssn_test_is_nine_ascii_digits_never_unissued():
              for g in ("0", "5") for s in ("00", "01")]
     texts += ["000000000", "666666666", "123456789", "12345678", "1234567890", " 123456789", "123456789 ",
               "+12345678", "-12345678", "1_2345678", "0x1234567", "1.2345678", "１２３４５６７８９", "", None]
+    # group 00 and serial 0000 beside their neighbours (the group is tested by the last six digits)
+    texts += ["123006789", "123010000", "123000001", "123100001", "123009999", "123990000", "899990001"]
     got = _as_typed(("client", "SSN"), texts)
     frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
     issued = frame.select((pl.col("v").str.contains(ssn.SSN_REGEX)
