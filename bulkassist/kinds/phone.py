@@ -59,16 +59,18 @@ def _word_test(word: pl.Expr, layout: str) -> pl.Expr:
 def _ascii_layouts_test(layouts: tuple[str, ...], v: pl.Expr) -> pl.Expr | None:
     """True where the cell is in one of `layouts` with ASCII digits, by its first and last 8 bytes read as
     two integers and compared with each layout's bytes (`_word_test`): no regex pass (1M cells in the client
-    layout: ~42-45 against ~50-70 ms CPU). A layout of 8 to 16 ASCII characters only (None otherwise): the
-    cells it passes are those the layouts' regex passes (0-9 for each digit, punctuation as itself)."""
+    layout: 37 against 51 ms CPU, medians of 40 alternating runs in one process; 5M clients' peak not
+    raised: 2288 against 2334 MB, 5 fresh processes each). A layout of 8 to 16 ASCII characters only (None
+    otherwise): the cells it passes are those the layouts' regex passes (0-9 for each digit, punctuation as
+    itself)."""
     if not all(lay.isascii() and 8 <= len(lay) <= 16 for lay in layouts):
         return None
     data = v.cast(pl.Binary)
     first = data.bin.head(8).bin.reinterpret(dtype=pl.UInt64)  # null where the cell is shorter
     last = data.bin.tail(8).bin.reinterpret(dtype=pl.UInt64)
     size = v.str.len_bytes()
-    return pl.any_horizontal([(size == len(lay)) & _word_test(first, lay[:8]) & _word_test(last, lay[-8:])
-                              for lay in layouts])
+    each = [(size == len(lay)) & _word_test(first, lay[:8]) & _word_test(last, lay[-8:]) for lay in layouts]
+    return each[0] if len(each) == 1 else pl.any_horizontal(each)
 
 
 def _layout_expr(layout: str, digits: pl.Expr) -> pl.Expr:
