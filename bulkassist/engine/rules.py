@@ -178,20 +178,13 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
     # for polars' single-threaded sort of the 64-bit hashes; on two busy cores its parallel sort took twice
     # that). Equal keys still share them; the few more rows sharing them by chance are compared exactly.
     low = hashes.drop_nulls().to_numpy().astype(np.uint32)
-    ordered = np.sort(low)
-    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    del ordered
-    # Their rows, in order: a table of the repeated values' low 16 bits picks the few rows that may hold one
-    # (a lookup a row, in cache), which are then looked up exactly (1M clients, 445 repeated values: 5 ms
-    # against 9 ms for a semi join of the low 32 bits).
-    seen = np.zeros(1 << 16, dtype=bool)
-    seen[repeated & 0xFFFF] = True
-    maybe = np.flatnonzero(seen.take(low & 0xFFFF))
-    at = maybe[np.isin(low[maybe], repeated)]
-    del low, maybe
-    rows = pl.Series(at, dtype=pl.Int64)
-    if hashes.null_count():  # positions among the complete rows
-        rows = hashes.is_not_null().arg_true().gather(rows)
+    low.sort()
+    repeated = pl.Series(np.unique(low[1:][low[1:] == low[:-1]]), dtype=pl.UInt64)
+    del low
+    # Their rows by a join of the low bits (a semi join: 6 ms; `is_in` of 32-bit values in 64 bits took 15 ms
+    # at 1M rows, three times its time on the full hashes), in the rows' order.
+    rows = (hashes & 0xFFFFFFFF).to_frame("h").with_row_index("row").join(
+        repeated.to_frame("h"), on="h", how="semi", maintain_order="left")["row"]
     candidates = frame[rows]
     return candidates.with_columns(pl.col(k).str.to_lowercase() for k in keys).filter(
         pl.struct(keys).is_duplicated())
