@@ -603,19 +603,15 @@ class ListMatcher:
             return r, opt, got
         # Each order as one integer key (a score is 0..100), sorted once: several times faster than lexsort's
         # three passes (800 typos x 800 staff names: 9k pairs). Pairs equal in all three are alike, in any order.
-        width, top = int(opt.max()) + 1, int(r.max()) + 1
-        if top * width * 256 >= 1 << 62:  # (keys out of int64's range)
-            order = np.lexsort((-got, opt, r))
-        else:
-            order = np.argsort((r.astype(np.int64) * width + opt) * 256 + (255 - got))
+        # (A key stays below rows x options x 256: far within int64 for any score matrix that fits in memory.)
+        width = int(opt.max()) + 1
+        order = np.argsort((r.astype(np.int64) * width + opt) * 256 + (255 - got))
         r, opt, got = r[order], opt[order], got[order]
         first = np.ones(r.size, dtype=bool)
         first[1:] = (r[1:] != r[:-1]) | (opt[1:] != opt[:-1])  # an option's best key only
         r, opt, got = r[first], opt[first], got[first]
-        if top * width * 256 >= 1 << 62:
-            order = np.lexsort((opt, -got, r))
-        else:  # (r, score, option): distinct keys, as no option is left twice in a row
-            order = np.argsort((r.astype(np.int64) * 256 + (255 - got)) * width + opt)
+        # (r, score, option): distinct keys, as no option is left twice in a row
+        order = np.argsort((r.astype(np.int64) * 256 + (255 - got)) * width + opt)
         return r[order], opt[order], got[order]
 
     def _matrix(self, typed: _Texts, rows: np.ndarray, keys: np.ndarray, workers: int) -> np.ndarray:
