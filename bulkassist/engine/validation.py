@@ -728,14 +728,19 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     while parts:
         part = parts.pop()  # each finding frame is let go once placed: one copy of the issues at a time
         fields = part["field"].unique()
-        column = col_of.get(fields[0]) if fields.len() == 1 else None
-        index = (pl.lit(-1 if column is None else column, pl.Int64) if fields.len() == 1 else
+        one = fields.len() == 1  # one field: one column (or none), a literal
+        column = col_of.get(fields[0]) if one else None
+        index = (pl.lit(-1 if column is None else column, pl.Int64) if one else
                  pl.col("field").replace_strict(col_of, default=-1, return_dtype=pl.Int64))
-        cell = (pl.col("idx").cast(pl.Int64) + first_row) * width + index + 1
-        keys.append(part.select(
-            (cell * (1 << low_bits) + pl.int_range(start, start + part.height, dtype=pl.Int64)
-             + (len(keys) << pos_bits)).alias("key")
-            if packed else [cell.alias("cell"), pl.lit(len(keys), pl.UInt32).alias("part")]))
+        row = pl.col("idx").cast(pl.Int64) + first_row
+        if packed:  # for one field, the terms that do not vary are folded into the places: one product a finding
+            at = (len(keys) << pos_bits) + start + (
+                (first_row * width + (-1 if column is None else column) + 1) << low_bits if one else 0)
+            cell = pl.col("idx").cast(pl.Int64) * width if one else row * width + index + 1
+            keys.append(part.select(
+                (cell * (1 << low_bits) + pl.int_range(at, at + part.height, dtype=pl.Int64)).alias("key")))
+        else:
+            keys.append(part.select(cell=row * width + index + 1, part=pl.lit(len(keys), pl.UInt32)))
         start += part.height
         # A finding frame's labels are mostly one literal repeated: found in one pass (comparisons, no
         # hashing), such a label is kept once for its part and cast once, not per finding (1M clients: the
@@ -744,23 +749,27 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
         for name in _LABELS:
             labels[name].append(part[name][0] if same[name] else part[name].cast(ISSUE_SCHEMA[name]))
         data.append(part.select(
-            _cell_values(part, column if fields.len() == 1 else ..., col_of, names, frame), "message", "suggestion",
+            _cell_values(part, column if one else ..., col_of, names, frame), "message", "suggestion",
             "confidence", pl.col("safe").fill_null(False)).cast({name: ISSUE_SCHEMA[name] for name in _MOVED}))
         del part
     joined = pl.concat(keys)
     keys.clear()
     if packed:
         key = pl.col("key")
+        low = key.cast(pl.UInt32, wrap_numerical=True) & pl.lit((1 << low_bits) - 1, pl.UInt32)  # part, place
+        cell = key // (1 << low_bits)
+        row = cell // width
         found = joined.to_series().sort(multithreaded=False).to_frame().select(
-            order=(key % (1 << pos_bits)).cast(pl.UInt32),
-            part=(key // (1 << pos_bits) % (1 << (low_bits - pos_bits))).cast(pl.UInt32), cell=key // (1 << low_bits))
+            order=low & pl.lit((1 << pos_bits) - 1, pl.UInt32), part=low // pl.lit(1 << pos_bits, pl.UInt32),
+            row=row, col_index=cell - row * width - 1)  # (a product and a difference: a remainder costs more)
     else:  # too many issues or cells to pack: a stable sort of the cells
-        found = joined.with_row_index("order").sort("cell", maintain_order=True)
+        found = joined.with_row_index("order").sort("cell", maintain_order=True).select(
+            "order", "part", row=pl.col("cell") // width, col_index=pl.col("cell") % width - 1)
     del joined
     order = found["order"]
-    cell_column = pl.col("cell") % width
-    ordered = found.select(
-        row=pl.col("cell") // width, col_index=pl.when(cell_column > 0).then(cell_column - 1)).to_dict()
+    ordered = {"row": found["row"], "col_index": found["col_index"]}
+    if ordered["col_index"].min() < 0:  # findings of a field with no column: no column index
+        ordered["col_index"] = found.select(pl.when(pl.col("col_index") >= 0).then("col_index")).to_series()
     part_of = found["part"]
     del found
     sizes = [d.height for d in data]
