@@ -727,9 +727,12 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     start = 0
     while parts:
         part = parts.pop()  # each finding frame is let go once placed: one copy of the issues at a time
-        fields = part["field"].unique()
-        one = fields.len() == 1  # one field: one column (or none), a literal
-        column = col_of.get(fields[0]) if one else None
+        # A finding frame's labels are mostly one literal repeated: found in one pass (comparisons, no
+        # hashing), such a label is kept once for its part and cast once, not per finding (1M clients: the
+        # codes' and severities' casts cost 14 ms each); one field is one column (or none).
+        same = part.select(pl.col(_LABELS).eq_missing(pl.col(_LABELS).first()).all()).row(0, named=True)
+        one = same["field"]
+        column = col_of.get(part["field"][0]) if one else None
         index = (pl.lit(-1 if column is None else column, pl.Int64) if one else
                  pl.col("field").replace_strict(col_of, default=-1, return_dtype=pl.Int64))
         row = pl.col("idx").cast(pl.Int64) + first_row
@@ -742,10 +745,6 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
         else:
             keys.append(part.select(cell=row * width + index + 1, part=pl.lit(len(keys), pl.UInt32)))
         start += part.height
-        # A finding frame's labels are mostly one literal repeated: found in one pass (comparisons, no
-        # hashing), such a label is kept once for its part and cast once, not per finding (1M clients: the
-        # codes' and severities' casts cost 14 ms each).
-        same = part.select(pl.col(_LABELS).eq_missing(pl.col(_LABELS).first()).all()).row(0, named=True)
         for name in _LABELS:
             labels[name].append(part[name][0] if same[name] else part[name].cast(ISSUE_SCHEMA[name]))
         data.append(part.select(
