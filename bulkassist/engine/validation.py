@@ -713,7 +713,9 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     if not parts:
         return pl.DataFrame(schema=ISSUE_SCHEMA)
     col_of = {name: idx for idx, name in match.fields.items()}
-    width = len(names) + 1  # an issue's cell: row * width + column + 1 (0: a field with no column)
+    # An issue's cell: row * width + column + 1 (0: a field with no column), width a power of two: row and
+    # column are read back from the keys by shifts and masks (a division by 14 costs ~1 ms at 490k issues).
+    width = 1 << len(names).bit_length()
     # An issue's sort key packs its cell, its part and its place among all the issues, in that order: the keys
     # are distinct and in the issues' order where cells are equal, so a plain sort is stable (1M clients' 490k
     # issues: 10 ms, against 34 ms for numpy's stable argsort of the cells), and the part and the place are
@@ -756,11 +758,9 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     if packed:
         key = pl.col("key")
         low = key.cast(pl.UInt32, wrap_numerical=True) & pl.lit((1 << low_bits) - 1, pl.UInt32)  # part, place
-        cell = key // (1 << low_bits)
-        row = cell // width
         found = joined.to_series().sort(multithreaded=False).to_frame().select(
             order=low & pl.lit((1 << pos_bits) - 1, pl.UInt32), part=low // pl.lit(1 << pos_bits, pl.UInt32),
-            row=row, col_index=cell - row * width - 1)  # (a product and a difference: a remainder costs more)
+            row=key // (width << low_bits), col_index=(key // (1 << low_bits) & (width - 1)) - 1)
     else:  # too many issues or cells to pack: a stable sort of the cells
         found = joined.with_row_index("order").sort("cell", maintain_order=True).select(
             "order", "part", row=pl.col("cell") // width, col_index=pl.col("cell") % width - 1)
