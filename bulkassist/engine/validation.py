@@ -756,22 +756,38 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
     joined = pl.concat(keys)
     keys.clear()
     if packed:
-        key = pl.col("key")
-        low = key.cast(pl.UInt32, wrap_numerical=True) & pl.lit((1 << low_bits) - 1, pl.UInt32)  # part, place
-        found = joined.to_series().sort(multithreaded=False).to_frame().select(
-            order=low & pl.lit((1 << pos_bits) - 1, pl.UInt32), part=low // pl.lit(1 << pos_bits, pl.UInt32),
-            row=key // (width << low_bits), col_index=(key // (1 << low_bits) & (width - 1)) - 1)
+        found = joined.to_series().sort(multithreaded=False).to_frame()
+        key, low = pl.col("key"), pl.col("key").cast(pl.UInt32, wrap_numerical=True)  # low: the part and the place
+        read = {"order": low & pl.lit((1 << pos_bits) - 1, pl.UInt32),
+                "part": (low & pl.lit((1 << low_bits) - 1, pl.UInt32)) // pl.lit(1 << pos_bits, pl.UInt32),
+                "row": key // (width << low_bits), "col_index": (key // (1 << low_bits) & (width - 1)) - 1}
     else:  # too many issues or cells to pack: a stable sort of the cells
-        found = joined.with_row_index("order").sort("cell", maintain_order=True).select(
-            "order", "part", row=pl.col("cell") // width, col_index=pl.col("cell") % width - 1)
+        found = joined.with_row_index("order").sort("cell", maintain_order=True)
+        read = {"order": pl.col("order"), "part": pl.col("part"), "row": pl.col("cell") // width,
+                "col_index": pl.col("cell") % width - 1}
     del joined
-    order = found["order"]
-    ordered = {"row": found["row"], "col_index": found["col_index"]}
-    if ordered["col_index"].min() < 0:  # findings of a field with no column: no column index
-        ordered["col_index"] = found.select(pl.when(pl.col("col_index") >= 0).then("col_index")).to_series()
-    part_of = found["part"]
-    del found
+    order = found.select(read["order"].alias("order")).to_series()
+    # Sorted a column at a time, one after the other: each column of the parts is joined (one chunk: a
+    # gather across the parts' chunks costs six times as much), gathered and let go before the next, so
+    # the parts' columns made at once (a frame of all of them) are never held beside their sorted copies,
+    # and each column's copy reuses the memory the last one let go.
+    ordered: dict[str, pl.Series] = {}
     sizes = [d.height for d in data]
+    for name in _MOVED:
+        pieces = [d.get_column(name) for d in data]
+        data = [d.drop(name) for d in data]
+        moved = pl.concat(pieces, rechunk=True)
+        del pieces
+        ordered[name] = moved.gather(order)
+        del moved
+    # Row, column and labels made last, from the sorted keys: not held while the columns above are moved
+    # (their copies are the largest made).
+    ordered |= found.select(read["row"].alias("row"), read["col_index"].alias("col_index")).to_dict()
+    if (ordered["col_index"] < 0).any():  # findings of a field with no column: no column index
+        ordered["col_index"] = ordered["col_index"].to_frame().select(
+            pl.when(pl.col("col_index") >= 0).then("col_index")).to_series()
+    part_of = found.select(read["part"].alias("part")).to_series()
+    del found
     for name in _LABELS:
         got = labels.pop(name)
         if not any(isinstance(label, pl.Series) for label in got):  # a label per part: picked by part
@@ -781,17 +797,6 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
                 label if isinstance(label, pl.Series) else pl.repeat(label, size, dtype=ISSUE_SCHEMA[name], eager=True)
                 for label, size in zip(got, sizes, strict=True)], rechunk=True).gather(order).alias(name)
     del part_of
-    # Sorted a column at a time, one after the other: each column of the parts is joined (one chunk: a
-    # gather across the parts' chunks costs six times as much), gathered and let go before the next, so
-    # the parts' columns made at once (a frame of all of them) are never held beside their sorted copies,
-    # and each column's copy reuses the memory the last one let go.
-    for name in _MOVED:
-        pieces = [d.get_column(name) for d in data]
-        data = [d.drop(name) for d in data]
-        moved = pl.concat(pieces, rechunk=True)
-        del pieces
-        ordered[name] = moved.gather(order)
-        del moved
     # A column's header is looked up once the issues are in order: a text per issue is never moved.
     headers = pl.Series(list(table.headers), dtype=ISSUE_SCHEMA["column"])
     ordered["column"] = headers.gather(ordered["col_index"]).alias("column")
