@@ -806,7 +806,8 @@ def _place(parts: list[pl.DataFrame], match: HeaderMatch, table: Table, names: l
 def _cell_values(part: pl.DataFrame, column: Any, col_of: dict[str, int], names: list[str],
                  frame: pl.DataFrame) -> pl.Series:
     """A finding frame's cell texts: carried by findings made per distinct text (`_on_cells`), else read from
-    the frame (one column, or each finding's field's column; null for a field with no column)."""
+    the frame: from `column`, the one column of the frame's one field (None: that field has no column), or,
+    with `column` given as `...` (several fields), from each finding's field's column (null where none)."""
     if "value" in part.columns:
         return part["value"]
     if column is not ...:
