@@ -560,10 +560,13 @@ def test_a_name_the_sample_missed_is_checked_in_full_and_still_found_duplicated_
     assert_series_equal(fast.actions, plain.actions)
 
 
-def test_placing_findings_gives_each_its_cell_and_the_cell_order_whether_a_column_repeats_one_value_or_not():
-    """`_place` sorts the findings a column at a time by a stable sort of one key: the same issues, in
-    the same order (two findings of a cell keep theirs), as one stable sort of every column, whether a frame's
-    columns hold literals (one value repeated) or values that vary, and with fields not in the file."""
+@pytest.mark.parametrize("packed", [True, False])
+def test_placing_findings_gives_each_its_cell_and_the_cell_order_whether_a_column_repeats_one_value_or_not(
+        monkeypatch, packed):
+    """`_place` sorts the findings a column at a time by a sort of one key: the same issues, in the same
+    order (two findings of a cell keep theirs), as one stable sort of every column, whether a frame's columns
+    hold literals (one value repeated) or values that vary, and with fields not in the file; and so does its
+    stable sort of the cells alone, for keys too large to pack a cell, a part and a place in 63 bits."""
     from bulkassist.domains import get_domain
     from bulkassist.engine.headers import match_headers
 
@@ -587,6 +590,8 @@ def test_placing_findings_gives_each_its_cell_and_the_cell_order_whether_a_colum
                            "message": ["v2", "v0"], "suggestion": ["u"] * 2, "confidence": [1.0] * 2,
                            "safe": [True] * 2, "value": ["typed2", "typed0"]}, schema={**schema, "value": pl.String})
     col_of = {field: idx for idx, field in match.fields.items()}
+    if not packed:
+        monkeypatch.setattr(validation, "_KEY_BITS", 8)
     for parts in ([scalar, valued], [scalar, mixed, valued]):  # every column one value per frame, or not
         expected = pl.concat([p.with_columns(
             row=pl.col("idx") + 2,
