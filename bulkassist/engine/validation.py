@@ -10,6 +10,8 @@ all columns in one `select`, finds the few that need the full check.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -117,8 +119,8 @@ def validate_table(
     # Each field column is checked on its own (in parallel: polars releases the GIL), the others are
     # only trimmed; `blank` needs every column's trimmed cells. The cells valid as typed are found
     # first, for all columns in one pass: only the others get the full check. The cross-field rules run
-    # in this thread as soon as the columns they read are checked (those are checked first), beside the
-    # checks of the other columns: they no longer wait for every column, then run alone.
+    # as soon as the columns they read are checked (those are checked first), by the next free thread,
+    # beside the checks of the other columns: they no longer wait for every column, then run alone.
     todo, typed_dates, distinct, warned = _valid_as_typed(source, table, domain, match, names, lists)
 
     def check(idx: int) -> _Checked:
@@ -138,11 +140,9 @@ def validate_table(
     read_by_rules = _rule_fields(domain)
     field_idx = sorted(match.fields, key=lambda i: (match.fields[i] not in read_by_rules,
                                                     -_long_list(domain.field(match.fields[i]), lists)))
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        pending = {idx: pool.submit(check, idx) for idx in field_idx}
-        for_rules = {idx: pending[idx].result() for idx in field_idx if match.fields[idx] in read_by_rules}
-        rule_issues = _rule_issues(domain, match, for_rules, frame.height, first_row)
-        checked = {idx: pending[idx].result() for idx in match.fields}
+    checked, rule_issues = _check_all(
+        field_idx, check, [idx for idx in field_idx if match.fields[idx] in read_by_rules],
+        lambda for_rules: _rule_issues(domain, match, for_rules, frame.height, first_row))
     others = [c for i, c in enumerate(names) if i not in checked]
     trimmed_others = _trimmed(frame.select(others))
     trimmed = pl.DataFrame([checked[i].values if i in checked else trimmed_others[c] for i, c in enumerate(names)])
@@ -353,6 +353,43 @@ def _long_list(f: Field, lists: SelectLists) -> int:
 
 
 _LONG_LIST = 100
+
+
+def _check_all(order: list[int], check: Callable[[int], _Checked], read_by_rules: list[int],
+               rules: Callable[[dict[int, _Checked]], pl.DataFrame]) -> tuple[dict[int, _Checked], pl.DataFrame]:
+    """Every column of `order` checked (`check`), and the rules run on the columns they read (`rules`), by
+    `_WORKERS` threads, this one among them: each takes the next column in `order`, or the rules once their
+    columns are checked. At most `_WORKERS` threads call polars at once (the rules no longer run in this
+    thread beside `_WORKERS` checking threads: on two cores, the third caller cost CPU, not time)."""
+    queue = order[::-1]  # the next column at the end
+    waiting = set(read_by_rules)  # rule columns not checked yet
+    checked: dict[int, _Checked] = {}
+    found: list[pl.DataFrame] = []
+    lock = threading.Lock()
+    rules_taken = False
+
+    def work() -> None:
+        nonlocal rules_taken
+        while True:
+            with lock:
+                take_rules = not waiting and not rules_taken
+                rules_taken = rules_taken or take_rules
+                if not take_rules and not queue:
+                    return
+                idx = -1 if take_rules else queue.pop()
+            if take_rules:
+                found.append(rules({i: checked[i] for i in read_by_rules}))
+                continue
+            checked[idx] = check(idx)
+            with lock:
+                waiting.discard(idx)
+
+    with ThreadPoolExecutor(max_workers=max(_WORKERS - 1, 1)) as pool:
+        helpers = [pool.submit(work) for _ in range(_WORKERS - 1)]
+        work()
+        for helper in helpers:
+            helper.result()
+    return checked, found[0]
 
 
 def _rule_fields(domain: Domain) -> set[str]:
