@@ -347,6 +347,49 @@ def test_hash_based_duplicates_equal_the_exact_rule_even_when_hashes_collide(has
     assert found.height > 100
 
 
+def test_every_column_is_checked_once_and_the_rules_run_once_their_columns_are(monkeypatch):
+    """`_check_all`: each column checked once, the rules run once, on the checked columns they read; a
+    failing check reaches the caller."""
+    monkeypatch.setattr(validation, "_WORKERS", 2)
+    done: list[int] = []
+
+    def check_one(idx):
+        done.append(idx)
+        return idx
+
+    def rules_of(found):
+        assert set(found) == {1, 3} and set(found) <= set(done)
+        done.append(-1)
+        return pl.DataFrame({"ran": [True]})
+
+    checked, found = validation._check_all([3, 1, 0, 2, 4], check_one, [3, 1], rules_of)
+    assert checked == {i: i for i in range(5)}
+    assert found["ran"].to_list() == [True]
+    assert sorted(done) == [-1, 0, 1, 2, 3, 4]
+
+    def failing(idx):
+        if idx == 2:
+            raise ValueError("broken column")
+        return idx
+
+    with pytest.raises(ValueError, match="broken column"):
+        validation._check_all([0, 1, 2, 3], failing, [0], lambda found: pl.DataFrame())
+
+
+def test_duplicate_rows_need_no_numpy_ma(tmp_path):
+    """Finding duplicate rows uses neither `np.unique` nor a Series made from an array: both import
+    numpy.ma on first use (11 ms of every fresh process's validation), which nothing else needs."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "clients.csv"
+    path.write_text("First Name,Last Name,Date of Birth\nMaria,Lopez,02/03/1990\nmaria,LOPEZ,02/03/1990\n")
+    code = ("import sys, bulkassist; r = bulkassist.validate(sys.argv[1], 'client', 'add'); "
+            "assert r.cell_issues.filter(code='duplicate_in_file').height == 2; print('numpy.ma' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_duplicate_rows_are_reported_whatever_their_case():
     rows = [["", "Maria", "Lopez", "02/03/1990"], ["", "MARIA", "lopez", "02/03/1990"], ["", "Maria", "Lopez", "02/04/1990"]]
     report = check(["Client ID", "First Name", "Last Name", "Date of Birth"], rows, "client", "add")
