@@ -376,6 +376,16 @@ def test_every_column_is_checked_once_and_the_rules_run_once_their_columns_are(m
         validation._check_all([0, 1, 2, 3], failing, [0], lambda found: pl.DataFrame())
 
 
+def test_many_repeated_hashes_find_the_same_rows_as_a_list_or_an_array(monkeypatch):
+    """The repeated hash values go to polars as a list when few, as an array when many: the same rows."""
+    frame = pl.DataFrame({"k0": [str(i // 2) for i in range(30_000)], "k1": ["a"] * 30_000},
+                         schema={"k0": pl.String, "k1": pl.String}).with_row_index("i")
+    as_array = duplicate_rows(frame, ["k0", "k1"], set())
+    monkeypatch.setattr(rules, "_AS_LIST", 10**9)
+    assert_frame_equal(duplicate_rows(frame, ["k0", "k1"], set()), as_array)
+    assert as_array.height == 30_000
+
+
 def test_duplicate_rows_need_no_numpy_ma(tmp_path):
     """Finding duplicate rows uses neither `np.unique` nor a Series made from an array: both import
     numpy.ma on first use (11 ms of every fresh process's validation), which nothing else needs."""

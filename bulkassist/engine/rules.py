@@ -141,6 +141,7 @@ def unique_together(rule: Rule, ctx: RuleContext) -> pl.DataFrame:
 
 
 _HASH_SLICE = 200_000
+_AS_LIST = 10_000  # repeated hash values handed to polars as a list up to this many
 
 
 def key_hash(keys: list[pl.Expr]) -> pl.Expr:
@@ -181,12 +182,13 @@ def duplicate_rows(frame: pl.DataFrame, keys: list[str], caseless: set[str],
     low.sort()
     shared = low[1:][low[1:] == low[:-1]]
     del low
-    # Each once (`shared` is sorted), handed over as a list (a few hundred values): `np.unique` and a Series
-    # made from an array both import numpy.ma on first use (15-25 ms in every fresh process), which
-    # nothing else of a validation needs.
+    # Each once (`shared` is sorted), handed over as a list when few (1M clients: 445): `np.unique` and a
+    # Series made from an array both import numpy.ma on first use (11 ms of CPU and wall in every fresh
+    # process), which nothing else of a validation needs.
     first = np.ones(shared.size, dtype=bool)
     first[1:] = shared[1:] != shared[:-1]
-    repeated = pl.Series(shared[first].tolist(), dtype=pl.UInt64)
+    kept = shared[first]
+    repeated = pl.Series(kept.tolist() if kept.size <= _AS_LIST else kept, dtype=pl.UInt64)
     # Their rows by a join of the low bits (a semi join: 6 ms; `is_in` of 32-bit values in 64 bits took 15 ms
     # at 1M rows, three times its time on the full hashes), in the rows' order.
     rows = (hashes & 0xFFFFFFFF).to_frame("h").with_row_index("row").join(
