@@ -166,6 +166,23 @@ def test_control_characters_are_rejected_with_a_visible_marker():
     assert issue["message"].startswith("'Lo�pez' contains an invisible control character")
 
 
+@pytest.mark.parametrize("copies", [1, 400])  # cell by cell, and by the one-pass tests of a large file
+def test_invisible_characters_pasted_from_a_web_page_are_errors_shown_where_they_are(copies):
+    # a zero-width space, a word joiner and a byte-order mark inside a cell: invisible in Excel, and the
+    # address with one is no address a mail server delivers to
+    names, emails = ["Ann\u200b", "Bob", "\ufeffCy"], ["ann@example.org", "b\u2060@example.org", "cy@example.org"]
+    frame = pl.DataFrame([row(**{"First Name": name}) + [email] for name, email in zip(names, emails, strict=True)],
+                         schema=[*HEADER, "Email Address"], orient="row")
+    report = bulkassist.validate(pl.concat([frame] * copies), "client", "add")
+    found = report.cell_issues.filter((pl.col("row") <= 4) & (pl.col("code") == "control_character"))
+    assert found.select("row", "column").rows() == [(2, "First Name"), (3, "Email Address"), (4, "First Name")]
+    assert found["message"].to_list()[:3:2] == [
+        "'Ann�' contains an invisible control character (shown as �); retype the value without it.",
+        "'�Cy' contains an invisible control character (shown as �); retype the value without it."]
+    assert report.error_rows[:3] == [2, 3, 4]
+    assert report.data["First Name"][0] == "Ann\u200b"  # the cell itself is never changed
+
+
 def test_same_person_twice_in_the_file_is_a_warning_not_an_error():
     report = check(HEADER, [GOOD, GOOD], "client", "add")
     warnings = report.warnings

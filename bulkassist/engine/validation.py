@@ -728,7 +728,7 @@ def _text_hazards(col: CellColumn) -> pl.DataFrame:
     """Text cells holding a formula (a CSV exported with formulas shown, or an injection attempt: an
     error), text a spreadsheet would run as a formula ("@home", "-x", "＝1+1": a warning, it is stored
     as typed and escaped in every file written), or a control character such as NUL (databases refuse
-    it; it usually comes from a binary copy-paste)."""
+    it; it usually comes from a binary copy-paste) or an invisible one such as a zero-width space (`CONTROL_CHARACTERS`)."""
     # One regex pass finds the few cells that may be either; only they get the exact tests (none, usually:
     # then no frame is built at all).
     maybe = col.values.str.contains(f"{FORMULA_START}|{CONTROL_CHARACTER}")
@@ -745,7 +745,7 @@ def _text_hazards(col: CellColumn) -> pl.DataFrame:
         .otherwise(pl.lit("formula_like")).alias("code"),
         pl.when(control | formula).then(pl.lit(ERROR_SEVERITY)).otherwise(pl.lit(WARNING_SEVERITY)).alias("severity"),
         pl.when(control).then(pl.concat_str([
-            q(pl.col("v").str.replace_all(r"[\x00-\x1f]", "�")),
+            q(pl.col("v").str.replace_all(CONTROL_CHARACTER, "�")),
             pl.lit(" contains an invisible control character (shown as �); retype the value without it."),
         ])).when(formula).then(pl.concat_str([
             q(pl.col("v")), pl.lit(" is a spreadsheet formula; formulas are not imported. Type the value itself."),

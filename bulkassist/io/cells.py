@@ -30,8 +30,11 @@ import polars as pl
 # What a spreadsheet reads as the start of a formula, as regex character-class text.
 FORMULA_STARTERS = "=+\\-@\t\r\n\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63"
 FORMULA_START = f"^[{FORMULA_STARTERS}]"
-# Control characters such as NUL (databases refuse them), as regex character-class text.
-CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f"
+# Control characters such as NUL (databases refuse them), and the invisible characters a copy from a web
+# page or a PDF leaves in a cell (zero-width space U+200B, word joiner U+2060, a byte-order mark U+FEFF
+# inside the text), which no name, address or code holds: "a\u200b@b.com" reads as an address to a
+# person and is none to a mail server. As regex character-class text.
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x{200B}\x{2060}\x{FEFF}"
 CONTROL_CHARACTER = f"[{CONTROL_CHARACTERS}]"
 # Text that needs no look as typed: not blank, no surrounding space, no formula start, no control
 # character. Validation checks such cells no further for these hazards (`CellKind.as_typed`).
