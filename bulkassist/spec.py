@@ -72,12 +72,9 @@ class Kind(str, Enum):
     ID = "id"  # an identifier matched by `pattern`
 
 
-# Phone layouts a field may ask for; the first listed is what suggestions produce.
-PHONE_FORMATS = {
-    "(999) 999-9999": r"^\([0-9]{3}\) [0-9]{3}-[0-9]{4}$",
-    "999-999-9999": r"^[0-9]{3}-[0-9]{3}-[0-9]{4}$",
-    "999.999.9999": r"^[0-9]{3}\.[0-9]{3}\.[0-9]{4}$",
-}
+# Phone layouts a field may ask for (each 9 a digit 0-9; `kinds.phone.layout_regex` makes a layout's
+# regular expression); a field's first layout is what suggestions produce.
+PHONE_FORMATS = ("(999) 999-9999", "999-999-9999", "999.999.9999")
 
 # How a date format is shown to a person in messages and notes.
 DATE_FORMAT_LABELS = {
