@@ -27,6 +27,7 @@ from bulkassist.engine import rules, validation
 from bulkassist.engine.report import LABEL_COLUMNS, ActionCodes, summarize
 from bulkassist.engine.rules import duplicate_rows, key_hash
 from bulkassist.errors import FileFormatError
+from bulkassist.io import reading
 from bulkassist.io.cells import CONTROL_CHARACTER, FORMULA_START
 from bulkassist.io.reading import read_table
 from bulkassist.kinds import date, email, kind_of, phone, ssn
@@ -478,6 +479,21 @@ def test_a_csv_path_reads_as_its_bytes_do(tmp_path, name):
     assert_frame_equal(from_path.frame, from_bytes.frame)
     for attribute in ("headers", "source", "separator", "encoding", "header_row", "notes"):
         assert getattr(from_path, attribute) == getattr(from_bytes, attribute), attribute
+
+
+def test_a_lone_cr_far_into_a_large_file_is_found(tmp_path):
+    """The search for a "\r" goes a window at a time, beside the read: one past the first window, and one
+    straddling nothing but the last byte, still send the file the general way (the same table as its bytes)."""
+    rows = b"".join(b"%d,Maria\n" % i for i in range(600_000))  # ~8 MB: past the first 4 MB window
+    for name, data in {"far.csv": b"Client ID,First Name\n" + rows + b"1,Ray\rEnd\n",
+                       "last.csv": b"Client ID,First Name\n" + rows + b"1,Ray\r"}.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert len(data) > reading._CR_WINDOW
+        assert reading._holds_cr(path)
+        from_path, from_bytes = read_table(path), read_table(data, name=name)
+        assert_frame_equal(from_path.frame, from_bytes.frame)
+        assert from_path.notes == from_bytes.notes
 
 
 def test_row_actions_need_no_placed_issues_and_agree_with_them(tmp_path):
